@@ -1,0 +1,108 @@
+import type { Readable } from "node:stream";
+import type {
+  AttachmentMeta,
+  IncomingEnvelope,
+  MessageSummary,
+  ParsedView,
+  StoredMessage,
+} from "./model.js";
+
+/**
+ * The contract between the layers and the store. The SMTP adapter writes through `ingest`; the API
+ * reads through the rest. Implemented by `createMessageStore` (files + lowdb index, or in memory).
+ */
+export interface MessageStore {
+  /** Highest sequence number stored so far (0 when empty). A client's "only after this point" cursor. */
+  readonly head: number;
+
+  /**
+   * Streams a message to storage and indexes it. Resolves only when the raw bytes are durable
+   * (written, fsync'd, renamed into place; skipped in memory mode) and the message is visible to
+   * `get`/`list`, so the SMTP layer can answer 250. Rejects with a `StoreError`:
+   * `MessageTooLargeError` when more than `maxSize` bytes arrive (nothing is kept), `StorageFailedError`
+   * when the disk refused (nothing is kept). If `raw` errors or ends early (client vanished), nothing is kept.
+   */
+  ingest(raw: Readable, envelope: IncomingEnvelope, options: { maxSize: number }): Promise<StoredMessage>;
+
+  get(id: string): Promise<StoredMessage | null>;
+  summary(id: string): MessageSummary | null;
+  /** The exact bytes as received, or null for an unknown id. */
+  readRaw(id: string): Promise<Readable | null>;
+  readAttachment(
+    id: string,
+    attachmentId: string,
+  ): Promise<{ meta: AttachmentMeta; content: Readable } | null>;
+
+  /** Newest first. */
+  list(query: MessageQuery): Promise<MessagePage>;
+  /** Whether one message satisfies a filter; used by waiters on each new message. */
+  matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean>;
+
+  listInboxes(): InboxInfo[];
+  getInbox(address: string): InboxInfo | null;
+  /** Registers an (empty) inbox so it is listed before mail arrives; `ttlMs` deletes it afterwards. */
+  createInbox(address: string, options?: { ttlMs?: number }): InboxInfo;
+  /** Removes the inbox's messages (a message also listed in other inboxes stays there). Returns how many. */
+  clearInbox(address: string): Promise<number>;
+  /** Clears and forgets the inbox. */
+  deleteInbox(address: string): Promise<boolean>;
+  deleteMessage(id: string): Promise<boolean>;
+  deleteAll(): Promise<number>;
+  setRead(id: string, read: boolean): Promise<MessageSummary | null>;
+  setInboxRead(address: string | null, read: boolean): Promise<number>;
+
+  /** Flushes the index and stops timers. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Substring filters are case-insensitive. All given filters must hold. */
+export interface MessageFilter {
+  /** Normalized inbox address; omitted means all inboxes. */
+  inbox?: string;
+  from?: string;
+  to?: string;
+  subject?: string;
+  /** Matches the text body or the HTML body. */
+  text?: string;
+  hasAttachment?: boolean;
+  authUser?: string;
+  /** Only messages with `sequence > since`. */
+  since?: number;
+}
+
+export interface MessageQuery extends MessageFilter {
+  /** 1..500 */
+  limit: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface MessagePage {
+  messages: MessageSummary[];
+  /** Pass back as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+  /** The store head when the page was read. */
+  head: number;
+}
+
+export interface InboxInfo {
+  address: string;
+  messageCount: number;
+  unreadCount: number;
+  /** ISO-8601, or null for an inbox that has received nothing. */
+  lastReceivedAt: string | null;
+  createdAt: string;
+  /** ISO-8601 when a TTL was given at creation. */
+  expiresAt: string | null;
+}
+
+/**
+ * Turns raw bytes into the parsed view. Injected so the store does not depend on the SMTP layer
+ * (the implementation, mailparser behind one module, is `smtp/parse-message.ts`).
+ */
+export interface MessageParser {
+  /** Never rejects for bad MIME: returns a view with `parseError` set instead. */
+  parse(raw: Readable): Promise<ParsedView>;
+  /** The decoded content of the attachment at `index` in `ParsedView.attachments` order, or null. */
+  attachmentContent(raw: Readable, index: number): Promise<Buffer | null>;
+}
