@@ -12,6 +12,13 @@ export interface MailnestEvents {
   "inbox.created": { address: string };
   "inbox.cleared": { address: string };
   "inbox.deleted": { address: string };
+  // Announced by the SMTP layer, for metrics and logs.
+  "smtp.connection.opened": { remoteAddress: string };
+  "smtp.connection.closed": { remoteAddress: string };
+  /** A message or command answered with a 4xx/5xx; `reason` is a short stable slug (e.g. "size", "recipients", "storage", "fault", "auth"). */
+  "smtp.rejected": { reason: string; code: number };
+  /** A message answered 250; `ingestMs` is end-of-DATA → 250. */
+  "smtp.accepted": { bytes: number; ingestMs: number };
 }
 
 export type MailnestEventName = keyof MailnestEvents;

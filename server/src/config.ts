@@ -1,0 +1,71 @@
+/**
+ * The resolved configuration of one Mailnest instance. The CLI builds it from flags and
+ * MAILNEST_* environment variables (`cli/parse-config.ts`); tests build it with `defineConfig`.
+ */
+export interface MailnestConfig {
+  /** Interface both listeners bind to. Anything but loopback exposes captured mail: warn or require a token. */
+  host: string;
+  /** 0 picks a free port. */
+  smtpPort: number;
+  httpPort: number;
+  /** Implicit-TLS (port-465 style) listener; null = off. */
+  smtpsPort: number | null;
+  /** null = in-memory mode (nothing written to disk). */
+  dataDir: string | null;
+  /** Domain of generated inbox addresses, and the SMTP greeting name. */
+  domain: string;
+  maxMessages: number;
+  /** null = keep forever. */
+  maxAgeMs: number | null;
+  maxMessageSize: number;
+  maxRecipients: number;
+  maxConnections: number;
+  /** Idle SMTP connections are closed after this long. */
+  smtpIdleTimeoutMs: number;
+  /** Upper bound on one HTTP long-poll wait; clients re-issue longer waits. */
+  maxWaitMs: number;
+  apiToken: string | null;
+  /** Allowed CORS origin(s); empty = CORS off. */
+  corsOrigins: string[];
+  /** Folder of the built web viewer; null = do not serve it. */
+  webRoot: string | null;
+  /** TLS, AUTH and faults (staging-grade SMTP). */
+  tls: { certFile: string | null; keyFile: string | null };
+  requireTls: boolean;
+  allowInsecureAuth: boolean;
+  /** null = any credentials accepted (and recorded); otherwise user → password. */
+  smtpUsers: Map<string, string> | null;
+  requireAuth: boolean;
+  /** Quiet disables the startup banner and request logs (tests). */
+  quiet: boolean;
+}
+
+export const DEFAULT_CONFIG: MailnestConfig = {
+  host: "127.0.0.1",
+  smtpPort: 1025,
+  httpPort: 8025,
+  smtpsPort: null,
+  dataDir: ".mailnest",
+  domain: "mailnest.test",
+  maxMessages: 10_000,
+  maxAgeMs: null,
+  maxMessageSize: 25 * 1024 * 1024,
+  maxRecipients: 100,
+  maxConnections: 500,
+  smtpIdleTimeoutMs: 60_000,
+  maxWaitMs: 30_000,
+  apiToken: null,
+  corsOrigins: [],
+  webRoot: null,
+  tls: { certFile: null, keyFile: null },
+  requireTls: false,
+  allowInsecureAuth: false,
+  smtpUsers: null,
+  requireAuth: false,
+  quiet: false,
+};
+
+/** A full config from a partial one; tests use this with ports 0 and a temp data dir. */
+export function defineConfig(overrides: Partial<MailnestConfig> = {}): MailnestConfig {
+  return { ...DEFAULT_CONFIG, ...overrides };
+}
