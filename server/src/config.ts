@@ -22,6 +22,8 @@ export interface MailnestConfig {
   maxConnections: number;
   /** Idle SMTP connections are closed after this long. */
   smtpIdleTimeoutMs: number;
+  /** On shutdown, how long messages already in DATA may take to finish before their connection gets 421. */
+  shutdownGraceMs: number;
   /** Upper bound on one HTTP long-poll wait; clients re-issue longer waits. */
   maxWaitMs: number;
   apiToken: string | null;
@@ -53,6 +55,7 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   maxRecipients: 100,
   maxConnections: 500,
   smtpIdleTimeoutMs: 60_000,
+  shutdownGraceMs: 10_000,
   maxWaitMs: 30_000,
   apiToken: null,
   corsOrigins: [],

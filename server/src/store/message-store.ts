@@ -1,11 +1,5 @@
 import type { Readable } from "node:stream";
-import type {
-  AttachmentMeta,
-  IncomingEnvelope,
-  MessageSummary,
-  ParsedView,
-  StoredMessage,
-} from "./model.js";
+import type { AttachmentMeta, IncomingEnvelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
 
 /**
  * The contract between the layers and the store. The SMTP adapter writes through `ingest`; the API
@@ -14,6 +8,8 @@ import type {
 export interface MessageStore {
   /** Highest sequence number stored so far (0 when empty). A client's "only after this point" cursor. */
   readonly head: number;
+  /** How many messages are stored (each counted once, however many inboxes list it). Health, wait timeouts, metrics. */
+  readonly messageCount: number;
 
   /**
    * Streams a message to storage and indexes it. Resolves only when the raw bytes are durable

@@ -1,0 +1,51 @@
+import express, { type Request, type RequestHandler, type Response, type Router } from "express";
+import { tokenGuard } from "./access-guards.js";
+import { jsonBody } from "./json-body.js";
+
+type Handler = (req: Request, res: Response) => void | Promise<void>;
+
+export interface RouteOptions {
+  /** Accept `?token=` as well as the header: for links a browser opens itself (raw, html, attachments). */
+  queryToken?: boolean;
+}
+
+/**
+ * The route table. Every route registered here gets the token check and the JSON body parser in
+ * front of its handler, so no route can forget them, whatever path tricks a request tries.
+ */
+export class ApiRoutes {
+  readonly router: Router = express.Router({ caseSensitive: true });
+  readonly #headerOnly: RequestHandler;
+  readonly #headerOrQuery: RequestHandler;
+
+  constructor(apiToken: string | null) {
+    this.#headerOnly = tokenGuard(apiToken, false);
+    this.#headerOrQuery = tokenGuard(apiToken, true);
+  }
+
+  get(path: string, handler: Handler, options: RouteOptions = {}): void {
+    this.router.get(path, this.#guard(options), jsonBody, noStore, handler);
+  }
+
+  post(path: string, handler: Handler): void {
+    this.router.post(path, this.#headerOnly, jsonBody, noStore, handler);
+  }
+
+  patch(path: string, handler: Handler): void {
+    this.router.patch(path, this.#headerOnly, jsonBody, noStore, handler);
+  }
+
+  delete(path: string, handler: Handler): void {
+    this.router.delete(path, this.#headerOnly, jsonBody, noStore, handler);
+  }
+
+  #guard(options: RouteOptions): RequestHandler {
+    return options.queryToken ? this.#headerOrQuery : this.#headerOnly;
+  }
+}
+
+/** Captured mail changes from one second to the next, and may be private: nothing caches it. */
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader("Cache-Control", "no-store");
+  next();
+};

@@ -1,0 +1,20 @@
+import type { MailnestConfig } from "../config.js";
+import type { EventBus } from "../events/bus.js";
+import type { MessageStore } from "../store/message-store.js";
+import type { WaitRegistry } from "./wait-registry.js";
+
+/** What `GET /metrics` serves; the metrics module provides it. */
+export interface MetricsSource {
+  /** Prometheus text exposition format 0.0.4. */
+  render(): string;
+}
+
+export interface ApiDeps {
+  config: MailnestConfig;
+  store: MessageStore;
+  bus: EventBus;
+  /** Absent: `GET /metrics` answers 404. */
+  metrics?: MetricsSource | undefined;
+  /** Normally made by `createApp`; a test passes its own to watch `size`. */
+  waits?: WaitRegistry | undefined;
+}

@@ -1,0 +1,81 @@
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createApp } from "./app.js";
+import type { ApiDeps } from "./deps.js";
+import { EventSocket } from "./event-socket.js";
+import { WaitRegistry } from "./wait-registry.js";
+
+export { createApp } from "./app.js";
+export type { ApiDeps, MetricsSource } from "./deps.js";
+
+export interface HttpServer {
+  /** The port actually bound (config `httpPort` 0 picks a free one). */
+  readonly port: number;
+  /** Base URL of the API and the viewer, e.g. `http://127.0.0.1:8025`. */
+  readonly url: string;
+  /** Open long-poll waits, for metrics. */
+  readonly waits: WaitRegistry;
+  /** Answers open waits with 503, says goodbye to WebSocket clients, then stops listening. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** How long requests in flight may take to finish on close before their connections are cut. */
+const CLOSE_GRACE_MS = 2_000;
+
+/**
+ * The HTTP API, the web viewer and the WebSocket on `config.host:config.httpPort`. (The CLI warns
+ * about a non-loopback host without a token; see cli/parse-config.ts.)
+ */
+export async function startHttpServer(deps: Omit<ApiDeps, "waits">): Promise<HttpServer> {
+  const { config } = deps;
+  const waits = new WaitRegistry(deps.store, deps.bus);
+  const server = createServer(createApp({ ...deps, waits }));
+  // Responses still being worked on at close (waits answering 503) must not keep their connection alive.
+  const inFlight = new Set<ServerResponse>();
+  server.on("request", (_req, res: ServerResponse) => {
+    inFlight.add(res);
+    res.on("close", () => inFlight.delete(res));
+  });
+  const events = new EventSocket(server, deps);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.httpPort, config.host, () => {
+        server.off("error", reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    waits.close();
+    await events.close();
+    throw error;
+  }
+  const { port } = server.address() as AddressInfo;
+  let closing: Promise<void> | null = null;
+  return {
+    port,
+    url: `http://${urlHost(config.host)}:${port}`,
+    waits,
+    close() {
+      closing ??= (async () => {
+        for (const res of inFlight) res.shouldKeepAlive = false;
+        waits.close();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await events.close();
+        const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
+        await stopped;
+        clearTimeout(cut);
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A wildcard bind is reached through loopback; an IPv6 literal needs brackets. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
+  if (host === "::") return "[::1]";
+  return host.includes(":") ? `[${host}]` : host;
+}

@@ -1,0 +1,64 @@
+import { isIP } from "node:net";
+
+/**
+ * Who may talk to the API from a browser. Two attacks matter for a server on a developer's
+ * machine: cross-site WebSocket hijacking (a page on another origin opening `/api/events`, which
+ * browsers allow without CORS) and DNS rebinding (a page whose host name later resolves to
+ * 127.0.0.1, making every request "same origin"). The first is stopped by checking `Origin`, the
+ * second by accepting only loopback `Host` names while the server listens on loopback.
+ */
+
+/** `localhost`, `*.localhost` (RFC 6761 §6.3), 127.0.0.0/8 and ::1, with or without brackets. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  if (isIP(name) === 4) return name.startsWith("127.");
+  return name === "::1" || name === "::ffff:127.0.0.1";
+}
+
+/** The `host:port` of a Host header or origin, as the WHATWG URL parser normalises it; null if unparsable. */
+function hostAndPort(value: string, withScheme: boolean): URL | null {
+  try {
+    return new URL(withScheme ? value : `http://${value}`);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * While the server listens on loopback, only loopback names may appear in `Host`: a rebound
+ * attacker's name (`evil.example`) is refused. On any other interface the user chose to expose the
+ * server, and the token is the protection.
+ */
+export function hostHeaderAllowed(listenHost: string, hostHeader: string | undefined): boolean {
+  if (!isLoopbackHost(listenHost) || hostHeader === undefined) return true;
+  const url = hostAndPort(hostHeader, false);
+  return url !== null && isLoopbackHost(url.hostname);
+}
+
+/**
+ * A browser request may come from the server's own origin (same `host:port` as `Host`) or from a
+ * configured CORS origin. No `Origin` at all is a non-browser client (curl, the SDK): allowed.
+ */
+export function originAllowed(
+  origin: string | undefined,
+  hostHeader: string | undefined,
+  corsOrigins: readonly string[],
+): boolean {
+  if (origin === undefined) return true;
+  const parsed = origin === "null" ? null : hostAndPort(origin, true);
+  if (parsed === null) return false;
+  if (corsOriginAllowed(parsed.origin, corsOrigins)) return true;
+  const host = hostHeader === undefined ? null : hostAndPort(hostHeader, false);
+  return host !== null && (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.host === host.host;
+}
+
+/** `--cors-origin` values are origins (`https://app.test:3000`) or `*`. */
+export function corsOriginAllowed(origin: string, corsOrigins: readonly string[]): boolean {
+  if (origin === "null") return false;
+  return corsOrigins.some((allowed) => allowed === "*" || normaliseOrigin(allowed) === normaliseOrigin(origin));
+}
+
+function normaliseOrigin(value: string): string {
+  return hostAndPort(value, true)?.origin ?? value;
+}

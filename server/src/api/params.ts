@@ -1,0 +1,190 @@
+import type { MessageFilter, MessageQuery } from "../store/message-store.js";
+import { ATTACHMENT_ID_PATTERN, MESSAGE_ID_PATTERN } from "../store/model.js";
+import { normalizeAddress } from "../store/normalize-address.js";
+import { InvalidParameterError, NotFoundError } from "./errors.js";
+
+/**
+ * Parameter validation for every route, in one place. Each function takes what express parsed
+ * (strings, arrays for repeated parameters, unknown JSON bodies) and returns typed values or throws
+ * an `InvalidParameterError` naming the parameter.
+ */
+
+export type QueryValues = Record<string, unknown>;
+
+export const DEFAULT_LIMIT = 50;
+export const MAX_LIMIT = 500;
+export const DEFAULT_WAIT_COUNT = 1;
+export const MAX_WAIT_COUNT = 100;
+export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
+/** Longer filter strings are a client bug, not a search. */
+const MAX_FILTER_LENGTH = 1000;
+const MAX_ADDRESS_LENGTH = 320;
+
+const FILTER_PARAMETERS = ["from", "to", "subject", "text", "hasAttachment", "authUser", "since"] as const;
+/** `token` is the API token for links a browser opens directly (docs/api.md, "Token"). */
+const LIST_PARAMETERS = new Set<string>([...FILTER_PARAMETERS, "limit", "cursor", "token"]);
+const WAIT_PARAMETERS = new Set<string>([...FILTER_PARAMETERS, "count", "timeout", "token"]);
+
+/** An id that cannot exist is a 404 without asking the store (and never reaches a file path). */
+export function messageIdParam(value: unknown): string {
+  if (typeof value !== "string" || !MESSAGE_ID_PATTERN.test(value)) {
+    throw new NotFoundError(`No message with id ${JSON.stringify(String(value))}`);
+  }
+  return value;
+}
+
+export function attachmentIdParam(messageId: string, value: unknown): string {
+  if (typeof value !== "string" || !ATTACHMENT_ID_PATTERN.test(value)) {
+    throw new NotFoundError(`Message ${messageId} has no attachment ${JSON.stringify(String(value))}`);
+  }
+  return value;
+}
+
+/** An inbox address from the path (express has URL-decoded it), normalized with the store's rule. */
+export function addressParam(value: unknown): string {
+  const address = typeof value === "string" ? normalizeAddress(value) : "";
+  if (address.length > MAX_ADDRESS_LENGTH || !isMailbox(address)) {
+    throw InvalidParameterError.expected("address", "an email address such as user@mailnest.test", value);
+  }
+  return address;
+}
+
+export function parseListQuery(query: QueryValues): Omit<MessageQuery, "inbox"> {
+  rejectUnknown(query, LIST_PARAMETERS);
+  const cursor = optionalString(query, "cursor", 512);
+  return {
+    ...parseFilter(query),
+    limit: optionalInteger(query, "limit", 1, MAX_LIMIT) ?? DEFAULT_LIMIT,
+    ...(cursor === undefined ? {} : { cursor }),
+  };
+}
+
+export interface WaitParams {
+  filter: Omit<MessageFilter, "inbox">;
+  count: number;
+  timeoutMs: number;
+}
+
+/** `timeout` above the server cap is lowered to it: the client re-issues the wait with the same `since`. */
+export function parseWaitQuery(query: QueryValues, maxWaitMs: number): WaitParams {
+  rejectUnknown(query, WAIT_PARAMETERS);
+  const timeout = optionalInteger(query, "timeout", 0, Number.MAX_SAFE_INTEGER);
+  return {
+    filter: parseFilter(query),
+    count: optionalInteger(query, "count", 1, MAX_WAIT_COUNT) ?? DEFAULT_WAIT_COUNT,
+    timeoutMs: Math.min(timeout ?? DEFAULT_WAIT_TIMEOUT_MS, maxWaitMs),
+  };
+}
+
+function parseFilter(query: QueryValues): Omit<MessageFilter, "inbox"> {
+  const filter: Omit<MessageFilter, "inbox"> = {};
+  for (const name of ["from", "to", "subject", "text", "authUser"] as const) {
+    const value = optionalString(query, name, MAX_FILTER_LENGTH);
+    if (value !== undefined) filter[name] = value;
+  }
+  const hasAttachment = optionalBoolean(query, "hasAttachment");
+  if (hasAttachment !== undefined) filter.hasAttachment = hasAttachment;
+  const since = optionalInteger(query, "since", 0, Number.MAX_SAFE_INTEGER);
+  if (since !== undefined) filter.since = since;
+  return filter;
+}
+
+export interface CreateInboxBody {
+  prefix: string;
+  domain: string | null;
+  ttlMs: number | null;
+}
+
+/** Longest TTL a created inbox may ask for: 30 days. */
+export const MAX_INBOX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
+const PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$/i;
+const DOMAIN_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+export function parseCreateInboxBody(body: unknown): CreateInboxBody {
+  const fields = bodyObject(body, ["prefix", "domain", "ttl"]);
+  const prefix = fields.prefix ?? "t";
+  if (typeof prefix !== "string" || !PREFIX_PATTERN.test(prefix)) {
+    throw InvalidParameterError.expected(
+      "prefix",
+      "1-40 letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+      prefix,
+    );
+  }
+  const domain = fields.domain ?? null;
+  if (domain !== null && (typeof domain !== "string" || !DOMAIN_PATTERN.test(domain))) {
+    throw InvalidParameterError.expected("domain", "a host name such as mailnest.test", domain);
+  }
+  const ttl = fields.ttl ?? null;
+  if (ttl !== null && (!Number.isSafeInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_INBOX_TTL_MS)) {
+    throw InvalidParameterError.expected("ttl", `milliseconds, an integer from 1 to ${MAX_INBOX_TTL_MS}`, ttl);
+  }
+  return { prefix, domain, ttlMs: ttl as number | null };
+}
+
+/** `{ "read": boolean }`; a missing body or field means `whenMissing` (`undefined` = required). */
+export function parseReadBody(body: unknown, whenMissing?: boolean): boolean {
+  const { read = whenMissing } = bodyObject(body, ["read"]);
+  if (typeof read !== "boolean") throw InvalidParameterError.expected("read", "true or false", read);
+  return read;
+}
+
+/** The JSON body as an object with only the known keys; no body at all counts as `{}`. */
+function bodyObject(body: unknown, known: readonly string[]): Record<string, unknown> {
+  if (body === undefined) return {};
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw InvalidParameterError.expected("body", "a JSON object", body);
+  }
+  const fields = body as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!known.includes(key)) throw InvalidParameterError.expected(key, `no such field (known: ${known.join(", ")})`, fields[key]);
+  }
+  return fields;
+}
+
+/** A typo such as `subjct=` would otherwise silently widen a search or a wait. */
+function rejectUnknown(query: QueryValues, known: ReadonlySet<string>): void {
+  for (const name of Object.keys(query)) {
+    if (!known.has(name)) {
+      throw InvalidParameterError.expected(name, `no such parameter (known: ${[...known].join(", ")})`, query[name]);
+    }
+  }
+}
+
+function single(query: QueryValues, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string") throw InvalidParameterError.expected(name, "a single value", value);
+  return value;
+}
+
+function optionalString(query: QueryValues, name: string, maxLength: number): string | undefined {
+  const value = single(query, name);
+  if (value === undefined || value === "") return undefined;
+  if (value.length > maxLength) throw InvalidParameterError.expected(name, `at most ${maxLength} characters`, value);
+  return value;
+}
+
+function optionalInteger(query: QueryValues, name: string, min: number, max: number): number | undefined {
+  const value = single(query, name);
+  if (value === undefined) return undefined;
+  const number = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(number) || number < min || number > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    throw InvalidParameterError.expected(name, range, value);
+  }
+  return number;
+}
+
+function optionalBoolean(query: QueryValues, name: string): boolean | undefined {
+  const value = single(query, name);
+  if (value === undefined) return undefined;
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw InvalidParameterError.expected(name, "true or false", value);
+}
+
+/** local@domain with both parts present and no whitespace or control characters. */
+function isMailbox(value: string): boolean {
+  const at = value.lastIndexOf("@");
+  return at > 0 && at < value.length - 1 && !/[\s\x00-\x1f\x7f<>]/.test(value);
+}

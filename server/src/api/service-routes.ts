@@ -1,0 +1,33 @@
+import type { ApiRoutes } from "./api-routes.js";
+import type { ApiDeps } from "./deps.js";
+import { NotFoundError } from "./errors.js";
+import { openApiDocument } from "./openapi.js";
+import { SERVER_VERSION } from "./version.js";
+import type { WaitRegistry } from "./wait-registry.js";
+
+/** Health, the OpenAPI document and the Prometheus scrape. */
+export function serviceRoutes(routes: ApiRoutes, { config, store, metrics }: ApiDeps, waits: WaitRegistry): void {
+  routes.get("/api/health", (_req, res) => {
+    // Not ready once shutdown began: a load balancer or test harness should stop sending.
+    const ready = !waits.closed;
+    res.status(ready ? 200 : 503).json({
+      status: ready ? "ok" : "closing",
+      ready,
+      version: SERVER_VERSION,
+      head: store.head,
+      messages: store.messageCount,
+      inboxes: store.listInboxes().length,
+      waiters: waits.size,
+      smtp: { port: config.smtpPort },
+    });
+  });
+
+  routes.get("/api/openapi.json", (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  routes.get("/metrics", (_req, res) => {
+    if (!metrics) throw new NotFoundError("Metrics are not enabled on this server");
+    res.type("text/plain; version=0.0.4; charset=utf-8").send(metrics.render());
+  });
+}

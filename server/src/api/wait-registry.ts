@@ -1,0 +1,259 @@
+import type { EventBus } from "../events/bus.js";
+import type { MessageFilter, MessageStore } from "../store/message-store.js";
+import type { MessageSummary, StoredMessage } from "../store/model.js";
+import { type RecentMessage, ServiceUnavailableError, WaitTimeoutError } from "./errors.js";
+
+export interface WaitRequest {
+  /** `inbox` set = one inbox; omitted = every inbox. `since` = only sequences above it. */
+  filter: MessageFilter;
+  count: number;
+  timeoutMs: number;
+  /** Aborted when the client goes away: the waiter and its timer are dropped at once. */
+  signal: AbortSignal;
+}
+
+export interface WaitResult {
+  /** Exactly `count`, oldest first: the first matches after `since`. */
+  messages: StoredMessage[];
+  /** The sequence of the last message returned: pass it as the next `since` to get the ones after these. */
+  head: number;
+}
+
+/** Thrown to the caller whose client went away; nobody is left to answer. */
+export class WaitAbortedError extends Error {
+  override readonly name = "WaitAbortedError" as const;
+}
+
+/** How many matches one list call fetches while looking for what the store already holds. */
+const PAGE_SIZE = 500;
+const RECENT_IN_TIMEOUT = 5;
+
+/**
+ * Long-poll waits without polling. The registry listens to `message.stored` once; each waiter sits
+ * in a map under its inbox (or in the all-inbox set), so a new message costs one map lookup per
+ * inbox it was filed in, and reaches only the waiters it may satisfy.
+ *
+ * Each waiter registers before it looks at what the store already holds, so a message stored
+ * during that look is seen either by the look or by the listener (both is fine: matches are kept
+ * by id). Its checks run one after another on a per-waiter chain, so matches are decided in
+ * sequence order and the answer is always the *first* `count` matches after `since`.
+ */
+export class WaitRegistry {
+  readonly #store: MessageStore;
+  readonly #byInbox = new Map<string, Set<Waiter>>();
+  readonly #allInboxes = new Set<Waiter>();
+  readonly #unsubscribe: () => void;
+  #size = 0;
+  #closed = false;
+
+  constructor(store: MessageStore, bus: EventBus) {
+    this.#store = store;
+    this.#unsubscribe = bus.on("message.stored", ({ message }) => this.#onStored(message));
+  }
+
+  /** True once `close` ran (the server is shutting down). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Waits being held open right now. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Resolves once `count` matching messages exist (including ones stored before the call).
+   * Rejects with `WaitTimeoutError` (with what the inbox does hold) after `timeoutMs`,
+   * `WaitAbortedError` when `signal` aborts, `ServiceUnavailableError` when the registry closes.
+   */
+  wait(request: WaitRequest): Promise<WaitResult> {
+    if (this.#closed) return Promise.reject(new ServiceUnavailableError());
+    if (request.signal.aborted) return Promise.reject(new WaitAbortedError("The client went away"));
+    return new Promise<WaitResult>((resolve, reject) => {
+      const waiter = new Waiter(request, resolve, reject);
+      this.#add(waiter);
+      const onAbort = () => this.#settle(waiter, () => reject(new WaitAbortedError("The client went away")));
+      request.signal.addEventListener("abort", onAbort, { once: true });
+      waiter.cleanups.push(() => request.signal.removeEventListener("abort", onAbort));
+      // The timeout queues behind checks already running, so a message found by then still counts.
+      const timer = setTimeout(() => this.#enqueue(waiter, () => this.#expire(waiter)), request.timeoutMs);
+      waiter.cleanups.push(() => clearTimeout(timer));
+      this.#enqueue(waiter, () => this.#lookAtStore(waiter));
+    });
+  }
+
+  /** Answers every open wait with 503 and stops listening. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const waiter of [...this.#allInboxes, ...[...this.#byInbox.values()].flatMap((set) => [...set])]) {
+      this.#settle(waiter, () => waiter.reject(new ServiceUnavailableError()));
+    }
+  }
+
+  #onStored(summary: MessageSummary): void {
+    if (this.#size === 0) return;
+    const since = (waiter: Waiter) => waiter.request.filter.since ?? 0;
+    const candidates = [...this.#allInboxes];
+    for (const inbox of summary.inboxes) {
+      const waiters = this.#byInbox.get(inbox);
+      if (waiters) candidates.push(...waiters);
+    }
+    for (const waiter of candidates) {
+      if (summary.sequence > since(waiter)) this.#enqueue(waiter, () => this.#consider(waiter, summary));
+    }
+  }
+
+  async #lookAtStore(waiter: Waiter): Promise<void> {
+    let cursor: string | null = null;
+    do {
+      const page = await this.#store.list({
+        ...waiter.request.filter,
+        limit: PAGE_SIZE,
+        ...(cursor === null ? {} : { cursor }),
+      });
+      for (const summary of page.messages) waiter.matched.set(summary.id, summary);
+      cursor = page.nextCursor;
+    } while (cursor !== null && !waiter.settled);
+    await this.#completeIfSatisfied(waiter);
+  }
+
+  async #consider(waiter: Waiter, summary: MessageSummary): Promise<void> {
+    if (waiter.matched.has(summary.id) || !(await this.#store.matches(summary, waiter.request.filter))) return;
+    waiter.matched.set(summary.id, summary);
+    await this.#completeIfSatisfied(waiter);
+  }
+
+  async #completeIfSatisfied(waiter: Waiter): Promise<void> {
+    if (waiter.matched.size < waiter.request.count) return;
+    const first = [...waiter.matched.values()]
+      .sort((a, b) => a.sequence - b.sequence)
+      .slice(0, waiter.request.count);
+    const messages = await Promise.all(first.map((summary) => this.#store.get(summary.id)));
+    const present = messages.filter((message): message is StoredMessage => message !== null);
+    if (present.length < first.length) {
+      // Deleted since they matched: forget them and keep waiting for others.
+      for (const summary of first) if (!present.some((m) => m.id === summary.id)) waiter.matched.delete(summary.id);
+      return;
+    }
+    const head = present[present.length - 1]?.sequence ?? 0;
+    this.#settle(waiter, () => waiter.resolve({ messages: present, head }));
+  }
+
+  async #expire(waiter: Waiter): Promise<void> {
+    const { filter, count, timeoutMs } = waiter.request;
+    // Take the waiter out first: from here on, new mail must not answer it.
+    const matched = waiter.matched.size;
+    const scope: MessageFilter = {
+      ...(filter.inbox === undefined ? {} : { inbox: filter.inbox }),
+      ...(filter.to === undefined ? {} : { to: filter.to }),
+    };
+    this.#settle(waiter, () => {});
+    try {
+      const page = await this.#store.list({ ...scope, limit: RECENT_IN_TIMEOUT });
+      const inboxCount =
+        filter.inbox === undefined ? this.#store.messageCount : (this.#store.getInbox(filter.inbox)?.messageCount ?? 0);
+      const recent = page.messages.map(recentMessage);
+      waiter.reject(
+        new WaitTimeoutError(timeoutMessage(filter, count, timeoutMs, matched, inboxCount, recent), {
+          matched,
+          inboxCount,
+          recent,
+          head: this.#store.head,
+        }),
+      );
+    } catch (error) {
+      waiter.reject(error);
+    }
+  }
+
+  /** Runs `step` after the waiter's earlier steps; a failure answers the waiter (500), not the bus. */
+  #enqueue(waiter: Waiter, step: () => Promise<void>): void {
+    waiter.chain = waiter.chain
+      .then(() => (waiter.settled ? undefined : step()))
+      .catch((error: unknown) => this.#settle(waiter, () => waiter.reject(error)));
+  }
+
+  #add(waiter: Waiter): void {
+    const inbox = waiter.request.filter.inbox;
+    if (inbox === undefined) {
+      this.#allInboxes.add(waiter);
+    } else {
+      let waiters = this.#byInbox.get(inbox);
+      if (!waiters) {
+        waiters = new Set();
+        this.#byInbox.set(inbox, waiters);
+      }
+      waiters.add(waiter);
+    }
+    this.#size++;
+  }
+
+  /** Removes the waiter and its timer and listener, then runs `answer`; only the first call does anything. */
+  #settle(waiter: Waiter, answer: () => void): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
+    for (const cleanup of waiter.cleanups) cleanup();
+    const inbox = waiter.request.filter.inbox;
+    if (inbox === undefined) {
+      this.#allInboxes.delete(waiter);
+    } else {
+      const waiters = this.#byInbox.get(inbox);
+      waiters?.delete(waiter);
+      if (waiters?.size === 0) this.#byInbox.delete(inbox);
+    }
+    this.#size--;
+    answer();
+  }
+}
+
+class Waiter {
+  /** Matching summaries seen so far, by id (the store look and the listener may both report one). */
+  readonly matched = new Map<string, MessageSummary>();
+  readonly cleanups: (() => void)[] = [];
+  chain: Promise<void> = Promise.resolve();
+  settled = false;
+
+  constructor(
+    readonly request: WaitRequest,
+    readonly resolve: (result: WaitResult) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+}
+
+function recentMessage(summary: MessageSummary): RecentMessage {
+  const from = summary.from[0];
+  return {
+    id: summary.id,
+    sequence: summary.sequence,
+    subject: summary.subject,
+    from: from ? (from.name ? `${from.name} <${from.address}>` : from.address) : summary.mailFrom,
+    receivedAt: summary.receivedAt,
+  };
+}
+
+/** `Timed out after 10000 ms waiting for 1 message to "a@x" with subject "Welcome"; the inbox holds 2: …` */
+function timeoutMessage(
+  filter: MessageFilter,
+  count: number,
+  timeoutMs: number,
+  matched: number,
+  inboxCount: number,
+  recent: RecentMessage[],
+): string {
+  const conditions = [
+    filter.from === undefined ? null : `from "${filter.from}"`,
+    filter.to === undefined ? null : `to "${filter.to}"`,
+    filter.subject === undefined ? null : `subject "${filter.subject}"`,
+    filter.text === undefined ? null : `text "${filter.text}"`,
+    filter.hasAttachment === undefined ? null : filter.hasAttachment ? "an attachment" : "no attachment",
+    filter.authUser === undefined ? null : `auth user "${filter.authUser}"`,
+    filter.since === undefined ? null : `sequence > ${filter.since}`,
+  ].filter((condition) => condition !== null);
+  const target = filter.inbox === undefined ? "in any inbox" : `to "${filter.inbox}"`;
+  const what = `${count} message${count === 1 ? "" : "s"} ${target}${conditions.length ? ` with ${conditions.join(", ")}` : ""}`;
+  const holder = filter.inbox === undefined ? "the store holds" : "the inbox holds";
+  const listed = recent.map((m) => `"${m.subject}" (${m.receivedAt})`).join(", ");
+  return `Timed out after ${timeoutMs} ms waiting for ${what} (${matched} matched); ${holder} ${inboxCount}${listed ? `, newest: ${listed}` : ""}`;
+}

@@ -1,0 +1,46 @@
+import type { Request, Response } from "express";
+import type { MessageFilter } from "../store/message-store.js";
+import type { ApiRoutes } from "./api-routes.js";
+import type { ApiDeps } from "./deps.js";
+import { addressParam, parseWaitQuery } from "./params.js";
+import { WaitAbortedError, type WaitRegistry } from "./wait-registry.js";
+
+/** The long-poll waits (docs/api.md, "Waiting"). */
+export function waitRoutes(routes: ApiRoutes, { config }: ApiDeps, waits: WaitRegistry): void {
+  routes.get("/api/inboxes/:address/wait", async (req, res) => {
+    const inbox = addressParam(req.params.address);
+    await answerWait(req, res, waits, config.maxWaitMs, { inbox });
+  });
+
+  routes.get("/api/wait", async (req, res) => {
+    await answerWait(req, res, waits, config.maxWaitMs, {});
+  });
+}
+
+async function answerWait(
+  req: Request,
+  res: Response,
+  waits: WaitRegistry,
+  maxWaitMs: number,
+  scope: Pick<MessageFilter, "inbox">,
+): Promise<void> {
+  const { filter, count, timeoutMs } = parseWaitQuery(req.query, maxWaitMs);
+  // A client that hangs up frees its waiter and timer at once, not when the timeout runs out.
+  const clientGone = new AbortController();
+  const onClose = () => {
+    if (!res.writableFinished) clientGone.abort();
+  };
+  res.on("close", onClose);
+  try {
+    res.json(await waits.wait({ filter: { ...filter, ...scope }, count, timeoutMs, signal: clientGone.signal }));
+  } catch (error) {
+    if (error instanceof WaitAbortedError) {
+      // The client half-closed; nothing will be answered, so the socket must not linger half-open.
+      res.destroy();
+      return;
+    }
+    throw error;
+  } finally {
+    res.off("close", onClose);
+  }
+}

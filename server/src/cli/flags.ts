@@ -1,0 +1,115 @@
+/**
+ * Every command-line flag in one table: `parse-config.ts` reads values by these names and `--help`
+ * is printed from it, so the two cannot drift apart. Flags win over their environment variable.
+ */
+export interface FlagSpec {
+  /** Long name without the dashes. */
+  name: string;
+  short?: string;
+  type: "string" | "boolean";
+  /** May be given more than once (the environment variable takes a comma-separated list). */
+  multiple?: boolean;
+  /** null for flags that only make sense on the command line (--help). */
+  env: string | null;
+  /** Shown in --help after the flag, e.g. "<port>". */
+  placeholder?: string;
+  /** The default as shown in --help. */
+  defaultText: string;
+  description: string;
+}
+
+export const FLAGS: readonly FlagSpec[] = [
+  flag("smtp-port", "string", "<port>", "1025", "SMTP listener port (0 picks a free port)"),
+  flag("http-port", "string", "<port>", "8025", "HTTP API and web viewer port (0 picks a free port)"),
+  flag(
+    "host",
+    "string",
+    "<address>",
+    "127.0.0.1",
+    "interface both listeners bind to; anything but loopback exposes captured mail",
+  ),
+  flag(
+    "data-dir",
+    "string",
+    "<path>",
+    ".mailnest",
+    "where messages are stored (relative to the current folder)",
+  ),
+  flag(
+    "in-memory",
+    "boolean",
+    undefined,
+    "off",
+    "keep messages in memory only (nothing written; gone on exit)",
+  ),
+  flag(
+    "max-messages",
+    "string",
+    "<count>",
+    "10000",
+    "keep at most this many messages; the oldest are pruned first",
+  ),
+  flag(
+    "max-age",
+    "string",
+    "<duration>",
+    "off",
+    "prune messages older than this, e.g. 30m, 12h, 7d (0 or off = keep)",
+  ),
+  flag(
+    "max-message-size",
+    "string",
+    "<size>",
+    "25mb",
+    "largest message accepted (552 above it), e.g. 25mb, 512kb or bytes",
+  ),
+  flag("max-recipients", "string", "<count>", "100", "recipients per message; each one more gets 452"),
+  flag("max-connections", "string", "<count>", "500", "concurrent SMTP connections; one more gets 421"),
+  flag("smtp-idle-timeout", "string", "<duration>", "60s", "close SMTP connections idle for this long"),
+  flag(
+    "domain",
+    "string",
+    "<domain>",
+    "mailnest.test",
+    "domain of generated inbox addresses and the SMTP greeting name",
+  ),
+  flag("api-token", "string", "<token>", "none", "require `Authorization: Bearer <token>` on the HTTP API"),
+  {
+    ...flag(
+      "cors-origin",
+      "string",
+      "<origin>",
+      "none",
+      "allow this browser origin to call the API (repeatable; env: comma-separated)",
+    ),
+    multiple: true,
+  },
+  flag("max-wait", "string", "<duration>", "30s", "longest single HTTP long-poll wait"),
+  flag("quiet", "boolean", undefined, "off", "print nothing but warnings and errors"),
+  {
+    name: "help",
+    short: "h",
+    type: "boolean",
+    env: null,
+    defaultText: "",
+    description: "show this help and exit",
+  },
+  { name: "version", type: "boolean", env: null, defaultText: "", description: "print the version and exit" },
+];
+
+function flag(
+  name: string,
+  type: FlagSpec["type"],
+  placeholder: string | undefined,
+  defaultText: string,
+  description: string,
+): FlagSpec {
+  const spec: FlagSpec = { name, type, env: envName(name), defaultText, description };
+  if (placeholder !== undefined) spec.placeholder = placeholder;
+  return spec;
+}
+
+/** "max-message-size" → "MAILNEST_MAX_MESSAGE_SIZE". */
+export function envName(flagName: string): string {
+  return `MAILNEST_${flagName.toUpperCase().replaceAll("-", "_")}`;
+}

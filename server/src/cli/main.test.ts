@@ -1,0 +1,102 @@
+import net from "node:net";
+import { describe, expect, it } from "vitest";
+import { startSandbox } from "../sandbox.js";
+import { CliProcess, runCli } from "../test-support/cli-process.js";
+import { SmtpTestClient } from "../test-support/smtp-test-client.js";
+import { rfc822, tempDir, testConfig, useCleanup } from "../test-support/test-sandbox.js";
+import { FLAGS } from "./flags.js";
+
+const cleanup = useCleanup();
+
+function startCli(args: string[]): CliProcess {
+  const cli = new CliProcess(args);
+  cleanup(async () => {
+    cli.kill("SIGKILL");
+    await cli.exited;
+  });
+  return cli;
+}
+
+describe("the mailnest command", () => {
+  it("--help lists every flag with its default and environment variable, and exits 0", async () => {
+    const result = await runCli(["--help"]);
+
+    expect(result.code).toBe(0);
+    for (const spec of FLAGS) {
+      expect(result.stdout).toContain(`--${spec.name}`);
+      if (spec.env) expect(result.stdout).toContain(spec.env);
+    }
+  });
+
+  it("--version prints the package version", async () => {
+    const result = await runCli(["--version"]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^\d+\.\d+\.\d+\S*\n$/);
+  });
+
+  it("a bad flag value exits 2 with a one-line reason and no stack trace", async () => {
+    const result = await runCli(["--smtp-port", "99999", "--in-memory"]);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'mailnest: --smtp-port: expected a port number from 0 to 65535 (0 picks a free port), got "99999"\n',
+    );
+    expect(result.stdout).toBe("");
+  });
+
+  it("a bad environment value exits 2 naming the variable", async () => {
+    const result = await runCli(["--in-memory"], { env: { MAILNEST_MAX_AGE: "forever" } });
+
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      'mailnest: MAILNEST_MAX_AGE: expected a duration such as 30s, 15m, 12h or 7d, got "forever"',
+    ]);
+  });
+
+  it("a port already in use exits 1 with a one-line reason", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    cleanup(() => new Promise((resolve) => blocker.close(resolve)));
+    const address = blocker.address();
+    const port = typeof address === "object" && address ? address.port : 0;
+
+    const result = await runCli(["--in-memory", "--smtp-port", String(port), "--http-port", "0"]);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/could not start: .*EADDRINUSE/),
+    ]);
+  });
+
+  it("prints where SMTP and HTTP listen and where data goes, then on SIGTERM exits 0 keeping the data", async () => {
+    const dataDir = await tempDir(cleanup);
+    const cli = startCli(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
+    const { smtpPort, url } = await cli.listening();
+    expect(cli.stdout).toContain(`Data      ${dataDir}`);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
+
+    const client = await SmtpTestClient.open(smtpPort);
+    cleanup(() => client.destroy());
+    const reply = await client.sendMessage({
+      from: "a@example.test",
+      to: ["kept@example.test"],
+      raw: rfc822({ subject: "kept across SIGTERM", body: "x" }),
+    });
+    expect(reply.code).toBe(250);
+
+    cli.kill("SIGTERM");
+    expect(await client.readReply().then((r) => r.code)).toBe(421);
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+
+    const restarted = await startSandbox(testConfig(dataDir));
+    cleanup(() => restarted.close());
+    const page = await restarted.store.list({ limit: 10, inbox: "kept@example.test" });
+    expect(page.messages.map((message) => message.subject)).toEqual(["kept across SIGTERM"]);
+  });
+
+  it("says 'in memory' when nothing is written", async () => {
+    const cli = startCli(["--smtp-port", "0", "--http-port", "0", "--in-memory"]);
+    await cli.listening();
+    expect(cli.stdout).toMatch(/Data\s+in memory/);
+  });
+});

@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { startSandbox } from "../sandbox.js";
+import { startupBanner } from "./banner.js";
+import { isConfigError } from "./config-error.js";
+import { helpText } from "./help-text.js";
+import { parseCommandLine } from "./parse-config.js";
+
+/** Exit codes: 0 ok (including a clean shutdown), 1 failed to run, 2 unusable flags or environment. */
+const EXIT_FAILED = 1;
+const EXIT_USAGE = 2;
+
+// Both src/cli/main.ts (tsx) and dist/cli/main.js sit two folders below the server package.
+const packageRoot = new URL("../../", import.meta.url);
+
+async function main(): Promise<void> {
+  const version = readVersion();
+  let command: ReturnType<typeof parseCommandLine>;
+  try {
+    command = parseCommandLine(process.argv.slice(2), process.env, process.cwd());
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    process.stderr.write(`mailnest: ${error.message}\n`);
+    process.exitCode = EXIT_USAGE;
+    return;
+  }
+  if (command.kind === "help") {
+    process.stdout.write(helpText(version));
+    return;
+  }
+  if (command.kind === "version") {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+
+  const webRoot = fileURLToPath(new URL("../web/dist/", packageRoot));
+  const config = { ...command.config, webRoot: existsSync(webRoot) ? webRoot : null };
+  for (const warning of command.warnings) process.stderr.write(`mailnest: WARNING: ${warning}\n`);
+
+  const sandbox = await startSandbox(config);
+  if (!config.quiet) process.stdout.write(`${startupBanner(sandbox, version).join("\n")}\n`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      // A second Ctrl-C means "now". Nothing acknowledged is lost: every 250 was given after fsync.
+      process.stderr.write(`mailnest: ${signal} again, exiting without waiting\n`);
+      process.exit(EXIT_FAILED);
+    }
+    stopping = true;
+    if (!config.quiet) process.stdout.write(`mailnest: ${signal} received, finishing messages in flight…\n`);
+    sandbox.close().then(
+      () => {
+        if (!config.quiet) process.stdout.write("mailnest: stopped\n");
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`mailnest: shutdown failed: ${describe(error)}\n`);
+        process.exit(EXIT_FAILED);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+function readVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL("package.json", packageRoot), "utf8")) as {
+    version?: string;
+  };
+  return manifest.version ?? "unknown";
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "EADDRINUSE" || code === "EACCES" ? error.message : (error.stack ?? error.message);
+  }
+  return String(error);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`mailnest: could not start: ${describe(error)}\n`);
+  process.exit(EXIT_FAILED);
+});

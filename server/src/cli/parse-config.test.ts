@@ -1,0 +1,222 @@
+import { describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG } from "../config.js";
+import { ConfigError } from "./config-error.js";
+import { FLAGS } from "./flags.js";
+import { helpText } from "./help-text.js";
+import { type CliCommand, isLoopback, parseCommandLine } from "./parse-config.js";
+
+const CWD = "/srv/app";
+
+function run(argv: string[], env: Record<string, string> = {}) {
+  const command: CliCommand = parseCommandLine(argv, env, CWD);
+  if (command.kind !== "run") throw new Error(`expected a run command, got ${command.kind}`);
+  return command;
+}
+
+function reasonFor(argv: string[], env: Record<string, string> = {}): string {
+  try {
+    parseCommandLine(argv, env, CWD);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error(`expected ${JSON.stringify(argv)} to be refused`);
+}
+
+describe("parseCommandLine", () => {
+  it("uses the documented defaults when nothing is given", () => {
+    const { config, warnings } = run([]);
+    expect(config).toMatchObject({
+      smtpPort: 1025,
+      httpPort: 8025,
+      host: "127.0.0.1",
+      dataDir: "/srv/app/.mailnest",
+      maxMessages: 10_000,
+      maxAgeMs: null,
+      maxMessageSize: 25 * 1024 * 1024,
+      maxRecipients: 100,
+      maxConnections: DEFAULT_CONFIG.maxConnections,
+      domain: "mailnest.test",
+      apiToken: null,
+      corsOrigins: [],
+      maxWaitMs: 30_000,
+      quiet: false,
+    });
+    expect(warnings).toEqual([]);
+  });
+
+  it("reads every flag", () => {
+    const { config } = run([
+      "--smtp-port=2525",
+      "--http-port",
+      "9000",
+      "--host",
+      "::1",
+      "--data-dir",
+      "mail",
+      "--max-messages",
+      "50",
+      "--max-age",
+      "12h",
+      "--max-message-size",
+      "10mb",
+      "--max-recipients",
+      "5",
+      "--max-connections",
+      "7",
+      "--smtp-idle-timeout",
+      "90s",
+      "--domain",
+      "Example.TEST",
+      "--api-token",
+      "s3cret",
+      "--cors-origin",
+      "http://localhost:5173",
+      "--cors-origin",
+      "https://app.example.test/",
+      "--max-wait",
+      "2m",
+      "--quiet",
+    ]);
+    expect(config).toMatchObject({
+      smtpPort: 2525,
+      httpPort: 9000,
+      host: "::1",
+      dataDir: "/srv/app/mail",
+      maxMessages: 50,
+      maxAgeMs: 12 * 3_600_000,
+      maxMessageSize: 10 * 1024 * 1024,
+      maxRecipients: 5,
+      maxConnections: 7,
+      smtpIdleTimeoutMs: 90_000,
+      domain: "example.test",
+      apiToken: "s3cret",
+      corsOrigins: ["http://localhost:5173", "https://app.example.test"],
+      maxWaitMs: 120_000,
+      quiet: true,
+    });
+  });
+
+  it("reads every setting from MAILNEST_* variables", () => {
+    const { config } = run([], {
+      MAILNEST_SMTP_PORT: "0",
+      MAILNEST_HTTP_PORT: "0",
+      MAILNEST_IN_MEMORY: "true",
+      MAILNEST_MAX_AGE: "7d",
+      MAILNEST_MAX_MESSAGE_SIZE: "1048576",
+      MAILNEST_CORS_ORIGIN: "http://a.test, http://b.test:8080",
+      MAILNEST_QUIET: "1",
+    });
+    expect(config).toMatchObject({
+      smtpPort: 0,
+      httpPort: 0,
+      dataDir: null,
+      maxAgeMs: 7 * 86_400_000,
+      maxMessageSize: 1_048_576,
+      corsOrigins: ["http://a.test", "http://b.test:8080"],
+      quiet: true,
+    });
+  });
+
+  it("lets a flag win over its environment variable", () => {
+    const { config } = run(["--smtp-port", "2600", "--max-age", "off"], {
+      MAILNEST_SMTP_PORT: "2500",
+      MAILNEST_MAX_AGE: "1d",
+    });
+    expect(config.smtpPort).toBe(2600);
+    expect(config.maxAgeMs).toBeNull();
+  });
+
+  it("--in-memory keeps nothing on disk even when a data dir is given", () => {
+    expect(run(["--data-dir", "/tmp/x", "--in-memory"]).config.dataDir).toBeNull();
+  });
+
+  it("asks for help or the version without building a config", () => {
+    expect(parseCommandLine(["--help"], {}, CWD)).toEqual({ kind: "help" });
+    expect(parseCommandLine(["-h", "--smtp-port", "nonsense"], {}, CWD)).toEqual({ kind: "help" });
+    expect(parseCommandLine(["--version"], {}, CWD)).toEqual({ kind: "version" });
+  });
+
+  it.each([
+    [
+      ["--smtp-port", "70000"],
+      '--smtp-port: expected a port number from 0 to 65535 (0 picks a free port), got "70000"',
+    ],
+    [
+      ["--http-port", "eighty"],
+      '--http-port: expected a port number from 0 to 65535 (0 picks a free port), got "eighty"',
+    ],
+    [["--max-messages", "0"], '--max-messages: expected a whole number of at least 1, got "0"'],
+    [["--max-recipients", "1.5"], '--max-recipients: expected a whole number of at least 1, got "1.5"'],
+    [["--max-age", "30"], '--max-age: expected a duration such as 30s, 15m, 12h or 7d, got "30"'],
+    [["--max-wait", "soon"], '--max-wait: expected a duration such as 30s, 15m, 12h or 7d, got "soon"'],
+    [
+      ["--max-message-size", "25 parsecs"],
+      '--max-message-size: expected a size such as 25mb, 512kb or a number of bytes, got "25 parsecs"',
+    ],
+    [
+      ["--domain", "not a domain"],
+      '--domain: expected a domain name such as mailnest.test, got "not a domain"',
+    ],
+    [
+      ["--cors-origin", "localhost:5173"],
+      '--cors-origin: expected an origin such as http://localhost:5173 (or *), got "localhost:5173"',
+    ],
+    [["--api-token", " "], "--api-token: expected a value, got an empty string"],
+    [
+      ["--smtp-port", "2525", "--http-port", "2525"],
+      "--smtp-port and --http-port are both 2525; they must differ",
+    ],
+  ])("refuses %j with a one-line reason", (argv, reason) => {
+    expect(reasonFor(argv)).toBe(reason);
+  });
+
+  it("names the environment variable when the bad value came from there", () => {
+    expect(reasonFor([], { MAILNEST_MAX_MESSAGE_SIZE: "huge" })).toMatch(
+      /^MAILNEST_MAX_MESSAGE_SIZE: expected a size/,
+    );
+    expect(reasonFor([], { MAILNEST_IN_MEMORY: "perhaps" })).toMatch(
+      /^MAILNEST_IN_MEMORY: expected true or false/,
+    );
+  });
+
+  it("refuses unknown flags and stray arguments", () => {
+    expect(reasonFor(["--smtp-prot", "25"])).toMatch(/Unknown option '--smtp-prot'.*\(see --help\)$/);
+    expect(reasonFor(["serve"])).toMatch(/serve.*\(see --help\)$/);
+    expect(reasonFor(["--smtp-port"])).toMatch(/--smtp-port.*argument missing.*\(see --help\)$/);
+    for (const argv of [["--smtp-prot"], ["serve"], ["--smtp-port"]])
+      expect(reasonFor(argv)).not.toContain("\n");
+  });
+
+  it("warns that captured mail is exposed on a non-loopback host without an API token", () => {
+    expect(run(["--host", "0.0.0.0"]).warnings).toEqual([
+      expect.stringContaining("--host 0.0.0.0 is reachable from other machines and no --api-token is set"),
+    ]);
+    expect(run(["--host", "0.0.0.0", "--api-token", "t"]).warnings).toEqual([]);
+    expect(run(["--host", "localhost"]).warnings).toEqual([]);
+  });
+});
+
+describe("isLoopback", () => {
+  it.each(["127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "::ffff:127.0.0.1"])(
+    "%s is loopback",
+    (host) => {
+      expect(isLoopback(host)).toBe(true);
+    },
+  );
+  it.each(["0.0.0.0", "::", "192.168.1.10", "mail.example.test", "128.0.0.1"])("%s is not", (host) => {
+    expect(isLoopback(host)).toBe(false);
+  });
+});
+
+describe("helpText", () => {
+  it("lists every flag with its default and environment variable", () => {
+    const text = helpText("1.2.3");
+    for (const spec of FLAGS) {
+      expect(text).toContain(`--${spec.name}`);
+      if (spec.env) expect(text).toContain(`env: ${spec.env}`);
+    }
+    expect(text).toContain("default: 1025, env: MAILNEST_SMTP_PORT");
+    expect(text).toContain("default: 25mb, env: MAILNEST_MAX_MESSAGE_SIZE");
+  });
+});

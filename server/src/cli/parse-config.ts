@@ -1,0 +1,166 @@
+import path from "node:path";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { DEFAULT_CONFIG, type MailnestConfig } from "../config.js";
+import { ConfigError } from "./config-error.js";
+import { FLAGS, type FlagSpec } from "./flags.js";
+import {
+  parseBoolean,
+  parseByteSize,
+  parseCount,
+  parseDomain,
+  parseDuration,
+  parseNonEmpty,
+  parseOrigin,
+  parsePort,
+} from "./parse-values.js";
+
+export type CliCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | {
+      kind: "run";
+      config: MailnestConfig;
+      /** Things the operator should know before mail flows (e.g. an exposed, unprotected API). */
+      warnings: string[];
+    };
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/**
+ * Command line + environment → what to do. Pure: no files read, nothing printed, no process exit.
+ * Throws `ConfigError` with a one-line reason for anything it cannot use.
+ */
+export function parseCommandLine(argv: readonly string[], env: Environment, cwd: string): CliCommand {
+  const flags = readFlags(argv);
+  if (flags.get("help") === true) return { kind: "help" };
+  if (flags.get("version") === true) return { kind: "version" };
+  const read = valueReader(flags, env);
+
+  const config: MailnestConfig = {
+    ...DEFAULT_CONFIG,
+    tls: { ...DEFAULT_CONFIG.tls },
+    corsOrigins: [],
+    dataDir: path.resolve(cwd, DEFAULT_CONFIG.dataDir ?? ".mailnest"),
+  };
+
+  config.smtpPort = read("smtp-port", parsePort) ?? config.smtpPort;
+  config.httpPort = read("http-port", parsePort) ?? config.httpPort;
+  config.host = read("host", parseNonEmpty) ?? config.host;
+  const dataDir = read("data-dir", parseNonEmpty);
+  if (dataDir !== undefined) config.dataDir = path.resolve(cwd, dataDir);
+  if (readSwitch(flags, env, "in-memory")) config.dataDir = null;
+  config.maxMessages = read("max-messages", parseCount) ?? config.maxMessages;
+  const maxAge = read("max-age", parseOptionalDuration);
+  if (maxAge !== undefined) config.maxAgeMs = maxAge;
+  config.maxMessageSize = read("max-message-size", parseByteSize) ?? config.maxMessageSize;
+  config.maxRecipients = read("max-recipients", parseCount) ?? config.maxRecipients;
+  config.maxConnections = read("max-connections", parseCount) ?? config.maxConnections;
+  config.smtpIdleTimeoutMs = read("smtp-idle-timeout", parseDuration) ?? config.smtpIdleTimeoutMs;
+  config.domain = read("domain", parseDomain) ?? config.domain;
+  config.apiToken = read("api-token", parseNonEmpty) ?? config.apiToken;
+  config.corsOrigins = readList(flags, env, "cors-origin", parseOrigin);
+  config.maxWaitMs = read("max-wait", parseDuration) ?? config.maxWaitMs;
+  config.quiet = readSwitch(flags, env, "quiet");
+
+  if (config.smtpPort !== 0 && config.smtpPort === config.httpPort) {
+    throw new ConfigError(`--smtp-port and --http-port are both ${config.smtpPort}; they must differ`);
+  }
+
+  const warnings: string[] = [];
+  if (!isLoopback(config.host) && config.apiToken === null) {
+    warnings.push(
+      `--host ${config.host} is reachable from other machines and no --api-token is set: anyone who can reach ` +
+        `port ${config.httpPort} can read every captured message.`,
+    );
+  }
+  return { kind: "run", config, warnings };
+}
+
+/** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const value = host.toLowerCase().replace(/^\[|\]$/g, "");
+  return (
+    value === "localhost" ||
+    value === "::1" ||
+    /^127(?:\.\d{1,3}){3}$/.test(value) ||
+    /^::ffff:127(?:\.\d{1,3}){3}$/.test(value)
+  );
+}
+
+type FlagValues = Map<string, string | boolean | Array<string | boolean>>;
+
+function readFlags(argv: readonly string[]): FlagValues {
+  const options: NonNullable<ParseArgsConfig["options"]> = {};
+  for (const spec of FLAGS) {
+    options[spec.name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
+  }
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return new Map(
+      Object.entries(values).filter(
+        (entry): entry is [string, string | boolean | Array<string | boolean>] => entry[1] !== undefined,
+      ),
+    );
+  } catch (error) {
+    // parseArgs explains itself well ("Unknown option '--smtp-prot'…"); keep its first line only.
+    const message = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
+    throw new ConfigError(`${message} (see --help)`);
+  }
+}
+
+/** Reads a single-valued flag, else its environment variable, through `parse`; undefined when neither is set. */
+function valueReader(flags: FlagValues, env: Environment) {
+  return <T>(name: string, parse: (raw: string, source: string) => T): T | undefined => {
+    const spec = specOf(name);
+    const fromFlag = flags.get(name);
+    if (typeof fromFlag === "string") return parse(fromFlag, `--${name}`);
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    if (fromEnv !== undefined && spec.env) return parse(fromEnv, spec.env);
+    return undefined;
+  };
+}
+
+function readSwitch(flags: FlagValues, env: Environment, name: string): boolean {
+  if (flags.get(name) === true) return true;
+  const spec = specOf(name);
+  const fromEnv = spec.env ? env[spec.env] : undefined;
+  return fromEnv !== undefined && spec.env !== null ? parseBoolean(fromEnv, spec.env) : false;
+}
+
+function readList<T>(
+  flags: FlagValues,
+  env: Environment,
+  name: string,
+  parse: (raw: string, source: string) => T,
+): T[] {
+  const fromFlags = flags.get(name);
+  if (Array.isArray(fromFlags)) {
+    return fromFlags
+      .filter((value): value is string => typeof value === "string")
+      .map((value) => parse(value, `--${name}`));
+  }
+  const spec = specOf(name);
+  const fromEnv = spec.env ? env[spec.env] : undefined;
+  if (fromEnv === undefined || spec.env === null) return [];
+  const source = spec.env;
+  return fromEnv
+    .split(",")
+    .map((value) => value.trim())
+    .filter((value) => value !== "")
+    .map((value) => parse(value, source));
+}
+
+/** A duration, or "0"/"off" to switch the limit off (so an environment default can be overridden). */
+function parseOptionalDuration(raw: string, source: string): number | null {
+  return ["0", "off", "none"].includes(raw.trim().toLowerCase()) ? null : parseDuration(raw, source);
+}
+
+function specOf(name: string): FlagSpec {
+  const spec = FLAGS.find((candidate) => candidate.name === name);
+  if (!spec) throw new Error(`unknown flag in the CLI table: ${name}`);
+  return spec;
+}

@@ -1,0 +1,81 @@
+import { type HttpServer, startHttpServer } from "./api/http-server.js";
+import type { MailnestConfig } from "./config.js";
+import { EventBus } from "./events/bus.js";
+import { createMetrics } from "./metrics/create-metrics.js";
+import { messageParser } from "./smtp/parse-message.js";
+import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
+import { createMessageStore } from "./store/create-message-store.js";
+import type { MessageStore } from "./store/message-store.js";
+
+/** One running Mailnest: what `startSandbox` returns to the CLI and to tests. */
+export interface Sandbox {
+  /** The config it runs with, ports replaced by the ones actually bound. */
+  readonly config: MailnestConfig;
+  readonly bus: EventBus;
+  readonly store: MessageStore;
+  /** The ports actually bound (a config port of 0 picks a free one). */
+  readonly smtpPort: number;
+  /** The implicit-TLS listener's port, or null when it is off. */
+  readonly smtpsPort: number | null;
+  readonly httpPort: number;
+  /** Base URL of the HTTP API and web viewer, e.g. `http://127.0.0.1:8025`. */
+  readonly url: string;
+  /**
+   * Stops accepting SMTP, lets messages in DATA finish (421 after `config.shutdownGraceMs`), closes
+   * HTTP, then flushes and closes the store. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: bus → store → metrics → SMTP listener → HTTP server. If a later part fails to start
+ * (a port in use), the parts already started are closed before the error is rethrown.
+ */
+export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
+  const bus = new EventBus();
+  const store = await createMessageStore({
+    dataDir: config.dataDir,
+    parser: messageParser,
+    bus,
+    maxMessages: config.maxMessages,
+    maxAgeMs: config.maxAgeMs,
+  });
+
+  let smtp: SmtpListener | null = null;
+  let http: HttpServer | null = null;
+  // Subscribed before SMTP starts, so no connection or message goes uncounted.
+  const metrics = createMetrics(bus, {
+    storedMessages: () => store.messageCount,
+    activeWaiters: () => http?.waits.size ?? 0,
+  });
+  // SMTP first, so messages still in DATA get stored (and seen by HTTP waiters); the store last, to flush.
+  const closeAll = async () => {
+    await smtp?.close();
+    await http?.close();
+    metrics.close();
+    await store.close();
+  };
+
+  try {
+    smtp = await startSmtpListener({ config, store, bus }, { port: config.smtpPort });
+    http = await startHttpServer({ config: { ...config, smtpPort: smtp.port }, store, bus, metrics });
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    config: { ...config, smtpPort: smtp.port, httpPort: http.port },
+    bus,
+    store,
+    smtpPort: smtp.port,
+    smtpsPort: null,
+    httpPort: http.port,
+    url: http.url,
+    close() {
+      closing ??= closeAll();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,208 @@
+import type { Readable } from "node:stream";
+import libmime from "libmime";
+import type {
+  AddressObject,
+  AttachmentStream,
+  EmailAddress,
+  HeaderLines,
+  Headers,
+  MessageText,
+} from "mailparser";
+import { MailParser } from "mailparser";
+import { emptyParsedView } from "../store/empty-parsed-view.js";
+import type { MessageParser } from "../store/message-store.js";
+import type { Address, AttachmentMeta, HeaderLine, ParsedView } from "../store/model.js";
+import { extractLinks } from "./extract-links.js";
+
+/**
+ * The only module that knows mailparser (in maintenance mode; its README points new projects to
+ * PostalMime). It uses the streaming `MailParser` rather than `simpleParser` so attachment bodies are
+ * hashed as they pass and never all held in memory at once (a 25 MB attachment costs its bytes once).
+ */
+export function createMessageParser(): MessageParser {
+  return {
+    async parse(raw) {
+      try {
+        return toParsedView(await runMailParser(raw, null));
+      } catch (error) {
+        return emptyParsedView(error instanceof Error ? error.message : String(error));
+      }
+    },
+    async attachmentContent(raw, index) {
+      try {
+        return (await runMailParser(raw, index)).captured;
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+/** The shared parser instance (it holds no state between messages). */
+export const messageParser: MessageParser = createMessageParser();
+
+const MAILPARSER_OPTIONS = {
+  // The view shows what the message contains: no text synthesised from HTML, no HTML from text,
+  // cid: references left as they are.
+  skipHtmlToText: true,
+  skipTextToHtml: true,
+  skipTextLinks: true,
+  skipImageLinks: true,
+  checksumAlgo: "sha256",
+} as const;
+
+interface MailParserResult {
+  headers: Headers;
+  headerLines: HeaderLines;
+  text: string | null;
+  html: string | null;
+  /** Content already drained, so `checksum` and `size` are set. */
+  attachments: AttachmentStream[];
+  /** The content of the attachment at `captureIndex`, or null. */
+  captured: Buffer | null;
+}
+
+/** Mirrors mailparser's own `simpleParser`, but keeps only the content of one attachment (if asked). */
+function runMailParser(raw: Readable, captureIndex: number | null): Promise<MailParserResult> {
+  return new Promise((resolve, reject) => {
+    const parser = new MailParser(MAILPARSER_OPTIONS);
+    const result: MailParserResult = {
+      headers: new Map(),
+      headerLines: [],
+      text: null,
+      html: null,
+      attachments: [],
+      captured: null,
+    };
+    // mailparser may emit a non-fatal error and still end: the first outcome wins.
+    let settled = false;
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      raw.unpipe(parser);
+      parser.destroy();
+      reject(error);
+    };
+
+    parser.on("error", fail);
+    parser.on("headers", (headers: Headers) => {
+      result.headers = headers;
+      result.headerLines = parser.headerLines || [];
+    });
+
+    let reading = false;
+    const readNext = (): void => {
+      reading = true;
+      const data = parser.read() as AttachmentStream | MessageText | null;
+      if (data === null) {
+        reading = false;
+        return;
+      }
+      if (data.type === "text") {
+        // With skipHtmlToText an HTML-only message still yields text "": that is "no text part".
+        result.text = data.text || null;
+        result.html = data.html || null;
+        readNext();
+        return;
+      }
+      const index = result.attachments.length;
+      result.attachments.push(data);
+      const chunks: Buffer[] = [];
+      data.content.on("data", (chunk: Buffer) => {
+        if (index === captureIndex) chunks.push(chunk);
+      });
+      data.content.on("end", () => {
+        if (index === captureIndex) result.captured = Buffer.concat(chunks);
+        data.release?.();
+        readNext();
+      });
+    };
+    parser.on("readable", () => {
+      if (!reading) readNext();
+    });
+    parser.on("end", () => {
+      if (settled) return;
+      settled = true;
+      resolve(result);
+    });
+
+    raw.once("error", fail);
+    raw.pipe(parser);
+  });
+}
+
+function toParsedView(parsed: MailParserResult): ParsedView {
+  const { headers } = parsed;
+  const headerLines = parsed.headerLines.map(toHeaderLine);
+  const subject = headers.get("subject");
+  const messageId = headers.get("message-id");
+  return {
+    messageId: typeof messageId === "string" && messageId !== "" ? messageId : null,
+    date: parseDate(headerLines),
+    subject: typeof subject === "string" ? subject : "",
+    from: addresses(headers, "from"),
+    to: addresses(headers, "to"),
+    cc: addresses(headers, "cc"),
+    bcc: addresses(headers, "bcc"),
+    replyTo: addresses(headers, "reply-to"),
+    headers: headerLines,
+    text: parsed.text,
+    html: parsed.html,
+    attachments: parsed.attachments.map(toAttachmentMeta),
+    links: extractLinks({ html: parsed.html, text: parsed.text }),
+    parseError: null,
+  };
+}
+
+/** RFC 5322 §2.2.3: unfolding removes the CRLF before folding whitespace, nothing else. Encoded words (RFC 2047) are decoded. */
+function toHeaderLine(line: { key: string; line: string }): HeaderLine {
+  const unfolded = line.line.replace(/\r?\n(?=[ \t])/g, "");
+  const colon = unfolded.indexOf(":");
+  const name = colon === -1 ? unfolded.trim() : unfolded.slice(0, colon).trim();
+  const value = colon === -1 ? "" : unfolded.slice(colon + 1).trim();
+  return { name, value: libmime.decodeWords(value) };
+}
+
+/** From the raw header: mailparser substitutes the current time for a Date it cannot read. */
+function parseDate(headers: HeaderLine[]): string | null {
+  const header = headers.find((line) => line.name.toLowerCase() === "date");
+  if (!header) return null;
+  const time = Date.parse(header.value);
+  return Number.isNaN(time) ? null : new Date(time).toISOString();
+}
+
+function addresses(headers: Headers, key: string): Address[] {
+  const value = headers.get(key) as AddressObject | AddressObject[] | undefined;
+  if (value === undefined) return [];
+  const objects = Array.isArray(value) ? value : [value];
+  return objects.flatMap((object) => flattenGroups(object.value ?? []));
+}
+
+function flattenGroups(entries: EmailAddress[]): Address[] {
+  return entries.flatMap((entry) => {
+    if (entry.group) return flattenGroups(entry.group);
+    if (!entry.address && !entry.name) return [];
+    return [{ name: entry.name ?? "", address: entry.address ?? "" }];
+  });
+}
+
+function toAttachmentMeta(attachment: AttachmentStream, index: number): AttachmentMeta {
+  const inline =
+    attachment.contentDisposition === "inline" ||
+    (attachment.contentDisposition === undefined && attachment.related === true);
+  return {
+    id: `a${index + 1}`,
+    filename: attachment.filename ?? null,
+    contentType: attachment.contentType,
+    size: attachment.size ?? 0,
+    sha256: attachment.checksum ?? "",
+    contentId: attachment.cid ?? stripAngleBrackets(attachment.contentId),
+    disposition: inline ? "inline" : "attachment",
+  };
+}
+
+function stripAngleBrackets(value: string | undefined): string | null {
+  if (!value) return null;
+  const trimmed = value.trim().replace(/^<|>$/g, "");
+  return trimmed === "" ? null : trimmed;
+}

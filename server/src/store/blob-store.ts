@@ -1,0 +1,52 @@
+import type { Readable } from "node:stream";
+import type { Sidecar } from "./sidecar.js";
+
+/**
+ * Where message bytes and sidecars live: files (`file-blob-store.ts`) or memory
+ * (`memory-blob-store.ts`). Ids reaching these methods have been checked against
+ * `MESSAGE_ID_PATTERN`, so they are safe as file names.
+ */
+export interface BlobStore {
+  /** Starts receiving one raw message into a temporary place. */
+  createSink(): Promise<RawSink>;
+  /**
+   * Makes the message durable under `id`: waits for the sink's fsync, writes the sidecar, then moves
+   * the raw bytes into place (the commit point). On failure nothing of `id` is left behind; the sink
+   * is still to be discarded.
+   */
+  commit(sink: RawSink, id: string, sidecar: Sidecar): Promise<void>;
+  readRaw(id: string): Promise<Readable | null>;
+  /** null when missing or unreadable (torn, edited by hand). */
+  readSidecar(id: string): Promise<Sidecar | null>;
+  /** Replaces the sidecar of a committed message, atomically. */
+  writeSidecar(sidecar: Sidecar): Promise<void>;
+  /** Removes the raw bytes first (so a crash mid-way cannot resurrect the message), then the sidecar. */
+  remove(id: string): Promise<void>;
+  /** Startup: removes temporary files and lists what is committed. */
+  scan(): Promise<BlobScan>;
+  close(): Promise<void>;
+}
+
+export interface BlobScan {
+  /** Ids with raw bytes: the messages that exist. */
+  raw: Set<string>;
+  /** Ids with a sidecar (with or without raw bytes). */
+  sidecars: Set<string>;
+}
+
+/** A message being received. */
+export interface RawSink {
+  /** May buffer; call `end` once all chunks are written. */
+  write(chunk: Buffer): Promise<void>;
+  /** Hands every buffered byte to the OS, so `read` sees the whole message. */
+  end(): Promise<void>;
+  /**
+   * Makes the bytes durable (fsync) and releases the file; the same promise on every call. Started
+   * right after `end` so it overlaps parsing; `commit` waits for it before the commit point.
+   */
+  sync(): Promise<void>;
+  /** The bytes written so far, for parsing before the commit. */
+  read(): Readable;
+  /** Drops the message; safe to call at any point and more than once. */
+  discard(): Promise<void>;
+}

@@ -1,0 +1,64 @@
+/**
+ * Typed store failures. The SMTP layer maps them to replies (`MessageTooLargeError` → 552,
+ * `StorageFailedError` → 451, `IngestAbortedError` → nothing to answer, the client is gone); the API
+ * maps `InvalidCursorError` to 400.
+ */
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+/** More than `maxSize` bytes arrived. The rest of the DATA was consumed and discarded; nothing is kept. */
+export class MessageTooLargeError extends StoreError {
+  override name = "MessageTooLargeError" as const;
+  readonly receivedBytes: number;
+  readonly maxSize: number;
+
+  constructor(receivedBytes: number, maxSize: number) {
+    super(`Message of ${receivedBytes} bytes exceeds the limit of ${maxSize} bytes`);
+    this.receivedBytes = receivedBytes;
+    this.maxSize = maxSize;
+  }
+}
+
+/** The disk refused (full, permissions, I/O error). Nothing is kept; the client should retry later. */
+export class StorageFailedError extends StoreError {
+  override name = "StorageFailedError" as const;
+
+  constructor(operation: string, cause: unknown) {
+    super(`Storage failed while ${operation}: ${describe(cause)}`, { cause });
+  }
+}
+
+/** The raw stream errored or was destroyed before it ended (the client vanished mid-DATA). Nothing is kept. */
+export class IngestAbortedError extends StoreError {
+  override name = "IngestAbortedError" as const;
+
+  constructor(cause: unknown) {
+    super(`The message stream ended early: ${describe(cause)}`, { cause });
+  }
+}
+
+/** A `cursor` that no page of this store handed out. */
+export class InvalidCursorError extends StoreError {
+  override name = "InvalidCursorError" as const;
+
+  constructor(cursor: string) {
+    super(`Invalid cursor ${JSON.stringify(cursor)}: expected a cursor from a previous page's nextCursor`);
+  }
+}
+
+export function isStoreError(error: unknown): error is StoreError {
+  return error instanceof StoreError;
+}
+
+export function isMessageTooLargeError(error: unknown): error is MessageTooLargeError {
+  return error instanceof MessageTooLargeError;
+}
+
+export function isStorageFailedError(error: unknown): error is StorageFailedError {
+  return error instanceof StorageFailedError;
+}
+
+function describe(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,63 @@
+import { htmlToText } from "./html-text.js";
+import type { MessageFilter } from "./message-store.js";
+import type { Address, MessageSummary } from "./model.js";
+import { normalizeAddress } from "./normalize-address.js";
+
+/** The bodies a `text` filter looks at; read from disk only when the cheap filters already hold. */
+export interface MessageBodies {
+  text: string | null;
+  html: string | null;
+}
+
+/**
+ * One filter, prepared once (needles lowercased, inbox normalized) and applied to many summaries.
+ * `list` and `matches` (the long-poll waiters) share it, so a wait and a list never disagree.
+ */
+export interface PreparedFilter {
+  /** Every condition except `text`, answered from the summary alone. */
+  matchesSummary(summary: MessageSummary): boolean;
+  /** Null when the filter has no `text` condition. */
+  readonly textNeedle: string | null;
+}
+
+export function prepareFilter(filter: MessageFilter): PreparedFilter {
+  const inbox = filter.inbox === undefined ? null : normalizeAddress(filter.inbox);
+  const from = needle(filter.from);
+  const to = needle(filter.to);
+  const subject = needle(filter.subject);
+  const { since, hasAttachment, authUser } = filter;
+
+  return {
+    textNeedle: needle(filter.text),
+    matchesSummary(summary) {
+      if (since !== undefined && summary.sequence <= since) return false;
+      if (inbox !== null && !summary.inboxes.includes(inbox)) return false;
+      if (hasAttachment !== undefined && summary.attachmentCount > 0 !== hasAttachment) return false;
+      if (authUser !== undefined && summary.authUser !== authUser) return false;
+      if (subject !== null && !summary.subject.toLowerCase().includes(subject)) return false;
+      if (from !== null && !matchesAddresses(from, summary.from, [summary.mailFrom])) return false;
+      if (to !== null && !matchesAddresses(to, [...summary.to, ...summary.cc], summary.rcptTo)) return false;
+      return true;
+    },
+  };
+}
+
+/** Case-insensitive substring of the text body or of the HTML body's visible text. */
+export function matchesBodies(textNeedle: string, bodies: MessageBodies): boolean {
+  if (bodies.text?.toLowerCase().includes(textNeedle)) return true;
+  return bodies.html !== null && htmlToText(bodies.html).toLowerCase().includes(textNeedle);
+}
+
+function needle(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : value.toLowerCase();
+}
+
+/** Header addresses match on name or address; envelope addresses as written. */
+function matchesAddresses(needle: string, headers: Address[], envelope: string[]): boolean {
+  return (
+    headers.some(
+      (address) =>
+        address.name.toLowerCase().includes(needle) || address.address.toLowerCase().includes(needle),
+    ) || envelope.some((address) => address.toLowerCase().includes(needle))
+  );
+}

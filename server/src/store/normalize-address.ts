@@ -1,0 +1,39 @@
+import { domainToASCII } from "node:url";
+
+/**
+ * The inbox key of an address: every envelope recipient that normalizes to the same key lands in
+ * the same inbox.
+ *
+ * - Surrounding whitespace and one pair of angle brackets are removed (`" <Ada@X.org> "`).
+ * - The domain is lowercased; an internationalized domain becomes its punycode (ASCII) form, so
+ *   `user@bücher.example` and `user@xn--bcher-kva.example` are one inbox. Address literals
+ *   (`[127.0.0.1]`) are only lowercased.
+ * - The local part is lowercased too (Unicode-aware, after NFC normalization). RFC 5321 lets a server
+ *   treat it case-sensitively, but no real mailbox provider does, and tests expect `Foo@x` and
+ *   `foo@x` to meet in one inbox. UTF-8 local parts (SMTPUTF8) are kept, lowercased.
+ * - A `+tag` is **kept**: `user+signup@x` and `user+reset@x` are separate inboxes, which is what a test
+ *   sandbox wants (one tagged address per test, no cross-talk). Strip the tag in the test if one
+ *   inbox is wanted.
+ * - Anything without an `@` (e.g. `postmaster`) is trimmed and lowercased as a whole.
+ */
+export function normalizeAddress(input: string): string {
+  let address = input.trim();
+  if (address.startsWith("<") && address.endsWith(">")) {
+    address = address.slice(1, -1).trim();
+  }
+  const at = address.lastIndexOf("@");
+  if (at === -1) {
+    return address.normalize("NFC").toLowerCase();
+  }
+  const localPart = address.slice(0, at).normalize("NFC").toLowerCase();
+  return `${localPart}@${normalizeDomain(address.slice(at + 1))}`;
+}
+
+function normalizeDomain(domain: string): string {
+  const lowered = domain.normalize("NFC").toLowerCase();
+  if (lowered.startsWith("[")) {
+    return lowered;
+  }
+  // domainToASCII returns "" for a domain it cannot convert; keep the lowercased original then.
+  return domainToASCII(lowered) || lowered;
+}

@@ -1,0 +1,177 @@
+import { Low } from "lowdb";
+import type { IndexStorage } from "./index-storage.js";
+import type { InboxRegistration } from "./message-index.js";
+import { MESSAGE_ID_PATTERN, type MessageSummary } from "./model.js";
+
+/**
+ * Sequences per index shard. A flush rewrites each touched shard whole, on the main thread: 250
+ * summaries serialise in about a millisecond, so a flush never stalls ingest noticeably.
+ */
+export const SHARD_SIZE = 250;
+const FLUSH_DELAY_MS = 200;
+const STATE_DOCUMENT = "state";
+const SHARD_PREFIX = "messages-";
+
+interface ShardDocument {
+  messages: MessageSummary[];
+}
+
+/** What is not a message: the sequence high-water mark (survives deleting every message) and registrations. */
+export interface IndexState {
+  lastSequence: number;
+  inboxes: InboxRegistration[];
+}
+
+/** Where a flush reads the current state from (the in-memory index). */
+export interface IndexSource {
+  summariesInShard(shard: number): MessageSummary[];
+  state(): IndexState;
+}
+
+/**
+ * The lowdb-backed index: summaries sharded by sequence (`messages-000042.json` holds sequences
+ * 10,500–10,749) plus one `state.json`. Changes mark their shard dirty; dirty documents are written
+ * together every 200 ms and on close, so the cost of a change never depends on how many messages are
+ * stored, and a burst of ingests costs one write per touched shard. The `.eml` files stay the source
+ * of truth: whatever a crash loses here, startup reconciliation re-adds from the sidecars.
+ */
+export class PersistedIndex {
+  readonly #storage: IndexStorage;
+  readonly #source: IndexSource;
+  readonly #dirtyShards = new Set<number>();
+  #stateDirty = false;
+  #timer: NodeJS.Timeout | null = null;
+  #flushing: Promise<void> = Promise.resolve();
+  #reportedFailure = false;
+  #started = false;
+
+  constructor(storage: IndexStorage, source: IndexSource) {
+    this.#storage = storage;
+    this.#source = source;
+  }
+
+  /** Everything the documents hold; unreadable documents count as empty (reconciliation fills the gap). */
+  async load(): Promise<{ summaries: MessageSummary[]; state: IndexState }> {
+    const summaries: MessageSummary[] = [];
+    let state: IndexState = { lastSequence: 0, inboxes: [] };
+    for (const name of await this.#storage.list()) {
+      if (name === STATE_DOCUMENT) {
+        state = normalizeState(await this.#read<Partial<IndexState>>(name));
+      } else if (name.startsWith(SHARD_PREFIX)) {
+        const document = await this.#read<Partial<ShardDocument>>(name);
+        for (const summary of Array.isArray(document?.messages) ? document.messages : []) {
+          if (isSummary(summary)) summaries.push(summary);
+        }
+      }
+    }
+    return { summaries, state };
+  }
+
+  /** Until started, changes are only recorded (startup reconciliation flushes explicitly, once). */
+  start(): void {
+    this.#started = true;
+    if (this.#dirtyShards.size > 0 || this.#stateDirty) this.#schedule();
+  }
+
+  markSequence(sequence: number): void {
+    this.#dirtyShards.add(Math.floor(sequence / SHARD_SIZE));
+    this.#schedule();
+  }
+
+  markState(): void {
+    this.#stateDirty = true;
+    this.#schedule();
+  }
+
+  /** Writes every dirty document now. Flushes never overlap. */
+  flush(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    this.#flushing = this.#flushing.then(() => this.#writeDirty());
+    return this.#flushing;
+  }
+
+  async #writeDirty(): Promise<void> {
+    const shards = [...this.#dirtyShards];
+    this.#dirtyShards.clear();
+    const writeState = this.#stateDirty;
+    this.#stateDirty = false;
+
+    for (const shard of shards) {
+      const name = `${SHARD_PREFIX}${String(shard).padStart(6, "0")}`;
+      try {
+        const messages = this.#source.summariesInShard(shard);
+        if (messages.length === 0) await this.#storage.remove(name);
+        else await new Low<ShardDocument>(this.#storage.adapter(name), { messages }).write();
+      } catch (error) {
+        this.#dirtyShards.add(shard);
+        this.#reportFailure(error);
+      }
+    }
+    if (writeState) {
+      try {
+        await new Low<IndexState>(this.#storage.adapter(STATE_DOCUMENT), this.#source.state()).write();
+      } catch (error) {
+        this.#stateDirty = true;
+        this.#reportFailure(error);
+      }
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer || !this.#started) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, FLUSH_DELAY_MS);
+    // A pending flush must not keep the process alive; close() flushes, and startup reconciles.
+    this.#timer.unref();
+  }
+
+  async #read<T>(name: string): Promise<T | null> {
+    try {
+      const db = new Low<T | null>(this.#storage.adapter<T | null>(name), null);
+      await db.read();
+      return db.data;
+    } catch {
+      return null;
+    }
+  }
+
+  #reportFailure(error: unknown): void {
+    // The index is a cache of the files; a failed write is retried on the next flush. Say it once.
+    if (this.#reportedFailure) return;
+    this.#reportedFailure = true;
+    console.error(
+      "mailnest: writing the message index failed (will retry; messages are safe on disk):",
+      error,
+    );
+  }
+}
+
+function normalizeState(value: Partial<IndexState> | null): IndexState {
+  return {
+    lastSequence: Number.isSafeInteger(value?.lastSequence) ? (value?.lastSequence ?? 0) : 0,
+    inboxes: Array.isArray(value?.inboxes)
+      ? value.inboxes.filter(
+          (inbox): inbox is InboxRegistration =>
+            typeof inbox?.address === "string" &&
+            typeof inbox.createdAt === "string" &&
+            (inbox.expiresAt === null || typeof inbox.expiresAt === "string"),
+        )
+      : [],
+  };
+}
+
+function isSummary(value: unknown): value is MessageSummary {
+  const summary = value as Partial<MessageSummary> | null;
+  return (
+    typeof summary?.id === "string" &&
+    MESSAGE_ID_PATTERN.test(summary.id) &&
+    Number.isSafeInteger(summary.sequence) &&
+    Array.isArray(summary.inboxes) &&
+    typeof summary.read === "boolean"
+  );
+}

@@ -1,0 +1,87 @@
+import { makeSnippet } from "./html-text.js";
+import type { Envelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
+import { MESSAGE_ID_PATTERN } from "./model.js";
+
+/**
+ * Everything about a message that is not in its `.eml`: written next to it (`<id>.json`) before the
+ * `.eml` is renamed into place, so a committed message always has its envelope and sequence on disk.
+ * The parsed view is cached here so `get` does not re-parse. Only `inboxes` ever changes (when one of
+ * several inboxes is cleared); read flags live in the index.
+ */
+export interface Sidecar {
+  version: 1;
+  id: string;
+  sequence: number;
+  inboxes: string[];
+  envelope: Envelope;
+  size: number;
+  sha256: string;
+  view: ParsedView;
+}
+
+export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSummary {
+  const { envelope, view } = sidecar;
+  return {
+    id: sidecar.id,
+    sequence: sidecar.sequence,
+    inboxes: sidecar.inboxes,
+    mailFrom: envelope.mailFrom,
+    rcptTo: envelope.rcptTo,
+    messageId: view.messageId,
+    subject: view.subject,
+    from: view.from,
+    to: view.to,
+    cc: view.cc,
+    date: view.date,
+    receivedAt: envelope.receivedAt,
+    size: sidecar.size,
+    sha256: sidecar.sha256,
+    attachmentCount: view.attachments.length,
+    authUser: envelope.authUser,
+    tls: envelope.tls !== null,
+    read,
+    snippet: makeSnippet(view.text, view.html),
+    parseError: view.parseError,
+  };
+}
+
+/** The full message: the live summary (read flag, inboxes) plus what only the sidecar holds. */
+export function storedMessage(summary: MessageSummary, sidecar: Sidecar): StoredMessage {
+  const { view } = sidecar;
+  return {
+    ...summary,
+    envelope: sidecar.envelope,
+    headers: view.headers,
+    bcc: view.bcc,
+    replyTo: view.replyTo,
+    text: view.text,
+    html: view.html,
+    attachments: view.attachments,
+    links: view.links,
+  };
+}
+
+/** A sidecar read from disk, or null when it is not one of ours (torn, edited, another version). */
+export function parseSidecar(json: string, expectedId: string): Sidecar | null {
+  try {
+    const value = JSON.parse(json) as Partial<Sidecar> | null;
+    if (
+      value?.version !== 1 ||
+      value.id !== expectedId ||
+      !MESSAGE_ID_PATTERN.test(value.id) ||
+      !Number.isSafeInteger(value.sequence) ||
+      !Array.isArray(value.inboxes) ||
+      typeof value.envelope !== "object" ||
+      value.envelope === null ||
+      typeof value.view !== "object" ||
+      value.view === null ||
+      typeof value.size !== "number" ||
+      typeof value.sha256 !== "string"
+    ) {
+      return null;
+    }
+    return value as Sidecar;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,150 @@
+import { readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createStoreKit,
+  ingestBuffer,
+  readAll,
+  testEnvelope,
+  testMessage,
+} from "../test-support/store-kit.js";
+
+const kit = createStoreKit();
+afterEach(() => kit.cleanup());
+
+async function storeWithThreeMessages() {
+  const dataDir = await kit.tempDir();
+  const { store } = await kit.open(dataDir);
+  const ids: string[] = [];
+  for (const subject of ["one", "two", "three"]) {
+    const to = `${subject}@mailnest.test`;
+    ids.push((await ingestBuffer(store, testMessage({ subject, to }), testEnvelope({ rcptTo: [to] }))).id);
+  }
+  return { dataDir, store, ids };
+}
+
+const subjects = async (store: {
+  list: (q: { limit: number }) => Promise<{ messages: { subject: string }[] }>;
+}) => (await store.list({ limit: 50 })).messages.map((message) => message.subject);
+
+describe("restart", () => {
+  it("keeps messages, sequences, read flags and created inboxes", async () => {
+    const { dataDir, store, ids } = await storeWithThreeMessages();
+    await store.setRead(ids[1]!, true);
+    store.createInbox("Empty@Mailnest.test", { ttlMs: 3_600_000 });
+    await store.close();
+
+    const { store: reopened } = await kit.open(dataDir);
+    expect(await subjects(reopened)).toEqual(["three", "two", "one"]);
+    expect((await reopened.list({ limit: 50 })).messages.map((m) => m.sequence)).toEqual([3, 2, 1]);
+    expect(reopened.head).toBe(3);
+    expect(reopened.summary(ids[1]!)?.read).toBe(true);
+    expect(reopened.summary(ids[0]!)?.read).toBe(false);
+    const empty = reopened.getInbox("empty@mailnest.test");
+    expect(empty).toMatchObject({ messageCount: 0, address: "empty@mailnest.test" });
+    expect(empty?.expiresAt).not.toBeNull();
+    expect(
+      (await reopened.ingest(readableOf(testMessage()), testEnvelope(), { maxSize: 1e6 })).sequence,
+    ).toBe(4);
+  });
+
+  it("never reuses sequences, even after every message was deleted", async () => {
+    const { dataDir, store } = await storeWithThreeMessages();
+    await store.deleteAll();
+    await store.close();
+    const { store: reopened } = await kit.open(dataDir);
+    expect(reopened.head).toBe(3);
+    expect((await ingestBuffer(reopened, testMessage())).sequence).toBe(4);
+  });
+
+  it("rebuilds a deleted index folder from the sidecars, keeping sequences and inboxes", async () => {
+    const { dataDir, store } = await storeWithThreeMessages();
+    await store.close();
+    await rm(join(dataDir, "index"), { recursive: true });
+
+    const { store: reopened } = await kit.open(dataDir);
+    expect(await subjects(reopened)).toEqual(["three", "two", "one"]);
+    expect((await reopened.list({ limit: 50 })).messages.map((m) => m.sequence)).toEqual([3, 2, 1]);
+    expect(reopened.getInbox("two@mailnest.test")?.messageCount).toBe(1);
+    await reopened.close();
+    expect((await readdir(join(dataDir, "index"))).sort()).toEqual(["messages-000000.json", "state.json"]);
+  });
+
+  it("re-adds an .eml whose index entry is missing (crash before the index flush)", async () => {
+    const { dataDir, store } = await storeWithThreeMessages();
+    await store.close();
+    // The state survives but the shard with the summaries is lost.
+    await rm(join(dataDir, "index", "messages-000000.json"));
+    const { store: reopened } = await kit.open(dataDir);
+    expect(await subjects(reopened)).toEqual(["three", "two", "one"]);
+    expect(reopened.head).toBe(3);
+  });
+
+  it("re-parses an .eml whose sidecar and index entry are gone, giving it a new sequence", async () => {
+    const { dataDir, store, ids } = await storeWithThreeMessages();
+    const raw = await readAll(await store.readRaw(ids[0]!));
+    await store.close();
+    await rm(join(dataDir, "index"), { recursive: true });
+    await rm(join(dataDir, "messages", `${ids[0]}.json`));
+
+    const { store: reopened } = await kit.open(dataDir);
+    const recovered = await reopened.get(ids[0]!);
+    expect(recovered?.subject).toBe("one");
+    expect(recovered?.sequence).toBe(4);
+    expect(recovered?.inboxes).toEqual(["one@mailnest.test"]);
+    expect(await readAll(await reopened.readRaw(ids[0]!))).toEqual(raw);
+    expect(reopened.head).toBe(4);
+  });
+
+  it("serves a message whose sidecar vanished while running by re-parsing its .eml", async () => {
+    const { dataDir, store, ids } = await storeWithThreeMessages();
+    await rm(join(dataDir, "messages", `${ids[2]}.json`));
+    const message = await store.get(ids[2]!);
+    expect(message?.subject).toBe("three");
+    expect(message?.sequence).toBe(3);
+    expect(message?.envelope.rcptTo).toEqual(["three@mailnest.test"]);
+    expect((await readdir(join(dataDir, "messages"))).filter((name) => name.endsWith(".json"))).toHaveLength(
+      3,
+    );
+  });
+
+  it("drops index entries whose .eml is gone and removes orphan sidecars and temp files", async () => {
+    const { dataDir, store, ids } = await storeWithThreeMessages();
+    await store.close();
+    await rm(join(dataDir, "messages", `${ids[1]}.eml`));
+    await writeFile(join(dataDir, "tmp", "abandoned.eml"), "half a message");
+
+    const { store: reopened } = await kit.open(dataDir);
+    expect(await subjects(reopened)).toEqual(["three", "one"]);
+    expect(reopened.getInbox("two@mailnest.test")).toBeNull();
+    expect(await readdir(join(dataDir, "tmp"))).toEqual([]);
+    expect((await readdir(join(dataDir, "messages"))).some((name) => name.startsWith(ids[1]!))).toBe(false);
+  });
+
+  it("ignores a corrupt index shard and rebuilds it", async () => {
+    const { dataDir, store } = await storeWithThreeMessages();
+    await store.close();
+    await writeFile(join(dataDir, "index", "messages-000000.json"), "{ not json");
+    const { store: reopened } = await kit.open(dataDir);
+    expect(await subjects(reopened)).toEqual(["three", "two", "one"]);
+  });
+
+  it("keeps a cleared inbox cleared after the index is rebuilt", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir);
+    const rcptTo = ["a@mailnest.test", "b@mailnest.test"];
+    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo }));
+    await store.clearInbox("a@mailnest.test");
+    await store.close();
+    await rm(join(dataDir, "index"), { recursive: true });
+
+    const { store: reopened } = await kit.open(dataDir);
+    expect(reopened.getInbox("a@mailnest.test")).toBeNull();
+    expect(reopened.getInbox("b@mailnest.test")?.messageCount).toBe(1);
+  });
+});
+
+function readableOf(bytes: Buffer) {
+  return Readable.from([bytes]);
+}

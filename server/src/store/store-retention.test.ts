@@ -1,0 +1,52 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createStoreKit, ingestBuffer, testMessage } from "../test-support/store-kit.js";
+
+const kit = createStoreKit();
+afterEach(() => kit.cleanup());
+
+describe("retention", () => {
+  it("prunes the oldest messages, with their files, beyond maxMessages", async () => {
+    const dataDir = await kit.tempDir();
+    const { store, eventsNamed } = await kit.open(dataDir, { maxMessages: 3 });
+    const ids: string[] = [];
+    for (let i = 1; i <= 5; i++) ids.push((await ingestBuffer(store, testMessage({ subject: `m${i}` }))).id);
+
+    expect((await store.list({ limit: 10 })).messages.map((m) => m.subject)).toEqual(["m5", "m4", "m3"]);
+    expect(eventsNamed("message.deleted").map((event) => event.id)).toEqual(ids.slice(0, 2));
+    await store.close();
+    expect((await readdir(join(dataDir, "messages"))).sort()).toEqual(
+      ids.slice(2).flatMap((id) => [`${id}.eml`, `${id}.json`]),
+    );
+  });
+
+  it("prunes messages older than maxAgeMs on a timer", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, { maxAgeMs: 100 });
+    await ingestBuffer(store, testMessage());
+    expect(store.messageCount).toBe(1);
+    await expect.poll(() => store.messageCount, { timeout: 2000, interval: 10 }).toBe(0);
+    await store.close();
+    expect(await readdir(join(dataDir, "messages"))).toEqual([]);
+  });
+
+  it("prunes expired messages at startup", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir);
+    await ingestBuffer(store, testMessage());
+    await store.close();
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const { store: reopened } = await kit.open(dataDir, { maxAgeMs: 10 });
+    expect(reopened.messageCount).toBe(0);
+  });
+
+  it("applies a lowered maxMessages at startup", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir);
+    for (let i = 1; i <= 4; i++) await ingestBuffer(store, testMessage({ subject: `m${i}` }));
+    await store.close();
+    const { store: reopened } = await kit.open(dataDir, { maxMessages: 2 });
+    expect((await reopened.list({ limit: 10 })).messages.map((m) => m.subject)).toEqual(["m4", "m3"]);
+  });
+});

@@ -1,0 +1,92 @@
+import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
+import { type HttpServer, startHttpServer } from "../api/http-server.js";
+import type { MailnestConfig } from "../config.js";
+import type { Sandbox } from "../sandbox.js";
+import { startTestSandbox } from "./test-sandbox.js";
+
+export interface ApiResponse<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/**
+ * A real sandbox (SMTP, store, bus) plus an HTTP API of the test's own config on port 0, sharing the
+ * sandbox's store and bus: the test gets the `WaitRegistry` and can vary token, CORS and limits.
+ * Mail goes in through nodemailer over SMTP, exactly as an app would send it.
+ */
+export class ApiHarness {
+  private constructor(
+    readonly sandbox: Sandbox,
+    readonly http: HttpServer,
+    readonly config: MailnestConfig,
+    readonly transport: Transporter,
+  ) {}
+
+  static async start(
+    cleanup: (task: () => unknown) => void,
+    overrides: Partial<MailnestConfig> = {},
+    sandboxOverrides: Partial<MailnestConfig> = {},
+  ): Promise<ApiHarness> {
+    const sandbox = await startTestSandbox(cleanup, sandboxOverrides);
+    const config: MailnestConfig = { ...sandbox.config, httpPort: 0, quiet: true, ...overrides };
+    const http = await startHttpServer({ config, store: sandbox.store, bus: sandbox.bus });
+    cleanup(() => http.close());
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: sandbox.smtpPort,
+      secure: false,
+      // A few parallel connections, reused: bulk tests send hundreds of messages.
+      pool: true,
+      maxConnections: 4,
+    });
+    cleanup(() => transport.close());
+    return new ApiHarness(sandbox, http, config, transport);
+  }
+
+  get url(): string {
+    return this.http.url;
+  }
+
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.config.apiToken !== null && !headers.has("authorization") && !path.includes("token=")) {
+      headers.set("authorization", `Bearer ${this.config.apiToken}`);
+    }
+    return fetch(`${this.url}${path}`, { ...init, headers });
+  }
+
+  /** A JSON request; `body` is serialised with the right content type. */
+  async json<T = unknown>(
+    path: string,
+    init: Omit<RequestInit, "body"> & { body?: unknown } = {},
+  ): Promise<ApiResponse<T>> {
+    const { body, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    if (body !== undefined) headers.set("content-type", "application/json");
+    const response = await this.fetch(path, {
+      ...rest,
+      headers,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text ? JSON.parse(text) : null) as T,
+    };
+  }
+
+  /** Sends over SMTP with nodemailer; resolves with the stored id once the server answered 250. */
+  async send(mail: SendMailOptions): Promise<string> {
+    const info = await this.transport.sendMail({ from: "app@example.test", ...mail });
+    const id = /queued as ([0-9a-z]{26})/.exec(String(info.response))?.[1];
+    if (!id) throw new Error(`The server did not report a stored id: ${info.response}`);
+    return id;
+  }
+}
+
+/** `/api/inboxes/a%40b.test…` */
+export function inboxPath(address: string, rest = ""): string {
+  return `/api/inboxes/${encodeURIComponent(address)}${rest}`;
+}

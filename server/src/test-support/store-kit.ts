@@ -1,0 +1,126 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { EventBus, type MailnestEventName, type MailnestEvents } from "../events/bus.js";
+import { messageParser } from "../smtp/parse-message.js";
+import { createMessageStore, type MessageStoreOptions } from "../store/create-message-store.js";
+import type { MessageStore } from "../store/message-store.js";
+import type { IncomingEnvelope, StoredMessage } from "../store/model.js";
+
+/** Temp data dirs and open stores of one test file; `cleanup()` in afterEach closes and deletes them. */
+export function createStoreKit() {
+  const dirs: string[] = [];
+  const stores: MessageStore[] = [];
+
+  return {
+    async tempDir(): Promise<string> {
+      const dir = await mkdtemp(join(tmpdir(), "mailnest-store-"));
+      dirs.push(dir);
+      return dir;
+    },
+
+    /** Opens a store (on `dataDir`, or in memory for null) with an event recorder on its bus. */
+    async open(dataDir: string | null, options: Partial<Omit<MessageStoreOptions, "dataDir">> = {}) {
+      const bus = options.bus ?? new EventBus();
+      const events: { name: MailnestEventName; event: unknown }[] = [];
+      for (const name of [
+        "message.stored",
+        "message.updated",
+        "message.deleted",
+        "inbox.created",
+        "inbox.cleared",
+        "inbox.deleted",
+      ] as const) {
+        bus.on(name, (event) => events.push({ name, event }));
+      }
+      const store = await createMessageStore({
+        dataDir,
+        parser: messageParser,
+        bus,
+        maxMessages: 10_000,
+        maxAgeMs: null,
+        ...options,
+      });
+      stores.push(store);
+      return {
+        store,
+        bus,
+        events,
+        eventsNamed<K extends MailnestEventName>(name: K): MailnestEvents[K][] {
+          return events
+            .filter((entry) => entry.name === name)
+            .map((entry) => entry.event as MailnestEvents[K]);
+        },
+      };
+    },
+
+    async cleanup(): Promise<void> {
+      await Promise.all(stores.splice(0).map((store) => store.close()));
+      await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    },
+  };
+}
+
+export function testEnvelope(overrides: Partial<IncomingEnvelope> = {}): IncomingEnvelope {
+  return {
+    mailFrom: "sender@app.test",
+    rcptTo: ["user@mailnest.test"],
+    remoteAddress: "127.0.0.1",
+    heloName: "client.test",
+    authUser: null,
+    tls: null,
+    ...overrides,
+  };
+}
+
+/** A small RFC 5322 message with CRLF line ends. */
+export function testMessage(
+  fields: {
+    subject?: string;
+    from?: string;
+    to?: string;
+    cc?: string;
+    text?: string;
+    headers?: string[];
+  } = {},
+): Buffer {
+  const lines = [
+    `From: ${fields.from ?? "Sender <sender@app.test>"}`,
+    `To: ${fields.to ?? "user@mailnest.test"}`,
+    ...(fields.cc ? [`Cc: ${fields.cc}`] : []),
+    `Subject: ${fields.subject ?? "Hello"}`,
+    "Date: Tue, 01 Jul 2025 10:00:00 +0000",
+    "Message-ID: <test@app.test>",
+    ...(fields.headers ?? []),
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    fields.text ?? "Hello there.",
+    "",
+  ];
+  return Buffer.from(lines.join("\r\n"));
+}
+
+export function ingestBuffer(
+  store: MessageStore,
+  raw: Buffer,
+  envelope: IncomingEnvelope = testEnvelope(),
+  maxSize = 25 * 1024 * 1024,
+): Promise<StoredMessage> {
+  return store.ingest(chunked(raw), envelope, { maxSize });
+}
+
+/** A stream delivering `raw` in small pieces, like a socket would. */
+export function chunked(raw: Buffer, size = 1024): Readable {
+  const chunks: Buffer[] = [];
+  for (let offset = 0; offset < raw.length; offset += size) chunks.push(raw.subarray(offset, offset + size));
+  return Readable.from(chunks);
+}
+
+export async function readAll(stream: Readable | null): Promise<Buffer> {
+  if (stream === null) throw new Error("expected a stream, got null");
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
