@@ -1,0 +1,34 @@
+import type { HttpClient } from "../http/http-client.js";
+import type { StoredMessage } from "../http/wire-types.js";
+import { Message } from "../message/message.js";
+
+/** What every handle of one `Mailnest` client shares. */
+export class ClientContext {
+  readonly http: HttpClient;
+  readonly defaultTimeout: number;
+  readonly maxRequestWait: number;
+  #knownHead = 0;
+
+  constructor(http: HttpClient, defaults: { timeout: number; maxRequestWait: number }) {
+    this.http = http;
+    this.defaultTimeout = defaults.timeout;
+    this.maxRequestWait = defaults.maxRequestWait;
+  }
+
+  /**
+   * The highest store head any answer has reported. Every message up to it had arrived before
+   * that answer, so a wait armed later can start after it without missing anything new.
+   */
+  get knownHead(): number {
+    return this.#knownHead;
+  }
+
+  observeHead(head: unknown): void {
+    if (typeof head === "number" && Number.isSafeInteger(head) && head > this.#knownHead)
+      this.#knownHead = head;
+  }
+
+  toMessage(data: StoredMessage): Message {
+    return new Message(data, this.http);
+  }
+}

@@ -1,0 +1,116 @@
+import type { MessageFilter } from "../filter/message-filter.js";
+import type { Message } from "../message/message.js";
+import type { ExpectNoMessageOptions, WaitOptions } from "../wait/wait-options.js";
+import { validateCount } from "../wait/wait-options.js";
+import type { MailView } from "./mail-view.js";
+
+/**
+ * A handle on one inbox, with a window that opens at its **baseline**: the server's head when the
+ * handle was made (`createInbox`, `mail.inbox()`), or the `since` given. Messages at or before the
+ * baseline are invisible to it; so are messages an earlier wait on this handle returned.
+ *
+ * | call | can return |
+ * |---|---|
+ * | `waitForMessage(f)` | the **oldest** matching message after the baseline not returned before (already there, or the next to come) |
+ * | `waitForMessages(n, f)` | the `n` oldest such messages |
+ * | `nextMessage(f)` | the first matching message after the handle's cursor **at the moment of the call** (arm, then act) |
+ * | `expectNoMessage(f)` | nothing: fails if `waitForMessage(f)` would have found something within `within` |
+ * | `messages(f)`, `latest(f)` | snapshots of everything after the baseline, returned or not |
+ */
+export class Inbox {
+  readonly address: string;
+  /** When the server deletes this inbox (a `ttl` given at creation), or null. */
+  readonly expiresAt: Date | null;
+  readonly #view: MailView;
+
+  /** @internal Made by `Mailnest.createInbox` and `Mailnest.inbox`. */
+  constructor(view: MailView, expiresAt: Date | null) {
+    if (view.inbox === null) throw new TypeError("An Inbox needs an address");
+    this.address = view.inbox;
+    this.expiresAt = expiresAt;
+    this.#view = view;
+  }
+
+  /**
+   * The oldest message after the handle's baseline that matches and that no earlier wait on this
+   * handle returned: one already there, or the next to arrive. Two calls in a row return two
+   * different messages; a message skipped because it did not match stays available to later waits.
+   * @example const welcome = await inbox.waitForMessage({ subject: /welcome/i });
+   */
+  async waitForMessage(filter?: MessageFilter, options?: WaitOptions): Promise<Message> {
+    const [message] = await this.#view.wait(1, filter, options, this.#fromBaseline());
+    return message!;
+  }
+
+  /** The `count` oldest such messages, oldest first; resolves when all have arrived. */
+  async waitForMessages(count: number, filter?: MessageFilter, options?: WaitOptions): Promise<Message[]> {
+    return this.#view.wait(validateCount(count), filter, options, this.#fromBaseline());
+  }
+
+  /**
+   * Arms a wait **now** and returns its promise: it resolves with the first matching message that
+   * arrives after this call, however soon (even before you `await` it). Its cursor is the newest
+   * sequence this client has seen from the server, taken synchronously; a message that arrived
+   * before the call but after the client last heard from the server can therefore still count.
+   * Messages returned by earlier waits never do.
+   * @example
+   * const next = inbox.nextMessage({ subject: /reset/i });
+   * await page.getByRole("button", { name: "Send reset link" }).click();
+   * const reset = await next;
+   */
+  nextMessage(filter?: MessageFilter, options?: WaitOptions): Promise<Message> {
+    const since = this.#view.armCursor();
+    const promise = this.#view
+      .wait(1, filter, options, {
+        since,
+        beforeSince: `arrived before nextMessage() was called (cursor #${since})`,
+      })
+      .then(([message]) => message!);
+    // Armed waits are awaited later; until then a rejection must not count as unhandled.
+    promise.catch(() => {});
+    return promise;
+  }
+
+  /**
+   * Resolves after `within` ms (default 1000) if no message that `waitForMessage(filter)` could
+   * return is there or arrives; rejects with `UnexpectedMessageError` as soon as one does.
+   */
+  expectNoMessage(filter?: MessageFilter, options?: ExpectNoMessageOptions): Promise<void> {
+    return this.#view.expectNone(filter, options);
+  }
+
+  /** Every message after the baseline that matches, oldest first (including those waits returned). */
+  messages(filter?: MessageFilter, options?: { signal?: AbortSignal }): Promise<Message[]> {
+    return this.#view.list(filter, options);
+  }
+
+  /** The newest message after the baseline that matches, or null. Does not wait. */
+  latest(filter?: MessageFilter, options?: { signal?: AbortSignal }): Promise<Message | null> {
+    return this.#view.latest(filter, options);
+  }
+
+  /** Deletes the inbox's messages on the server (all of them, also those before the baseline). Returns how many. */
+  async clear(): Promise<number> {
+    const { deleted } = await this.#view.context.http.json<{ deleted: number }>(
+      "DELETE",
+      `/api/inboxes/${encodeURIComponent(this.address)}/messages`,
+    );
+    return deleted;
+  }
+
+  /** Deletes the inbox and its messages on the server. Mail that arrives later recreates it. */
+  async delete(): Promise<void> {
+    await this.#view.context.http.send("DELETE", `/api/inboxes/${encodeURIComponent(this.address)}`);
+  }
+
+  toString(): string {
+    return this.address;
+  }
+
+  #fromBaseline(): { since: number; beforeSince: string } {
+    return {
+      since: this.#view.baseline,
+      beforeSince: `arrived before this inbox handle was created (baseline #${this.#view.baseline})`,
+    };
+  }
+}

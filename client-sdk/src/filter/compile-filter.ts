@@ -1,0 +1,314 @@
+import type { Address, MessageSummary, StoredMessage } from "../http/wire-types.js";
+import { htmlToText } from "../message/html-to-text.js";
+import type { Message } from "../message/message.js";
+import type { AttachmentFilter, HeaderFilter, MessageFilter } from "./message-filter.js";
+import {
+  type CompiledTextMatcher,
+  compileTextMatcher,
+  isTextMatcher,
+  TEXT_MATCHER_EXPECTATION,
+} from "./text-matcher.js";
+
+/** One field of a filter. Returns null when the message passes, else why it does not (for error messages). */
+export interface FilterCheck {
+  readonly field: keyof MessageFilter;
+  /** Needs headers, bodies or attachments, which list summaries do not carry. */
+  readonly needsFullMessage: boolean;
+  run(data: MessageSummary | StoredMessage, message: Message | null): string | null | Promise<string | null>;
+}
+
+export interface CompiledFilter {
+  readonly checks: readonly FilterCheck[];
+  /** `subject /Welcome/, from "noreply@"`; "" for an empty filter. */
+  readonly description: string;
+  /** Plain substrings and flags the server can apply itself (docs/api.md, list query parameters). */
+  readonly serverQuery: Record<string, string | boolean>;
+}
+
+const TEXT_FIELDS = ["subject", "from", "to", "cc", "text", "html"] as const;
+const KNOWN_KEYS: readonly string[] = [...TEXT_FIELDS, "header", "hasAttachment", "attachment", "where"];
+/**
+ * The fields whose plain-substring form means the same on the server (store `MessageFilter`) as
+ * here, so sending them narrows the wait without ever hiding a message this filter accepts.
+ */
+const SERVER_SUBSTRING_FIELDS: ReadonlySet<string> = new Set(["subject", "from", "to", "text"]);
+
+/** Validates a user's filter (a `TypeError` says what was expected) and turns it into checks. */
+export function compileFilter(filter: MessageFilter | undefined, label = "filter"): CompiledFilter {
+  if (filter === undefined) return { checks: [], description: "", serverQuery: {} };
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter) || filter instanceof RegExp) {
+    throw new TypeError(
+      `Expected ${label} to be an object such as { subject: /Welcome/ }; got ${describeValue(filter)}`,
+    );
+  }
+  for (const key of Object.keys(filter)) {
+    if (!KNOWN_KEYS.includes(key)) {
+      throw new TypeError(`Unknown ${label} key "${key}"; expected one of: ${KNOWN_KEYS.join(", ")}`);
+    }
+  }
+
+  const checks: FilterCheck[] = [];
+  const parts: string[] = [];
+  const serverQuery: Record<string, string | boolean> = {};
+
+  for (const field of TEXT_FIELDS) {
+    const value = filter[field];
+    if (value === undefined) continue;
+    if (!isTextMatcher(value)) {
+      throw new TypeError(
+        `Expected ${label}.${field} to be ${TEXT_MATCHER_EXPECTATION}; got ${describeValue(value)}`,
+      );
+    }
+    const matcher = compileTextMatcher(value);
+    checks.push(textFieldCheck(field, matcher));
+    parts.push(`${field} ${matcher.description}`);
+    if (matcher.substring !== null && SERVER_SUBSTRING_FIELDS.has(field))
+      serverQuery[field] = matcher.substring;
+  }
+
+  if (filter.header !== undefined) {
+    const headers = Array.isArray(filter.header) ? filter.header : [filter.header];
+    if (headers.length === 0) throw new TypeError(`Expected ${label}.header to name at least one header`);
+    headers.forEach((header: unknown, index) => {
+      const where = Array.isArray(filter.header) ? `${label}.header[${index}]` : `${label}.header`;
+      const check = headerCheck(header, where);
+      checks.push(check.check);
+      parts.push(check.description);
+    });
+  }
+
+  if (filter.hasAttachment !== undefined) {
+    if (typeof filter.hasAttachment !== "boolean") {
+      throw new TypeError(
+        `Expected ${label}.hasAttachment to be true or false; got ${describeValue(filter.hasAttachment)}`,
+      );
+    }
+    const wanted = filter.hasAttachment;
+    checks.push({
+      field: "hasAttachment",
+      needsFullMessage: false,
+      run: (data) =>
+        data.attachmentCount > 0 === wanted
+          ? null
+          : wanted
+            ? "has no attachments"
+            : `has ${data.attachmentCount} attachment${data.attachmentCount === 1 ? "" : "s"}`,
+    });
+    parts.push(wanted ? "with attachments" : "without attachments");
+    serverQuery.hasAttachment = wanted;
+  }
+
+  if (filter.attachment !== undefined) {
+    const check = attachmentCheck(filter.attachment, `${label}.attachment`);
+    checks.push(check.check);
+    parts.push(check.description);
+  }
+
+  if (filter.where !== undefined) {
+    if (typeof filter.where !== "function") {
+      throw new TypeError(
+        `Expected ${label}.where to be a function (message) => boolean; got ${describeValue(filter.where)}`,
+      );
+    }
+    const predicate = filter.where;
+    const name = predicate.name && predicate.name !== "where" ? predicate.name : "predicate";
+    checks.push({
+      field: "where",
+      needsFullMessage: true,
+      run: async (_data, message) => {
+        if (message === null) throw new Error("where() needs the full message");
+        return (await predicate(message)) ? null : `where(${name}) returned false`;
+      },
+    });
+    parts.push(`where(${name})`);
+  }
+
+  return { checks, description: parts.join(", "), serverQuery };
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (typeof value === "string") return value === "" ? 'an empty string ""' : JSON.stringify(value);
+  if (typeof value === "function") return "a function";
+  if (value instanceof RegExp) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === "object") {
+    try {
+      return JSON.stringify(value);
+    } catch {
+      return "an object";
+    }
+  }
+  return `${typeof value} ${String(value)}`;
+}
+
+function textFieldCheck(field: (typeof TEXT_FIELDS)[number], matcher: CompiledTextMatcher): FilterCheck {
+  const needsFullMessage = field === "text" || field === "html";
+  return {
+    field,
+    needsFullMessage,
+    run: (data) => {
+      const candidates = fieldValues(field, data);
+      if (candidates.some((value) => matcher.test(value))) return null;
+      return `${field} ${showCandidates(field, data, candidates)} ${matcher.failure}`;
+    },
+  };
+}
+
+/**
+ * Every string a field offers to a matcher: the same ones the server's search looks at
+ * (`store/match-query.ts`), so that sending a substring to the server never hides a message that
+ * this check would accept. An address offers its address and its display name.
+ */
+function fieldValues(field: (typeof TEXT_FIELDS)[number], data: MessageSummary | StoredMessage): string[] {
+  switch (field) {
+    case "subject":
+      return [data.subject];
+    case "from":
+      return [...addressValues(data.from), ...(data.mailFrom ? [data.mailFrom] : [])];
+    case "to":
+      return [...addressValues(data.to), ...addressValues(data.cc), ...data.rcptTo];
+    case "cc":
+      return addressValues(data.cc);
+    case "text": {
+      const full = data as StoredMessage;
+      const values = full.text === null ? [] : [full.text];
+      if (full.html !== null) values.push(htmlToText(full.html).replace(/\s+/g, " "));
+      return values;
+    }
+    case "html": {
+      const full = data as StoredMessage;
+      return full.html === null ? [] : [full.html];
+    }
+  }
+}
+
+function addressValues(addresses: readonly Address[]): string[] {
+  return addresses.flatMap((entry) => (entry.name ? [entry.address, entry.name] : [entry.address]));
+}
+
+export function formatAddress(entry: Address): string {
+  return entry.name ? `${entry.name} <${entry.address}>` : entry.address;
+}
+
+function showCandidates(
+  field: (typeof TEXT_FIELDS)[number],
+  data: MessageSummary | StoredMessage,
+  candidates: string[],
+): string {
+  switch (field) {
+    case "subject":
+      return JSON.stringify(data.subject);
+    case "from":
+    case "to":
+    case "cc": {
+      const shown =
+        field === "from" ? data.from.map(formatAddress) : field === "cc" ? data.cc.map(formatAddress) : [];
+      if (field === "from" && data.mailFrom) shown.push(`envelope ${data.mailFrom}`);
+      if (field === "to") {
+        shown.push(...[...data.to, ...data.cc].map(formatAddress));
+        if (data.rcptTo.length > 0) shown.push(`envelope ${data.rcptTo.join(", ")}`);
+      }
+      return shown.length === 0 ? "(none)" : `(${shown.join("; ")})`;
+    }
+    case "text":
+    case "html":
+      return candidates.length === 0 ? "(no body)" : `(${JSON.stringify(excerpt(candidates[0] ?? ""))})`;
+  }
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
+
+function headerCheck(header: unknown, label: string): { check: FilterCheck; description: string } {
+  if (typeof header !== "object" || header === null) {
+    throw new TypeError(
+      `Expected ${label} to be { name: string, value?: matcher }; got ${describeValue(header)}`,
+    );
+  }
+  const { name, value, ...rest } = header as HeaderFilter & Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) {
+    throw new TypeError(`Unknown ${label} key "${unknownKey}"; expected name and value`);
+  }
+  if (typeof name !== "string" || name.trim() === "") {
+    throw new TypeError(
+      `Expected ${label}.name to be a header name such as "X-Campaign"; got ${describeValue(name)}`,
+    );
+  }
+  if (value !== undefined && !isTextMatcher(value)) {
+    throw new TypeError(
+      `Expected ${label}.value to be ${TEXT_MATCHER_EXPECTATION}; got ${describeValue(value)}`,
+    );
+  }
+  const wanted = name.trim().toLowerCase();
+  const matcher = value === undefined ? null : compileTextMatcher(value);
+  return {
+    description: matcher ? `header ${name} ${matcher.description}` : `header ${name} present`,
+    check: {
+      field: "header",
+      needsFullMessage: true,
+      run: (data) => {
+        const values = (data as StoredMessage).headers
+          .filter((line) => line.name.toLowerCase() === wanted)
+          .map((line) => line.value);
+        if (values.length === 0) return `has no ${name} header`;
+        if (matcher === null || values.some((entry) => matcher.test(entry))) return null;
+        return `header ${name} (${values.map((entry) => JSON.stringify(excerpt(entry))).join(", ")}) ${matcher.failure}`;
+      },
+    },
+  };
+}
+
+function attachmentCheck(filter: unknown, label: string): { check: FilterCheck; description: string } {
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
+    throw new TypeError(
+      `Expected ${label} to be { filename?: matcher, contentType?: matcher }; got ${describeValue(filter)}`,
+    );
+  }
+  const { filename, contentType, ...rest } = filter as AttachmentFilter & Record<string, unknown>;
+  const unknownKey = Object.keys(rest)[0];
+  if (unknownKey !== undefined) {
+    throw new TypeError(`Unknown ${label} key "${unknownKey}"; expected filename and contentType`);
+  }
+  for (const [key, value] of [
+    ["filename", filename],
+    ["contentType", contentType],
+  ] as const) {
+    if (value !== undefined && !isTextMatcher(value)) {
+      throw new TypeError(
+        `Expected ${label}.${key} to be ${TEXT_MATCHER_EXPECTATION}; got ${describeValue(value)}`,
+      );
+    }
+  }
+  const byName = filename === undefined ? null : compileTextMatcher(filename);
+  const byType = contentType === undefined ? null : compileTextMatcher(contentType);
+  const wanted = [byName && `filename ${byName.description}`, byType && `type ${byType.description}`]
+    .filter(Boolean)
+    .join(", ");
+  return {
+    description: wanted ? `attachment { ${wanted} }` : "an attachment",
+    check: {
+      field: "attachment",
+      needsFullMessage: true,
+      run: (data) => {
+        const attachments = (data as StoredMessage).attachments;
+        const found = attachments.some(
+          (entry) =>
+            (byName === null || (entry.filename !== null && byName.test(entry.filename))) &&
+            (byType === null || byType.test(entry.contentType)),
+        );
+        if (found) return null;
+        if (attachments.length === 0)
+          return wanted ? `has no attachment (wanted ${wanted})` : "has no attachments";
+        const held = attachments.map(
+          (entry) => `${JSON.stringify(entry.filename ?? "(unnamed)")} ${entry.contentType}`,
+        );
+        return `has no attachment with ${wanted} (has ${held.join(", ")})`;
+      },
+    },
+  };
+}

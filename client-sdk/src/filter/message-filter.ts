@@ -1,0 +1,45 @@
+import type { Message } from "../message/message.js";
+import type { TextMatcher } from "./text-matcher.js";
+
+export type { TextMatcher } from "./text-matcher.js";
+
+export interface HeaderFilter {
+  /** Header name, any case. */
+  name: string;
+  /** Without a value, the header only has to be present. */
+  value?: TextMatcher;
+}
+
+export interface AttachmentFilter {
+  filename?: TextMatcher;
+  contentType?: TextMatcher;
+}
+
+/**
+ * What a wait or a list looks for. Every given field must hold. Text values are a string
+ * (case-insensitive substring), a RegExp, or `{ exact: "…" }`.
+ */
+export interface MessageFilter {
+  subject?: TextMatcher;
+  /** A From address or display name, or the envelope sender (MAIL FROM). */
+  from?: TextMatcher;
+  /** Any recipient: a To or Cc address or display name, or an envelope recipient (RCPT TO, so Bcc too). */
+  to?: TextMatcher;
+  /** A Cc address or display name. */
+  cc?: TextMatcher;
+  /**
+   * The plain-text body, or the HTML body's visible text (tags dropped, entities decoded,
+   * whitespace collapsed), like the server's `text` search.
+   */
+  text?: TextMatcher;
+  /** The HTML body's source. A message without an HTML part never matches. */
+  html?: TextMatcher;
+  /** A header (any case) that is present, or whose value (any of its occurrences) matches. Several must all hold. */
+  header?: HeaderFilter | readonly HeaderFilter[];
+  /** Whether the message has at least one attachment (inline parts count, as on the server). */
+  hasAttachment?: boolean;
+  /** At least one attachment matches every given part. */
+  attachment?: AttachmentFilter;
+  /** Evaluated last, on the full message, within the same wait. */
+  where?: (message: Message) => boolean | Promise<boolean>;
+}

@@ -1,0 +1,22 @@
+import type { AttachmentFilter, MessageFilter, TextMatcher } from "../filter/message-filter.js";
+import type { LinkFilter } from "../message/select-link.js";
+import type { WaitOptions } from "../wait/wait-options.js";
+
+/**
+ * The matchers as they are called, shared by the Jest, Vitest and Playwright declarations.
+ * `R` is the runner's return type for a matcher call.
+ */
+export interface MailnestMatchers<R = unknown> {
+  /**
+   * Waits like `inbox.waitForMessage(filter, options)` (and so consumes the message). With `.not`,
+   * waits like `inbox.expectNoMessage(filter, { within: options.timeout ?? 1000 })`.
+   * @example await expect(inbox).toReceiveMessage({ subject: /welcome/i });
+   */
+  toReceiveMessage(filter?: MessageFilter, options?: WaitOptions): Promise<R>;
+  /** The message has at least one link whose href or text matches (or that matches every part of the object form). */
+  toHaveLink(filter?: LinkFilter): R;
+  /** The message has at least one attachment whose filename matches (or that matches `{ filename, contentType }`). */
+  toHaveAttachment(filter?: TextMatcher | AttachmentFilter): R;
+  /** The message has the header (any case), and with `value`, one of its occurrences matches. */
+  toHaveHeader(name: string, value?: TextMatcher): R;
+}

@@ -1,0 +1,48 @@
+import type { WireAttachment } from "../http/wire-types.js";
+
+/** An attachment's metadata; the content is fetched only when asked for. */
+export class Attachment {
+  /** Server-assigned ("a1", "a2", …), never derived from the filename. */
+  readonly id: string;
+  readonly filename: string | null;
+  readonly contentType: string;
+  /** Decoded size in bytes. */
+  readonly size: number;
+  /** sha256 (hex) of the decoded content. */
+  readonly sha256: string;
+  /** Without the angle brackets; what `cid:` URLs in the HTML refer to. */
+  readonly contentId: string | null;
+  readonly disposition: "inline" | "attachment";
+  readonly #load: () => Promise<Buffer>;
+
+  /** @internal Built by `Message`. */
+  constructor(meta: WireAttachment, load: () => Promise<Buffer>) {
+    this.id = meta.id;
+    this.filename = meta.filename;
+    this.contentType = meta.contentType;
+    this.size = meta.size;
+    this.sha256 = meta.sha256;
+    this.contentId = meta.contentId;
+    this.disposition = meta.disposition;
+    this.#load = load;
+  }
+
+  /** The decoded bytes. Each call asks the server again. */
+  content(): Promise<Buffer> {
+    return this.#load();
+  }
+
+  /** The content decoded as text (UTF-8 unless said otherwise). */
+  async text(encoding: BufferEncoding = "utf8"): Promise<string> {
+    return (await this.#load()).toString(encoding);
+  }
+
+  toString(): string {
+    return `${JSON.stringify(this.filename ?? "(unnamed)")} ${this.contentType}, ${this.size} bytes`;
+  }
+
+  toJSON(): WireAttachment {
+    const { id, filename, contentType, size, sha256, contentId, disposition } = this;
+    return { id, filename, contentType, size, sha256, contentId, disposition };
+  }
+}

@@ -1,0 +1,188 @@
+import { AmbiguousMatchError } from "../errors/ambiguous-match-error.js";
+import { NoMatchError } from "../errors/no-match-error.js";
+import { formatAddress } from "../filter/compile-filter.js";
+import type { AttachmentFilter } from "../filter/message-filter.js";
+import type { TextMatcher } from "../filter/text-matcher.js";
+import type { HttpClient } from "../http/http-client.js";
+import type { Address, Link, StoredMessage, TlsInfo } from "../http/wire-types.js";
+import { Attachment } from "./attachment.js";
+import { type CodeOptions, codePattern, codeSources, describeCodeKind, findCodes } from "./find-code.js";
+import { MessageHeaders } from "./message-headers.js";
+import { bullets, pickOne } from "./pick-one.js";
+import { compileAttachmentSelector } from "./select-attachment.js";
+import { compileLinkFilter, describeLink, type LinkFilter, matchingLinks } from "./select-link.js";
+
+export interface MessageEnvelope {
+  /** MAIL FROM as the sending client gave it ("" for the null sender `<>`). */
+  mailFrom: string;
+  /** Every RCPT TO, in order. Bcc recipients appear here and nowhere else. */
+  rcptTo: readonly string[];
+  remoteAddress: string;
+  heloName: string;
+}
+
+/**
+ * A received message, fully parsed. Everything but the raw bytes and attachment contents is here
+ * already; those two are fetched when asked for.
+ */
+export class Message {
+  readonly id: string;
+  /** The server's arrival order: a higher sequence arrived later. */
+  readonly sequence: number;
+  /** The (normalized) inboxes the message is listed in: one per distinct envelope recipient. */
+  readonly inboxes: readonly string[];
+  readonly envelope: MessageEnvelope;
+  readonly messageId: string | null;
+  readonly subject: string;
+  /** The first From address (a From header with several authors is rare: `headers.getAll("from")`). */
+  readonly from: Address | null;
+  readonly to: readonly Address[];
+  readonly cc: readonly Address[];
+  /** Only known when the sender put a Bcc header in the message itself; see `envelope.rcptTo`. */
+  readonly bcc: readonly Address[];
+  readonly replyTo: readonly Address[];
+  /** The Date header, or null when missing or invalid. */
+  readonly date: Date | null;
+  readonly receivedAt: Date;
+  readonly headers: MessageHeaders;
+  readonly text: string | null;
+  readonly html: string | null;
+  /** Links in the HTML part (anchors) and the text part, HTML first. */
+  readonly links: readonly Link[];
+  readonly attachments: readonly Attachment[];
+  /** Size of the raw message in bytes. */
+  readonly size: number;
+  readonly sha256: string;
+  /** The SMTP AUTH user name, or null when the sender did not authenticate. */
+  readonly authUser: string | null;
+  /** The TLS session the message came over, or null for plain SMTP. */
+  readonly tls: TlsInfo | null;
+  /** Why the message could not be parsed (every parsed field is empty then), or null. */
+  readonly parseError: string | null;
+  readonly #data: StoredMessage;
+  readonly #http: HttpClient;
+
+  /** @internal Messages come from waits and lists. */
+  constructor(data: StoredMessage, http: HttpClient) {
+    this.#data = data;
+    this.#http = http;
+    this.id = data.id;
+    this.sequence = data.sequence;
+    this.inboxes = data.inboxes;
+    this.envelope = {
+      mailFrom: data.envelope.mailFrom,
+      rcptTo: data.envelope.rcptTo,
+      remoteAddress: data.envelope.remoteAddress,
+      heloName: data.envelope.heloName,
+    };
+    this.messageId = data.messageId;
+    this.subject = data.subject;
+    this.from = data.from[0] ?? null;
+    this.to = data.to;
+    this.cc = data.cc;
+    this.bcc = data.bcc;
+    this.replyTo = data.replyTo;
+    this.date = data.date === null ? null : new Date(data.date);
+    this.receivedAt = new Date(data.receivedAt);
+    this.headers = new MessageHeaders(data.headers);
+    this.text = data.text;
+    this.html = data.html;
+    this.links = data.links;
+    const path = `/api/messages/${encodeURIComponent(data.id)}`;
+    this.attachments = data.attachments.map(
+      (meta) =>
+        new Attachment(meta, () => http.bytes("GET", `${path}/attachments/${encodeURIComponent(meta.id)}`)),
+    );
+    this.size = data.size;
+    this.sha256 = data.sha256;
+    this.authUser = data.authUser;
+    this.tls = data.envelope.tls;
+    this.parseError = data.parseError;
+  }
+
+  /**
+   * The one link that matches. Throws `NoMatchError` when none does and `AmbiguousMatchError` when
+   * several different hrefs do; both list the message's links. Without a filter, the message must
+   * have exactly one distinct link.
+   * @example message.link({ text: /confirm/i }).href
+   */
+  link(filter?: LinkFilter): Link {
+    const compiled = compileLinkFilter(filter);
+    return pickOne(matchingLinks(this.links, compiled), {
+      wanted: compiled.description ? `link with ${compiled.description}` : "link",
+      message: this.#label(),
+      noun: "links",
+      all: matchingLinks(this.links, compileLinkFilter(undefined)).map(describeLink),
+      describe: describeLink,
+    });
+  }
+
+  /**
+   * The one code in the subject and the text (or the HTML's text when there is no text part);
+   * URLs are skipped. Six digits unless told otherwise. Throws `NoMatchError` when there is none
+   * and `AmbiguousMatchError` when there are several different ones, listing them.
+   * @example message.code()                          // "482913"
+   * @example message.code({ alphanumeric: true, length: 8 })
+   * @example message.code({ pattern: /code: (\w+-\w+)/ })
+   */
+  code(options: CodeOptions = {}): string {
+    const pattern = codePattern(options);
+    const kind = describeCodeKind(options);
+    const sources = codeSources(this);
+    const found = findCodes(sources, pattern);
+    if (found.length === 1) return found[0]!.value;
+    const searched = sources.map((source) => source.label).join(" and ");
+    if (found.length === 0) {
+      const preview = sources.map((source) => `${source.label}: ${JSON.stringify(clip(source.text, 120))}`);
+      throw new NoMatchError(
+        `No ${kind} in message ${this.#label()} (searched ${searched}):\n${bullets(preview)}`,
+        preview,
+      );
+    }
+    const candidates = found.map((candidate) => `${candidate.value} (${candidate.where})`);
+    throw new AmbiguousMatchError(
+      `${found.length} different ${kind}s in message ${this.#label()}; pass { pattern } to pick one:\n${bullets(candidates)}`,
+      candidates,
+    );
+  }
+
+  /**
+   * The one attachment that matches: a filename matcher, or `{ filename, contentType }`. Throws like `link()`.
+   * @example message.attachment(/\.pdf$/)
+   */
+  attachment(filter?: TextMatcher | AttachmentFilter): Attachment {
+    const selector = compileAttachmentSelector(filter, "message.attachment()");
+    return pickOne(this.attachments.filter(selector.test), {
+      wanted: selector.description ? `attachment with ${selector.description}` : "attachment",
+      message: this.#label(),
+      noun: "attachments",
+      all: this.attachments.map(String),
+      describe: String,
+    });
+  }
+
+  /** The exact bytes the server received (after the SMTP dot-unstuffing), as a Buffer. */
+  raw(options: { signal?: AbortSignal } = {}): Promise<Buffer> {
+    return this.#http.bytes("GET", `/api/messages/${encodeURIComponent(this.id)}/raw`, options);
+  }
+
+  /** The message as the server sent it. */
+  toJSON(): StoredMessage {
+    return this.#data;
+  }
+
+  /** `#7 "Welcome" from App <noreply@app.test> at 2024-05-01T12:01:03.000Z`: how errors show a message. */
+  toString(): string {
+    const from = this.from ? formatAddress(this.from) : this.envelope.mailFrom || "(no sender)";
+    return `#${this.sequence} ${JSON.stringify(this.subject)} from ${from} at ${this.receivedAt.toISOString()}`;
+  }
+
+  #label(): string {
+    return `#${this.sequence} ${JSON.stringify(this.subject)}`;
+  }
+}
+
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
+}

@@ -1,0 +1,135 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { isConnectionError } from "../errors/connection-error.js";
+import { isHttpError } from "../errors/http-error.js";
+import { MailnestError } from "../errors/mailnest-error.js";
+import type { CompiledFilter } from "../filter/compile-filter.js";
+import { evaluateFilter } from "../filter/evaluate-filter.js";
+import type { HttpClient } from "../http/http-client.js";
+import type { StoredMessage, WaitResponse, WaitTimeoutBody } from "../http/wire-types.js";
+import type { Message } from "../message/message.js";
+
+/** Beyond the wait itself, how long the server may take to answer before the request counts as hung. */
+const ANSWER_GRACE_MS = 5_000;
+/** Backoff after a broken connection or a proxy's 502/503/504: growing, and never past the deadline. */
+const FIRST_RETRY_DELAY_MS = 100;
+const MAX_RETRY_DELAY_MS = 2_000;
+
+export interface LongPollRequest {
+  http: HttpClient;
+  /** `/api/inboxes/:address/wait` or `/api/wait`. */
+  path: string;
+  filter: CompiledFilter;
+  /** Only messages with a higher sequence count. */
+  since: number;
+  count: number;
+  timeout: number;
+  signal: AbortSignal | undefined;
+  /** Longest single request; longer waits re-issue it with the same cursor. */
+  maxRequestWait: number;
+  toMessage(data: StoredMessage): Message;
+  /**
+   * Called synchronously for each message that matches, in arrival order. False skips it (already
+   * returned by an earlier wait). A claimed message is released again when the wait fails.
+   */
+  claim(message: Message): boolean;
+  release(message: Message): void;
+  observeHead(head: number): void;
+}
+
+export type LongPollOutcome =
+  | { kind: "found"; messages: Message[] }
+  | { kind: "timeout"; matched: Message[]; lastTimeout: WaitTimeoutBody | null };
+
+/**
+ * Waits until `count` messages after `since` match the whole filter, using the server's long-poll:
+ * the server applies what it can (plain substrings), this loop the rest, one candidate at a time,
+ * advancing its cursor past each. A request never outlives `maxRequestWait`, so a wait longer than
+ * the server's or a proxy's cap is simply re-issued. There is no client-side polling: every
+ * request blocks on the server until something arrives or its own timeout ends.
+ */
+export async function longPoll(request: LongPollRequest): Promise<LongPollOutcome> {
+  const deadline = performance.now() + request.timeout;
+  const found: Message[] = [];
+  let position = request.since;
+  let lastTimeout: WaitTimeoutBody | null = null;
+  let retryDelay = FIRST_RETRY_DELAY_MS;
+  let asked = false;
+  try {
+    for (;;) {
+      request.signal?.throwIfAborted();
+      const remaining = Math.max(0, Math.floor(deadline - performance.now()));
+      if (asked && remaining <= 0) {
+        // Matching messages that were not enough are not "returned" to anyone: a later wait may take them.
+        for (const message of found) request.release(message);
+        return { kind: "timeout", matched: found, lastTimeout };
+      }
+      const wait = Math.min(remaining, request.maxRequestWait);
+      let response: { status: number; body: unknown };
+      try {
+        response = await request.http.jsonAccepting("GET", request.path, [408], {
+          query: {
+            ...request.filter.serverQuery,
+            since: position,
+            // One at a time: each answer is exactly the next candidate, so a wait that runs out knows
+            // precisely which matching messages it had found (and a skipped one costs one round trip).
+            count: 1,
+            timeout: wait,
+          },
+          ...(request.signal ? { signal: request.signal } : {}),
+          timeout: wait + ANSWER_GRACE_MS,
+        });
+      } catch (error) {
+        const left = deadline - performance.now();
+        if (!isTransient(error) || left <= 0) throw error;
+        await sleepUnlessAborted(Math.min(retryDelay, left), request.signal);
+        retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY_MS);
+        continue;
+      }
+      asked = true;
+      retryDelay = FIRST_RETRY_DELAY_MS;
+
+      if (response.status === 408) {
+        // Ours (`wait_timeout` with a head) or a proxy's own timeout page: either way, ask again.
+        const body = (response.body as { error?: WaitTimeoutBody } | null)?.error;
+        if (body?.code === "wait_timeout") {
+          lastTimeout = body;
+          request.observeHead(body.head);
+        }
+        continue;
+      }
+      const body = response.body as WaitResponse;
+      if (!Array.isArray(body?.messages)) {
+        throw new MailnestError(
+          `GET ${request.http.url(request.path)} answered 200 without a messages list; is the URL a Mailnest server?`,
+        );
+      }
+      request.observeHead(body.head);
+      for (const data of body.messages) {
+        position = Math.max(position, data.sequence);
+        const message = request.toMessage(data);
+        const verdict = await evaluateFilter(request.filter, message);
+        if (!verdict.matches || !request.claim(message)) continue;
+        found.push(message);
+      }
+      if (found.length >= request.count) return { kind: "found", messages: found };
+    }
+  } catch (error) {
+    for (const message of found) request.release(message);
+    throw error;
+  }
+}
+
+/** A broken connection or a proxy in between timing out is worth another request; a refused one is not. */
+function isTransient(error: unknown): boolean {
+  if (isConnectionError(error)) return error.code !== "ECONNREFUSED" && error.code !== "ENOTFOUND";
+  return isHttpError(error) && (error.status === 502 || error.status === 503 || error.status === 504);
+}
+
+async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {});
+  } catch (error) {
+    if (signal?.aborted) throw signal.reason;
+    throw error;
+  }
+}
