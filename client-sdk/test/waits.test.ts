@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
   isUnexpectedMessageError,
   isWaitTimeoutError,
@@ -40,6 +40,21 @@ describe("waitForMessage", () => {
     const second = await inbox.waitForMessage();
     expect([first.code(), second.code()]).toEqual(["111111", "222222"]);
     expect(first.id).not.toBe(second.id);
+  });
+
+  it("does not re-read messages earlier waits returned: each sequential wait is one request", async () => {
+    const inbox = await server.mail.createInbox();
+    for (let i = 1; i <= 5; i++) await server.send({ to: inbox.address, subject: `Message ${i}` });
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    try {
+      const received: string[] = [];
+      for (let i = 1; i <= 5; i++) received.push((await inbox.waitForMessage()).subject);
+      expect(received).toEqual(["Message 1", "Message 2", "Message 3", "Message 4", "Message 5"]);
+      const waitRequests = fetchSpy.mock.calls.filter(([url]) => String(url).includes("/wait?"));
+      expect(waitRequests).toHaveLength(5);
+    } finally {
+      fetchSpy.mockRestore();
+    }
   });
 
   it("leaves a message it skipped for a later wait, whatever order two mails arrived in", async () => {

@@ -39,11 +39,17 @@ export class MailView {
   /** Messages with this sequence or lower are outside the view. */
   readonly baseline: number;
   readonly #returned = new Set<string>();
+  /**
+   * Every message in the view up to this sequence has been returned by a wait, so no wait needs
+   * to look at them again: without it, the n-th wait on a busy handle would re-read n-1 messages.
+   */
+  #returnedUpTo: number;
 
   constructor(context: ClientContext, inbox: string | null, baseline: number) {
     this.context = context;
     this.inbox = inbox;
     this.baseline = baseline;
+    this.#returnedUpTo = baseline;
   }
 
   /** The cursor a wait armed now starts from: nothing this client has already seen arrive counts. */
@@ -64,7 +70,7 @@ export class MailView {
       http: this.context.http,
       path: this.#path("wait"),
       filter: compiled,
-      since: start.since,
+      since: Math.max(start.since, this.#returnedUpTo),
       count,
       timeout,
       signal,
@@ -75,8 +81,16 @@ export class MailView {
         this.#returned.add(message.id);
         return true;
       },
-      release: (message) => this.#returned.delete(message.id),
+      release: (message) => {
+        this.#returned.delete(message.id);
+        this.#returnedUpTo = Math.min(this.#returnedUpTo, message.sequence - 1);
+      },
       observeHead: (head) => this.context.observeHead(head),
+      observeNext: (after, message) => {
+        if (after <= this.#returnedUpTo && this.#returned.has(message.id)) {
+          this.#returnedUpTo = Math.max(this.#returnedUpTo, message.sequence);
+        }
+      },
     });
     if (outcome.kind === "found") return outcome.messages;
     throw await explainTimeout({

@@ -34,6 +34,11 @@ export interface LongPollRequest {
   claim(message: Message): boolean;
   release(message: Message): void;
   observeHead(head: number): void;
+  /**
+   * Told, when the server answered an unfiltered request (so nothing lies between the two), that
+   * `message` is the next one after `after`. Lets a handle skip past messages it already returned.
+   */
+  observeNext?(after: number, message: Message): void;
 }
 
 export type LongPollOutcome =
@@ -104,12 +109,14 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
         );
       }
       request.observeHead(body.head);
+      const unfiltered = Object.keys(request.filter.serverQuery).length === 0;
       for (const data of body.messages) {
+        const after = position;
         position = Math.max(position, data.sequence);
         const message = request.toMessage(data);
         const verdict = await evaluateFilter(request.filter, message);
-        if (!verdict.matches || !request.claim(message)) continue;
-        found.push(message);
+        if (verdict.matches && request.claim(message)) found.push(message);
+        if (unfiltered) request.observeNext?.(after, message);
       }
       if (found.length >= request.count) return { kind: "found", messages: found };
     }
