@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { asciiFallback, attachmentDisposition, cleanFilename, encodeExtValue } from "./content-disposition.js";
+import {
+  asciiFallback,
+  attachmentDisposition,
+  cleanFilename,
+  encodeExtValue,
+} from "./content-disposition.js";
 
 describe("attachmentDisposition", () => {
   it("sends a plain ASCII name in both forms", () => {

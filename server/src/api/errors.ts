@@ -26,7 +26,10 @@ export class InvalidParameterError extends ApiError {
 
   /** `Invalid "limit": expected an integer from 1 to 500, got "abc"` */
   static expected(parameter: string, expected: string, received: unknown): InvalidParameterError {
-    return new InvalidParameterError(parameter, `Invalid "${parameter}": expected ${expected}, got ${describe(received)}`);
+    return new InvalidParameterError(
+      parameter,
+      `Invalid "${parameter}": expected ${expected}, got ${describe(received)}`,
+    );
   }
 
   override details(): Record<string, unknown> {

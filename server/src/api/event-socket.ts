@@ -44,7 +44,8 @@ export class EventSocket {
   readonly #token: ApiToken | null;
   readonly #unsubscribes: (() => void)[];
   readonly #heartbeat: NodeJS.Timeout;
-  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#upgrade(req, socket, head);
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    this.#upgrade(req, socket, head);
   readonly #httpServer: Server;
 
   constructor(httpServer: Server, deps: EventSocketDeps) {
@@ -62,7 +63,9 @@ export class EventSocket {
       bus.on("message.updated", (data) =>
         this.#broadcast("message.updated", data, (s) => wantsAny(s, data.message.inboxes)),
       ),
-      bus.on("message.deleted", (data) => this.#broadcast("message.deleted", data, (s) => wantsAny(s, data.inboxes))),
+      bus.on("message.deleted", (data) =>
+        this.#broadcast("message.deleted", data, (s) => wantsAny(s, data.inboxes)),
+      ),
       bus.on("inbox.created", inboxEvent("inbox.created")),
       bus.on("inbox.cleared", inboxEvent("inbox.cleared")),
       bus.on("inbox.deleted", inboxEvent("inbox.deleted")),
@@ -94,18 +97,27 @@ export class EventSocket {
 
   #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on("error", () => socket.destroy());
-    const { config } = this.#deps;
-    if (requestPath(req.url) !== EVENTS_PATH) return refuse(socket, 404, "not_found", "No WebSocket at this path");
-    if (!hostHeaderAllowed(config.host, req.headers.host)) {
-      return refuse(socket, 403, "forbidden", "Host is not a loopback name");
-    }
-    if (!originAllowed(req.headers.origin, req.headers.host, config.corsOrigins)) {
-      return refuse(socket, 403, "forbidden", "Origin not allowed");
-    }
-    if (this.#token && !this.#token.admits(req, true)) {
-      return refuse(socket, 401, "unauthorized", "This server requires an API token: ?token=<token>");
+    const refusal = this.#refusal(req);
+    if (refusal) {
+      refuse(socket, ...refusal);
+      return;
     }
     this.#server.handleUpgrade(req, socket, head, (ws) => this.#connect(ws));
+  }
+
+  /** Why an upgrade is refused, or null: path, then Host, then Origin, then token. */
+  #refusal(req: IncomingMessage): [status: number, code: string, message: string] | null {
+    const { config } = this.#deps;
+    if (requestPath(req.url) !== EVENTS_PATH) return [404, "not_found", "No WebSocket at this path"];
+    if (!hostHeaderAllowed(config.host, req.headers.host))
+      return [403, "forbidden", "Host is not a loopback name"];
+    if (!originAllowed(req.headers.origin, req.headers.host, config.corsOrigins)) {
+      return [403, "forbidden", "Origin not allowed"];
+    }
+    if (this.#token && !this.#token.admits(req, true)) {
+      return [401, "unauthorized", "This server requires an API token: ?token=<token>"];
+    }
+    return null;
   }
 
   #connect(socket: WebSocket): void {
@@ -122,20 +134,21 @@ export class EventSocket {
   }
 
   #receive(client: Client, data: RawData, isBinary: boolean): void {
-    const frame = isBinary ? null : parseFrame(data.toString());
-    if (frame === null) return send(client, "error", { code: "invalid_frame", message: "Expected a JSON text frame { type, data }" });
-    if (frame.type !== "subscribe") {
-      return send(client, "error", { code: "invalid_frame", message: `Unknown frame type ${JSON.stringify(frame.type)}` });
-    }
+    const problem = this.#applyFrame(client, isBinary ? null : parseFrame(data.toString()));
+    if (problem) send(client, "error", { code: "invalid_frame", message: problem });
+  }
+
+  /** Applies a client frame; returns what was wrong with it, or null. */
+  #applyFrame(client: Client, frame: { type: unknown; data: unknown } | null): string | null {
+    if (frame === null) return "Expected a JSON text frame { type, data }";
+    if (frame.type !== "subscribe") return `Unknown frame type ${JSON.stringify(frame.type)}`;
     const subscription = parseSubscription(frame.data);
     if (subscription === null) {
-      return send(client, "error", {
-        code: "invalid_frame",
-        message: `"subscribe" takes { "inboxes": "*" } or { "inboxes": [address, …] } (at most ${MAX_SUBSCRIBED_INBOXES})`,
-      });
+      return `"subscribe" takes { "inboxes": "*" } or { "inboxes": [address, …] } (at most ${MAX_SUBSCRIBED_INBOXES})`;
     }
     client.subscription = subscription;
     send(client, "subscribed", { inboxes: subscription === "*" ? "*" : [...subscription] });
+    return null;
   }
 
   #broadcast(type: string, data: object, wants: (subscription: Subscription) => boolean): void {
@@ -199,7 +212,8 @@ function parseSubscription(data: unknown): Subscription | null {
   const { inboxes } = data;
   if (inboxes === "*") return "*";
   if (!Array.isArray(inboxes) || inboxes.length > MAX_SUBSCRIBED_INBOXES) return null;
-  if (!inboxes.every((inbox): inbox is string => typeof inbox === "string" && inbox.length <= 320)) return null;
+  if (!inboxes.every((inbox): inbox is string => typeof inbox === "string" && inbox.length <= 320))
+    return null;
   return new Set(inboxes.map(normalizeAddress));
 }
 

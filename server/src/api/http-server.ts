@@ -1,5 +1,5 @@
 import { createServer, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { createApp } from "./app.js";
 import type { ApiDeps } from "./deps.js";
 import { EventSocket } from "./event-socket.js";
@@ -30,8 +30,15 @@ export async function startHttpServer(deps: Omit<ApiDeps, "waits">): Promise<Htt
   const { config } = deps;
   const waits = new WaitRegistry(deps.store, deps.bus);
   const server = createServer(createApp({ ...deps, waits }));
-  // Responses still being worked on at close (waits answering 503) must not keep their connection alive.
+  // On close, responses still being worked on (waits answering 503) finish without keep-alive, and
+  // every other connection is cut at once: idle keep-alive ones, and ones a client opened ahead of
+  // time without sending a request (undici does), which `closeIdleConnections` does not count as idle.
+  const sockets = new Set<Socket>();
   const inFlight = new Set<ServerResponse>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
   server.on("request", (_req, res: ServerResponse) => {
     inFlight.add(res);
     res.on("close", () => inFlight.delete(res));
@@ -62,8 +69,9 @@ export async function startHttpServer(deps: Omit<ApiDeps, "waits">): Promise<Htt
         for (const res of inFlight) res.shouldKeepAlive = false;
         waits.close();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
         await events.close();
+        const busy = new Set([...inFlight].map((res) => res.socket));
+        for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
         const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
         await stopped;
         clearTimeout(cut);

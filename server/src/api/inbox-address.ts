@@ -11,7 +11,11 @@ const MAX_ATTEMPTS = 10;
  * A new address `<prefix>-<random>@<domain>` that no inbox uses yet, normalized with the store's
  * rule so it is the key mail to it will be filed under.
  */
-export function generateInboxAddress(prefix: string, domain: string, exists: (address: string) => boolean): string {
+export function generateInboxAddress(
+  prefix: string,
+  domain: string,
+  exists: (address: string) => boolean,
+): string {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const address = normalizeAddress(`${prefix}-${randomSuffix()}@${domain}`);
     if (!exists(address)) return address;

@@ -38,7 +38,13 @@ describe("inbox routes", () => {
     for (const { status, body } of created) {
       expect(status).toBe(201);
       expect(body.address).toMatch(/^t-[a-z2-9]{8}@sandbox\.test$/);
-      expect(body).toMatchObject({ messageCount: 0, unreadCount: 0, lastReceivedAt: null, expiresAt: null, head: 1 });
+      expect(body).toMatchObject({
+        messageCount: 0,
+        unreadCount: 0,
+        lastReceivedAt: null,
+        expiresAt: null,
+        head: 1,
+      });
     }
     expect(new Set(created.map((c) => c.body.address)).size).toBe(30);
     // Listed before any mail arrives.
@@ -129,7 +135,9 @@ describe("inbox routes", () => {
     expect(cleared).toMatchObject({ status: 200, body: { deleted: 2 } });
     const ann = await api.json<{ messages: unknown[] }>(inboxPath("ann@example.test", "/messages"));
     expect(ann.body.messages).toEqual([]);
-    const bob = await api.json<{ messages: { subject: string }[] }>(inboxPath("bob@example.test", "/messages"));
+    const bob = await api.json<{ messages: { subject: string }[] }>(
+      inboxPath("bob@example.test", "/messages"),
+    );
     expect(bob.body.messages.map((m) => m.subject)).toEqual(["shared"]);
 
     const never = await api.json(inboxPath("never@example.test", "/messages"), { method: "DELETE" });
@@ -145,7 +153,10 @@ describe("inbox routes", () => {
     expect(read).toMatchObject({ status: 200, body: { updated: 2 } });
     expect((await api.json<InboxInfo>(inboxPath("ann@example.test"))).body.unreadCount).toBe(0);
 
-    const unread = await api.json(inboxPath("ann@example.test", "/read"), { method: "POST", body: { read: false } });
+    const unread = await api.json(inboxPath("ann@example.test", "/read"), {
+      method: "POST",
+      body: { read: false },
+    });
     expect(unread).toMatchObject({ status: 200, body: { updated: 2 } });
     expect((await api.json<InboxInfo>(inboxPath("ann@example.test"))).body.unreadCount).toBe(2);
 

@@ -1,5 +1,5 @@
-import type { ApiDeps } from "./deps.js";
 import type { ApiRoutes } from "./api-routes.js";
+import type { ApiDeps } from "./deps.js";
 import { NotFoundError } from "./errors.js";
 import { generateInboxAddress } from "./inbox-address.js";
 import { addressParam, parseCreateInboxBody, parseReadBody } from "./params.js";

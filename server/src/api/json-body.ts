@@ -23,6 +23,9 @@ export const jsonBody: RequestHandler = (req, res, next) => {
   parseJson(req, res, next);
 };
 
-function hasBody(headers: { "transfer-encoding"?: string | undefined; "content-length"?: string | undefined }) {
+function hasBody(headers: {
+  "transfer-encoding"?: string | undefined;
+  "content-length"?: string | undefined;
+}) {
   return headers["transfer-encoding"] !== undefined || (headers["content-length"] ?? "0") !== "0";
 }

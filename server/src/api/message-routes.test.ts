@@ -20,7 +20,11 @@ async function richMessage(api: ApiHarness): Promise<string> {
     text: "Hello Ann, see https://example.test/report",
     html: '<p>Hello <b>Ann</b>, see <a href="https://example.test/report">the report</a></p>',
     attachments: [
-      { filename: "Bücher & Co 2024.pdf", content: Buffer.from("%PDF-1.4 fake"), contentType: "application/pdf" },
+      {
+        filename: "Bücher & Co 2024.pdf",
+        content: Buffer.from("%PDF-1.4 fake"),
+        contentType: "application/pdf",
+      },
       { filename: "../../etc/passwd", content: "root:x:0:0" },
       { filename: "pixel.png", content: PNG, contentType: "image/png", cid: "pixel@example.test" },
     ],
@@ -30,7 +34,8 @@ async function richMessage(api: ApiHarness): Promise<string> {
 describe("message list routes", () => {
   it("lists summaries newest first with the head, and no bodies or headers", async () => {
     const api = await ApiHarness.start(cleanup);
-    for (const subject of ["one", "two", "three"]) await api.send({ to: "ann@example.test", subject, text: "body" });
+    for (const subject of ["one", "two", "three"])
+      await api.send({ to: "ann@example.test", subject, text: "body" });
 
     const { status, body } = await api.json<MessagePage>("/api/messages");
     expect(status).toBe(200);
@@ -46,7 +51,9 @@ describe("message list routes", () => {
 
   it("pages with a cursor: every message exactly once, then nextCursor null", async () => {
     const api = await ApiHarness.start(cleanup);
-    await Promise.all(Array.from({ length: 7 }, (_, i) => api.send({ to: "ann@example.test", subject: `m${i}` })));
+    await Promise.all(
+      Array.from({ length: 7 }, (_, i) => api.send({ to: "ann@example.test", subject: `m${i}` })),
+    );
 
     const seen: number[] = [];
     let cursor: string | null = null;
@@ -65,9 +72,23 @@ describe("message list routes", () => {
 
   it("filters by from, to, subject, text (HTML too), hasAttachment, authUser and since", async () => {
     const api = await ApiHarness.start(cleanup);
-    await api.send({ from: "alerts@shop.test", to: "ann@example.test", subject: "Order shipped", text: "tracking 123" });
-    await api.send({ to: "bob@example.test", subject: "Welcome Bob", html: "<p>Your CODE is <b>4711</b></p>" });
-    await api.send({ to: "bob@example.test", subject: "Invoice", text: "attached", attachments: [{ content: "x" }] });
+    await api.send({
+      from: "alerts@shop.test",
+      to: "ann@example.test",
+      subject: "Order shipped",
+      text: "tracking 123",
+    });
+    await api.send({
+      to: "bob@example.test",
+      subject: "Welcome Bob",
+      html: "<p>Your CODE is <b>4711</b></p>",
+    });
+    await api.send({
+      to: "bob@example.test",
+      subject: "Invoice",
+      text: "attached",
+      attachments: [{ content: "x" }],
+    });
     const subjects = async (query: string) =>
       (await api.json<MessagePage>(`/api/messages?${query}`)).body.messages.map((m) => m.subject);
 
@@ -134,7 +155,9 @@ describe("message list routes", () => {
 
   it("defaults the page size to 50 and allows up to 500", async () => {
     const api = await ApiHarness.start(cleanup);
-    await Promise.all(Array.from({ length: 55 }, (_, i) => api.send({ to: "ann@example.test", subject: `m${i}` })));
+    await Promise.all(
+      Array.from({ length: 55 }, (_, i) => api.send({ to: "ann@example.test", subject: `m${i}` })),
+    );
     const first = await api.json<MessagePage>("/api/messages");
     expect(first.body.messages).toHaveLength(50);
     expect(first.body.nextCursor).not.toBeNull();
@@ -202,7 +225,9 @@ describe("one message", () => {
     expect(text.headers.get("content-type")).toBe("text/plain; charset=utf-8");
     expect(await text.text()).toContain("Hello Ann");
 
-    const headers = await api.json<{ headers: { name: string; value: string }[] }>(`/api/messages/${id}/headers`);
+    const headers = await api.json<{ headers: { name: string; value: string }[] }>(
+      `/api/messages/${id}/headers`,
+    );
     expect(headers.body.headers.some((h) => h.name.toLowerCase() === "from")).toBe(true);
   });
 
@@ -219,7 +244,8 @@ describe("one message", () => {
     const id = await richMessage(api);
 
     const { body: message } = await api.json<StoredMessage>(`/api/messages/${id}`);
-    const attachmentId = (prefix: string) => message.attachments.find((a) => a.filename?.includes(prefix))?.id;
+    const attachmentId = (prefix: string) =>
+      message.attachments.find((a) => a.filename?.includes(prefix))?.id;
     const pdf = await api.fetch(`/api/messages/${id}/attachments/${attachmentId("Bücher")}`);
     expect(pdf.status).toBe(200);
     expect(pdf.headers.get("content-type")).toBe("application/pdf");
@@ -231,7 +257,9 @@ describe("one message", () => {
     expect(Buffer.from(await pdf.arrayBuffer()).toString()).toBe("%PDF-1.4 fake");
 
     const traversal = await api.fetch(`/api/messages/${id}/attachments/${attachmentId("passwd")}`);
-    expect(traversal.headers.get("content-disposition")).toBe(`attachment; filename="passwd"; filename*=UTF-8''passwd`);
+    expect(traversal.headers.get("content-disposition")).toBe(
+      `attachment; filename="passwd"; filename*=UTF-8''passwd`,
+    );
     await traversal.arrayBuffer();
 
     const png = await api.fetch(`/api/messages/${id}/attachments/${attachmentId("pixel")}`);
@@ -270,10 +298,16 @@ describe("one message", () => {
     const api = await ApiHarness.start(cleanup);
     const id = await api.send({ to: "ann@example.test", subject: "one" });
 
-    const read = await api.json<MessageSummary>(`/api/messages/${id}`, { method: "PATCH", body: { read: true } });
+    const read = await api.json<MessageSummary>(`/api/messages/${id}`, {
+      method: "PATCH",
+      body: { read: true },
+    });
     expect(read).toMatchObject({ status: 200, body: { id, read: true } });
     expect((await api.json<{ unreadCount: number }>(inboxPath("ann@example.test"))).body.unreadCount).toBe(0);
-    const unread = await api.json<MessageSummary>(`/api/messages/${id}`, { method: "PATCH", body: { read: false } });
+    const unread = await api.json<MessageSummary>(`/api/messages/${id}`, {
+      method: "PATCH",
+      body: { read: false },
+    });
     expect(unread.body.read).toBe(false);
 
     const missing = await api.json<ErrorBody>(`/api/messages/${id}`, { method: "PATCH", body: {} });
@@ -297,7 +331,10 @@ describe("one message", () => {
     expect((await api.fetch(`/api/messages/${first}/raw`)).status).toBe(404);
     expect((await api.json<ErrorBody>(`/api/messages/${first}`, { method: "DELETE" })).status).toBe(404);
 
-    expect(await api.json("/api/messages", { method: "DELETE" })).toMatchObject({ status: 200, body: { deleted: 2 } });
+    expect(await api.json("/api/messages", { method: "DELETE" })).toMatchObject({
+      status: 200,
+      body: { deleted: 2 },
+    });
     expect((await api.json<MessagePage>("/api/messages")).body).toMatchObject({ messages: [], head: 3 });
   });
 });

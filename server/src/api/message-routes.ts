@@ -1,14 +1,8 @@
+import type { ApiRoutes } from "./api-routes.js";
 import { attachmentDisposition } from "./content-disposition.js";
 import type { ApiDeps } from "./deps.js";
-import type { ApiRoutes } from "./api-routes.js";
 import { NotFoundError } from "./errors.js";
-import {
-  addressParam,
-  attachmentIdParam,
-  messageIdParam,
-  parseListQuery,
-  parseReadBody,
-} from "./params.js";
+import { addressParam, attachmentIdParam, messageIdParam, parseListQuery, parseReadBody } from "./params.js";
 import { safeContentType } from "./safe-content-type.js";
 import { MESSAGE_HTML_CSP, UNTRUSTED_CONTENT_CSP } from "./security-headers.js";
 import { sendStream } from "./send-stream.js";

@@ -87,7 +87,12 @@ export interface SecurityScheme {
 
 export interface OpenApiDocument {
   openapi: `3.1.${number}`;
-  info: { title: string; version: string; description: string; license: { name: string; identifier: string } };
+  info: {
+    title: string;
+    version: string;
+    description: string;
+    license: { name: string; identifier: string };
+  };
   servers?: { url: string; description: string }[];
   tags: { name: string; description: string }[];
   paths: Record<string, PathItem>;

@@ -1,6 +1,4 @@
 import { ATTACHMENT_ID_PATTERN, MESSAGE_ID_PATTERN } from "../store/model.js";
-import { MAX_INBOX_TTL_MS } from "./params.js";
-import { DEFAULT_LIMIT, DEFAULT_WAIT_COUNT, DEFAULT_WAIT_TIMEOUT_MS, MAX_LIMIT, MAX_WAIT_COUNT } from "./params.js";
 import type {
   JsonSchema,
   OpenApiDocument,
@@ -9,6 +7,14 @@ import type {
   Reference,
   ResponseObject,
 } from "./openapi-types.js";
+import {
+  DEFAULT_LIMIT,
+  DEFAULT_WAIT_COUNT,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  MAX_INBOX_TTL_MS,
+  MAX_LIMIT,
+  MAX_WAIT_COUNT,
+} from "./params.js";
 import { SERVER_VERSION } from "./version.js";
 
 /**
@@ -169,7 +175,10 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Prometheus metrics",
         tags: ["service"],
         responses: {
-          "200": { description: "Text exposition format 0.0.4", content: { "text/plain": { schema: string } } },
+          "200": {
+            description: "Text exposition format 0.0.4",
+            content: { "text/plain": { schema: string } },
+          },
           "404": response("NotFound"),
         },
       }),
@@ -179,7 +188,9 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "listInboxes",
         summary: "Every inbox, most recently active first",
         tags: ["inboxes"],
-        responses: { "200": json(object({ inboxes: { type: "array", items: ref("InboxInfo") } }), "The inboxes") },
+        responses: {
+          "200": json(object({ inboxes: { type: "array", items: ref("InboxInfo") } }), "The inboxes"),
+        },
       }),
       post: operation({
         operationId: "createInbox",
@@ -212,7 +223,12 @@ export const openApiDocument: OpenApiDocument = {
         },
         responses: {
           "201": json(
-            { allOf: [ref("InboxInfo"), object({ head: { ...integer, description: "Store head at creation" } })] },
+            {
+              allOf: [
+                ref("InboxInfo"),
+                object({ head: { ...integer, description: "Store head at creation" } }),
+              ],
+            },
             "The new inbox; pass `head` as `since` to wait only for mail that arrives later",
           ),
           "400": response("BadRequest"),
@@ -226,7 +242,11 @@ export const openApiDocument: OpenApiDocument = {
         summary: "One inbox",
         tags: ["inboxes"],
         parameters: [param("address")],
-        responses: { "200": json(ref("InboxInfo"), "The inbox"), "400": response("BadRequest"), "404": response("NotFound") },
+        responses: {
+          "200": json(ref("InboxInfo"), "The inbox"),
+          "400": response("BadRequest"),
+          "404": response("NotFound"),
+        },
       }),
       delete: operation({
         operationId: "deleteInbox",
@@ -249,7 +269,10 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Delete an inbox's messages (a message listed in other inboxes stays there)",
         tags: ["inboxes"],
         parameters: [param("address")],
-        responses: { "200": json(object({ deleted: integer }), "How many were removed"), "400": response("BadRequest") },
+        responses: {
+          "200": json(object({ deleted: integer }), "How many were removed"),
+          "400": response("BadRequest"),
+        },
       }),
     },
     "/api/inboxes/{address}/read": {
@@ -346,7 +369,10 @@ export const openApiDocument: OpenApiDocument = {
         parameters: [param("id"), param("download"), param("token")],
         ...queryToken,
         responses: {
-          "200": { description: "RFC 5322 message", content: { "message/rfc822": { schema: { type: "string", format: "binary" } } } },
+          "200": {
+            description: "RFC 5322 message",
+            content: { "message/rfc822": { schema: { type: "string", format: "binary" } } },
+          },
           "404": response("NotFound"),
         },
       }),
@@ -401,7 +427,8 @@ export const openApiDocument: OpenApiDocument = {
             description: "The content, with the content type stored for it",
             headers: {
               "Content-Disposition": {
-                description: "attachment; filename=\"ASCII fallback\"; filename*=UTF-8''percent-encoded (RFC 6266)",
+                description:
+                  "attachment; filename=\"ASCII fallback\"; filename*=UTF-8''percent-encoded (RFC 6266)",
                 schema: string,
               },
             },
@@ -448,15 +475,24 @@ export const openApiDocument: OpenApiDocument = {
         description: "Attachment id from the message's `attachments`",
         schema: { type: "string", pattern: ATTACHMENT_ID_PATTERN.source },
       },
-      limit: filterParameter("limit", "Page size", { type: "integer", minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+      limit: filterParameter("limit", "Page size", {
+        type: "integer",
+        minimum: 1,
+        maximum: MAX_LIMIT,
+        default: DEFAULT_LIMIT,
+      }),
       cursor: filterParameter("cursor", "`nextCursor` of the previous page"),
       from: filterParameter("from", "Case-insensitive substring of the From header or MAIL FROM"),
       to: filterParameter("to", "Case-insensitive substring of a recipient"),
       subject: filterParameter("subject", "Case-insensitive substring of the subject"),
       text: filterParameter("text", "Case-insensitive substring of the text or HTML body"),
-      hasAttachment: filterParameter("hasAttachment", "Only messages with (true) or without (false) attachments", {
-        type: "boolean",
-      }),
+      hasAttachment: filterParameter(
+        "hasAttachment",
+        "Only messages with (true) or without (false) attachments",
+        {
+          type: "boolean",
+        },
+      ),
       authUser: filterParameter("authUser", "SMTP AUTH user name, exact"),
       since: filterParameter("since", "Only messages with sequence > since", integer),
       count: filterParameter("count", "How many matching messages to wait for", {
@@ -477,7 +513,10 @@ export const openApiDocument: OpenApiDocument = {
         errorSchema({ enum: ["invalid_parameter", "invalid_json"] }, { parameter: string }),
         "A parameter or the body is malformed; `parameter` names it",
       ),
-      Unauthorized: json(errorSchema({ const: "unauthorized" }), "The server has --api-token and the request lacks it"),
+      Unauthorized: json(
+        errorSchema({ const: "unauthorized" }),
+        "The server has --api-token and the request lacks it",
+      ),
       Forbidden: json(
         errorSchema({ const: "forbidden" }),
         "The Host header is not a loopback name while the server listens on loopback (DNS rebinding)",
@@ -497,7 +536,10 @@ export const openApiDocument: OpenApiDocument = {
         "The wait ran out; re-issue it with the same `since` to keep waiting",
       ),
       PayloadTooLarge: json(errorSchema({ const: "payload_too_large" }), "Request body above 1 MiB"),
-      UnsupportedMediaType: json(errorSchema({ const: "unsupported_media_type" }), "A request body that is not JSON"),
+      UnsupportedMediaType: json(
+        errorSchema({ const: "unsupported_media_type" }),
+        "A request body that is not JSON",
+      ),
       ShuttingDown: json(errorSchema({ const: "shutting_down" }), "The server is closing"),
     },
     schemas: {
@@ -542,7 +584,13 @@ export const openApiDocument: OpenApiDocument = {
         messages: { type: "array", items: ref("StoredMessage"), description: "Exactly count, oldest first" },
         head: { ...integer, description: "Sequence of the last message returned: the next `since`" },
       }),
-      RecentMessage: object({ id: string, sequence: integer, subject: string, from: string, receivedAt: dateTime }),
+      RecentMessage: object({
+        id: string,
+        sequence: integer,
+        subject: string,
+        from: string,
+        receivedAt: dateTime,
+      }),
       Health: object({
         status: { enum: ["ok", "closing"] },
         ready: { type: "boolean" },

@@ -49,14 +49,18 @@ export function originAllowed(
   const parsed = origin === "null" ? null : hostAndPort(origin, true);
   if (parsed === null) return false;
   if (corsOriginAllowed(parsed.origin, corsOrigins)) return true;
-  const host = hostHeader === undefined ? null : hostAndPort(hostHeader, false);
-  return host !== null && (parsed.protocol === "http:" || parsed.protocol === "https:") && parsed.host === host.host;
+  if (hostHeader === undefined || (parsed.protocol !== "http:" && parsed.protocol !== "https:")) return false;
+  // Parsed with the origin's scheme, so `Host: mail.test:443` equals `https://mail.test`.
+  const host = hostAndPort(`${parsed.protocol}//${hostHeader}`, true);
+  return host !== null && parsed.host === host.host;
 }
 
 /** `--cors-origin` values are origins (`https://app.test:3000`) or `*`. */
 export function corsOriginAllowed(origin: string, corsOrigins: readonly string[]): boolean {
   if (origin === "null") return false;
-  return corsOrigins.some((allowed) => allowed === "*" || normaliseOrigin(allowed) === normaliseOrigin(origin));
+  return corsOrigins.some(
+    (allowed) => allowed === "*" || normaliseOrigin(allowed) === normaliseOrigin(origin),
+  );
 }
 
 function normaliseOrigin(value: string): string {

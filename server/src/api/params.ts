@@ -22,8 +22,18 @@ const MAX_ADDRESS_LENGTH = 320;
 
 const FILTER_PARAMETERS = ["from", "to", "subject", "text", "hasAttachment", "authUser", "since"] as const;
 /** `token` is the API token for links a browser opens directly (docs/api.md, "Token"). */
-const LIST_PARAMETERS = new Set<string>([...FILTER_PARAMETERS, "limit", "cursor", "token"]);
-const WAIT_PARAMETERS = new Set<string>([...FILTER_PARAMETERS, "count", "timeout", "token"]);
+export const LIST_PARAMETERS: ReadonlySet<string> = new Set<string>([
+  ...FILTER_PARAMETERS,
+  "limit",
+  "cursor",
+  "token",
+]);
+export const WAIT_PARAMETERS: ReadonlySet<string> = new Set<string>([
+  ...FILTER_PARAMETERS,
+  "count",
+  "timeout",
+  "token",
+]);
 
 /** An id that cannot exist is a 404 without asking the store (and never reaches a file path). */
 export function messageIdParam(value: unknown): string {
@@ -98,7 +108,8 @@ export interface CreateInboxBody {
 /** Longest TTL a created inbox may ask for: 30 days. */
 export const MAX_INBOX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 const PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$/i;
-const DOMAIN_PATTERN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const DOMAIN_PATTERN =
+  /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 export function parseCreateInboxBody(body: unknown): CreateInboxBody {
   const fields = bodyObject(body, ["prefix", "domain", "ttl"]);
@@ -115,8 +126,15 @@ export function parseCreateInboxBody(body: unknown): CreateInboxBody {
     throw InvalidParameterError.expected("domain", "a host name such as mailnest.test", domain);
   }
   const ttl = fields.ttl ?? null;
-  if (ttl !== null && (!Number.isSafeInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_INBOX_TTL_MS)) {
-    throw InvalidParameterError.expected("ttl", `milliseconds, an integer from 1 to ${MAX_INBOX_TTL_MS}`, ttl);
+  if (
+    ttl !== null &&
+    (!Number.isSafeInteger(ttl) || (ttl as number) < 1 || (ttl as number) > MAX_INBOX_TTL_MS)
+  ) {
+    throw InvalidParameterError.expected(
+      "ttl",
+      `milliseconds, an integer from 1 to ${MAX_INBOX_TTL_MS}`,
+      ttl,
+    );
   }
   return { prefix, domain, ttlMs: ttl as number | null };
 }
@@ -136,7 +154,8 @@ function bodyObject(body: unknown, known: readonly string[]): Record<string, unk
   }
   const fields = body as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
-    if (!known.includes(key)) throw InvalidParameterError.expected(key, `no such field (known: ${known.join(", ")})`, fields[key]);
+    if (!known.includes(key))
+      throw InvalidParameterError.expected(key, `no such field (known: ${known.join(", ")})`, fields[key]);
   }
   return fields;
 }
@@ -145,7 +164,11 @@ function bodyObject(body: unknown, known: readonly string[]): Record<string, unk
 function rejectUnknown(query: QueryValues, known: ReadonlySet<string>): void {
   for (const name of Object.keys(query)) {
     if (!known.has(name)) {
-      throw InvalidParameterError.expected(name, `no such parameter (known: ${[...known].join(", ")})`, query[name]);
+      throw InvalidParameterError.expected(
+        name,
+        `no such parameter (known: ${[...known].join(", ")})`,
+        query[name],
+      );
     }
   }
 }
@@ -160,7 +183,8 @@ function single(query: QueryValues, name: string): string | undefined {
 function optionalString(query: QueryValues, name: string, maxLength: number): string | undefined {
   const value = single(query, name);
   if (value === undefined || value === "") return undefined;
-  if (value.length > maxLength) throw InvalidParameterError.expected(name, `at most ${maxLength} characters`, value);
+  if (value.length > maxLength)
+    throw InvalidParameterError.expected(name, `at most ${maxLength} characters`, value);
   return value;
 }
 
@@ -169,7 +193,8 @@ function optionalInteger(query: QueryValues, name: string, min: number, max: num
   if (value === undefined) return undefined;
   const number = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(number) || number < min || number > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+    const range =
+      max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
     throw InvalidParameterError.expected(name, range, value);
   }
   return number;

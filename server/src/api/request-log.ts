@@ -5,7 +5,9 @@ export const requestLog: RequestHandler = (req, res, next) => {
   const started = performance.now();
   res.on("close", () => {
     const status = res.writableFinished ? String(res.statusCode) : "aborted";
-    console.log(`mailnest http: ${req.method} ${req.path} ${status} ${Math.round(performance.now() - started)}ms`);
+    console.log(
+      `mailnest http: ${req.method} ${req.path} ${status} ${Math.round(performance.now() - started)}ms`,
+    );
   });
   next();
 };

@@ -13,9 +13,7 @@ import {
 /** The one place an error becomes a response: `{ "error": { code, message, ...details } }`. */
 export function sendError(res: Response, error: ApiError): void {
   if (error.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="mailnest"');
-  res
-    .status(error.status)
-    .json({ error: { code: error.code, message: error.message, ...error.details() } });
+  res.status(error.status).json({ error: { code: error.code, message: error.message, ...error.details() } });
 }
 
 /**
@@ -42,7 +40,8 @@ export const errorHandler: ErrorRequestHandler = (error: unknown, req, res, _nex
 function toApiError(error: unknown): ApiError | null {
   if (isApiError(error)) return error;
   // The router's decodeURIComponent of a path parameter (`%E0%A4%A`).
-  if (error instanceof URIError) return new InvalidParameterError("path", "Malformed percent-encoding in the path");
+  if (error instanceof URIError)
+    return new InvalidParameterError("path", "Malformed percent-encoding in the path");
   if (error instanceof InvalidCursorError) {
     return new InvalidParameterError("cursor", error.message);
   }

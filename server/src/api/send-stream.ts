@@ -21,5 +21,10 @@ export async function sendStream(req: Request, res: Response, content: Readable)
 }
 
 function isPrematureClose(error: unknown): boolean {
-  return typeof error === "object" && error !== null && "code" in error && error.code === "ERR_STREAM_PREMATURE_CLOSE";
+  return (
+    typeof error === "object" &&
+    error !== null &&
+    "code" in error &&
+    error.code === "ERR_STREAM_PREMATURE_CLOSE"
+  );
 }

@@ -6,7 +6,11 @@ import { SERVER_VERSION } from "./version.js";
 import type { WaitRegistry } from "./wait-registry.js";
 
 /** Health, the OpenAPI document and the Prometheus scrape. */
-export function serviceRoutes(routes: ApiRoutes, { config, store, metrics }: ApiDeps, waits: WaitRegistry): void {
+export function serviceRoutes(
+  routes: ApiRoutes,
+  { config, store, metrics }: ApiDeps,
+  waits: WaitRegistry,
+): void {
   routes.get("/api/health", (_req, res) => {
     // Not ready once shutdown began: a load balancer or test harness should stop sending.
     const ready = !waits.closed;

@@ -120,7 +120,8 @@ export class WaitRegistry {
   }
 
   async #consider(waiter: Waiter, summary: MessageSummary): Promise<void> {
-    if (waiter.matched.has(summary.id) || !(await this.#store.matches(summary, waiter.request.filter))) return;
+    if (waiter.matched.has(summary.id) || !(await this.#store.matches(summary, waiter.request.filter)))
+      return;
     waiter.matched.set(summary.id, summary);
     await this.#completeIfSatisfied(waiter);
   }
@@ -134,7 +135,8 @@ export class WaitRegistry {
     const present = messages.filter((message): message is StoredMessage => message !== null);
     if (present.length < first.length) {
       // Deleted since they matched: forget them and keep waiting for others.
-      for (const summary of first) if (!present.some((m) => m.id === summary.id)) waiter.matched.delete(summary.id);
+      for (const summary of first)
+        if (!present.some((m) => m.id === summary.id)) waiter.matched.delete(summary.id);
       return;
     }
     const head = present[present.length - 1]?.sequence ?? 0;
@@ -143,17 +145,20 @@ export class WaitRegistry {
 
   async #expire(waiter: Waiter): Promise<void> {
     const { filter, count, timeoutMs } = waiter.request;
-    // Take the waiter out first: from here on, new mail must not answer it.
     const matched = waiter.matched.size;
+    // Take the waiter out first: from here on, new mail must not answer it.
+    this.#settle(waiter, () => {});
+    // What the client addressed (the inbox, or `to` across inboxes), so it can see what did arrive there.
     const scope: MessageFilter = {
       ...(filter.inbox === undefined ? {} : { inbox: filter.inbox }),
       ...(filter.to === undefined ? {} : { to: filter.to }),
     };
-    this.#settle(waiter, () => {});
     try {
       const page = await this.#store.list({ ...scope, limit: RECENT_IN_TIMEOUT });
       const inboxCount =
-        filter.inbox === undefined ? this.#store.messageCount : (this.#store.getInbox(filter.inbox)?.messageCount ?? 0);
+        filter.inbox === undefined
+          ? this.#store.messageCount
+          : (this.#store.getInbox(filter.inbox)?.messageCount ?? 0);
       const recent = page.messages.map(recentMessage);
       waiter.reject(
         new WaitTimeoutError(timeoutMessage(filter, count, timeoutMs, matched, inboxCount, recent), {

@@ -45,12 +45,18 @@ describe("waiting for mail", () => {
     await api.send({ to: "ann@example.test", subject: "new" });
     await api.send({ to: "ann@example.test", subject: "newer" });
 
-    const first = await api.json<WaitBody>(inboxPath("ann@example.test", `/wait?since=${inbox.head}&timeout=5000`));
+    const first = await api.json<WaitBody>(
+      inboxPath("ann@example.test", `/wait?since=${inbox.head}&timeout=5000`),
+    );
     expect(first.body.messages.map((m) => m.subject)).toEqual(["new"]);
     // `head` is the cursor after what was returned: nothing is skipped.
-    const second = await api.json<WaitBody>(inboxPath("ann@example.test", `/wait?since=${first.body.head}&timeout=5000`));
+    const second = await api.json<WaitBody>(
+      inboxPath("ann@example.test", `/wait?since=${first.body.head}&timeout=5000`),
+    );
     expect(second.body.messages.map((m) => m.subject)).toEqual(["newer"]);
-    const third = await api.json<TimeoutBody>(inboxPath("ann@example.test", `/wait?since=${second.body.head}&timeout=0`));
+    const third = await api.json<TimeoutBody>(
+      inboxPath("ann@example.test", `/wait?since=${second.body.head}&timeout=0`),
+    );
     expect(third.status).toBe(408);
   });
 
@@ -93,7 +99,9 @@ describe("waiting for mail", () => {
     const api = await ApiHarness.start(cleanup, { maxWaitMs: 100 });
     await api.send({ to: "ann@example.test", subject: "one" });
     const started = Date.now();
-    const { status, body } = await api.json<TimeoutBody>(inboxPath("ann@example.test", "/wait?count=2&timeout=60000"));
+    const { status, body } = await api.json<TimeoutBody>(
+      inboxPath("ann@example.test", "/wait?count=2&timeout=60000"),
+    );
     expect(status).toBe(408);
     expect(body.error).toMatchObject({ matched: 1, inboxCount: 1 });
     expect(body.error.message).toContain("after 100 ms");
@@ -118,12 +126,16 @@ describe("waiting for mail", () => {
     const api = await ApiHarness.start(cleanup);
     const addresses = Array.from({ length: 200 }, (_, i) => `user${i}@example.test`);
     const pending = addresses.map((address) =>
-      api.json<WaitBody>(inboxPath(address, "/wait?timeout=25000")).then((response) => ({ address, response })),
+      api
+        .json<WaitBody>(inboxPath(address, "/wait?timeout=25000"))
+        .then((response) => ({ address, response })),
     );
     await waitersOpen(api, 200);
     const sent = new Map<string, string>();
     await Promise.all(
-      addresses.map(async (address) => sent.set(address, await api.send({ to: address, subject: `for ${address}` }))),
+      addresses.map(async (address) =>
+        sent.set(address, await api.send({ to: address, subject: `for ${address}` })),
+      ),
     );
     for (const { address, response } of await Promise.all(pending)) {
       expect(response.status).toBe(200);
@@ -156,7 +168,11 @@ describe("waiting for mail", () => {
     await waitersOpen(api, 1);
     await api.send({ to: "signup-1@example.test", subject: "no attachment" });
     await api.send({ to: "other@example.test", subject: "wrong inbox", attachments: [{ content: "x" }] });
-    const id = await api.send({ to: "signup-2@example.test", subject: "match", attachments: [{ content: "x" }] });
+    const id = await api.send({
+      to: "signup-2@example.test",
+      subject: "match",
+      attachments: [{ content: "x" }],
+    });
     const { status, body } = await pending;
     expect(status).toBe(200);
     expect(body.messages.map((m) => m.id)).toEqual([id]);
@@ -168,10 +184,16 @@ describe("waiting for mail", () => {
 
   it("matches a text filter against the body of a message that arrives during the wait", async () => {
     const api = await ApiHarness.start(cleanup);
-    const pending = api.json<WaitBody>(inboxPath("ann@example.test", "/wait?text=magic%20link&timeout=10000"));
+    const pending = api.json<WaitBody>(
+      inboxPath("ann@example.test", "/wait?text=magic%20link&timeout=10000"),
+    );
     await waitersOpen(api, 1);
     await api.send({ to: "ann@example.test", subject: "a", text: "nothing here" });
-    const id = await api.send({ to: "ann@example.test", subject: "b", html: "<p>Your <b>magic link</b></p>" });
+    const id = await api.send({
+      to: "ann@example.test",
+      subject: "b",
+      html: "<p>Your <b>magic link</b></p>",
+    });
     expect((await pending).body.messages.map((m) => m.id)).toEqual([id]);
   });
 
@@ -193,7 +215,9 @@ describe("waiting for mail", () => {
 
   it("answers open waits with 503 when the server shuts down", async () => {
     const api = await ApiHarness.start(cleanup);
-    const pending = api.json<{ error: { code: string } }>(inboxPath("ann@example.test", "/wait?timeout=30000"));
+    const pending = api.json<{ error: { code: string } }>(
+      inboxPath("ann@example.test", "/wait?timeout=30000"),
+    );
     await waitersOpen(api, 1);
     await api.http.close();
     const { status, body } = await pending;

@@ -32,7 +32,9 @@ async function answerWait(
   };
   res.on("close", onClose);
   try {
-    res.json(await waits.wait({ filter: { ...filter, ...scope }, count, timeoutMs, signal: clientGone.signal }));
+    res.json(
+      await waits.wait({ filter: { ...filter, ...scope }, count, timeoutMs, signal: clientGone.signal }),
+    );
   } catch (error) {
     if (error instanceof WaitAbortedError) {
       // The client half-closed; nothing will be answered, so the socket must not linger half-open.

@@ -8,7 +8,8 @@ const HASHED_ASSET = /[/\\]assets[/\\][^/\\]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 /**
  * The web viewer's static files at `/`, with no token (the page asks for it). Hashed assets are
  * cached for a year; everything else, `index.html` above all, is revalidated so a new build shows
- * up at once. A GET that is not an API route and not a file gets `index.html` (client-side routing).
+ * up at once. A GET for a page (accepts HTML) that is neither an API route nor under `assets/`
+ * gets `index.html` (client-side routing); a missing `/assets/x.js` stays a 404.
  */
 export function webViewer(webRoot: string): RequestHandler[] {
   const root = path.resolve(webRoot);
@@ -16,11 +17,16 @@ export function webViewer(webRoot: string): RequestHandler[] {
     index: "index.html",
     redirect: false,
     setHeaders(res, file) {
-      res.setHeader("Cache-Control", HASHED_ASSET.test(file) ? "public, max-age=31536000, immutable" : "no-cache");
+      res.setHeader(
+        "Cache-Control",
+        HASHED_ASSET.test(file) ? "public, max-age=31536000, immutable" : "no-cache",
+      );
     },
   });
   const spaFallback: RequestHandler = (req, res, next) => {
-    if ((req.method !== "GET" && req.method !== "HEAD") || isServerPath(req.path) || !req.accepts("html")) {
+    const isPage =
+      (req.method === "GET" || req.method === "HEAD") && req.accepts("html") && !looksLikeFile(req.path);
+    if (!isPage || isServerPath(req.path)) {
       next();
       return;
     }
@@ -36,4 +42,12 @@ export function webViewer(webRoot: string): RequestHandler[] {
 function isServerPath(requestPath: string): boolean {
   const lower = requestPath.toLowerCase();
   return lower === "/api" || lower.startsWith("/api/") || lower === "/metrics";
+}
+
+/**
+ * A missing build asset is a 404, not the page (a stale tab asking for an old hash should fail
+ * loudly). Other paths may hold dots (`/inbox/ann@example.test`), so only `assets/` counts.
+ */
+function looksLikeFile(requestPath: string): boolean {
+  return requestPath.startsWith("/assets/");
 }

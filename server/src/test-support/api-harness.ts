@@ -1,5 +1,5 @@
 import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
-import { type HttpServer, startHttpServer } from "../api/http-server.js";
+import { type HttpServer, type MetricsSource, startHttpServer } from "../api/http-server.js";
 import type { MailnestConfig } from "../config.js";
 import type { Sandbox } from "../sandbox.js";
 import { startTestSandbox } from "./test-sandbox.js";
@@ -26,11 +26,16 @@ export class ApiHarness {
   static async start(
     cleanup: (task: () => unknown) => void,
     overrides: Partial<MailnestConfig> = {},
-    sandboxOverrides: Partial<MailnestConfig> = {},
+    extra: { metrics?: (sandbox: Sandbox) => MetricsSource } = {},
   ): Promise<ApiHarness> {
-    const sandbox = await startTestSandbox(cleanup, sandboxOverrides);
+    const sandbox = await startTestSandbox(cleanup);
     const config: MailnestConfig = { ...sandbox.config, httpPort: 0, quiet: true, ...overrides };
-    const http = await startHttpServer({ config, store: sandbox.store, bus: sandbox.bus });
+    const http = await startHttpServer({
+      config,
+      store: sandbox.store,
+      bus: sandbox.bus,
+      ...(extra.metrics ? { metrics: extra.metrics(sandbox) } : {}),
+    });
     cleanup(() => http.close());
     const transport = nodemailer.createTransport({
       host: "127.0.0.1",

@@ -1,0 +1,100 @@
+import nodemailer from "nodemailer";
+import { describe, expect, it, vi } from "vitest";
+import type { Sandbox } from "../sandbox.js";
+import type { MessageFilter } from "../store/message-store.js";
+import { startTestSandbox, useCleanup } from "../test-support/test-sandbox.js";
+import { WaitAbortedError, WaitRegistry } from "./wait-registry.js";
+
+const cleanup = useCleanup();
+
+async function setup(): Promise<{
+  sandbox: Sandbox;
+  waits: WaitRegistry;
+  send: (to: string, subject: string) => Promise<void>;
+}> {
+  const sandbox = await startTestSandbox(cleanup, { dataDir: null });
+  const waits = new WaitRegistry(sandbox.store, sandbox.bus);
+  cleanup(() => waits.close());
+  const transport = nodemailer.createTransport({ host: "127.0.0.1", port: sandbox.smtpPort, secure: false });
+  cleanup(() => transport.close());
+  const send = async (to: string, subject: string) => {
+    await transport.sendMail({ from: "app@example.test", to, subject, text: subject });
+  };
+  return { sandbox, waits, send };
+}
+
+function waitFor(
+  waits: WaitRegistry,
+  filter: MessageFilter,
+  options: { count?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+) {
+  return waits.wait({
+    filter,
+    count: options.count ?? 1,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    signal: options.signal ?? new AbortController().signal,
+  });
+}
+
+describe("WaitRegistry", () => {
+  it("loses no wake-up when a message is stored while it looks at what the store holds", async () => {
+    const { sandbox, waits, send } = await setup();
+    const list = sandbox.store.list.bind(sandbox.store);
+    let sentDuringLook = false;
+    vi.spyOn(sandbox.store, "list").mockImplementation(async (query) => {
+      // The page is read first, then the message arrives: only the bus listener can see it.
+      const page = await list(query);
+      if (!sentDuringLook) {
+        sentDuringLook = true;
+        await send("ann@example.test", "raced");
+      }
+      return page;
+    });
+    const result = await waitFor(waits, { inbox: "ann@example.test" });
+    expect(sentDuringLook).toBe(true);
+    expect(result.messages.map((m) => m.subject)).toEqual(["raced"]);
+    expect(waits.size).toBe(0);
+  });
+
+  it("checks a new message only against waiters of its inboxes and all-inbox waiters", async () => {
+    const { sandbox, waits, send } = await setup();
+    const idle = new AbortController();
+    const others = Array.from({ length: 500 }, (_, i) =>
+      waitFor(waits, { inbox: `idle${i}@example.test` }, { signal: idle.signal }).catch(
+        (error: unknown) => error,
+      ),
+    );
+    const target = waitFor(waits, { inbox: "ann@example.test", subject: "hello" });
+    const everywhere = waitFor(waits, { to: "ann@" });
+    await vi.waitFor(() => expect(waits.size).toBe(502));
+    const matches = vi.spyOn(sandbox.store, "matches");
+
+    await send("ann@example.test", "hello");
+    expect((await target).messages).toHaveLength(1);
+    expect((await everywhere).messages).toHaveLength(1);
+    // One check for the inbox's waiter, one for the all-inbox waiter; the 500 idle ones cost nothing.
+    expect(matches).toHaveBeenCalledTimes(2);
+
+    idle.abort();
+    for (const outcome of await Promise.all(others)) expect(outcome).toBeInstanceOf(WaitAbortedError);
+    expect(waits.size).toBe(0);
+  });
+
+  it("answers with the first count matches after since, oldest first, even when more arrived", async () => {
+    const { waits, send } = await setup();
+    for (const subject of ["m1", "m2", "m3", "m4", "m5"]) await send("ann@example.test", subject);
+    const result = await waitFor(waits, { inbox: "ann@example.test", since: 1 }, { count: 2 });
+    expect(result.messages.map((m) => m.subject)).toEqual(["m2", "m3"]);
+    expect(result.head).toBe(3);
+  });
+
+  it("rejects new waits and answers open ones once closed", async () => {
+    const { waits } = await setup();
+    const open = waitFor(waits, { inbox: "ann@example.test" }).catch((error: unknown) => error);
+    await vi.waitFor(() => expect(waits.size).toBe(1));
+    waits.close();
+    expect(await open).toMatchObject({ code: "shutting_down", status: 503 });
+    await expect(waitFor(waits, {})).rejects.toMatchObject({ code: "shutting_down" });
+    expect(waits.size).toBe(0);
+  });
+});
