@@ -7,7 +7,7 @@
  *   `Mailnest` and `Inbox`; the wire protocol is `docs/api.md`;
  * - constructors of `Message`, `Inbox` and `Attachment` (they are exported as types and for
  *   `instanceof`, but made only by the client);
- * - fault injection (`inbox.faults()`, issue 6) until the server side exists;
+ * - the constructor of `Faults` (reach it as `mail.faults`);
  * - WebSocket events: Node 20 has no global WebSocket, and the long-poll covers every wait.
  *
  * Test-runner integrations are subpath exports, so that importing the client never loads a runner:
@@ -26,6 +26,16 @@ export { isNotFoundError, NotFoundError } from "./errors/not-found-error.js";
 export { isUnauthorizedError, UnauthorizedError } from "./errors/unauthorized-error.js";
 export { isUnexpectedMessageError, UnexpectedMessageError } from "./errors/unexpected-message-error.js";
 export { isWaitTimeoutError, type NearMiss, WaitTimeoutError } from "./errors/wait-timeout-error.js";
+export type {
+  ChaosOptions,
+  FaultEnvelope,
+  FaultRule,
+  FaultRuleOptions,
+  FaultStage,
+  InboxFaultOptions,
+  InjectedFault,
+} from "./faults/fault-types.js";
+export { Faults } from "./faults/faults.js";
 export type {
   AttachmentFilter,
   HeaderFilter,

@@ -1,3 +1,5 @@
+import type { ChaosSpec } from "./faults/fault-rule.js";
+
 /**
  * The resolved configuration of one Mailnest instance. The CLI builds it from flags and
  * MAILNEST_* environment variables (`cli/parse-config.ts`); tests build it with `defineConfig`.
@@ -31,13 +33,31 @@ export interface MailnestConfig {
   corsOrigins: string[];
   /** Folder of the built web viewer; null = do not serve it. */
   webRoot: string | null;
-  /** TLS, AUTH and faults (staging-grade SMTP). */
+  /*
+   * TLS, AUTH and faults (staging-grade SMTP; docs/smtp.md). The effective rules live in
+   * `smtp/transport-policy.ts`: STARTTLS is offered when `starttls`, `requireTls` or a certificate file is set.
+   */
+  /**
+   * Offer STARTTLS on the SMTP port. Off by default: nodemailer, Rails and Symfony/Laravel upgrade
+   * whenever STARTTLS is advertised and then reject a certificate they do not trust, so a default
+   * sandbox stays plain SMTP that every framework's default settings can talk to.
+   */
+  starttls: boolean;
+  /** PEM files; both null = a self-signed certificate kept in `<dataDir>/tls/` (generated per run in memory mode). */
   tls: { certFile: string | null; keyFile: string | null };
+  /** MAIL FROM (and AUTH) refused with 530/538 until the connection is TLS. Implies `starttls`. */
   requireTls: boolean;
+  /**
+   * Accept AUTH over a connection that could have used STARTTLS but did not. Even when false, plain
+   * AUTH is accepted while no users are configured and TLS is not required, so apps configured with
+   * any username/password keep working against a default sandbox.
+   */
   allowInsecureAuth: boolean;
   /** null = any credentials accepted (and recorded); otherwise user → password. */
   smtpUsers: Map<string, string> | null;
   requireAuth: boolean;
+  /** Global faults: each message meets `code` at `stage` with this probability (CLI `--chaos`). */
+  chaos: ChaosSpec[];
   /** Quiet disables the startup banner and request logs (tests). */
   quiet: boolean;
 }
@@ -60,11 +80,13 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   apiToken: null,
   corsOrigins: [],
   webRoot: null,
+  starttls: false,
   tls: { certFile: null, keyFile: null },
   requireTls: false,
   allowInsecureAuth: false,
   smtpUsers: null,
   requireAuth: false,
+  chaos: [],
   quiet: false,
 };
 

@@ -5,7 +5,18 @@
  */
 export { DEFAULT_CONFIG, defineConfig, type MailnestConfig } from "./config.js";
 export { EventBus, type MailnestEventName, type MailnestEvents } from "./events/bus.js";
+export type {
+  ChaosSpec,
+  FaultEnvelope,
+  FaultLogEntry,
+  FaultRule,
+  FaultRuleInput,
+  FaultStage,
+} from "./faults/fault-rule.js";
+export type { FaultStore } from "./faults/fault-store.js";
 export { type Sandbox, startSandbox } from "./sandbox.js";
+export { isTlsCertificateError, TlsCertificateError } from "./smtp/tls-certificate-error.js";
+export type { TlsCredentials } from "./smtp/tls-credentials.js";
 export {
   IngestAbortedError,
   InvalidCursorError,

@@ -1,9 +1,13 @@
 import { type HttpServer, startHttpServer } from "./api/http-server.js";
 import type { MailnestConfig } from "./config.js";
 import { EventBus } from "./events/bus.js";
+import { FaultStore } from "./faults/fault-store.js";
+import { chaosRuleInput } from "./faults/parse-fault-rule.js";
 import { createMetrics } from "./metrics/create-metrics.js";
 import { messageParser } from "./smtp/parse-message.js";
 import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
+import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.js";
+import { certificateNeeded } from "./smtp/transport-policy.js";
 import { createMessageStore } from "./store/create-message-store.js";
 import type { MessageStore } from "./store/message-store.js";
 
@@ -13,6 +17,13 @@ export interface Sandbox {
   readonly config: MailnestConfig;
   readonly bus: EventBus;
   readonly store: MessageStore;
+  /** Fault rules and the log of injected faults (docs/api.md, "Faults"). */
+  readonly faults: FaultStore;
+  /**
+   * The certificate of STARTTLS and the implicit-TLS listener, or null when neither is on.
+   * `tls.certFile` is the PEM a client trusts (`tls.cert` itself in memory mode).
+   */
+  readonly tls: TlsCredentials | null;
   /** The ports actually bound (a config port of 0 picks a free one). */
   readonly smtpPort: number;
   /** The implicit-TLS listener's port, or null when it is off. */
@@ -28,8 +39,9 @@ export interface Sandbox {
 }
 
 /**
- * The composition root: bus → store → metrics → SMTP listener → HTTP server. If a later part fails to start
- * (a port in use), the parts already started are closed before the error is rethrown.
+ * The composition root: bus → store → faults → TLS certificate → metrics → SMTP listeners → HTTP server.
+ * If a later part fails to start (a port in use, an unusable certificate), the parts already started
+ * are closed before the error is rethrown.
  */
 export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   const bus = new EventBus();
@@ -41,7 +53,10 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     maxAgeMs: config.maxAgeMs,
   });
 
+  let faults: FaultStore | null = null;
+  let tls: TlsCredentials | null = null;
   let smtp: SmtpListener | null = null;
+  let smtps: SmtpListener | null = null;
   let http: HttpServer | null = null;
   // Subscribed before SMTP starts, so no connection or message goes uncounted.
   const metrics = createMetrics(bus, {
@@ -50,15 +65,24 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   });
   // SMTP first, so messages still in DATA get stored (and seen by HTTP waiters); the store last, to flush.
   const closeAll = async () => {
-    await smtp?.close();
+    await Promise.all([smtp?.close(), smtps?.close()]);
     await http?.close();
     metrics.close();
+    await faults?.close();
     await store.close();
   };
 
   try {
-    smtp = await startSmtpListener({ config, store, bus }, { port: config.smtpPort });
-    http = await startHttpServer({ config: { ...config, smtpPort: smtp.port }, store, bus, metrics });
+    faults = await FaultStore.open({ dataDir: config.dataDir });
+    for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
+    tls = certificateNeeded(config) ? await loadTlsCredentials(config) : null;
+    const smtpDeps = { config, store, bus, faults, tls };
+    smtp = await startSmtpListener(smtpDeps, { port: config.smtpPort });
+    if (config.smtpsPort !== null) {
+      smtps = await startSmtpListener(smtpDeps, { port: config.smtpsPort, implicitTls: true });
+    }
+    const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null };
+    http = await startHttpServer({ config: bound, store, bus, metrics, faults });
   } catch (error) {
     await closeAll();
     throw error;
@@ -66,11 +90,13 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
 
   let closing: Promise<void> | null = null;
   return {
-    config: { ...config, smtpPort: smtp.port, httpPort: http.port },
+    config: { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null, httpPort: http.port },
     bus,
     store,
+    faults,
+    tls,
     smtpPort: smtp.port,
-    smtpsPort: null,
+    smtpsPort: smtps?.port ?? null,
     httpPort: http.port,
     url: http.url,
     close() {

@@ -1,3 +1,5 @@
+import type { FaultRule, InboxFaultOptions, InjectedFault } from "../faults/fault-types.js";
+import { failInbox, inboxFaults } from "../faults/faults.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import type { Message } from "../message/message.js";
 import type { ExpectNoMessageOptions, WaitOptions } from "../wait/wait-options.js";
@@ -101,6 +103,21 @@ export class Inbox {
   /** Deletes the inbox and its messages on the server. Mail that arrives later recreates it. */
   async delete(): Promise<void> {
     await this.#view.context.http.send("DELETE", `/api/inboxes/${encodeURIComponent(this.address)}`);
+  }
+
+  /**
+   * Makes the server refuse this inbox's mail: the next `times` (default 1) transactions to it
+   * get `code` at `stage`, then delivery resumes. Test how the app handles a 4xx (retry) or a 5xx
+   * (give up), then check `inbox.faults()`.
+   * @example await inbox.failNext({ stage: "rcpt", code: 451, message: "try again later", times: 2 });
+   */
+  failNext(options: InboxFaultOptions): Promise<FaultRule> {
+    return failInbox(this.#view.context.http, this.address, options);
+  }
+
+  /** The faults injected into mail to this inbox, oldest first (all of them, not only since the baseline). */
+  faults(): Promise<InjectedFault[]> {
+    return inboxFaults(this.#view.context.http, this.address);
   }
 
   toString(): string {

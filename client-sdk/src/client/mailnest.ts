@@ -1,3 +1,4 @@
+import { Faults } from "../faults/faults.js";
 import { describeValue } from "../filter/compile-filter.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import { HttpClient } from "../http/http-client.js";
@@ -38,6 +39,8 @@ export class Mailnest {
   readonly #context: ClientContext;
   /** Waits across inboxes share one view, so consecutive ones never return the same message. */
   readonly #everywhere: MailView;
+  /** Programmable SMTP answers: rules, chaos and the log of injected faults. */
+  readonly faults: Faults;
 
   constructor(options: MailnestOptions = {}) {
     const resolved = resolveOptions(options);
@@ -52,6 +55,7 @@ export class Mailnest {
       maxRequestWait: resolved.maxRequestWait,
     });
     this.#everywhere = new MailView(this.#context, null, 0);
+    this.faults = new Faults(http);
   }
 
   /** A new inbox with a unique address, such as `t-8f3k2q9x@mailnest.test`. Its waits see only mail that arrives after this call. */

@@ -26,7 +26,14 @@ export interface CompiledFilter {
 }
 
 const TEXT_FIELDS = ["subject", "from", "to", "cc", "text", "html"] as const;
-const KNOWN_KEYS: readonly string[] = [...TEXT_FIELDS, "header", "hasAttachment", "attachment", "where"];
+const KNOWN_KEYS: readonly string[] = [
+  ...TEXT_FIELDS,
+  "header",
+  "hasAttachment",
+  "authUser",
+  "attachment",
+  "where",
+];
 /**
  * The fields whose plain-substring form means the same on the server (store `MessageFilter`) as
  * here, so sending them narrows the wait without ever hiding a message this filter accepts.
@@ -96,6 +103,25 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     });
     parts.push(wanted ? "with attachments" : "without attachments");
     serverQuery.hasAttachment = wanted;
+  }
+
+  if (filter.authUser !== undefined) {
+    if (typeof filter.authUser !== "string" || filter.authUser === "") {
+      throw new TypeError(
+        `Expected ${label}.authUser to be an SMTP AUTH user name; got ${describeValue(filter.authUser)}`,
+      );
+    }
+    const wanted = filter.authUser;
+    checks.push({
+      field: "authUser",
+      needsFullMessage: false,
+      run: (data) =>
+        data.authUser === wanted
+          ? null
+          : `authUser ${data.authUser === null ? "(none: not authenticated)" : JSON.stringify(data.authUser)} is not ${JSON.stringify(wanted)}`,
+    });
+    parts.push(`authUser ${JSON.stringify(wanted)}`);
+    serverQuery.authUser = wanted;
   }
 
   if (filter.attachment !== undefined) {

@@ -38,6 +38,8 @@ export interface MessageFilter {
   header?: HeaderFilter | readonly HeaderFilter[];
   /** Whether the message has at least one attachment (inline parts count, as on the server). */
   hasAttachment?: boolean;
+  /** The SMTP AUTH user name the message was sent with, exactly (as the server's `authUser` filter). */
+  authUser?: string;
   /** At least one attachment matches every given part. */
   attachment?: AttachmentFilter;
   /** Evaluated last, on the full message, within the same wait. */

@@ -3,6 +3,7 @@ import { hostGuard } from "./access-guards.js";
 import { ApiRoutes } from "./api-routes.js";
 import { cors } from "./cors.js";
 import type { ApiDeps } from "./deps.js";
+import { faultRoutes } from "./fault-routes.js";
 import { inboxRoutes } from "./inbox-routes.js";
 import { messageRoutes } from "./message-routes.js";
 import { requestLog } from "./request-log.js";
@@ -33,6 +34,7 @@ export function createApp(deps: ApiDeps): Express {
   inboxRoutes(routes, deps);
   waitRoutes(routes, deps, waits);
   messageRoutes(routes, deps);
+  faultRoutes(routes, deps);
   app.use(routes.router);
 
   app.use("/api", (req, _res, next) => next(routeNotFound(req.method, pathOf(req.originalUrl))));

@@ -1,5 +1,6 @@
 import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
+import type { FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { WaitRegistry } from "./wait-registry.js";
 
@@ -15,6 +16,8 @@ export interface ApiDeps {
   bus: EventBus;
   /** Absent: `GET /metrics` answers 404. */
   metrics?: MetricsSource | undefined;
+  /** The SMTP listener's fault rules. Absent: the `/api/faults` routes answer 404. */
+  faults?: FaultStore | undefined;
   /** Normally made by `createApp`; a test passes its own to watch `size`. */
   waits?: WaitRegistry | undefined;
 }

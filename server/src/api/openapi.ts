@@ -1,4 +1,5 @@
 import { ATTACHMENT_ID_PATTERN, MESSAGE_ID_PATTERN } from "../store/model.js";
+import { faultPaths, faultSchemas, faultTag } from "./openapi-faults.js";
 import type {
   JsonSchema,
   OpenApiDocument,
@@ -147,9 +148,11 @@ export const openApiDocument: OpenApiDocument = {
     { name: "inboxes", description: "One inbox per normalized envelope recipient" },
     { name: "messages", description: "Captured messages, their bodies and attachments" },
     { name: "waits", description: "Long-poll until matching mail arrives" },
+    faultTag,
   ],
   security: [{ bearer: [] }, {}],
   paths: {
+    ...faultPaths,
     "/api/health": {
       get: operation({
         operationId: "getHealth",
@@ -543,6 +546,7 @@ export const openApiDocument: OpenApiDocument = {
       ShuttingDown: json(errorSchema({ const: "shutting_down" }), "The server is closing"),
     },
     schemas: {
+      ...faultSchemas,
       Address: address,
       HeaderLine: object({ name: string, value: string }),
       TlsInfo: object({ protocol: string, cipher: string, implicit: { type: "boolean" } }),

@@ -1,15 +1,55 @@
+import type { ChaosSpec } from "../faults/fault-rule.js";
 import type { Sandbox } from "../sandbox.js";
+import type { TlsCredentials } from "../smtp/tls-credentials.js";
+import { insecureAuthAllowed, starttlsOffered } from "../smtp/transport-policy.js";
 
-/** What the operator needs at startup: where to send mail, where to look at it, where it is kept. */
+/** What the operator needs at startup: where to send mail (and how), where to look at it, where it is kept. */
 export function startupBanner(sandbox: Sandbox, version: string): string[] {
   const { config } = sandbox;
+  const host = hostForUrl(config.host);
+  const starttls = starttlsOffered(config);
+  const smtpTls = config.requireTls
+    ? "STARTTLS required"
+    : starttls
+      ? "STARTTLS offered"
+      : "plain, no STARTTLS";
   return [
     `mailnest ${version}`,
-    `  SMTP      smtp://${hostForUrl(config.host)}:${sandbox.smtpPort} (no TLS; any or no credentials)`,
+    `  SMTP      smtp://${host}:${sandbox.smtpPort} (${smtpTls})`,
+    ...(sandbox.smtpsPort === null
+      ? []
+      : [`  SMTPS     smtps://${host}:${sandbox.smtpsPort} (implicit TLS)`]),
+    ...(sandbox.tls === null ? [] : [`  TLS       ${describeCertificate(sandbox.tls)}`]),
+    `  Auth      ${describeAuth(sandbox)}`,
+    ...(config.chaos.length === 0 ? [] : [`  Chaos     ${config.chaos.map(describeChaos).join(", ")}`]),
     `  Web + API ${sandbox.url}${config.webRoot === null ? " (API only: the web viewer is not built)" : ""}`,
     `  Data      ${config.dataDir === null ? "in memory (gone on exit)" : config.dataDir}`,
     `  Limits    ${config.maxMessages} messages${config.maxAgeMs === null ? "" : `, ${formatDuration(config.maxAgeMs)} max age`}, ${formatBytes(config.maxMessageSize)} per message, ${config.maxRecipients} recipients`,
   ];
+}
+
+function describeCertificate(tls: TlsCredentials): string {
+  if (tls.source === "files") return `certificate ${tls.certFile}`;
+  const names = tls.names.join(", ");
+  return tls.certFile === null
+    ? `self-signed for ${names}, in memory (new each run; clients must skip verification)`
+    : `self-signed for ${names}, stored at ${tls.certFile} (clients trust this file or skip verification)`;
+}
+
+function describeAuth({ config }: Sandbox): string {
+  const users = config.smtpUsers;
+  const who =
+    users === null
+      ? "any credentials accepted (user name recorded)"
+      : `${users.size} user${users.size === 1 ? "" : "s"} (--smtp-auth), 535 for anything else`;
+  const when = config.requireAuth ? "required before MAIL FROM" : "optional";
+  const plainText = starttlsOffered(config) && !insecureAuthAllowed(config) ? "; only after STARTTLS" : "";
+  return `${who}; ${when}${plainText}`;
+}
+
+function describeChaos(spec: ChaosSpec): string {
+  const percent = `${Number((spec.probability * 100).toFixed(2))}%`;
+  return spec.code === null ? `${spec.stage} at ${percent}` : `${spec.stage} ${spec.code} at ${percent}`;
 }
 
 function hostForUrl(host: string): string {

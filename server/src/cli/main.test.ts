@@ -1,4 +1,6 @@
+import { writeFile } from "node:fs/promises";
 import net from "node:net";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startSandbox } from "../sandbox.js";
 import { CliProcess, runCli } from "../test-support/cli-process.js";
@@ -92,6 +94,54 @@ describe("the mailnest command", () => {
     cleanup(() => restarted.close());
     const page = await restarted.store.list({ limit: 10, inbox: "kept@example.test" });
     expect(page.messages.map((message) => message.subject)).toEqual(["kept across SIGTERM"]);
+  });
+
+  it("with --tls, --smtps-port and --smtp-auth-file the banner names the certificate file, the SMTPS port and the auth mode", async () => {
+    const dataDir = await tempDir(cleanup);
+    const usersFile = path.join(dataDir, "users.txt");
+    await writeFile(usersFile, "# staging\napp:s3cret\n");
+    const cli = startCli([
+      ...["--smtp-port", "0", "--http-port", "0", "--smtps-port", "0", "--data-dir", dataDir],
+      ...["--tls", "--smtp-auth-file", usersFile, "--chaos", "rcpt:451:0.25"],
+    ]);
+    await cli.listening();
+
+    expect(cli.stdout).toMatch(/SMTP\s+smtp:\/\/127\.0\.0\.1:\d+ \(STARTTLS offered\)/);
+    expect(cli.stdout).toMatch(/SMTPS\s+smtps:\/\/127\.0\.0\.1:\d+ \(implicit TLS\)/);
+    expect(cli.stdout).toContain(`stored at ${path.join(dataDir, "tls", "cert.pem")}`);
+    expect(cli.stdout).toMatch(
+      /Auth\s+1 user \(--smtp-auth\), 535 for anything else; optional; only after STARTTLS/,
+    );
+    expect(cli.stdout).toMatch(/Chaos\s+rcpt 451 at 25%/);
+  });
+
+  it("an --smtp-auth-file that cannot be read exits 2 naming it", async () => {
+    const result = await runCli(["--in-memory", "--smtp-auth-file", "/nonexistent/users.txt"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "mailnest: --smtp-auth-file /nonexistent/users.txt: cannot read it (ENOENT)\n",
+    );
+  });
+
+  it("an unusable --tls-cert exits 1 with a one-line reason", async () => {
+    const dir = await tempDir(cleanup);
+    const cert = path.join(dir, "cert.pem");
+    await writeFile(cert, "garbage");
+    const result = await runCli([
+      "--in-memory",
+      "--smtp-port",
+      "0",
+      "--http-port",
+      "0",
+      "--tls-cert",
+      cert,
+      "--tls-key",
+      cert,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(`^mailnest: could not start: --tls-cert ${cert}`),
+    ]);
   });
 
   it("says 'in memory' when nothing is written", async () => {

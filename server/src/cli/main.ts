@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startSandbox } from "../sandbox.js";
+import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
 import { startupBanner } from "./banner.js";
 import { isConfigError } from "./config-error.js";
 import { helpText } from "./help-text.js";
 import { parseCommandLine } from "./parse-config.js";
+import { mergeSmtpUsers, readSmtpUsersFile } from "./smtp-users.js";
 
 /** Exit codes: 0 ok (including a clean shutdown), 1 failed to run, 2 unusable flags or environment. */
 const EXIT_FAILED = 1;
@@ -35,6 +37,17 @@ async function main(): Promise<void> {
 
   const webRoot = fileURLToPath(new URL("../web/dist/", packageRoot));
   const config = { ...command.config, webRoot: existsSync(webRoot) ? webRoot : null };
+  if (command.smtpAuthFile !== null) {
+    try {
+      const fromFile = await readSmtpUsersFile(command.smtpAuthFile);
+      config.smtpUsers = mergeSmtpUsers(config.smtpUsers, fromFile, command.smtpAuthFile);
+    } catch (error) {
+      if (!isConfigError(error)) throw error;
+      process.stderr.write(`mailnest: ${error.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+  }
   for (const warning of command.warnings) process.stderr.write(`mailnest: WARNING: ${warning}\n`);
 
   const sandbox = await startSandbox(config);
@@ -72,6 +85,7 @@ function readVersion(): string {
 }
 
 function describe(error: unknown): string {
+  if (isTlsCertificateError(error)) return error.message;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === "EADDRINUSE" || code === "EACCES" ? error.message : (error.stack ?? error.message);

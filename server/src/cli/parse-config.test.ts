@@ -118,6 +118,83 @@ describe("parseCommandLine", () => {
     });
   });
 
+  it("reads the TLS, AUTH and chaos flags", () => {
+    const command = run([
+      "--tls",
+      "--tls-cert",
+      "certs/mail.pem",
+      "--tls-key",
+      "/etc/mail/key.pem",
+      "--smtps-port",
+      "1465",
+      "--require-tls",
+      "--allow-insecure-auth",
+      "--smtp-auth",
+      "app:s3cret",
+      "--smtp-auth",
+      "worker:pa:ss",
+      "--smtp-auth-file",
+      "users.txt",
+      "--require-auth",
+      "--chaos",
+      "rcpt:451:0.1",
+      "--chaos",
+      "disconnect:0.05",
+    ]);
+    expect(command.config).toMatchObject({
+      starttls: true,
+      tls: { certFile: "/srv/app/certs/mail.pem", keyFile: "/etc/mail/key.pem" },
+      smtpsPort: 1465,
+      requireTls: true,
+      allowInsecureAuth: true,
+      smtpUsers: new Map([
+        ["app", "s3cret"],
+        ["worker", "pa:ss"],
+      ]),
+      requireAuth: true,
+      chaos: [
+        { stage: "rcpt", code: 451, probability: 0.1 },
+        { stage: "disconnect", code: null, probability: 0.05 },
+      ],
+    });
+    expect(command.smtpAuthFile).toBe("/srv/app/users.txt");
+  });
+
+  it("leaves TLS off, any credentials accepted and no chaos by default", () => {
+    const command = run([]);
+    expect(command.config).toMatchObject({
+      starttls: false,
+      tls: { certFile: null, keyFile: null },
+      smtpsPort: null,
+      requireTls: false,
+      allowInsecureAuth: false,
+      smtpUsers: null,
+      requireAuth: false,
+      chaos: [],
+    });
+    expect(command.smtpAuthFile).toBeNull();
+  });
+
+  it("reads the TLS, AUTH and chaos settings from MAILNEST_* variables", () => {
+    const { config } = run([], {
+      MAILNEST_TLS: "true",
+      MAILNEST_SMTPS_PORT: "0",
+      MAILNEST_SMTP_AUTH: "a:1, b:2",
+      MAILNEST_CHAOS: "data:554:1",
+      MAILNEST_REQUIRE_AUTH: "yes",
+    });
+    expect(config).toMatchObject({
+      starttls: true,
+      smtpsPort: 0,
+      smtpUsers: new Map([
+        ["a", "1"],
+        ["b", "2"],
+      ]),
+      chaos: [{ stage: "data", code: 554, probability: 1 }],
+      requireAuth: true,
+    });
+  });
+
   it("lets a flag win over its environment variable", () => {
     const { config } = run(["--smtp-port", "2600", "--max-age", "off"], {
       MAILNEST_SMTP_PORT: "2500",
@@ -166,6 +243,21 @@ describe("parseCommandLine", () => {
     [
       ["--smtp-port", "2525", "--http-port", "2525"],
       "--smtp-port and --http-port are both 2525; they must differ",
+    ],
+    [["--smtps-port", "1025"], "--smtp-port and --smtps-port are both 1025; they must differ"],
+    [
+      ["--tls-cert", "cert.pem"],
+      "--tls-cert and --tls-key go together: give both PEM files, or neither for a self-signed certificate",
+    ],
+    [
+      ["--smtp-auth", "no-colon"],
+      '--smtp-auth: expected user:password with both parts non-empty, got "no-colon"',
+    ],
+    [["--smtp-auth", "app:"], '--smtp-auth: expected user:password with both parts non-empty, got "app:"…'],
+    [["--smtp-auth", "a:1", "--smtp-auth", "a:2"], '--smtp-auth: user "a" is given twice'],
+    [
+      ["--chaos", "rcpt:250:0.5"],
+      '--chaos: Invalid "code": expected an SMTP reply code from 400 to 599 (4xx: retry later, 5xx: give up), got 250 in "rcpt:250:0.5" (expected <stage>:<code>:<probability> such as rcpt:451:0.1 (or disconnect:0.05))',
     ],
   ])("refuses %j with a one-line reason", (argv, reason) => {
     expect(reasonFor(argv)).toBe(reason);

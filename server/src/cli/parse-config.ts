@@ -1,6 +1,8 @@
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { DEFAULT_CONFIG, type MailnestConfig } from "../config.js";
+import { isInvalidFaultRuleError } from "../faults/invalid-fault-rule-error.js";
+import { parseChaosSpec } from "../faults/parse-fault-rule.js";
 import { ConfigError } from "./config-error.js";
 import { FLAGS, type FlagSpec } from "./flags.js";
 import {
@@ -13,6 +15,7 @@ import {
   parseOrigin,
   parsePort,
 } from "./parse-values.js";
+import { parseUserPassword } from "./smtp-users.js";
 
 export type CliCommand =
   | { kind: "help" }
@@ -20,6 +23,8 @@ export type CliCommand =
   | {
       kind: "run";
       config: MailnestConfig;
+      /** `--smtp-auth-file`, read by the caller (this function reads no files) into `config.smtpUsers`. */
+      smtpAuthFile: string | null;
       /** Things the operator should know before mail flows (e.g. an exposed, unprotected API). */
       warnings: string[];
     };
@@ -62,8 +67,36 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   config.maxWaitMs = read("max-wait", parseDuration) ?? config.maxWaitMs;
   config.quiet = readSwitch(flags, env, "quiet");
 
-  if (config.smtpPort !== 0 && config.smtpPort === config.httpPort) {
-    throw new ConfigError(`--smtp-port and --http-port are both ${config.smtpPort}; they must differ`);
+  config.starttls = readSwitch(flags, env, "tls");
+  config.tls = {
+    certFile: pathOrNull(read("tls-cert", parseNonEmpty), cwd),
+    keyFile: pathOrNull(read("tls-key", parseNonEmpty), cwd),
+  };
+  if ((config.tls.certFile === null) !== (config.tls.keyFile === null)) {
+    throw new ConfigError(
+      "--tls-cert and --tls-key go together: give both PEM files, or neither for a self-signed certificate",
+    );
+  }
+  config.smtpsPort = read("smtps-port", parsePort) ?? null;
+  config.requireTls = readSwitch(flags, env, "require-tls");
+  config.allowInsecureAuth = readSwitch(flags, env, "allow-insecure-auth");
+  const users = readList(flags, env, "smtp-auth", parseUserPassword);
+  config.smtpUsers = users.length === 0 ? null : usersMap(users);
+  const smtpAuthFile = pathOrNull(read("smtp-auth-file", parseNonEmpty), cwd);
+  config.requireAuth = readSwitch(flags, env, "require-auth");
+  config.chaos = readList(flags, env, "chaos", parseChaos);
+
+  const ports = [
+    ["--smtp-port", config.smtpPort],
+    ["--http-port", config.httpPort],
+    ["--smtps-port", config.smtpsPort],
+  ] as const;
+  for (const [index, [name, port]] of ports.entries()) {
+    for (const [otherName, other] of ports.slice(index + 1)) {
+      if (port !== null && port !== 0 && port === other) {
+        throw new ConfigError(`${name} and ${otherName} are both ${port}; they must differ`);
+      }
+    }
   }
 
   const warnings: string[] = [];
@@ -73,7 +106,7 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
         `port ${config.httpPort} can read every captured message.`,
     );
   }
-  return { kind: "run", config, warnings };
+  return { kind: "run", config, smtpAuthFile, warnings };
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
@@ -152,6 +185,28 @@ function readList<T>(
     .map((value) => value.trim())
     .filter((value) => value !== "")
     .map((value) => parse(value, source));
+}
+
+function pathOrNull(value: string | undefined, cwd: string): string | null {
+  return value === undefined ? null : path.resolve(cwd, value);
+}
+
+function usersMap(users: Array<[string, string]>): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [user, password] of users) {
+    if (map.has(user)) throw new ConfigError(`--smtp-auth: user ${JSON.stringify(user)} is given twice`);
+    map.set(user, password);
+  }
+  return map;
+}
+
+function parseChaos(raw: string, source: string) {
+  try {
+    return parseChaosSpec(raw);
+  } catch (error) {
+    if (isInvalidFaultRuleError(error)) throw new ConfigError(`${source}: ${error.message}`);
+    throw error;
+  }
 }
 
 /** A duration, or "0"/"off" to switch the limit off (so an environment default can be overridden). */

@@ -1,6 +1,6 @@
 import type { SMTPServerSession } from "smtp-server";
 import { describe, expect, it } from "vitest";
-import { toIncomingEnvelope } from "./session-envelope.js";
+import { toFaultEnvelope, toIncomingEnvelope } from "./session-envelope.js";
 
 function session(overrides: Partial<SMTPServerSession>): SMTPServerSession {
   return {
@@ -31,7 +31,7 @@ function session(overrides: Partial<SMTPServerSession>): SMTPServerSession {
 
 describe("toIncomingEnvelope", () => {
   it("takes MAIL FROM, the RCPT TOs in order, the client address, HELO name and auth user", () => {
-    expect(toIncomingEnvelope(session({ user: "app-user" }), { implicitTls: false })).toEqual({
+    expect(toIncomingEnvelope(session({ user: "app-user" }), null)).toEqual({
       mailFrom: "from@example.test",
       rcptTo: ["b@example.test", "a@example.test"],
       remoteAddress: "127.0.0.5",
@@ -47,24 +47,33 @@ describe("toIncomingEnvelope", () => {
         envelope: { mailFrom: false, rcptTo: [] },
         hostNameAppearsAs: false as unknown as string, // what smtp-server really keeps before HELO
       }),
-      { implicitTls: false },
+      null,
     );
     expect(envelope).toMatchObject({ mailFrom: "", heloName: "", authUser: null });
   });
 
-  it("records the TLS protocol and cipher, and whether TLS was implicit", () => {
-    const tls = session({
-      secure: true,
-      tlsOptions: {
-        name: "TLS_AES_256_GCM_SHA384",
-        standardName: "TLS_AES_256_GCM_SHA384",
-        version: "TLSv1.3",
-      },
+  it("carries the TLS session it is given", () => {
+    const tls = { protocol: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384", implicit: true };
+    expect(toIncomingEnvelope(session({ secure: true }), tls).tls).toEqual(tls);
+  });
+});
+
+describe("toFaultEnvelope", () => {
+  it("is the envelope so far, with what the client is offering right now", () => {
+    expect(toFaultEnvelope(session({ user: "u1", secure: true }), { recipient: "c@example.test" })).toEqual({
+      remoteAddress: "127.0.0.5",
+      heloName: "app.example.test",
+      mailFrom: "from@example.test",
+      rcptTo: ["b@example.test", "a@example.test"],
+      recipient: "c@example.test",
+      authUser: "u1",
+      tls: true,
     });
-    expect(toIncomingEnvelope(tls, { implicitTls: true }).tls).toEqual({
-      protocol: "TLSv1.3",
-      cipher: "TLS_AES_256_GCM_SHA384",
-      implicit: true,
-    });
+  });
+
+  it("has no sender before MAIL FROM, and takes the one being offered at MAIL FROM", () => {
+    const fresh = session({ envelope: { mailFrom: false, rcptTo: [] } });
+    expect(toFaultEnvelope(fresh)).toMatchObject({ mailFrom: null, rcptTo: [], recipient: null });
+    expect(toFaultEnvelope(fresh, { mailFrom: "x@example.test" }).mailFrom).toBe("x@example.test");
   });
 });

@@ -32,7 +32,7 @@ async function storedCount(sandbox: {
 }
 
 describe("SMTP listener, driven over a raw socket", () => {
-  it("advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES and optional AUTH, and no STARTTLS", async () => {
+  it("advertises PIPELINING, 8BITMIME, SMTPUTF8, SIZE, ENHANCEDSTATUSCODES and optional AUTH, and (by default) no STARTTLS", async () => {
     const sandbox = await startTestSandbox(cleanup);
     const { client, greeting } = await SmtpTestClient.connect(sandbox.smtpPort);
     cleanup(() => client.destroy());
@@ -49,7 +49,7 @@ describe("SMTP listener, driven over a raw socket", () => {
         "SMTPUTF8",
         "ENHANCEDSTATUSCODES",
         `SIZE ${25 * 1024 * 1024}`,
-        "AUTH PLAIN LOGIN",
+        "AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2",
       ]),
     );
     expect(features).not.toContain("STARTTLS");

@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import type { TLSSocket } from "node:tls";
 import {
   SMTPServer,
   type SMTPServerDataStream,
@@ -7,15 +8,25 @@ import {
 } from "smtp-server";
 import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
+import type { FaultStage } from "../faults/fault-rule.js";
+import type { FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
-import { decideAuth } from "./auth-policy.js";
+import type { TlsInfo } from "../store/model.js";
+import { AUTH_METHODS, createAuthPolicy } from "./auth-policy.js";
 import { isClientGone, replyForIngestFailure } from "./ingest-outcome.js";
-import { toIncomingEnvelope } from "./session-envelope.js";
+import { tlsInfoOf, toFaultEnvelope, toIncomingEnvelope } from "./session-envelope.js";
+import { SmtpReplyError } from "./smtp-error.js";
+import type { TlsCredentials } from "./tls-credentials.js";
+import { insecureAuthAllowed, mailFromRefusal, starttlsOffered } from "./transport-policy.js";
 
 export interface SmtpListenerDeps {
   config: MailnestConfig;
   store: MessageStore;
   bus: EventBus;
+  /** Consulted at every stage; absent = no fault injection. */
+  faults?: FaultStore | null;
+  /** Required for STARTTLS (when the config offers it) and for the implicit-TLS listener. */
+  tls?: TlsCredentials | null;
 }
 
 export interface SmtpListener {
@@ -31,21 +42,49 @@ export interface SmtpListener {
 
 /**
  * The catch-all SMTP listener: nodemailer's smtp-server, customised only through its hooks.
- * Any MAIL FROM and any RCPT TO is accepted; each message is streamed into the store and answered
- * 250 only once the store says it is durable and visible.
+ * Any MAIL FROM and any RCPT TO is accepted (unless `--require-tls`/`--require-auth` or a fault rule
+ * says otherwise); each message is streamed into the store and answered 250 only once the store
+ * says it is durable and visible. With `implicitTls` it is the port-465 style listener: the same
+ * hooks behind a TLS handshake on connect.
  */
 export async function startSmtpListener(
   deps: SmtpListenerDeps,
   options: { port: number; implicitTls?: boolean } = { port: deps.config.smtpPort },
 ): Promise<SmtpListener> {
   const { config, store, bus } = deps;
+  const faults = deps.faults ?? null;
   const implicitTls = options.implicitTls ?? false;
+  const offerStarttls = !implicitTls && starttlsOffered(config);
+  const credentials = deps.tls ?? null;
+  if ((implicitTls || offerStarttls) && credentials === null) {
+    throw new Error("startSmtpListener: TLS is configured but no certificate was passed (deps.tls)");
+  }
+  const decideAuth = createAuthPolicy(config.smtpUsers);
   const maxSize = config.maxMessageSize;
   /** Sessions whose message is between DATA and the final answer. */
   const busySessions = new Set<SMTPServerSession>();
   /** Sessions announced as opened, so `closed` is never announced for a connection turned away first. */
   const openedSessions = new WeakSet<SMTPServerSession>();
+  /** The TLS session of each secured connection, taken from its socket when the handshake is done. */
+  const tlsSessions = new WeakMap<SMTPServerSession, TlsInfo>();
   let closing: Promise<void> | null = null;
+
+  /** Asks the fault rules about this stage; a fault that strikes is announced like any refusal. */
+  function injectFault(
+    stage: FaultStage,
+    session: SMTPServerSession,
+    offered: { mailFrom?: string; recipient?: string } = {},
+  ) {
+    const hit = faults?.trigger({ stage, envelope: toFaultEnvelope(session, offered) }) ?? null;
+    // A dropped connection has no reply code: it is counted as code 0.
+    if (hit) bus.emit("smtp.rejected", { reason: "fault", code: hit.rule.code ?? 0 });
+    return hit;
+  }
+
+  function refuse(error: SmtpReplyError, callback: (error?: Error | null) => void): void {
+    bus.emit("smtp.rejected", { reason: error.reason, code: error.responseCode });
+    callback(error);
+  }
 
   const smtpOptions: SMTPServerOptions = {
     name: config.domain,
@@ -68,16 +107,26 @@ export async function startSmtpListener(
     hide8BITMIME: false,
     hideSMTPUTF8: false,
     hideENHANCEDSTATUSCODES: false,
+    // --require-auth is checked at MAIL FROM, so that the refusal is the 530 of RFC 4954 section 6.
     authOptional: true,
-    allowInsecureAuth: true,
-    authMethods: ["PLAIN", "LOGIN"],
-    // No certificate yet (issue 6): advertising STARTTLS with smtp-server's built-in one would make
-    // opportunistic clients such as nodemailer upgrade and then fail certificate verification.
-    disabledCommands: ["STARTTLS"],
+    allowInsecureAuth: insecureAuthAllowed(config),
+    authMethods: [...AUTH_METHODS],
+    ...(credentials ? { key: credentials.key, cert: credentials.cert } : {}),
+    secure: implicitTls,
+    // Without STARTTLS on offer (the default: see `MailnestConfig.starttls`) it is not advertised
+    // at all, so opportunistic clients stay in plain text instead of failing on an untrusted certificate.
+    disabledCommands: implicitTls || offerStarttls ? [] : ["STARTTLS"],
 
     onConnect(session, callback) {
       openedSessions.add(session);
       bus.emit("smtp.connection.opened", { remoteAddress: session.remoteAddress });
+      const fault = injectFault("connect", session);
+      // smtp-server answers an onConnect error instead of the greeting and closes the connection.
+      callback(fault ? faultReply(fault.rule) : undefined);
+    },
+
+    onSecure(socket, session, callback) {
+      tlsSessions.set(session, tlsInfoOf(socket as TLSSocket, implicitTls));
       callback();
     },
 
@@ -90,24 +139,40 @@ export async function startSmtpListener(
 
     onAuth(auth, _session, callback) {
       const decision = decideAuth(auth);
-      if (decision instanceof Error) {
-        bus.emit("smtp.rejected", { reason: decision.reason, code: decision.responseCode });
-        callback(decision);
+      if (decision instanceof SmtpReplyError) {
+        refuse(decision, callback);
         return;
       }
       callback(null, { user: decision.user });
     },
 
-    // Catch-all: every sender and every recipient is accepted.
-    onMailFrom(_address, _session, callback) {
-      callback();
+    // Catch-all: every sender and every recipient is accepted, unless a policy or a fault says no.
+    onMailFrom(address, session, callback) {
+      const refusal = mailFromRefusal(session, config);
+      if (refusal) {
+        refuse(refusal, callback);
+        return;
+      }
+      const fault = injectFault("mail", session, { mailFrom: address.address });
+      callback(fault ? faultReply(fault.rule) : undefined);
     },
 
-    onRcptTo(_address, _session, callback) {
-      callback();
+    onRcptTo(address, session, callback) {
+      const fault = injectFault("rcpt", session, { recipient: address.address });
+      callback(fault ? faultReply(fault.rule) : undefined);
     },
 
     onData(stream, session, callback) {
+      if (injectFault("disconnect", session)) {
+        dropMidData(stream, session);
+        return;
+      }
+      const fault = injectFault("data", session);
+      if (fault) {
+        // smtp-server reads the rest of the message and answers after the final dot; nothing is stored.
+        callback(faultReply(fault.rule));
+        return;
+      }
       busySessions.add(session);
       receiveMessage(stream, session).then(
         (reply) => {
@@ -125,7 +190,7 @@ export async function startSmtpListener(
   };
 
   async function receiveMessage(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-    const envelope = toIncomingEnvelope(session, { implicitTls });
+    const envelope = toIncomingEnvelope(session, session.secure ? (tlsSessions.get(session) ?? null) : null);
     let dataEndedAt: number | null = null;
     stream.once("end", () => {
       dataEndedAt = performance.now();
@@ -148,6 +213,25 @@ export async function startSmtpListener(
   }
 
   const server = new SMTPServer(smtpOptions);
+
+  /**
+   * The `disconnect` fault: once the message has started to arrive, the connection is closed
+   * without a reply, as when a server crashes mid-DATA. smtp-server then ends the stream; nothing
+   * reaches the store.
+   */
+  function dropMidData(stream: SMTPServerDataStream, session: SMTPServerSession): void {
+    let dropped = false;
+    const drop = () => {
+      if (dropped) return;
+      dropped = true;
+      for (const connection of server.connections) {
+        if (connection.session === session) connection.close();
+      }
+    };
+    stream.on("error", () => {}); // the stream is destroyed with the connection; nobody reads it
+    stream.once("data", drop);
+    stream.once("end", drop);
+  }
 
   /** While shutting down, a connection whose message was just answered is told 421 right after. */
   function hangUpAfterReply(session: SMTPServerSession): void {
@@ -174,6 +258,10 @@ export async function startSmtpListener(
       return closing;
     },
   };
+}
+
+function faultReply(rule: { code: number | null; message: string }): SmtpReplyError {
+  return new SmtpReplyError(rule.code ?? 451, rule.message, "fault");
 }
 
 function listen(server: SMTPServer, port: number, host: string): Promise<number> {

@@ -1,0 +1,109 @@
+import { describeValue } from "../filter/compile-filter.js";
+import type { HttpClient } from "../http/http-client.js";
+import { validateFaultOptions } from "./fault-options.js";
+import {
+  type ChaosOptions,
+  type FaultRule,
+  type FaultRuleOptions,
+  type InboxFaultOptions,
+  type InjectedFault,
+  toFaultRule,
+  toInjectedFault,
+  type WireFaultRule,
+  type WireInjectedFault,
+} from "./fault-types.js";
+
+/**
+ * Programmable SMTP answers (`mail.faults`): make the server refuse mail at a chosen stage so a
+ * test can watch the app retry a 4xx or give up on a 5xx, then check what was injected.
+ * @example
+ * await mail.faults.add({ stage: "rcpt", code: 451, inbox: "ops@example.test", times: 2 });
+ * // …the app sends, retries…
+ * expect(await mail.faults.log({ inbox: "ops@example.test" })).toHaveLength(2);
+ */
+export class Faults {
+  readonly #http: HttpClient;
+
+  /** @internal Made by `Mailnest`. */
+  constructor(http: HttpClient) {
+    this.#http = http;
+  }
+
+  /** Adds a rule. Without `times` and `probability` it fires once. */
+  async add(options: FaultRuleOptions): Promise<FaultRule> {
+    const body = validateFaultOptions(options, "fault", true);
+    return toFaultRule(await this.#http.json<WireFaultRule>("POST", "/api/faults", { body }));
+  }
+
+  /**
+   * Soak-testing: every transaction meets `code` at `stage` with `probability`, until removed or
+   * cleared. The same as the server's `--chaos stage:code:probability`.
+   */
+  chaos(options: ChaosOptions): Promise<FaultRule> {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError(
+        `Expected chaos options such as { stage: "rcpt", code: 451, probability: 0.1 }; got ${describeValue(options)}`,
+      );
+    }
+    if (typeof options.probability !== "number") {
+      throw new TypeError(
+        `Expected chaos probability to be a number from 0 to 1; got ${describeValue(options.probability)}`,
+      );
+    }
+    return this.add(options);
+  }
+
+  /** Active rules, in the order the server tries them, with their remaining counts. */
+  async list(): Promise<FaultRule[]> {
+    const { rules } = await this.#http.json<{ rules: WireFaultRule[] }>("GET", "/api/faults");
+    return rules.map(toFaultRule);
+  }
+
+  /** Removes one rule; false when it was already used up or removed. */
+  async remove(id: string): Promise<boolean> {
+    if (typeof id !== "string" || id === "")
+      throw new TypeError(`Expected a fault rule id; got ${describeValue(id)}`);
+    const { status } = await this.#http.jsonAccepting(
+      "DELETE",
+      `/api/faults/${encodeURIComponent(id)}`,
+      [404],
+    );
+    return status === 204;
+  }
+
+  /** Removes every rule. Returns how many. */
+  async clear(): Promise<number> {
+    return (await this.#http.json<{ deleted: number }>("DELETE", "/api/faults")).deleted;
+  }
+
+  /** Injected faults, oldest first; with `inbox`, only those that concerned it. */
+  async log(filter: { inbox?: string } = {}): Promise<InjectedFault[]> {
+    const { entries } = await this.#http.json<{ entries: WireInjectedFault[] }>("GET", "/api/faults/log", {
+      query: { inbox: filter.inbox },
+    });
+    return entries.map(toInjectedFault);
+  }
+
+  /** Empties the fault log. Returns how many entries it held. */
+  async clearLog(): Promise<number> {
+    return (await this.#http.json<{ deleted: number }>("DELETE", "/api/faults/log")).deleted;
+  }
+}
+
+/** `inbox.failNext()`: a rule for one inbox. */
+export async function failInbox(
+  http: HttpClient,
+  address: string,
+  options: InboxFaultOptions,
+): Promise<FaultRule> {
+  const body = validateFaultOptions(options, "failNext", false);
+  const path = `/api/inboxes/${encodeURIComponent(address)}/faults`;
+  return toFaultRule(await http.json<WireFaultRule>("POST", path, { body }));
+}
+
+/** `inbox.faults()`: the faults injected into one inbox's mail. */
+export async function inboxFaults(http: HttpClient, address: string): Promise<InjectedFault[]> {
+  const path = `/api/inboxes/${encodeURIComponent(address)}/faults`;
+  const { entries } = await http.json<{ entries: WireInjectedFault[] }>("GET", path);
+  return entries.map(toInjectedFault);
+}

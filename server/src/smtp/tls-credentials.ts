@@ -1,0 +1,70 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { createSecureContext } from "node:tls";
+import type { MailnestConfig } from "../config.js";
+import { certificateNames, certificatePaths, selfSignedCertificate } from "./self-signed-certificate.js";
+import { TlsCertificateError } from "./tls-certificate-error.js";
+
+/** The certificate both TLS listeners (STARTTLS and implicit) present. */
+export interface TlsCredentials {
+  key: string;
+  cert: string;
+  source: "files" | "self-signed";
+  /**
+   * The PEM file a client can trust: the `--tls-cert` file or `<dataDir>/tls/cert.pem`; null for a
+   * self-signed certificate in memory mode (then `cert` is the only copy).
+   */
+  certFile: string | null;
+  /** For a self-signed certificate, the names it is valid for; empty for files. */
+  names: string[];
+}
+
+/** Where the self-signed certificate is kept. */
+export function selfSignedDir(dataDir: string): string {
+  return path.join(dataDir, "tls");
+}
+
+/**
+ * `config.tls` files when given (both or neither), else the self-signed certificate of the data
+ * dir. Throws `TlsCertificateError` with the file and the reason when they cannot be used.
+ */
+export async function loadTlsCredentials(config: MailnestConfig): Promise<TlsCredentials> {
+  const { certFile, keyFile } = config.tls;
+  if (certFile === null && keyFile === null) {
+    const dir = config.dataDir === null ? null : selfSignedDir(config.dataDir);
+    const pair = await selfSignedCertificate(dir, certificateNames(config.domain, config.host));
+    return {
+      key: pair.key,
+      cert: pair.cert,
+      source: "self-signed",
+      certFile: dir === null ? null : certificatePaths(dir).certFile,
+      names: pair.names,
+    };
+  }
+  if (certFile === null || keyFile === null) {
+    throw new TlsCertificateError(
+      "--tls-cert and --tls-key go together: give both PEM files, or neither for a self-signed certificate",
+    );
+  }
+  const cert = await readPem(certFile, "--tls-cert");
+  const key = await readPem(keyFile, "--tls-key");
+  try {
+    // Fails now, naming the files, rather than at the first client's handshake.
+    createSecureContext({ key, cert });
+  } catch (error) {
+    throw new TlsCertificateError(
+      `--tls-cert ${certFile} / --tls-key ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  return { key, cert, source: "files", certFile, names: [] };
+}
+
+async function readPem(file: string, flag: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : String(error));
+    throw new TlsCertificateError(`${flag} ${file}: cannot read it (${reason})`);
+  }
+}
