@@ -1,33 +1,28 @@
 import { FAULT_RULE_ID_PATTERN, FAULT_STAGES } from "../faults/fault-rule.js";
 import { MAX_FAULT_LOG_ENTRIES } from "../faults/fault-store.js";
-import type { JsonSchema, Operation, PathItem, Reference, ResponseObject } from "./openapi-types.js";
+import {
+  bodyErrors,
+  commonErrors,
+  dateTime,
+  json,
+  nullable,
+  object,
+  ref,
+  response,
+  string,
+} from "./openapi-schema.js";
+import type { JsonSchema, Operation, PathItem } from "./openapi-types.js";
 
 /** The "Faults" part of `GET /api/openapi.json` (docs/api.md, "Faults"), merged in by `openapi.ts`. */
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
-const response = (name: string): Reference => ({ $ref: `#/components/responses/${name}` });
-const json = (schema: JsonSchema, description: string): ResponseObject => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: "null" }] });
-const object = (properties: Record<string, JsonSchema>): JsonSchema => ({
-  type: "object",
-  properties,
-  required: Object.keys(properties),
-});
-const string: JsonSchema = { type: "string" };
 const count: JsonSchema = { type: "integer", minimum: 0 };
-const dateTime: JsonSchema = { type: "string", format: "date-time" };
 const code: JsonSchema = { type: "integer", minimum: 400, maximum: 599 };
 const address: JsonSchema = { type: "string", description: "An email address, normalized like inbox keys" };
 
 const addressParameter = { $ref: "#/components/parameters/address" };
-const common = { "401": response("Unauthorized"), "403": response("Forbidden") };
-const bodyErrors = { "413": response("PayloadTooLarge"), "415": response("UnsupportedMediaType") };
 
 function operation(spec: Omit<Operation, "tags">): Operation {
-  return { ...spec, tags: ["faults"], responses: { ...spec.responses, ...common } };
+  return { ...spec, tags: ["faults"], responses: { ...spec.responses, ...commonErrors } };
 }
 
 const ruleFields: Record<string, JsonSchema> = {

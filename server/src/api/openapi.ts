@@ -1,13 +1,18 @@
 import { ATTACHMENT_ID_PATTERN, MESSAGE_ID_PATTERN } from "../store/model.js";
 import { faultPaths, faultSchemas, faultTag } from "./openapi-faults.js";
-import type {
-  JsonSchema,
-  OpenApiDocument,
-  Operation,
-  Parameter,
-  Reference,
-  ResponseObject,
-} from "./openapi-types.js";
+import {
+  bodyErrors,
+  commonErrors,
+  dateTime,
+  json,
+  nullable,
+  object,
+  param,
+  ref,
+  response,
+  string,
+} from "./openapi-schema.js";
+import type { JsonSchema, OpenApiDocument, Operation, Parameter, ResponseObject } from "./openapi-types.js";
 import {
   DEFAULT_LIMIT,
   DEFAULT_WAIT_COUNT,
@@ -23,23 +28,7 @@ import { SERVER_VERSION } from "./version.js";
  * it lists exactly the routes the app registers.
  */
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
-const param = (name: string): Reference => ({ $ref: `#/components/parameters/${name}` });
-const response = (name: string): Reference => ({ $ref: `#/components/responses/${name}` });
-const json = (schema: JsonSchema, description: string): ResponseObject => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const nullable = (schema: JsonSchema): JsonSchema => ({ anyOf: [schema, { type: "null" }] });
-const object = (properties: Record<string, JsonSchema>, description?: string): JsonSchema => ({
-  type: "object",
-  ...(description === undefined ? {} : { description }),
-  properties,
-  required: Object.keys(properties),
-});
-const string: JsonSchema = { type: "string" };
 const integer: JsonSchema = { type: "integer", minimum: 0 };
-const dateTime: JsonSchema = { type: "string", format: "date-time" };
 const noContent: ResponseObject = { description: "Done; no body" };
 const readBody = (description: string, required: boolean) => ({
   required,
@@ -54,10 +43,6 @@ const readBody = (description: string, required: boolean) => ({
     },
   },
 });
-
-/** Errors every authenticated route can answer. */
-const commonErrors = { "401": response("Unauthorized"), "403": response("Forbidden") };
-const bodyErrors = { "413": response("PayloadTooLarge"), "415": response("UnsupportedMediaType") };
 
 const filterParameters = ["from", "to", "subject", "text", "hasAttachment", "authUser", "since"].map(param);
 const queryToken = { security: [{ bearer: [] }, { queryToken: [] }, {}] };
