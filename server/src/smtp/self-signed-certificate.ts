@@ -2,7 +2,6 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import path from "node:path";
-import { generate } from "selfsigned";
 
 /** How long a generated certificate is valid; it is replaced a month before it runs out. */
 const VALIDITY_MS = 3 * 365 * 24 * 3_600_000;
@@ -50,6 +49,9 @@ export function certificatePaths(dir: string): { certFile: string; keyFile: stri
 
 async function generatePair(names: readonly string[]): Promise<SelfSignedPair> {
   const notBeforeDate = new Date(Date.now() - 60_000); // a client clock slightly behind still accepts it
+  // Loaded only when a certificate must be made: selfsigned pulls in a full X.509 stack (~18 MB of
+  // resident memory) that a sandbox without --tls, or with a stored certificate, never needs.
+  const { generate } = await import("selfsigned");
   const pems = await generate([{ name: "commonName", value: names[0] ?? "localhost" }], {
     // P-256 generates in milliseconds (an RSA key takes much longer) and every current TLS stack speaks it.
     keyType: "ec",
