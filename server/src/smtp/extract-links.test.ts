@@ -77,6 +77,14 @@ describe("extractTextLinks", () => {
     ).toEqual(["http://www.example.com"]);
   });
 
+  it("finds links whose markers are uppercase (the quick pre-check ignores case)", () => {
+    expect(
+      extractTextLinks("Go to WWW.APP.TEST or HTTPS://APP.TEST/X, or write MAILTO:HELP@APP.TEST").map(
+        (link) => link.text,
+      ),
+    ).toEqual(["WWW.APP.TEST", "HTTPS://APP.TEST/X", "MAILTO:HELP@APP.TEST"]);
+  });
+
   it("lists a repeated link once", () => {
     expect(extractTextLinks("https://x.test/a and again https://x.test/a")).toHaveLength(1);
   });

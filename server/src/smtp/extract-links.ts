@@ -53,12 +53,21 @@ const linkify = new LinkifyIt({}, { fuzzyLink: true, fuzzyEmail: true, fuzzyIP: 
 );
 
 /**
+ * Every link kept below needs one of these: `//` (http, https, ftp and scheme-relative links),
+ * `mailto:`, `@` (bare e-mail addresses) or `www.` (the only fuzzy hosts kept). Text without any of
+ * them skips linkify's fuzzy scan, which costs about 5 % of ingest CPU on plain-text mail
+ * (docs/performance.md); linkify's own `pretest` would still pass any "word.tld".
+ */
+const MIGHT_HOLD_A_KEPT_LINK = /\/\/|mailto:|@|www\./i;
+
+/**
  * Links in plain text (http(s), ftp, mailto:, bare e-mail addresses and `www.` hosts); trailing
  * punctuation such as a sentence's final period or a closing parenthesis is not part of the link.
  * Each href is listed once.
  */
 export function extractTextLinks(text: string): Link[] {
   const links = new UniqueLinks();
+  if (!MIGHT_HOLD_A_KEPT_LINK.test(text)) return links.values();
   for (const match of linkify.match(text) ?? []) {
     const fuzzy = match.schema === "";
     if (fuzzy && !match.raw.toLowerCase().startsWith("www.")) continue;

@@ -7,12 +7,13 @@ import type { Sidecar } from "./sidecar.js";
  * `MESSAGE_ID_PATTERN`, so they are safe as file names.
  */
 export interface BlobStore {
-  /** Starts receiving one raw message into a temporary place. */
+  /** Starts receiving one raw message (in memory, or into a temporary file once it is large). */
   createSink(): Promise<RawSink>;
   /**
-   * Makes the message durable under `id`: waits for the sink's fsync, writes the sidecar, then moves
-   * the raw bytes into place (the commit point). On failure nothing of `id` is left behind; the sink
-   * is still to be discarded.
+   * Makes the message durable under `id` and readable: a write-ahead-log record for a buffered
+   * message, or (for a large one) the temp file's fsync, the sidecar, and the rename into place. On
+   * failure nothing of `id` is left behind (and nothing a restart could replay); the sink is still
+   * to be discarded.
    */
   commit(sink: RawSink, id: string, sidecar: Sidecar): Promise<void>;
   readRaw(id: string): Promise<Readable | null>;
@@ -20,7 +21,10 @@ export interface BlobStore {
   readSidecar(id: string): Promise<Sidecar | null>;
   /** Replaces the sidecar of a committed message, atomically. */
   writeSidecar(sidecar: Sidecar): Promise<void>;
-  /** Removes the raw bytes first (so a crash mid-way cannot resurrect the message), then the sidecar. */
+  /**
+   * Removes the raw bytes first (so a crash mid-way cannot resurrect the message), then the sidecar.
+   * On disk, a message still in the write-ahead log gets a durable tombstone before either goes.
+   */
   remove(id: string): Promise<void>;
   /** Startup: removes temporary files and lists what is committed. */
   scan(): Promise<BlobScan>;

@@ -128,9 +128,10 @@ describe("ingest failures leave nothing behind", () => {
     expect(await filesUnder(dataDir)).toEqual([]);
   });
 
-  it("rejects with StorageFailedError and indexes nothing when the temp folder cannot be written", async () => {
+  it("rejects with StorageFailedError and indexes nothing when a large message's temp folder cannot be written", async () => {
     const dataDir = await kit.tempDir();
-    const { store } = await kit.open(dataDir);
+    // Messages over the buffer limit stream to tmp/; this one is over a limit shrunk for the test.
+    const { store } = await kit.open(dataDir, { fileStore: { bufferLimit: 64 } });
     await rm(join(dataDir, "tmp"), { recursive: true });
     await writeFile(join(dataDir, "tmp"), "a file where a folder must be");
     const stream = chunked(testMessage());

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { EventBus } from "../events/bus.js";
 import type { BlobStore } from "./blob-store.js";
 import { StorageFailedError } from "./errors.js";
-import { createFileBlobStore } from "./file-blob-store.js";
+import { createFileBlobStore, type FileBlobStoreOptions } from "./file-blob-store.js";
 import { createFileIndexStorage, createMemoryIndexStorage } from "./index-storage.js";
 import { LocalMessageStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
@@ -20,6 +20,8 @@ export interface MessageStoreOptions {
   maxMessages: number;
   /** null = keep forever. */
   maxAgeMs: number | null;
+  /** Tuning of the on-disk store (buffer limit, write-ahead-log segments); tests shrink it. */
+  fileStore?: FileBlobStoreOptions;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function createMessageStore(options: MessageStoreOptions): Promise<
       blobs = createMemoryBlobStore();
       persisted = new PersistedIndex(createMemoryIndexStorage(), source);
     } else {
-      blobs = await createFileBlobStore(options.dataDir);
+      blobs = await createFileBlobStore(options.dataDir, options.fileStore);
       persisted = new PersistedIndex(await createFileIndexStorage(join(options.dataDir, "index")), source);
     }
   } catch (error) {

@@ -1,53 +1,140 @@
-import { randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
+import { createReadStream, writeFileSync } from "node:fs";
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
+import { BufferedSink } from "./buffered-sink.js";
 import { DirectorySyncer } from "./directory-syncer.js";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 import { parseSidecar, type Sidecar } from "./sidecar.js";
+import { recoverWal } from "./wal-recovery.js";
+import { type Release, WriteAheadLog, type WriteAheadLogOptions } from "./write-ahead-log.js";
+import { writeAll } from "./write-all.js";
 
-/** Small messages are written with one system call; large ones in 64 KiB pieces. */
+/** Large messages are written to their temp file in 64 KiB pieces. */
 const WRITE_BUFFER_BYTES = 64 * 1024;
+
+export interface FileBlobStoreOptions {
+  /**
+   * Messages up to this size are received in memory, parsed from the buffer and committed through
+   * the write-ahead log; larger ones stream to a temp file that is fsync'd and renamed into place.
+   * @default 1 MiB
+   */
+  bufferLimit?: number;
+  /** @default 16 MiB */
+  walSegmentBytes?: number;
+  /** @default 2000 ms */
+  walSegmentMs?: number;
+  /** fsyncs one file by path (checkpoint and recovery); injectable so tests can observe it. */
+  syncFile?: (path: string) => Promise<void>;
+  openSegmentFile?: WriteAheadLogOptions["openSegmentFile"];
+}
+
+const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
+/**
+ * Files up to this size are written (into the page cache, no fsync) with one blocking call: about
+ * 12 µs for a few KB here, against about 65 µs for the three thread-pool round trips of an async
+ * open/write/close. Larger ones go through the pool so the event loop is not held.
+ */
+const SYNC_WRITE_LIMIT = 64 * 1024;
+const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
+const DEFAULT_SEGMENT_MS = 2000;
 
 /**
  * Layout under the data directory:
  *
  * - `messages/<id>.eml`: the raw bytes exactly as received; its presence is what makes a message exist.
  * - `messages/<id>.json`: the sidecar (envelope, sequence, inboxes, parsed view).
- * - `tmp/`: messages being received; anything here at startup is from a crash and is removed.
+ * - `wal/<n>.wal`: write-ahead-log segments, the commit point of small messages until their files
+ *   are checkpointed (fsync'd); replayed at startup.
+ * - `tmp/`: large messages being received; anything here at startup is from a crash and is removed.
  */
-export async function createFileBlobStore(dataDir: string): Promise<BlobStore> {
+export async function createFileBlobStore(
+  dataDir: string,
+  options: FileBlobStoreOptions = {},
+): Promise<BlobStore> {
   const messagesDir = join(dataDir, "messages");
   const tmpDir = join(dataDir, "tmp");
-  await mkdir(messagesDir, { recursive: true });
-  await mkdir(tmpDir, { recursive: true });
+  const walDir = join(dataDir, "wal");
+  await Promise.all([messagesDir, tmpDir, walDir].map((dir) => mkdir(dir, { recursive: true })));
   const messagesDirSync = await DirectorySyncer.open(messagesDir);
+  const walDirSync = await DirectorySyncer.open(walDir);
+  const bufferLimit = options.bufferLimit ?? DEFAULT_BUFFER_LIMIT;
+  const syncFile = options.syncFile ?? syncFileAt;
 
   const rawPath = (id: string) => join(messagesDir, `${id}.eml`);
   const sidecarPath = (id: string) => join(messagesDir, `${id}.json`);
-  const tmpPath = (suffix: string) => join(tmpDir, `${randomBytes(12).toString("hex")}${suffix}`);
+  // Unique within this process; tmp/ is emptied at startup, so no name can collide with a leftover.
+  const tmpPrefix = join(tmpDir, `${Date.now().toString(36)}-`);
+  let tmpCounter = 0;
+  const tmpPath = (suffix: string) => `${tmpPrefix}${(tmpCounter++).toString(36)}${suffix}`;
+
+  const directories = {
+    syncFile,
+    syncMessagesDir: () => messagesDirSync.sync(),
+    syncLogDir: () => walDirSync.sync(),
+  };
+  const { nextSegment } = await recoverWal({ directory: walDir, rawPath, sidecarPath, ...directories });
+  const walOptions: WriteAheadLogOptions = {
+    directory: walDir,
+    segmentBytes: options.walSegmentBytes ?? DEFAULT_SEGMENT_BYTES,
+    segmentMs: options.walSegmentMs ?? DEFAULT_SEGMENT_MS,
+    filesOf: (id) => [rawPath(id), sidecarPath(id)],
+    ...directories,
+  };
+  if (options.openSegmentFile) walOptions.openSegmentFile = options.openSegmentFile;
+  const wal = await WriteAheadLog.open(walOptions, nextSegment);
+
+  /** The large-message path: temp file fsync'd, sidecar fsync'd, rename (the commit point), directory fsync. */
+  async function commitFile(sink: FileSink, id: string, sidecar: Sidecar): Promise<void> {
+    // The sidecar goes straight to its final name: without its .eml it is garbage that the next
+    // startup removes.
+    try {
+      await Promise.all([sink.sync(), writeDurably(sidecarPath(id), JSON.stringify(sidecar))]);
+      await rename(sink.path, rawPath(id));
+      await messagesDirSync.sync();
+    } catch (error) {
+      await rm(rawPath(id), { force: true }).catch(() => {});
+      await rm(sidecarPath(id), { force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * The small-message path: the log record is the commit point. The sidecar is written first (no
+   * fsync; without its .eml it is garbage that startup removes), the `.eml` only after the record is
+   * durable, because its presence is what makes a message exist and a torn `.eml` without a record
+   * could not be repaired. Both are in the page cache when this resolves, so reads right after the
+   * 250 see them.
+   */
+  async function commitLogged(bytes: Buffer, id: string, sidecar: Sidecar): Promise<void> {
+    const json = JSON.stringify(sidecar);
+    let release: Release | null = null;
+    try {
+      await writeSmallFile(sidecarPath(id), json);
+      release = await wal.appendMessage(id, json, bytes);
+      await writeSmallFile(rawPath(id), bytes);
+    } catch (error) {
+      // The record may be durable already: a tombstone keeps a replay from bringing back a message
+      // that was answered with a failure.
+      if (release !== null) await wal.forget(id).catch(() => {});
+      await rm(rawPath(id), { force: true }).catch(() => {});
+      await rm(sidecarPath(id), { force: true }).catch(() => {});
+      throw error;
+    } finally {
+      release?.();
+    }
+  }
 
   return {
     async createSink() {
-      return FileSink.create(tmpPath(".eml"));
+      return new BufferedSink(bufferLimit, () => FileSink.create(tmpPath(".eml")));
     },
 
     async commit(sink, id, sidecar) {
-      if (!(sink instanceof FileSink)) throw new TypeError("Not a sink of this store");
-      // The sidecar goes straight to its final name: without its .eml it is garbage that the next
-      // startup removes. The .eml rename is the commit point.
-      try {
-        // The raw file's fsync (started by the ingest before parsing) and the sidecar's run together.
-        await Promise.all([sink.sync(), writeDurably(sidecarPath(id), JSON.stringify(sidecar))]);
-        await rename(sink.path, rawPath(id));
-        await messagesDirSync.sync();
-      } catch (error) {
-        await rm(rawPath(id), { force: true }).catch(() => {});
-        await rm(sidecarPath(id), { force: true }).catch(() => {});
-        throw error;
-      }
+      if (!(sink instanceof BufferedSink)) throw new TypeError("Not a sink of this store");
+      if (sink.file instanceof FileSink) return commitFile(sink.file, id, sidecar);
+      return commitLogged(sink.bytes(), id, sidecar);
     },
 
     async readRaw(id) {
@@ -81,6 +168,7 @@ export async function createFileBlobStore(dataDir: string): Promise<BlobStore> {
     },
 
     async remove(id) {
+      await wal.forget(id);
       await rm(rawPath(id), { force: true });
       await rm(sidecarPath(id), { force: true });
     },
@@ -100,7 +188,8 @@ export async function createFileBlobStore(dataDir: string): Promise<BlobStore> {
     },
 
     async close() {
-      await messagesDirSync.close();
+      await wal.close();
+      await Promise.all([messagesDirSync.close(), walDirSync.close()]);
     },
   };
 }
@@ -164,33 +253,13 @@ class FileSink implements RawSink {
     const chunks = this.#buffered;
     this.#buffered = [];
     this.#bufferedBytes = 0;
-    const handle = this.#open();
-    // writev may write partially; loop until every byte is down.
-    let pending = chunks;
-    while (pending.length > 0) {
-      const { bytesWritten } = await handle.writev(pending);
-      pending = dropBytes(pending, bytesWritten);
-    }
+    await writeAll(this.#open(), chunks);
   }
 
   #open(): FileHandle {
     if (this.#handle === null) throw new Error(`Sink ${this.path} is already closed`);
     return this.#handle;
   }
-}
-
-function dropBytes(chunks: Buffer[], count: number): Buffer[] {
-  let remaining = count;
-  const rest: Buffer[] = [];
-  for (const chunk of chunks) {
-    if (remaining >= chunk.length) {
-      remaining -= chunk.length;
-    } else {
-      rest.push(remaining > 0 ? chunk.subarray(remaining) : chunk);
-      remaining = 0;
-    }
-  }
-  return rest;
 }
 
 async function writeDurably(path: string, content: string): Promise<void> {
@@ -205,4 +274,31 @@ async function writeDurably(path: string, content: string): Promise<void> {
 
 function isNotFound(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === "ENOENT";
+}
+
+/**
+ * fsync by path, for the checkpoint and recovery. Everything goes through the thread pool, open
+ * included: this is background work, and a blocking open of a page-cached file under load costs the
+ * event loop 0.1 ms. A file deleted meanwhile (the message was deleted) has nothing left to make
+ * durable.
+ */
+async function syncFileAt(path: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if (isNotFound(error)) return;
+    throw error;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function writeSmallFile(path: string, content: string | Buffer): Promise<void> {
+  const bytes = typeof content === "string" ? Buffer.byteLength(content) : content.length;
+  if (bytes <= SYNC_WRITE_LIMIT) writeFileSync(path, content);
+  else await writeFile(path, content);
 }

@@ -23,10 +23,11 @@ describe("retention", () => {
 
   it("prunes messages older than maxAgeMs on a timer", async () => {
     const dataDir = await kit.tempDir();
-    const { store } = await kit.open(dataDir, { maxAgeMs: 100 });
+    // Generous enough that a slow ingest on a loaded CI machine cannot outlast the age by itself.
+    const { store } = await kit.open(dataDir, { maxAgeMs: 500 });
     await ingestBuffer(store, testMessage());
     expect(store.messageCount).toBe(1);
-    await expect.poll(() => store.messageCount, { timeout: 2000, interval: 10 }).toBe(0);
+    await expect.poll(() => store.messageCount, { timeout: 5000, interval: 20 }).toBe(0);
     await store.close();
     expect(await readdir(join(dataDir, "messages"))).toEqual([]);
   });

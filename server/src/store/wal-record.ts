@@ -1,0 +1,95 @@
+import { crc32 } from "node:zlib";
+import { parseSidecar, type Sidecar } from "./sidecar.js";
+
+/**
+ * One write-ahead-log record, framed so a torn tail is recognised:
+ *
+ * ```
+ * u32 magic "MNWL" | u32 payload length | u32 crc32(payload) | payload
+ * payload = u8 kind | u32 header length | header (JSON) | raw bytes (messages only)
+ * ```
+ *
+ * A message record's header is its whole sidecar (id, sequence, envelope with receivedAt, inboxes,
+ * size, sha256, parsed view), so replay can restore both files without re-parsing. A tombstone's
+ * header is `{ "id": … }`: the message was deleted, replay must not bring it back.
+ */
+export type WalRecord =
+  | { kind: "message"; sidecar: Sidecar; raw: Buffer }
+  | { kind: "tombstone"; id: string };
+
+const MAGIC = 0x4d4e574c;
+const FRAME_HEADER_BYTES = 12;
+const KIND_MESSAGE = 1;
+const KIND_TOMBSTONE = 2;
+
+/** The frame as separate buffers (for `writev`): the raw bytes are not copied. */
+export function encodeMessageRecord(sidecarJson: string, raw: Buffer): Buffer[] {
+  return frame(KIND_MESSAGE, Buffer.from(sidecarJson, "utf8"), raw);
+}
+
+export function encodeTombstone(id: string): Buffer[] {
+  return frame(KIND_TOMBSTONE, Buffer.from(JSON.stringify({ id }), "utf8"), Buffer.alloc(0));
+}
+
+function frame(kind: number, header: Buffer, raw: Buffer): Buffer[] {
+  const lead = Buffer.alloc(5);
+  lead.writeUInt8(kind, 0);
+  lead.writeUInt32BE(header.length, 1);
+  const checksum = crc32(raw, crc32(header, crc32(lead)));
+  const frameHeader = Buffer.alloc(FRAME_HEADER_BYTES);
+  frameHeader.writeUInt32BE(MAGIC, 0);
+  frameHeader.writeUInt32BE(lead.length + header.length + raw.length, 4);
+  frameHeader.writeUInt32BE(checksum, 8);
+  return raw.length === 0 ? [frameHeader, lead, header] : [frameHeader, lead, header, raw];
+}
+
+export interface DecodedSegment {
+  records: WalRecord[];
+  /** Bytes up to the end of the last intact record; anything after it is a torn or corrupt tail. */
+  validLength: number;
+}
+
+/** Reads records until the end or the first frame that is short, mis-framed or fails its checksum. */
+export function decodeSegment(bytes: Buffer): DecodedSegment {
+  const records: WalRecord[] = [];
+  let offset = 0;
+  while (offset + FRAME_HEADER_BYTES <= bytes.length) {
+    if (bytes.readUInt32BE(offset) !== MAGIC) break;
+    const length = bytes.readUInt32BE(offset + 4);
+    const end = offset + FRAME_HEADER_BYTES + length;
+    if (length < 5 || end > bytes.length) break;
+    const payload = bytes.subarray(offset + FRAME_HEADER_BYTES, end);
+    if (crc32(payload) !== bytes.readUInt32BE(offset + 8)) break;
+    const record = decodePayload(payload);
+    if (record === null) break;
+    records.push(record);
+    offset = end;
+  }
+  return { records, validLength: offset };
+}
+
+function decodePayload(payload: Buffer): WalRecord | null {
+  const kind = payload.readUInt8(0);
+  const headerLength = payload.readUInt32BE(1);
+  if (5 + headerLength > payload.length) return null;
+  const header = payload.subarray(5, 5 + headerLength).toString("utf8");
+  if (kind === KIND_TOMBSTONE) {
+    const id = idOf(header);
+    return id === null ? null : { kind: "tombstone", id };
+  }
+  if (kind !== KIND_MESSAGE) return null;
+  const id = idOf(header);
+  const sidecar = id === null ? null : parseSidecar(header, id);
+  if (sidecar === null) return null;
+  // A copy: the segment buffer it was sliced from must not stay alive with it.
+  return { kind: "message", sidecar, raw: Buffer.from(payload.subarray(5 + headerLength)) };
+}
+
+function idOf(json: string): string | null {
+  try {
+    const id = (JSON.parse(json) as { id?: unknown } | null)?.id;
+    return typeof id === "string" ? id : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,312 @@
+import { writevSync } from "node:fs";
+import { open, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { encodeMessageRecord, encodeTombstone } from "./wal-record.js";
+import { dropBytes } from "./write-all.js";
+
+/** An open segment file: appends and fdatasyncs. Injectable so tests can count syncs. */
+export interface SegmentFile {
+  append(chunks: Buffer[]): Promise<void>;
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface WriteAheadLogOptions {
+  /** `<dataDir>/wal`, already emptied by recovery. */
+  directory: string;
+  /** A segment is closed (and queued for checkpoint) once it holds this many bytes… */
+  segmentBytes: number;
+  /** …or once it has held records for this long. */
+  segmentMs: number;
+  /** The files a message record stands for (`.eml` and sidecar), fsync'd by the checkpoint. */
+  filesOf(id: string): string[];
+  /** fsyncs one file; a missing file (the message was deleted since) must resolve, not reject. */
+  syncFile(path: string): Promise<void>;
+  /** fsyncs `messages/`, so the names of checkpointed files are durable too. */
+  syncMessagesDir(): Promise<void>;
+  /** fsyncs `wal/`, so a new segment's name is durable before a record in it is acknowledged. */
+  syncLogDir(): Promise<void>;
+  openSegmentFile?(path: string): Promise<SegmentFile>;
+}
+
+/** Called once the record's files are written (or given up): until then its segment is not checkpointed. */
+export type Release = () => void;
+
+/** Files fsync'd at once by a checkpoint: enough to keep the disk busy, few enough to leave the thread pool to ingest. */
+const CHECKPOINT_CONCURRENCY = 2;
+
+interface Pending {
+  chunks: Buffer[];
+  bytes: number;
+  /** Set for message records: the id the segment then stands for. */
+  id: string | null;
+  resolve(release: Release): void;
+  reject(error: unknown): void;
+}
+
+class Segment {
+  readonly ids = new Set<string>();
+  bytes = 0;
+  firstRecordAt = 0;
+  #holds = 0;
+  #idle: (() => void) | null = null;
+
+  constructor(
+    readonly path: string,
+    readonly file: SegmentFile,
+  ) {}
+
+  hold(): Release {
+    this.#holds += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#holds -= 1;
+      if (this.#holds === 0) this.#idle?.();
+    };
+  }
+
+  /** Resolves once every record's files are written. */
+  idle(): Promise<void> {
+    if (this.#holds === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idle = resolve;
+    });
+  }
+}
+
+/**
+ * The commit point of small messages (docs/storage.md): one framed record per message appended to
+ * the current segment under `wal/`, made durable by a group commit. Every record queued while the
+ * previous write + fdatasync ran goes out in the next single write + fdatasync, and all of them are
+ * acknowledged together. The `.eml` and sidecar are written without fsync; a background checkpoint
+ * fsyncs them once their segment is closed and only then deletes the segment. Until then a crash is
+ * repaired from the log at startup (`wal-recovery.ts`).
+ */
+export class WriteAheadLog {
+  readonly #options: WriteAheadLogOptions;
+  readonly #openFile: (path: string) => Promise<SegmentFile>;
+  #current: Segment;
+  #nextNumber: number;
+  /** Closed segments not yet checkpointed, oldest first. */
+  readonly #closed: Segment[] = [];
+  #queue: Pending[] = [];
+  // Flags set and cleared inside the loops themselves (synchronously with their last check), so a
+  // record queued right as a loop finishes always starts a new one.
+  #draining = false;
+  #drained: Promise<void> = Promise.resolve();
+  #checkpointing = false;
+  #checkpointed: Promise<void> = Promise.resolve();
+  #rotateRequested = false;
+  #closing = false;
+  /** A failed append leaves the segment's tail unknown: nothing more may follow it there. */
+  #broken = false;
+  readonly #timer: NodeJS.Timeout;
+
+  private constructor(options: WriteAheadLogOptions, current: Segment, nextNumber: number) {
+    this.#options = options;
+    this.#openFile = options.openSegmentFile ?? openSegmentFile;
+    this.#current = current;
+    this.#nextNumber = nextNumber;
+    this.#timer = setInterval(() => this.#rotateIfDue(), Math.max(10, options.segmentMs / 2));
+    this.#timer.unref();
+  }
+
+  static async open(options: WriteAheadLogOptions, firstNumber: number): Promise<WriteAheadLog> {
+    const openFile = options.openSegmentFile ?? openSegmentFile;
+    const path = segmentPath(options.directory, firstNumber);
+    const file = await openFile(path);
+    await options.syncLogDir();
+    return new WriteAheadLog(options, new Segment(path, file), firstNumber + 1);
+  }
+
+  /** Durably logs a message; resolves once its record is fdatasync'd. Call the release when its files are written. */
+  appendMessage(id: string, sidecarJson: string, raw: Buffer): Promise<Release> {
+    return this.#enqueue(encodeMessageRecord(sidecarJson, raw), id);
+  }
+
+  /**
+   * Makes a deletion durable before the files go, so replaying a segment that still holds the
+   * message cannot bring it back. A no-op when no live segment mentions the id (the common case
+   * for retention, which deletes the oldest messages).
+   */
+  async forget(id: string): Promise<void> {
+    const segments = [...this.#closed, this.#current].filter((segment) => segment.ids.has(id));
+    if (segments.length === 0) return;
+    const release = await this.#enqueue(encodeTombstone(id), null);
+    release();
+    for (const segment of segments) segment.ids.delete(id);
+  }
+
+  /** Stops accepting records, checkpoints everything and deletes every segment. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    clearInterval(this.#timer);
+    await this.#drained;
+    const last = this.#current;
+    this.#closed.push(last);
+    await this.#checkpoint();
+  }
+
+  #enqueue(chunks: Buffer[], id: string | null): Promise<Release> {
+    if (this.#closing) return Promise.reject(new Error("the write-ahead log is closed"));
+    return new Promise((resolve, reject) => {
+      const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      this.#queue.push({ chunks, bytes, id, resolve, reject });
+      this.#startDrain();
+    });
+  }
+
+  #startDrain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#drained = this.#drain().finally(() => {});
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 || this.#rotateRequested) await this.#writeNextBatch();
+    } finally {
+      // Same tick as the loop's last check: no await between them, so nothing queued is stranded.
+      this.#draining = false;
+    }
+  }
+
+  async #writeNextBatch(): Promise<void> {
+    if (this.#rotateRequested || this.#broken || this.#current.bytes >= this.#options.segmentBytes) {
+      try {
+        await this.#rotate();
+      } catch (error) {
+        for (const pending of this.#queue.splice(0)) pending.reject(error);
+        return;
+      }
+    }
+    const batch = this.#queue.splice(0);
+    if (batch.length === 0) return;
+    const segment = this.#current;
+    try {
+      await segment.file.append(batch.flatMap((pending) => pending.chunks));
+      await segment.file.datasync();
+    } catch (error) {
+      this.#broken = true;
+      await this.#disown(batch);
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    if (segment.bytes === 0) segment.firstRecordAt = Date.now();
+    for (const pending of batch) {
+      segment.bytes += pending.bytes;
+      if (pending.id !== null) segment.ids.add(pending.id);
+      pending.resolve(segment.hold());
+    }
+  }
+
+  /**
+   * After a failed write or fdatasync some of the batch may still have reached the disk, and those
+   * messages are about to be refused. Best effort: tombstones for them in a fresh segment, so a
+   * replay cannot bring them back.
+   */
+  async #disown(batch: Pending[]): Promise<void> {
+    const ids = batch.flatMap((pending) => (pending.id === null ? [] : [pending.id]));
+    if (ids.length === 0) return;
+    try {
+      await this.#rotate();
+      const segment = this.#current;
+      const tombstones = ids.flatMap((id) => encodeTombstone(id));
+      await segment.file.append(tombstones);
+      await segment.file.datasync();
+      segment.firstRecordAt = Date.now();
+      segment.bytes += tombstones.reduce((sum, chunk) => sum + chunk.length, 0);
+    } catch {
+      // The disk keeps failing; the segment stays broken and the next batch tries a new one.
+      this.#broken = true;
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    this.#rotateRequested = false;
+    const path = segmentPath(this.#options.directory, this.#nextNumber);
+    const file = await this.#openFile(path);
+    this.#nextNumber += 1;
+    try {
+      await this.#options.syncLogDir();
+    } catch (error) {
+      await file.close().catch(() => {});
+      throw error;
+    }
+    const previous = this.#current;
+    this.#current = new Segment(path, file);
+    this.#broken = false;
+    this.#closed.push(previous);
+    void this.#checkpoint();
+  }
+
+  #rotateIfDue(): void {
+    const current = this.#current;
+    if (this.#closing || current.bytes === 0 || this.#draining) return;
+    if (Date.now() - current.firstRecordAt < this.#options.segmentMs) return;
+    this.#rotateRequested = true;
+    this.#startDrain();
+  }
+
+  /** Checkpoints closed segments one at a time, oldest first; a second call joins the running one. */
+  #checkpoint(): Promise<void> {
+    if (!this.#checkpointing) {
+      this.#checkpointing = true;
+      this.#checkpointed = this.#checkpointAll();
+    }
+    return this.#checkpointed;
+  }
+
+  async #checkpointAll(): Promise<void> {
+    try {
+      while (this.#closed.length > 0) {
+        await this.#checkpointSegment(this.#closed[0]!);
+        this.#closed.shift();
+      }
+    } catch (error) {
+      // The segment stays on disk and in the list: the next rotation (or startup recovery) retries.
+      console.error("mailnest: checkpointing the write-ahead log failed:", error);
+    } finally {
+      // Same tick as the loop's last check (see #drain).
+      this.#checkpointing = false;
+    }
+  }
+
+  async #checkpointSegment(segment: Segment): Promise<void> {
+    await segment.idle();
+    await segment.file.close().catch(() => {});
+    const paths = [...segment.ids].flatMap((id) => this.#options.filesOf(id));
+    let next = 0;
+    const worker = async () => {
+      while (next < paths.length) await this.#options.syncFile(paths[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(CHECKPOINT_CONCURRENCY, paths.length) }, worker));
+    if (paths.length > 0) await this.#options.syncMessagesDir();
+    await rm(segment.path, { force: true });
+  }
+}
+
+export function segmentPath(directory: string, number: number): string {
+  return join(directory, `${String(number).padStart(12, "0")}.wal`);
+}
+
+export const SEGMENT_NAME_PATTERN = /^(\d{12})\.wal$/;
+
+/**
+ * Appends with a blocking `writev` (a few KB into the page cache, microseconds) and fdatasyncs
+ * through the thread pool: one round trip per group commit. Records appended while an fdatasync runs
+ * are covered by the next one, which is what the group commit waits for.
+ */
+async function openSegmentFile(path: string): Promise<SegmentFile> {
+  const handle = await open(path, "a");
+  return {
+    async append(chunks) {
+      let pending = chunks;
+      while (pending.length > 0) pending = dropBytes(pending, writevSync(handle.fd, pending));
+    },
+    datasync: () => handle.datasync(),
+    close: () => handle.close(),
+  };
+}
