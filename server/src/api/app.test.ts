@@ -39,6 +39,7 @@ describe("service routes", () => {
       inboxes: 2,
       waiters: 0,
       smtp: { port: api.sandbox.smtpPort },
+      smtps: { port: null },
     });
   });
 

@@ -589,6 +589,7 @@ export const openApiDocument: OpenApiDocument = {
         inboxes: integer,
         waiters: { ...integer, description: "Long-poll waits being held open" },
         smtp: object({ port: integer }),
+        smtps: object({ port: { ...nullable(integer), description: "Implicit-TLS port; null when off" } }),
       }),
     },
   },

@@ -23,6 +23,7 @@ export function serviceRoutes(
       inboxes: store.listInboxes().length,
       waiters: waits.size,
       smtp: { port: config.smtpPort },
+      smtps: { port: config.smtpsPort },
     });
   });
 
