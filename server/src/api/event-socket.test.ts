@@ -1,8 +1,11 @@
+import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import type { MessageSummary } from "../store/model.js";
 import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
 import { useCleanup } from "../test-support/test-sandbox.js";
-import { requestPath } from "./event-socket.js";
+import { MAX_BUFFERED_BYTES, requestPath } from "./event-socket.js";
 
 const cleanup = useCleanup();
 
@@ -202,6 +205,39 @@ describe("WebSocket /api/events", () => {
     for (const path of ["/api/eventsx", "/API/events", "/api/events/more", "/api"]) {
       expect(await refusedStatus(wsUrl(api, path))).toBe(404);
     }
+  });
+
+  it("disconnects a client that stops reading instead of buffering frames for it without bound", async () => {
+    const api = await ApiHarness.start(cleanup);
+    // A hand-made WebSocket client that completes the upgrade and then never reads again.
+    const { port } = new URL(api.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    cleanup(() => socket.destroy());
+    const key = randomBytes(16).toString("base64");
+    socket.write(
+      `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await new Promise<void>((resolve) => {
+      let seen = "";
+      socket.on("data", function onData(chunk: Buffer) {
+        seen += chunk.toString("latin1");
+        if (!seen.includes("\r\n\r\n")) return;
+        expect(seen).toMatch(/^HTTP\/1\.1 101 /);
+        socket.off("data", onData);
+        socket.pause();
+        resolve();
+      });
+    });
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+
+    // Far more than the kernel's socket buffers plus the server's bound: 1 KiB summaries.
+    const summary = { subject: "x".repeat(1024), inboxes: ["slow@x.test"] } as unknown as MessageSummary;
+    const frames = Math.ceil((4 * MAX_BUFFERED_BYTES) / 1024);
+    for (let i = 0; i < frames; i++) api.sandbox.bus.emit("message.stored", { message: summary });
+
+    socket.resume(); // drain what was sent before the cut: the server must have ended the connection
+    await closed;
   });
 
   it("says goodbye with 1001 when the server closes", async () => {
