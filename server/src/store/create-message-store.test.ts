@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
@@ -8,6 +7,7 @@ import {
   createStoreKit,
   ingestBuffer,
   readAll,
+  sha256,
   testEnvelope,
   testMessage,
 } from "../test-support/store-kit.js";
@@ -16,8 +16,6 @@ import { IngestAbortedError, MessageTooLargeError, StorageFailedError } from "./
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
-
-const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 describe.each([
   ["on disk", true],

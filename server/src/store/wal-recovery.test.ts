@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { appendFile, cp, readdir, readFile, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -6,6 +5,7 @@ import {
   createStoreKit,
   ingestBuffer,
   readAll,
+  sha256,
   testEnvelope,
   testMessage,
 } from "../test-support/store-kit.js";
@@ -14,7 +14,6 @@ import { decodeSegment, encodeMessageRecord, encodeTombstone } from "./wal-recor
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
 
-const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 /** Segments that never rotate during a test, so the log still holds every record. */
 const NO_ROTATION = { fileStore: { walSegmentMs: 600_000 } };
 
