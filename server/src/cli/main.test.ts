@@ -70,6 +70,21 @@ describe("the mailnest command", () => {
     ]);
   });
 
+  it("a data directory another running mailnest holds exits 1 with a one-line reason", async () => {
+    const dataDir = await tempDir(cleanup);
+    const first = startCli(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
+    await first.listening();
+
+    const second = await runCli(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
+
+    expect(second.code).toBe(1);
+    expect(second.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /could not start: The data directory .* is in use by another Mailnest \(pid \d+\)/,
+      ),
+    ]);
+  });
+
   it("prints where SMTP and HTTP listen and where data goes, then on SIGTERM exits 0 keeping the data", async () => {
     const dataDir = await tempDir(cleanup);
     const cli = startCli(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);

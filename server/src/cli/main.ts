@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { startSandbox } from "../sandbox.js";
 import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
+import { isDataDirInUseError } from "../store/errors.js";
 import { startupBanner } from "./banner.js";
 import { isConfigError } from "./config-error.js";
 import { helpText } from "./help-text.js";
@@ -85,7 +86,7 @@ function readVersion(): string {
 }
 
 function describe(error: unknown): string {
-  if (isTlsCertificateError(error)) return error.message;
+  if (isTlsCertificateError(error) || isDataDirInUseError(error)) return error.message;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === "EADDRINUSE" || code === "EACCES" ? error.message : (error.stack ?? error.message);

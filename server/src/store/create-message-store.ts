@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { EventBus } from "../events/bus.js";
 import type { BlobStore } from "./blob-store.js";
-import { StorageFailedError } from "./errors.js";
+import { isDataDirInUseError, StorageFailedError } from "./errors.js";
 import { createFileBlobStore, type FileBlobStoreOptions } from "./file-blob-store.js";
 import { createFileIndexStorage, createMemoryIndexStorage } from "./index-storage.js";
 import { LocalMessageStore } from "./local-message-store.js";
@@ -46,6 +46,7 @@ export async function createMessageStore(options: MessageStoreOptions): Promise<
       persisted = new PersistedIndex(await createFileIndexStorage(join(options.dataDir, "index")), source);
     }
   } catch (error) {
+    if (isDataDirInUseError(error)) throw error;
     throw new StorageFailedError(`opening the data directory ${JSON.stringify(options.dataDir)}`, error);
   }
 

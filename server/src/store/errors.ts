@@ -38,6 +38,26 @@ export class IngestAbortedError extends StoreError {
   }
 }
 
+/** Another running Mailnest holds the data directory (its lock file names a live process). */
+export class DataDirInUseError extends StoreError {
+  override name = "DataDirInUseError" as const;
+  readonly dataDir: string;
+  readonly pid: number | null;
+
+  constructor(dataDir: string, pid: number | null) {
+    const holder = pid === null ? "another Mailnest" : `another Mailnest (pid ${pid})`;
+    super(
+      `The data directory ${JSON.stringify(dataDir)} is in use by ${holder}; stop it, or choose another --data-dir`,
+    );
+    this.dataDir = dataDir;
+    this.pid = pid;
+  }
+}
+
+export function isDataDirInUseError(error: unknown): error is DataDirInUseError {
+  return error instanceof DataDirInUseError;
+}
+
 /** A `cursor` that no page of this store handed out. */
 export class InvalidCursorError extends StoreError {
   override name = "InvalidCursorError" as const;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { DirectorySyncer } from "./directory-syncer.js";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 import { parseSidecar, type Sidecar } from "./sidecar.js";
@@ -52,6 +53,22 @@ const DEFAULT_SEGMENT_MS = 2000;
 export async function createFileBlobStore(
   dataDir: string,
   options: FileBlobStoreOptions = {},
+): Promise<BlobStore> {
+  await mkdir(dataDir, { recursive: true });
+  // Before anything is read or written: a second instance must not replay or write this log.
+  const lock = await lockDataDir(dataDir);
+  try {
+    return await openLocked(dataDir, options, lock);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+async function openLocked(
+  dataDir: string,
+  options: FileBlobStoreOptions,
+  lock: DataDirLock,
 ): Promise<BlobStore> {
   const messagesDir = join(dataDir, "messages");
   const tmpDir = join(dataDir, "tmp");
@@ -190,6 +207,7 @@ export async function createFileBlobStore(
     async close() {
       await wal.close();
       await Promise.all([messagesDirSync.close(), walDirSync.close()]);
+      await lock.release();
     },
   };
 }
