@@ -36,6 +36,8 @@ import { type Sidecar, storedMessage, summaryFromSidecar } from "./sidecar.js";
 import { createMessageId } from "./ulid.js";
 
 const MAX_PAGE_SIZE = 500;
+/** Sidecars a `text` search reads at once: enough to keep the thread pool busy, few enough to stop early. */
+const TEXT_SEARCH_BATCH = 16;
 /** Bodies of the newest messages, so waiters with a `text` filter match a new message without a disk read. */
 const RECENT_BODIES = 64;
 /** Larger bodies are not cached: 64 newsletters must not pin megabytes. */
@@ -196,12 +198,28 @@ export class LocalMessageStore implements MessageStore {
     end = Math.min(end, walk.length);
 
     const found: MessageSummary[] = [];
-    for (let position = end - 1; position >= 0 && found.length <= limit; position--) {
-      const summary = walk[position]!;
-      if (query.since !== undefined && summary.sequence <= query.since) break;
-      // Without a text filter the check is synchronous: no await, so nothing can interleave.
-      const matched = this.#matches(summary, filter);
-      if (typeof matched === "boolean" ? matched : await matched) found.push(summary);
+    let position = end - 1;
+    while (position >= 0 && found.length <= limit) {
+      // Without a text filter every check is synchronous: one batch, no await, nothing can interleave.
+      // With one, the bodies of a batch are read from disk concurrently and judged in order.
+      const batch: MessageSummary[] = [];
+      for (; position >= 0 && batch.length < TEXT_SEARCH_BATCH; position--) {
+        const summary = walk[position]!;
+        if (query.since !== undefined && summary.sequence <= query.since) {
+          position = -1;
+          break;
+        }
+        if (filter.matchesSummary(summary)) batch.push(summary);
+        if (filter.textNeedle === null && found.length + batch.length > limit) break;
+      }
+      if (filter.textNeedle === null) {
+        found.push(...batch);
+        continue;
+      }
+      const verdicts = await Promise.all(batch.map((summary) => this.#matches(summary, filter)));
+      batch.forEach((summary, i) => {
+        if (verdicts[i] && found.length <= limit) found.push(summary);
+      });
     }
     // One match past the limit tells whether another page exists.
     const more = found.length > limit;
