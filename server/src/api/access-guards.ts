@@ -1,7 +1,7 @@
 import type { RequestHandler } from "express";
 import { ApiToken } from "./api-token.js";
 import { ForbiddenError, UnauthorizedError } from "./errors.js";
-import { hostHeaderAllowed } from "./origin-policy.js";
+import { hostHeaderAllowed, writeRefusal } from "./origin-policy.js";
 
 /** Refuses requests whose `Host` a loopback server should never see (DNS rebinding; see origin-policy.ts). */
 export function hostGuard(listenHost: string): RequestHandler {
@@ -24,5 +24,24 @@ export function tokenGuard(apiToken: string | null, allowQuery: boolean): Reques
   const token = new ApiToken(apiToken);
   return (req, _res, next) => {
     next(token.admits(req, allowQuery) ? undefined : new UnauthorizedError());
+  };
+}
+
+/** Read-only methods: what a page on another origin may send freely, and cannot read the answer of. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * Refuses a state-changing request a browser sent from a page that is neither the server's own
+ * origin nor a `--cors-origin` (cross-site request forgery; see `writeRefusal`). It runs before the
+ * token check and the body parser, so a forged request does nothing, not even parse its body.
+ */
+export function writeOriginGuard(corsOrigins: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    if (SAFE_METHODS.has(req.method)) {
+      next();
+      return;
+    }
+    const refusal = writeRefusal(req.headers, corsOrigins);
+    next(refusal === null ? undefined : new ForbiddenError(`${req.method} ${req.path} refused: ${refusal}`));
   };
 }

@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
-import { tokenGuard } from "./access-guards.js";
+import { tokenGuard, writeOriginGuard } from "./access-guards.js";
 import { jsonBody } from "./json-body.js";
 
 type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -10,15 +10,18 @@ export interface RouteOptions {
 }
 
 /**
- * The route table. Every route registered here gets the token check and the JSON body parser in
- * front of its handler, so no route can forget them, whatever path tricks a request tries.
+ * The route table. Every request that reaches it passes the cross-origin write check first (for any
+ * method but GET, HEAD and OPTIONS, on any path, so a route added later, or a method added to this
+ * class, cannot forget it); every route registered here then gets the token check and the JSON body
+ * parser in front of its handler, whatever path tricks a request tries.
  */
 export class ApiRoutes {
   readonly router: Router = express.Router({ caseSensitive: true });
   readonly #headerOnly: RequestHandler;
   readonly #headerOrQuery: RequestHandler;
 
-  constructor(apiToken: string | null) {
+  constructor(apiToken: string | null, corsOrigins: readonly string[]) {
+    this.router.use(writeOriginGuard(corsOrigins));
     this.#headerOnly = tokenGuard(apiToken, false);
     this.#headerOrQuery = tokenGuard(apiToken, true);
   }

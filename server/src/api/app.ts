@@ -29,7 +29,7 @@ export function createApp(deps: ApiDeps): Express {
   if (!config.quiet) app.use(requestLog);
   app.use(securityHeaders, hostGuard(config.host), cors(config.corsOrigins));
 
-  const routes = new ApiRoutes(config.apiToken);
+  const routes = new ApiRoutes(config.apiToken, config.corsOrigins);
   serviceRoutes(routes, deps, waits);
   inboxRoutes(routes, deps);
   waitRoutes(routes, deps, waits);

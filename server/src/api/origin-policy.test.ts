@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { corsOriginAllowed, hostHeaderAllowed, isLoopbackHost, originAllowed } from "./origin-policy.js";
+import {
+  corsOriginAllowed,
+  hostHeaderAllowed,
+  isLoopbackHost,
+  originAllowed,
+  writeRefusal,
+} from "./origin-policy.js";
 
 describe("origin policy", () => {
   it("knows loopback names and addresses", () => {
@@ -44,5 +50,23 @@ describe("origin policy", () => {
     expect(corsOriginAllowed("https://app.example", ["https://APP.example:443"])).toBe(true);
     expect(corsOriginAllowed("https://app.example:8443", ["https://app.example"])).toBe(false);
     expect(corsOriginAllowed("http://app.example", ["https://app.example"])).toBe(false);
+  });
+
+  it("refuses writes from a foreign Origin, or from a cross-site or same-site page without one", () => {
+    const host = "127.0.0.1:8025";
+    const refusal = (headers: Record<string, string>, cors: string[] = []) =>
+      writeRefusal({ host, ...headers }, cors);
+    expect(refusal({})).toBeNull();
+    expect(refusal({ "sec-fetch-site": "same-origin" })).toBeNull();
+    expect(refusal({ "sec-fetch-site": "none" })).toBeNull();
+    expect(refusal({ origin: "http://127.0.0.1:8025", "sec-fetch-site": "same-origin" })).toBeNull();
+    expect(refusal({ origin: "http://app.test:3000" }, ["http://app.test:3000"])).toBeNull();
+    expect(refusal({ origin: "http://127.0.0.1:3000" })).toMatch(
+      /^Origin "http:\/\/127\.0\.0\.1:3000" may not/,
+    );
+    expect(refusal({ origin: "null" })).toMatch(/^Origin "null"/);
+    expect(refusal({ origin: "null" }, ["*"])).toMatch(/^Origin "null"/);
+    expect(refusal({ "sec-fetch-site": "cross-site" })).toMatch(/Sec-Fetch-Site: cross-site/);
+    expect(refusal({ "sec-fetch-site": "same-site" })).toMatch(/Sec-Fetch-Site: same-site/);
   });
 });

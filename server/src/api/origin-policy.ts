@@ -55,6 +55,37 @@ export function originAllowed(
   return host !== null && parsed.host === host.host;
 }
 
+/**
+ * Why a state-changing request (POST, PUT, PATCH, DELETE) must be refused as a cross-site request
+ * forgery, or null to let it through. A page on another origin can send a POST without a body
+ * (`fetch(url, { method: "POST", mode: "no-cors" })`, a `<form>`) with no CORS preflight: the
+ * browser delivers it and only hides the answer, so the request must be judged on what the browser
+ * adds: `Origin` (on every request but GET and HEAD in current browsers) and, in Fetch Metadata,
+ * `Sec-Fetch-Site`. The `Origin` rule is the WebSocket's (`originAllowed`). Without
+ * `Origin`, a `Sec-Fetch-Site` of `cross-site` or `same-site` still marks a page elsewhere (another
+ * port on localhost is `same-site`); `same-origin`, `none` (typed by the user) and no header at all
+ * (curl, the SDK, other HTTP clients) pass.
+ */
+export function writeRefusal(
+  headers: {
+    origin?: string | undefined;
+    "sec-fetch-site"?: string | string[] | undefined;
+    host?: string | undefined;
+  },
+  corsOrigins: readonly string[],
+): string | null {
+  const { origin, host } = headers;
+  if (origin !== undefined) {
+    if (originAllowed(origin, host, corsOrigins)) return null;
+    return `Origin ${JSON.stringify(origin)} may not change anything here: only the server's own origin and --cors-origin origins may`;
+  }
+  const site = headers["sec-fetch-site"];
+  if (site === "cross-site" || site === "same-site") {
+    return `A ${site} browser request without an allowed Origin may not change anything here (Sec-Fetch-Site: ${site})`;
+  }
+  return null;
+}
+
 /** `--cors-origin` values are origins (`https://app.test:3000`) or `*`. */
 export function corsOriginAllowed(origin: string, corsOrigins: readonly string[]): boolean {
   if (origin === "null") return false;
