@@ -14,6 +14,16 @@
  * `@mailnest/client/playwright`, `@mailnest/client/jest`, `@mailnest/client/vitest`.
  */
 
+export type {
+  Address,
+  AttachmentMeta,
+  Envelope,
+  HeaderLine,
+  Link,
+  MessageSummary,
+  StoredMessage,
+  TlsInfo,
+} from "@mailnest/protocol";
 export { Inbox } from "./client/inbox.js";
 export { type CreateInboxOptions, type CrossInboxWaitOptions, Mailnest } from "./client/mailnest.js";
 export type { MailnestOptions } from "./client/options.js";
@@ -42,7 +52,6 @@ export type {
   MessageFilter,
   TextMatcher,
 } from "./filter/message-filter.js";
-export type { Address, HeaderLine, Link, StoredMessage, TlsInfo } from "./http/wire-types.js";
 export { Attachment } from "./message/attachment.js";
 export type { CodeOptions } from "./message/find-code.js";
 export { Message, type MessageEnvelope } from "./message/message.js";

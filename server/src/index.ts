@@ -17,6 +17,8 @@ export type { FaultStore } from "./faults/fault-store.js";
 export { type Sandbox, startSandbox } from "./sandbox.js";
 export { isTlsCertificateError, TlsCertificateError } from "./smtp/tls-certificate-error.js";
 export type { TlsCredentials } from "./smtp/tls-credentials.js";
+/** The rule that computes a message's `visibleText` at parse time (for tests that build messages by hand). */
+export { visibleText } from "./smtp/visible-text.js";
 export {
   IngestAbortedError,
   InvalidCursorError,

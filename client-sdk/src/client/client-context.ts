@@ -1,5 +1,5 @@
+import type { StoredMessage } from "@mailnest/protocol";
 import type { HttpClient } from "../http/http-client.js";
-import type { StoredMessage } from "../http/wire-types.js";
 import { Message } from "../message/message.js";
 
 /** What every handle of one `Mailnest` client shares. */

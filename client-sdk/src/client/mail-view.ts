@@ -1,9 +1,9 @@
+import type { MessagePage, MessageSummary, StoredMessage } from "@mailnest/protocol";
 import { isNotFoundError } from "../errors/not-found-error.js";
 import { UnexpectedMessageError } from "../errors/unexpected-message-error.js";
 import { type CompiledFilter, compileFilter } from "../filter/compile-filter.js";
 import { evaluateFilter } from "../filter/evaluate-filter.js";
 import type { MessageFilter } from "../filter/message-filter.js";
-import type { MessagePage, MessageSummary, StoredMessage } from "../http/wire-types.js";
 import type { Message } from "../message/message.js";
 import { explainTimeout } from "../wait/explain-timeout.js";
 import { longPoll } from "../wait/long-poll.js";

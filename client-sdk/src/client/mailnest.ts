@@ -1,8 +1,8 @@
+import type { Health, InboxInfo, StoredMessage } from "@mailnest/protocol";
 import { Faults } from "../faults/faults.js";
 import { describeValue } from "../filter/compile-filter.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import { HttpClient } from "../http/http-client.js";
-import type { HealthResponse, InboxInfo, StoredMessage } from "../http/wire-types.js";
 import type { Message } from "../message/message.js";
 import { validateCount, type WaitOptions } from "../wait/wait-options.js";
 import { ClientContext } from "./client-context.js";
@@ -150,7 +150,7 @@ export class Mailnest {
 
   /** The store's head: the sequence of the newest message (0 when empty). A `since` cursor for later waits. */
   async head(): Promise<number> {
-    const health = await this.#context.http.json<HealthResponse>("GET", "/api/health");
+    const health = await this.#context.http.json<Health>("GET", "/api/health");
     this.#context.observeHead(health.head);
     return health.head;
   }

@@ -1,18 +1,16 @@
 /**
- * Fault injection types, mirrored from `server/src/faults/fault-rule.ts` and docs/api.md
- * ("Faults"); dates become `Date`s.
+ * The SDK's side of fault injection (docs/api.md, "Faults"): the options its methods take, and the
+ * protocol's rule and log entry with their dates as `Date`s.
  */
+import type {
+  FaultEnvelope,
+  FaultLogEntry,
+  FaultStage,
+  FaultRule as WireFaultRule,
+} from "@mailnest/protocol";
 
-/**
- * Where in the SMTP conversation a fault strikes:
- * - `connect`: instead of the greeting (then the connection is closed);
- * - `mail`, `rcpt`: the reply to MAIL FROM / to one RCPT TO;
- * - `data`: the reply after the final dot (the app has sent everything; nothing is stored);
- * - `disconnect`: the connection is dropped mid-DATA without a reply (nothing is stored).
- */
-export type FaultStage = "connect" | "mail" | "rcpt" | "data" | "disconnect";
-
-export const FAULT_STAGES: readonly FaultStage[] = ["connect", "mail", "rcpt", "data", "disconnect"];
+export type { FaultEnvelope, FaultStage, WireFaultRule };
+export type WireInjectedFault = FaultLogEntry;
 
 /** What `inbox.failNext()` takes: the inbox is the handle's. */
 export interface InboxFaultOptions {
@@ -45,57 +43,11 @@ export interface ChaosOptions {
   message?: string;
 }
 
-export interface FaultRule {
-  id: string;
-  stage: FaultStage;
-  /** null for `disconnect`. */
-  code: number | null;
-  message: string;
-  inbox: string | null;
-  from: string | null;
-  /** null = no limit. */
-  times: number | null;
-  /** Injections left; the server removes a rule when it reaches 0. null = no limit. */
-  remaining: number | null;
-  probability: number;
-  /** How many times it has fired. */
-  triggered: number;
-  /** `cli`: from the server's `--chaos` flag. */
-  origin: "api" | "cli";
-  createdAt: Date;
-}
+/** A rule as the server keeps it, `createdAt` as a `Date`. */
+export type FaultRule = Omit<WireFaultRule, "createdAt"> & { createdAt: Date };
 
-/** What the SMTP session knew when the fault struck. */
-export interface FaultEnvelope {
-  remoteAddress: string;
-  heloName: string;
-  /** null before MAIL FROM. */
-  mailFrom: string | null;
-  /** Recipients accepted so far. */
-  rcptTo: string[];
-  /** At `rcpt`: the recipient that met the fault. */
-  recipient: string | null;
-  authUser: string | null;
-  tls: boolean;
-}
-
-/** One injected fault. */
-export interface InjectedFault {
-  sequence: number;
-  at: Date;
-  ruleId: string;
-  stage: FaultStage;
-  /** The reply code sent; null for `disconnect`. */
-  code: number | null;
-  message: string;
-  /** The inboxes it concerned: the refused recipient at `rcpt`, every recipient at `data`/`disconnect`. */
-  inboxes: string[];
-  envelope: FaultEnvelope;
-}
-
-/** The JSON shapes, before dates are parsed. */
-export type WireFaultRule = Omit<FaultRule, "createdAt"> & { createdAt: string };
-export type WireInjectedFault = Omit<InjectedFault, "at"> & { at: string };
+/** One injected fault, `at` as a `Date`. */
+export type InjectedFault = Omit<FaultLogEntry, "at"> & { at: Date };
 
 export function toFaultRule(wire: WireFaultRule): FaultRule {
   return { ...wire, createdAt: new Date(wire.createdAt) };

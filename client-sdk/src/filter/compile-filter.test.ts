@@ -1,5 +1,5 @@
+import type { MessageSummary } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
-import type { MessageSummary } from "../http/wire-types.js";
 import { message, storedMessage } from "../test-support/stored-message.js";
 import { compileFilter } from "./compile-filter.js";
 import { evaluateFilter } from "./evaluate-filter.js";

@@ -1,5 +1,4 @@
-import type { Address, MessageSummary, StoredMessage } from "../http/wire-types.js";
-import { htmlToText } from "../message/html-to-text.js";
+import type { Address, MessageSummary, StoredMessage } from "@mailnest/protocol";
 import type { Message } from "../message/message.js";
 import type { AttachmentFilter, HeaderFilter, MessageFilter } from "./message-filter.js";
 import {
@@ -198,10 +197,10 @@ function fieldValues(field: (typeof TEXT_FIELDS)[number], data: MessageSummary |
     case "cc":
       return addressValues(data.cc);
     case "text": {
-      const full = data as StoredMessage;
-      const values = full.text === null ? [] : [full.text];
-      if (full.html !== null) values.push(htmlToText(full.html).replace(/\s+/g, " "));
-      return values;
+      // The visible text the server computed when it parsed the message: the same field its
+      // `text` search reads, so a server search and this filter cannot disagree.
+      const { visibleText } = data as StoredMessage;
+      return visibleText === "" ? [] : [visibleText];
     }
     case "html": {
       const full = data as StoredMessage;

@@ -1,4 +1,4 @@
-import type { MessageSummary, StoredMessage } from "../http/wire-types.js";
+import type { MessageSummary, StoredMessage } from "@mailnest/protocol";
 import type { Message } from "../message/message.js";
 import type { CompiledFilter } from "./compile-filter.js";
 

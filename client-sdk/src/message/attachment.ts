@@ -1,4 +1,4 @@
-import type { WireAttachment } from "../http/wire-types.js";
+import type { AttachmentMeta } from "@mailnest/protocol";
 
 /** An attachment's metadata; the content is fetched only when asked for. */
 export class Attachment {
@@ -16,7 +16,7 @@ export class Attachment {
   readonly #load: () => Promise<Buffer>;
 
   /** @internal Built by `Message`. */
-  constructor(meta: WireAttachment, load: () => Promise<Buffer>) {
+  constructor(meta: AttachmentMeta, load: () => Promise<Buffer>) {
     this.id = meta.id;
     this.filename = meta.filename;
     this.contentType = meta.contentType;
@@ -41,7 +41,7 @@ export class Attachment {
     return `${JSON.stringify(this.filename ?? "(unnamed)")} ${this.contentType}, ${this.size} bytes`;
   }
 
-  toJSON(): WireAttachment {
+  toJSON(): AttachmentMeta {
     const { id, filename, contentType, size, sha256, contentId, disposition } = this;
     return { id, filename, contentType, size, sha256, contentId, disposition };
   }

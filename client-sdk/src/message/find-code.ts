@@ -1,5 +1,4 @@
 import { describeValue } from "../filter/compile-filter.js";
-import { htmlToText } from "./html-to-text.js";
 
 export interface CodeOptions {
   /** How many characters the code has. @default 6 */
@@ -38,10 +37,12 @@ export function codeSources(message: {
   subject: string;
   text: string | null;
   html: string | null;
+  visibleText: string;
 }): CodeSource[] {
   const sources: CodeSource[] = [{ label: "subject", text: message.subject }];
   if (message.text !== null) sources.push({ label: "text", text: message.text });
-  else if (message.html !== null) sources.push({ label: "HTML", text: htmlToText(message.html) });
+  // Without a text part, the visible text is the HTML's text, as the server computed it.
+  else if (message.html !== null) sources.push({ label: "HTML", text: message.visibleText });
   return sources;
 }
 

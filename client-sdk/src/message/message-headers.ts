@@ -1,4 +1,4 @@
-import type { HeaderLine } from "../http/wire-types.js";
+import type { HeaderLine } from "@mailnest/protocol";
 
 /** The message's header lines in order, repeats kept (several `Received`), looked up in any case. */
 export class MessageHeaders implements Iterable<HeaderLine> {

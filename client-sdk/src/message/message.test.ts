@@ -1,7 +1,7 @@
+import type { AttachmentMeta, Link } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import { AmbiguousMatchError, isAmbiguousMatchError } from "../errors/ambiguous-match-error.js";
 import { isNoMatchError, NoMatchError } from "../errors/no-match-error.js";
-import type { Link, WireAttachment } from "../http/wire-types.js";
 import { message } from "../test-support/stored-message.js";
 
 function caught(action: () => unknown): Error {
@@ -156,7 +156,7 @@ describe("message.code()", () => {
 });
 
 describe("message.attachment()", () => {
-  const attachment = (id: string, filename: string, contentType: string): WireAttachment => ({
+  const attachment = (id: string, filename: string, contentType: string): AttachmentMeta => ({
     id,
     filename,
     contentType,

@@ -1,10 +1,10 @@
+import type { Address, Link, StoredMessage, TlsInfo } from "@mailnest/protocol";
 import { AmbiguousMatchError } from "../errors/ambiguous-match-error.js";
 import { NoMatchError } from "../errors/no-match-error.js";
 import { formatAddress } from "../filter/compile-filter.js";
 import type { AttachmentFilter } from "../filter/message-filter.js";
 import type { TextMatcher } from "../filter/text-matcher.js";
 import type { HttpClient } from "../http/http-client.js";
-import type { Address, Link, StoredMessage, TlsInfo } from "../http/wire-types.js";
 import { Attachment } from "./attachment.js";
 import { type CodeOptions, codePattern, codeSources, describeCodeKind, findCodes } from "./find-code.js";
 import { MessageHeaders } from "./message-headers.js";
@@ -47,6 +47,12 @@ export class Message {
   readonly headers: MessageHeaders;
   readonly text: string | null;
   readonly html: string | null;
+  /**
+   * What a reader sees: the text part, the HTML's text (tags, scripts, styles and comments
+   * dropped, entities decoded), or both, as the server computed it when the message arrived. The
+   * `text` filter of waits and lists looks here.
+   */
+  readonly visibleText: string;
   /** Links in the HTML part (anchors) and the text part, HTML first. */
   readonly links: readonly Link[];
   readonly attachments: readonly Attachment[];
@@ -87,6 +93,7 @@ export class Message {
     this.headers = new MessageHeaders(data.headers);
     this.text = data.text;
     this.html = data.html;
+    this.visibleText = data.visibleText;
     this.links = data.links;
     const path = `/api/messages/${encodeURIComponent(data.id)}`;
     this.attachments = data.attachments.map(

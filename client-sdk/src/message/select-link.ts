@@ -1,3 +1,4 @@
+import type { Link } from "@mailnest/protocol";
 import { describeValue } from "../filter/compile-filter.js";
 import type { TextMatcher } from "../filter/message-filter.js";
 import {
@@ -6,7 +7,6 @@ import {
   isTextMatcher,
   TEXT_MATCHER_EXPECTATION,
 } from "../filter/text-matcher.js";
-import type { Link } from "../http/wire-types.js";
 
 /**
  * Which link: a string or RegExp matches the href **or** the link text; the object form narrows

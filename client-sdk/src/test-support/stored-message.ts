@@ -1,5 +1,6 @@
+import type { StoredMessage } from "@mailnest/protocol";
+import { visibleText } from "@mailnest/server";
 import { HttpClient } from "../http/http-client.js";
-import type { StoredMessage } from "../http/wire-types.js";
 import { Message } from "../message/message.js";
 
 let nextSequence = 1;
@@ -46,10 +47,14 @@ export function storedMessage(overrides: Partial<StoredMessage> = {}): StoredMes
     replyTo: [],
     text: "Hello Ada",
     html: null,
+    visibleText: "Hello Ada",
     attachments: [],
     links: [],
   };
-  return { ...base, ...overrides };
+  // The server computes visibleText when it parses a message: use its own rule, so a hand-made
+  // message says what a received one would.
+  const message = { ...base, ...overrides };
+  return { ...message, visibleText: overrides.visibleText ?? visibleText(message.text, message.html) };
 }
 
 /** No test here talks to it: `raw()` and attachment contents are covered by the integration tests. */

@@ -1,9 +1,9 @@
+import type { MessagePage, MessageSummary, StoredMessage, WaitTimeoutErrorObject } from "@mailnest/protocol";
 import type { ClientContext } from "../client/client-context.js";
 import { isNotFoundError } from "../errors/not-found-error.js";
 import { type NearMiss, WaitTimeoutError } from "../errors/wait-timeout-error.js";
 import { type CompiledFilter, formatAddress } from "../filter/compile-filter.js";
 import { evaluateFilter } from "../filter/evaluate-filter.js";
-import type { MessagePage, MessageSummary, StoredMessage, WaitTimeoutBody } from "../http/wire-types.js";
 import type { Message } from "../message/message.js";
 
 /** How many recent messages are looked at, and how many of those are fetched in full to explain them. */
@@ -20,7 +20,7 @@ export interface TimeoutContext {
   timeout: number;
   /** The matching messages found before the time ran out (fewer than `count`). */
   matched: readonly Message[];
-  lastTimeout: WaitTimeoutBody | null;
+  lastTimeout: WaitTimeoutErrorObject | null;
   /** The wait's cursor and how to say that a message came before it. */
   since: number;
   beforeSince: string;

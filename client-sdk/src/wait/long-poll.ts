@@ -1,11 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { StoredMessage, WaitResponse, WaitTimeoutErrorObject } from "@mailnest/protocol";
 import { isConnectionError } from "../errors/connection-error.js";
 import { isHttpError } from "../errors/http-error.js";
 import { MailnestError } from "../errors/mailnest-error.js";
 import type { CompiledFilter } from "../filter/compile-filter.js";
 import { evaluateFilter } from "../filter/evaluate-filter.js";
 import type { HttpClient } from "../http/http-client.js";
-import type { StoredMessage, WaitResponse, WaitTimeoutBody } from "../http/wire-types.js";
 import type { Message } from "../message/message.js";
 
 /** Beyond the wait itself, how long the server may take to answer before the request counts as hung. */
@@ -43,7 +43,7 @@ export interface LongPollRequest {
 
 export type LongPollOutcome =
   | { kind: "found"; messages: Message[] }
-  | { kind: "timeout"; matched: Message[]; lastTimeout: WaitTimeoutBody | null };
+  | { kind: "timeout"; matched: Message[]; lastTimeout: WaitTimeoutErrorObject | null };
 
 /**
  * Waits until `count` messages after `since` match the whole filter, using the server's long-poll:
@@ -56,7 +56,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
   const deadline = performance.now() + request.timeout;
   const found: Message[] = [];
   let position = request.since;
-  let lastTimeout: WaitTimeoutBody | null = null;
+  let lastTimeout: WaitTimeoutErrorObject | null = null;
   let retryDelay = FIRST_RETRY_DELAY_MS;
   let asked = false;
   try {
@@ -95,7 +95,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
 
       if (response.status === 408) {
         // Ours (`wait_timeout` with a head) or a proxy's own timeout page: either way, ask again.
-        const body = (response.body as { error?: WaitTimeoutBody } | null)?.error;
+        const body = (response.body as { error?: WaitTimeoutErrorObject } | null)?.error;
         if (body?.code === "wait_timeout") {
           lastTimeout = body;
           request.observeHead(body.head);

@@ -1,10 +1,14 @@
+import type { ErrorCode, WaitTimeoutDetails } from "@mailnest/protocol";
+
+export type { RecentMessage, WaitTimeoutDetails } from "@mailnest/protocol";
+
 /**
  * Every failure the API answers with. Each maps to one status and one stable `code`; `sendError`
  * turns any of them into `{ "error": { code, message, ...details } }` (docs/api.md, "Errors").
  */
 export abstract class ApiError extends Error {
   abstract readonly status: number;
-  abstract readonly code: string;
+  abstract readonly code: ErrorCode;
 
   /** Extra fields merged into the `error` object (e.g. which parameter was wrong). */
   details(): Record<string, unknown> {
@@ -63,24 +67,6 @@ export class NotFoundError extends ApiError {
   override readonly name = "NotFoundError" as const;
   readonly status = 404;
   readonly code = "not_found";
-}
-
-export interface RecentMessage {
-  id: string;
-  sequence: number;
-  subject: string;
-  from: string;
-  receivedAt: string;
-}
-
-export interface WaitTimeoutDetails {
-  /** Matching messages found (fewer than `count`). */
-  matched: number;
-  /** Messages the inbox holds (or the whole store for an all-inbox wait). */
-  inboxCount: number;
-  /** Newest first, at most 5, so the client can say what did arrive. */
-  recent: RecentMessage[];
-  head: number;
 }
 
 export class WaitTimeoutError extends ApiError {

@@ -1,11 +1,11 @@
 import type { IncomingMessage, Server } from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
+import { normalizeAddress } from "@mailnest/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
 import type { MessageStore } from "../store/message-store.js";
-import { normalizeAddress } from "../store/normalize-address.js";
 import { ApiToken } from "./api-token.js";
 import { hostHeaderAllowed, originAllowed } from "./origin-policy.js";
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { normalizeAddress } from "../store/normalize-address.js";
+import { normalizeAddress } from "@mailnest/protocol";
 
 /** 32 symbols, so each random byte maps to one without bias; no 0/o/1/l to misread. */
 const ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789";

@@ -1,23 +1,17 @@
-import { FAULT_RULE_ID_PATTERN, FAULT_STAGES } from "../faults/fault-rule.js";
-import { MAX_FAULT_LOG_ENTRIES } from "../faults/fault-store.js";
+import { FAULT_RULE_ID_PATTERN, MAX_FAULT_LOG_ENTRIES } from "@mailnest/protocol";
 import {
   bodyErrors,
   commonErrors,
-  dateTime,
   json,
-  nullable,
-  object,
+  omitProperties,
   ref,
   response,
   string,
+  wireSchema,
 } from "./openapi-schema.js";
-import type { JsonSchema, Operation, PathItem } from "./openapi-types.js";
+import type { Operation, PathItem } from "./openapi-types.js";
 
 /** The "Faults" part of `GET /api/openapi.json` (docs/api.md, "Faults"), merged in by `openapi.ts`. */
-
-const count: JsonSchema = { type: "integer", minimum: 0 };
-const code: JsonSchema = { type: "integer", minimum: 400, maximum: 599 };
-const address: JsonSchema = { type: "string", description: "An email address, normalized like inbox keys" };
 
 const addressParameter = { $ref: "#/components/parameters/address" };
 
@@ -25,47 +19,19 @@ function operation(spec: Omit<Operation, "tags">): Operation {
   return { ...spec, tags: ["faults"], responses: { ...spec.responses, ...commonErrors } };
 }
 
-const ruleFields: Record<string, JsonSchema> = {
-  stage: ref("FaultStage"),
-  code: { ...code, description: "Reply code; leave out for `disconnect`, which answers nothing" },
-  message: {
-    type: "string",
-    maxLength: 200,
-    description: "Reply text (printable ASCII); default names the rule",
-  },
-  times: {
-    type: "integer",
-    minimum: 1,
-    description: "Inject this many times, then resume; default 1, or no limit when `probability` is given",
-  },
-  probability: { type: "number", minimum: 0, maximum: 1, default: 1 },
-  from: { ...address, description: "Only transactions with this MAIL FROM (not at `connect`)" },
-};
-
+/** The inbox routes take the inbox from the path, so their body has no `inbox`/`to`. */
 const ruleBody = (withInbox: boolean) => ({
   required: true,
   content: {
     "application/json": {
-      schema: {
-        type: "object",
-        additionalProperties: false,
-        required: ["stage"],
-        properties: withInbox
-          ? {
-              ...ruleFields,
-              inbox: {
-                ...address,
-                description: "Only transactions to this inbox (`rcpt`, `data`, `disconnect`)",
-              },
-              to: { ...address, description: "Same as `inbox`" },
-            }
-          : ruleFields,
-      } satisfies JsonSchema,
+      schema: withInbox
+        ? ref("FaultRuleRequest")
+        : omitProperties(wireSchema("FaultRuleRequest"), ["inbox", "to"]),
     },
   },
 });
 
-const logResponse = json(object({ entries: { type: "array", items: ref("FaultLogEntry") } }), "Oldest first");
+const logResponse = json(ref("FaultLog"), "Oldest first");
 
 export const faultTag = {
   name: "faults",
@@ -83,12 +49,12 @@ export const faultPaths: Record<string, PathItem> = {
     get: operation({
       operationId: "listFaultRules",
       summary: "Active rules in the order they are tried, with their remaining counts",
-      responses: { "200": json(object({ rules: { type: "array", items: ref("FaultRule") } }), "The rules") },
+      responses: { "200": json(ref("FaultRuleList"), "The rules") },
     }),
     delete: operation({
       operationId: "clearFaultRules",
       summary: "Remove every rule (--chaos ones come back on the next start)",
-      responses: { "200": json(object({ deleted: count }), "How many were removed") },
+      responses: { "200": json(ref("DeletedCount"), "How many were removed") },
     }),
   },
   "/api/faults/{id}": {
@@ -119,7 +85,7 @@ export const faultPaths: Record<string, PathItem> = {
     delete: operation({
       operationId: "clearInjectedFaults",
       summary: "Empty the fault log",
-      responses: { "200": json(object({ deleted: count }), "How many entries were removed") },
+      responses: { "200": json(ref("DeletedCount"), "How many entries were removed") },
     }),
   },
   "/api/inboxes/{address}/faults": {
@@ -137,46 +103,4 @@ export const faultPaths: Record<string, PathItem> = {
       responses: { "200": logResponse, "400": response("BadRequest") },
     }),
   },
-};
-
-export const faultSchemas: Record<string, JsonSchema> = {
-  FaultStage: {
-    enum: [...FAULT_STAGES],
-    description:
-      "connect: instead of the greeting; mail/rcpt: reply to MAIL FROM / RCPT TO; data: after the final dot; " +
-      "disconnect: connection dropped mid-DATA without a reply",
-  },
-  FaultRule: object({
-    id: { type: "string", pattern: FAULT_RULE_ID_PATTERN.source },
-    stage: ref("FaultStage"),
-    code: nullable(code),
-    message: string,
-    inbox: nullable(address),
-    from: nullable(address),
-    times: nullable({ type: "integer", minimum: 1 }),
-    remaining: nullable({ ...count, description: "Injections left; the rule is removed when it reaches 0" }),
-    probability: { type: "number", minimum: 0, maximum: 1 },
-    triggered: count,
-    origin: { enum: ["api", "cli"], description: "cli: from --chaos, not saved" },
-    createdAt: dateTime,
-  }),
-  FaultEnvelope: object({
-    remoteAddress: string,
-    heloName: string,
-    mailFrom: nullable(string),
-    rcptTo: { type: "array", items: string, description: "Recipients accepted so far" },
-    recipient: nullable({ ...string, description: "At rcpt: the recipient that met the fault" }),
-    authUser: nullable(string),
-    tls: { type: "boolean" },
-  }),
-  FaultLogEntry: object({
-    sequence: { type: "integer", minimum: 1 },
-    at: dateTime,
-    ruleId: string,
-    stage: ref("FaultStage"),
-    code: nullable(code),
-    message: string,
-    inboxes: { type: "array", items: address },
-    envelope: ref("FaultEnvelope"),
-  }),
 };

@@ -1,4 +1,5 @@
-import type { JsonSchema, Reference, ResponseObject } from "./openapi-types.js";
+import wireSchemaJson from "@mailnest/protocol/schemas.json" with { type: "json" };
+import type { JsonSchema, Parameter, Reference, ResponseObject } from "./openapi-types.js";
 
 /** Small builders shared by the parts of the OpenAPI document (`openapi.ts`, `openapi-faults.ts`). */
 
@@ -27,3 +28,33 @@ export const bodyErrors = {
   "413": response("PayloadTooLarge"),
   "415": response("UnsupportedMediaType"),
 };
+
+/**
+ * The wire types' schemas, generated from the protocol package's TypeScript source at its build
+ * (`protocol/scripts/generate-schemas.mjs`): the document's `components.schemas`, never written by hand.
+ */
+export const wireSchemas = wireSchemaJson as unknown as Record<string, JsonSchema>;
+
+/** One wire type's schema; throws at startup (and in tests) for a name the protocol does not export. */
+export function wireSchema(name: string): JsonSchema {
+  const schema = wireSchemas[name];
+  if (schema === undefined) throw new Error(`@mailnest/protocol exports no type ${name}`);
+  return schema;
+}
+
+/** An object schema without some of its properties (a route that takes them from its path instead). */
+export function omitProperties(schema: JsonSchema, names: readonly string[]): JsonSchema {
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties ?? {}).filter(([name]) => !names.includes(name)),
+  );
+  const required = (schema.required ?? []).filter((name) => !names.includes(name));
+  return { ...schema, properties, required };
+}
+
+/** A query parameter documented by a property of a wire type (`ListParams`, `WaitParams`). */
+export function queryParameter(source: string, name: string, extra: JsonSchema = {}): Parameter {
+  const property = wireSchema(source).properties?.[name];
+  if (property === undefined) throw new Error(`${source} has no property ${name}`);
+  const { description, ...schema } = property;
+  return { name, in: "query", description: description ?? name, schema: { ...schema, ...extra } };
+}

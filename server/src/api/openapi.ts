@@ -1,26 +1,24 @@
-import { ATTACHMENT_ID_PATTERN, MESSAGE_ID_PATTERN } from "../store/model.js";
-import { faultPaths, faultSchemas, faultTag } from "./openapi-faults.js";
 import {
-  bodyErrors,
-  commonErrors,
-  dateTime,
-  json,
-  nullable,
-  object,
-  param,
-  ref,
-  response,
-  string,
-} from "./openapi-schema.js";
-import type { JsonSchema, OpenApiDocument, Operation, Parameter, ResponseObject } from "./openapi-types.js";
-import {
+  ATTACHMENT_ID_PATTERN,
   DEFAULT_LIMIT,
   DEFAULT_WAIT_COUNT,
   DEFAULT_WAIT_TIMEOUT_MS,
-  MAX_INBOX_TTL_MS,
-  MAX_LIMIT,
-  MAX_WAIT_COUNT,
-} from "./params.js";
+  FILTER_PARAMETERS,
+  MESSAGE_ID_PATTERN,
+} from "@mailnest/protocol";
+import { faultPaths, faultTag } from "./openapi-faults.js";
+import {
+  bodyErrors,
+  commonErrors,
+  json,
+  param,
+  queryParameter,
+  ref,
+  response,
+  string,
+  wireSchemas,
+} from "./openapi-schema.js";
+import type { JsonSchema, OpenApiDocument, Operation, Parameter, ResponseObject } from "./openapi-types.js";
 import { SERVER_VERSION } from "./version.js";
 
 /**
@@ -28,95 +26,36 @@ import { SERVER_VERSION } from "./version.js";
  * it lists exactly the routes the app registers.
  */
 
-const integer: JsonSchema = { type: "integer", minimum: 0 };
 const noContent: ResponseObject = { description: "Done; no body" };
-const readBody = (description: string, required: boolean) => ({
+const readBody = (required: boolean) => ({
   required,
-  content: {
-    "application/json": {
-      schema: {
-        type: "object",
-        properties: { read: { type: "boolean", description } },
-        ...(required ? { required: ["read"] } : {}),
-        additionalProperties: false,
-      } satisfies JsonSchema,
-    },
-  },
+  content: { "application/json": { schema: ref("ReadStateRequest") } },
 });
 
-const filterParameters = ["from", "to", "subject", "text", "hasAttachment", "authUser", "since"].map(param);
+const filterParameters = FILTER_PARAMETERS.map(param);
 const queryToken = { security: [{ bearer: [] }, { queryToken: [] }, {}] };
 
 function operation(spec: Operation): Operation {
   return { ...spec, responses: { ...spec.responses, ...commonErrors } };
 }
 
-const filterParameter = (name: string, description: string, schema: JsonSchema = string): Parameter => ({
+const queryOnly = (name: string, description: string, schema: JsonSchema = string): Parameter => ({
   name,
   in: "query",
   description,
   schema,
 });
 
-const addressSchema: JsonSchema = {
-  type: "string",
-  description: "A normalized email address: the inbox key",
-  examples: ["signup-4f2a@mailnest.test"],
-};
-
-const address = object({ name: string, address: string });
-
-const messageSummary: JsonSchema = object(
-  {
-    id: { type: "string", pattern: MESSAGE_ID_PATTERN.source, description: "26-character lowercase ULID" },
-    sequence: { type: "integer", minimum: 1, description: "Monotonic per store, never reused" },
-    inboxes: { type: "array", items: addressSchema },
-    mailFrom: { type: "string", description: 'MAIL FROM ("" for the null sender)' },
-    rcptTo: { type: "array", items: string },
-    messageId: nullable(string),
-    subject: string,
-    from: { type: "array", items: ref("Address") },
-    to: { type: "array", items: ref("Address") },
-    cc: { type: "array", items: ref("Address") },
-    date: nullable(dateTime),
-    receivedAt: dateTime,
-    size: { ...integer, description: "Bytes of the raw message" },
-    sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
-    attachmentCount: integer,
-    authUser: nullable(string),
-    tls: { type: "boolean" },
-    read: { type: "boolean" },
-    snippet: { type: "string", description: "The first ~200 characters of the body text" },
-    parseError: nullable(string),
-  },
-  "A message without bodies or headers",
-);
-
-const storedMessage: JsonSchema = {
-  description: "The full parsed message",
-  allOf: [
-    ref("MessageSummary"),
-    object({
-      envelope: ref("Envelope"),
-      headers: { type: "array", items: ref("HeaderLine") },
-      bcc: { type: "array", items: ref("Address") },
-      replyTo: { type: "array", items: ref("Address") },
-      text: nullable(string),
-      html: nullable(string),
-      attachments: { type: "array", items: ref("AttachmentMeta") },
-      links: { type: "array", items: ref("Link") },
-    }),
-  ],
-};
-
-const errorSchema = (code: JsonSchema, extra: Record<string, JsonSchema> = {}, required: string[] = []) =>
-  object({
+/** `{ error: { code, message } }` with `code` one of these. */
+const errorBody = (...codes: string[]): JsonSchema => ({
+  type: "object",
+  properties: {
     error: {
-      type: "object",
-      properties: { code, message: string, ...extra },
-      required: ["code", "message", ...required],
+      allOf: [ref("ErrorObject"), { type: "object", properties: { code: { enum: codes } } }],
     },
-  });
+  },
+  required: ["error"],
+});
 
 export const openApiDocument: OpenApiDocument = {
   openapi: "3.1.0",
@@ -177,7 +116,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Every inbox, most recently active first",
         tags: ["inboxes"],
         responses: {
-          "200": json(object({ inboxes: { type: "array", items: ref("InboxInfo") } }), "The inboxes"),
+          "200": json(ref("InboxList"), "The inboxes"),
         },
       }),
       post: operation({
@@ -186,37 +125,11 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["inboxes"],
         requestBody: {
           required: false,
-          content: {
-            "application/json": {
-              schema: {
-                type: "object",
-                additionalProperties: false,
-                properties: {
-                  prefix: {
-                    type: "string",
-                    pattern: "^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,38}[A-Za-z0-9])?$",
-                    default: "t",
-                  },
-                  domain: { type: "string", description: "Defaults to the server's --domain" },
-                  ttl: {
-                    type: "integer",
-                    minimum: 1,
-                    maximum: MAX_INBOX_TTL_MS,
-                    description: "Milliseconds until the inbox and its mail are deleted",
-                  },
-                },
-              },
-            },
-          },
+          content: { "application/json": { schema: ref("CreateInboxRequest") } },
         },
         responses: {
           "201": json(
-            {
-              allOf: [
-                ref("InboxInfo"),
-                object({ head: { ...integer, description: "Store head at creation" } }),
-              ],
-            },
+            ref("CreatedInbox"),
             "The new inbox; pass `head` as `since` to wait only for mail that arrives later",
           ),
           "400": response("BadRequest"),
@@ -258,7 +171,7 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["inboxes"],
         parameters: [param("address")],
         responses: {
-          "200": json(object({ deleted: integer }), "How many were removed"),
+          "200": json(ref("DeletedCount"), "How many were removed"),
           "400": response("BadRequest"),
         },
       }),
@@ -269,9 +182,9 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Mark every message in the inbox read (or unread)",
         tags: ["inboxes"],
         parameters: [param("address")],
-        requestBody: readBody("Default true", false),
+        requestBody: readBody(false),
         responses: {
-          "200": json(object({ updated: integer }), "How many messages changed"),
+          "200": json(ref("UpdatedCount"), "How many messages changed"),
           "400": response("BadRequest"),
           ...bodyErrors,
         },
@@ -284,7 +197,7 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["waits"],
         parameters: [param("address"), param("count"), param("timeout"), ...filterParameters],
         responses: {
-          "200": json(ref("WaitResult"), "The first `count` matches"),
+          "200": json(ref("WaitResponse"), "The first `count` matches"),
           "400": response("BadRequest"),
           "408": response("WaitTimeout"),
           "503": response("ShuttingDown"),
@@ -298,7 +211,7 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["waits"],
         parameters: [param("count"), param("timeout"), ...filterParameters],
         responses: {
-          "200": json(ref("WaitResult"), "The first `count` matches"),
+          "200": json(ref("WaitResponse"), "The first `count` matches"),
           "400": response("BadRequest"),
           "408": response("WaitTimeout"),
           "503": response("ShuttingDown"),
@@ -317,7 +230,7 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "deleteAllMessages",
         summary: "Delete every message",
         tags: ["messages"],
-        responses: { "200": json(object({ deleted: integer }), "How many were removed") },
+        responses: { "200": json(ref("DeletedCount"), "How many were removed") },
       }),
     },
     "/api/messages/{id}": {
@@ -333,7 +246,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Set the read flag",
         tags: ["messages"],
         parameters: [param("id")],
-        requestBody: readBody("The new read flag", true),
+        requestBody: readBody(true),
         responses: {
           "200": json(ref("MessageSummary"), "The updated summary"),
           "400": response("BadRequest"),
@@ -398,7 +311,7 @@ export const openApiDocument: OpenApiDocument = {
         tags: ["messages"],
         parameters: [param("id")],
         responses: {
-          "200": json(object({ headers: { type: "array", items: ref("HeaderLine") } }), "The headers"),
+          "200": json(ref("HeaderList"), "The headers"),
           "404": response("NotFound"),
         },
       }),
@@ -463,134 +376,35 @@ export const openApiDocument: OpenApiDocument = {
         description: "Attachment id from the message's `attachments`",
         schema: { type: "string", pattern: ATTACHMENT_ID_PATTERN.source },
       },
-      limit: filterParameter("limit", "Page size", {
-        type: "integer",
-        minimum: 1,
-        maximum: MAX_LIMIT,
-        default: DEFAULT_LIMIT,
-      }),
-      cursor: filterParameter("cursor", "`nextCursor` of the previous page"),
-      from: filterParameter("from", "Case-insensitive substring of the From header or MAIL FROM"),
-      to: filterParameter("to", "Case-insensitive substring of a recipient"),
-      subject: filterParameter("subject", "Case-insensitive substring of the subject"),
-      text: filterParameter("text", "Case-insensitive substring of the text or HTML body"),
-      hasAttachment: filterParameter(
-        "hasAttachment",
-        "Only messages with (true) or without (false) attachments",
-        {
-          type: "boolean",
-        },
+      limit: queryParameter("ListParams", "limit", { type: "integer", default: DEFAULT_LIMIT }),
+      cursor: queryParameter("ListParams", "cursor"),
+      ...Object.fromEntries(
+        FILTER_PARAMETERS.map((name) => [name, queryParameter("MessageFilterParams", name)]),
       ),
-      authUser: filterParameter("authUser", "SMTP AUTH user name, exact"),
-      since: filterParameter("since", "Only messages with sequence > since", integer),
-      count: filterParameter("count", "How many matching messages to wait for", {
-        type: "integer",
-        minimum: 1,
-        maximum: MAX_WAIT_COUNT,
-        default: DEFAULT_WAIT_COUNT,
-      }),
-      timeout: filterParameter("timeout", "Milliseconds; capped at the server's --max-wait (default 30000)", {
-        ...integer,
-        default: DEFAULT_WAIT_TIMEOUT_MS,
-      }),
-      download: filterParameter("download", "1 or true: add Content-Disposition: attachment", string),
-      token: filterParameter("token", "The API token, where no Authorization header can be sent"),
+      count: queryParameter("WaitParams", "count", { type: "integer", default: DEFAULT_WAIT_COUNT }),
+      timeout: queryParameter("WaitParams", "timeout", { type: "integer", default: DEFAULT_WAIT_TIMEOUT_MS }),
+      download: queryOnly("download", "1 or true: add Content-Disposition: attachment", string),
+      token: queryOnly("token", "The API token, where no Authorization header can be sent"),
     },
     responses: {
       BadRequest: json(
-        errorSchema({ enum: ["invalid_parameter", "invalid_json"] }, { parameter: string }),
+        errorBody("invalid_parameter", "invalid_json"),
         "A parameter or the body is malformed; `parameter` names it",
       ),
-      Unauthorized: json(
-        errorSchema({ const: "unauthorized" }),
-        "The server has --api-token and the request lacks it",
-      ),
+      Unauthorized: json(errorBody("unauthorized"), "The server has --api-token and the request lacks it"),
       Forbidden: json(
-        errorSchema({ const: "forbidden" }),
+        errorBody("forbidden"),
         "The Host header is not a loopback name while the server listens on loopback (DNS rebinding)",
       ),
-      NotFound: json(errorSchema({ const: "not_found" }), "Unknown route, inbox, message or attachment"),
+      NotFound: json(errorBody("not_found"), "Unknown route, inbox, message or attachment"),
       WaitTimeout: json(
-        errorSchema(
-          { const: "wait_timeout" },
-          {
-            matched: { ...integer, description: "Matching messages found (fewer than count)" },
-            inboxCount: { ...integer, description: "Messages in the inbox (or the store, for /api/wait)" },
-            recent: { type: "array", maxItems: 5, items: ref("RecentMessage"), description: "Newest first" },
-            head: integer,
-          },
-          ["matched", "inboxCount", "recent", "head"],
-        ),
+        ref("WaitTimeoutErrorBody"),
         "The wait ran out; re-issue it with the same `since` to keep waiting",
       ),
-      PayloadTooLarge: json(errorSchema({ const: "payload_too_large" }), "Request body above 1 MiB"),
-      UnsupportedMediaType: json(
-        errorSchema({ const: "unsupported_media_type" }),
-        "A request body that is not JSON",
-      ),
-      ShuttingDown: json(errorSchema({ const: "shutting_down" }), "The server is closing"),
+      PayloadTooLarge: json(errorBody("payload_too_large"), "Request body above 1 MiB"),
+      UnsupportedMediaType: json(errorBody("unsupported_media_type"), "A request body that is not JSON"),
+      ShuttingDown: json(errorBody("shutting_down"), "The server is closing"),
     },
-    schemas: {
-      ...faultSchemas,
-      Address: address,
-      HeaderLine: object({ name: string, value: string }),
-      TlsInfo: object({ protocol: string, cipher: string, implicit: { type: "boolean" } }),
-      Envelope: object({
-        mailFrom: string,
-        rcptTo: { type: "array", items: string },
-        remoteAddress: string,
-        heloName: string,
-        authUser: nullable(string),
-        tls: nullable(ref("TlsInfo")),
-        receivedAt: dateTime,
-      }),
-      AttachmentMeta: object({
-        id: { type: "string", pattern: ATTACHMENT_ID_PATTERN.source },
-        filename: nullable(string),
-        contentType: string,
-        size: integer,
-        sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
-        contentId: nullable(string),
-        disposition: { enum: ["inline", "attachment"] },
-      }),
-      Link: object({ href: string, text: string, source: { enum: ["html", "text"] } }),
-      MessageSummary: messageSummary,
-      StoredMessage: storedMessage,
-      MessagePage: object({
-        messages: { type: "array", items: ref("MessageSummary") },
-        nextCursor: nullable(string),
-        head: { ...integer, description: "Store head when the page was read" },
-      }),
-      InboxInfo: object({
-        address: addressSchema,
-        messageCount: integer,
-        unreadCount: integer,
-        lastReceivedAt: nullable(dateTime),
-        createdAt: dateTime,
-        expiresAt: nullable(dateTime),
-      }),
-      WaitResult: object({
-        messages: { type: "array", items: ref("StoredMessage"), description: "Exactly count, oldest first" },
-        head: { ...integer, description: "Sequence of the last message returned: the next `since`" },
-      }),
-      RecentMessage: object({
-        id: string,
-        sequence: integer,
-        subject: string,
-        from: string,
-        receivedAt: dateTime,
-      }),
-      Health: object({
-        status: { enum: ["ok", "closing"] },
-        ready: { type: "boolean" },
-        version: string,
-        head: integer,
-        messages: integer,
-        inboxes: integer,
-        waiters: { ...integer, description: "Long-poll waits being held open" },
-        smtp: object({ port: integer }),
-        smtps: object({ port: { ...nullable(integer), description: "Implicit-TLS port; null when off" } }),
-      }),
-    },
+    schemas: wireSchemas,
   },
 };

@@ -1,6 +1,20 @@
+import {
+  ATTACHMENT_ID_PATTERN,
+  DEFAULT_LIMIT,
+  DEFAULT_WAIT_COUNT,
+  DEFAULT_WAIT_TIMEOUT_MS,
+  INBOX_PREFIX_PATTERN,
+  LIST_PARAMETERS,
+  MAX_ADDRESS_LENGTH,
+  MAX_FILTER_LENGTH,
+  MAX_INBOX_TTL_MS,
+  MAX_LIMIT,
+  MAX_WAIT_COUNT,
+  MESSAGE_ID_PATTERN,
+  normalizeAddress,
+  WAIT_PARAMETERS,
+} from "@mailnest/protocol";
 import type { MessageFilter, MessageQuery } from "../store/message-store.js";
-import { ATTACHMENT_ID_PATTERN, MESSAGE_ID_PATTERN } from "../store/model.js";
-import { normalizeAddress } from "../store/normalize-address.js";
 import { InvalidParameterError, NotFoundError } from "./errors.js";
 
 /**
@@ -11,29 +25,9 @@ import { InvalidParameterError, NotFoundError } from "./errors.js";
 
 export type QueryValues = Record<string, unknown>;
 
-export const DEFAULT_LIMIT = 50;
-export const MAX_LIMIT = 500;
-export const DEFAULT_WAIT_COUNT = 1;
-export const MAX_WAIT_COUNT = 100;
-export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
-/** Longer filter strings are a client bug, not a search. */
-const MAX_FILTER_LENGTH = 1000;
-const MAX_ADDRESS_LENGTH = 320;
-
-const FILTER_PARAMETERS = ["from", "to", "subject", "text", "hasAttachment", "authUser", "since"] as const;
 /** `token` is the API token for links a browser opens directly (docs/api.md, "Token"). */
-export const LIST_PARAMETERS: ReadonlySet<string> = new Set<string>([
-  ...FILTER_PARAMETERS,
-  "limit",
-  "cursor",
-  "token",
-]);
-export const WAIT_PARAMETERS: ReadonlySet<string> = new Set<string>([
-  ...FILTER_PARAMETERS,
-  "count",
-  "timeout",
-  "token",
-]);
+const LIST_PARAMETER_SET: ReadonlySet<string> = new Set<string>(LIST_PARAMETERS);
+const WAIT_PARAMETER_SET: ReadonlySet<string> = new Set<string>(WAIT_PARAMETERS);
 
 /** An id that cannot exist is a 404 without asking the store (and never reaches a file path). */
 export function messageIdParam(value: unknown): string {
@@ -60,7 +54,7 @@ export function addressParam(value: unknown): string {
 }
 
 export function parseListQuery(query: QueryValues): Omit<MessageQuery, "inbox"> {
-  rejectUnknown(query, LIST_PARAMETERS);
+  rejectUnknown(query, LIST_PARAMETER_SET);
   const cursor = optionalString(query, "cursor", 512);
   return {
     ...parseFilter(query),
@@ -77,7 +71,7 @@ export interface WaitParams {
 
 /** `timeout` above the server cap is lowered to it: the client re-issues the wait with the same `since`. */
 export function parseWaitQuery(query: QueryValues, maxWaitMs: number): WaitParams {
-  rejectUnknown(query, WAIT_PARAMETERS);
+  rejectUnknown(query, WAIT_PARAMETER_SET);
   const timeout = optionalInteger(query, "timeout", 0, Number.MAX_SAFE_INTEGER);
   return {
     filter: parseFilter(query),
@@ -105,16 +99,13 @@ export interface CreateInboxBody {
   ttlMs: number | null;
 }
 
-/** Longest TTL a created inbox may ask for: 30 days. */
-export const MAX_INBOX_TTL_MS = 30 * 24 * 60 * 60 * 1000;
-const PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9._-]{0,38}[a-z0-9])?$/i;
 const DOMAIN_PATTERN =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
 
 export function parseCreateInboxBody(body: unknown): CreateInboxBody {
   const fields = bodyObject(body, ["prefix", "domain", "ttl"]);
   const prefix = fields.prefix ?? "t";
-  if (typeof prefix !== "string" || !PREFIX_PATTERN.test(prefix)) {
+  if (typeof prefix !== "string" || !INBOX_PREFIX_PATTERN.test(prefix)) {
     throw InvalidParameterError.expected(
       "prefix",
       "1-40 letters, digits, '.', '_' or '-', starting and ending with a letter or digit",

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { MessageSummary } from "../store/model.js";
+import type { MessageSummary } from "@mailnest/protocol";
 
 /**
  * What the store announces. The store emits; the WebSocket hub, the wait registry and metrics

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { MAX_FAULT_LOG_ENTRIES, normalizeAddress } from "@mailnest/protocol";
 import { Low } from "lowdb";
-import { normalizeAddress } from "../store/normalize-address.js";
 import {
   emptyFaultDocument,
   type FaultDocument,
@@ -16,7 +16,6 @@ import {
 import { byPrecedence, type FaultOccasion, occasionInboxes, ruleMatches } from "./match-fault.js";
 
 /** The log keeps the newest entries only: a chaos soak must not grow the file without bound. */
-export const MAX_FAULT_LOG_ENTRIES = 1000;
 /** 32 symbols, so each random byte maps to one without bias. */
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 

@@ -1,4 +1,4 @@
-import { normalizeAddress } from "../store/normalize-address.js";
+import { normalizeAddress } from "@mailnest/protocol";
 import type { FaultEnvelope, FaultRule, FaultStage } from "./fault-rule.js";
 
 /** A point in an SMTP transaction where a fault may strike. */

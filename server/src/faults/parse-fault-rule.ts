@@ -1,10 +1,9 @@
-import { normalizeAddress } from "../store/normalize-address.js";
+import { MAX_FAULT_MESSAGE_LENGTH, normalizeAddress } from "@mailnest/protocol";
 import { type ChaosSpec, FAULT_STAGES, type FaultRuleInput, type FaultStage } from "./fault-rule.js";
 import { InvalidFaultRuleError } from "./invalid-fault-rule-error.js";
 
 const BODY_FIELDS = ["stage", "code", "message", "times", "probability", "inbox", "to", "from"] as const;
 const MAX_TIMES = 1_000_000;
-const MAX_MESSAGE_LENGTH = 200;
 /**
  * SMTP replies are ASCII (RFC 5321 section 4.2; SMTPUTF8 does not cover them), and a CR or LF in
  * the text would let a rule forge further reply lines.
@@ -149,10 +148,10 @@ function parseTimes(value: unknown): number {
 }
 
 function parseMessage(value: unknown): string {
-  if (typeof value !== "string" || value.length > MAX_MESSAGE_LENGTH || !REPLY_TEXT.test(value)) {
+  if (typeof value !== "string" || value.length > MAX_FAULT_MESSAGE_LENGTH || !REPLY_TEXT.test(value)) {
     throw invalid(
       "message",
-      `printable ASCII text of at most ${MAX_MESSAGE_LENGTH} characters, on one line`,
+      `printable ASCII text of at most ${MAX_FAULT_MESSAGE_LENGTH} characters, on one line`,
       value,
     );
   }

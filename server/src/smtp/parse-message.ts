@@ -13,6 +13,7 @@ import { emptyParsedView } from "../store/empty-parsed-view.js";
 import type { MessageParser } from "../store/message-store.js";
 import type { Address, AttachmentMeta, HeaderLine, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
+import { visibleText } from "./visible-text.js";
 
 /**
  * The only module that knows mailparser (in maintenance mode; its README points new projects to
@@ -148,6 +149,7 @@ function toParsedView(parsed: MailParserResult): ParsedView {
     headers: headerLines,
     text: parsed.text,
     html: parsed.html,
+    visibleText: visibleText(parsed.text, parsed.html),
     attachments: parsed.attachments.map(toAttachmentMeta),
     links: extractLinks({ html: parsed.html, text: parsed.text }),
     parseError: null,

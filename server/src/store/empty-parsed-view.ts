@@ -14,6 +14,7 @@ export function emptyParsedView(parseError: string): ParsedView {
     headers: [],
     text: null,
     html: null,
+    visibleText: "",
     attachments: [],
     links: [],
     parseError,

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import { normalizeAddress } from "@mailnest/protocol";
 import type { EventBus } from "../events/bus.js";
 import type { BlobStore } from "./blob-store.js";
 import type { MessageStoreOptions } from "./create-message-store.js";
@@ -6,7 +7,7 @@ import { decodeCursor, encodeCursor } from "./cursor.js";
 import { DeadlineTimer } from "./deadline-timer.js";
 import { emptyParsedView } from "./empty-parsed-view.js";
 import { StorageFailedError } from "./errors.js";
-import { type MessageBodies, matchesBodies, type PreparedFilter, prepareFilter } from "./match-query.js";
+import { matchesVisibleText, type PreparedFilter, prepareFilter } from "./match-query.js";
 import { lowerBound, type MessageIndex } from "./message-index.js";
 import type {
   InboxInfo,
@@ -26,13 +27,12 @@ import {
   type ParsedView,
   type StoredMessage,
 } from "./model.js";
-import { normalizeAddress } from "./normalize-address.js";
 import type { PersistedIndex } from "./persisted-index.js";
 import { receiveRaw } from "./receive-raw.js";
 import { inboxesFor, repairSidecar } from "./recover-sidecar.js";
 import { messagesToPrune, nextAgeDeadline, type RetentionPolicy } from "./retention.js";
 import type { Sequencer } from "./sequencer.js";
-import { type Sidecar, storedMessage, summaryFromSidecar } from "./sidecar.js";
+import { needsReparse, type Sidecar, storedMessage, summaryFromSidecar } from "./sidecar.js";
 import { createMessageId } from "./ulid.js";
 
 const MAX_PAGE_SIZE = 500;
@@ -59,7 +59,7 @@ export class LocalMessageStore implements MessageStore {
   /** Ingests and file deletions still running; close() waits for them. */
   readonly #pending = new Set<Promise<unknown>>();
   readonly #preparedFilters = new WeakMap<MessageFilter, PreparedFilter>();
-  readonly #recentBodies = new Map<string, MessageBodies>();
+  readonly #recentBodies = new Map<string, string>();
   #closing: Promise<void> | null = null;
 
   constructor(
@@ -141,7 +141,7 @@ export class LocalMessageStore implements MessageStore {
     this.#index.add(summary);
     this.#persisted.markSequence(summary.sequence);
     this.#persisted.markState();
-    this.#rememberBodies(summary.id, { text: view.text, html: view.html });
+    this.#rememberBodies(summary.id, view.visibleText);
     this.#bus.emit("message.stored", { message: summary });
     this.#prune(messagesToPrune(this.#index.all(), this.#policy, Date.now()));
     this.#housekeeping.schedule(nextAgeDeadline(this.#index.oldest(), this.#policy));
@@ -235,7 +235,7 @@ export class LocalMessageStore implements MessageStore {
     if (!filter.matchesSummary(summary)) return false;
     if (filter.textNeedle === null) return true;
     const needle = filter.textNeedle;
-    return this.#bodies(summary).then((bodies) => bodies !== null && matchesBodies(needle, bodies));
+    return this.#bodies(summary).then((text) => text !== null && matchesVisibleText(needle, text));
   }
 
   #prepare(filter: MessageFilter): PreparedFilter {
@@ -248,16 +248,16 @@ export class LocalMessageStore implements MessageStore {
     return prepared;
   }
 
-  async #bodies(summary: MessageSummary): Promise<MessageBodies | null> {
+  async #bodies(summary: MessageSummary): Promise<string | null> {
     const recent = this.#recentBodies.get(summary.id);
     if (recent) return recent;
     const sidecar = await this.#sidecar(summary);
-    return sidecar === null ? null : { text: sidecar.view.text, html: sidecar.view.html };
+    return sidecar === null ? null : sidecar.view.visibleText;
   }
 
-  #rememberBodies(id: string, bodies: MessageBodies): void {
-    if ((bodies.text?.length ?? 0) + (bodies.html?.length ?? 0) > RECENT_BODY_MAX_CHARS) return;
-    this.#recentBodies.set(id, bodies);
+  #rememberBodies(id: string, visibleText: string): void {
+    if (visibleText.length > RECENT_BODY_MAX_CHARS) return;
+    this.#recentBodies.set(id, visibleText);
     if (this.#recentBodies.size > RECENT_BODIES) {
       const oldest = this.#recentBodies.keys().next().value;
       if (oldest !== undefined) this.#recentBodies.delete(oldest);
@@ -267,7 +267,7 @@ export class LocalMessageStore implements MessageStore {
   /** The sidecar of an indexed message; rebuilt from the `.eml` if it went missing since startup. */
   async #sidecar(summary: MessageSummary): Promise<Sidecar | null> {
     const sidecar = await this.#blobs.readSidecar(summary.id);
-    if (sidecar !== null || !this.#index.get(summary.id)) return sidecar;
+    if ((sidecar !== null && !needsReparse(sidecar)) || !this.#index.get(summary.id)) return sidecar;
     return repairSidecar(this.#blobs, this.#parser, summary);
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { matchesBodies, prepareFilter } from "./match-query.js";
+import { visibleText } from "../smtp/visible-text.js";
+import { matchesVisibleText, prepareFilter } from "./match-query.js";
 import type { MessageSummary } from "./model.js";
 
 const summary: MessageSummary = {
@@ -71,11 +72,14 @@ describe("prepareFilter", () => {
   });
 });
 
-describe("matchesBodies", () => {
+describe("matchesVisibleText", () => {
+  // The visible text is computed at parse time (smtp/visible-text.ts); the filter reads only it.
+  const bodies = (text: string | null, html: string | null) => visibleText(text, html);
+
   it("looks in the text body and in the HTML's visible text", () => {
-    expect(matchesBodies("code 42", { text: "Your CODE 42", html: null })).toBe(true);
-    expect(matchesBodies("fish & chips", { text: null, html: "<p>Fish &amp; <b>chips</b></p>" })).toBe(true);
-    expect(matchesBodies("href", { text: null, html: '<a href="x">link</a>' })).toBe(false);
-    expect(matchesBodies("x", { text: null, html: null })).toBe(false);
+    expect(matchesVisibleText("code 42", bodies("Your CODE 42", null))).toBe(true);
+    expect(matchesVisibleText("fish & chips", bodies(null, "<p>Fish &amp; <b>chips</b></p>"))).toBe(true);
+    expect(matchesVisibleText("href", bodies(null, '<a href="x">link</a>'))).toBe(false);
+    expect(matchesVisibleText("x", bodies(null, null))).toBe(false);
   });
 });

@@ -1,13 +1,6 @@
-import { htmlToText } from "./html-text.js";
+import { normalizeAddress } from "@mailnest/protocol";
 import type { MessageFilter } from "./message-store.js";
 import type { Address, MessageSummary } from "./model.js";
-import { normalizeAddress } from "./normalize-address.js";
-
-/** The bodies a `text` filter looks at; read from disk only when the cheap filters already hold. */
-export interface MessageBodies {
-  text: string | null;
-  html: string | null;
-}
 
 /**
  * One filter, prepared once (needles lowercased, inbox normalized) and applied to many summaries.
@@ -42,10 +35,12 @@ export function prepareFilter(filter: MessageFilter): PreparedFilter {
   };
 }
 
-/** Case-insensitive substring of the text body or of the HTML body's visible text. */
-export function matchesBodies(textNeedle: string, bodies: MessageBodies): boolean {
-  if (bodies.text?.toLowerCase().includes(textNeedle)) return true;
-  return bodies.html !== null && htmlToText(bodies.html).toLowerCase().includes(textNeedle);
+/**
+ * Case-insensitive substring of the message's visible text (computed when it was parsed), the
+ * same field the SDK's `text` filter reads, so a server search and an SDK filter never disagree.
+ */
+export function matchesVisibleText(textNeedle: string, visibleText: string): boolean {
+  return visibleText.toLowerCase().includes(textNeedle);
 }
 
 function needle(value: string | undefined): string | null {

@@ -1,5 +1,15 @@
 import type { Readable } from "node:stream";
-import type { AttachmentMeta, IncomingEnvelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
+import type {
+  AttachmentMeta,
+  InboxInfo,
+  IncomingEnvelope,
+  MessagePage,
+  MessageSummary,
+  ParsedView,
+  StoredMessage,
+} from "./model.js";
+
+export type { InboxInfo, MessagePage } from "./model.js";
 
 /**
  * The contract between the layers and the store. The SMTP adapter writes through `ingest`; the API
@@ -71,25 +81,6 @@ export interface MessageQuery extends MessageFilter {
   limit: number;
   /** Opaque cursor from a previous page's `nextCursor`. */
   cursor?: string;
-}
-
-export interface MessagePage {
-  messages: MessageSummary[];
-  /** Pass back as `cursor` for the next (older) page; null on the last page. */
-  nextCursor: string | null;
-  /** The store head when the page was read. */
-  head: number;
-}
-
-export interface InboxInfo {
-  address: string;
-  messageCount: number;
-  unreadCount: number;
-  /** ISO-8601, or null for an inbox that has received nothing. */
-  lastReceivedAt: string | null;
-  createdAt: string;
-  /** ISO-8601 when a TTL was given at creation. */
-  expiresAt: string | null;
 }
 
 /**

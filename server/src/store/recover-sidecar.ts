@@ -1,7 +1,7 @@
+import { normalizeAddress } from "@mailnest/protocol";
 import type { BlobStore } from "./blob-store.js";
 import type { MessageParser } from "./message-store.js";
 import type { Envelope, MessageSummary } from "./model.js";
-import { normalizeAddress } from "./normalize-address.js";
 import type { Sidecar } from "./sidecar.js";
 
 /**

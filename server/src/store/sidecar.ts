@@ -1,4 +1,4 @@
-import { makeSnippet } from "./html-text.js";
+import { SNIPPET_LENGTH } from "@mailnest/protocol";
 import type { Envelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 
@@ -40,7 +40,7 @@ export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSumm
     authUser: envelope.authUser,
     tls: envelope.tls !== null,
     read,
-    snippet: makeSnippet(view.text, view.html),
+    snippet: makeSnippet(view.visibleText ?? view.text ?? ""),
     parseError: view.parseError,
   };
 }
@@ -56,6 +56,7 @@ export function storedMessage(summary: MessageSummary, sidecar: Sidecar): Stored
     replyTo: view.replyTo,
     text: view.text,
     html: view.html,
+    visibleText: view.visibleText,
     attachments: view.attachments,
     links: view.links,
   };
@@ -84,4 +85,21 @@ export function parseSidecar(json: string, expectedId: string): Sidecar | null {
   } catch {
     return null;
   }
+}
+
+/** The first ~200 characters of the visible text, whitespace collapsed. */
+export function makeSnippet(visibleText: string): string {
+  return visibleText
+    .slice(0, SNIPPET_LENGTH * 4)
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, SNIPPET_LENGTH);
+}
+
+/**
+ * Sidecars (and write-ahead log records) written by 0.1 have no `visibleText`. They stay readable,
+ * so an upgrade never loses a message; the store re-parses such a message's `.eml` when it is read.
+ */
+export function needsReparse(sidecar: Sidecar): boolean {
+  return typeof (sidecar.view as Partial<Sidecar["view"]>).visibleText !== "string";
 }

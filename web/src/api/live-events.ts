@@ -1,3 +1,4 @@
+import { apiPaths } from "@mailnest/protocol";
 import { withToken } from "./http.js";
 import { onTokenChange } from "./token.js";
 import type { LiveEvent } from "./types.js";
@@ -80,7 +81,7 @@ export class LiveEvents {
     if (this.#stopped) return;
     this.#options.onStateChange("connecting");
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const socket = new WebSocket(`${scheme}//${location.host}${withToken("/api/events")}`);
+    const socket = new WebSocket(`${scheme}//${location.host}${withToken(apiPaths.events())}`);
     this.#socket = socket;
     socket.onopen = () => {
       if (this.#socket !== socket) return;

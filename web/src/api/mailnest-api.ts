@@ -1,16 +1,15 @@
+import { apiPaths, DEFAULT_LIMIT, type InboxList, queryString } from "@mailnest/protocol";
 import { apiFetch, getJson, sendJson, withToken } from "./http.js";
 import type { Health, InboxInfo, ListFilters, MessagePage, MessageSummary, StoredMessage } from "./types.js";
 
 /** Typed calls to the routes of docs/api.md. `inbox: null` means "all mail". */
 
-const enc = encodeURIComponent;
-
 export function getHealth(): Promise<Health> {
-  return getJson<Health>("/api/health");
+  return getJson<Health>(apiPaths.health());
 }
 
 export async function listInboxes(): Promise<InboxInfo[]> {
-  return (await getJson<{ inboxes: InboxInfo[] }>("/api/inboxes")).inboxes;
+  return (await getJson<InboxList>(apiPaths.inboxes())).inboxes;
 }
 
 export interface PageRequest {
@@ -25,54 +24,55 @@ export function listMessages(
   filters: ListFilters,
   page: PageRequest = {},
 ): Promise<MessagePage> {
-  const params = new URLSearchParams();
-  for (const key of ["from", "to", "subject", "text"] as const) {
-    const value = filters[key];
-    if (value) params.set(key, value);
-  }
-  if (filters.hasAttachment !== undefined) params.set("hasAttachment", String(filters.hasAttachment));
-  if (page.cursor) params.set("cursor", page.cursor);
-  if (page.since !== undefined) params.set("since", String(page.since));
-  params.set("limit", String(page.limit ?? 50));
-  const base = inbox === null ? "/api/messages" : `/api/inboxes/${enc(inbox)}/messages`;
-  return getJson<MessagePage>(`${base}?${params}`, page.signal);
+  const query = queryString({
+    from: filters.from || undefined,
+    to: filters.to || undefined,
+    subject: filters.subject || undefined,
+    text: filters.text || undefined,
+    hasAttachment: filters.hasAttachment,
+    cursor: page.cursor || undefined,
+    since: page.since,
+    limit: page.limit ?? DEFAULT_LIMIT,
+  });
+  const base = inbox === null ? apiPaths.messages() : apiPaths.inboxMessages(inbox);
+  return getJson<MessagePage>(`${base}${query}`, page.signal);
 }
 
 export function getMessage(id: string, signal?: AbortSignal): Promise<StoredMessage> {
-  return getJson<StoredMessage>(`/api/messages/${enc(id)}`, signal);
+  return getJson<StoredMessage>(apiPaths.message(id), signal);
 }
 
 export async function getRawSource(id: string, signal?: AbortSignal): Promise<string> {
-  const response = await apiFetch(`/api/messages/${enc(id)}/raw`, signal ? { signal } : {});
+  const response = await apiFetch(apiPaths.messageRaw(id), signal ? { signal } : {});
   return response.text();
 }
 
 export async function setMessageRead(id: string, read: boolean): Promise<MessageSummary | null> {
-  return sendJson<MessageSummary>("PATCH", `/api/messages/${enc(id)}`, { read });
+  return sendJson<MessageSummary>("PATCH", apiPaths.message(id), { read });
 }
 
 export async function deleteMessage(id: string): Promise<void> {
-  await sendJson("DELETE", `/api/messages/${enc(id)}`);
+  await sendJson("DELETE", apiPaths.message(id));
 }
 
 export async function clearInbox(address: string): Promise<void> {
-  await sendJson("DELETE", `/api/inboxes/${enc(address)}/messages`);
+  await sendJson("DELETE", apiPaths.inboxMessages(address));
 }
 
 export async function deleteAllMessages(): Promise<void> {
-  await sendJson("DELETE", "/api/messages");
+  await sendJson("DELETE", apiPaths.messages());
 }
 
 export async function markInboxRead(address: string, read = true): Promise<void> {
-  await sendJson("POST", `/api/inboxes/${enc(address)}/read`, { read });
+  await sendJson("POST", apiPaths.inboxRead(address), { read });
 }
 
 export function attachmentUrl(messageId: string, attachmentId: string): string {
-  return withToken(`/api/messages/${enc(messageId)}/attachments/${enc(attachmentId)}`);
+  return withToken(apiPaths.attachment(messageId, attachmentId));
 }
 
 export function rawDownloadUrl(messageId: string): string {
-  return withToken(`/api/messages/${enc(messageId)}/raw?download=1`);
+  return withToken(`${apiPaths.messageRaw(messageId)}?download=1`);
 }
 
 /** An attachment as a `data:` URL, for `cid:` images inside the sandboxed HTML preview. */
@@ -81,10 +81,7 @@ export async function fetchAttachmentDataUrl(
   attachmentId: string,
   signal?: AbortSignal,
 ): Promise<string> {
-  const response = await apiFetch(
-    `/api/messages/${enc(messageId)}/attachments/${enc(attachmentId)}`,
-    signal ? { signal } : {},
-  );
+  const response = await apiFetch(apiPaths.attachment(messageId, attachmentId), signal ? { signal } : {});
   const blob = await response.blob();
   return new Promise<string>((resolve, reject) => {
     const reader = new FileReader();

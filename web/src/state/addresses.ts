@@ -1,7 +1,7 @@
+import { sameInbox } from "@mailnest/protocol";
+
 /**
- * Inbox addresses from the URL may differ in case from the server's normalized form; the server
- * normalizes what it is sent, and the viewer only needs to recognise the same inbox.
+ * Inbox addresses from the URL may be written differently from the server's normalized form; the
+ * viewer recognises the same inbox with the one address rule the server uses.
  */
-export function sameAddress(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
+export const sameAddress = sameInbox;

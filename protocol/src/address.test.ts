@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { normalizeAddress } from "./normalize-address.js";
+import { normalizeAddress } from "./address.js";
 
 describe("normalizeAddress", () => {
   it("lowercases the domain and the local part so Foo@X and foo@x share an inbox", () => {

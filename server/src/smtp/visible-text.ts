@@ -42,10 +42,11 @@ const BLOCKS = new Set([
 const CHUNK = 4096;
 
 /**
- * The visible text of an HTML body (entities decoded, whitespace collapsed). `maxLength` stops
- * parsing early once that much text was seen, so a snippet of a 5 MB newsletter stays cheap.
+ * The visible text of an HTML body: tags dropped, the content of `<script>`, `<style>`, `<head>`
+ * and the like dropped, comments and CDATA dropped (htmlparser2 reports them apart from text),
+ * entities decoded (named and numeric, as HTML5 defines them), whitespace collapsed.
  */
-export function htmlToText(html: string, maxLength = Number.POSITIVE_INFINITY): string {
+export function htmlToText(html: string): string {
   let text = "";
   let hiddenDepth = 0;
   const parser = new Parser(
@@ -64,24 +65,23 @@ export function htmlToText(html: string, maxLength = Number.POSITIVE_INFINITY): 
     },
     { decodeEntities: true },
   );
-  for (let offset = 0; offset < html.length && text.length < maxLength * 2; offset += CHUNK) {
+  for (let offset = 0; offset < html.length; offset += CHUNK) {
     parser.write(html.slice(offset, offset + CHUNK));
   }
   parser.end();
   return collapseWhitespace(text);
 }
 
-export const SNIPPET_LENGTH = 200;
-
-/** The first ~200 characters of the text body, or of the HTML's visible text when there is no text part. */
-export function makeSnippet(text: string | null, html: string | null): string {
-  const source =
-    text !== null
-      ? collapseWhitespace(text.slice(0, SNIPPET_LENGTH * 4))
-      : html !== null
-        ? htmlToText(html, SNIPPET_LENGTH)
-        : "";
-  return source.slice(0, SNIPPET_LENGTH);
+/**
+ * The message's visible text (the `visibleText` field of `@mailnest/protocol`'s `StoredMessage`):
+ * the text part; the HTML's text when there is no text part; both, text first and a blank line
+ * between, when both exist. Computed once, when the message is parsed; every `text` filter (the
+ * server's lists and waits, the SDK's) reads this field and nothing else.
+ */
+export function visibleText(text: string | null, html: string | null): string {
+  const fromHtml = html === null ? null : htmlToText(html);
+  if (text === null) return fromHtml ?? "";
+  return fromHtml === null || fromHtml === "" ? text : `${text}\n\n${fromHtml}`;
 }
 
 function collapseWhitespace(text: string): string {

@@ -1,8 +1,6 @@
-import { domainToASCII } from "node:url";
-
 /**
  * The inbox key of an address: every envelope recipient that normalizes to the same key lands in
- * the same inbox.
+ * the same inbox. The one rule for the server, the SDK and the viewer.
  *
  * - Surrounding whitespace and one pair of angle brackets are removed (`" <Ada@X.org> "`).
  * - The domain is lowercased; an internationalized domain becomes its punycode (ASCII) form, so
@@ -29,11 +27,24 @@ export function normalizeAddress(input: string): string {
   return `${localPart}@${normalizeDomain(address.slice(at + 1))}`;
 }
 
+/** Whether two addresses name the same inbox. */
+export function sameInbox(a: string, b: string): boolean {
+  return normalizeAddress(a) === normalizeAddress(b);
+}
+
+// Characters that would make the WHATWG URL parser read more than a host name.
+const NOT_A_HOST = /[\s/\\?#@:%[\]]/;
+
 function normalizeDomain(domain: string): string {
   const lowered = domain.normalize("NFC").toLowerCase();
-  if (lowered.startsWith("[")) {
+  if (lowered.startsWith("[") || /^[\x00-\x7f]*$/.test(lowered) || NOT_A_HOST.test(lowered)) {
     return lowered;
   }
-  // domainToASCII returns "" for a domain it cannot convert; keep the lowercased original then.
-  return domainToASCII(lowered) || lowered;
+  // IDNA ToASCII through the platform's URL parser (Node, browsers and edge runtimes alike);
+  // a domain it cannot convert keeps its lowercased form.
+  try {
+    return new URL(`http://${lowered}/`).hostname || lowered;
+  } catch {
+    return lowered;
+  }
 }

@@ -1,0 +1,42 @@
+import type { WaitTimeoutDetails } from "./wait.js";
+
+/**
+ * Every `error.code` the API answers with, and its HTTP status. One table, so the server's error
+ * classes, the OpenAPI document and the SDK's error mapping cannot disagree.
+ */
+export const ERROR_STATUS = {
+  invalid_parameter: 400,
+  invalid_json: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  wait_timeout: 408,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  internal_error: 500,
+  shutting_down: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The `error` object of every failure: `{ "error": { "code", "message", ... } }`. */
+export interface ErrorObject {
+  code: ErrorCode;
+  /** For people: says what was seen and what was expected. */
+  message: string;
+  /** With `invalid_parameter`: the query parameter or body field that was wrong. */
+  parameter?: string;
+}
+
+export interface ErrorBody {
+  error: ErrorObject;
+}
+
+/** The `error` object of a 408 from a wait. */
+export interface WaitTimeoutErrorObject extends ErrorObject, WaitTimeoutDetails {
+  code: "wait_timeout";
+}
+
+export interface WaitTimeoutErrorBody {
+  error: WaitTimeoutErrorObject;
+}

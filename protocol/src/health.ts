@@ -1,0 +1,23 @@
+/** `GET /api/health`: 200 while ready, 503 once shutdown began. */
+export interface Health {
+  status: "ok" | "closing";
+  ready: boolean;
+  version: string;
+  /**
+   * Highest sequence stored (0 when empty).
+   * @minimum 0
+   */
+  head: number;
+  /** @minimum 0 */
+  messages: number;
+  /** @minimum 0 */
+  inboxes: number;
+  /**
+   * Long-poll waits held open right now.
+   * @minimum 0
+   */
+  waiters: number;
+  smtp: { port: number };
+  /** The implicit-TLS listener; `port` null when it is off. */
+  smtps: { port: number | null };
+}

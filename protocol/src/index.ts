@@ -1,0 +1,58 @@
+/**
+ * `@mailnest/protocol`: the one source of Mailnest's wire contract. The server, the SDK and the
+ * viewer import these; `schemas.json` (built from these types) feeds the OpenAPI document.
+ * Nothing here depends on Node, the DOM or any package.
+ */
+export { normalizeAddress, sameInbox } from "./address.js";
+export type {
+  ErrorBody,
+  ErrorCode,
+  ErrorObject,
+  WaitTimeoutErrorBody,
+  WaitTimeoutErrorObject,
+} from "./errors.js";
+export { ERROR_STATUS } from "./errors.js";
+export type { ClientFrame, ServerEventData, ServerEventType, ServerFrame, SubscribeFrame } from "./events.js";
+export { EVENTS_PATH, MAX_CLIENT_FRAME_BYTES, MAX_SUBSCRIBED_INBOXES } from "./events.js";
+export type {
+  FaultEnvelope,
+  FaultLog,
+  FaultLogEntry,
+  FaultRule,
+  FaultRuleList,
+  FaultRuleRequest,
+  FaultStage,
+} from "./faults.js";
+export {
+  FAULT_RULE_ID_PATTERN,
+  FAULT_STAGES,
+  MAX_FAULT_LOG_ENTRIES,
+  MAX_FAULT_MESSAGE_LENGTH,
+} from "./faults.js";
+export type { Health } from "./health.js";
+export type {
+  CreatedInbox,
+  CreateInboxRequest,
+  DeletedCount,
+  InboxInfo,
+  InboxList,
+  ReadStateRequest,
+  UpdatedCount,
+} from "./inbox.js";
+export * from "./limits.js";
+export type {
+  Address,
+  AttachmentMeta,
+  Envelope,
+  HeaderLine,
+  HeaderList,
+  Link,
+  MessagePage,
+  MessageSummary,
+  StoredMessage,
+  TlsInfo,
+} from "./message.js";
+export { type ApiPathName, apiPaths } from "./paths.js";
+export type { ListParams, MessageFilterParams, WaitParams } from "./query.js";
+export { FILTER_PARAMETERS, LIST_PARAMETERS, queryString, WAIT_PARAMETERS } from "./query.js";
+export type { RecentMessage, WaitResponse, WaitTimeoutDetails } from "./wait.js";

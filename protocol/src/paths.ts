@@ -1,0 +1,36 @@
+/**
+ * Every HTTP path of the API, built in one place: a consumer never writes `/api/...` by hand, so a
+ * renamed route is a compile error, and every address or id is encoded the same way.
+ */
+const enc = encodeURIComponent;
+
+export const apiPaths = {
+  health: () => "/api/health",
+  openApi: () => "/api/openapi.json",
+  metrics: () => "/metrics",
+  events: () => "/api/events",
+
+  inboxes: () => "/api/inboxes",
+  inbox: (address: string) => `/api/inboxes/${enc(address)}`,
+  inboxMessages: (address: string) => `/api/inboxes/${enc(address)}/messages`,
+  inboxRead: (address: string) => `/api/inboxes/${enc(address)}/read`,
+  inboxWait: (address: string) => `/api/inboxes/${enc(address)}/wait`,
+  inboxFaults: (address: string) => `/api/inboxes/${enc(address)}/faults`,
+
+  messages: () => "/api/messages",
+  message: (id: string) => `/api/messages/${enc(id)}`,
+  messageRaw: (id: string) => `/api/messages/${enc(id)}/raw`,
+  messageHtml: (id: string) => `/api/messages/${enc(id)}/html`,
+  messageText: (id: string) => `/api/messages/${enc(id)}/text`,
+  messageHeaders: (id: string) => `/api/messages/${enc(id)}/headers`,
+  attachment: (id: string, attachmentId: string) =>
+    `/api/messages/${enc(id)}/attachments/${enc(attachmentId)}`,
+
+  wait: () => "/api/wait",
+
+  faults: () => "/api/faults",
+  fault: (id: string) => `/api/faults/${enc(id)}`,
+  faultLog: () => "/api/faults/log",
+} as const;
+
+export type ApiPathName = keyof typeof apiPaths;

@@ -1,0 +1,60 @@
+/**
+ * The filters of `GET /api/messages`, `GET /api/inboxes/{address}/messages` and the waits, as query
+ * parameters. Strings are case-insensitive substrings; every given filter must hold.
+ */
+export interface MessageFilterParams {
+  /** A From address or display name, or MAIL FROM. */
+  from?: string;
+  /** A To or Cc address or display name, or an envelope recipient (so Bcc too). */
+  to?: string;
+  subject?: string;
+  /** Looks at `visibleText`. */
+  text?: string;
+  hasAttachment?: boolean;
+  /** The SMTP AUTH user name, exactly. */
+  authUser?: string;
+  /** Only messages with `sequence > since`. */
+  since?: number;
+}
+
+export const FILTER_PARAMETERS = [
+  "from",
+  "to",
+  "subject",
+  "text",
+  "hasAttachment",
+  "authUser",
+  "since",
+] as const satisfies readonly (keyof MessageFilterParams)[];
+
+export interface ListParams extends MessageFilterParams {
+  /** 1–500 (`MAX_LIMIT`), default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+export interface WaitParams extends MessageFilterParams {
+  /** How many matching messages to wait for, 1–100; default 1. */
+  count?: number;
+  /** Milliseconds; capped by the server's `--max-wait`. */
+  timeout?: number;
+}
+
+/** Every parameter name a list route accepts (`token` is the API token for links a browser opens). */
+export const LIST_PARAMETERS = [...FILTER_PARAMETERS, "limit", "cursor", "token"] as const;
+export const WAIT_PARAMETERS = [...FILTER_PARAMETERS, "count", "timeout", "token"] as const;
+
+/**
+ * A query string from parameters: `undefined` values are left out, booleans and numbers written
+ * as the server parses them. Returns "" or "?a=b&…".
+ */
+export function queryString(params: object): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined || value === null) continue;
+    search.set(name, String(value));
+  }
+  const text = search.toString();
+  return text === "" ? "" : `?${text}`;
+}
