@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createMetrics } from "../metrics/create-metrics.js";
 import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
 import { tempDir, useCleanup } from "../test-support/test-sandbox.js";
+import { VIEWER_CSP } from "./security-headers.js";
 
 const cleanup = useCleanup();
 type ErrorBody = { error: { code: string; message: string; parameter?: string } };
@@ -250,5 +251,29 @@ describe("the web viewer", () => {
       });
       await response.arrayBuffer();
     }
+  });
+
+  it("serves the page, client routes and assets under the viewer's CSP: no inline script, no eval", async () => {
+    const api = await ApiHarness.start(cleanup, { webRoot: await viewerRoot() });
+    for (const route of ["/", "/inbox/ann%40example.test", "/assets/index-B4x9Qz1a.js", "/favicon.svg"]) {
+      const response = await fetch(`${api.url}${route}`, { headers: { accept: "text/html" } });
+      expect({ route, status: response.status }).toEqual({ route, status: 200 });
+      expect(response.headers.get("content-security-policy")).toBe(VIEWER_CSP);
+      await response.arrayBuffer();
+    }
+    const directives = new Map(
+      VIEWER_CSP.split(";").map((directive) => {
+        const [name = "", ...values] = directive.trim().split(/\s+/);
+        return [name, values];
+      }),
+    );
+    expect(directives.get("default-src")).toEqual(["'none'"]);
+    expect(directives.get("script-src")).toEqual(["'self'"]);
+    expect(directives.get("connect-src")).toEqual(["'self'"]);
+    expect(directives.get("frame-ancestors")).toEqual(["'self'"]);
+    // The API's own answers keep their own policies (or none, for JSON), not the viewer's.
+    const json = await fetch(`${api.url}/api/messages`);
+    expect(json.headers.get("content-security-policy")).toBeNull();
+    await json.arrayBuffer();
   });
 });

@@ -1,15 +1,17 @@
 import path from "node:path";
 import express, { type RequestHandler } from "express";
 import { NotFoundError } from "./errors.js";
+import { VIEWER_CSP } from "./security-headers.js";
 
 /** Vite writes content-hashed files to `assets/`: their names change with their content. */
 const HASHED_ASSET = /[/\\]assets[/\\][^/\\]+-[A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
 
 /**
- * The web viewer's static files at `/`, with no token (the page asks for it). Hashed assets are
- * cached for a year; everything else, `index.html` above all, is revalidated so a new build shows
- * up at once. A GET for a page (accepts HTML) that is neither an API route nor under `assets/`
- * gets `index.html` (client-side routing); a missing `/assets/x.js` stays a 404.
+ * The web viewer's static files at `/`, with no token (the page asks for it), under the viewer's
+ * Content-Security-Policy (security-headers.ts). Hashed assets are cached for a year; everything
+ * else, `index.html` above all, is revalidated so a new build shows up at once. A GET for a page
+ * (accepts HTML) that is neither an API route nor under `assets/` gets `index.html` (client-side
+ * routing); a missing `/assets/x.js` stays a 404.
  */
 export function webViewer(webRoot: string): RequestHandler[] {
   const root = path.resolve(webRoot);
@@ -17,6 +19,7 @@ export function webViewer(webRoot: string): RequestHandler[] {
     index: "index.html",
     redirect: false,
     setHeaders(res, file) {
+      res.setHeader("Content-Security-Policy", VIEWER_CSP);
       res.setHeader(
         "Cache-Control",
         HASHED_ASSET.test(file) ? "public, max-age=31536000, immutable" : "no-cache",
@@ -31,6 +34,7 @@ export function webViewer(webRoot: string): RequestHandler[] {
       return;
     }
     res.setHeader("Cache-Control", "no-cache");
+    res.setHeader("Content-Security-Policy", VIEWER_CSP);
     res.sendFile(path.join(root, "index.html"), (error) => {
       if (error) next(new NotFoundError("The web viewer is not built (no index.html in the web root)"));
     });
