@@ -56,3 +56,27 @@ export { type ApiPathName, apiPaths } from "./paths.js";
 export type { ListParams, MessageFilterParams, WaitParams } from "./query.js";
 export { FILTER_PARAMETERS, LIST_PARAMETERS, queryString, WAIT_PARAMETERS } from "./query.js";
 export type { RecentMessage, WaitResponse, WaitTimeoutDetails } from "./wait.js";
+export type {
+  CompiledWireFilter,
+  RegexCompiler,
+  TextField,
+  TextTest,
+  WireAttachmentFilter,
+  WireFilter,
+  WireHeaderFilter,
+  WireTextMatcher,
+} from "./filter.js";
+export {
+  addressValues,
+  compileTextMatcher,
+  compileWireFilter,
+  fieldValues,
+  headerValues,
+  InvalidFilterError,
+  MAX_HEADER_FILTERS,
+  MAX_MATCH_LENGTH,
+  needsFullMessage,
+  parseWireFilter,
+  REGEX_FLAGS,
+  TEXT_FIELDS,
+} from "./filter.js";
