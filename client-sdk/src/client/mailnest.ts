@@ -1,9 +1,9 @@
 import type { Health, InboxInfo, StoredMessage } from "@mailnest/protocol";
 import { Faults } from "../faults/faults.js";
-import { describeValue } from "../filter/compile-filter.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import { HttpClient } from "../http/http-client.js";
 import type { Message } from "../message/message.js";
+import { describeValue } from "../util/describe.js";
 import { validateCount, type WaitOptions } from "../wait/wait-options.js";
 import { ClientContext } from "./client-context.js";
 import { Inbox } from "./inbox.js";

@@ -1,4 +1,4 @@
-import { describeValue } from "../filter/compile-filter.js";
+import { describeValue } from "../util/describe.js";
 
 export interface MailnestOptions {
   /**

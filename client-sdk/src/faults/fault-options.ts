@@ -1,5 +1,5 @@
 import { FAULT_STAGES } from "@mailnest/protocol";
-import { describeValue } from "../filter/compile-filter.js";
+import { describeValue } from "../util/describe.js";
 import type { FaultRuleOptions } from "./fault-types.js";
 
 const RULE_KEYS = ["stage", "code", "message", "times", "probability", "from", "inbox"] as const;

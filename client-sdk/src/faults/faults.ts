@@ -1,5 +1,5 @@
-import { describeValue } from "../filter/compile-filter.js";
 import type { HttpClient } from "../http/http-client.js";
+import { describeValue } from "../util/describe.js";
 import { validateFaultOptions } from "./fault-options.js";
 import {
   type ChaosOptions,

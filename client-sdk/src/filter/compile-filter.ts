@@ -1,5 +1,6 @@
 import type { Address, MessageSummary, StoredMessage } from "@mailnest/protocol";
 import type { Message } from "../message/message.js";
+import { describeValue, excerpt, formatAddress } from "../util/describe.js";
 import type { AttachmentFilter, HeaderFilter, MessageFilter } from "./message-filter.js";
 import {
   type CompiledTextMatcher,
@@ -151,23 +152,6 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
   return { checks, description: parts.join(", "), serverQuery };
 }
 
-export function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (typeof value === "string") return value === "" ? 'an empty string ""' : JSON.stringify(value);
-  if (typeof value === "function") return "a function";
-  if (value instanceof RegExp) return String(value);
-  if (Array.isArray(value)) return `an array of ${value.length}`;
-  if (typeof value === "object") {
-    try {
-      return JSON.stringify(value);
-    } catch {
-      return "an object";
-    }
-  }
-  return `${typeof value} ${String(value)}`;
-}
-
 function textFieldCheck(field: (typeof TEXT_FIELDS)[number], matcher: CompiledTextMatcher): FilterCheck {
   const needsFullMessage = field === "text" || field === "html";
   return {
@@ -213,10 +197,6 @@ function addressValues(addresses: readonly Address[]): string[] {
   return addresses.flatMap((entry) => (entry.name ? [entry.address, entry.name] : [entry.address]));
 }
 
-export function formatAddress(entry: Address): string {
-  return entry.name ? `${entry.name} <${entry.address}>` : entry.address;
-}
-
 function showCandidates(
   field: (typeof TEXT_FIELDS)[number],
   data: MessageSummary | StoredMessage,
@@ -241,11 +221,6 @@ function showCandidates(
     case "html":
       return candidates.length === 0 ? "(no body)" : `(${JSON.stringify(excerpt(candidates[0] ?? ""))})`;
   }
-}
-
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
 }
 
 function headerCheck(header: unknown, label: string): { check: FilterCheck; description: string } {

@@ -1,6 +1,8 @@
 import type { Message } from "../message/message.js";
+import type { AttachmentFilter } from "./attachment-filter.js";
 import type { TextMatcher } from "./text-matcher.js";
 
+export type { AttachmentFilter } from "./attachment-filter.js";
 export type { TextMatcher } from "./text-matcher.js";
 
 export interface HeaderFilter {
@@ -8,11 +10,6 @@ export interface HeaderFilter {
   name: string;
   /** Without a value, the header only has to be present. */
   value?: TextMatcher;
-}
-
-export interface AttachmentFilter {
-  filename?: TextMatcher;
-  contentType?: TextMatcher;
 }
 
 /**

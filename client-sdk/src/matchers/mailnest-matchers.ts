@@ -1,11 +1,11 @@
 import { isUnexpectedMessageError } from "../errors/unexpected-message-error.js";
 import { isWaitTimeoutError } from "../errors/wait-timeout-error.js";
-import { describeValue } from "../filter/compile-filter.js";
 import type { AttachmentFilter, MessageFilter, TextMatcher } from "../filter/message-filter.js";
 import { compileTextMatcher, isTextMatcher, TEXT_MATCHER_EXPECTATION } from "../filter/text-matcher.js";
 import type { Message } from "../message/message.js";
 import { compileAttachmentSelector } from "../message/select-attachment.js";
 import { compileLinkFilter, describeLink, type LinkFilter, matchingLinks } from "../message/select-link.js";
+import { describeValue } from "../util/describe.js";
 import { DEFAULT_NO_MESSAGE_WINDOW_MS, type WaitOptions } from "../wait/wait-options.js";
 
 /** The part of Jest's, Vitest's and Playwright's matcher context these matchers use. */

@@ -1,4 +1,4 @@
-import { describeValue } from "../filter/compile-filter.js";
+import { describeValue } from "../util/describe.js";
 
 export interface CodeOptions {
   /** How many characters the code has. @default 6 */

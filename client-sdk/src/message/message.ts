@@ -1,10 +1,10 @@
 import type { Address, Link, StoredMessage, TlsInfo } from "@mailnest/protocol";
 import { AmbiguousMatchError } from "../errors/ambiguous-match-error.js";
 import { NoMatchError } from "../errors/no-match-error.js";
-import { formatAddress } from "../filter/compile-filter.js";
-import type { AttachmentFilter } from "../filter/message-filter.js";
+import type { AttachmentFilter } from "../filter/attachment-filter.js";
 import type { TextMatcher } from "../filter/text-matcher.js";
 import type { HttpClient } from "../http/http-client.js";
+import { excerpt, formatAddress } from "../util/describe.js";
 import { Attachment } from "./attachment.js";
 import { type CodeOptions, codePattern, codeSources, describeCodeKind, findCodes } from "./find-code.js";
 import { MessageHeaders } from "./message-headers.js";
@@ -140,7 +140,9 @@ export class Message {
     if (found.length === 1) return found[0]!.value;
     const searched = sources.map((source) => source.label).join(" and ");
     if (found.length === 0) {
-      const preview = sources.map((source) => `${source.label}: ${JSON.stringify(clip(source.text, 120))}`);
+      const preview = sources.map(
+        (source) => `${source.label}: ${JSON.stringify(excerpt(source.text, 120))}`,
+      );
       throw new NoMatchError(
         `No ${kind} in message ${this.#label()} (searched ${searched}):\n${bullets(preview)}`,
         preview,
@@ -187,9 +189,4 @@ export class Message {
   #label(): string {
     return `#${this.sequence} ${JSON.stringify(this.subject)}`;
   }
-}
-
-function clip(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, " ").trim();
-  return flat.length > max ? `${flat.slice(0, max - 3)}...` : flat;
 }

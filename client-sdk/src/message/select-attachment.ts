@@ -1,6 +1,11 @@
-import { describeValue } from "../filter/compile-filter.js";
-import type { AttachmentFilter, TextMatcher } from "../filter/message-filter.js";
-import { compileTextMatcher, isTextMatcher, TEXT_MATCHER_EXPECTATION } from "../filter/text-matcher.js";
+import type { AttachmentFilter } from "../filter/attachment-filter.js";
+import {
+  compileTextMatcher,
+  isTextMatcher,
+  TEXT_MATCHER_EXPECTATION,
+  type TextMatcher,
+} from "../filter/text-matcher.js";
+import { describeValue } from "../util/describe.js";
 import type { Attachment } from "./attachment.js";
 
 export interface AttachmentSelector {

@@ -1,12 +1,12 @@
 import type { Link } from "@mailnest/protocol";
-import { describeValue } from "../filter/compile-filter.js";
-import type { TextMatcher } from "../filter/message-filter.js";
 import {
   type CompiledTextMatcher,
   compileTextMatcher,
   isTextMatcher,
   TEXT_MATCHER_EXPECTATION,
+  type TextMatcher,
 } from "../filter/text-matcher.js";
+import { describeValue } from "../util/describe.js";
 
 /**
  * Which link: a string or RegExp matches the href **or** the link text; the object form narrows

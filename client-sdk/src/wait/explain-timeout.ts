@@ -2,9 +2,10 @@ import type { MessagePage, MessageSummary, StoredMessage, WaitTimeoutErrorObject
 import type { ClientContext } from "../client/client-context.js";
 import { isNotFoundError } from "../errors/not-found-error.js";
 import { type NearMiss, WaitTimeoutError } from "../errors/wait-timeout-error.js";
-import { type CompiledFilter, formatAddress } from "../filter/compile-filter.js";
+import type { CompiledFilter } from "../filter/compile-filter.js";
 import { evaluateFilter } from "../filter/evaluate-filter.js";
 import type { Message } from "../message/message.js";
+import { formatAddress } from "../util/describe.js";
 
 /** How many recent messages are looked at, and how many of those are fetched in full to explain them. */
 const RECENT_LIMIT = 20;

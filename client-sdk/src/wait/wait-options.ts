@@ -1,4 +1,4 @@
-import { describeValue } from "../filter/compile-filter.js";
+import { describeValue } from "../util/describe.js";
 
 export interface WaitOptions {
   /** How long to wait in total, in ms; long waits are split into several server long-polls. @default the client's `timeout` (10 000) */
