@@ -1,3 +1,4 @@
+import { apiPaths, type DeletedCount } from "@mailnest/protocol";
 import type { FaultRule, InboxFaultOptions, InjectedFault } from "../faults/fault-types.js";
 import { failInbox, inboxFaults } from "../faults/faults.js";
 import type { MessageFilter } from "../filter/message-filter.js";
@@ -93,16 +94,16 @@ export class Inbox {
 
   /** Deletes the inbox's messages on the server (all of them, also those before the baseline). Returns how many. */
   async clear(): Promise<number> {
-    const { deleted } = await this.#view.context.http.json<{ deleted: number }>(
+    const { deleted } = await this.#view.context.http.json<DeletedCount>(
       "DELETE",
-      `/api/inboxes/${encodeURIComponent(this.address)}/messages`,
+      apiPaths.inboxMessages(this.address),
     );
     return deleted;
   }
 
   /** Deletes the inbox and its messages on the server. Mail that arrives later recreates it. */
   async delete(): Promise<void> {
-    await this.#view.context.http.send("DELETE", `/api/inboxes/${encodeURIComponent(this.address)}`);
+    await this.#view.context.http.send("DELETE", apiPaths.inbox(this.address));
   }
 
   /**

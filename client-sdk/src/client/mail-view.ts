@@ -1,4 +1,11 @@
-import type { MessagePage, MessageSummary, StoredMessage } from "@mailnest/protocol";
+import {
+  apiPaths,
+  type ListParams,
+  MAX_LIMIT,
+  type MessagePage,
+  type MessageSummary,
+  type StoredMessage,
+} from "@mailnest/protocol";
 import { isNotFoundError } from "../errors/not-found-error.js";
 import { UnexpectedMessageError } from "../errors/unexpected-message-error.js";
 import { type CompiledFilter, compileFilter } from "../filter/compile-filter.js";
@@ -15,7 +22,7 @@ import {
 } from "../wait/wait-options.js";
 import type { ClientContext } from "./client-context.js";
 
-/** A list request returns at most 500; this many pages (50 000 messages) is far beyond any test inbox. */
+/** A list request returns at most `MAX_LIMIT` (500); this many pages (50 000 messages) is far beyond any test inbox. */
 const MAX_LIST_PAGES = 100;
 /** Full messages fetched at once when a list needs bodies or headers. */
 const FETCH_CONCURRENCY = 8;
@@ -171,8 +178,8 @@ export class MailView {
   }
 
   #path(endpoint: "wait" | "messages"): string {
-    if (this.inbox === null) return endpoint === "wait" ? "/api/wait" : "/api/messages";
-    return `/api/inboxes/${encodeURIComponent(this.inbox)}/${endpoint}`;
+    if (endpoint === "wait") return this.inbox === null ? apiPaths.wait() : apiPaths.inboxWait(this.inbox);
+    return this.inbox === null ? apiPaths.messages() : apiPaths.inboxMessages(this.inbox);
   }
 
   /** Newest first, narrowed by the server-side part of the filter, at most `limit`. */
@@ -190,9 +197,9 @@ export class MailView {
           query: {
             ...filter.serverQuery,
             since: this.baseline,
-            limit: Math.min(500, limit),
+            limit: Math.min(MAX_LIMIT, limit),
             ...(cursor === null ? {} : { cursor }),
-          },
+          } satisfies ListParams,
           ...(signal ? { signal } : {}),
         });
       } catch (error) {
@@ -231,13 +238,9 @@ export class MailView {
   /** Null when the message was deleted in the meantime. */
   async #fetch(id: string, signal: AbortSignal | undefined): Promise<Message | null> {
     try {
-      const data = await this.context.http.json<StoredMessage>(
-        "GET",
-        `/api/messages/${encodeURIComponent(id)}`,
-        {
-          ...(signal ? { signal } : {}),
-        },
-      );
+      const data = await this.context.http.json<StoredMessage>("GET", apiPaths.message(id), {
+        ...(signal ? { signal } : {}),
+      });
       return this.context.toMessage(data);
     } catch (error) {
       if (isNotFoundError(error)) return null;

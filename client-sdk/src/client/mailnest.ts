@@ -1,4 +1,11 @@
-import type { Health, InboxInfo, StoredMessage } from "@mailnest/protocol";
+import {
+  apiPaths,
+  type CreatedInbox,
+  type CreateInboxRequest,
+  type DeletedCount,
+  type Health,
+  type StoredMessage,
+} from "@mailnest/protocol";
 import { Faults } from "../faults/faults.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import { HttpClient } from "../http/http-client.js";
@@ -70,8 +77,8 @@ export class Mailnest {
         throw new TypeError(`Unknown createInbox option "${key}"; expected prefix, domain or ttl`);
       }
     }
-    const created = await this.#context.http.json<InboxInfo & { head: number }>("POST", "/api/inboxes", {
-      body: options,
+    const created = await this.#context.http.json<CreatedInbox>("POST", apiPaths.inboxes(), {
+      body: options satisfies CreateInboxRequest,
     });
     this.#context.observeHead(created.head);
     const view = new MailView(this.#context, created.address, created.head);
@@ -141,23 +148,20 @@ export class Mailnest {
   async message(id: string): Promise<Message> {
     if (typeof id !== "string" || id === "")
       throw new TypeError(`Expected a message id; got ${describeValue(id)}`);
-    const data = await this.#context.http.json<StoredMessage>(
-      "GET",
-      `/api/messages/${encodeURIComponent(id)}`,
-    );
+    const data = await this.#context.http.json<StoredMessage>("GET", apiPaths.message(id));
     return this.#context.toMessage(data);
   }
 
   /** The store's head: the sequence of the newest message (0 when empty). A `since` cursor for later waits. */
   async head(): Promise<number> {
-    const health = await this.#context.http.json<Health>("GET", "/api/health");
+    const health = await this.#context.http.json<Health>("GET", apiPaths.health());
     this.#context.observeHead(health.head);
     return health.head;
   }
 
   /** Deletes every message in every inbox. Returns how many. */
   async deleteAll(): Promise<number> {
-    const { deleted } = await this.#context.http.json<{ deleted: number }>("DELETE", "/api/messages");
+    const { deleted } = await this.#context.http.json<DeletedCount>("DELETE", apiPaths.messages());
     return deleted;
   }
 }

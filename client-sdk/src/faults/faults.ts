@@ -1,3 +1,10 @@
+import {
+  apiPaths,
+  type DeletedCount,
+  type FaultLog,
+  type FaultRuleList,
+  type FaultRuleRequest,
+} from "@mailnest/protocol";
 import type { HttpClient } from "../http/http-client.js";
 import { describeValue } from "../util/describe.js";
 import { validateFaultOptions } from "./fault-options.js";
@@ -10,7 +17,6 @@ import {
   toFaultRule,
   toInjectedFault,
   type WireFaultRule,
-  type WireInjectedFault,
 } from "./fault-types.js";
 
 /**
@@ -31,8 +37,8 @@ export class Faults {
 
   /** Adds a rule. Without `times` and `probability` it fires once. */
   async add(options: FaultRuleOptions): Promise<FaultRule> {
-    const body = validateFaultOptions(options, "fault", true);
-    return toFaultRule(await this.#http.json<WireFaultRule>("POST", "/api/faults", { body }));
+    const body: FaultRuleRequest = validateFaultOptions(options, "fault", true);
+    return toFaultRule(await this.#http.json<WireFaultRule>("POST", apiPaths.faults(), { body }));
   }
 
   /**
@@ -55,7 +61,7 @@ export class Faults {
 
   /** Active rules, in the order the server tries them, with their remaining counts. */
   async list(): Promise<FaultRule[]> {
-    const { rules } = await this.#http.json<{ rules: WireFaultRule[] }>("GET", "/api/faults");
+    const { rules } = await this.#http.json<FaultRuleList>("GET", apiPaths.faults());
     return rules.map(toFaultRule);
   }
 
@@ -63,22 +69,18 @@ export class Faults {
   async remove(id: string): Promise<boolean> {
     if (typeof id !== "string" || id === "")
       throw new TypeError(`Expected a fault rule id; got ${describeValue(id)}`);
-    const { status } = await this.#http.jsonAccepting(
-      "DELETE",
-      `/api/faults/${encodeURIComponent(id)}`,
-      [404],
-    );
+    const { status } = await this.#http.jsonAccepting("DELETE", apiPaths.fault(id), [404]);
     return status === 204;
   }
 
   /** Removes every rule. Returns how many. */
   async clear(): Promise<number> {
-    return (await this.#http.json<{ deleted: number }>("DELETE", "/api/faults")).deleted;
+    return (await this.#http.json<DeletedCount>("DELETE", apiPaths.faults())).deleted;
   }
 
   /** Injected faults, oldest first; with `inbox`, only those that concerned it. */
   async log(filter: { inbox?: string } = {}): Promise<InjectedFault[]> {
-    const { entries } = await this.#http.json<{ entries: WireInjectedFault[] }>("GET", "/api/faults/log", {
+    const { entries } = await this.#http.json<FaultLog>("GET", apiPaths.faultLog(), {
       query: { inbox: filter.inbox },
     });
     return entries.map(toInjectedFault);
@@ -86,7 +88,7 @@ export class Faults {
 
   /** Empties the fault log. Returns how many entries it held. */
   async clearLog(): Promise<number> {
-    return (await this.#http.json<{ deleted: number }>("DELETE", "/api/faults/log")).deleted;
+    return (await this.#http.json<DeletedCount>("DELETE", apiPaths.faultLog())).deleted;
   }
 }
 
@@ -96,14 +98,12 @@ export async function failInbox(
   address: string,
   options: InboxFaultOptions,
 ): Promise<FaultRule> {
-  const body = validateFaultOptions(options, "failNext", false);
-  const path = `/api/inboxes/${encodeURIComponent(address)}/faults`;
-  return toFaultRule(await http.json<WireFaultRule>("POST", path, { body }));
+  const body: FaultRuleRequest = validateFaultOptions(options, "failNext", false);
+  return toFaultRule(await http.json<WireFaultRule>("POST", apiPaths.inboxFaults(address), { body }));
 }
 
 /** `inbox.faults()`: the faults injected into one inbox's mail. */
 export async function inboxFaults(http: HttpClient, address: string): Promise<InjectedFault[]> {
-  const path = `/api/inboxes/${encodeURIComponent(address)}/faults`;
-  const { entries } = await http.json<{ entries: WireInjectedFault[] }>("GET", path);
+  const { entries } = await http.json<FaultLog>("GET", apiPaths.inboxFaults(address));
   return entries.map(toInjectedFault);
 }

@@ -1,4 +1,4 @@
-import type { Address, MessageSummary, StoredMessage } from "@mailnest/protocol";
+import type { Address, MessageFilterParams, MessageSummary, StoredMessage } from "@mailnest/protocol";
 import type { Message } from "../message/message.js";
 import { describeValue, excerpt, formatAddress } from "../util/describe.js";
 import type { AttachmentFilter, HeaderFilter, MessageFilter } from "./message-filter.js";
@@ -17,12 +17,15 @@ export interface FilterCheck {
   run(data: MessageSummary | StoredMessage, message: Message | null): string | null | Promise<string | null>;
 }
 
+/** The filter parameters of the server's lists and waits; the cursor (`since`) is the caller's. */
+export type ServerQuery = Omit<MessageFilterParams, "since">;
+
 export interface CompiledFilter {
   readonly checks: readonly FilterCheck[];
   /** `subject /Welcome/, from "noreply@"`; "" for an empty filter. */
   readonly description: string;
   /** Plain substrings and flags the server can apply itself (docs/api.md, list query parameters). */
-  readonly serverQuery: Record<string, string | boolean>;
+  readonly serverQuery: ServerQuery;
 }
 
 const TEXT_FIELDS = ["subject", "from", "to", "cc", "text", "html"] as const;
@@ -38,7 +41,7 @@ const KNOWN_KEYS: readonly string[] = [
  * The fields whose plain-substring form means the same on the server (store `MessageFilter`) as
  * here, so sending them narrows the wait without ever hiding a message this filter accepts.
  */
-const SERVER_SUBSTRING_FIELDS: ReadonlySet<string> = new Set(["subject", "from", "to", "text"]);
+const SERVER_SUBSTRING_FIELDS = ["subject", "from", "to", "text"] as const;
 
 /** Validates a user's filter (a `TypeError` says what was expected) and turns it into checks. */
 export function compileFilter(filter: MessageFilter | undefined, label = "filter"): CompiledFilter {
@@ -56,7 +59,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
 
   const checks: FilterCheck[] = [];
   const parts: string[] = [];
-  const serverQuery: Record<string, string | boolean> = {};
+  const serverQuery: ServerQuery = {};
 
   for (const field of TEXT_FIELDS) {
     const value = filter[field];
@@ -69,8 +72,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     const matcher = compileTextMatcher(value);
     checks.push(textFieldCheck(field, matcher));
     parts.push(`${field} ${matcher.description}`);
-    if (matcher.substring !== null && SERVER_SUBSTRING_FIELDS.has(field))
-      serverQuery[field] = matcher.substring;
+    if (matcher.substring !== null && isServerSubstringField(field)) serverQuery[field] = matcher.substring;
   }
 
   if (filter.header !== undefined) {
@@ -150,6 +152,10 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
   }
 
   return { checks, description: parts.join(", "), serverQuery };
+}
+
+function isServerSubstringField(field: string): field is (typeof SERVER_SUBSTRING_FIELDS)[number] {
+  return (SERVER_SUBSTRING_FIELDS as readonly string[]).includes(field);
 }
 
 function textFieldCheck(field: (typeof TEXT_FIELDS)[number], matcher: CompiledTextMatcher): FilterCheck {

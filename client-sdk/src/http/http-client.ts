@@ -1,12 +1,12 @@
+import { type ErrorBody, queryString } from "@mailnest/protocol";
 import { ConnectionError } from "../errors/connection-error.js";
 import { HttpError, type HttpErrorDetails } from "../errors/http-error.js";
 import { NotFoundError } from "../errors/not-found-error.js";
 import { UnauthorizedError } from "../errors/unauthorized-error.js";
 
-export type QueryValue = string | number | boolean | undefined;
-
 export interface RequestOptions {
-  query?: Record<string, QueryValue>;
+  /** Query parameters (`ListParams`, `WaitParams`, …), written by the protocol's `queryString`. */
+  query?: object;
   /** Sent as JSON. */
   body?: unknown;
   signal?: AbortSignal;
@@ -81,12 +81,8 @@ export class HttpClient {
     await response.body?.cancel();
   }
 
-  url(path: string, query: Record<string, QueryValue> = {}): string {
-    const url = new URL(`${this.baseUrl}${path}`);
-    for (const [name, value] of Object.entries(query)) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
-    return url.toString();
+  url(path: string, query: object = {}): string {
+    return new URL(`${this.baseUrl}${path}${queryString(query)}`).toString();
   }
 
   async #fetch(method: string, path: string, options: RequestOptions): Promise<Response> {
@@ -127,7 +123,7 @@ export class HttpClient {
     const text = await response.text().catch(() => "");
     let body: unknown = text;
     try {
-      body = (JSON.parse(text) as { error?: unknown }).error ?? body;
+      body = (JSON.parse(text) as Partial<ErrorBody>).error ?? body;
     } catch {
       // Not JSON (a proxy's error page): keep the text.
     }

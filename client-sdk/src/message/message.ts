@@ -1,4 +1,4 @@
-import type { Address, Link, StoredMessage, TlsInfo } from "@mailnest/protocol";
+import { type Address, apiPaths, type Link, type StoredMessage, type TlsInfo } from "@mailnest/protocol";
 import { AmbiguousMatchError } from "../errors/ambiguous-match-error.js";
 import { NoMatchError } from "../errors/no-match-error.js";
 import type { AttachmentFilter } from "../filter/attachment-filter.js";
@@ -95,10 +95,8 @@ export class Message {
     this.html = data.html;
     this.visibleText = data.visibleText;
     this.links = data.links;
-    const path = `/api/messages/${encodeURIComponent(data.id)}`;
     this.attachments = data.attachments.map(
-      (meta) =>
-        new Attachment(meta, () => http.bytes("GET", `${path}/attachments/${encodeURIComponent(meta.id)}`)),
+      (meta) => new Attachment(meta, () => http.bytes("GET", apiPaths.attachment(data.id, meta.id))),
     );
     this.size = data.size;
     this.sha256 = data.sha256;
@@ -172,7 +170,7 @@ export class Message {
 
   /** The exact bytes the server received (after the SMTP dot-unstuffing), as a Buffer. */
   raw(options: { signal?: AbortSignal } = {}): Promise<Buffer> {
-    return this.#http.bytes("GET", `/api/messages/${encodeURIComponent(this.id)}/raw`, options);
+    return this.#http.bytes("GET", apiPaths.messageRaw(this.id), options);
   }
 
   /** The message as the server sent it. */

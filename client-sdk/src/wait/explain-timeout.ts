@@ -1,4 +1,11 @@
-import type { MessagePage, MessageSummary, StoredMessage, WaitTimeoutErrorObject } from "@mailnest/protocol";
+import {
+  apiPaths,
+  type ListParams,
+  type MessagePage,
+  type MessageSummary,
+  type StoredMessage,
+  type WaitTimeoutErrorObject,
+} from "@mailnest/protocol";
 import type { ClientContext } from "../client/client-context.js";
 import { isNotFoundError } from "../errors/not-found-error.js";
 import { type NearMiss, WaitTimeoutError } from "../errors/wait-timeout-error.js";
@@ -85,10 +92,12 @@ export async function explainTimeout(details: TimeoutContext): Promise<WaitTimeo
 async function recentMessages(details: TimeoutContext): Promise<MessageSummary[]> {
   const { http } = details.context;
   const to = details.filter.serverQuery.to;
-  const path =
-    details.inbox === null ? "/api/messages" : `/api/inboxes/${encodeURIComponent(details.inbox)}/messages`;
+  const path = details.inbox === null ? apiPaths.messages() : apiPaths.inboxMessages(details.inbox);
   // Across inboxes, the recipient narrows "recent" to what matters; the other parts are explained.
-  const query = { limit: RECENT_LIMIT, ...(details.inbox === null && typeof to === "string" ? { to } : {}) };
+  const query: ListParams = {
+    limit: RECENT_LIMIT,
+    ...(details.inbox === null && typeof to === "string" ? { to } : {}),
+  };
   try {
     const page = await http.json<MessagePage>("GET", path, { query });
     details.context.observeHead(page.head);
@@ -111,7 +120,7 @@ async function explainOne(
   let target: MessageSummary | Message = summary;
   if (inFull) {
     const data = await details.context.http
-      .json<StoredMessage>("GET", `/api/messages/${encodeURIComponent(summary.id)}`)
+      .json<StoredMessage>("GET", apiPaths.message(summary.id))
       .catch(() => null);
     if (data !== null) target = details.context.toMessage(data);
   }

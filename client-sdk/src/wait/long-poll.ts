@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { StoredMessage, WaitResponse, WaitTimeoutErrorObject } from "@mailnest/protocol";
+import type {
+  StoredMessage,
+  WaitParams,
+  WaitResponse,
+  WaitTimeoutErrorBody,
+  WaitTimeoutErrorObject,
+} from "@mailnest/protocol";
 import { isConnectionError } from "../errors/connection-error.js";
 import { isHttpError } from "../errors/http-error.js";
 import { MailnestError } from "../errors/mailnest-error.js";
@@ -16,7 +22,7 @@ const MAX_RETRY_DELAY_MS = 2_000;
 
 export interface LongPollRequest {
   http: HttpClient;
-  /** `/api/inboxes/:address/wait` or `/api/wait`. */
+  /** `apiPaths.inboxWait(address)` or `apiPaths.wait()`. */
   path: string;
   filter: CompiledFilter;
   /** Only messages with a higher sequence count. */
@@ -79,7 +85,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
             // precisely which matching messages it had found (and a skipped one costs one round trip).
             count: 1,
             timeout: wait,
-          },
+          } satisfies WaitParams,
           ...(request.signal ? { signal: request.signal } : {}),
           timeout: wait + ANSWER_GRACE_MS,
         });
@@ -95,7 +101,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
 
       if (response.status === 408) {
         // Ours (`wait_timeout` with a head) or a proxy's own timeout page: either way, ask again.
-        const body = (response.body as { error?: WaitTimeoutErrorObject } | null)?.error;
+        const body = (response.body as Partial<WaitTimeoutErrorBody> | null)?.error;
         if (body?.code === "wait_timeout") {
           lastTimeout = body;
           request.observeHead(body.head);
