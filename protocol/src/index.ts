@@ -80,3 +80,4 @@ export {
   REGEX_FLAGS,
   TEXT_FIELDS,
 } from "./filter.js";
+export { htmlTextOf, joinVisibleText } from "./visible-text.js";

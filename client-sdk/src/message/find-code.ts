@@ -1,3 +1,4 @@
+import { htmlTextOf } from "@mailnest/protocol";
 import { describeValue } from "../util/describe.js";
 
 export interface CodeOptions {
@@ -32,18 +33,21 @@ const KNOWN_OPTIONS = ["length", "alphanumeric", "pattern"];
 // URLs carry tokens and ids that look like codes ("?uid=482913"); a code is something a person reads.
 const URL_PATTERN = /\b(?:https?|ftp):\/\/[^\s<>"]+|\bwww\.[^\s<>"]+/gi;
 
-/** The texts a code is looked for in: the subject, then the text part, or the HTML's text when there is no text part. */
+/**
+ * Where a code is looked for, in tiers: the subject and the text part first; the HTML's text
+ * (as the server extracted it) when the first tier holds no code, or there is no text part.
+ * A text part that only says "View this email in your browser" still finds the code in the HTML.
+ */
 export function codeSources(message: {
   subject: string;
   text: string | null;
   html: string | null;
   visibleText: string;
-}): CodeSource[] {
-  const sources: CodeSource[] = [{ label: "subject", text: message.subject }];
-  if (message.text !== null) sources.push({ label: "text", text: message.text });
-  // Without a text part, the visible text is the HTML's text, as the server computed it.
-  else if (message.html !== null) sources.push({ label: "HTML", text: message.visibleText });
-  return sources;
+}): CodeSource[][] {
+  const first: CodeSource[] = [{ label: "subject", text: message.subject }];
+  if (message.text !== null) first.push({ label: "text", text: message.text });
+  const htmlText = htmlTextOf(message);
+  return htmlText === null ? [first] : [first, [{ label: "HTML", text: htmlText }]];
 }
 
 export function describeCodeKind(options: CodeOptions): string {

@@ -101,6 +101,31 @@ describe("message.code()", () => {
     expect(message({ text: null, html }).code()).toBe("482913");
   });
 
+  it("looks in the HTML's text when the text part holds no code (\"View this email in your browser\")", () => {
+    const html = "<p>Your sign-in code is <b>482913</b></p>";
+    expect(message({ text: "View this email in your browser: https://app.test/v/1", html }).code()).toBe(
+      "482913",
+    );
+  });
+
+  it("prefers the text part: the same code in the HTML is not a second one, another code there is not looked at", () => {
+    expect(message({ text: "Code 111111", html: "<p>Code 111111</p>" }).code()).toBe("111111");
+    expect(message({ text: "Code 111111", html: "<p>Old 222222</p>" }).code()).toBe("111111");
+  });
+
+  it("says it searched the subject, the text and the HTML when none holds a code", () => {
+    const error = caught(() =>
+      message({ subject: "Hi", sequence: 5, text: "View online", html: "<p>Nothing here</p>" }).code(),
+    );
+    expect(error).toBeInstanceOf(NoMatchError);
+    expect(error.message).toBe(
+      'No 6-digit code in message #5 "Hi" (searched subject and text and HTML):\n' +
+        '  - subject: "Hi"\n' +
+        '  - text: "View online"\n' +
+        '  - HTML: "Nothing here"',
+    );
+  });
+
   it("throws AmbiguousMatchError naming each code and where it was when there are several", () => {
     const error = caught(() =>
       message({

@@ -6,7 +6,15 @@ import type { TextMatcher } from "../filter/text-matcher.js";
 import type { HttpClient } from "../http/http-client.js";
 import { excerpt, formatAddress } from "../util/describe.js";
 import { Attachment } from "./attachment.js";
-import { type CodeOptions, codePattern, codeSources, describeCodeKind, findCodes } from "./find-code.js";
+import {
+  type CodeCandidate,
+  type CodeOptions,
+  type CodeSource,
+  codePattern,
+  codeSources,
+  describeCodeKind,
+  findCodes,
+} from "./find-code.js";
 import { MessageHeaders } from "./message-headers.js";
 import { bullets, pickOne } from "./pick-one.js";
 import { compileAttachmentSelector } from "./select-attachment.js";
@@ -123,8 +131,8 @@ export class Message {
   }
 
   /**
-   * The one code in the subject and the text (or the HTML's text when there is no text part);
-   * URLs are skipped. Six digits unless told otherwise. Throws `NoMatchError` when there is none
+   * The one code in the subject and the text part; when they hold none (or there is no text part),
+   * in the HTML's text. URLs are skipped. Six digits unless told otherwise. Throws `NoMatchError` when there is none
    * and `AmbiguousMatchError` when there are several different ones, listing them.
    * @example message.code()                          // "482913"
    * @example message.code({ alphanumeric: true, length: 8 })
@@ -133,8 +141,14 @@ export class Message {
   code(options: CodeOptions = {}): string {
     const pattern = codePattern(options);
     const kind = describeCodeKind(options);
-    const sources = codeSources(this);
-    const found = findCodes(sources, pattern);
+    const tiers = codeSources(this);
+    let sources: CodeSource[] = [];
+    let found: CodeCandidate[] = [];
+    for (const tier of tiers) {
+      sources = [...sources, ...tier];
+      found = findCodes(tier, pattern);
+      if (found.length > 0) break;
+    }
     if (found.length === 1) return found[0]!.value;
     const searched = sources.map((source) => source.label).join(" and ");
     if (found.length === 0) {

@@ -1,3 +1,4 @@
+import { joinVisibleText } from "@mailnest/protocol";
 import { Parser } from "htmlparser2";
 
 /** Elements whose content is not visible text. */
@@ -79,9 +80,7 @@ export function htmlToText(html: string): string {
  * server's lists and waits, the SDK's) reads this field and nothing else.
  */
 export function visibleText(text: string | null, html: string | null): string {
-  const fromHtml = html === null ? null : htmlToText(html);
-  if (text === null) return fromHtml ?? "";
-  return fromHtml === null || fromHtml === "" ? text : `${text}\n\n${fromHtml}`;
+  return joinVisibleText(text, html === null ? null : htmlToText(html));
 }
 
 function collapseWhitespace(text: string): string {

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { htmlTextOf, joinVisibleText } from "./visible-text.js";
+
+describe("visible text", () => {
+  it("joins the text part and the HTML's text, and takes them apart again", () => {
+    const text = "View this email in your browser";
+    const visibleText = joinVisibleText(text, "Your code 482913");
+    expect(visibleText).toBe("View this email in your browser\n\nYour code 482913");
+    expect(htmlTextOf({ text, html: "<p>Your code 482913</p>", visibleText })).toBe("Your code 482913");
+  });
+
+  it("is the text alone, or the HTML's text alone, when there is only one", () => {
+    expect(joinVisibleText("plain", null)).toBe("plain");
+    expect(joinVisibleText(null, "from html")).toBe("from html");
+    expect(joinVisibleText(null, null)).toBe("");
+    expect(htmlTextOf({ text: null, html: "<p>from html</p>", visibleText: "from html" })).toBe("from html");
+    expect(htmlTextOf({ text: "plain", html: null, visibleText: "plain" })).toBeNull();
+  });
+
+  it("an HTML part without visible text adds nothing", () => {
+    expect(joinVisibleText("plain", "")).toBe("plain");
+    expect(htmlTextOf({ text: "plain", html: "<img src=x>", visibleText: "plain" })).toBe("");
+  });
+});
