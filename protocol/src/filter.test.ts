@@ -99,19 +99,21 @@ describe("compileWireFilter", () => {
   });
 
   it("attachment: one attachment matches every given part", () => {
-    expect(matches({ attachment: { filename: { regex: "\\.pdf$" }, contentType: { contains: "pdf" } } })).toBe(
-      true,
-    );
-    expect(matches({ attachment: { filename: { contains: "pdf" }, contentType: { exact: "text/plain" } } })).toBe(
-      false,
-    );
+    expect(
+      matches({ attachment: { filename: { regex: "\\.pdf$" }, contentType: { contains: "pdf" } } }),
+    ).toBe(true);
+    expect(
+      matches({ attachment: { filename: { contains: "pdf" }, contentType: { exact: "text/plain" } } }),
+    ).toBe(false);
   });
 
   it("answers the summary-level parts from a summary and says when the rest needs the full message", () => {
     const filter = compileWireFilter(parseWireFilter({ subject: { contains: "welcome" } }), jsRegex);
     expect(filter.needsFullMessage).toBe(false);
     expect(filter.matchesSummary(message())).toBe(true);
-    expect(compileWireFilter(parseWireFilter({ text: { contains: "x" } }), jsRegex).needsFullMessage).toBe(true);
+    expect(compileWireFilter(parseWireFilter({ text: { contains: "x" } }), jsRegex).needsFullMessage).toBe(
+      true,
+    );
     expect(matches({ hasAttachment: false })).toBe(false);
     expect(matches({ authUser: "app" })).toBe(true);
   });

@@ -187,14 +187,15 @@ export class InvalidFilterError extends Error {
 
 /** Validates untrusted JSON as a wire filter; throws `InvalidFilterError` naming what was wrong. */
 export function parseWireFilter(value: unknown): WireFilter {
-  const fields = plainObject(value, "match", "a filter object such as {\"subject\":{\"contains\":\"Welcome\"}}");
+  const fields = plainObject(value, "match", 'a filter object such as {"subject":{"contains":"Welcome"}}');
   rejectUnknownKeys(fields, WIRE_FILTER_KEYS, "match");
   const filter: WireFilter = {};
   for (const field of TEXT_FIELDS) {
     if (fields[field] !== undefined) filter[field] = parseTextMatcher(fields[field], field);
   }
   if (fields.hasAttachment !== undefined) {
-    if (typeof fields.hasAttachment !== "boolean") throw invalid("hasAttachment", "true or false", fields.hasAttachment);
+    if (typeof fields.hasAttachment !== "boolean")
+      throw invalid("hasAttachment", "true or false", fields.hasAttachment);
     filter.hasAttachment = fields.hasAttachment;
   }
   if (fields.authUser !== undefined) {
@@ -258,7 +259,11 @@ function plainObject(value: unknown, at: string, expected: string): Record<strin
 
 function rejectUnknownKeys(fields: Record<string, unknown>, known: readonly string[], at: string): void {
   for (const key of Object.keys(fields)) {
-    if (!known.includes(key)) throw new InvalidFilterError(`${at}.${key}`, `Unknown filter key "${at}.${key}"; known: ${known.join(", ")}`);
+    if (!known.includes(key))
+      throw new InvalidFilterError(
+        `${at}.${key}`,
+        `Unknown filter key "${at}.${key}"; known: ${known.join(", ")}`,
+      );
   }
 }
 

@@ -101,7 +101,7 @@ describe("message.code()", () => {
     expect(message({ text: null, html }).code()).toBe("482913");
   });
 
-  it("looks in the HTML's text when the text part holds no code (\"View this email in your browser\")", () => {
+  it('looks in the HTML\'s text when the text part holds no code ("View this email in your browser")', () => {
     const html = "<p>Your sign-in code is <b>482913</b></p>";
     expect(message({ text: "View this email in your browser: https://app.test/v/1", html }).code()).toBe(
       "482913",
