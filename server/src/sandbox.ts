@@ -1,4 +1,4 @@
-import { type HttpServer, startHttpServer } from "./api/http-server.js";
+import { type HttpServer, startHttpServer } from "./api/http/http-server.js";
 import type { MailnestConfig } from "./config.js";
 import { EventBus } from "./events/bus.js";
 import { FaultStore } from "./faults/fault-store.js";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createMetrics } from "../metrics/create-metrics.js";
 import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
 import { tempDir, useCleanup } from "../test-support/test-sandbox.js";
-import { VIEWER_CSP } from "./security-headers.js";
+import { VIEWER_CSP } from "./http/security-headers.js";
 
 const cleanup = useCleanup();
 type ErrorBody = { error: { code: string; message: string; parameter?: string } };

@@ -6,8 +6,8 @@ import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
 import type { MessageStore } from "../store/message-store.js";
-import { ApiToken } from "./api-token.js";
-import { hostHeaderAllowed, originAllowed } from "./origin-policy.js";
+import { ApiToken } from "./http/api-token.js";
+import { hostHeaderAllowed, originAllowed } from "./http/origin-policy.js";
 
 export const EVENTS_PATH = "/api/events";
 /** Client frames are subscription changes: a few KiB at most. Bigger ones close the connection (1009). */

@@ -1,7 +1,7 @@
 import type { EventBus } from "../events/bus.js";
 import type { MessageFilter, MessageStore } from "../store/message-store.js";
 import type { MessageSummary, StoredMessage } from "../store/model.js";
-import { type RecentMessage, ServiceUnavailableError, WaitTimeoutError } from "./errors.js";
+import { type RecentMessage, ServiceUnavailableError, WaitTimeoutError } from "./http/errors.js";
 
 export interface WaitRequest {
   /** `inbox` set = one inbox; omitted = every inbox. `since` = only sequences above it. */

@@ -1,5 +1,5 @@
 import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
-import { type HttpServer, type MetricsSource, startHttpServer } from "../api/http-server.js";
+import { type HttpServer, type MetricsSource, startHttpServer } from "../api/http/http-server.js";
 import type { MailnestConfig } from "../config.js";
 import type { Sandbox } from "../sandbox.js";
 import { startTestSandbox } from "./test-sandbox.js";

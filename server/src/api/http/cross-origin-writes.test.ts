@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
-import { useCleanup } from "../test-support/test-sandbox.js";
+import { ApiHarness, inboxPath } from "../../test-support/api-harness.js";
+import { useCleanup } from "../../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
 type ErrorBody = { error: { code: string; message: string } };

@@ -1,12 +1,12 @@
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { createApp } from "./app.js";
-import type { ApiDeps } from "./deps.js";
-import { EventSocket } from "./event-socket.js";
-import { WaitRegistry } from "./wait-registry.js";
+import { createApp } from "../app.js";
+import type { ApiDeps } from "../deps.js";
+import { EventSocket } from "../event-socket.js";
+import { WaitRegistry } from "../wait-registry.js";
 
-export { createApp } from "./app.js";
-export type { ApiDeps, MetricsSource } from "./deps.js";
+export { createApp } from "../app.js";
+export type { ApiDeps, MetricsSource } from "../deps.js";
 
 export interface HttpServer {
   /** The port actually bound (config `httpPort` 0 picks a free one). */

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from "express";
-import { InvalidCursorError } from "../store/errors.js";
+import { InvalidCursorError } from "../../store/errors.js";
 import {
   type ApiError,
   InvalidJsonError,

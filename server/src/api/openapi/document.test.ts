@@ -1,11 +1,11 @@
 import { LIST_PARAMETERS, WAIT_PARAMETERS } from "@mailnest/protocol";
 import type { Express } from "express";
 import { describe, expect, it } from "vitest";
-import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
-import { useCleanup } from "../test-support/test-sandbox.js";
-import { createApp } from "./app.js";
-import { openApiDocument } from "./openapi.js";
-import type { JsonSchema, Operation, Parameter, Reference } from "./openapi-types.js";
+import { ApiHarness, inboxPath } from "../../test-support/api-harness.js";
+import { useCleanup } from "../../test-support/test-sandbox.js";
+import { createApp } from "../app.js";
+import { openApiDocument } from "./document.js";
+import type { JsonSchema, Operation, Parameter, Reference } from "./types.js";
 
 const cleanup = useCleanup();
 

@@ -6,7 +6,8 @@ import {
   FILTER_PARAMETERS,
   MESSAGE_ID_PATTERN,
 } from "@mailnest/protocol";
-import { faultPaths, faultTag } from "./openapi-faults.js";
+import { SERVER_VERSION } from "../../version.js";
+import { faultPaths, faultTag } from "./faults.js";
 import {
   bodyErrors,
   commonErrors,
@@ -17,12 +18,11 @@ import {
   response,
   string,
   wireSchemas,
-} from "./openapi-schema.js";
-import type { JsonSchema, OpenApiDocument, Operation, Parameter, ResponseObject } from "./openapi-types.js";
-import { SERVER_VERSION } from "./version.js";
+} from "./schema.js";
+import type { JsonSchema, OpenApiDocument, Operation, Parameter, ResponseObject } from "./types.js";
 
 /**
- * `GET /api/openapi.json`: the machine-readable twin of docs/api.md. `openapi.test.ts` checks that
+ * `GET /api/openapi.json`: the machine-readable twin of docs/api.md. `document.test.ts` checks that
  * it lists exactly the routes the app registers.
  */
 

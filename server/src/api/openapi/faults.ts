@@ -8,10 +8,10 @@ import {
   response,
   string,
   wireSchema,
-} from "./openapi-schema.js";
-import type { Operation, PathItem } from "./openapi-types.js";
+} from "./schema.js";
+import type { Operation, PathItem } from "./types.js";
 
-/** The "Faults" part of `GET /api/openapi.json` (docs/api.md, "Faults"), merged in by `openapi.ts`. */
+/** The "Faults" part of `GET /api/openapi.json` (docs/api.md, "Faults"), merged in by `document.ts`. */
 
 const addressParameter = { $ref: "#/components/parameters/address" };
 

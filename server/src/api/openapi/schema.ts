@@ -1,7 +1,7 @@
 import wireSchemaJson from "@mailnest/protocol/schemas.json" with { type: "json" };
-import type { JsonSchema, Parameter, Reference, ResponseObject } from "./openapi-types.js";
+import type { JsonSchema, Parameter, Reference, ResponseObject } from "./types.js";
 
-/** Small builders shared by the parts of the OpenAPI document (`openapi.ts`, `openapi-faults.ts`). */
+/** Small builders shared by the parts of the OpenAPI document (`document.ts`, `faults.ts`). */
 
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 export const param = (name: string): Reference => ({ $ref: `#/components/parameters/${name}` });

@@ -1,5 +1,5 @@
 /**
- * The subset of OpenAPI 3.1 (https://spec.openapis.org/oas/v3.1.0) that `openapi.ts` uses, typed
+ * The subset of OpenAPI 3.1 (https://spec.openapis.org/oas/v3.1.0) that `document.ts` uses, typed
  * so a misspelt key is a compile error rather than a silently ignored field.
  */
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { FaultRule } from "../faults/fault-rule.js";
-import { ApiHarness } from "../test-support/api-harness.js";
-import { fetchJson } from "../test-support/fetch-json.js";
-import { startTestSandbox, useCleanup } from "../test-support/test-sandbox.js";
+import type { FaultRule } from "../../faults/fault-rule.js";
+import { ApiHarness } from "../../test-support/api-harness.js";
+import { fetchJson } from "../../test-support/fetch-json.js";
+import { startTestSandbox, useCleanup } from "../../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
 

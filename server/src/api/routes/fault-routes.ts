@@ -1,10 +1,10 @@
-import { FAULT_RULE_ID_PATTERN } from "../faults/fault-rule.js";
-import type { FaultStore } from "../faults/fault-store.js";
-import { isInvalidFaultRuleError } from "../faults/invalid-fault-rule-error.js";
-import { parseFaultRuleInput } from "../faults/parse-fault-rule.js";
-import type { ApiRoutes } from "./api-routes.js";
-import type { ApiDeps } from "./deps.js";
-import { InvalidParameterError, NotFoundError } from "./errors.js";
+import { FAULT_RULE_ID_PATTERN } from "../../faults/fault-rule.js";
+import type { FaultStore } from "../../faults/fault-store.js";
+import { isInvalidFaultRuleError } from "../../faults/invalid-fault-rule-error.js";
+import { parseFaultRuleInput } from "../../faults/parse-fault-rule.js";
+import type { ApiDeps } from "../deps.js";
+import type { ApiRoutes } from "../http/api-routes.js";
+import { InvalidParameterError, NotFoundError } from "../http/errors.js";
 import { addressParam, type QueryValues } from "./params.js";
 
 /** `/api/faults…` and the inbox shortcuts (docs/api.md, "Faults"). */

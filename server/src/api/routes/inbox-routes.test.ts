@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { InboxInfo } from "../store/message-store.js";
-import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
-import { useCleanup } from "../test-support/test-sandbox.js";
+import type { InboxInfo } from "../../store/message-store.js";
+import { ApiHarness, inboxPath } from "../../test-support/api-harness.js";
+import { useCleanup } from "../../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
 type Created = InboxInfo & { head: number };

@@ -1,6 +1,6 @@
-import type { ApiRoutes } from "./api-routes.js";
-import type { ApiDeps } from "./deps.js";
-import { NotFoundError } from "./errors.js";
+import type { ApiDeps } from "../deps.js";
+import type { ApiRoutes } from "../http/api-routes.js";
+import { NotFoundError } from "../http/errors.js";
 import { generateInboxAddress } from "./inbox-address.js";
 import { addressParam, parseCreateInboxBody, parseReadBody } from "./params.js";
 

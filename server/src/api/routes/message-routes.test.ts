@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
-import type { MessagePage } from "../store/message-store.js";
-import type { MessageSummary, StoredMessage } from "../store/model.js";
-import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
-import { sha256, useCleanup } from "../test-support/test-sandbox.js";
+import type { MessagePage } from "../../store/message-store.js";
+import type { MessageSummary, StoredMessage } from "../../store/model.js";
+import { ApiHarness, inboxPath } from "../../test-support/api-harness.js";
+import { sha256, useCleanup } from "../../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
 type ErrorBody = { error: { code: string; message: string; parameter?: string } };

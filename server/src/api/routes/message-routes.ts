@@ -1,11 +1,11 @@
-import type { ApiRoutes } from "./api-routes.js";
-import { attachmentDisposition } from "./content-disposition.js";
-import type { ApiDeps } from "./deps.js";
-import { NotFoundError } from "./errors.js";
+import type { ApiDeps } from "../deps.js";
+import type { ApiRoutes } from "../http/api-routes.js";
+import { attachmentDisposition } from "../http/content-disposition.js";
+import { NotFoundError } from "../http/errors.js";
+import { safeContentType } from "../http/safe-content-type.js";
+import { MESSAGE_HTML_CSP, UNTRUSTED_CONTENT_CSP } from "../http/security-headers.js";
+import { sendStream } from "../http/send-stream.js";
 import { addressParam, attachmentIdParam, messageIdParam, parseListQuery, parseReadBody } from "./params.js";
-import { safeContentType } from "./safe-content-type.js";
-import { MESSAGE_HTML_CSP, UNTRUSTED_CONTENT_CSP } from "./security-headers.js";
-import { sendStream } from "./send-stream.js";
 
 /** `/api/messages…` and an inbox's message list (docs/api.md, "Messages"). */
 export function messageRoutes(routes: ApiRoutes, { store }: ApiDeps): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidParameterError, NotFoundError } from "./errors.js";
+import { InvalidParameterError, NotFoundError } from "../http/errors.js";
 import {
   addressParam,
   messageIdParam,

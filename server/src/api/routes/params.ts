@@ -14,8 +14,8 @@ import {
   normalizeAddress,
   WAIT_PARAMETERS,
 } from "@mailnest/protocol";
-import type { MessageFilter, MessageQuery } from "../store/message-store.js";
-import { InvalidParameterError, NotFoundError } from "./errors.js";
+import type { MessageFilter, MessageQuery } from "../../store/message-store.js";
+import { InvalidParameterError, NotFoundError } from "../http/errors.js";
 
 /**
  * Parameter validation for every route, in one place. Each function takes what express parsed

@@ -1,9 +1,9 @@
-import type { ApiRoutes } from "./api-routes.js";
-import type { ApiDeps } from "./deps.js";
-import { NotFoundError } from "./errors.js";
-import { openApiDocument } from "./openapi.js";
-import { SERVER_VERSION } from "./version.js";
-import type { WaitRegistry } from "./wait-registry.js";
+import { SERVER_VERSION } from "../../version.js";
+import type { ApiDeps } from "../deps.js";
+import type { ApiRoutes } from "../http/api-routes.js";
+import { NotFoundError } from "../http/errors.js";
+import { openApiDocument } from "../openapi/document.js";
+import type { WaitRegistry } from "../wait-registry.js";
 
 /** Health, the OpenAPI document and the Prometheus scrape. */
 export function serviceRoutes(

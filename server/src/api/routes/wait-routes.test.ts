@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
-import type { StoredMessage } from "../store/model.js";
-import { ApiHarness, inboxPath } from "../test-support/api-harness.js";
-import { useCleanup } from "../test-support/test-sandbox.js";
+import type { StoredMessage } from "../../store/model.js";
+import { ApiHarness, inboxPath } from "../../test-support/api-harness.js";
+import { useCleanup } from "../../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
 

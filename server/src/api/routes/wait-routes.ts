@@ -1,9 +1,9 @@
 import type { Request, Response } from "express";
-import type { MessageFilter } from "../store/message-store.js";
-import type { ApiRoutes } from "./api-routes.js";
-import type { ApiDeps } from "./deps.js";
+import type { MessageFilter } from "../../store/message-store.js";
+import type { ApiDeps } from "../deps.js";
+import type { ApiRoutes } from "../http/api-routes.js";
+import { WaitAbortedError, type WaitRegistry } from "../wait-registry.js";
 import { addressParam, parseWaitQuery } from "./params.js";
-import { WaitAbortedError, type WaitRegistry } from "./wait-registry.js";
 
 /** The long-poll waits (docs/api.md, "Waiting"). */
 export function waitRoutes(routes: ApiRoutes, { config }: ApiDeps, waits: WaitRegistry): void {
