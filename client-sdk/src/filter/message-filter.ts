@@ -25,8 +25,8 @@ export interface MessageFilter {
   /** A Cc address or display name. */
   cc?: TextMatcher;
   /**
-   * The plain-text body, or the HTML body's visible text (tags dropped, entities decoded,
-   * whitespace collapsed), like the server's `text` search.
+   * The message's `visibleText`: the text part, the HTML's visible text, or both, as the server
+   * computed it. The server's `text` search reads the same field, so the two never disagree.
    */
   text?: TextMatcher;
   /** The HTML body's source. A message without an HTML part never matches. */
