@@ -13,6 +13,7 @@ import type { FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { TlsInfo } from "../store/model.js";
 import { AUTH_METHODS, createAuthPolicy } from "./auth-policy.js";
+import { envelopeSyntaxRefusal } from "./envelope-syntax.js";
 import { isClientGone, replyForIngestFailure } from "./ingest-outcome.js";
 import { tlsInfoOf, toFaultEnvelope, toIncomingEnvelope } from "./session-envelope.js";
 import { SmtpReplyError } from "./smtp-error.js";
@@ -146,9 +147,9 @@ export async function startSmtpListener(
       callback(null, { user: decision.user });
     },
 
-    // Catch-all: every sender and every recipient is accepted, unless a policy or a fault says no.
+    // Catch-all: every well-formed sender and recipient is accepted, unless a policy or a fault says no.
     onMailFrom(address, session, callback) {
-      const refusal = mailFromRefusal(session, config);
+      const refusal = envelopeSyntaxRefusal("MAIL FROM", address) ?? mailFromRefusal(session, config);
       if (refusal) {
         refuse(refusal, callback);
         return;
@@ -158,6 +159,11 @@ export async function startSmtpListener(
     },
 
     onRcptTo(address, session, callback) {
+      const refusal = envelopeSyntaxRefusal("RCPT TO", address);
+      if (refusal) {
+        refuse(refusal, callback);
+        return;
+      }
       const fault = injectFault("rcpt", session, { recipient: address.address });
       callback(fault ? faultReply(fault.rule) : undefined);
     },
