@@ -40,4 +40,18 @@ describe("normalizeAddress", () => {
   it("trims and lowercases an address without a domain", () => {
     expect(normalizeAddress(" PostMaster ")).toBe("postmaster");
   });
+
+  it("writes a quoted local part one way: unquoted when it is a plain dot-string, else minimally escaped", () => {
+    expect(normalizeAddress('"John Doe"@Example.TEST')).toBe('"john doe"@example.test');
+    expect(normalizeAddress('"john"@example.test')).toBe("john@example.test");
+    expect(normalizeAddress('"j\\ohn.doe"@example.test')).toBe("john.doe@example.test");
+    expect(normalizeAddress('"a\\"b"@x.test')).toBe('"a\\"b"@x.test');
+    expect(normalizeAddress('"a\\\\b"@x.test')).toBe('"a\\\\b"@x.test');
+    expect(normalizeAddress('"a..b"@x.test')).toBe('"a..b"@x.test');
+    expect(normalizeAddress('"ann@home"@x.test')).toBe('"ann@home"@x.test');
+    expect(normalizeAddress('"Jörg Ä"@x.test')).toBe('"jörg ä"@x.test');
+    expect(normalizeAddress('"jörg"@x.test')).toBe("jörg@x.test");
+    // Not a quoted string (the quote is escaped or unbalanced): kept as it came, lowercased.
+    expect(normalizeAddress('"a"b@x.test')).toBe('"a"b@x.test');
+  });
 });

@@ -12,6 +12,10 @@
  * - A `+tag` is **kept**: `user+signup@x` and `user+reset@x` are separate inboxes, which is what a test
  *   sandbox wants (one tagged address per test, no cross-talk). Strip the tag in the test if one
  *   inbox is wanted.
+ * - A quoted local part (RFC 5321 section 4.1.2, `"John Doe"@x`) is written one way: quoted pairs
+ *   are unescaped, and the quotes are dropped when what they hold is a plain dot-string
+ *   (`"john"@x` is `john@x`; RFC 5322 section 3.4.1 calls for the dot-atom form wherever it can be
+ *   used); otherwise only `"` and `\` stay escaped: `"john doe"@x`, `"a\"b"@x`.
  * - Anything without an `@` (e.g. `postmaster`) is trimmed and lowercased as a whole.
  */
 export function normalizeAddress(input: string): string {
@@ -23,13 +27,31 @@ export function normalizeAddress(input: string): string {
   if (at === -1) {
     return address.normalize("NFC").toLowerCase();
   }
-  const localPart = address.slice(0, at).normalize("NFC").toLowerCase();
+  const localPart = canonicalLocalPart(address.slice(0, at)).normalize("NFC").toLowerCase();
   return `${localPart}@${normalizeDomain(address.slice(at + 1))}`;
 }
 
 /** Whether two addresses name the same inbox. */
 export function sameInbox(a: string, b: string): boolean {
   return normalizeAddress(a) === normalizeAddress(b);
+}
+
+/** RFC 5321 Quoted-string: DQUOTE, then characters other than DQUOTE and `\` or `\`-quoted pairs, DQUOTE. */
+const QUOTED_STRING = /^"((?:[^"\\]|\\.)*)"$/su;
+/** RFC 5321 Dot-string, with RFC 6531's UTF-8 characters in its atoms. */
+const DOT_STRING =
+  /^[\w!#$%&'*+/=?^`{|}~\u0080-\u{10ffff}-]+(?:\.[\w!#$%&'*+/=?^`{|}~\u0080-\u{10ffff}-]+)*$/u;
+
+/** Whether a local part is one RFC 5321 Quoted-string (`"john doe"`), which may hold spaces, `<`, `>` and `@`. */
+export function isQuotedLocalPart(localPart: string): boolean {
+  return QUOTED_STRING.test(localPart);
+}
+
+function canonicalLocalPart(localPart: string): string {
+  const quoted = QUOTED_STRING.exec(localPart);
+  if (!quoted) return localPart;
+  const text = (quoted[1] ?? "").replace(/\\(.)/gsu, "$1");
+  return DOT_STRING.test(text) ? text : `"${text.replace(/["\\]/g, "\\$&")}"`;
 }
 
 // Characters that would make the WHATWG URL parser read more than a host name.

@@ -72,7 +72,20 @@ describe("parameter parsing", () => {
   it("normalizes addresses with the store's rule and refuses non-addresses", () => {
     expect(addressParam("Ann+Tag@Example.TEST")).toBe("ann+tag@example.test");
     expect(addressParam("<bob@x.test>")).toBe("bob@x.test");
-    for (const bad of ["plain", "@x.test", "a@", "a b@x.test", "a@b@", 42]) {
+    expect(addressParam('"John Doe"@X.test')).toBe('"john doe"@x.test');
+    expect(addressParam('"ann <home>"@x.test')).toBe('"ann <home>"@x.test');
+    expect(addressParam('"john"@x.test')).toBe("john@x.test");
+    for (const bad of [
+      "plain",
+      "@x.test",
+      "a@",
+      "a b@x.test",
+      "a@b@",
+      '"a b"c@x.test',
+      '"a\tb"@x.test',
+      "a@b c",
+      42,
+    ]) {
       expect(
         thrown(() => addressParam(bad)),
         String(bad),
