@@ -10,6 +10,7 @@ import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.
 import { certificateNeeded } from "./smtp/transport-policy.js";
 import { createMessageStore } from "./store/create-message-store.js";
 import type { MessageStore } from "./store/message-store.js";
+import { WaitRegistry } from "./waits/wait-registry.js";
 
 /** One running Mailnest: what `startSandbox` returns to the CLI and to tests. */
 export interface Sandbox {
@@ -39,7 +40,8 @@ export interface Sandbox {
 }
 
 /**
- * The composition root: bus → store → faults → TLS certificate → metrics → SMTP listeners → HTTP server.
+ * The composition root: bus → store → waits → faults → TLS certificate → metrics → SMTP listeners →
+ * HTTP server.
  * If a later part fails to start (a port in use, an unusable certificate), the parts already started
  * are closed before the error is rethrown.
  */
@@ -52,6 +54,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     maxMessages: config.maxMessages,
     maxAgeMs: config.maxAgeMs,
   });
+  const waits = new WaitRegistry(store, bus);
 
   let faults: FaultStore | null = null;
   let tls: TlsCredentials | null = null;
@@ -61,11 +64,13 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   // Subscribed before SMTP starts, so no connection or message goes uncounted.
   const metrics = createMetrics(bus, {
     storedMessages: () => store.messageCount,
-    activeWaiters: () => http?.waits.size ?? 0,
+    activeWaiters: () => waits.size,
   });
-  // SMTP first, so messages still in DATA get stored (and seen by HTTP waiters); the store last, to flush.
+  // SMTP first, so messages still in DATA get stored (and seen by HTTP waiters); then the waits, so
+  // open ones answer 503 before HTTP closes; the store last, to flush.
   const closeAll = async () => {
     await Promise.all([smtp?.close(), smtps?.close()]);
+    waits.close();
     await http?.close();
     metrics.close();
     await faults?.close();
@@ -82,7 +87,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
       smtps = await startSmtpListener(smtpDeps, { port: config.smtpsPort, implicitTls: true });
     }
     const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null };
-    http = await startHttpServer({ config: bound, store, bus, metrics, faults });
+    http = await startHttpServer({ config: bound, store, bus, waits, metrics, faults });
   } catch (error) {
     await closeAll();
     throw error;

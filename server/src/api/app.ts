@@ -6,7 +6,6 @@ import { inboxRoutes } from "./routes/inbox-routes.js";
 import { messageRoutes } from "./routes/message-routes.js";
 import { serviceRoutes } from "./routes/service-routes.js";
 import { waitRoutes } from "./routes/wait-routes.js";
-import { WaitRegistry } from "./wait-registry.js";
 
 /**
  * The HTTP app: every route of docs/api.md on the plumbing of `http/express-app.ts` (guards, the
@@ -14,11 +13,10 @@ import { WaitRegistry } from "./wait-registry.js";
  * adds the listener and the WebSocket.
  */
 export function createApp(deps: ApiDeps): Express {
-  const waits = deps.waits ?? new WaitRegistry(deps.store, deps.bus);
   return expressApp(deps.config, (routes) => {
-    serviceRoutes(routes, deps, waits);
+    serviceRoutes(routes, deps);
     inboxRoutes(routes, deps);
-    waitRoutes(routes, deps, waits);
+    waitRoutes(routes, deps);
     messageRoutes(routes, deps);
     faultRoutes(routes, deps);
   });

@@ -2,7 +2,7 @@ import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
 import type { FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
-import type { WaitRegistry } from "./wait-registry.js";
+import type { WaitRegistry } from "../waits/wait-registry.js";
 
 /** What `GET /metrics` serves; the metrics module provides it. */
 export interface MetricsSource {
@@ -18,6 +18,6 @@ export interface ApiDeps {
   metrics?: MetricsSource | undefined;
   /** The SMTP listener's fault rules. Absent: the `/api/faults` routes answer 404. */
   faults?: FaultStore | undefined;
-  /** Normally made by `createApp`; a test passes its own to watch `size`. */
-  waits?: WaitRegistry | undefined;
+  /** The long-poll waits (made once, by whoever composes the server: `sandbox.ts`). */
+  waits: WaitRegistry;
 }

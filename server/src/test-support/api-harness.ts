@@ -2,6 +2,7 @@ import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
 import { type HttpServer, type MetricsSource, startHttpServer } from "../api/http/http-server.js";
 import type { MailnestConfig } from "../config.js";
 import type { Sandbox } from "../sandbox.js";
+import { WaitRegistry } from "../waits/wait-registry.js";
 import { startTestSandbox } from "./test-sandbox.js";
 
 export interface ApiResponse<T> {
@@ -10,15 +11,21 @@ export interface ApiResponse<T> {
   body: T;
 }
 
+/** The harness's own HTTP server, with the waits it answers from (tests watch `waits.size`). */
+export interface HarnessHttp extends HttpServer {
+  readonly waits: WaitRegistry;
+}
+
 /**
  * A real sandbox (SMTP, store, bus) plus an HTTP API of the test's own config on port 0, sharing the
- * sandbox's store and bus: the test gets the `WaitRegistry` and can vary token, CORS and limits.
- * Mail goes in through nodemailer over SMTP, exactly as an app would send it.
+ * sandbox's store and bus, composed as `sandbox.ts` composes its own: the test gets the
+ * `WaitRegistry` and can vary token, CORS and limits. Mail goes in through nodemailer over SMTP,
+ * exactly as an app would send it.
  */
 export class ApiHarness {
   private constructor(
     readonly sandbox: Sandbox,
-    readonly http: HttpServer,
+    readonly http: HarnessHttp,
     readonly config: MailnestConfig,
     readonly transport: Transporter,
   ) {}
@@ -30,12 +37,24 @@ export class ApiHarness {
   ): Promise<ApiHarness> {
     const sandbox = await startTestSandbox(cleanup);
     const config: MailnestConfig = { ...sandbox.config, httpPort: 0, quiet: true, ...overrides };
-    const http = await startHttpServer({
+    const waits = new WaitRegistry(sandbox.store, sandbox.bus);
+    const server = await startHttpServer({
       config,
       store: sandbox.store,
       bus: sandbox.bus,
+      waits,
       ...(extra.metrics ? { metrics: extra.metrics(sandbox) } : {}),
     });
+    // As the sandbox closes: the waits first, so open ones answer 503, then the server.
+    const http: HarnessHttp = {
+      port: server.port,
+      url: server.url,
+      waits,
+      close: () => {
+        waits.close();
+        return server.close();
+      },
+    };
     cleanup(() => http.close());
     const transport = nodemailer.createTransport({
       host: "127.0.0.1",

@@ -1,14 +1,17 @@
-import type { ErrorCode, WaitTimeoutDetails } from "@mailnest/protocol";
-
-export type { RecentMessage, WaitTimeoutDetails } from "@mailnest/protocol";
+import { ERROR_STATUS, type ErrorCode } from "@mailnest/protocol";
 
 /**
- * Every failure the API answers with. Each maps to one status and one stable `code`; `sendError`
- * turns any of them into `{ "error": { code, message, ...details } }` (docs/api.md, "Errors").
+ * Every failure the API answers with: one stable `code`, and the status the protocol's
+ * `ERROR_STATUS` gives it. `sendError` turns any of them into `{ "error": { code, message,
+ * ...details } }` (docs/api.md, "Errors"). The classes below are what the HTTP layer itself finds
+ * wrong; errors of the layers below become one in `to-api-error.ts`.
  */
 export abstract class ApiError extends Error {
-  abstract readonly status: number;
   abstract readonly code: ErrorCode;
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
 
   /** Extra fields merged into the `error` object (e.g. which parameter was wrong). */
   details(): Record<string, unknown> {
@@ -18,7 +21,6 @@ export abstract class ApiError extends Error {
 
 export class InvalidParameterError extends ApiError {
   override readonly name = "InvalidParameterError" as const;
-  readonly status = 400;
   readonly code = "invalid_parameter";
 
   constructor(
@@ -43,13 +45,11 @@ export class InvalidParameterError extends ApiError {
 
 export class InvalidJsonError extends ApiError {
   override readonly name = "InvalidJsonError" as const;
-  readonly status = 400;
   readonly code = "invalid_json";
 }
 
 export class UnauthorizedError extends ApiError {
   override readonly name = "UnauthorizedError" as const;
-  readonly status = 401;
   readonly code = "unauthorized";
 
   constructor() {
@@ -59,52 +59,39 @@ export class UnauthorizedError extends ApiError {
 
 export class ForbiddenError extends ApiError {
   override readonly name = "ForbiddenError" as const;
-  readonly status = 403;
   readonly code = "forbidden";
 }
 
 export class NotFoundError extends ApiError {
   override readonly name = "NotFoundError" as const;
-  readonly status = 404;
   readonly code = "not_found";
-}
-
-export class WaitTimeoutError extends ApiError {
-  override readonly name = "WaitTimeoutError" as const;
-  readonly status = 408;
-  readonly code = "wait_timeout";
-
-  constructor(
-    message: string,
-    readonly result: WaitTimeoutDetails,
-  ) {
-    super(message);
-  }
-
-  override details(): Record<string, unknown> {
-    return { ...this.result };
-  }
 }
 
 export class PayloadTooLargeError extends ApiError {
   override readonly name = "PayloadTooLargeError" as const;
-  readonly status = 413;
   readonly code = "payload_too_large";
 }
 
 export class UnsupportedMediaTypeError extends ApiError {
   override readonly name = "UnsupportedMediaTypeError" as const;
-  readonly status = 415;
   readonly code = "unsupported_media_type";
 }
 
-export class ServiceUnavailableError extends ApiError {
-  override readonly name = "ServiceUnavailableError" as const;
-  readonly status = 503;
-  readonly code = "shutting_down";
+/** A domain error given its code by `to-api-error.ts` (a wait that timed out, a server shutting down). */
+export class MappedError extends ApiError {
+  override readonly name = "MappedError" as const;
 
-  constructor() {
-    super("The server is shutting down");
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly fields: Record<string, unknown> = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+
+  override details(): Record<string, unknown> {
+    return { ...this.fields };
   }
 }
 

@@ -3,7 +3,6 @@ import type { AddressInfo, Socket } from "node:net";
 import { createApp } from "../app.js";
 import type { ApiDeps } from "../deps.js";
 import { EventSocket } from "../event-socket.js";
-import { WaitRegistry } from "../wait-registry.js";
 
 export { createApp } from "../app.js";
 export type { ApiDeps, MetricsSource } from "../deps.js";
@@ -13,9 +12,10 @@ export interface HttpServer {
   readonly port: number;
   /** Base URL of the API and the viewer, e.g. `http://127.0.0.1:8025`. */
   readonly url: string;
-  /** Open long-poll waits, for metrics. */
-  readonly waits: WaitRegistry;
-  /** Answers open waits with 503, says goodbye to WebSocket clients, then stops listening. Idempotent. */
+  /**
+   * Stops listening, says goodbye to WebSocket clients, lets responses in flight finish (close the
+   * waits first, so open ones answer 503 now) and cuts every other connection. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -26,10 +26,9 @@ const CLOSE_GRACE_MS = 2_000;
  * The HTTP API, the web viewer and the WebSocket on `config.host:config.httpPort`. (The CLI warns
  * about a non-loopback host without a token; see cli/parse-config.ts.)
  */
-export async function startHttpServer(deps: Omit<ApiDeps, "waits">): Promise<HttpServer> {
+export async function startHttpServer(deps: ApiDeps): Promise<HttpServer> {
   const { config } = deps;
-  const waits = new WaitRegistry(deps.store, deps.bus);
-  const server = createServer(createApp({ ...deps, waits }));
+  const server = createServer(createApp(deps));
   // On close, responses still being worked on (waits answering 503) finish without keep-alive, and
   // every other connection is cut at once: idle keep-alive ones, and ones a client opened ahead of
   // time without sending a request (undici does), which `closeIdleConnections` does not count as idle.
@@ -54,7 +53,6 @@ export async function startHttpServer(deps: Omit<ApiDeps, "waits">): Promise<Htt
       });
     });
   } catch (error) {
-    waits.close();
     await events.close();
     throw error;
   }
@@ -63,11 +61,9 @@ export async function startHttpServer(deps: Omit<ApiDeps, "waits">): Promise<Htt
   return {
     port,
     url: `http://${urlHost(config.host)}:${port}`,
-    waits,
     close() {
       closing ??= (async () => {
         for (const res of inFlight) res.shouldKeepAlive = false;
-        waits.close();
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
         await events.close();
         const busy = new Set([...inFlight].map((res) => res.socket));

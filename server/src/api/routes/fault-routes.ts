@@ -1,6 +1,5 @@
 import { FAULT_RULE_ID_PATTERN } from "../../faults/fault-rule.js";
 import type { FaultStore } from "../../faults/fault-store.js";
-import { isInvalidFaultRuleError } from "../../faults/invalid-fault-rule-error.js";
 import { parseFaultRuleInput } from "../../faults/parse-fault-rule.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
@@ -15,7 +14,7 @@ export function faultRoutes(routes: ApiRoutes, deps: ApiDeps): void {
   };
 
   routes.post("/api/faults", async (req, res) => {
-    res.status(201).json(await faults().add(ruleInput(req.body)));
+    res.status(201).json(await faults().add(parseFaultRuleInput(req.body)));
   });
 
   routes.get("/api/faults", (_req, res) => {
@@ -46,21 +45,12 @@ export function faultRoutes(routes: ApiRoutes, deps: ApiDeps): void {
 
   routes.post("/api/inboxes/:address/faults", async (req, res) => {
     const inbox = addressParam(req.params.address);
-    res.status(201).json(await faults().add(ruleInput(req.body, inbox)));
+    res.status(201).json(await faults().add(parseFaultRuleInput(req.body, inbox)));
   });
 
   routes.get("/api/inboxes/:address/faults", (req, res) => {
     res.json({ entries: faults().log({ inbox: addressParam(req.params.address) }) });
   });
-}
-
-function ruleInput(body: unknown, inbox?: string) {
-  try {
-    return parseFaultRuleInput(body, inbox);
-  } catch (error) {
-    if (isInvalidFaultRuleError(error)) throw new InvalidParameterError(error.parameter, error.message);
-    throw error;
-  }
 }
 
 /** `?inbox=` is the only parameter; a typo must not silently list every inbox's faults. */

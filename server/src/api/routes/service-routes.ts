@@ -3,14 +3,9 @@ import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
 import { NotFoundError } from "../http/errors.js";
 import { openApiDocument } from "../openapi/document.js";
-import type { WaitRegistry } from "../wait-registry.js";
 
 /** Health, the OpenAPI document and the Prometheus scrape. */
-export function serviceRoutes(
-  routes: ApiRoutes,
-  { config, store, metrics }: ApiDeps,
-  waits: WaitRegistry,
-): void {
+export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics }: ApiDeps): void {
   routes.get("/api/health", (_req, res) => {
     // Not ready once shutdown began: a load balancer or test harness should stop sending.
     const ready = !waits.closed;

@@ -1,12 +1,13 @@
 import type { Request, Response } from "express";
 import type { MessageFilter } from "../../store/message-store.js";
+import { isWaitAbortedError } from "../../waits/wait-errors.js";
+import type { WaitRegistry } from "../../waits/wait-registry.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
-import { WaitAbortedError, type WaitRegistry } from "../wait-registry.js";
 import { addressParam, parseWaitQuery } from "./params.js";
 
 /** The long-poll waits (docs/api.md, "Waiting"). */
-export function waitRoutes(routes: ApiRoutes, { config }: ApiDeps, waits: WaitRegistry): void {
+export function waitRoutes(routes: ApiRoutes, { config, waits }: ApiDeps): void {
   routes.get("/api/inboxes/:address/wait", async (req, res) => {
     const inbox = addressParam(req.params.address);
     await answerWait(req, res, waits, config.maxWaitMs, { inbox });
@@ -36,7 +37,7 @@ async function answerWait(
       await waits.wait({ filter: { ...filter, ...scope }, count, timeoutMs, signal: clientGone.signal }),
     );
   } catch (error) {
-    if (error instanceof WaitAbortedError) {
+    if (isWaitAbortedError(error)) {
       // The client half-closed; nothing will be answered, so the socket must not linger half-open.
       res.destroy();
       return;

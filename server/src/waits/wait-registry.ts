@@ -1,7 +1,8 @@
+import type { RecentMessage } from "@mailnest/protocol";
 import type { EventBus } from "../events/bus.js";
 import type { MessageFilter, MessageStore } from "../store/message-store.js";
 import type { MessageSummary, StoredMessage } from "../store/model.js";
-import { type RecentMessage, ServiceUnavailableError, WaitTimeoutError } from "./http/errors.js";
+import { WaitAbortedError, WaitClosedError, WaitTimeoutError } from "./wait-errors.js";
 
 export interface WaitRequest {
   /** `inbox` set = one inbox; omitted = every inbox. `since` = only sequences above it. */
@@ -17,11 +18,6 @@ export interface WaitResult {
   messages: StoredMessage[];
   /** The sequence of the last message returned: pass it as the next `since` to get the ones after these. */
   head: number;
-}
-
-/** Thrown to the caller whose client went away; nobody is left to answer. */
-export class WaitAbortedError extends Error {
-  override readonly name = "WaitAbortedError" as const;
 }
 
 /** How many matches one list call fetches while looking for what the store already holds. */
@@ -64,15 +60,15 @@ export class WaitRegistry {
   /**
    * Resolves once `count` matching messages exist (including ones stored before the call).
    * Rejects with `WaitTimeoutError` (with what the inbox does hold) after `timeoutMs`,
-   * `WaitAbortedError` when `signal` aborts, `ServiceUnavailableError` when the registry closes.
+   * `WaitAbortedError` when `signal` aborts, `WaitClosedError` when the registry closes.
    */
   wait(request: WaitRequest): Promise<WaitResult> {
-    if (this.#closed) return Promise.reject(new ServiceUnavailableError());
-    if (request.signal.aborted) return Promise.reject(new WaitAbortedError("The client went away"));
+    if (this.#closed) return Promise.reject(new WaitClosedError());
+    if (request.signal.aborted) return Promise.reject(new WaitAbortedError());
     return new Promise<WaitResult>((resolve, reject) => {
       const waiter = new Waiter(request, resolve, reject);
       this.#add(waiter);
-      const onAbort = () => this.#settle(waiter, () => reject(new WaitAbortedError("The client went away")));
+      const onAbort = () => this.#settle(waiter, () => reject(new WaitAbortedError()));
       request.signal.addEventListener("abort", onAbort, { once: true });
       waiter.cleanups.push(() => request.signal.removeEventListener("abort", onAbort));
       // The timeout queues behind checks already running, so a message found by then still counts.
@@ -82,13 +78,13 @@ export class WaitRegistry {
     });
   }
 
-  /** Answers every open wait with 503 and stops listening. Idempotent. */
+  /** Rejects every open wait with `WaitClosedError` and stops listening. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
     for (const waiter of [...this.#allInboxes, ...[...this.#byInbox.values()].flatMap((set) => [...set])]) {
-      this.#settle(waiter, () => waiter.reject(new ServiceUnavailableError()));
+      this.#settle(waiter, () => waiter.reject(new WaitClosedError()));
     }
   }
 
@@ -161,19 +157,17 @@ export class WaitRegistry {
           : (this.#store.getInbox(filter.inbox)?.messageCount ?? 0);
       const recent = page.messages.map(recentMessage);
       waiter.reject(
-        new WaitTimeoutError(timeoutMessage(filter, count, timeoutMs, matched, inboxCount, recent), {
-          matched,
-          inboxCount,
-          recent,
-          head: this.#store.head,
-        }),
+        new WaitTimeoutError(
+          { filter, count, timeoutMs },
+          { matched, inboxCount, recent, head: this.#store.head },
+        ),
       );
     } catch (error) {
       waiter.reject(error);
     }
   }
 
-  /** Runs `step` after the waiter's earlier steps; a failure answers the waiter (500), not the bus. */
+  /** Runs `step` after the waiter's earlier steps; a failure rejects the waiter (with that error), not the bus. */
   #enqueue(waiter: Waiter, step: () => Promise<void>): void {
     waiter.chain = waiter.chain
       .then(() => (waiter.settled ? undefined : step()))
@@ -236,29 +230,4 @@ function recentMessage(summary: MessageSummary): RecentMessage {
     from: from ? (from.name ? `${from.name} <${from.address}>` : from.address) : summary.mailFrom,
     receivedAt: summary.receivedAt,
   };
-}
-
-/** `Timed out after 10000 ms waiting for 1 message to "a@x" with subject "Welcome"; the inbox holds 2: …` */
-function timeoutMessage(
-  filter: MessageFilter,
-  count: number,
-  timeoutMs: number,
-  matched: number,
-  inboxCount: number,
-  recent: RecentMessage[],
-): string {
-  const conditions = [
-    filter.from === undefined ? null : `from "${filter.from}"`,
-    filter.to === undefined ? null : `to "${filter.to}"`,
-    filter.subject === undefined ? null : `subject "${filter.subject}"`,
-    filter.text === undefined ? null : `text "${filter.text}"`,
-    filter.hasAttachment === undefined ? null : filter.hasAttachment ? "an attachment" : "no attachment",
-    filter.authUser === undefined ? null : `auth user "${filter.authUser}"`,
-    filter.since === undefined ? null : `sequence > ${filter.since}`,
-  ].filter((condition) => condition !== null);
-  const target = filter.inbox === undefined ? "in any inbox" : `to "${filter.inbox}"`;
-  const what = `${count} message${count === 1 ? "" : "s"} ${target}${conditions.length ? ` with ${conditions.join(", ")}` : ""}`;
-  const holder = filter.inbox === undefined ? "the store holds" : "the inbox holds";
-  const listed = recent.map((m) => `"${m.subject}" (${m.receivedAt})`).join(", ");
-  return `Timed out after ${timeoutMs} ms waiting for ${what} (${matched} matched); ${holder} ${inboxCount}${listed ? `, newest: ${listed}` : ""}`;
 }

@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 import type { Sandbox } from "../sandbox.js";
 import type { MessageFilter } from "../store/message-store.js";
 import { startTestSandbox, useCleanup } from "../test-support/test-sandbox.js";
-import { WaitAbortedError, WaitRegistry } from "./wait-registry.js";
+import { WaitAbortedError, WaitClosedError } from "./wait-errors.js";
+import { WaitRegistry } from "./wait-registry.js";
 
 const cleanup = useCleanup();
 
@@ -93,8 +94,8 @@ describe("WaitRegistry", () => {
     const open = waitFor(waits, { inbox: "ann@example.test" }).catch((error: unknown) => error);
     await vi.waitFor(() => expect(waits.size).toBe(1));
     waits.close();
-    expect(await open).toMatchObject({ code: "shutting_down", status: 503 });
-    await expect(waitFor(waits, {})).rejects.toMatchObject({ code: "shutting_down" });
+    expect(await open).toBeInstanceOf(WaitClosedError);
+    await expect(waitFor(waits, {})).rejects.toBeInstanceOf(WaitClosedError);
     expect(waits.size).toBe(0);
   });
 });

@@ -1,0 +1,47 @@
+import { isInvalidFaultRuleError } from "../../faults/invalid-fault-rule-error.js";
+import { InvalidCursorError } from "../../store/errors.js";
+import { isWaitClosedError, isWaitTimeoutError } from "../../waits/wait-errors.js";
+import {
+  type ApiError,
+  InvalidJsonError,
+  InvalidParameterError,
+  isApiError,
+  MappedError,
+  PayloadTooLargeError,
+  UnsupportedMediaTypeError,
+} from "./errors.js";
+
+/**
+ * The one place where an error from below the HTTP layer gets its `code` (and, through the
+ * protocol's `ERROR_STATUS`, its status): the waits', the store's and the fault rules' domain
+ * errors, the router's and the JSON body parser's. Null for anything else: a bug, answered 500.
+ */
+export function toApiError(error: unknown): ApiError | null {
+  if (isApiError(error)) return error;
+  if (isWaitTimeoutError(error)) return new MappedError("wait_timeout", error.message, { ...error.details });
+  if (isWaitClosedError(error)) return new MappedError("shutting_down", error.message);
+  if (error instanceof InvalidCursorError) return new InvalidParameterError("cursor", error.message);
+  if (isInvalidFaultRuleError(error)) return new InvalidParameterError(error.parameter, error.message);
+  // The router's decodeURIComponent of a path parameter (`%E0%A4%A`).
+  if (error instanceof URIError)
+    return new InvalidParameterError("path", "Malformed percent-encoding in the path");
+  switch (bodyParserErrorType(error)) {
+    case "entity.too.large":
+      return new PayloadTooLargeError("The request body is larger than 1 MiB");
+    case "entity.parse.failed":
+      return new InvalidJsonError("The request body is not valid JSON");
+    case "encoding.unsupported":
+    case "charset.unsupported":
+      return new UnsupportedMediaTypeError("The request body must be UTF-8 JSON");
+    case "request.aborted":
+    case "request.size.invalid":
+      return new InvalidJsonError("The request body ended early");
+    default:
+      return null;
+  }
+}
+
+function bodyParserErrorType(error: unknown): string | null {
+  if (typeof error !== "object" || error === null || !("type" in error)) return null;
+  return typeof error.type === "string" ? error.type : null;
+}
