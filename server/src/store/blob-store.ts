@@ -17,6 +17,8 @@ export interface BlobStore {
    */
   commit(sink: RawSink, id: string, sidecar: Sidecar): Promise<void>;
   readRaw(id: string): Promise<Readable | null>;
+  /** The size in bytes of the raw message as stored now, or null when it is missing. */
+  rawSize(id: string): Promise<number | null>;
   /** null when missing or unreadable (torn, edited by hand). */
   readSidecar(id: string): Promise<Sidecar | null>;
   /** Replaces the sidecar of a committed message, atomically. */

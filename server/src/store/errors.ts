@@ -67,6 +67,41 @@ export class InvalidCursorError extends StoreError {
   }
 }
 
+/** What was recorded of a message's raw bytes at ingest, or found on disk later. */
+export interface RawFingerprint {
+  /** Bytes; null when the file is missing. */
+  size: number | null;
+  /** Hex; null when not computed (the size already differed, or the file is missing). */
+  sha256: string | null;
+}
+
+/**
+ * The stored `.eml` of a message no longer matches the size and sha256 recorded when it was received
+ * (truncated, edited, lost): serving it would pass damaged mail off as what arrived.
+ */
+export class MessageDamagedError extends StoreError {
+  override name = "MessageDamagedError" as const;
+
+  constructor(
+    readonly id: string,
+    readonly expected: { size: number; sha256: string },
+    readonly found: RawFingerprint,
+  ) {
+    super(`Message ${id} is damaged: ${describeDamage(expected, found)}`);
+  }
+}
+
+function describeDamage(expected: { size: number; sha256: string }, found: RawFingerprint): string {
+  const recorded = `recorded ${expected.size} bytes with sha256 ${expected.sha256}`;
+  if (found.size === null) return `${recorded}, but its raw file is missing`;
+  if (found.size !== expected.size) return `${recorded}, found ${found.size} bytes`;
+  return `${recorded}, found ${found.size} bytes with sha256 ${found.sha256 ?? "(not computed)"}`;
+}
+
+export function isMessageDamagedError(error: unknown): error is MessageDamagedError {
+  return error instanceof MessageDamagedError;
+}
+
 export function isStoreError(error: unknown): error is StoreError {
   return error instanceof StoreError;
 }

@@ -1,5 +1,15 @@
 import { createReadStream, writeFileSync } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
@@ -163,6 +173,15 @@ async function openLocked(
         throw error;
       }
       return handle.createReadStream();
+    },
+
+    async rawSize(id) {
+      try {
+        return (await stat(rawPath(id))).size;
+      } catch (error) {
+        if (isNotFound(error)) return null;
+        throw error;
+      }
     },
 
     async readSidecar(id) {

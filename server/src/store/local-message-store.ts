@@ -11,6 +11,7 @@ import { matchesVisibleText, type PreparedFilter, prepareFilter } from "./match-
 import { lowerBound, type MessageIndex } from "./message-index.js";
 import type {
   InboxInfo,
+  IntegrityCheck,
   MessageFilter,
   MessagePage,
   MessageParser,
@@ -28,6 +29,7 @@ import {
   type StoredMessage,
 } from "./model.js";
 import type { PersistedIndex } from "./persisted-index.js";
+import { RawIntegrity } from "./raw-integrity.js";
 import { receiveRaw } from "./receive-raw.js";
 import { inboxesFor, repairSidecar } from "./recover-sidecar.js";
 import { messagesToPrune, nextAgeDeadline, type RetentionPolicy } from "./retention.js";
@@ -60,6 +62,7 @@ export class LocalMessageStore implements MessageStore {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #preparedFilters = new WeakMap<MessageFilter, PreparedFilter>();
   readonly #recentBodies = new Map<string, string>();
+  readonly #integrity: RawIntegrity;
   #closing: Promise<void> | null = null;
 
   constructor(
@@ -73,6 +76,7 @@ export class LocalMessageStore implements MessageStore {
     this.#bus = options.bus;
     this.#policy = { maxMessages: Math.max(1, options.maxMessages), maxAgeMs: options.maxAgeMs };
     this.#blobs = blobs;
+    this.#integrity = new RawIntegrity(blobs);
     this.#persisted = persisted;
     this.#index = index;
     this.#sequencer = sequencer;
@@ -159,8 +163,18 @@ export class LocalMessageStore implements MessageStore {
   }
 
   async readRaw(id: string): Promise<Readable | null> {
-    if (!MESSAGE_ID_PATTERN.test(id) || !this.#index.get(id)) return null;
-    return this.#blobs.readRaw(id);
+    const summary = MESSAGE_ID_PATTERN.test(id) ? this.#index.get(id) : undefined;
+    if (!summary) return null;
+    return this.#integrity.read(summary, () => this.#index.get(id) !== undefined);
+  }
+
+  get damagedCount(): number {
+    return this.#integrity.damagedCount;
+  }
+
+  checkIntegrity(): Promise<IntegrityCheck> {
+    // A snapshot: messages arriving or going meanwhile do not shift the walk.
+    return this.#integrity.checkAll([...this.#index.all()], (id) => this.#index.get(id) !== undefined);
   }
 
   /**
@@ -176,7 +190,8 @@ export class LocalMessageStore implements MessageStore {
     const position = message?.attachments.findIndex((attachment) => attachment.id === attachmentId) ?? -1;
     const meta = message?.attachments[position];
     if (!meta) return null;
-    const raw = await this.#blobs.readRaw(id);
+    // Read whole and verified first: an attachment cut from damaged bytes would be served as genuine.
+    const raw = await this.#integrity.read(message, () => this.#index.get(id) !== undefined, { whole: true });
     if (raw === null) return null;
     const content = await this.#parser.attachmentContent(raw, position);
     return content === null ? null : { meta, content: Readable.from([content]) };
@@ -401,6 +416,7 @@ export class LocalMessageStore implements MessageStore {
   #forget(summary: MessageSummary): void {
     if (this.#index.remove(summary.id) === null) return;
     this.#recentBodies.delete(summary.id);
+    this.#integrity.forget(summary.id);
     this.#persisted.markSequence(summary.sequence);
     this.#bus.emit("message.deleted", { id: summary.id, inboxes: summary.inboxes });
   }

@@ -21,6 +21,9 @@ export function createMemoryBlobStore(): BlobStore {
       const raw = raws.get(id);
       return raw === undefined ? null : Readable.from([raw]);
     },
+    async rawSize(id) {
+      return raws.get(id)?.length ?? null;
+    },
     async readSidecar(id) {
       const json = sidecars.get(id);
       return json === undefined ? null : parseSidecar(json, id);

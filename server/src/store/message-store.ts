@@ -8,8 +8,10 @@ import type {
   ParsedView,
   StoredMessage,
 } from "./model.js";
+import type { IntegrityCheck } from "./raw-integrity.js";
 
 export type { InboxInfo, MessagePage } from "./model.js";
+export type { IntegrityCheck } from "./raw-integrity.js";
 
 /**
  * The contract between the layers and the store. The SMTP adapter writes through `ingest`; the API
@@ -32,12 +34,21 @@ export interface MessageStore {
 
   get(id: string): Promise<StoredMessage | null>;
   summary(id: string): MessageSummary | null;
-  /** The exact bytes as received, or null for an unknown id. */
+  /**
+   * The exact bytes as received, or null for an unknown id. Verified against the size and sha256
+   * recorded at ingest: rejects with `MessageDamagedError` when they differ (for a large message,
+   * the stream fails with it at its end instead). `readAttachment` reads the same way.
+   */
   readRaw(id: string): Promise<Readable | null>;
   readAttachment(
     id: string,
     attachmentId: string,
   ): Promise<{ meta: AttachmentMeta; content: Readable } | null>;
+
+  /** Messages found damaged so far (by a read or a check) and not deleted since. */
+  readonly damagedCount: number;
+  /** Reads every stored message and compares it with its recorded size and sha256. */
+  checkIntegrity(): Promise<IntegrityCheck>;
 
   /** Newest first. */
   list(query: MessageQuery): Promise<MessagePage>;

@@ -1,5 +1,6 @@
 import type { BlobStore } from "./blob-store.js";
 import { hashStream } from "./hash-stream.js";
+import { mapConcurrently } from "./map-concurrently.js";
 import type { MessageParser } from "./message-store.js";
 import type { MessageSummary } from "./model.js";
 import type { IndexState, PersistedIndex } from "./persisted-index.js";
@@ -47,7 +48,7 @@ export async function reconcile(
 
   // ULIDs sort by arrival, so re-numbered messages keep their relative order.
   const unindexed = [...scan.raw].filter((id) => !byId.has(id)).sort();
-  const sidecars = await mapConcurrently(unindexed, (id) => blobs.readSidecar(id));
+  const sidecars = await mapConcurrently(unindexed, READ_CONCURRENCY, (id) => blobs.readSidecar(id));
   const renumber: { id: string; sidecar: Sidecar | null }[] = [];
   unindexed.forEach((id, position) => {
     const sidecar = sidecars[position] ?? null;
@@ -98,17 +99,4 @@ async function recoverFromRaw(
   if (stream === null) return null;
   const raw = await hashStream(stream);
   return recoverSidecar(blobs, parser, id, sequence, raw, timeFromId(id));
-}
-
-async function mapConcurrently<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const position = next++;
-      results[position] = await task(items[position]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, items.length) }, worker));
-  return results;
 }
