@@ -1,6 +1,9 @@
+import { createApp } from "./api/app.js";
+import { guardEventUpgrades } from "./api/http/event-upgrades.js";
 import { type HttpServer, startHttpServer } from "./api/http/http-server.js";
 import type { MailnestConfig } from "./config.js";
 import { EventBus } from "./events/bus.js";
+import { EventHub } from "./events/event-hub.js";
 import { FaultStore } from "./faults/fault-store.js";
 import { chaosRuleInput } from "./faults/parse-fault-rule.js";
 import { createMetrics } from "./metrics/create-metrics.js";
@@ -40,8 +43,8 @@ export interface Sandbox {
 }
 
 /**
- * The composition root: bus → store → waits → faults → TLS certificate → metrics → SMTP listeners →
- * HTTP server.
+ * The composition root: bus → store → waits and the event hub → faults → TLS certificate → metrics
+ * → SMTP listeners → HTTP server (the API's routes, and the hub behind the upgrade checks).
  * If a later part fails to start (a port in use, an unusable certificate), the parts already started
  * are closed before the error is rethrown.
  */
@@ -55,6 +58,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     maxAgeMs: config.maxAgeMs,
   });
   const waits = new WaitRegistry(store, bus);
+  const events = new EventHub(bus, { head: () => store.head });
 
   let faults: FaultStore | null = null;
   let tls: TlsCredentials | null = null;
@@ -72,6 +76,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     await Promise.all([smtp?.close(), smtps?.close()]);
     waits.close();
     await http?.close();
+    await events.close();
     metrics.close();
     await faults?.close();
     await store.close();
@@ -87,7 +92,10 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
       smtps = await startSmtpListener(smtpDeps, { port: config.smtpsPort, implicitTls: true });
     }
     const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null };
-    http = await startHttpServer({ config: bound, store, bus, waits, metrics, faults });
+    http = await startHttpServer(config, {
+      app: createApp({ config: bound, store, waits, metrics, faults }),
+      upgrades: guardEventUpgrades(config, events),
+    });
   } catch (error) {
     await closeAll();
     throw error;

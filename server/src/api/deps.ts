@@ -1,5 +1,4 @@
 import type { MailnestConfig } from "../config.js";
-import type { EventBus } from "../events/bus.js";
 import type { FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { WaitRegistry } from "../waits/wait-registry.js";
@@ -13,7 +12,6 @@ export interface MetricsSource {
 export interface ApiDeps {
   config: MailnestConfig;
   store: MessageStore;
-  bus: EventBus;
   /** Absent: `GET /metrics` answers 404. */
   metrics?: MetricsSource | undefined;
   /** The SMTP listener's fault rules. Absent: the `/api/faults` routes answer 404. */

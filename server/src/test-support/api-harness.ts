@@ -1,6 +1,10 @@
 import nodemailer, { type SendMailOptions, type Transporter } from "nodemailer";
-import { type HttpServer, type MetricsSource, startHttpServer } from "../api/http/http-server.js";
+import { createApp } from "../api/app.js";
+import type { MetricsSource } from "../api/deps.js";
+import { guardEventUpgrades } from "../api/http/event-upgrades.js";
+import { type HttpServer, startHttpServer } from "../api/http/http-server.js";
 import type { MailnestConfig } from "../config.js";
+import { EventHub } from "../events/event-hub.js";
 import type { Sandbox } from "../sandbox.js";
 import { WaitRegistry } from "../waits/wait-registry.js";
 import { startTestSandbox } from "./test-sandbox.js";
@@ -37,15 +41,16 @@ export class ApiHarness {
   ): Promise<ApiHarness> {
     const sandbox = await startTestSandbox(cleanup);
     const config: MailnestConfig = { ...sandbox.config, httpPort: 0, quiet: true, ...overrides };
-    const waits = new WaitRegistry(sandbox.store, sandbox.bus);
-    const server = await startHttpServer({
-      config,
-      store: sandbox.store,
-      bus: sandbox.bus,
-      waits,
-      ...(extra.metrics ? { metrics: extra.metrics(sandbox) } : {}),
+    const { store, bus } = sandbox;
+    const waits = new WaitRegistry(store, bus);
+    const events = new EventHub(bus, { head: () => store.head });
+    cleanup(() => events.close());
+    const metrics = extra.metrics ? { metrics: extra.metrics(sandbox) } : {};
+    const server = await startHttpServer(config, {
+      app: createApp({ config, store, waits, ...metrics }),
+      upgrades: guardEventUpgrades(config, events),
     });
-    // As the sandbox closes: the waits first, so open ones answer 503, then the server.
+    // As the sandbox closes: the waits first, so open ones answer 503, then the server (and the hub).
     const http: HarnessHttp = {
       port: server.port,
       url: server.url,

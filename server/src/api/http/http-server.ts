@@ -1,11 +1,17 @@
-import { createServer, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { createApp } from "../app.js";
-import type { ApiDeps } from "../deps.js";
-import { EventSocket } from "../event-socket.js";
+import type { Duplex } from "node:stream";
+import type { MailnestConfig } from "../../config.js";
 
-export { createApp } from "../app.js";
-export type { ApiDeps, MetricsSource } from "../deps.js";
+/** Where the HTTP server listens. */
+export type HttpConfig = Pick<MailnestConfig, "host" | "httpPort">;
+
+/** Takes the connections that ask to upgrade (the WebSocket); closed before the server cuts the rest. */
+export interface UpgradeHandler {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Ends the upgraded connections (their goodbye frames go out before the sockets are cut). */
+  close(): Promise<void>;
+}
 
 export interface HttpServer {
   /** The port actually bound (config `httpPort` 0 picks a free one). */
@@ -13,8 +19,9 @@ export interface HttpServer {
   /** Base URL of the API and the viewer, e.g. `http://127.0.0.1:8025`. */
   readonly url: string;
   /**
-   * Stops listening, says goodbye to WebSocket clients, lets responses in flight finish (close the
-   * waits first, so open ones answer 503 now) and cuts every other connection. Idempotent.
+   * Stops listening, closes the upgrade handler (WebSocket clients get their goodbye), lets
+   * responses in flight finish (close the waits first, so open ones answer 503 now) and cuts every
+   * other connection. Idempotent.
    */
   close(): Promise<void>;
 }
@@ -23,12 +30,15 @@ export interface HttpServer {
 const CLOSE_GRACE_MS = 2_000;
 
 /**
- * The HTTP API, the web viewer and the WebSocket on `config.host:config.httpPort`. (The CLI warns
- * about a non-loopback host without a token; see cli/parse-config.ts.)
+ * The Node HTTP server on `config.host:config.httpPort`: requests go to `app`, upgrades to
+ * `upgrades`. (The CLI warns about a non-loopback host without a token; see cli/parse-config.ts.)
  */
-export async function startHttpServer(deps: ApiDeps): Promise<HttpServer> {
-  const { config } = deps;
-  const server = createServer(createApp(deps));
+export async function startHttpServer(
+  config: HttpConfig,
+  handlers: { app: RequestListener; upgrades: UpgradeHandler },
+): Promise<HttpServer> {
+  const { upgrades } = handlers;
+  const server = createServer(handlers.app);
   // On close, responses still being worked on (waits answering 503) finish without keep-alive, and
   // every other connection is cut at once: idle keep-alive ones, and ones a client opened ahead of
   // time without sending a request (undici does), which `closeIdleConnections` does not count as idle.
@@ -42,7 +52,9 @@ export async function startHttpServer(deps: ApiDeps): Promise<HttpServer> {
     inFlight.add(res);
     res.on("close", () => inFlight.delete(res));
   });
-  const events = new EventSocket(server, deps);
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+    upgrades.handleUpgrade(req, socket, head);
+  server.on("upgrade", onUpgrade);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -53,7 +65,8 @@ export async function startHttpServer(deps: ApiDeps): Promise<HttpServer> {
       });
     });
   } catch (error) {
-    await events.close();
+    // Never listened: the upgrade handler is still its owner's to close.
+    server.off("upgrade", onUpgrade);
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -65,7 +78,8 @@ export async function startHttpServer(deps: ApiDeps): Promise<HttpServer> {
       closing ??= (async () => {
         for (const res of inFlight) res.shouldKeepAlive = false;
         const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        await events.close();
+        server.off("upgrade", onUpgrade);
+        await upgrades.close();
         const busy = new Set([...inFlight].map((res) => res.socket));
         for (const socket of sockets) if (!busy.has(socket)) socket.destroy();
         const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();

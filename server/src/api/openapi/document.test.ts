@@ -129,7 +129,6 @@ describe("the OpenAPI document", () => {
     const app = createApp({
       config: api.config,
       store: api.sandbox.store,
-      bus: api.sandbox.bus,
       waits: api.http.waits,
     });
     expect(documentedRoutes()).toEqual(registeredRoutes(app));

@@ -1,22 +1,19 @@
-import type { IncomingMessage, Server } from "node:http";
-import path from "node:path";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { normalizeAddress } from "@mailnest/protocol";
+import {
+  MAX_CLIENT_FRAME_BYTES,
+  MAX_SUBSCRIBED_INBOXES,
+  normalizeAddress,
+  type ServerEventData,
+  type ServerEventType,
+} from "@mailnest/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
-import type { MailnestConfig } from "../config.js";
-import type { EventBus } from "../events/bus.js";
-import type { MessageStore } from "../store/message-store.js";
-import { ApiToken } from "./http/api-token.js";
-import { hostHeaderAllowed, originAllowed } from "./http/origin-policy.js";
+import type { EventBus } from "./bus.js";
 
-export const EVENTS_PATH = "/api/events";
-/** Client frames are subscription changes: a few KiB at most. Bigger ones close the connection (1009). */
-export const MAX_CLIENT_FRAME_BYTES = 64 * 1024;
 /** A client this far behind is not reading: it is disconnected (it reconnects and resyncs) rather than buffered for. */
 export const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 /** Under the usual 30-60 s idle timeouts of proxies and load balancers. */
 export const HEARTBEAT_MS = 25_000;
-const MAX_SUBSCRIBED_INBOXES = 1000;
 
 type Subscription = "*" | ReadonlySet<string>;
 
@@ -27,35 +24,30 @@ interface Client {
   alive: boolean;
 }
 
-export interface EventSocketDeps {
-  config: MailnestConfig;
-  store: MessageStore;
-  bus: EventBus;
+export interface EventHubOptions {
+  /** The store's head, sent in each client's `hello` so it knows where the stream starts. */
+  head: () => number;
 }
 
 /**
- * `/api/events` (docs/api.md, "WebSocket"): the store's events as `{ type, data }` frames, filtered
- * by each client's subscription. Nothing is serialised when no client wants an event.
+ * The WebSocket hub of `/api/events` (docs/api.md, "WebSocket"): the bus's events as `{ type, data }`
+ * frames, filtered by each client's subscription. Nothing is serialised when no client wants an event.
+ * It owns no HTTP server: whoever does hands it the upgrades it has let through (`handleUpgrade`),
+ * after its own checks of path, Host, Origin and token (`api/http/event-upgrades.ts`).
  */
-export class EventSocket {
+export class EventHub {
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES });
   readonly #clients = new Set<Client>();
-  readonly #deps: EventSocketDeps;
-  readonly #token: ApiToken | null;
+  readonly #head: () => number;
   readonly #unsubscribes: (() => void)[];
   readonly #heartbeat: NodeJS.Timeout;
-  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-    this.#upgrade(req, socket, head);
-  readonly #httpServer: Server;
+  #closing: Promise<void> | null = null;
 
-  constructor(httpServer: Server, deps: EventSocketDeps) {
-    this.#httpServer = httpServer;
-    this.#deps = deps;
-    this.#token = deps.config.apiToken === null ? null : new ApiToken(deps.config.apiToken);
-    httpServer.on("upgrade", this.#onUpgrade);
-    const { bus } = deps;
-    const inboxEvent = (type: string) => (data: { address: string }) =>
-      this.#broadcast(type, data, (s) => s === "*" || s.has(data.address));
+  constructor(bus: EventBus, options: EventHubOptions) {
+    this.#head = options.head;
+    const inboxEvent =
+      (type: "inbox.created" | "inbox.cleared" | "inbox.deleted") => (data: { address: string }) =>
+        this.#broadcast(type, data, (s) => s === "*" || s.has(data.address));
     this.#unsubscribes = [
       bus.on("message.stored", (data) =>
         this.#broadcast("message.received", data, (s) => wantsAny(s, data.message.inboxes)),
@@ -77,9 +69,25 @@ export class EventSocket {
     return this.#clients.size;
   }
 
-  /** Says goodbye (1001) to every client and stops listening; clients that do not answer are cut after 1 s. */
-  async close(): Promise<void> {
-    this.#httpServer.off("upgrade", this.#onUpgrade);
+  /** Completes an upgrade the HTTP server has accepted; after `close`, the socket is dropped. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    this.#server.handleUpgrade(req, socket, head, (ws) => this.#connect(ws));
+  }
+
+  /**
+   * Stops listening to the bus and says goodbye (1001) to every client; clients that do not answer
+   * are cut after 1 s. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     clearInterval(this.#heartbeat);
     for (const unsubscribe of this.#unsubscribes) unsubscribe();
     const closed = [...this.#clients].map(
@@ -95,31 +103,6 @@ export class EventSocket {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    socket.on("error", () => socket.destroy());
-    const refusal = this.#refusal(req);
-    if (refusal) {
-      refuse(socket, ...refusal);
-      return;
-    }
-    this.#server.handleUpgrade(req, socket, head, (ws) => this.#connect(ws));
-  }
-
-  /** Why an upgrade is refused, or null: path, then Host, then Origin, then token. */
-  #refusal(req: IncomingMessage): [status: number, code: string, message: string] | null {
-    const { config } = this.#deps;
-    if (requestPath(req.url) !== EVENTS_PATH) return [404, "not_found", "No WebSocket at this path"];
-    if (!hostHeaderAllowed(config.host, req.headers.host))
-      return [403, "forbidden", "Host is not a loopback name"];
-    if (!originAllowed(req.headers.origin, req.headers.host, config.corsOrigins)) {
-      return [403, "forbidden", "Origin not allowed"];
-    }
-    if (this.#token && !this.#token.admits(req, true)) {
-      return [401, "unauthorized", "This server requires an API token: ?token=<token>"];
-    }
-    return null;
-  }
-
   #connect(socket: WebSocket): void {
     const client: Client = { socket, subscription: "*", alive: true };
     this.#clients.add(client);
@@ -130,7 +113,7 @@ export class EventSocket {
     socket.on("close", () => this.#clients.delete(client));
     // `ws` reports protocol errors (e.g. a frame over maxPayload) here and then closes the socket itself.
     socket.on("error", () => {});
-    send(client, "hello", { head: this.#deps.store.head });
+    send(client, "hello", { head: this.#head() });
   }
 
   #receive(client: Client, data: RawData, isBinary: boolean): void {
@@ -151,7 +134,11 @@ export class EventSocket {
     return null;
   }
 
-  #broadcast(type: string, data: object, wants: (subscription: Subscription) => boolean): void {
+  #broadcast<K extends ServerEventType>(
+    type: K,
+    data: ServerEventData[K],
+    wants: (subscription: Subscription) => boolean,
+  ): void {
     if (this.#clients.size === 0) return;
     let frame: string | null = null;
     for (const client of this.#clients) {
@@ -178,23 +165,12 @@ export class EventSocket {
   }
 }
 
-function send(client: Client, type: string, data: object): void {
+function send<K extends ServerEventType>(client: Client, type: K, data: ServerEventData[K]): void {
   if (client.socket.readyState === WebSocket.OPEN) client.socket.send(JSON.stringify({ type, data }));
 }
 
 function wantsAny(subscription: Subscription, inboxes: readonly string[]): boolean {
   return subscription === "*" || inboxes.some((inbox) => subscription.has(inbox));
-}
-
-/** The decoded, dot-segment-free path: `/api/%65vents/` and `/x/../api/events` both mean `/api/events`. */
-export function requestPath(url: string | undefined): string | null {
-  try {
-    const decoded = decodeURIComponent(new URL(url ?? "/", "http://localhost").pathname);
-    const normalised = path.posix.normalize(decoded);
-    return normalised.length > 1 ? normalised.replace(/\/+$/, "") : normalised;
-  } catch {
-    return null;
-  }
 }
 
 function parseFrame(text: string): { type: unknown; data: unknown } | null {
@@ -215,17 +191,4 @@ function parseSubscription(data: unknown): Subscription | null {
   if (!inboxes.every((inbox): inbox is string => typeof inbox === "string" && inbox.length <= 320))
     return null;
   return new Set(inboxes.map(normalizeAddress));
-}
-
-const STATUS_TEXT: Record<number, string> = { 401: "Unauthorized", 403: "Forbidden", 404: "Not Found" };
-
-/** An HTTP answer on the raw socket (there is no `res` during an upgrade), then the socket is closed. */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
-  const body = JSON.stringify({ error: { code, message } });
-  const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="mailnest"\r\n' : "";
-  socket.end(
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
-    () => socket.destroy(),
-  );
 }
