@@ -2,6 +2,7 @@ import type { MailnestConfig } from "../config.js";
 import type { FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { WaitRegistry } from "../waits/wait-registry.js";
+import type { HttpAppConfig } from "./http/express-app.js";
 
 /** What `GET /metrics` serves; the metrics module provides it. */
 export interface MetricsSource {
@@ -9,8 +10,13 @@ export interface MetricsSource {
   render(): string;
 }
 
+/** What the API reads of the configuration: the plumbing's part, and what the routes answer with. */
+export type ApiConfig = HttpAppConfig &
+  Pick<MailnestConfig, "domain" | "maxWaitMs" | "smtpPort" | "smtpsPort">;
+
 export interface ApiDeps {
-  config: MailnestConfig;
+  /** With the ports actually bound: health reports them. */
+  config: ApiConfig;
   store: MessageStore;
   /** Absent: `GET /metrics` answers 404. */
   metrics?: MetricsSource | undefined;

@@ -20,8 +20,27 @@ import { SmtpReplyError } from "./smtp-error.js";
 import type { TlsCredentials } from "./tls-credentials.js";
 import { insecureAuthAllowed, mailFromRefusal, starttlsOffered } from "./transport-policy.js";
 
+/** What one SMTP listener reads of the configuration. */
+export type SmtpConfig = Pick<
+  MailnestConfig,
+  | "host"
+  | "smtpPort"
+  | "domain"
+  | "maxMessageSize"
+  | "maxRecipients"
+  | "maxConnections"
+  | "smtpIdleTimeoutMs"
+  | "shutdownGraceMs"
+  | "smtpUsers"
+  | "starttls"
+  | "tls"
+  | "requireTls"
+  | "allowInsecureAuth"
+  | "requireAuth"
+>;
+
 export interface SmtpListenerDeps {
-  config: MailnestConfig;
+  config: SmtpConfig;
   store: MessageStore;
   bus: EventBus;
   /** Consulted at every stage; absent = no fault injection. */

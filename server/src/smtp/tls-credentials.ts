@@ -19,6 +19,9 @@ export interface TlsCredentials {
   names: string[];
 }
 
+/** What loading the certificate reads: the PEM files, or where and for which names to make one. */
+export type TlsConfig = Pick<MailnestConfig, "tls" | "dataDir" | "domain" | "host">;
+
 /** Where the self-signed certificate is kept. */
 export function selfSignedDir(dataDir: string): string {
   return path.join(dataDir, "tls");
@@ -28,7 +31,7 @@ export function selfSignedDir(dataDir: string): string {
  * `config.tls` files when given (both or neither), else the self-signed certificate of the data
  * dir. Throws `TlsCertificateError` with the file and the reason when they cannot be used.
  */
-export async function loadTlsCredentials(config: MailnestConfig): Promise<TlsCredentials> {
+export async function loadTlsCredentials(config: TlsConfig): Promise<TlsCredentials> {
   const { certFile, keyFile } = config.tls;
   if (certFile === null && keyFile === null) {
     const dir = config.dataDir === null ? null : selfSignedDir(config.dataDir);
