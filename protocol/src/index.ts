@@ -81,3 +81,36 @@ export {
   TEXT_FIELDS,
 } from "./filter.js";
 export { htmlTextOf, joinVisibleText } from "./visible-text.js";
+export type {
+  CreatedWebhookEndpoint,
+  CreateWebhookRequest,
+  DeliveryAttempt,
+  DeliveryState,
+  InboxClearedEvent,
+  MessageDeletedEvent,
+  MessageLinks,
+  MessageReceivedEvent,
+  RelayRule,
+  RelayRuleList,
+  RelayRuleRequest,
+  RelayStatus,
+  Release,
+  ReleaseList,
+  ReleaseRequest,
+  SendAddress,
+  SendAttachment,
+  SendRequest,
+  UpdateWebhookRequest,
+  WebhookDelivery,
+  WebhookDeliveryList,
+  WebhookEndpoint,
+  WebhookEndpointList,
+  WebhookEvent,
+  WebhookEventType,
+  WebhookSecret,
+} from "./integrations.js";
+export {
+  MAX_ATTEMPT_RESPONSE_CHARS,
+  MAX_WEBHOOK_PAYLOAD_BYTES,
+  WEBHOOK_EVENT_TYPES,
+} from "./integrations.js";

@@ -1,0 +1,193 @@
+import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { decodeLines, encodeLine } from "./journal-line.js";
+
+export interface JournalOptions<R> {
+  /** The journal file, or null for memory only (records are applied, nothing is written). */
+  path: string | null;
+  /** Checks a record read back from disk; null skips it. */
+  parse(value: unknown): R | null;
+  /**
+   * Applies a record to the owner's state: during replay, and live once the record is durable.
+   * Called synchronously, in append order. Must not throw.
+   */
+  apply(record: R): void;
+  /** The owner's whole state as records; replaying them from nothing rebuilds it. */
+  snapshot(): R[];
+  /** The file is rewritten from a snapshot once it holds this many bytes more than the last snapshot did. */
+  compactAfterBytes?: number;
+  /** Called when a torn tail is cut off at open; stderr by default. */
+  warn?(message: string): void;
+}
+
+/** Compaction keeps the file within a few multiples of the live state, but never rewrites tiny files. */
+const DEFAULT_COMPACT_AFTER_BYTES = 4 * 1024 * 1024;
+
+interface Pending<R> {
+  record: R;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * An append-only journal of JSON records with group commit: every record appended while the
+ * previous write + fdatasync ran goes out in the next single write + fdatasync, and each `append`
+ * resolves only once its record is durable **and** applied to the owner's state. So the state the
+ * owner sees is always exactly what a replay of the file would rebuild.
+ *
+ * The file is rewritten from a snapshot of the state (temp file, fsync, rename, fsync of the
+ * directory) at open and whenever it has grown past `compactAfterBytes` since the last rewrite, so
+ * it stays proportional to what is live. A crash during a rewrite leaves either the old or the new
+ * file, both complete. A torn last line (a crash mid-append) fails its checksum and is cut off at
+ * open; nothing after it was acknowledged, since each acknowledgement waits for the fdatasync of
+ * everything before it.
+ */
+export class Journal<R> {
+  readonly #options: JournalOptions<R>;
+  readonly #compactAfter: number;
+  #handle: FileHandle | null = null;
+  #queue: Pending<R>[] = [];
+  #draining = false;
+  #drained: Promise<void> = Promise.resolve();
+  /** Bytes appended since the last snapshot. */
+  #grown = 0;
+  /** A failed append may have left a partial line: the next batch rewrites the file first. */
+  #broken = false;
+  #closed = false;
+
+  private constructor(options: JournalOptions<R>) {
+    this.#options = options;
+    this.#compactAfter = options.compactAfterBytes ?? DEFAULT_COMPACT_AFTER_BYTES;
+  }
+
+  /** Replays the file into the owner's state (through `apply`), then rewrites it compacted. */
+  static async open<R>(options: JournalOptions<R>): Promise<Journal<R>> {
+    const journal = new Journal(options);
+    if (options.path === null) return journal;
+    const directory = dirname(options.path);
+    await mkdirDurably(directory);
+    await rm(tempPath(options.path), { force: true });
+    const bytes = await readFile(options.path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return Buffer.alloc(0);
+      throw error;
+    });
+    const { records, validLength } = decodeLines(bytes);
+    for (const value of records) {
+      const record = options.parse(value);
+      if (record !== null) options.apply(record);
+    }
+    if (validLength < bytes.length) {
+      (options.warn ?? console.error)(
+        `mailnest: ${basename(options.path)}: dropped ${bytes.length - validLength} bytes of a torn or damaged tail after ${records.length} records`,
+      );
+    }
+    await journal.#rewrite();
+    return journal;
+  }
+
+  /** Resolves once the record is durable and applied; rejects when the disk refused it (nothing applied). */
+  append(record: R): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("the journal is closed"));
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ record, resolve, reject });
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#drained = this.#drain();
+      }
+    });
+  }
+
+  /** Waits for what was appended, then closes the file. Further appends reject. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#drained;
+    await this.#handle?.close();
+    this.#handle = null;
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      // Let the rest of this tick's appends join the batch (a burst of bus events is one write).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.#queue.length > 0) await this.#writeBatch(this.#queue.splice(0));
+    } finally {
+      // Same tick as the loop's last check: nothing queued is stranded.
+      this.#draining = false;
+    }
+  }
+
+  async #writeBatch(batch: Pending<R>[]): Promise<void> {
+    if (this.#options.path !== null) {
+      try {
+        if (this.#broken) await this.#rewrite();
+        const bytes = Buffer.from(batch.map((pending) => encodeLine(pending.record)).join(""), "utf8");
+        await writeFully(this.#handle!, bytes);
+        await this.#handle!.datasync();
+        this.#grown += bytes.length;
+      } catch (error) {
+        this.#broken = true;
+        for (const pending of batch) pending.reject(error);
+        return;
+      }
+    }
+    for (const pending of batch) this.#options.apply(pending.record);
+    for (const pending of batch) pending.resolve();
+    if (this.#grown > this.#compactAfter) {
+      // A failed rewrite leaves the old file, which is complete; the next batch tries again.
+      await this.#rewrite().catch((error: unknown) => {
+        this.#broken = true;
+        console.error("mailnest: compacting a journal failed:", error);
+      });
+    }
+  }
+
+  /** Replaces the file with a snapshot of the state (which is exactly what has been applied). */
+  async #rewrite(): Promise<void> {
+    const path = this.#options.path!;
+    const text = this.#options
+      .snapshot()
+      .map((record) => encodeLine(record))
+      .join("");
+    const temp = tempPath(path);
+    const handle = await open(temp, "w");
+    try {
+      await writeFully(handle, Buffer.from(text, "utf8"));
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    await syncDirectory(dirname(path));
+    await this.#handle?.close().catch(() => {});
+    this.#handle = await open(path, "a");
+    this.#grown = 0;
+    this.#broken = false;
+  }
+}
+
+function tempPath(path: string): string {
+  return `${path}.tmp`;
+}
+
+async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
+}
+
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates the folder if needed and makes its name durable in its parent. */
+async function mkdirDurably(directory: string): Promise<void> {
+  const created = await mkdir(directory, { recursive: true });
+  if (created !== undefined) await syncDirectory(dirname(directory));
+}
