@@ -12,7 +12,7 @@ import { type CompiledFilter, compileFilter } from "../filter/compile-filter.js"
 import { evaluateFilter } from "../filter/evaluate-filter.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import type { Message } from "../message/message.js";
-import { explainTimeout } from "../wait/explain-timeout.js";
+import { describeWait, explainTimeout } from "../wait/explain-timeout.js";
 import { longPoll } from "../wait/long-poll.js";
 import {
   DEFAULT_NO_MESSAGE_WINDOW_MS,
@@ -100,6 +100,13 @@ export class MailView {
       },
     });
     if (outcome.kind === "found") return outcome.messages;
+    if (outcome.kind === "unavailable") {
+      const what = describeWait({ inbox: this.inbox, filter: compiled, count, matched: outcome.matched });
+      throw outcome.outage.toError(`Gave up after ${timeout} ms ${what}`, {
+        method: "GET",
+        url: outcome.url,
+      });
+    }
     throw await explainTimeout({
       context: this.context,
       inbox: this.inbox,
@@ -145,9 +152,15 @@ export class MailView {
       observeHead: (head) => this.context.observeHead(head),
     });
     if (outcome.kind === "timeout") return;
-    const [received] = outcome.messages as [Message];
     const target = this.inbox === null ? "any inbox" : JSON.stringify(this.inbox);
     const wanted = compiled.description ? ` with ${compiled.description}` : "";
+    if (outcome.kind === "unavailable") {
+      throw outcome.outage.toError(
+        `Could not make sure that no message${wanted} reached ${target} within ${within} ms`,
+        { method: "GET", url: outcome.url },
+      );
+    }
+    const [received] = outcome.messages as [Message];
     throw new UnexpectedMessageError(
       `Expected no message${wanted} to reach ${target} within ${within} ms, but received ${received.toString()}`,
       received,

@@ -13,7 +13,10 @@ export interface MailnestOptions {
   token?: string | null;
   /** Default total timeout of every wait, in ms. @default 10000 */
   timeout?: number;
-  /** How long a plain (non-waiting) request may take, in ms. @default 30000 */
+  /**
+   * How long a plain (non-waiting) call may take, in ms, retries through a server restart included
+   * (docs/sdk.md, "Restarts"). @default 30000
+   */
   requestTimeout?: number;
   /**
    * The longest single long-poll request, in ms; longer waits re-issue it. Keep it below the idle

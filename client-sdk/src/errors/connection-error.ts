@@ -25,5 +25,5 @@ export class ConnectionError extends MailnestError {
 }
 
 export function isConnectionError(value: unknown): value is ConnectionError {
-  return isBrandedError(value, ["ConnectionError"]);
+  return isBrandedError(value, ["ConnectionError", "BrokenResponseError", "ServerUnavailableError"]);
 }

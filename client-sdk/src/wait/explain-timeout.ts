@@ -42,11 +42,7 @@ export interface TimeoutContext {
  * path; if they fail, the server's own timeout summary is used instead.
  */
 export async function explainTimeout(details: TimeoutContext): Promise<WaitTimeoutError> {
-  const target = details.inbox === null ? "in any inbox" : `to ${JSON.stringify(details.inbox)}`;
-  const wanted =
-    details.count === 1 ? "1 message" : `${details.count} messages (found ${details.matched.length})`;
-  const filter = details.filter.description ? ` with ${details.filter.description}` : "";
-  const headline = `Timed out after ${details.timeout} ms waiting for ${wanted} ${target}${filter}.`;
+  const headline = `Timed out after ${details.timeout} ms ${describeWait(details)}.`;
 
   let nearMisses: NearMiss[];
   let held: number | null = details.lastTimeout?.inboxCount ?? null;
@@ -89,6 +85,20 @@ export async function explainTimeout(details: TimeoutContext): Promise<WaitTimeo
   });
 }
 
+/** `waiting for 1 message to "a@mailnest.test" with subject /Welcome/`: what a failed wait was after. */
+export function describeWait(details: {
+  inbox: string | null;
+  filter: CompiledFilter;
+  count: number;
+  matched: readonly unknown[];
+}): string {
+  const target = details.inbox === null ? "in any inbox" : `to ${JSON.stringify(details.inbox)}`;
+  const wanted =
+    details.count === 1 ? "1 message" : `${details.count} messages (found ${details.matched.length})`;
+  const filter = details.filter.description ? ` with ${details.filter.description}` : "";
+  return `waiting for ${wanted} ${target}${filter}`;
+}
+
 async function recentMessages(details: TimeoutContext): Promise<MessageSummary[]> {
   const { http } = details.context;
   const to = details.filter.serverQuery.to;
@@ -99,7 +109,8 @@ async function recentMessages(details: TimeoutContext): Promise<MessageSummary[]
     ...(details.inbox === null && typeof to === "string" ? { to } : {}),
   };
   try {
-    const page = await http.json<MessagePage>("GET", path, { query });
+    // Best effort, on the failure path: a server that went away must not delay the timeout error.
+    const page = await http.json<MessagePage>("GET", path, { query, retry: false });
     details.context.observeHead(page.head);
     return page.messages;
   } catch (error) {
@@ -120,7 +131,7 @@ async function explainOne(
   let target: MessageSummary | Message = summary;
   if (inFull) {
     const data = await details.context.http
-      .json<StoredMessage>("GET", apiPaths.message(summary.id))
+      .json<StoredMessage>("GET", apiPaths.message(summary.id), { retry: false })
       .catch(() => null);
     if (data !== null) target = details.context.toMessage(data);
   }

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type {
   StoredMessage,
   WaitParams,
@@ -6,19 +5,16 @@ import type {
   WaitTimeoutErrorBody,
   WaitTimeoutErrorObject,
 } from "@mailnest/protocol";
-import { isConnectionError } from "../errors/connection-error.js";
-import { isHttpError } from "../errors/http-error.js";
 import { MailnestError } from "../errors/mailnest-error.js";
 import type { CompiledFilter } from "../filter/compile-filter.js";
 import { evaluateFilter } from "../filter/evaluate-filter.js";
 import type { HttpClient } from "../http/http-client.js";
+import { Outage } from "../http/outage.js";
+import { retryDelay, retryReason, sleepUnlessAborted } from "../http/retry-policy.js";
 import type { Message } from "../message/message.js";
 
 /** Beyond the wait itself, how long the server may take to answer before the request counts as hung. */
 const ANSWER_GRACE_MS = 5_000;
-/** Backoff after a broken connection or a proxy's 502/503/504: growing, and never past the deadline. */
-const FIRST_RETRY_DELAY_MS = 100;
-const MAX_RETRY_DELAY_MS = 2_000;
 
 export interface LongPollRequest {
   http: HttpClient;
@@ -49,7 +45,9 @@ export interface LongPollRequest {
 
 export type LongPollOutcome =
   | { kind: "found"; messages: Message[] }
-  | { kind: "timeout"; matched: Message[]; lastTimeout: WaitTimeoutErrorObject | null };
+  | { kind: "timeout"; matched: Message[]; lastTimeout: WaitTimeoutErrorObject | null }
+  /** The deadline passed while the server was restarting (or gone); `outage` says what was seen. */
+  | { kind: "unavailable"; matched: Message[]; outage: Outage; url: string };
 
 /**
  * Waits until `count` messages after `since` match the whole filter, using the server's long-poll:
@@ -57,21 +55,28 @@ export type LongPollOutcome =
  * advancing its cursor past each. A request never outlives `maxRequestWait`, so a wait longer than
  * the server's or a proxy's cap is simply re-issued. There is no client-side polling: every
  * request blocks on the server until something arrives or its own timeout ends.
+ *
+ * A restart does not end the wait: refused and broken connections and `503 shutting_down` are
+ * retried with backoff (`retry-policy.ts`) until the wait's own deadline, from the same cursor, so
+ * a message is neither skipped nor returned twice (sequences survive a restart with a data dir).
  */
 export async function longPoll(request: LongPollRequest): Promise<LongPollOutcome> {
   const deadline = performance.now() + request.timeout;
   const found: Message[] = [];
   let position = request.since;
   let lastTimeout: WaitTimeoutErrorObject | null = null;
-  let retryDelay = FIRST_RETRY_DELAY_MS;
+  let outage: Outage | null = null;
   let asked = false;
   try {
     for (;;) {
       request.signal?.throwIfAborted();
       const remaining = Math.max(0, Math.floor(deadline - performance.now()));
-      if (asked && remaining <= 0) {
+      if (remaining <= 0 && (asked || outage !== null)) {
         // Matching messages that were not enough are not "returned" to anyone: a later wait may take them.
         for (const message of found) request.release(message);
+        if (outage !== null) {
+          return { kind: "unavailable", matched: found, outage, url: request.http.url(request.path) };
+        }
         return { kind: "timeout", matched: found, lastTimeout };
       }
       const wait = Math.min(remaining, request.maxRequestWait);
@@ -88,16 +93,22 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
           } satisfies WaitParams,
           ...(request.signal ? { signal: request.signal } : {}),
           timeout: wait + ANSWER_GRACE_MS,
+          // This loop retries itself, re-asking from its cursor with the time that is left.
+          retry: false,
         });
       } catch (error) {
-        const left = deadline - performance.now();
-        if (!isTransient(error) || left <= 0) throw error;
-        await sleepUnlessAborted(Math.min(retryDelay, left), request.signal);
-        retryDelay = Math.min(retryDelay * 2, MAX_RETRY_DELAY_MS);
+        const reason = retryReason(error, { method: "GET", reachedBefore: request.http.reachedServer });
+        if (reason === null) throw error;
+        outage ??= new Outage();
+        outage.record(reason, error);
+        await sleepUnlessAborted(
+          Math.min(retryDelay(outage.attempts), Math.max(0, deadline - performance.now())),
+          request.signal,
+        );
         continue;
       }
       asked = true;
-      retryDelay = FIRST_RETRY_DELAY_MS;
+      outage = null;
 
       if (response.status === 408) {
         // Ours (`wait_timeout` with a head) or a proxy's own timeout page: either way, ask again.
@@ -128,21 +139,6 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
     }
   } catch (error) {
     for (const message of found) request.release(message);
-    throw error;
-  }
-}
-
-/** A broken connection or a proxy in between timing out is worth another request; a refused one is not. */
-function isTransient(error: unknown): boolean {
-  if (isConnectionError(error)) return error.code !== "ECONNREFUSED" && error.code !== "ENOTFOUND";
-  return isHttpError(error) && (error.status === 502 || error.status === 503 || error.status === 504);
-}
-
-async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  try {
-    await sleep(ms, undefined, signal ? { signal } : {});
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
     throw error;
   }
 }

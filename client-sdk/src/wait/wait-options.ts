@@ -1,7 +1,11 @@
 import { describeValue } from "../util/describe.js";
 
 export interface WaitOptions {
-  /** How long to wait in total, in ms; long waits are split into several server long-polls. @default the client's `timeout` (10 000) */
+  /**
+   * How long to wait in total, in ms; long waits are split into several server long-polls, and a
+   * server restart within this time is ridden out (docs/sdk.md, "Restarts").
+   * @default the client's `timeout` (10 000)
+   */
   timeout?: number;
   /** Aborts the wait; it then rejects with the signal's reason. */
   signal?: AbortSignal;
