@@ -16,10 +16,6 @@ export class Outage {
     return this.#attempts;
   }
 
-  get lastError(): unknown {
-    return this.#lastError;
-  }
-
   record(reason: RetryReason, error: unknown): void {
     this.#attempts++;
     this.#lastError = error;
