@@ -82,13 +82,10 @@ async function timeIt(label: string, runs: number, task: () => Promise<unknown>)
 
 const dataDir = await mkdtemp(join(tmpdir(), "mailnest-store-bench-"));
 try {
-  const store = await createMessageStore({
-    dataDir,
-    parser: messageParser,
-    bus: new EventBus(),
-    maxMessages: prefill + measured * 2,
-    maxAgeMs: null,
-  });
+  const store = await createMessageStore(
+    { dataDir, maxMessages: prefill + measured * 2, maxAgeMs: null },
+    { parser: messageParser, bus: new EventBus() },
+  );
   report("empty store", await ingestMany(store, 0, measured));
   const started = performance.now();
   await ingestMany(store, measured, prefill);
@@ -107,13 +104,10 @@ try {
 
   await store.close();
   const reopenStarted = performance.now();
-  const reopened = await createMessageStore({
-    dataDir,
-    parser: messageParser,
-    bus: new EventBus(),
-    maxMessages: prefill + measured * 2,
-    maxAgeMs: null,
-  });
+  const reopened = await createMessageStore(
+    { dataDir, maxMessages: prefill + measured * 2, maxAgeMs: null },
+    { parser: messageParser, bus: new EventBus() },
+  );
   console.log(`reopen with ${reopened.messageCount}: ${(performance.now() - reopenStarted).toFixed(0)} ms`);
   await reopened.close();
 } finally {

@@ -50,13 +50,7 @@ export interface Sandbox {
  */
 export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   const bus = new EventBus();
-  const store = await createMessageStore({
-    dataDir: config.dataDir,
-    parser: messageParser,
-    bus,
-    maxMessages: config.maxMessages,
-    maxAgeMs: config.maxAgeMs,
-  });
+  const store = await createMessageStore(config, { parser: messageParser, bus });
   const waits = new WaitRegistry(store, bus);
   const events = new EventHub(bus, { head: () => store.head });
 

@@ -373,13 +373,10 @@ describe("SMTP listener when the store fails", () => {
   /** The real in-memory store, except that `ingest` fails the way a full disk makes it fail. */
   async function listenerOverFailingStore(failure: Failure) {
     const bus = new EventBus();
-    const store = await createMessageStore({
-      dataDir: null,
-      parser: messageParser,
-      bus,
-      maxMessages: 100,
-      maxAgeMs: null,
-    });
+    const store = await createMessageStore(
+      { dataDir: null, maxMessages: 100, maxAgeMs: null },
+      { parser: messageParser, bus },
+    );
     cleanup(() => store.close());
     const failing = new Proxy(store, {
       get(target, property) {

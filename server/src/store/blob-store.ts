@@ -21,6 +21,8 @@ export interface BlobStore {
   rawSize(id: string): Promise<number | null>;
   /** null when missing or unreadable (torn, edited by hand). */
   readSidecar(id: string): Promise<Sidecar | null>;
+  /** Whether the sidecar is there (false when it cannot be seen either), without reading it. */
+  hasSidecar(id: string): Promise<boolean>;
   /** Replaces the sidecar of a committed message, atomically. */
   writeSidecar(sidecar: Sidecar): Promise<void>;
   /**

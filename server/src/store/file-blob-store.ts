@@ -192,6 +192,15 @@ async function openLocked(
       }
     },
 
+    async hasSidecar(id) {
+      try {
+        await stat(sidecarPath(id));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+
     async writeSidecar(sidecar: Sidecar) {
       const temporary = tmpPath(".json");
       try {

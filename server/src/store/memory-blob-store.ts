@@ -28,6 +28,9 @@ export function createMemoryBlobStore(): BlobStore {
       const json = sidecars.get(id);
       return json === undefined ? null : parseSidecar(json, id);
     },
+    async hasSidecar(id) {
+      return sidecars.has(id);
+    },
     async writeSidecar(sidecar: Sidecar) {
       sidecars.set(sidecar.id, JSON.stringify(sidecar));
     },

@@ -2,7 +2,7 @@ import { normalizeAddress } from "@mailnest/protocol";
 import type { BlobStore } from "./blob-store.js";
 import type { MessageParser } from "./message-store.js";
 import type { Envelope, MessageSummary } from "./model.js";
-import type { Sidecar } from "./sidecar.js";
+import { needsReparse, type Sidecar } from "./sidecar.js";
 
 /**
  * Rebuilds the sidecar of a committed `.eml` whose sidecar is missing or unreadable. The parsed view
@@ -77,4 +77,20 @@ export async function repairSidecar(
   };
   await blobs.writeSidecar(repaired).catch(() => {});
   return repaired;
+}
+
+/**
+ * The sidecar of an indexed message, as it is served: repaired from the `.eml` when it went missing
+ * since startup or when it predates `visibleText` (`needsReparse`), unless the message was deleted
+ * meanwhile (`stillIndexed` says no; then nothing is written back).
+ */
+export async function readServedSidecar(
+  blobs: BlobStore,
+  parser: MessageParser,
+  summary: MessageSummary,
+  stillIndexed: () => boolean,
+): Promise<Sidecar | null> {
+  const sidecar = await blobs.readSidecar(summary.id);
+  if ((sidecar !== null && !needsReparse(sidecar)) || !stillIndexed()) return sidecar;
+  return repairSidecar(blobs, parser, summary);
 }

@@ -5,7 +5,11 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { EventBus, type MailnestEventName, type MailnestEvents } from "../events/bus.js";
 import { messageParser } from "../smtp/parse-message.js";
-import { createMessageStore, type MessageStoreOptions } from "../store/create-message-store.js";
+import type { BlobStore } from "../store/blob-store.js";
+import { createMessageStore, type StoreConfig, type StoreDeps } from "../store/create-message-store.js";
+import { createMemoryIndexStorage } from "../store/index-storage.js";
+import { openLocalStore } from "../store/local-message-store.js";
+import { createMemoryBlobStore } from "../store/memory-blob-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { IncomingEnvelope, StoredMessage } from "../store/model.js";
 
@@ -22,7 +26,7 @@ export function createStoreKit() {
     },
 
     /** Opens a store (on `dataDir`, or in memory for null) with an event recorder on its bus. */
-    async open(dataDir: string | null, options: Partial<Omit<MessageStoreOptions, "dataDir">> = {}) {
+    async open(dataDir: string | null, options: Partial<Omit<StoreConfig, "dataDir"> & StoreDeps> = {}) {
       const bus = options.bus ?? new EventBus();
       const events: { name: MailnestEventName; event: unknown }[] = [];
       for (const name of [
@@ -35,14 +39,14 @@ export function createStoreKit() {
       ] as const) {
         bus.on(name, (event) => events.push({ name, event }));
       }
-      const store = await createMessageStore({
-        dataDir,
-        parser: messageParser,
-        bus,
-        maxMessages: 10_000,
-        maxAgeMs: null,
-        ...options,
-      });
+      const store = await createMessageStore(
+        { dataDir, maxMessages: options.maxMessages ?? 10_000, maxAgeMs: options.maxAgeMs ?? null },
+        {
+          parser: options.parser ?? messageParser,
+          bus,
+          ...(options.fileStore ? { fileStore: options.fileStore } : {}),
+        },
+      );
       stores.push(store);
       return {
         store,
@@ -56,9 +60,34 @@ export function createStoreKit() {
       };
     },
 
+    /** An in-memory store whose blob store counts the sidecars read through it. */
+    async openCounting(bus = new EventBus()) {
+      const counts = { sidecarReads: 0 };
+      const blobs = countSidecarReads(createMemoryBlobStore(), counts);
+      const store = await openLocalStore({
+        blobs,
+        indexStorage: createMemoryIndexStorage(),
+        parser: messageParser,
+        bus,
+        policy: { maxMessages: 10_000, maxAgeMs: null },
+      });
+      stores.push(store);
+      return { store, bus, counts };
+    },
+
     async cleanup(): Promise<void> {
       await Promise.all(stores.splice(0).map((store) => store.close()));
       await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+    },
+  };
+}
+
+function countSidecarReads(inner: BlobStore, counts: { sidecarReads: number }): BlobStore {
+  return {
+    ...inner,
+    readSidecar(id) {
+      counts.sidecarReads += 1;
+      return inner.readSidecar(id);
     },
   };
 }

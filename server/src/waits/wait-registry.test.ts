@@ -1,12 +1,15 @@
 import nodemailer from "nodemailer";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Sandbox } from "../sandbox.js";
 import type { MessageFilter } from "../store/message-store.js";
+import { createStoreKit, ingestBuffer, testEnvelope, testMessage } from "../test-support/store-kit.js";
 import { startTestSandbox, useCleanup } from "../test-support/test-sandbox.js";
 import { WaitAbortedError, WaitClosedError } from "./wait-errors.js";
 import { WaitRegistry } from "./wait-registry.js";
 
 const cleanup = useCleanup();
+const kit = createStoreKit();
+afterEach(() => kit.cleanup());
 
 async function setup(): Promise<{
   sandbox: Sandbox;
@@ -97,5 +100,18 @@ describe("WaitRegistry", () => {
     expect(await open).toBeInstanceOf(WaitClosedError);
     await expect(waitFor(waits, {})).rejects.toBeInstanceOf(WaitClosedError);
     expect(waits.size).toBe(0);
+  });
+
+  it("answers with a message stored a moment ago without reading it back from storage", async () => {
+    const { store, bus, counts } = await kit.openCounting();
+    const waits = new WaitRegistry(store, bus);
+    cleanup(() => waits.close());
+    const to = "ann@mailnest.test";
+    const answer = waitFor(waits, { inbox: to, text: "4711" });
+    await vi.waitFor(() => expect(waits.size).toBe(1));
+    await ingestBuffer(store, testMessage({ to, text: "your code is 4711" }), testEnvelope({ rcptTo: [to] }));
+
+    expect((await answer).messages.map((m) => m.visibleText)).toEqual([expect.stringContaining("4711")]);
+    expect(counts.sidecarReads).toBe(0);
   });
 });

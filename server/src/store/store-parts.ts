@@ -1,0 +1,22 @@
+import type { EventBus } from "../events/bus.js";
+import type { BlobStore } from "./blob-store.js";
+import type { MessageIndex } from "./message-index.js";
+import type { MessageParser } from "./message-store.js";
+import type { PersistedIndex } from "./persisted-index.js";
+import type { Sequencer } from "./sequencer.js";
+import type { TaskTracker } from "./task-tracker.js";
+
+/**
+ * What the modules of the local store share: where bytes and sidecars live, the in-memory index and
+ * its persistence, the sequence, the parser, the bus they announce on, and the work close() waits for.
+ * Built once by `openLocalStore`.
+ */
+export interface StoreParts {
+  readonly parser: MessageParser;
+  readonly bus: EventBus;
+  readonly blobs: BlobStore;
+  readonly index: MessageIndex;
+  readonly persisted: PersistedIndex;
+  readonly sequencer: Sequencer;
+  readonly tasks: TaskTracker;
+}

@@ -1,0 +1,182 @@
+import { Readable } from "node:stream";
+import { normalizeAddress } from "@mailnest/protocol";
+import { decodeCursor, encodeCursor } from "./cursor.js";
+import { matchesVisibleText, type PreparedFilter, prepareFilter } from "./match-query.js";
+import { lowerBound } from "./message-index.js";
+import type { IntegrityCheck, MessageFilter, MessagePage, MessageQuery } from "./message-store.js";
+import {
+  ATTACHMENT_ID_PATTERN,
+  type AttachmentMeta,
+  MESSAGE_ID_PATTERN,
+  type MessageSummary,
+  type StoredMessage,
+} from "./model.js";
+import { RawIntegrity } from "./raw-integrity.js";
+import { RecentMessages } from "./recent-messages.js";
+import { readServedSidecar } from "./recover-sidecar.js";
+import { type Sidecar, storedMessage } from "./sidecar.js";
+import type { StoreParts } from "./store-parts.js";
+
+const MAX_PAGE_SIZE = 500;
+/** Sidecars a `text` search reads at once: enough to keep the thread pool busy, few enough to stop early. */
+const TEXT_SEARCH_BATCH = 16;
+
+/**
+ * Everything that reads: single messages (from the cache of recent messages, else their sidecar,
+ * repaired if need be), raw bytes and attachments (verified against what ingest recorded), pages
+ * of summaries and the filter checks of waiters. Changes nothing but its own caches.
+ */
+export class StoreQueries {
+  readonly #parts: StoreParts;
+  readonly #recent = new RecentMessages();
+  readonly #integrity: RawIntegrity;
+  readonly #preparedFilters = new WeakMap<MessageFilter, PreparedFilter>();
+
+  constructor(parts: StoreParts) {
+    this.#parts = parts;
+    this.#integrity = new RawIntegrity(parts.blobs);
+  }
+
+  /** A message has just become visible (ingest, in sequence order). */
+  remember(sidecar: Sidecar): void {
+    this.#recent.remember(sidecar);
+  }
+
+  /** A message is gone: nothing of it may be served from a cache. */
+  forget(id: string): void {
+    this.#recent.forget(id);
+    this.#integrity.forget(id);
+  }
+
+  /**
+   * A recent message comes from memory: a waiter answering with a message stored a moment ago reads
+   * nothing back. Only its sidecar's presence is checked, so one that vanished meanwhile is still
+   * rebuilt from the `.eml` here, as for any other message.
+   */
+  async get(id: string): Promise<StoredMessage | null> {
+    const summary = MESSAGE_ID_PATTERN.test(id) ? this.#parts.index.get(id) : undefined;
+    if (!summary) return null;
+    const recent = this.#recent.get(id);
+    const sidecar =
+      recent && (await this.#parts.blobs.hasSidecar(id)) ? recent : await this.#storedSidecar(summary);
+    return sidecar === null ? null : storedMessage(summary, sidecar);
+  }
+
+  summary(id: string): MessageSummary | null {
+    return this.#parts.index.get(id) ?? null;
+  }
+
+  async readRaw(id: string): Promise<Readable | null> {
+    const summary = MESSAGE_ID_PATTERN.test(id) ? this.#parts.index.get(id) : undefined;
+    if (!summary) return null;
+    return this.#integrity.read(summary, () => this.#indexed(id));
+  }
+
+  get damagedCount(): number {
+    return this.#integrity.damagedCount;
+  }
+
+  checkIntegrity(): Promise<IntegrityCheck> {
+    // A snapshot: messages arriving or going meanwhile do not shift the walk.
+    return this.#integrity.checkAll([...this.#parts.index.all()], (id) => this.#indexed(id));
+  }
+
+  /**
+   * Re-parses the `.eml` rather than keeping attachment files: ingest (the hot path, fsync'd) writes
+   * two files per message whatever it carries, and downloading an attachment is rare by comparison.
+   */
+  async readAttachment(
+    id: string,
+    attachmentId: string,
+  ): Promise<{ meta: AttachmentMeta; content: Readable } | null> {
+    if (!ATTACHMENT_ID_PATTERN.test(attachmentId)) return null;
+    const message = await this.get(id);
+    const position = message?.attachments.findIndex((attachment) => attachment.id === attachmentId) ?? -1;
+    const meta = message?.attachments[position];
+    if (!meta) return null;
+    // Read whole and verified first: an attachment cut from damaged bytes would be served as genuine.
+    const raw = await this.#integrity.read(message, () => this.#indexed(id), { whole: true });
+    if (raw === null) return null;
+    const content = await this.#parts.parser.attachmentContent(raw, position);
+    return content === null ? null : { meta, content: Readable.from([content]) };
+  }
+
+  async list(query: MessageQuery): Promise<MessagePage> {
+    const { index } = this.#parts;
+    const head = this.#parts.sequencer.head;
+    const limit = Math.min(Math.max(Math.trunc(query.limit), 1), MAX_PAGE_SIZE);
+    const filter = this.#prepare(query);
+    const candidates =
+      query.inbox === undefined ? index.all() : index.inboxMessages(normalizeAddress(query.inbox));
+    let end =
+      query.cursor === undefined ? candidates.length : lowerBound(candidates, decodeCursor(query.cursor));
+    // A text filter reads bodies from disk between checks; walk a snapshot so concurrent changes
+    // cannot shift positions under the loop.
+    const walk = filter.textNeedle === null ? candidates : candidates.slice(0, end);
+    end = Math.min(end, walk.length);
+
+    const found: MessageSummary[] = [];
+    let position = end - 1;
+    while (position >= 0 && found.length <= limit) {
+      // Without a text filter every check is synchronous: one batch, no await, nothing can interleave.
+      // With one, the bodies of a batch are read from disk concurrently and judged in order.
+      const batch: MessageSummary[] = [];
+      for (; position >= 0 && batch.length < TEXT_SEARCH_BATCH; position--) {
+        const summary = walk[position]!;
+        if (query.since !== undefined && summary.sequence <= query.since) {
+          position = -1;
+          break;
+        }
+        if (filter.matchesSummary(summary)) batch.push(summary);
+        if (filter.textNeedle === null && found.length + batch.length > limit) break;
+      }
+      if (filter.textNeedle === null) {
+        found.push(...batch);
+        continue;
+      }
+      const verdicts = await Promise.all(batch.map((summary) => this.#matches(summary, filter)));
+      batch.forEach((summary, i) => {
+        if (verdicts[i] && found.length <= limit) found.push(summary);
+      });
+    }
+    // One match past the limit tells whether another page exists.
+    const more = found.length > limit;
+    const messages = found.slice(0, limit);
+    return { messages, nextCursor: more ? encodeCursor(messages.at(-1)!.sequence) : null, head };
+  }
+
+  async matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean> {
+    return this.#matches(summary, this.#prepare(filter));
+  }
+
+  #matches(summary: MessageSummary, filter: PreparedFilter): boolean | Promise<boolean> {
+    if (!filter.matchesSummary(summary)) return false;
+    if (filter.textNeedle === null) return true;
+    const needle = filter.textNeedle;
+    const recent = this.#recent.get(summary.id);
+    if (recent) return matchesVisibleText(needle, recent.view.visibleText);
+    return this.#storedSidecar(summary).then(
+      (sidecar) => sidecar !== null && matchesVisibleText(needle, sidecar.view.visibleText),
+    );
+  }
+
+  #prepare(filter: MessageFilter): PreparedFilter {
+    // Waiters pass the same filter object for every new message: prepare it once.
+    let prepared = this.#preparedFilters.get(filter);
+    if (!prepared) {
+      prepared = prepareFilter(filter);
+      this.#preparedFilters.set(filter, prepared);
+    }
+    return prepared;
+  }
+
+  /** From the blob store, repaired if need be. */
+  #storedSidecar(summary: MessageSummary): Promise<Sidecar | null> {
+    const { blobs, parser } = this.#parts;
+    return readServedSidecar(blobs, parser, summary, () => this.#indexed(summary.id));
+  }
+
+  #indexed(id: string): boolean {
+    return this.#parts.index.get(id) !== undefined;
+  }
+}

@@ -1,0 +1,37 @@
+import { normalizeAddress } from "@mailnest/protocol";
+import type { MessageSummary } from "./model.js";
+import type { StoreParts } from "./store-parts.js";
+
+/** Read flags live in the index (and its persisted shards), never in the sidecars. */
+export class StoreReadFlags {
+  readonly #parts: StoreParts;
+
+  constructor(parts: StoreParts) {
+    this.#parts = parts;
+  }
+
+  async setRead(id: string, read: boolean): Promise<MessageSummary | null> {
+    const summary = this.#parts.index.get(id);
+    if (!summary) return null;
+    this.#mark(summary, read);
+    return summary;
+  }
+
+  /** `address` null = every message. Returns how many changed. */
+  async setInboxRead(address: string | null, read: boolean): Promise<number> {
+    const { index } = this.#parts;
+    const messages = address === null ? index.all() : index.inboxMessages(normalizeAddress(address));
+    let changed = 0;
+    for (const summary of [...messages]) {
+      if (this.#mark(summary, read)) changed += 1;
+    }
+    return changed;
+  }
+
+  #mark(summary: MessageSummary, read: boolean): boolean {
+    if (!this.#parts.index.setRead(summary, read)) return false;
+    this.#parts.persisted.markSequence(summary.sequence);
+    this.#parts.bus.emit("message.updated", { message: summary });
+    return true;
+  }
+}
