@@ -80,9 +80,9 @@ export async function repairSidecar(
 }
 
 /**
- * The sidecar of an indexed message, as it is served: repaired from the `.eml` when it went missing
- * since startup or when it predates `visibleText` (`needsReparse`), unless the message was deleted
- * meanwhile (`stillIndexed` says no; then nothing is written back).
+ * The sidecar of an indexed message, as it is served: rebuilt from the `.eml` when it went missing
+ * since startup, its view re-parsed when it predates `visibleText` (`needsReparse`), and written
+ * back; unless the message was deleted meanwhile (`stillIndexed` says no).
  */
 export async function readServedSidecar(
   blobs: BlobStore,
@@ -92,5 +92,21 @@ export async function readServedSidecar(
 ): Promise<Sidecar | null> {
   const sidecar = await blobs.readSidecar(summary.id);
   if ((sidecar !== null && !needsReparse(sidecar)) || !stillIndexed()) return sidecar;
-  return repairSidecar(blobs, parser, summary);
+  return sidecar === null ? repairSidecar(blobs, parser, summary) : reparseView(blobs, parser, sidecar);
+}
+
+/**
+ * A 0.1 sidecar: only the parsed view is out of date. The envelope (client address, HELO name, TLS)
+ * is not in the `.eml` and stays as recorded; null when the `.eml` is gone.
+ */
+async function reparseView(
+  blobs: BlobStore,
+  parser: MessageParser,
+  sidecar: Sidecar,
+): Promise<Sidecar | null> {
+  const stream = await blobs.readRaw(sidecar.id);
+  if (stream === null) return null;
+  const upgraded: Sidecar = { ...sidecar, view: await parser.parse(stream) };
+  await blobs.writeSidecar(upgraded).catch(() => {});
+  return upgraded;
 }
