@@ -1,0 +1,195 @@
+import {
+  type ArcVerdict,
+  MAX_DKIM_SIGNATURES_VERIFIED,
+  type MessageAuthentication,
+  MIN_DKIM_KEY_BITS,
+  type SpfVerdict,
+} from "@mailnest/protocol";
+import { arcVerdict } from "./arc-check.js";
+import { authenticationResultsHeader } from "./authentication-results.js";
+import { dkimVerdicts } from "./dkim-check.js";
+import { aligns, checkDmarc } from "./dmarc-check.js";
+import { DnsLookupSession } from "./dns-lookup-session.js";
+import type { DnsResolver } from "./dns-resolver.js";
+import { headerFieldsOf, withoutFields } from "./header-fields.js";
+import { dkimVerify, verifyArc } from "./mailauth-parts.js";
+import { checkSpf } from "./spf-check.js";
+import { parseTagList } from "./tag-list.js";
+
+/** What the SMTP session knew about the message's origin. */
+export interface VerificationInput {
+  raw: Buffer;
+  /** The connecting IP, or the one a trusted client named for it (XCLIENT). */
+  ip: string;
+  helo: string;
+  /** MAIL FROM, "" for the null sender. */
+  mailFrom: string;
+}
+
+export interface MessageVerifierOptions {
+  resolver: DnsResolver;
+  /** The receiving host named in Authentication-Results and in SPF reasons. */
+  authservId: string;
+  /**
+   * The longest one message's verification may take; past it the verdicts are `temperror`, so
+   * DNS can never hold the SMTP reply for long. Zone lookups answer from memory and never come near.
+   * @default 5000
+   */
+  timeoutMs?: number;
+  /**
+   * Total time for system DNS lookups per message (`system`, `zone-then-system`): lookups after it
+   * are timeouts, which make the methods that needed them `temperror`.
+   * @default 2000
+   */
+  dnsBudgetMs?: number;
+}
+
+export interface MessageVerifier {
+  readonly resolver: DnsResolver;
+  /** Never rejects: a verification that cannot finish is reported as `temperror` verdicts. */
+  verify(input: VerificationInput): Promise<MessageAuthentication>;
+}
+
+export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
+export const DEFAULT_DNS_BUDGET_MS = 2000;
+
+/**
+ * DKIM, SPF, ARC and DMARC for one raw message, in that order (DMARC needs the other results),
+ * the way mailauth's `authenticate()` composes them, minus BIMI. The lookups go through one
+ * `DnsLookupSession`, which records them for the verdict.
+ */
+export function createMessageVerifier(options: MessageVerifierOptions): MessageVerifier {
+  const { resolver, authservId } = options;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  const dnsBudgetMs = options.dnsBudgetMs ?? DEFAULT_DNS_BUDGET_MS;
+
+  async function run(input: VerificationInput, session: DnsLookupSession, started: number) {
+    const fields = headerFieldsOf(input.raw);
+    const signatures = fields.filter((field) => field.name === "dkim-signature");
+    // Signatures past the cap are cut from the copy mailauth reads, so that 50 of them (each with
+    // its own l= and so its own body hash) cost no more than 10. ARC is evaluated on that copy too.
+    const message =
+      signatures.length > MAX_DKIM_SIGNATURES_VERIFIED
+        ? withoutFields(input.raw, signatures.slice(MAX_DKIM_SIGNATURES_VERIFIED))
+        : input.raw;
+    const resolve = session.resolve;
+    const verification = await dkimVerify(message, { resolver: resolve, minBitLength: MIN_DKIM_KEY_BITS });
+    const spf = await checkSpf(session, {
+      ip: input.ip,
+      helo: input.helo,
+      mailFrom: input.mailFrom,
+      authservId,
+    });
+    const arcResult = await verifyArc(verification.arc ?? { chain: false }, {
+      resolver: resolve,
+      minBitLength: MIN_DKIM_KEY_BITS,
+    });
+    const arc = arcVerdict(verification, arcResult);
+    const dkim = dkimVerdicts(signatures, verification.results, session, resolver.mode);
+    const dmarc = await checkDmarc(session, { fromAddresses: verification.headerFrom, dkim, spf });
+    for (const signature of dkim) {
+      signature.aligned =
+        dmarc.fromDomain !== "" && aligns(signature.domain, dmarc.fromDomain, dmarc.alignment.dkim);
+    }
+    return {
+      dkim,
+      spf,
+      dmarc,
+      arc,
+      authenticationResults: authenticationResultsHeader(authservId, { dkim, spf, dmarc, arc }),
+      dnsMode: resolver.mode,
+      dnsLookups: session.lookups,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+    } satisfies MessageAuthentication;
+  }
+
+  return {
+    resolver,
+    async verify(input) {
+      const started = performance.now();
+      const session = new DnsLookupSession(resolver, started + dnsBudgetMs);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve(`verification did not finish within ${timeoutMs} ms`), timeoutMs);
+      });
+      try {
+        const outcome = await Promise.race([run(input, session, started), expired]);
+        if (typeof outcome !== "string") return outcome;
+        return unfinished(input, session, started, outcome, resolver, authservId);
+      } catch (error) {
+        // mailauth should not throw; if it does, the message is still stored, with the reason.
+        const reason = `verification failed: ${(error as Error).message}`;
+        return unfinished(input, session, started, reason, resolver, authservId);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+/** Verdicts for a verification that could not finish: every method `temperror`, with the reason. */
+function unfinished(
+  input: VerificationInput,
+  session: DnsLookupSession,
+  started: number,
+  reason: string,
+  resolver: DnsResolver,
+  authservId: string,
+): MessageAuthentication {
+  const spf: SpfVerdict = {
+    result: "temperror",
+    identity: input.mailFrom === "" ? "helo" : "mailfrom",
+    domain: (input.mailFrom || input.helo).split("@").pop() ?? "",
+    clientIp: input.ip,
+    helo: input.helo,
+    mailFrom: input.mailFrom,
+    mechanism: null,
+    record: null,
+    lookups: 0,
+    voidLookups: 0,
+    reason,
+  };
+  const dmarc = {
+    result: "temperror",
+    fromDomain: "",
+    organizationalDomain: "",
+    record: null,
+    recordName: null,
+    policy: null,
+    subdomainPolicy: null,
+    appliedPolicy: null,
+    alignment: { dkim: "relaxed", spf: "relaxed" },
+    alignedBy: [],
+    dkimDomain: null,
+    spfDomain: null,
+    reason,
+  } satisfies MessageAuthentication["dmarc"];
+  const arc: ArcVerdict = { result: "none", reason, chain: [] };
+  const dkim = headerFieldsOf(input.raw)
+    .filter((field) => field.name === "dkim-signature")
+    .map((field) => {
+      const tags = parseTagList(field.value);
+      return {
+        result: "temperror" as const,
+        domain: (tags.get("d") ?? "").toLowerCase(),
+        selector: (tags.get("s") ?? "").toLowerCase(),
+        algorithm: (tags.get("a") ?? "").toLowerCase(),
+        canonicalization: (tags.get("c") ?? "simple/simple").toLowerCase(),
+        signedHeaders: [],
+        reason,
+        keyBits: null,
+        keyRecord: null,
+        aligned: false,
+      };
+    });
+  return {
+    dkim,
+    spf,
+    dmarc,
+    arc,
+    authenticationResults: authenticationResultsHeader(authservId, { dkim, spf, dmarc, arc }),
+    dnsMode: resolver.mode,
+    dnsLookups: [...session.lookups],
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+  };
+}

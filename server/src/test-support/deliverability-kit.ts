@@ -1,0 +1,183 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as mailauth from "mailauth";
+import nodemailer from "nodemailer";
+import { createDnsResolver, type SystemDns } from "../deliverability/dns-resolver.js";
+import { DnsZone } from "../deliverability/dns-zone.js";
+import { createMessageVerifier, type MessageVerifierOptions } from "../deliverability/verify-message.js";
+import { parseZoneFile } from "../deliverability/zone-file.js";
+
+/**
+ * Helpers for the deliverability tests: zones written as zone files, a verifier over them, and
+ * messages signed by signers Mailnest did not write (nodemailer, Python's dkimpy, mailauth).
+ * Nothing here touches the network: the zone answers from memory, and a `system` resolver must be
+ * given a stand-in.
+ */
+
+export const AUTHSERV_ID = "mx.mailnest.test";
+
+/** A zone holding the records of a zone-file text (`$ORIGIN` as it says). */
+export function zoneOf(text: string): DnsZone {
+  const zone = new DnsZone();
+  for (const { record } of parseZoneFile(text, "test-zone")) zone.add(record);
+  return zone;
+}
+
+export function verifierOver(
+  zone: DnsZone,
+  options: { mode?: "zone" | "system" | "zone-then-system"; system?: SystemDns } & Partial<
+    Omit<MessageVerifierOptions, "resolver">
+  > = {},
+) {
+  const { mode = "zone", system, ...rest } = options;
+  const resolver = createDnsResolver({ zone, mode, ...(system ? { system } : {}) });
+  return createMessageVerifier({ resolver, authservId: AUTHSERV_ID, ...rest });
+}
+
+export interface MessageParts {
+  from?: string;
+  to?: string;
+  subject?: string;
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+/** A message as nodemailer builds it, signed with its `dkim` option when one is given. */
+export async function composeWithNodemailer(
+  parts: MessageParts,
+  dkim?: { domainName: string; keySelector: string; privateKey: string },
+): Promise<Buffer> {
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows" });
+  const info = await transport.sendMail({
+    from: parts.from ?? "Ada <ada@example.test>",
+    to: parts.to ?? "bob@mailnest.test",
+    subject: parts.subject ?? "Hello",
+    text: parts.text ?? "Hello from the deliverability lab.\r\n",
+    ...(parts.headers ? { headers: parts.headers } : {}),
+    ...(dkim ? { dkim } : {}),
+  });
+  return info.message as Buffer;
+}
+
+/** An unsigned message, built by hand. */
+export function plainMessage(parts: MessageParts = {}): Buffer {
+  const headers = {
+    From: parts.from ?? "Ada <ada@example.test>",
+    To: parts.to ?? "bob@mailnest.test",
+    Subject: parts.subject ?? "Hello",
+    Date: "Tue, 02 Dec 2025 10:00:00 +0000",
+    "Message-ID": "<lab-1@example.test>",
+    ...parts.headers,
+  };
+  const head = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}`)
+    .join("\r\n");
+  return Buffer.from(`${head}\r\n\r\n${parts.text ?? "Hello from the deliverability lab.\r\n"}`);
+}
+
+// mailauth 4.13's bundled index.d.ts does not describe what its signer reads: `dkimSign` takes the
+// keys in `signatureData` (a top-level `signingDomain` is ignored), and `sealMessage` takes the
+// `authResults` and `cv` of the new ARC set. These are the shapes lib/dkim/dkim-signer.js and
+// lib/arc/index.js use.
+const dkimSign = mailauth.dkimSign as unknown as (
+  input: Buffer,
+  options: {
+    canonicalization: string;
+    signatureData: { signingDomain: string; selector: string; privateKey: string; algorithm?: string }[];
+  },
+) => Promise<{ signatures: string; errors?: unknown[] }>;
+const sealMessage = mailauth.sealMessage as unknown as (
+  input: Buffer,
+  seal: { signingDomain: string; selector: string; privateKey: string; authResults: string; cv: string },
+) => Promise<Buffer>;
+
+/** Prepends mailauth's DKIM-Signature (its signer supports Ed25519, RFC 8463). */
+export async function signWithMailauth(
+  raw: Buffer,
+  signature: { domain: string; selector: string; privateKey: string; algorithm?: string },
+): Promise<Buffer> {
+  const { signatures, errors } = await dkimSign(raw, {
+    canonicalization: "relaxed/relaxed",
+    signatureData: [
+      {
+        signingDomain: signature.domain,
+        selector: signature.selector,
+        privateKey: signature.privateKey,
+        ...(signature.algorithm ? { algorithm: signature.algorithm } : {}),
+      },
+    ],
+  });
+  if (errors?.length) throw new Error(`mailauth could not sign: ${JSON.stringify(errors)}`);
+  return Buffer.concat([Buffer.from(signatures), raw]);
+}
+
+/** Adds an ARC set as a forwarding hop would (mailauth's `sealMessage`). */
+export async function sealWithMailauth(
+  raw: Buffer,
+  seal: {
+    domain: string;
+    selector: string;
+    privateKey: string;
+    authResults: string;
+    cv: "none" | "pass" | "fail";
+  },
+): Promise<Buffer> {
+  const headers = await sealMessage(raw, {
+    signingDomain: seal.domain,
+    selector: seal.selector,
+    privateKey: seal.privateKey,
+    authResults: seal.authResults,
+    cv: seal.cv,
+  });
+  return Buffer.concat([headers, raw]);
+}
+
+/** Debian's `python3-dkim` (dkimpy) signer, or null when it is not installed. */
+export const PYTHON_DKIMSIGN = existsSync("/usr/bin/dkimsign") ? "/usr/bin/dkimsign" : null;
+
+/** Signs with dkimpy's `dkimsign` command (relaxed/simple, its defaults). */
+export async function signWithPython(
+  raw: Buffer,
+  signature: { domain: string; selector: string; privateKey: string },
+): Promise<Buffer> {
+  if (PYTHON_DKIMSIGN === null) throw new Error("dkimsign (Debian package python3-dkim) is not installed");
+  const dir = await mkdtemp(join(tmpdir(), "mailnest-dkimpy-"));
+  try {
+    const keyFile = join(dir, "key.pem");
+    await writeFile(keyFile, signature.privateKey, { mode: 0o600 });
+    const child = promisify(execFile)(PYTHON_DKIMSIGN, [signature.selector, signature.domain, keyFile], {
+      encoding: "buffer",
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    child.child.stdin?.end(raw);
+    const { stdout } = await child;
+    return stdout as Buffer;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A stand-in for the system's DNS that answers from a table, or never (to test the deadline). */
+export function fakeSystemDns(
+  table: Record<string, unknown>,
+  options: { hang?: boolean } = {},
+): SystemDns & {
+  asked: string[];
+} {
+  const asked: string[] = [];
+  return {
+    asked,
+    resolve(name, type) {
+      asked.push(`${type} ${name}`);
+      if (options.hang) return new Promise(() => {});
+      const answer = table[`${type} ${name}`];
+      if (answer === undefined)
+        return Promise.reject(Object.assign(new Error(`queryTxt ENOTFOUND ${name}`), { code: "ENOTFOUND" }));
+      return Promise.resolve(answer);
+    },
+  };
+}
