@@ -18,6 +18,37 @@ async function compose(mail: ConstructorParameters<typeof MailComposer>[0]): Pro
   return new MailComposer(mail).compile().build();
 }
 
+const PART_BYTES = 1024;
+
+function partContent(index: number): string {
+  return `part ${index}:`.padEnd(PART_BYTES, ".");
+}
+
+/** A text part, then `attachments` 1 KiB attachments: more MIME nodes than mailparser reads. */
+function partBomb(attachments: number): string {
+  const parts = Array.from(
+    { length: attachments },
+    (_, i) =>
+      `--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=part-${i + 1}.bin\r\n\r\n${partContent(i)}\r\n`,
+  ).join("");
+  return crlf([
+    "Subject: bomb",
+    "MIME-Version: 1.0",
+    "Content-Type: multipart/mixed; boundary=b",
+    "",
+    "--b",
+    "Content-Type: text/plain",
+    "",
+    "Hello, partial reader: https://example.test/partial",
+    `${parts}--b--`,
+    "",
+  ]);
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
 describe("messageParser.parse", () => {
   it("keeps every header in order with repeats, unfolded and with encoded words decoded", async () => {
     const raw = crlf([
@@ -125,14 +156,34 @@ describe("messageParser.parse", () => {
     expect(view.text).toBeNull();
   });
 
-  it("returns an empty view with parseError instead of rejecting when MIME is unparseable", async () => {
-    // mailparser refuses messages with more than 1000 MIME parts.
-    const parts = Array.from({ length: 1005 }, () => "--b\r\nContent-Type: text/plain\r\n\r\nx\r\n").join("");
-    const raw = `Subject: bomb\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n${parts}--b--\r\n`;
-    const view = await parser.parse(stream(raw));
-    expect(view.parseError).toMatch(/\S/);
-    expect(view.subject).toBe("");
-    expect(view.headers).toEqual([]);
+  it("keeps what it read before mailparser's 1,000-node limit: headers, text, links, attachments, and the error", async () => {
+    // In one buffer, as the store hands over a small message: mailparser still sees it in pieces.
+    const view = await parser.parse(stream(partBomb(1200)));
+    expect(view.parseError).toBe("Max allowed child nodes exceeded");
+    expect(view.subject).toBe("bomb");
+    expect(view.headers.map((header) => header.name)).toEqual(["Subject", "MIME-Version", "Content-Type"]);
+    expect(view.text).toBe("Hello, partial reader: https://example.test/partial");
+    expect(view.links.map((link) => link.href)).toEqual(["https://example.test/partial"]);
+    // The root and the text part are nodes too, so at most 998 attachments come before the limit;
+    // the parts still in mailparser's buffers when it stopped (a few dozen KiB) are lost.
+    expect(view.attachments.length).toBeGreaterThan(950);
+    expect(view.attachments.length).toBeLessThan(998);
+    view.attachments.forEach((attachment, i) => {
+      expect(attachment).toMatchObject({ id: `a${i + 1}`, filename: `part-${i + 1}.bin`, size: PART_BYTES });
+    });
+    expect(view.attachments[9]?.sha256).toBe(sha256(partContent(9)));
+  });
+
+  it("serves the content of an attachment read before the limit", async () => {
+    expect((await parser.attachmentContent(stream(partBomb(1200)), 499))?.toString()).toBe(partContent(499));
+  });
+
+  it("returns an empty view with parseError, never rejecting, when nothing could be read", async () => {
+    const view = await parser.parse(
+      stream(`Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n${"--b\r\n\r\n".repeat(1005)}`),
+    );
+    expect(view.parseError).toBe("Max allowed child nodes exceeded");
+    expect(view.attachments).toEqual([]);
   });
 
   it("returns a parseError when the stream fails", async () => {

@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { type Readable, Transform } from "node:stream";
 import libmime from "libmime";
 import type {
   AddressObject,
@@ -24,9 +24,12 @@ export function createMessageParser(): MessageParser {
   return {
     async parse(raw) {
       try {
-        return toParsedView(await runMailParser(raw, null));
+        const parsed = await runMailParser(raw, null);
+        const view = toParsedView(parsed);
+        // What mailparser read before it gave up is kept; the error says the view is incomplete.
+        return parsed.error === null ? view : { ...view, parseError: describe(parsed.error) };
       } catch (error) {
-        return emptyParsedView(error instanceof Error ? error.message : String(error));
+        return emptyParsedView(describe(error));
       }
     },
     async attachmentContent(raw, index) {
@@ -61,9 +64,17 @@ interface MailParserResult {
   attachments: AttachmentStream[];
   /** The content of the attachment at `captureIndex`, or null. */
   captured: Buffer | null;
+  /** Why mailparser stopped early (e.g. more than 1,000 MIME nodes); null when it read to the end. */
+  error: unknown;
 }
 
-/** Mirrors mailparser's own `simpleParser`, but keeps only the content of one attachment (if asked). */
+/**
+ * Mirrors mailparser's own `simpleParser`, but keeps only the content of one attachment (if asked).
+ * When mailparser gives up partway (its limits: docs/storage.md, "What the parser reads"), it
+ * resolves with what was read until then and the `error`, rather than losing it all: headers, the
+ * attachments whose content had ended, and the text parts already decoded. It rejects only when
+ * `raw` itself fails.
+ */
 function runMailParser(raw: Readable, captureIndex: number | null): Promise<MailParserResult> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser(MAILPARSER_OPTIONS);
@@ -74,18 +85,33 @@ function runMailParser(raw: Readable, captureIndex: number | null): Promise<Mail
       html: null,
       attachments: [],
       captured: null,
+      error: null,
     };
+    /** Attachments whose content ended, so their size and checksum are complete. */
+    const drained = new Set<AttachmentStream>();
     // mailparser may emit a non-fatal error and still end: the first outcome wins.
     let settled = false;
+    const input = raw.pipe(slicer());
+    const stop = () => {
+      settled = true;
+      raw.unpipe(input);
+      input.unpipe(parser);
+      parser.destroy();
+    };
     const fail = (error: unknown) => {
       if (settled) return;
-      settled = true;
-      raw.unpipe(parser);
-      parser.destroy();
+      stop();
       reject(error);
     };
+    const giveUp = (error: unknown) => {
+      if (settled) return;
+      stop();
+      result.attachments = result.attachments.filter((attachment) => drained.has(attachment));
+      if (result.text === null && result.html === null) Object.assign(result, textReadSoFar(parser));
+      resolve({ ...result, error });
+    };
 
-    parser.on("error", fail);
+    parser.on("error", giveUp);
     parser.on("headers", (headers: Headers) => {
       result.headers = headers;
       result.headerLines = parser.headerLines || [];
@@ -113,6 +139,7 @@ function runMailParser(raw: Readable, captureIndex: number | null): Promise<Mail
         if (index === captureIndex) chunks.push(chunk);
       });
       data.content.on("end", () => {
+        drained.add(data);
         if (index === captureIndex) result.captured = Buffer.concat(chunks);
         data.release?.();
         readNext();
@@ -128,8 +155,50 @@ function runMailParser(raw: Readable, captureIndex: number | null): Promise<Mail
     });
 
     raw.once("error", fail);
-    raw.pipe(parser);
+    input.pipe(parser);
   });
+}
+
+/** See `slicer`. */
+const INPUT_SLICE_BYTES = 16 * 1024;
+
+/**
+ * Hands the message to mailparser in 16 KiB pieces, with backpressure. Its MIME splitter takes each
+ * piece whole and runs ahead of the parts mailparser has read, and when it gives up, what it had
+ * split but mailparser not yet read is lost: a message handed over in one 1 MiB buffer (the store
+ * keeps small messages in memory) would lose every part.
+ */
+function slicer(): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      for (let offset = 0; offset < chunk.length; offset += INPUT_SLICE_BYTES) {
+        this.push(chunk.subarray(offset, offset + INPUT_SLICE_BYTES));
+      }
+      callback();
+    },
+  });
+}
+
+/**
+ * The text and HTML parts decoded so far. mailparser hands them out only once the message has
+ * ended, through its internal `getTextContent` (which walks the MIME tree built so far); if a
+ * mailparser upgrade drops it, a partial view simply has no text.
+ */
+function textReadSoFar(parser: MailParser): { text: string | null; html: string | null } {
+  const internal = parser as unknown as { getTextContent?: () => { text?: unknown; html?: unknown } };
+  try {
+    const content = internal.getTextContent?.();
+    return {
+      text: typeof content?.text === "string" && content.text !== "" ? content.text : null,
+      html: typeof content?.html === "string" && content.html !== "" ? content.html : null,
+    };
+  } catch {
+    return { text: null, html: null };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function toParsedView(parsed: MailParserResult): ParsedView {
