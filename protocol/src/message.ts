@@ -32,6 +32,12 @@ export interface Envelope {
   authUser: string | null;
   tls: TlsInfo | null;
   /**
+   * "api" for a message submitted through `POST /api/send` (docs/integrations.md), which had no SMTP
+   * session: `heloName` is "" and `remoteAddress` is the HTTP client's address. Absent for mail
+   * received over SMTP.
+   */
+  submittedVia?: "api";
+  /**
    * When the final dot was received, ISO-8601.
    * @format date-time
    */
@@ -98,6 +104,17 @@ export interface MessageSummary {
   date: string | null;
   /** @format date-time */
   receivedAt: string;
+  /**
+   * The same instant as `receivedAt` (when DATA ended), on the server's clock in milliseconds
+   * since the epoch with sub-millisecond precision: what the `after` filter compares.
+   */
+  receivedTime: number;
+  /**
+   * The id of an earlier message with the same raw bytes and the same envelope (MAIL FROM and
+   * RCPT TO) received within the ten minutes before this one, or null. Every copy is kept: a
+   * client that lost its 250 and sent again, or an app that sent twice, shows up here.
+   */
+  duplicateOf: string | null;
   /**
    * Size of the raw message in bytes.
    * @minimum 0
