@@ -1,0 +1,194 @@
+import type { Connection } from "../listener/connection.js";
+import { authenticate } from "../mailbox/account.js";
+import { listMessages } from "../mailbox/list-messages.js";
+import type { RetrievalModel, RetrievalTransport } from "../retrieval-deps.js";
+import { dotStuffed } from "./dot-stuffing.js";
+import { Maildrop } from "./maildrop.js";
+import { HANDLERS } from "./pop3-commands.js";
+
+export interface Pop3Limits {
+  /** RFC 2449 allows 255 octets for commands; AUTH responses (RFC 5034) may be longer. */
+  maxLineBytes: number;
+  /** RFC 1939 section 3: at least 10 minutes. */
+  idleMs: number;
+}
+
+export interface Pop3Deps {
+  model: RetrievalModel;
+  transport: RetrievalTransport;
+  limits: Pop3Limits;
+  hostname: string;
+}
+
+type State = "authorization" | "transaction" | "closed";
+
+/** Commands queued beyond this pause reading until the session catches up (PIPELINING clients). */
+const MAX_QUEUED = 64;
+
+/**
+ * One POP3 connection (RFC 1939 with CAPA, RFC 2449; STLS, RFC 2595; SASL PLAIN, RFC 5034): the
+ * AUTHORIZATION, TRANSACTION and UPDATE states, one handler per command, commands run in order.
+ */
+export class Pop3Session {
+  readonly deps: Pop3Deps;
+  readonly connection: Connection;
+  state: State = "authorization";
+  user: string | null = null;
+  /** The name given with USER, waiting for PASS. */
+  pendingUser: string | null = null;
+  maildrop: Maildrop | null = null;
+  #buffer: Buffer = Buffer.alloc(0);
+  #discarding = false;
+  readonly #queue: string[] = [];
+  #wake: (() => void) | null = null;
+  #paused = false;
+
+  constructor(deps: Pop3Deps, connection: Connection) {
+    this.deps = deps;
+    this.connection = connection;
+    connection.onData((chunk) => this.#receive(chunk));
+    connection.onClose(() => {
+      this.state = "closed";
+      this.#wake?.();
+    });
+    connection.setIdleTimeout(deps.limits.idleMs, () => {
+      void this.reply("-ERR Autologout; idle for too long").then(() => this.close());
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.reply(`+OK ${this.deps.hostname} Mailnest POP3 ready`);
+    for (;;) {
+      const line = await this.nextLine();
+      if (line === null) return;
+      await this.#handle(line);
+    }
+  }
+
+  get loginDisabled(): boolean {
+    return this.deps.transport.requireTls && !this.connection.secure;
+  }
+
+  get stlsOffered(): boolean {
+    const { transport } = this.deps;
+    return transport.starttls && transport.tls !== null && !this.connection.secure;
+  }
+
+  reply(line: string): Promise<void> {
+    return this.connection.write(`${line}\r\n`);
+  }
+
+  /** "+OK …" and then a dot-stuffed multi-line body. */
+  async multiline(first: string, content: Buffer): Promise<void> {
+    await this.connection.write([Buffer.from(`${first}\r\n`), ...dotStuffed(content)]);
+  }
+
+  async nextLine(): Promise<string | null> {
+    for (;;) {
+      if (this.state === "closed") return null;
+      const line = this.#queue.shift();
+      if (line !== undefined) {
+        if (this.#paused && this.#queue.length < MAX_QUEUED / 4) {
+          this.#paused = false;
+          this.connection.resume();
+        }
+        return line;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = null;
+    }
+  }
+
+  async logIn(user: string, password: string): Promise<void> {
+    const outcome = authenticate(this.deps.model.access, user, password);
+    if ("refused" in outcome) {
+      await this.reply(`-ERR [AUTH] ${outcome.refused}`);
+      return;
+    }
+    const { account } = outcome;
+    this.maildrop = new Maildrop(await listMessages(this.deps.model.store, account.inbox));
+    this.user = account.user;
+    this.state = "transaction";
+    this.deps.model.onLogin({
+      protocol: "pop3",
+      user: account.user,
+      inbox: account.inbox,
+      remoteAddress: this.connection.remoteAddress,
+      tls: this.connection.secure,
+    });
+    const listed = this.maildrop.listed();
+    const octets = listed.reduce((sum, [, summary]) => sum + summary.size, 0);
+    await this.reply(`+OK Logged in; ${listed.length} messages (${octets} octets)`);
+  }
+
+  async startTls(): Promise<void> {
+    this.#buffer = Buffer.alloc(0);
+    this.#queue.length = 0;
+    await this.reply("+OK Begin TLS negotiation");
+    await this.connection.startTls(this.deps.transport.tls!).catch(() => this.connection.destroy());
+  }
+
+  close(): void {
+    this.state = "closed";
+    this.connection.end();
+  }
+
+  #receive(chunk: Buffer): void {
+    if (this.state === "closed") return;
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    for (;;) {
+      const newline = this.#buffer.indexOf(0x0a);
+      if (newline === -1) {
+        if (this.#buffer.length > this.deps.limits.maxLineBytes) {
+          if (!this.#discarding) this.#queue.push("\x00too long");
+          this.#discarding = true;
+          this.#buffer = Buffer.alloc(0);
+        }
+        break;
+      }
+      const end = newline > 0 && this.#buffer[newline - 1] === 0x0d ? newline - 1 : newline;
+      const line =
+        end > this.deps.limits.maxLineBytes ? "\x00too long" : this.#buffer.toString("latin1", 0, end);
+      this.#buffer = this.#buffer.subarray(newline + 1);
+      if (this.#discarding) {
+        this.#discarding = false;
+        continue;
+      }
+      this.#queue.push(line);
+    }
+    if (this.#queue.length > MAX_QUEUED && !this.#paused) {
+      this.#paused = true;
+      this.connection.pause();
+    }
+    this.#wake?.();
+  }
+
+  async #handle(line: string): Promise<void> {
+    if (line === "\x00too long") {
+      await this.reply("-ERR Line too long");
+      return;
+    }
+    if (/[\x00-\x08\x0a-\x1f\x7f]/.test(line)) {
+      await this.reply("-ERR Control characters in command");
+      return;
+    }
+    const [word = "", ...args] = line.split(" ");
+    const name = word.toUpperCase();
+    const handler = HANDLERS[this.state === "transaction" ? "transaction" : "authorization"].get(name);
+    if (!handler) {
+      const known = HANDLERS.transaction.has(name) || HANDLERS.authorization.has(name);
+      await this.reply(
+        known ? `-ERR ${name} not allowed now` : `-ERR Unknown command ${JSON.stringify(word.slice(0, 20))}`,
+      );
+      return;
+    }
+    try {
+      await handler(this, args);
+    } catch (error) {
+      console.error(`mailnest: POP3 ${name} failed:`, error);
+      await this.reply(`-ERR [SYS/TEMP] ${name} failed`);
+    }
+  }
+}

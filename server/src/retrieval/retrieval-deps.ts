@@ -1,0 +1,38 @@
+import type { EventBus } from "../events/bus.js";
+import type { TlsCredentials } from "../smtp/tls-credentials.js";
+import type { MessageStore } from "../store/message-store.js";
+import type { RetrievalAccess } from "./mailbox/account.js";
+import type { MessageContent } from "./mailbox/message-content.js";
+import type { MessageFlags } from "./mailbox/message-flags.js";
+
+/** What a POP3 or IMAP login is told to whoever records it (the sandbox logs it). */
+export interface RetrievalLogin {
+  protocol: "pop3" | "imap";
+  user: string;
+  /** The inbox it reads, or null for the catch-all login. */
+  inbox: string | null;
+  remoteAddress: string;
+  tls: boolean;
+}
+
+/** The transport settings both servers share with SMTP's (docs/retrieval.md). */
+export interface RetrievalTransport {
+  /** The certificate of STARTTLS/STLS and of the implicit-TLS port; null = no TLS at all. */
+  tls: TlsCredentials | null;
+  /** Offer STARTTLS (IMAP) / STLS (POP3) on the plain port. Needs `tls`. */
+  starttls: boolean;
+  /** Refuse LOGIN, AUTHENTICATE, USER/PASS and AUTH until the connection is TLS. */
+  requireTls: boolean;
+}
+
+/** The model both servers read: the store, its events, the shared flags and message bytes. */
+export interface RetrievalModel {
+  store: MessageStore;
+  bus: EventBus;
+  flags: MessageFlags;
+  content: MessageContent;
+  /** IMAP UIDVALIDITY of every mailbox; POP3 UIDL prefix. */
+  uidValidity: number;
+  access: RetrievalAccess;
+  onLogin: (login: RetrievalLogin) => void;
+}
