@@ -1,5 +1,7 @@
 import net from "node:net";
 import tls from "node:tls";
+import { afterEach } from "vitest";
+import { defineConfig } from "../config.js";
 import { type ImapServer, startImapServer } from "../retrieval/imap/imap-server.js";
 import { type Pop3Server, startPop3Server } from "../retrieval/pop3/pop3-server.js";
 import type { RetrievalLogin } from "../retrieval/retrieval-deps.js";
@@ -8,7 +10,6 @@ import { startSmtpListener } from "../smtp/smtp-listener.js";
 import { loadTlsCredentials, type TlsCredentials } from "../smtp/tls-credentials.js";
 import { queuedId, SmtpTestClient } from "./smtp-test-client.js";
 import { createStoreKit } from "./store-kit.js";
-import { testConfig } from "./test-sandbox.js";
 
 export interface RetrievalHarnessOptions {
   /** Offer STARTTLS/STLS and open the implicit-TLS ports. */
@@ -19,6 +20,23 @@ export interface RetrievalHarnessOptions {
   imapLimits?: Parameters<typeof startImapServer>[0]["limits"];
   pop3Limits?: Parameters<typeof startPop3Server>[0]["limits"];
 }
+
+/**
+ * Cleanup for retrieval tests, newest task first after each test. Like `useCleanup` of
+ * test-sandbox.ts, without importing the whole sandbox (HTTP API and all) the retrieval servers
+ * do not need.
+ */
+export function useRetrievalCleanup(): (task: () => unknown) => void {
+  const tasks: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const task of tasks.splice(0).reverse()) await task();
+  });
+  return (task) => void tasks.push(task);
+}
+
+/** Loopback, free ports, quiet: the SMTP side of the harness. */
+const smtpConfig = (dataDir: string) =>
+  defineConfig({ host: "127.0.0.1", smtpPort: 0, httpPort: 0, dataDir, quiet: true });
 
 /**
  * The parts the retrieval servers need and nothing else: a store on a temp data dir, its bus, an
@@ -33,7 +51,7 @@ export async function startRetrievalHarness(
   cleanup(() => kit.cleanup());
   const dataDir = await kit.tempDir();
   const { store, bus } = await kit.open(dataDir);
-  const smtp = await startSmtpListener({ config: testConfig(dataDir), store, bus }, { port: 0 });
+  const smtp = await startSmtpListener({ config: smtpConfig(dataDir), store, bus }, { port: 0 });
   cleanup(() => smtp.close());
   const logins: RetrievalLogin[] = [];
   const model = await createRetrievalModel({
@@ -45,7 +63,7 @@ export async function startRetrievalHarness(
   });
   cleanup(() => model.close());
   const credentials: TlsCredentials | null = options.tls
-    ? await loadTlsCredentials(testConfig(dataDir))
+    ? await loadTlsCredentials(smtpConfig(dataDir))
     : null;
   const transport = {
     tls: credentials,

@@ -2,8 +2,11 @@ import { CommandSyntaxError, type Token } from "./command-tokens.js";
 
 /** RFC 3501 ATOM-CHAR: no specials, no wildcards, no "]" (used for flags and plain atoms). */
 const ATOM = /^[^\s(){%*"\\\]\x00-\x1f\x7f]+$/;
-/** ASTRING-CHAR adds "]". */
-const ASTRING_ATOM = /^[^\s(){%*"\\\x00-\x1f\x7f]+$/;
+/**
+ * ASTRING-CHAR adds "]". "*" and "%" are accepted too: Python's imaplib sends `LOGIN * pass`
+ * unquoted, and "*" is the default catch-all login.
+ */
+const ASTRING_ATOM = /^[^\s(){"\\\x00-\x1f\x7f]+$/;
 /** A LIST pattern may also hold the wildcards. */
 const LIST_ATOM = /^[^\s(){"\\\x00-\x1f\x7f]+$/;
 

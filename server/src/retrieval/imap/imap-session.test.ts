@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { LineClient, mail, startRetrievalHarness } from "../../test-support/retrieval-harness.js";
-import { useCleanup } from "../../test-support/test-sandbox.js";
+import {
+  LineClient,
+  mail,
+  startRetrievalHarness,
+  useRetrievalCleanup as useCleanup,
+} from "../../test-support/retrieval-harness.js";
 
 const cleanup = useCleanup();
 

@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
 import { ImapFlow, type StatusObject } from "imapflow";
 import { describe, expect, it } from "vitest";
-import { mail, startRetrievalHarness } from "../../test-support/retrieval-harness.js";
-import { useCleanup } from "../../test-support/test-sandbox.js";
+import {
+  mail,
+  startRetrievalHarness,
+  useRetrievalCleanup as useCleanup,
+} from "../../test-support/retrieval-harness.js";
 
 const cleanup = useCleanup();
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");

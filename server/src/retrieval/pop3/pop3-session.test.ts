@@ -1,7 +1,11 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { LineClient, mail, startRetrievalHarness } from "../../test-support/retrieval-harness.js";
-import { useCleanup } from "../../test-support/test-sandbox.js";
+import {
+  LineClient,
+  mail,
+  startRetrievalHarness,
+  useRetrievalCleanup as useCleanup,
+} from "../../test-support/retrieval-harness.js";
 
 const cleanup = useCleanup();
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
