@@ -20,4 +20,10 @@ export interface Health {
   smtp: { port: number };
   /** The implicit-TLS listener; `port` null when it is off. */
   smtps: { port: number | null };
+  /**
+   * Messages found damaged so far (their stored bytes no longer match the size and sha256 recorded
+   * when they arrived), by a read or by `POST /api/check`, and not deleted since.
+   * @minimum 0
+   */
+  damaged: number;
 }

@@ -31,6 +31,12 @@ export {
 } from "./faults.js";
 export type { Health } from "./health.js";
 export type {
+  DamagedMessage,
+  IntegrityReport,
+  MessageDamagedErrorObject,
+  RawFingerprint,
+} from "./integrity.js";
+export type {
   CreatedInbox,
   CreateInboxRequest,
   DeletedCount,

@@ -41,6 +41,7 @@ describe("service routes", () => {
       waiters: 0,
       smtp: { port: api.sandbox.smtpPort },
       smtps: { port: null },
+      damaged: 0,
     });
   });
 

@@ -3,6 +3,7 @@ import type { ApiDeps } from "./deps.js";
 import { expressApp } from "./http/express-app.js";
 import { faultRoutes } from "./routes/fault-routes.js";
 import { inboxRoutes } from "./routes/inbox-routes.js";
+import { integrityRoutes } from "./routes/integrity-routes.js";
 import { messageRoutes } from "./routes/message-routes.js";
 import { serviceRoutes } from "./routes/service-routes.js";
 import { waitRoutes } from "./routes/wait-routes.js";
@@ -19,5 +20,6 @@ export function createApp(deps: ApiDeps): Express {
     waitRoutes(routes, deps);
     messageRoutes(routes, deps);
     faultRoutes(routes, deps);
+    integrityRoutes(routes, deps);
   });
 }

@@ -1,3 +1,5 @@
+import type { RawFingerprint } from "@mailnest/protocol";
+
 /**
  * Typed store failures. The SMTP layer maps them to replies (`MessageTooLargeError` → 552,
  * `StorageFailedError` → 451, `IngestAbortedError` → nothing to answer, the client is gone); the API
@@ -65,14 +67,6 @@ export class InvalidCursorError extends StoreError {
   constructor(cursor: string) {
     super(`Invalid cursor ${JSON.stringify(cursor)}: expected a cursor from a previous page's nextCursor`);
   }
-}
-
-/** What was recorded of a message's raw bytes at ingest, or found on disk later. */
-export interface RawFingerprint {
-  /** Bytes; null when the file is missing. */
-  size: number | null;
-  /** Hex; null when not computed (the size already differed, or the file is missing). */
-  sha256: string | null;
 }
 
 /**

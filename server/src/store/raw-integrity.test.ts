@@ -12,7 +12,8 @@ const emlPath = (dataDir: string, id: string) => join(dataDir, "messages", `${id
 
 async function flipLastByte(path: string): Promise<void> {
   const bytes = await readFile(path);
-  bytes[bytes.length - 1] ^= 0x01;
+  const last = bytes.length - 1;
+  bytes[last] = (bytes[last] ?? 0) ^ 0x01;
   await writeFile(path, bytes);
 }
 

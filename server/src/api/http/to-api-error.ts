@@ -1,5 +1,5 @@
 import { isInvalidFaultRuleError } from "../../faults/invalid-fault-rule-error.js";
-import { InvalidCursorError } from "../../store/errors.js";
+import { InvalidCursorError, isMessageDamagedError } from "../../store/errors.js";
 import { isWaitClosedError, isWaitTimeoutError } from "../../waits/wait-errors.js";
 import {
   type ApiError,
@@ -21,6 +21,10 @@ export function toApiError(error: unknown): ApiError | null {
   if (isWaitTimeoutError(error)) return new MappedError("wait_timeout", error.message, { ...error.details });
   if (isWaitClosedError(error)) return new MappedError("shutting_down", error.message);
   if (error instanceof InvalidCursorError) return new InvalidParameterError("cursor", error.message);
+  if (isMessageDamagedError(error)) {
+    const { id, expected, found } = error;
+    return new MappedError("message_damaged", error.message, { id, expected, found });
+  }
   if (isInvalidFaultRuleError(error)) return new InvalidParameterError(error.parameter, error.message);
   // The router's decodeURIComponent of a path parameter (`%E0%A4%A`).
   if (error instanceof URIError)

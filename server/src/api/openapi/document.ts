@@ -8,6 +8,7 @@ import {
 } from "@mailnest/protocol";
 import { SERVER_VERSION } from "../../version.js";
 import { faultPaths, faultTag } from "./faults.js";
+import { integrityPaths, messageDamaged } from "./integrity.js";
 import {
   bodyErrors,
   commonErrors,
@@ -77,6 +78,7 @@ export const openApiDocument: OpenApiDocument = {
   security: [{ bearer: [] }, {}],
   paths: {
     ...faultPaths,
+    ...integrityPaths,
     "/api/health": {
       get: operation({
         operationId: "getHealth",
@@ -275,6 +277,7 @@ export const openApiDocument: OpenApiDocument = {
             content: { "message/rfc822": { schema: { type: "string", format: "binary" } } },
           },
           "404": response("NotFound"),
+          "500": messageDamaged,
         },
       }),
     },
@@ -336,6 +339,7 @@ export const openApiDocument: OpenApiDocument = {
             content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
           },
           "404": response("NotFound"),
+          "500": messageDamaged,
         },
       }),
     },

@@ -19,6 +19,7 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
       waiters: waits.size,
       smtp: { port: config.smtpPort },
       smtps: { port: config.smtpsPort },
+      damaged: store.damagedCount,
     });
   });
 
