@@ -2,9 +2,9 @@ import { createHash } from "node:crypto";
 import { pipeline, Readable, Transform, type TransformCallback } from "node:stream";
 import type { RawFingerprint } from "@mailnest/protocol";
 import type { BlobStore } from "./blob-store.js";
+import { MessageDamagedError } from "./errors.js";
 import { hashStream } from "./hash-stream.js";
 import { mapConcurrently } from "./map-concurrently.js";
-import { MessageDamagedError } from "./errors.js";
 
 /**
  * Raw messages up to this size are read whole and checked before a byte is handed out, so a damaged
