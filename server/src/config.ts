@@ -58,6 +58,27 @@ export interface MailnestConfig {
   requireAuth: boolean;
   /** Global faults: each message meets `code` at `stage` with this probability (CLI `--chaos`). */
   chaos: ChaosSpec[];
+  /*
+   * Reading mail back over POP3 and IMAP (docs/retrieval.md). TLS follows the SMTP rules above:
+   * STARTTLS/STLS offered when SMTP offers STARTTLS, the same certificate, `requireTls` refuses
+   * plain-text logins.
+   */
+  /**
+   * POP3 listener (STLS when offered); null = off. The CLI's default is 1110 (`DEFAULT_POP3_PORT`);
+   * `defineConfig` leaves POP3 and IMAP off, so in-process sandboxes that predate them (tests run in
+   * parallel, each with ports 0) do not start grabbing fixed ports.
+   */
+  pop3Port: number | null;
+  /** POP3 with implicit TLS (port-995 style); null = off. */
+  pop3sPort: number | null;
+  /** IMAP listener (STARTTLS when offered); null = off. The CLI's default is 1143 (`DEFAULT_IMAP_PORT`). */
+  imapPort: number | null;
+  /** IMAP with implicit TLS (port-993 style); null = off. */
+  imapsPort: number | null;
+  /** The login that sees every inbox (IMAP: INBOX = all mail, plus a folder per inbox). */
+  retrievalCatchAll: string;
+  /** null = any password accepted (the login recorded); otherwise login (inbox address or catch-all) → password. */
+  retrievalUsers: Map<string, string> | null;
   /** Quiet disables the startup banner and request logs (tests). */
   quiet: boolean;
 }
@@ -87,8 +108,18 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   smtpUsers: null,
   requireAuth: false,
   chaos: [],
+  pop3Port: null,
+  pop3sPort: null,
+  imapPort: null,
+  imapsPort: null,
+  retrievalCatchAll: "*",
+  retrievalUsers: null,
   quiet: false,
 };
+
+/** Where the CLI starts POP3 and IMAP unless told otherwise (docs/retrieval.md). */
+export const DEFAULT_POP3_PORT = 1110;
+export const DEFAULT_IMAP_PORT = 1143;
 
 /** A full config from a partial one; tests use this with ports 0 and a temp data dir. */
 export function defineConfig(overrides: Partial<MailnestConfig> = {}): MailnestConfig {

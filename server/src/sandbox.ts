@@ -7,6 +7,7 @@ import { EventHub } from "./events/event-hub.js";
 import { FaultStore } from "./faults/fault-store.js";
 import { chaosRuleInput } from "./faults/parse-fault-rule.js";
 import { createMetrics } from "./metrics/create-metrics.js";
+import { type Retrieval, retrievalNeedsCertificate, startRetrieval } from "./retrieval/start-retrieval.js";
 import { messageParser } from "./smtp/parse-message.js";
 import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
 import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.js";
@@ -32,6 +33,11 @@ export interface Sandbox {
   readonly smtpPort: number;
   /** The implicit-TLS listener's port, or null when it is off. */
   readonly smtpsPort: number | null;
+  /** The POP3 and IMAP listeners' ports (docs/retrieval.md); null where off. */
+  readonly pop3Port: number | null;
+  readonly pop3sPort: number | null;
+  readonly imapPort: number | null;
+  readonly imapsPort: number | null;
   readonly httpPort: number;
   /** Base URL of the HTTP API and web viewer, e.g. `http://127.0.0.1:8025`. */
   readonly url: string;
@@ -59,6 +65,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   let smtp: SmtpListener | null = null;
   let smtps: SmtpListener | null = null;
   let http: HttpServer | null = null;
+  let retrieval: Retrieval | null = null;
   // Subscribed before SMTP starts, so no connection or message goes uncounted.
   const metrics = createMetrics(bus, {
     storedMessages: () => store.messageCount,
@@ -67,7 +74,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   // SMTP first, so messages still in DATA get stored (and seen by HTTP waiters); then the waits, so
   // open ones answer 503 before HTTP closes; the store last, to flush.
   const closeAll = async () => {
-    await Promise.all([smtp?.close(), smtps?.close()]);
+    await Promise.all([smtp?.close(), smtps?.close(), retrieval?.close()]);
     waits.close();
     await http?.close();
     await events.close();
@@ -79,13 +86,17 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   try {
     faults = await FaultStore.open({ dataDir: config.dataDir });
     for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
-    tls = certificateNeeded(config) ? await loadTlsCredentials(config) : null;
+    tls =
+      certificateNeeded(config) || retrievalNeedsCertificate(config)
+        ? await loadTlsCredentials(config)
+        : null;
     const smtpDeps = { config, store, bus, faults, tls };
     smtp = await startSmtpListener(smtpDeps, { port: config.smtpPort });
     if (config.smtpsPort !== null) {
       smtps = await startSmtpListener(smtpDeps, { port: config.smtpsPort, implicitTls: true });
     }
-    const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null };
+    retrieval = await startRetrieval(config, { store, bus, tls });
+    const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null, ...retrieval.ports };
     http = await startHttpServer(config, {
       app: createApp({ config: bound, store, waits, metrics, faults }),
       upgrades: guardEventUpgrades(config, events),
@@ -97,13 +108,20 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
 
   let closing: Promise<void> | null = null;
   return {
-    config: { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null, httpPort: http.port },
+    config: {
+      ...config,
+      smtpPort: smtp.port,
+      smtpsPort: smtps?.port ?? null,
+      ...retrieval.ports,
+      httpPort: http.port,
+    },
     bus,
     store,
     faults,
     tls,
     smtpPort: smtp.port,
     smtpsPort: smtps?.port ?? null,
+    ...retrieval.ports,
     httpPort: http.port,
     url: http.url,
     close() {

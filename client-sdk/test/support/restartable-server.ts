@@ -69,7 +69,11 @@ export function startCli(): Promise<RestartableServer> {
         "--data-dir",
         dataDir,
       ],
-      { env, stdio: ["ignore", "pipe", "pipe"] },
+      // POP3 and IMAP (on by default at 1110/1143) are not what these tests exercise.
+      {
+        env: { ...env, MAILNEST_POP3_PORT: "off", MAILNEST_IMAP_PORT: "off" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
     );
     const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
     const { smtpPort, url } = await banner(child);

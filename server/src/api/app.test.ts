@@ -41,6 +41,10 @@ describe("service routes", () => {
       waiters: 0,
       smtp: { port: api.sandbox.smtpPort },
       smtps: { port: null },
+      pop3: { port: null },
+      pop3s: { port: null },
+      imap: { port: null },
+      imaps: { port: null },
       damaged: 0,
     });
   });

@@ -12,6 +12,7 @@ export interface MetricsSource {
 
 /** What the API reads of the configuration: the plumbing's part, and what the routes answer with. */
 export type ApiConfig = HttpAppConfig &
+  Pick<MailnestConfig, "pop3Port" | "pop3sPort" | "imapPort" | "imapsPort"> &
   Pick<MailnestConfig, "domain" | "maxWaitMs" | "smtpPort" | "smtpsPort">;
 
 export interface ApiDeps {

@@ -19,6 +19,7 @@ export function startupBanner(sandbox: Sandbox, version: string): string[] {
     ...(sandbox.smtpsPort === null
       ? []
       : [`  SMTPS     smtps://${host}:${sandbox.smtpsPort} (implicit TLS)`]),
+    ...describeRetrieval(sandbox, host),
     ...(sandbox.tls === null ? [] : [`  TLS       ${describeCertificate(sandbox.tls)}`]),
     `  Auth      ${describeAuth(sandbox)}`,
     ...(config.chaos.length === 0 ? [] : [`  Chaos     ${config.chaos.map(describeChaos).join(", ")}`]),
@@ -45,6 +46,39 @@ function describeAuth({ config }: Sandbox): string {
   const when = config.requireAuth ? "required before MAIL FROM" : "optional";
   const plainText = starttlsOffered(config) && !insecureAuthAllowed(config) ? "; only after STARTTLS" : "";
   return `${who}; ${when}${plainText}`;
+}
+
+/** POP3 and IMAP (docs/retrieval.md): where, with what TLS, and how to log in. */
+function describeRetrieval(sandbox: Sandbox, host: string): string[] {
+  const { config } = sandbox;
+  const tls = (command: string) =>
+    config.requireTls
+      ? `${command} required before login`
+      : starttlsOffered(config)
+        ? `${command} offered`
+        : `plain, no ${command}`;
+  const lines = [
+    ...(sandbox.pop3Port === null ? [] : [`  POP3      pop3://${host}:${sandbox.pop3Port} (${tls("STLS")})`]),
+    ...(sandbox.pop3sPort === null
+      ? []
+      : [`  POP3S     pop3s://${host}:${sandbox.pop3sPort} (implicit TLS)`]),
+    ...(sandbox.imapPort === null
+      ? []
+      : [`  IMAP      imap://${host}:${sandbox.imapPort} (${tls("STARTTLS")})`]),
+    ...(sandbox.imapsPort === null
+      ? []
+      : [`  IMAPS     imaps://${host}:${sandbox.imapsPort} (implicit TLS)`]),
+  ];
+  if (lines.length === 0) return [];
+  const users = config.retrievalUsers;
+  const passwords =
+    users === null
+      ? "any password (login recorded)"
+      : `${users.size} login${users.size === 1 ? "" : "s"} (--retrieval-auth-file)`;
+  return [
+    ...lines,
+    `  Mailboxes log in as an inbox address, or as ${config.retrievalCatchAll} for every inbox; ${passwords}`,
+  ];
 }
 
 function describeChaos(spec: ChaosSpec): string {

@@ -127,6 +127,18 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   flag("smtp-auth-file", "string", "<file>", "none", "more user:pass credentials, one per line (# comments)"),
   flag("require-auth", "boolean", undefined, "off", "refuse MAIL FROM (530) until the client authenticated"),
+  flag("pop3-port", "string", "<port|off>", "1110", "POP3 port, STLS when TLS is on (docs/retrieval.md)"),
+  flag("imap-port", "string", "<port|off>", "1143", "IMAP port, STARTTLS when TLS is on"),
+  flag("pop3s-port", "string", "<port>", "off", "also POP3 with implicit TLS (port 995 style)"),
+  flag("imaps-port", "string", "<port>", "off", "also IMAP with implicit TLS (port 993 style)"),
+  flag("retrieval-catch-all", "string", "<login>", "*", "the POP3/IMAP login that sees every inbox"),
+  flag(
+    "retrieval-auth-file",
+    "string",
+    "<file>",
+    "any password",
+    "only these login:password pairs may log in to POP3/IMAP (logins are inbox addresses)",
+  ),
   {
     ...flag(
       "chaos",

@@ -49,6 +49,16 @@ async function main(): Promise<void> {
       return;
     }
   }
+  if (command.retrievalAuthFile !== null) {
+    try {
+      config.retrievalUsers = await readSmtpUsersFile(command.retrievalAuthFile, "--retrieval-auth-file");
+    } catch (error) {
+      if (!isConfigError(error)) throw error;
+      process.stderr.write(`mailnest: ${error.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+  }
   for (const warning of command.warnings) process.stderr.write(`mailnest: WARNING: ${warning}\n`);
 
   const sandbox = await startSandbox(config);

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
-import { DEFAULT_CONFIG, type MailnestConfig } from "../config.js";
+import { DEFAULT_CONFIG, DEFAULT_IMAP_PORT, DEFAULT_POP3_PORT, type MailnestConfig } from "../config.js";
 import { isInvalidFaultRuleError } from "../faults/invalid-fault-rule-error.js";
 import { parseChaosSpec } from "../faults/parse-fault-rule.js";
 import { ConfigError } from "./config-error.js";
@@ -25,6 +25,8 @@ export type CliCommand =
       config: MailnestConfig;
       /** `--smtp-auth-file`, read by the caller (this function reads no files) into `config.smtpUsers`. */
       smtpAuthFile: string | null;
+      /** `--retrieval-auth-file`, read by the caller into `config.retrievalUsers`. */
+      retrievalAuthFile: string | null;
       /** Things the operator should know before mail flows (e.g. an exposed, unprotected API). */
       warnings: string[];
     };
@@ -85,11 +87,24 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   const smtpAuthFile = pathOrNull(read("smtp-auth-file", parseNonEmpty), cwd);
   config.requireAuth = readSwitch(flags, env, "require-auth");
   config.chaos = readList(flags, env, "chaos", parseChaos);
+  // On unless turned off (`defineConfig` leaves them off for in-process sandboxes).
+  const pop3Port = read("pop3-port", parsePortOrOff);
+  config.pop3Port = pop3Port === undefined ? DEFAULT_POP3_PORT : pop3Port;
+  const imapPort = read("imap-port", parsePortOrOff);
+  config.imapPort = imapPort === undefined ? DEFAULT_IMAP_PORT : imapPort;
+  config.pop3sPort = read("pop3s-port", parsePortOrOff) ?? null;
+  config.imapsPort = read("imaps-port", parsePortOrOff) ?? null;
+  config.retrievalCatchAll = read("retrieval-catch-all", parseNonEmpty) ?? config.retrievalCatchAll;
+  const retrievalAuthFile = pathOrNull(read("retrieval-auth-file", parseNonEmpty), cwd);
 
   const ports = [
     ["--smtp-port", config.smtpPort],
     ["--http-port", config.httpPort],
     ["--smtps-port", config.smtpsPort],
+    ["--pop3-port", config.pop3Port],
+    ["--pop3s-port", config.pop3sPort],
+    ["--imap-port", config.imapPort],
+    ["--imaps-port", config.imapsPort],
   ] as const;
   for (const [index, [name, port]] of ports.entries()) {
     for (const [otherName, other] of ports.slice(index + 1)) {
@@ -106,7 +121,7 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
         `port ${config.httpPort} can read every captured message.`,
     );
   }
-  return { kind: "run", config, smtpAuthFile, warnings };
+  return { kind: "run", config, smtpAuthFile, retrievalAuthFile, warnings };
 }
 
 /** 127.0.0.0/8, ::1 and localhost: only this machine can connect. */
@@ -207,6 +222,11 @@ function parseChaos(raw: string, source: string) {
     if (isInvalidFaultRuleError(error)) throw new ConfigError(`${source}: ${error.message}`);
     throw error;
   }
+}
+
+/** A port, or "off"/"none" for a listener that is on by default (POP3, IMAP). */
+function parsePortOrOff(raw: string, source: string): number | null {
+  return ["off", "none"].includes(raw.trim().toLowerCase()) ? null : parsePort(raw, source);
 }
 
 /** A duration, or "0"/"off" to switch the limit off (so an environment default can be overridden). */

@@ -20,15 +20,19 @@ export function parseUserPassword(raw: string, source: string): [string, string]
  * The `--smtp-auth-file` format: one `user:password` per line; blank lines and lines starting
  * with `#` are skipped; surrounding whitespace of a line is ignored. A user given twice is refused.
  */
-export function parseSmtpUsersFile(text: string, file: string): Map<string, string> {
+export function parseSmtpUsersFile(
+  text: string,
+  file: string,
+  flag = "--smtp-auth-file",
+): Map<string, string> {
   const users = new Map<string, string>();
   text.split(/\r?\n/).forEach((line, index) => {
     const trimmed = line.trim();
     if (trimmed === "" || trimmed.startsWith("#")) return;
-    const [user, password] = parseUserPassword(trimmed, `--smtp-auth-file ${file} line ${index + 1}`);
+    const [user, password] = parseUserPassword(trimmed, `${flag} ${file} line ${index + 1}`);
     if (users.has(user)) {
       throw new ConfigError(
-        `--smtp-auth-file ${file} line ${index + 1}: user ${JSON.stringify(user)} is listed twice`,
+        `${flag} ${file} line ${index + 1}: user ${JSON.stringify(user)} is listed twice`,
       );
     }
     users.set(user, password);
@@ -36,16 +40,20 @@ export function parseSmtpUsersFile(text: string, file: string): Map<string, stri
   return users;
 }
 
-export async function readSmtpUsersFile(file: string): Promise<Map<string, string>> {
+/** Also reads `--retrieval-auth-file` (same format), naming that flag in its errors. */
+export async function readSmtpUsersFile(
+  file: string,
+  flag = "--smtp-auth-file",
+): Promise<Map<string, string>> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new ConfigError(`--smtp-auth-file ${file}: cannot read it (${reason})`);
+    throw new ConfigError(`${flag} ${file}: cannot read it (${reason})`);
   }
-  const users = parseSmtpUsersFile(text, file);
-  if (users.size === 0) throw new ConfigError(`--smtp-auth-file ${file}: no user:password lines in it`);
+  const users = parseSmtpUsersFile(text, file, flag);
+  if (users.size === 0) throw new ConfigError(`${flag} ${file}: no user:password lines in it`);
   return users;
 }
 

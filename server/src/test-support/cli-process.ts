@@ -23,9 +23,11 @@ export class CliProcess {
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !name.startsWith("MAILNEST_")),
     );
+    // POP3 and IMAP are on by default at 1110/1143: on free ports here, so CLI tests can run side by side.
+    const freePorts = { MAILNEST_POP3_PORT: "0", MAILNEST_IMAP_PORT: "0" };
     this.child = spawn(process.execPath, ["--import", TSX_LOADER, MAIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
-      env: { ...env, ...options.env },
+      env: { ...env, ...freePorts, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {

@@ -19,7 +19,10 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
       waiters: waits.size,
       smtp: { port: config.smtpPort },
       smtps: { port: config.smtpsPort },
-      damaged: store.damagedCount,
+      pop3: { port: config.pop3Port },
+      pop3s: { port: config.pop3sPort },
+      imap: { port: config.imapPort },
+      imaps: { port: config.imapsPort },
     });
   });
 
