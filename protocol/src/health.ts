@@ -20,6 +20,12 @@ export interface Health {
   smtp: { port: number };
   /** The implicit-TLS listener; `port` null when it is off. */
   smtps: { port: number | null };
+  /**
+   * Messages found damaged so far (their stored bytes no longer match the size and sha256 recorded
+   * when they arrived), by a read or by `POST /api/check`, and not deleted since.
+   * @minimum 0
+   */
+  damaged: number;
   /** POP3 (docs/retrieval.md); `port` null when it is off. */
   pop3: { port: number | null };
   /** POP3 with implicit TLS; `port` null when it is off. */

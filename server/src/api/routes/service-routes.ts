@@ -23,6 +23,7 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
       pop3s: { port: config.pop3sPort },
       imap: { port: config.imapPort },
       imaps: { port: config.imapsPort },
+      damaged: store.damagedCount,
     });
   });
 
