@@ -1,3 +1,5 @@
+import type { AuthenticationSummary, MessageAuthentication } from "./authentication.js";
+
 /**
  * A captured message as the API sends it. Lists carry `MessageSummary`s; the detail route,
  * waits and the SDK carry `StoredMessage`s. Every field is JSON-safe: dates are ISO-8601 strings.
@@ -134,6 +136,11 @@ export interface MessageSummary {
   snippet: string;
   /** Why the MIME structure could not be (fully) parsed; the raw bytes are kept either way. */
   parseError: string | null;
+  /**
+   * SPF, DKIM, DMARC and ARC in one word each (docs/authentication.md). Absent when verification
+   * was off (`--verify-auth off`) when the message arrived, or it was stored by a version without it.
+   */
+  authSummary?: AuthenticationSummary;
 }
 
 /** The full message: summary + envelope + parsed view. The raw bytes are fetched separately. */
@@ -156,6 +163,12 @@ export interface StoredMessage extends MessageSummary {
   visibleText: string;
   attachments: AttachmentMeta[];
   links: Link[];
+  /**
+   * The verdicts, computed when the message arrived, before it was visible (docs/authentication.md):
+   * DKIM per signature, SPF, DMARC, ARC, the Authentication-Results text and the DNS lookups made.
+   * Absent exactly when `authSummary` is.
+   */
+  authentication?: MessageAuthentication;
 }
 
 /** A page of a list, newest first. */

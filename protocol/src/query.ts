@@ -1,3 +1,5 @@
+import type { ArcResult, DkimResult, DmarcResult, SpfResult } from "./authentication.js";
+
 /**
  * The filters of `GET /api/messages`, `GET /api/inboxes/{address}/messages` and the waits, as query
  * parameters. Strings are case-insensitive substrings; every given filter must hold.
@@ -13,6 +15,17 @@ export interface MessageFilterParams {
   hasAttachment?: boolean;
   /** The SMTP AUTH user name, exactly. */
   authUser?: string;
+  /**
+   * Only messages whose DKIM verdict is this (`pass` when any signature passes; `none` when
+   * unsigned): `AuthenticationSummary.dkim`. A message stored without verdicts never matches.
+   */
+  dkim?: DkimResult;
+  /** Only messages whose SPF verdict is this. */
+  spf?: SpfResult;
+  /** Only messages whose DMARC verdict is this, e.g. `fail`. */
+  dmarc?: DmarcResult;
+  /** Only messages whose ARC verdict is this. */
+  arc?: ArcResult;
   /** Only messages with `sequence > since`. */
   since?: number;
 }
@@ -24,6 +37,10 @@ export const FILTER_PARAMETERS = [
   "text",
   "hasAttachment",
   "authUser",
+  "dkim",
+  "spf",
+  "dmarc",
+  "arc",
   "since",
 ] as const satisfies readonly (keyof MessageFilterParams)[];
 

@@ -1,3 +1,4 @@
+import type { DnsMode } from "@mailnest/protocol";
 import type { ChaosSpec } from "./faults/fault-rule.js";
 
 /**
@@ -59,6 +60,21 @@ export interface MailnestConfig {
   /** Global faults: each message meets `code` at `stage` with this probability (CLI `--chaos`). */
   chaos: ChaosSpec[];
   /*
+   * The deliverability lab (docs/authentication.md): SPF, DKIM, DMARC and ARC of every message,
+   * against DNS records the tests control.
+   */
+  /** Verify every message as it is stored (`--verify-auth off` turns it off). */
+  verifyAuth: boolean;
+  /** A BIND-style zone file loaded at start; null = start with an empty zone. */
+  dnsZoneFile: string | null;
+  /** Where lookups go: only the zone (the default: nothing leaves the machine), the system's DNS, or both. */
+  dnsMode: DnsMode;
+  /**
+   * Peers that may use XCLIENT to name the client a message comes from (its IP for SPF, its HELO).
+   * Loopback by default, so a test on this machine can make SPF pass, fail or softfail.
+   */
+  xclientPeers: string[];
+  /*
    * Reading mail back over POP3 and IMAP (docs/retrieval.md). TLS follows the SMTP rules above:
    * STARTTLS/STLS offered when SMTP offers STARTTLS, the same certificate, `requireTls` refuses
    * plain-text logins.
@@ -108,6 +124,10 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   smtpUsers: null,
   requireAuth: false,
   chaos: [],
+  verifyAuth: true,
+  dnsZoneFile: null,
+  dnsMode: "zone",
+  xclientPeers: ["127.0.0.1", "::1"],
   pop3Port: null,
   pop3sPort: null,
   imapPort: null,

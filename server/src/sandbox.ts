@@ -2,6 +2,7 @@ import { createApp } from "./api/app.js";
 import { guardEventUpgrades } from "./api/http/event-upgrades.js";
 import { type HttpServer, startHttpServer } from "./api/http/http-server.js";
 import type { MailnestConfig } from "./config.js";
+import { createDeliverabilityLab, type DeliverabilityLab } from "./deliverability/deliverability-lab.js";
 import { EventBus } from "./events/bus.js";
 import { EventHub } from "./events/event-hub.js";
 import { FaultStore } from "./faults/fault-store.js";
@@ -24,6 +25,8 @@ export interface Sandbox {
   readonly store: MessageStore;
   /** Fault rules and the log of injected faults (docs/api.md, "Faults"). */
   readonly faults: FaultStore;
+  /** The DNS zone the tests control and the verifier of SPF, DKIM, DMARC and ARC (docs/authentication.md). */
+  readonly deliverability: DeliverabilityLab;
   /**
    * The certificate of STARTTLS and the implicit-TLS listener, or null when neither is on.
    * `tls.certFile` is the PEM a client trusts (`tls.cert` itself in memory mode).
@@ -56,7 +59,13 @@ export interface Sandbox {
  */
 export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   const bus = new EventBus();
-  const store = await createMessageStore(config, { parser: messageParser, bus });
+  // First: a zone file that cannot be used stops startup before anything is opened.
+  const deliverability = await createDeliverabilityLab(config);
+  const store = await createMessageStore(config, {
+    parser: messageParser,
+    bus,
+    authenticator: deliverability.authenticator,
+  });
   const waits = new WaitRegistry(store, bus);
   const events = new EventHub(bus, { head: () => store.head });
 
@@ -98,7 +107,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     retrieval = await startRetrieval(config, { store, bus, tls });
     const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null, ...retrieval.ports };
     http = await startHttpServer(config, {
-      app: createApp({ config: bound, store, waits, metrics, faults }),
+      app: createApp({ config: bound, store, waits, metrics, faults, deliverability }),
       upgrades: guardEventUpgrades(config, events),
     });
   } catch (error) {
@@ -118,6 +127,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     bus,
     store,
     faults,
+    deliverability,
     tls,
     smtpPort: smtp.port,
     smtpsPort: smtps?.port ?? null,

@@ -1,6 +1,7 @@
 import type { Express } from "express";
 import type { ApiDeps } from "./deps.js";
 import { expressApp } from "./http/express-app.js";
+import { dnsRoutes } from "./routes/dns-routes.js";
 import { faultRoutes } from "./routes/fault-routes.js";
 import { inboxRoutes } from "./routes/inbox-routes.js";
 import { integrityRoutes } from "./routes/integrity-routes.js";
@@ -20,6 +21,7 @@ export function createApp(deps: ApiDeps): Express {
     waitRoutes(routes, deps);
     messageRoutes(routes, deps);
     faultRoutes(routes, deps);
+    dnsRoutes(routes, deps);
     integrityRoutes(routes, deps);
   });
 }

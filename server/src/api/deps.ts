@@ -1,4 +1,5 @@
 import type { MailnestConfig } from "../config.js";
+import type { DeliverabilityLab } from "../deliverability/deliverability-lab.js";
 import type { FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { WaitRegistry } from "../waits/wait-registry.js";
@@ -25,4 +26,6 @@ export interface ApiDeps {
   faults?: FaultStore | undefined;
   /** The long-poll waits (made once, by whoever composes the server: `sandbox.ts`). */
   waits: WaitRegistry;
+  /** The DNS zone and DKIM keys of the deliverability lab. Absent: the `/api/dns` routes answer 404. */
+  deliverability?: DeliverabilityLab | undefined;
 }

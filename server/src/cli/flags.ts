@@ -149,6 +149,37 @@ export const FLAGS: readonly FlagSpec[] = [
     ),
     multiple: true,
   },
+  flag(
+    "verify-auth",
+    "string",
+    "<on|off>",
+    "on",
+    "verify SPF, DKIM, DMARC and ARC of every message against the DNS zone (docs/authentication.md)",
+  ),
+  flag(
+    "dns-zone",
+    "string",
+    "<file>",
+    "none",
+    "BIND-style zone file of the records verification answers from",
+  ),
+  flag(
+    "dns-mode",
+    "string",
+    "<mode>",
+    "zone",
+    "zone (only the zone; nothing leaves the machine), system (real DNS), or zone-then-system",
+  ),
+  {
+    ...flag(
+      "xclient-from",
+      "string",
+      "<address>",
+      "127.0.0.1, ::1",
+      "peers allowed to name the client IP/HELO with XCLIENT, for SPF (repeatable; none = nobody)",
+    ),
+    multiple: true,
+  },
   flag("quiet", "boolean", undefined, "off", "print nothing but warnings and errors"),
   {
     name: "help",

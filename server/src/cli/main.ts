@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { ZoneFileError } from "../deliverability/zone-file.js";
 import { startSandbox } from "../sandbox.js";
 import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
 import { isDataDirInUseError } from "../store/errors.js";
@@ -96,7 +97,9 @@ function readVersion(): string {
 }
 
 function describe(error: unknown): string {
-  if (isTlsCertificateError(error) || isDataDirInUseError(error)) return error.message;
+  if (isTlsCertificateError(error) || isDataDirInUseError(error) || error instanceof ZoneFileError) {
+    return error.message;
+  }
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
     return code === "EADDRINUSE" || code === "EACCES" ? error.message : (error.stack ?? error.message);

@@ -1,5 +1,7 @@
+import { isIP } from "node:net";
 import path from "node:path";
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import { DNS_MODES, type DnsMode } from "@mailnest/protocol";
 import { DEFAULT_CONFIG, DEFAULT_IMAP_PORT, DEFAULT_POP3_PORT, type MailnestConfig } from "../config.js";
 import { isInvalidFaultRuleError } from "../faults/invalid-fault-rule-error.js";
 import { parseChaosSpec } from "../faults/parse-fault-rule.js";
@@ -87,6 +89,11 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   const smtpAuthFile = pathOrNull(read("smtp-auth-file", parseNonEmpty), cwd);
   config.requireAuth = readSwitch(flags, env, "require-auth");
   config.chaos = readList(flags, env, "chaos", parseChaos);
+  config.verifyAuth = read("verify-auth", parseBoolean) ?? config.verifyAuth;
+  config.dnsZoneFile = pathOrNull(read("dns-zone", parseNonEmpty), cwd);
+  config.dnsMode = read("dns-mode", parseDnsMode) ?? config.dnsMode;
+  const xclientPeers = readList(flags, env, "xclient-from", parseXclientPeer);
+  if (xclientPeers.length > 0) config.xclientPeers = xclientPeers.includes("none") ? [] : xclientPeers;
   // On unless turned off (`defineConfig` leaves them off for in-process sandboxes).
   const pop3Port = read("pop3-port", parsePortOrOff);
   config.pop3Port = pop3Port === undefined ? DEFAULT_POP3_PORT : pop3Port;
@@ -200,6 +207,21 @@ function readList<T>(
     .map((value) => value.trim())
     .filter((value) => value !== "")
     .map((value) => parse(value, source));
+}
+
+function parseDnsMode(raw: string, source: string): DnsMode {
+  const mode = raw.trim().toLowerCase();
+  if (!(DNS_MODES as readonly string[]).includes(mode)) {
+    throw new ConfigError(`${source}: expected one of ${DNS_MODES.join(", ")}, got ${JSON.stringify(raw)}`);
+  }
+  return mode as DnsMode;
+}
+
+/** An IP address that may send XCLIENT, or "none". */
+function parseXclientPeer(raw: string, source: string): string {
+  const value = raw.trim().toLowerCase();
+  if (value === "none" || isIP(value) !== 0) return value;
+  throw new ConfigError(`${source}: expected an IP address (or none), got ${JSON.stringify(raw)}`);
 }
 
 function pathOrNull(value: string | undefined, cwd: string): string | null {

@@ -37,6 +37,7 @@ export type SmtpConfig = Pick<
   | "requireTls"
   | "allowInsecureAuth"
   | "requireAuth"
+  | "xclientPeers"
 >;
 
 export interface SmtpListenerDeps {
@@ -113,6 +114,9 @@ export async function startSmtpListener(
     // [patches/smtp-server@3.21.6.patch] no 100 ms early-talker pause before the greeting.
     greetingDelay: 0,
     disableReverseLookup: true,
+    // XCLIENT (Postfix's XCLIENT_README) from these peers names the client a message comes from: its
+    // ADDR becomes `remoteAddress`, the IP that SPF checks (docs/authentication.md).
+    useXClient: config.xclientPeers.length > 0 ? [...config.xclientPeers] : false,
     // smtp-server enforces these limits itself, with the right enhanced codes (552 5.3.4 for a declared
     // SIZE= at MAIL FROM, 452 4.5.3 per extra RCPT); those two answers never reach a hook, so they are
     // not announced as `smtp.rejected`.

@@ -7,7 +7,7 @@ import { createFileBlobStore, type FileBlobStoreOptions } from "./file-blob-stor
 import { createFileIndexStorage, createMemoryIndexStorage, type IndexStorage } from "./index-storage.js";
 import { openLocalStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
-import type { MessageParser, MessageStore } from "./message-store.js";
+import type { MessageAuthenticator, MessageParser, MessageStore } from "./message-store.js";
 
 /** What the store reads of the configuration: where to keep mail (null = in memory) and for how long. */
 export type StoreConfig = Pick<MailnestConfig, "dataDir" | "maxMessages" | "maxAgeMs">;
@@ -15,6 +15,8 @@ export type StoreConfig = Pick<MailnestConfig, "dataDir" | "maxMessages" | "maxA
 export interface StoreDeps {
   parser: MessageParser;
   bus: EventBus;
+  /** Verifies SPF, DKIM, DMARC and ARC of each message as it is stored; absent = not verified. */
+  authenticator?: MessageAuthenticator | null;
   /** Tuning of the on-disk store (buffer limit, write-ahead-log segments); tests shrink it. */
   fileStore?: FileBlobStoreOptions;
 }
@@ -43,6 +45,7 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
     blobs,
     indexStorage,
     parser: deps.parser,
+    authenticator: deps.authenticator ?? null,
     bus: deps.bus,
     policy: { maxMessages: Math.max(1, config.maxMessages), maxAgeMs: config.maxAgeMs },
   });

@@ -7,6 +7,7 @@ import { MessageIndex } from "./message-index.js";
 import type {
   InboxInfo,
   IntegrityCheck,
+  MessageAuthenticator,
   MessageFilter,
   MessagePage,
   MessageParser,
@@ -33,6 +34,8 @@ export interface LocalStoreOptions {
   /** Where the lowdb index documents live: files or memory. */
   indexStorage: IndexStorage;
   parser: MessageParser;
+  /** Absent or null: messages are stored without verdicts. */
+  authenticator?: MessageAuthenticator | null;
   bus: EventBus;
   policy: RetentionPolicy;
 }
@@ -55,6 +58,7 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   const store = new LocalMessageStore(
     {
       parser: options.parser,
+      authenticator: options.authenticator ?? null,
       bus: options.bus,
       blobs: options.blobs,
       index,

@@ -18,6 +18,9 @@ export function prepareFilter(filter: MessageFilter): PreparedFilter {
   const from = needle(filter.from);
   const to = needle(filter.to);
   const subject = needle(filter.subject);
+  const verdicts = (["dkim", "spf", "dmarc", "arc"] as const).filter(
+    (method) => filter[method] !== undefined,
+  );
   const { since, hasAttachment, authUser } = filter;
 
   return {
@@ -27,6 +30,7 @@ export function prepareFilter(filter: MessageFilter): PreparedFilter {
       if (inbox !== null && !summary.inboxes.includes(inbox)) return false;
       if (hasAttachment !== undefined && summary.attachmentCount > 0 !== hasAttachment) return false;
       if (authUser !== undefined && summary.authUser !== authUser) return false;
+      for (const method of verdicts) if (summary.authSummary?.[method] !== filter[method]) return false;
       if (subject !== null && !summary.subject.toLowerCase().includes(subject)) return false;
       if (from !== null && !matchesAddresses(from, summary.from, [summary.mailFrom])) return false;
       if (to !== null && !matchesAddresses(to, [...summary.to, ...summary.cc], summary.rcptTo)) return false;

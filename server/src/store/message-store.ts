@@ -1,5 +1,12 @@
 import type { Readable } from "node:stream";
 import type {
+  ArcResult,
+  DkimResult,
+  DmarcResult,
+  MessageAuthentication,
+  SpfResult,
+} from "@mailnest/protocol";
+import type {
   AttachmentMeta,
   InboxInfo,
   IncomingEnvelope,
@@ -83,6 +90,11 @@ export interface MessageFilter {
   text?: string;
   hasAttachment?: boolean;
   authUser?: string;
+  /** Only messages with these verdicts (`authSummary`); a message without verdicts never matches. */
+  dkim?: DkimResult;
+  spf?: SpfResult;
+  dmarc?: DmarcResult;
+  arc?: ArcResult;
   /** Only messages with `sequence > since`. */
   since?: number;
 }
@@ -103,4 +115,14 @@ export interface MessageParser {
   parse(raw: Readable): Promise<ParsedView>;
   /** The decoded content of the attachment at `index` in `ParsedView.attachments` order, or null. */
   attachmentContent(raw: Readable, index: number): Promise<Buffer | null>;
+}
+
+/**
+ * Computes a message's SPF, DKIM, DMARC and ARC verdicts while it is being stored, so they are part
+ * of it before anything can see it. Injected like the parser, so the store does not depend on the
+ * implementation (`deliverability/`); absent when verification is off.
+ */
+export interface MessageAuthenticator {
+  /** Never rejects and never takes long: a verification that cannot finish yields `temperror` verdicts. */
+  authenticate(raw: Readable, envelope: IncomingEnvelope): Promise<MessageAuthentication>;
 }

@@ -1,4 +1,4 @@
-import { SNIPPET_LENGTH } from "@mailnest/protocol";
+import { type MessageAuthentication, SNIPPET_LENGTH, summarizeAuthentication } from "@mailnest/protocol";
 import type { Envelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 
@@ -17,6 +17,8 @@ export interface Sidecar {
   size: number;
   sha256: string;
   view: ParsedView;
+  /** The verdicts computed at ingest; absent when verification was off (or in sidecars of 0.1). */
+  authentication?: MessageAuthentication;
 }
 
 export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSummary {
@@ -42,6 +44,7 @@ export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSumm
     read,
     snippet: makeSnippet(view.visibleText ?? view.text ?? ""),
     parseError: view.parseError,
+    ...(sidecar.authentication ? { authSummary: summarizeAuthentication(sidecar.authentication) } : {}),
   };
 }
 
@@ -59,6 +62,7 @@ export function storedMessage(summary: MessageSummary, sidecar: Sidecar): Stored
     visibleText: view.visibleText,
     attachments: view.attachments,
     links: view.links,
+    ...(sidecar.authentication ? { authentication: sidecar.authentication } : {}),
   };
 }
 

@@ -35,7 +35,12 @@ export class StoreIngest {
     const { sink, size, sha256, receivedAt } = await receiveRaw(raw, blobs, maxSize);
     // The fsync runs while parsing reads the bytes back (from the page cache); commit awaits it.
     sink.sync().catch(() => {});
-    const view = await this.#parse(sink.read());
+    // Verification reads the bytes back too, at the same time: the verdicts are part of the message
+    // before it is published, and never hold it for long (the authenticator bounds its own time).
+    const [view, authentication] = await Promise.all([
+      this.#parse(sink.read()),
+      this.#parts.authenticator?.authenticate(sink.read(), incoming),
+    ]);
 
     const id = createMessageId();
     const sequence = sequencer.next();
@@ -49,6 +54,7 @@ export class StoreIngest {
       size,
       sha256,
       view,
+      ...(authentication ? { authentication } : {}),
     };
     try {
       await blobs.commit(sink, id, sidecar);

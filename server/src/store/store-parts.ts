@@ -1,7 +1,7 @@
 import type { EventBus } from "../events/bus.js";
 import type { BlobStore } from "./blob-store.js";
 import type { MessageIndex } from "./message-index.js";
-import type { MessageParser } from "./message-store.js";
+import type { MessageAuthenticator, MessageParser } from "./message-store.js";
 import type { PersistedIndex } from "./persisted-index.js";
 import type { Sequencer } from "./sequencer.js";
 import type { TaskTracker } from "./task-tracker.js";
@@ -13,6 +13,8 @@ import type { TaskTracker } from "./task-tracker.js";
  */
 export interface StoreParts {
   readonly parser: MessageParser;
+  /** Verifies SPF, DKIM, DMARC and ARC as messages arrive; null when that is off. */
+  readonly authenticator: MessageAuthenticator | null;
   readonly bus: EventBus;
   readonly blobs: BlobStore;
   readonly index: MessageIndex;

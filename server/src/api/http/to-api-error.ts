@@ -1,3 +1,6 @@
+import { InvalidDkimKeyRequestError } from "../../deliverability/dkim-keys.js";
+import { InvalidDnsRecordError } from "../../deliverability/dns-record.js";
+import { ZoneFullError } from "../../deliverability/dns-zone.js";
 import { isInvalidFaultRuleError } from "../../faults/invalid-fault-rule-error.js";
 import { InvalidCursorError, isMessageDamagedError } from "../../store/errors.js";
 import { isWaitClosedError, isWaitTimeoutError } from "../../waits/wait-errors.js";
@@ -26,6 +29,10 @@ export function toApiError(error: unknown): ApiError | null {
     return new MappedError("message_damaged", error.message, { id, expected, found });
   }
   if (isInvalidFaultRuleError(error)) return new InvalidParameterError(error.parameter, error.message);
+  if (error instanceof InvalidDnsRecordError || error instanceof InvalidDkimKeyRequestError) {
+    return new InvalidParameterError(error.field, error.message);
+  }
+  if (error instanceof ZoneFullError) return new PayloadTooLargeError(error.message);
   // The router's decodeURIComponent of a path parameter (`%E0%A4%A`).
   if (error instanceof URIError)
     return new InvalidParameterError("path", "Malformed percent-encoding in the path");

@@ -7,6 +7,7 @@ import {
   MESSAGE_ID_PATTERN,
 } from "@mailnest/protocol";
 import { SERVER_VERSION } from "../../version.js";
+import { dnsPaths, dnsTag } from "./dns.js";
 import { faultPaths, faultTag } from "./faults.js";
 import { integrityPaths, messageDamaged } from "./integrity.js";
 import {
@@ -74,10 +75,12 @@ export const openApiDocument: OpenApiDocument = {
     { name: "messages", description: "Captured messages, their bodies and attachments" },
     { name: "waits", description: "Long-poll until matching mail arrives" },
     faultTag,
+    dnsTag,
   ],
   security: [{ bearer: [] }, {}],
   paths: {
     ...faultPaths,
+    ...dnsPaths,
     ...integrityPaths,
     "/api/health": {
       get: operation({

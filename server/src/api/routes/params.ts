@@ -1,8 +1,11 @@
 import {
+  ARC_RESULTS,
   ATTACHMENT_ID_PATTERN,
   DEFAULT_LIMIT,
   DEFAULT_WAIT_COUNT,
   DEFAULT_WAIT_TIMEOUT_MS,
+  DKIM_RESULTS,
+  DMARC_RESULTS,
   INBOX_PREFIX_PATTERN,
   isQuotedLocalPart,
   LIST_PARAMETERS,
@@ -13,6 +16,7 @@ import {
   MAX_WAIT_COUNT,
   MESSAGE_ID_PATTERN,
   normalizeAddress,
+  SPF_RESULTS,
   WAIT_PARAMETERS,
 } from "@mailnest/protocol";
 import type { MessageFilter, MessageQuery } from "../../store/message-store.js";
@@ -89,6 +93,14 @@ function parseFilter(query: QueryValues): Omit<MessageFilter, "inbox"> {
   }
   const hasAttachment = optionalBoolean(query, "hasAttachment");
   if (hasAttachment !== undefined) filter.hasAttachment = hasAttachment;
+  const dkim = optionalWord(query, "dkim", DKIM_RESULTS);
+  if (dkim !== undefined) filter.dkim = dkim;
+  const spf = optionalWord(query, "spf", SPF_RESULTS);
+  if (spf !== undefined) filter.spf = spf;
+  const dmarc = optionalWord(query, "dmarc", DMARC_RESULTS);
+  if (dmarc !== undefined) filter.dmarc = dmarc;
+  const arc = optionalWord(query, "arc", ARC_RESULTS);
+  if (arc !== undefined) filter.arc = arc;
   const since = optionalInteger(query, "since", 0, Number.MAX_SAFE_INTEGER);
   if (since !== undefined) filter.since = since;
   return filter;
@@ -190,6 +202,20 @@ function optionalInteger(query: QueryValues, name: string, min: number, max: num
     throw InvalidParameterError.expected(name, range, value);
   }
   return number;
+}
+
+/** One of a list of words (a verdict such as `dkim=pass`), lowercase. */
+function optionalWord<T extends string>(
+  query: QueryValues,
+  name: string,
+  words: readonly T[],
+): T | undefined {
+  const value = optionalString(query, name, 20)?.toLowerCase();
+  if (value === undefined) return undefined;
+  if (!(words as readonly string[]).includes(value)) {
+    throw InvalidParameterError.expected(name, `one of ${words.join(", ")}`, query[name]);
+  }
+  return value as T;
 }
 
 function optionalBoolean(query: QueryValues, name: string): boolean | undefined {

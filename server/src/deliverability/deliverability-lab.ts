@@ -1,0 +1,86 @@
+import type { Readable } from "node:stream";
+import type { DkimKey, DnsMode } from "@mailnest/protocol";
+import type { MailnestConfig } from "../config.js";
+import type { MessageAuthenticator } from "../store/message-store.js";
+import { createDkimKey } from "./dkim-keys.js";
+import { InvalidDnsRecordError } from "./dns-record.js";
+import { createDnsResolver, type SystemDns } from "./dns-resolver.js";
+import { DnsZone, ZoneFullError } from "./dns-zone.js";
+import { createMessageVerifier, type MessageVerifier } from "./verify-message.js";
+import { readZoneFile, ZoneFileError } from "./zone-file.js";
+
+/** What the lab reads of the configuration. */
+export type DeliverabilityConfig = Pick<MailnestConfig, "verifyAuth" | "dnsZoneFile" | "dnsMode" | "domain">;
+
+/**
+ * The deliverability lab of one server (docs/authentication.md): the zone the tests control, the
+ * resolver over it, and the verifier the store runs on every message.
+ */
+export interface DeliverabilityLab {
+  readonly zone: DnsZone;
+  readonly mode: DnsMode;
+  readonly verifier: MessageVerifier;
+  /** What the store calls at ingest; null when `--verify-auth off`. */
+  readonly authenticator: MessageAuthenticator | null;
+  /** Creates a key pair, publishes the public key in the zone, returns the private key. */
+  createDkimKey(request: {
+    domain: unknown;
+    selector: unknown;
+    algorithm?: unknown;
+    bits?: unknown;
+  }): Promise<DkimKey>;
+}
+
+/**
+ * Builds the lab; with `dnsZoneFile`, loads it first. A zone file that cannot be used throws a
+ * `ZoneFileError` whose message is one line naming the file and the line.
+ */
+export async function createDeliverabilityLab(
+  config: DeliverabilityConfig,
+  options: { system?: SystemDns } = {},
+): Promise<DeliverabilityLab> {
+  const zone = new DnsZone();
+  if (config.dnsZoneFile !== null) await loadZoneFile(zone, config.dnsZoneFile);
+  const resolver = createDnsResolver({
+    zone,
+    mode: config.dnsMode,
+    ...(options.system ? { system: options.system } : {}),
+  });
+  const verifier = createMessageVerifier({ resolver, authservId: config.domain });
+  return {
+    zone,
+    mode: config.dnsMode,
+    verifier,
+    authenticator: config.verifyAuth ? authenticatorOver(verifier) : null,
+    createDkimKey: (request) => createDkimKey(zone, request),
+  };
+}
+
+async function loadZoneFile(zone: DnsZone, file: string): Promise<void> {
+  for (const { record, line } of await readZoneFile(file)) {
+    try {
+      zone.add(record);
+    } catch (error) {
+      if (error instanceof InvalidDnsRecordError || error instanceof ZoneFullError) {
+        throw new ZoneFileError(file, line, error.message);
+      }
+      throw error;
+    }
+  }
+}
+
+/** The store's view of the verifier: bytes and envelope in, verdicts out. */
+function authenticatorOver(verifier: MessageVerifier): MessageAuthenticator {
+  return {
+    async authenticate(raw: Readable, envelope) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of raw) chunks.push(chunk as Buffer);
+      return verifier.verify({
+        raw: Buffer.concat(chunks),
+        ip: envelope.remoteAddress,
+        helo: envelope.heloName,
+        mailFrom: envelope.mailFrom,
+      });
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { DkimKey, DnsRecordList, MessagePage, StoredMessage } from "@mailnest/protocol";
+import { describe, expect, it } from "vitest";
+import { plainMessage } from "../test-support/deliverability-kit.js";
+import { fetchJson } from "../test-support/fetch-json.js";
+import { mailerFor } from "../test-support/mailer.js";
+import { queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
+import { startTestSandbox, tempDir, useCleanup } from "../test-support/test-sandbox.js";
+import { ZoneFileError } from "./zone-file.js";
+
+const cleanup = useCleanup();
+
+const ZONE = `$ORIGIN example.test.
+@       TXT "v=spf1 ip4:192.0.2.0/24 ip4:127.0.0.1 -all"
+_dmarc  TXT "v=DMARC1; p=reject"
+$ORIGIN spoofed.test.
+_dmarc  TXT "v=DMARC1; p=reject"
+`;
+
+async function sandboxWithZone(text = ZONE, overrides = {}) {
+  const dir = await tempDir(cleanup);
+  const dnsZoneFile = path.join(dir, "lab.zone");
+  await writeFile(dnsZoneFile, text);
+  return startTestSandbox(cleanup, { dnsZoneFile, ...overrides });
+}
+
+describe("verification at ingest", () => {
+  it("a message signed with a key from the API has its verdicts before anyone can see it", async () => {
+    const sandbox = await sandboxWithZone();
+    const key = await fetchJson<DkimKey>(sandbox.url, "POST", "/api/dns/dkim-keys", {
+      domain: "example.test",
+      selector: "s1",
+    });
+    expect(key.status).toBe(201);
+    const seen: unknown[] = [];
+    sandbox.bus.on("message.stored", ({ message }) => seen.push(message.authSummary));
+
+    const mailer = mailerFor(cleanup, { port: sandbox.smtpPort });
+    const info = await mailer.sendMail({
+      from: "ada@example.test",
+      to: "bob@mailnest.test",
+      subject: "Signed",
+      text: "Hello",
+      dkim: { domainName: "example.test", keySelector: "s1", privateKey: key.body.privateKeyPem },
+    });
+    const id = queuedId(info.response);
+
+    // The event that announces the message already carries the summary.
+    expect(seen).toEqual([{ dkim: "pass", spf: "pass", dmarc: "pass", arc: "none" }]);
+    const message = await fetchJson<StoredMessage>(sandbox.url, "GET", `/api/messages/${id}`);
+    expect(message.body.authentication?.dkim[0]).toMatchObject({
+      result: "pass",
+      domain: "example.test",
+      selector: "s1",
+    });
+    expect(message.body.authentication?.spf).toMatchObject({ result: "pass", clientIp: "127.0.0.1" });
+    expect(message.body.authentication?.authenticationResults).toMatch(
+      /^Authentication-Results: mailnest\.test;/,
+    );
+    const list = await fetchJson<MessagePage>(sandbox.url, "GET", "/api/messages");
+    expect(list.body.messages[0]?.authSummary).toEqual({
+      dkim: "pass",
+      spf: "pass",
+      dmarc: "pass",
+      arc: "none",
+    });
+  });
+
+  it("lists and waits filter on verdicts: dkim=pass, dmarc=fail", async () => {
+    const sandbox = await sandboxWithZone();
+    const client = await SmtpTestClient.open(sandbox.smtpPort);
+    cleanup(() => client.quit());
+    await client.sendMessage({ from: "ada@example.test", to: ["bob@mailnest.test"], raw: plainMessage() });
+    await client.sendMessage({
+      from: "ada@example.test",
+      to: ["bob@mailnest.test"],
+      raw: plainMessage({ from: "ada@spoofed.test" }),
+    });
+
+    const failing = await fetchJson<MessagePage>(sandbox.url, "GET", "/api/messages?dmarc=fail");
+    const passing = await fetchJson<MessagePage>(sandbox.url, "GET", "/api/messages?dmarc=pass&spf=pass");
+    const signed = await fetchJson<MessagePage>(sandbox.url, "GET", "/api/messages?dkim=pass");
+    const waited = await fetchJson<{ messages: StoredMessage[] }>(
+      sandbox.url,
+      "GET",
+      "/api/inboxes/bob@mailnest.test/wait?dmarc=pass&timeout=1000",
+    );
+    const bad = await fetchJson<{ error: { code: string; parameter: string } }>(
+      sandbox.url,
+      "GET",
+      "/api/messages?dkim=maybe",
+    );
+
+    expect(failing.body.messages.map((message) => message.from[0]?.address)).toEqual(["ada@spoofed.test"]);
+    expect(passing.body.messages.map((message) => message.from[0]?.address)).toEqual(["ada@example.test"]);
+    expect(signed.body.messages).toEqual([]);
+    expect(waited.body.messages).toHaveLength(1);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: "invalid_parameter", parameter: "dkim" });
+  });
+
+  it("XCLIENT from a trusted peer names the client IP that SPF checks", async () => {
+    const sandbox = await sandboxWithZone(`$ORIGIN example.test.\n@ TXT "v=spf1 ip4:192.0.2.0/24 ~all"\n`);
+    const client = await SmtpTestClient.open(sandbox.smtpPort);
+    cleanup(() => client.quit());
+    const send = () =>
+      client.sendMessage({ from: "ada@example.test", to: ["bob@mailnest.test"], raw: plainMessage() });
+
+    const before = queuedId((await send()).raw);
+    expect((await client.command("XCLIENT ADDR=192.0.2.77 NAME=mail.example.test")).code).toBe(220);
+    expect((await client.command("EHLO mail.example.test")).code).toBe(250);
+    const after = queuedId((await send()).raw);
+
+    const first = await fetchJson<StoredMessage>(sandbox.url, "GET", `/api/messages/${before}`);
+    const second = await fetchJson<StoredMessage>(sandbox.url, "GET", `/api/messages/${after}`);
+    expect(first.body.authentication?.spf).toMatchObject({ result: "softfail", clientIp: "127.0.0.1" });
+    expect(second.body.authentication?.spf).toMatchObject({ result: "pass", clientIp: "192.0.2.77" });
+    expect(second.body.envelope.remoteAddress).toBe("192.0.2.77");
+  });
+
+  it("with --verify-auth off, messages are stored without verdicts", async () => {
+    const sandbox = await sandboxWithZone(ZONE, { verifyAuth: false });
+    const client = await SmtpTestClient.open(sandbox.smtpPort);
+    cleanup(() => client.quit());
+    const id = queuedId(
+      (await client.sendMessage({ from: "a@example.test", to: ["b@mailnest.test"], raw: plainMessage() }))
+        .raw,
+    );
+
+    const message = await fetchJson<StoredMessage>(sandbox.url, "GET", `/api/messages/${id}`);
+    expect(message.body.authentication).toBeUndefined();
+    expect(message.body.authSummary).toBeUndefined();
+  });
+});
+
+describe("the DNS routes", () => {
+  it("add, list and delete records; a bad record is a 400 naming the field", async () => {
+    const sandbox = await sandboxWithZone();
+    const added = await fetchJson(sandbox.url, "POST", "/api/dns/records", {
+      name: "t-8f3k2q9x.mailnest.test",
+      type: "TXT",
+      value: "v=spf1 -all",
+    });
+    const bad = await fetchJson<{ error: { code: string; parameter: string; message: string } }>(
+      sandbox.url,
+      "POST",
+      "/api/dns/records",
+      { name: "t-8f3k2q9x.mailnest.test", type: "A", value: "not-an-ip" },
+    );
+    const listed = await fetchJson<DnsRecordList>(
+      sandbox.url,
+      "GET",
+      "/api/dns/records?name=t-8f3k2q9x.mailnest.test",
+    );
+    const deleted = await fetchJson(
+      sandbox.url,
+      "DELETE",
+      "/api/dns/records?name=t-8f3k2q9x.mailnest.test&type=TXT",
+    );
+    const after = await fetchJson<DnsRecordList>(sandbox.url, "GET", "/api/dns/records");
+
+    expect(added).toEqual({
+      status: 201,
+      body: { name: "t-8f3k2q9x.mailnest.test", type: "TXT", value: "v=spf1 -all", ttl: 300 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatchObject({ code: "invalid_parameter", parameter: "value" });
+    expect(listed.body).toEqual({ mode: "zone", records: [added.body] });
+    expect(deleted.body).toEqual({ deleted: 1 });
+    expect(after.body.records).toHaveLength(3);
+  });
+});
+
+describe("a zone file that cannot be used", () => {
+  it("stops startup with one line naming the file and the line", async () => {
+    const error = await sandboxWithZone(`$ORIGIN example.test.\n@ TXT "ok"\nmail A 999.1.1.1\n`).catch(
+      (reason: unknown) => reason,
+    );
+
+    expect(error).toBeInstanceOf(ZoneFileError);
+    expect((error as Error).message).toMatch(/lab\.zone:3: "999\.1\.1\.1" is not an IPv4 address$/);
+  });
+});
