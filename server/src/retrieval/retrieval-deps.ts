@@ -1,6 +1,7 @@
 import type { EventBus } from "../events/bus.js";
 import type { TlsCredentials } from "../smtp/tls-credentials.js";
 import type { MessageStore } from "../store/message-store.js";
+import type { ConnectionLimits } from "./listener/retrieval-listener.js";
 import type { RetrievalAccess } from "./mailbox/account.js";
 import type { MessageContent } from "./mailbox/message-content.js";
 import type { MessageFlags } from "./mailbox/message-flags.js";
@@ -35,4 +36,18 @@ export interface RetrievalModel {
   uidValidity: number;
   access: RetrievalAccess;
   onLogin: (login: RetrievalLogin) => void;
+}
+
+/** How `startPop3Server` and `startImapServer` are started. */
+export interface ProtocolServerOptions<Limits> {
+  model: RetrievalModel;
+  transport: RetrievalTransport;
+  host: string;
+  /** The plain-text port (STARTTLS/STLS when offered); null = none. 0 picks a free port. */
+  port: number | null;
+  /** The implicit-TLS port (993/995 style); null = none. Needs `transport.tls`. */
+  implicitTlsPort: number | null;
+  /** Names the server in its greeting. */
+  hostname: string;
+  limits?: Partial<Limits & ConnectionLimits>;
 }

@@ -70,23 +70,21 @@ export async function startRetrievalHarness(
     starttls: options.tls ?? false,
     requireTls: options.requireTls ?? false,
   };
-  const imap: ImapServer = await startImapServer({
+  const common = {
     model,
     transport,
     host: "127.0.0.1",
     port: 0,
     implicitTlsPort: options.tls ? 0 : null,
     hostname: "mailnest.test",
+  };
+  const imap: ImapServer = await startImapServer({
+    ...common,
     ...(options.imapLimits ? { limits: options.imapLimits } : {}),
   });
   cleanup(() => imap.close());
   const pop3: Pop3Server = await startPop3Server({
-    model,
-    transport,
-    host: "127.0.0.1",
-    port: 0,
-    implicitTlsPort: options.tls ? 0 : null,
-    hostname: "mailnest.test",
+    ...common,
     ...(options.pop3Limits ? { limits: options.pop3Limits } : {}),
   });
   cleanup(() => pop3.close());

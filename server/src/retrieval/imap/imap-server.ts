@@ -1,29 +1,13 @@
 import type { Connection } from "../listener/connection.js";
-import { startListenerPair } from "../listener/listener-pair.js";
+import { type ListenerPair, startListenerPair } from "../listener/listener-pair.js";
 import type { ConnectionLimits } from "../listener/retrieval-listener.js";
-import type { RetrievalModel, RetrievalTransport } from "../retrieval-deps.js";
+import type { ProtocolServerOptions } from "../retrieval-deps.js";
 import { type ImapLimits, ImapSession } from "./imap-session.js";
 
-export interface ImapServerOptions {
-  model: RetrievalModel;
-  transport: RetrievalTransport;
-  host: string;
-  /** The plain-text port (STARTTLS when offered); null = none. 0 picks a free port. */
-  port: number | null;
-  /** The implicit-TLS port (993 style); null = none. Needs `transport.tls`. */
-  implicitTlsPort: number | null;
-  /** Greeting name. */
-  hostname: string;
-  limits?: Partial<ImapLimits & ConnectionLimits>;
-}
+export type ImapServerOptions = ProtocolServerOptions<ImapLimits>;
 
-export interface ImapServer {
-  /** Bound ports (null when that listener is off). */
-  readonly port: number | null;
-  readonly implicitTlsPort: number | null;
-  /** Sends BYE to every session and closes them. Idempotent. */
-  close(): Promise<void>;
-}
+/** Bound ports (null when that listener is off) and `close()`, which sends BYE to every session. */
+export type ImapServer = ListenerPair;
 
 export const DEFAULT_IMAP_LIMITS: ImapLimits & ConnectionLimits = {
   // Dovecot's default line cap; no command a real client sends comes near it.

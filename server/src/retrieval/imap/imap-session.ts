@@ -1,4 +1,5 @@
 import type { Connection } from "../listener/connection.js";
+import { InputQueue } from "../listener/input-queue.js";
 import type { Account, Folder } from "../mailbox/account.js";
 import type { MailboxView } from "../mailbox/mailbox-view.js";
 import type { RetrievalModel, RetrievalTransport } from "../retrieval-deps.js";
@@ -31,9 +32,6 @@ export interface SelectedMailbox {
   readOnly: boolean;
 }
 
-/** Commands queued beyond this pause reading from the client until the session catches up. */
-const MAX_QUEUED = 64;
-
 type QueueItem = { kind: "command"; parts: CommandPart[] } | Extract<ReaderEvent, { kind: "refused" }>;
 
 /**
@@ -49,19 +47,17 @@ export class ImapSession {
   account: Account | null = null;
   selected: SelectedMailbox | null = null;
   readonly #reader: CommandReader;
-  readonly #queue: QueueItem[] = [];
-  #wake: (() => void) | null = null;
-  #paused = false;
+  readonly #queue: InputQueue<QueueItem>;
 
   constructor(deps: ImapDeps, connection: Connection) {
     this.deps = deps;
     this.connection = connection;
     this.#reader = new CommandReader(deps.limits);
+    this.#queue = new InputQueue(connection);
     connection.onData((chunk) => this.#receive(chunk));
     connection.onClose(() => {
       this.state = "logout";
       this.closeMailbox();
-      this.#wake?.();
     });
     connection.setIdleTimeout(deps.limits.idleBeforeLoginMs, () => this.#autologout());
   }
@@ -151,7 +147,7 @@ export class ImapSession {
 
   /** The next line the client sends, for commands that read continuations (AUTHENTICATE, IDLE); null when it went away. */
   async nextLine(): Promise<string | null> {
-    const item = await this.#next();
+    const item = await this.#queue.next();
     if (item === null) return null;
     if (item.kind === "refused") return "";
     const first = item.parts[0];
@@ -162,13 +158,14 @@ export class ImapSession {
   async startTls(tag: string): Promise<void> {
     const credentials = this.deps.transport.tls!;
     this.#reader.reset();
-    this.#queue.length = 0;
+    this.#queue.clear();
     await this.tagged(tag, "OK", "Begin TLS negotiation now");
     await this.connection.startTls(credentials).catch(() => this.connection.destroy());
   }
 
   async logout(tag: string): Promise<void> {
     this.state = "logout";
+    this.#queue.close();
     await this.untagged("BYE Mailnest logging out");
     await this.tagged(tag, "OK", "LOGOUT completed");
     this.closeMailbox();
@@ -193,34 +190,11 @@ export class ImapSession {
       this.#queue.push(event);
       if (event.kind === "refused" && event.fatal) break;
     }
-    if (this.#queue.length > MAX_QUEUED && !this.#paused) {
-      this.#paused = true;
-      this.connection.pause();
-    }
-    this.#wake?.();
-  }
-
-  async #next(): Promise<QueueItem | null> {
-    for (;;) {
-      if (this.state === "logout" || this.connection.closed) return null;
-      const item = this.#queue.shift();
-      if (item) {
-        if (this.#paused && this.#queue.length < MAX_QUEUED / 4) {
-          this.#paused = false;
-          this.connection.resume();
-        }
-        return item;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = null;
-    }
   }
 
   async #run(): Promise<void> {
     for (;;) {
-      const item = await this.#next();
+      const item = await this.#queue.next();
       if (item === null) return;
       try {
         await this.#handle(item);
@@ -239,9 +213,10 @@ export class ImapSession {
     if (item.kind === "refused") {
       const code = item.code ? `[${item.code}] ` : "";
       if (item.fatal) {
+        this.state = "logout";
+        this.#queue.close();
         await this.untagged(`BYE ${code}${item.reason}`);
         this.connection.end();
-        this.state = "logout";
         return;
       }
       if (item.tag) await this.tagged(item.tag, "BAD", `${code}${item.reason}`);
@@ -301,6 +276,7 @@ export class ImapSession {
   async #autologout(): Promise<void> {
     if (this.state === "logout") return;
     this.state = "logout";
+    this.#queue.close();
     await this.untagged("BYE Autologout; idle for too long");
     this.closeMailbox();
     this.connection.end();

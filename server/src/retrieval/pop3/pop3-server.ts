@@ -1,25 +1,12 @@
-import { startListenerPair } from "../listener/listener-pair.js";
+import { type ListenerPair, startListenerPair } from "../listener/listener-pair.js";
 import type { ConnectionLimits } from "../listener/retrieval-listener.js";
-import type { RetrievalModel, RetrievalTransport } from "../retrieval-deps.js";
+import type { ProtocolServerOptions } from "../retrieval-deps.js";
 import { type Pop3Limits, Pop3Session } from "./pop3-session.js";
 
-export interface Pop3ServerOptions {
-  model: RetrievalModel;
-  transport: RetrievalTransport;
-  host: string;
-  /** The plain-text port (STLS when offered); null = none. 0 picks a free port. */
-  port: number | null;
-  /** The implicit-TLS port (995 style); null = none. Needs `transport.tls`. */
-  implicitTlsPort: number | null;
-  hostname: string;
-  limits?: Partial<Pop3Limits & ConnectionLimits>;
-}
+export type Pop3ServerOptions = ProtocolServerOptions<Pop3Limits>;
 
-export interface Pop3Server {
-  readonly port: number | null;
-  readonly implicitTlsPort: number | null;
-  close(): Promise<void>;
-}
+/** Bound ports (null when that listener is off) and `close()`. */
+export type Pop3Server = ListenerPair;
 
 export const DEFAULT_POP3_LIMITS: Pop3Limits & ConnectionLimits = {
   maxLineBytes: 8 * 1024,

@@ -1,4 +1,5 @@
 import type { Connection } from "../listener/connection.js";
+import { InputQueue } from "../listener/input-queue.js";
 import { authenticate } from "../mailbox/account.js";
 import { listMessages } from "../mailbox/list-messages.js";
 import type { RetrievalModel, RetrievalTransport } from "../retrieval-deps.js";
@@ -22,9 +23,6 @@ export interface Pop3Deps {
 
 type State = "authorization" | "transaction" | "closed";
 
-/** Commands queued beyond this pause reading until the session catches up (PIPELINING clients). */
-const MAX_QUEUED = 64;
-
 /**
  * One POP3 connection (RFC 1939 with CAPA, RFC 2449; STLS, RFC 2595; SASL PLAIN, RFC 5034): the
  * AUTHORIZATION, TRANSACTION and UPDATE states, one handler per command, commands run in order.
@@ -39,17 +37,15 @@ export class Pop3Session {
   maildrop: Maildrop | null = null;
   #buffer: Buffer = Buffer.alloc(0);
   #discarding = false;
-  readonly #queue: string[] = [];
-  #wake: (() => void) | null = null;
-  #paused = false;
+  readonly #queue: InputQueue<string>;
 
   constructor(deps: Pop3Deps, connection: Connection) {
     this.deps = deps;
     this.connection = connection;
+    this.#queue = new InputQueue(connection);
     connection.onData((chunk) => this.#receive(chunk));
     connection.onClose(() => {
       this.state = "closed";
-      this.#wake?.();
     });
     connection.setIdleTimeout(deps.limits.idleMs, () => {
       void this.reply("-ERR Autologout; idle for too long").then(() => this.close());
@@ -83,22 +79,8 @@ export class Pop3Session {
     await this.connection.write([Buffer.from(`${first}\r\n`), ...dotStuffed(content)]);
   }
 
-  async nextLine(): Promise<string | null> {
-    for (;;) {
-      if (this.state === "closed") return null;
-      const line = this.#queue.shift();
-      if (line !== undefined) {
-        if (this.#paused && this.#queue.length < MAX_QUEUED / 4) {
-          this.#paused = false;
-          this.connection.resume();
-        }
-        return line;
-      }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = null;
-    }
+  nextLine(): Promise<string | null> {
+    return this.#queue.next();
   }
 
   async logIn(user: string, password: string): Promise<void> {
@@ -125,13 +107,14 @@ export class Pop3Session {
 
   async startTls(): Promise<void> {
     this.#buffer = Buffer.alloc(0);
-    this.#queue.length = 0;
+    this.#queue.clear();
     await this.reply("+OK Begin TLS negotiation");
     await this.connection.startTls(this.deps.transport.tls!).catch(() => this.connection.destroy());
   }
 
   close(): void {
     this.state = "closed";
+    this.#queue.close();
     this.connection.end();
   }
 
@@ -158,11 +141,6 @@ export class Pop3Session {
       }
       this.#queue.push(line);
     }
-    if (this.#queue.length > MAX_QUEUED && !this.#paused) {
-      this.#paused = true;
-      this.connection.pause();
-    }
-    this.#wake?.();
   }
 
   async #handle(line: string): Promise<void> {
