@@ -7,6 +7,7 @@ import type { WaitTimeoutDetails } from "./wait.js";
 export const ERROR_STATUS = {
   invalid_parameter: 400,
   invalid_json: 400,
+  unsupported_pattern: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
@@ -25,7 +26,7 @@ export interface ErrorObject {
   code: ErrorCode;
   /** For people: says what was seen and what was expected. */
   message: string;
-  /** With `invalid_parameter`: the query parameter or body field that was wrong. */
+  /** With `invalid_parameter` and `unsupported_pattern`: the parameter or field that was wrong (`match.subject`). */
   parameter?: string;
 }
 

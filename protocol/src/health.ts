@@ -20,12 +20,6 @@ export interface Health {
   smtp: { port: number };
   /** The implicit-TLS listener; `port` null when it is off. */
   smtps: { port: number | null };
-  /**
-   * Messages found damaged so far (their stored bytes no longer match the size and sha256 recorded
-   * when they arrived), by a read or by `POST /api/check`, and not deleted since.
-   * @minimum 0
-   */
-  damaged: number;
   /** POP3 (docs/retrieval.md); `port` null when it is off. */
   pop3: { port: number | null };
   /** POP3 with implicit TLS; `port` null when it is off. */
@@ -34,4 +28,19 @@ export interface Health {
   imap: { port: number | null };
   /** IMAP with implicit TLS; `port` null when it is off. */
   imaps: { port: number | null };
+  /**
+   * Messages found damaged so far (their stored bytes no longer match the size and sha256 recorded
+   * when they arrived), by a read or by `POST /api/check`, and not deleted since.
+   * @minimum 0
+   */
+  damaged: number;
+}
+
+/** `GET /api/clock`: the server's clock, for clients that measure their offset to it. */
+export interface ServerClock {
+  /**
+   * Milliseconds since the epoch with sub-millisecond precision (`performance.timeOrigin +
+   * performance.now()` on the server): the clock `receivedTime` and the `after` filter use.
+   */
+  now: number;
 }

@@ -28,6 +28,16 @@ export interface MessageFilterParams {
   arc?: ArcResult;
   /** Only messages with `sequence > since`. */
   since?: number;
+  /**
+   * Only messages whose `receivedTime` is later: a time on the server's clock (`GET /api/clock`).
+   * How `inbox.nextMessage()` means "after the call" exactly, whatever the two clocks say.
+   */
+  after?: number;
+  /**
+   * A `WireFilter` as JSON (docs/api.md, "Filters"): exact values, regular expressions (run on
+   * RE2), headers and attachments. Combined with the other filters by AND.
+   */
+  match?: string;
 }
 
 export const FILTER_PARAMETERS = [
@@ -42,6 +52,8 @@ export const FILTER_PARAMETERS = [
   "dmarc",
   "arc",
   "since",
+  "after",
+  "match",
 ] as const satisfies readonly (keyof MessageFilterParams)[];
 
 export interface ListParams extends MessageFilterParams {

@@ -14,7 +14,7 @@ export type {
   FaultStage,
 } from "./faults/fault-rule.js";
 export type { FaultStore } from "./faults/fault-store.js";
-export { type Sandbox, startSandbox } from "./sandbox.js";
+export { type Sandbox, type SandboxOptions, startSandbox } from "./sandbox.js";
 export { isTlsCertificateError, TlsCertificateError } from "./smtp/tls-certificate-error.js";
 export type { TlsCredentials } from "./smtp/tls-credentials.js";
 /** The rule that computes a message's `visibleText` at parse time (for tests that build messages by hand). */

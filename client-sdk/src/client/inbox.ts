@@ -6,6 +6,7 @@ import type { Message } from "../message/message.js";
 import type { ExpectNoMessageOptions, WaitOptions } from "../wait/wait-options.js";
 import { validateCount } from "../wait/wait-options.js";
 import type { MailView } from "./mail-view.js";
+import { localNow } from "./server-clock.js";
 
 /**
  * A handle on one inbox, with a window that opens at its **baseline**: the server's head when the
@@ -62,11 +63,15 @@ export class Inbox {
    * const reset = await next;
    */
   nextMessage(filter?: MessageFilter, options?: WaitOptions): Promise<Message> {
+    // Read the clock first and synchronously: "after the call" is this instant, however long the
+    // wait's request then takes to reach the server.
+    const calledAt = localNow();
     const since = this.#view.armCursor();
     const promise = this.#view
       .wait(1, filter, options, {
         since,
-        beforeSince: `arrived before nextMessage() was called (cursor #${since})`,
+        calledAt,
+        beforeSince: "arrived before nextMessage() was called",
       })
       .then(([message]) => message!);
     // Armed waits are awaited later; until then a rejection must not count as unhandled.

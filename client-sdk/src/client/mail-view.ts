@@ -30,6 +30,11 @@ const FETCH_CONCURRENCY = 8;
 export interface WaitStart {
   /** Only messages with a higher sequence count. */
   since: number;
+  /**
+   * `localNow()` when a `nextMessage()` was called: only messages whose DATA ended later, on the
+   * server's clock (corrected by the measured offset), count.
+   */
+  calledAt?: number;
   /** How a timeout message describes a message at or below `since`. */
   beforeSince: string;
 }
@@ -73,11 +78,14 @@ export class MailView {
   ): Promise<Message[]> {
     const compiled = compileFilter(filter);
     const { timeout, signal } = resolveWaitOptions(options, this.context.defaultTimeout);
+    const after =
+      start.calledAt === undefined ? undefined : start.calledAt + (await this.context.clock.offset(signal));
     const outcome = await longPoll({
       http: this.context.http,
       path: this.#path("wait"),
       filter: compiled,
       since: Math.max(start.since, this.#returnedUpTo),
+      after,
       count,
       timeout,
       signal,
@@ -116,6 +124,7 @@ export class MailView {
       matched: outcome.matched,
       lastTimeout: outcome.lastTimeout,
       since: start.since,
+      after,
       beforeSince: start.beforeSince,
       isDelivered: (message) => this.#returned.has(message.id),
     });

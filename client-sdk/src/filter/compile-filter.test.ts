@@ -1,7 +1,7 @@
 import type { MessageSummary } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import { message, storedMessage } from "../test-support/stored-message.js";
-import { compileFilter } from "./compile-filter.js";
+import { compileFilter, withoutServerPart } from "./compile-filter.js";
 import { evaluateFilter } from "./evaluate-filter.js";
 import type { MessageFilter } from "./message-filter.js";
 
@@ -151,16 +151,39 @@ describe("explanations", () => {
 });
 
 describe("server query", () => {
-  it("sends plain substrings and the attachment flag, and keeps regular expressions and exact matches local", () => {
+  it("sends plain substrings as list parameters and the whole filter but `where` as `match`", () => {
     const filter = compileFilter({
       subject: "welcome",
-      from: /app/,
+      from: /app/i,
       to: { exact: "ada@mailnest.test" },
       text: "code",
       html: "<b>",
       hasAttachment: false,
+      header: { name: "X-Campaign" },
+      attachment: { filename: /\.pdf$/ },
+      where: () => true,
     });
-    expect(filter.serverQuery).toEqual({ subject: "welcome", text: "code", hasAttachment: false });
+    const { match, ...plain } = filter.serverQuery;
+    expect(plain).toEqual({ subject: "welcome", text: "code", hasAttachment: false });
+    expect(JSON.parse(match ?? "null")).toEqual({
+      subject: { contains: "welcome" },
+      from: { regex: "app", flags: "i" },
+      to: { exact: "ada@mailnest.test" },
+      text: { contains: "code" },
+      html: { contains: "<b>" },
+      hasAttachment: false,
+      header: [{ name: "X-Campaign" }],
+      attachment: { filename: { regex: "\\.pdf$" } },
+    });
+  });
+
+  it("keeps a pattern the wire cannot carry local, and drops a part the server refused", () => {
+    const filter = compileFilter({ subject: new RegExp("\\p{L}", "v"), text: "code" });
+    expect(filter.wire).toEqual({ text: { contains: "code" } });
+    const refused = withoutServerPart(compileFilter({ subject: /(?=W)W/, text: "code" }), "subject");
+    expect(refused.wire).toEqual({ text: { contains: "code" } });
+    expect(JSON.parse(refused.serverQuery.match ?? "null")).toEqual({ text: { contains: "code" } });
+    expect(refused.checks.map((check) => check.field)).toEqual(["subject", "text"]);
   });
 });
 

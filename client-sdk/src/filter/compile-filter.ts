@@ -1,4 +1,13 @@
-import type { Address, MessageFilterParams, MessageSummary, StoredMessage } from "@mailnest/protocol";
+import {
+  fieldValues,
+  headerValues,
+  type MessageFilterParams,
+  type MessageSummary,
+  type StoredMessage,
+  type WireAttachmentFilter,
+  type WireFilter,
+  type WireHeaderFilter,
+} from "@mailnest/protocol";
 import type { Message } from "../message/message.js";
 import { describeValue, excerpt, formatAddress } from "../util/describe.js";
 import type { AttachmentFilter, HeaderFilter, MessageFilter } from "./message-filter.js";
@@ -24,8 +33,30 @@ export interface CompiledFilter {
   readonly checks: readonly FilterCheck[];
   /** `subject /Welcome/, from "noreply@"`; "" for an empty filter. */
   readonly description: string;
-  /** Plain substrings and flags the server can apply itself (docs/api.md, list query parameters). */
+  /**
+   * What the server applies itself: plain substrings and flags as list parameters, and everything
+   * but `where` as the `match` parameter (`WireFilter`), so a wait is not answered with messages
+   * this side would only throw away.
+   */
   readonly serverQuery: ServerQuery;
+  /** The `match` part, by top-level key. */
+  readonly wire: WireFilter;
+}
+
+/**
+ * The same filter without one part on the server (the server refused a pattern its linear-time
+ * engine cannot run): that part is then checked here only, on the candidates the server returns.
+ */
+export function withoutServerPart(filter: CompiledFilter, key: keyof WireFilter): CompiledFilter {
+  const { [key]: _dropped, ...wire } = filter.wire;
+  const { match: _match, ...plain } = filter.serverQuery;
+  const serverQuery: ServerQuery = { ...plain };
+  if (key in serverQuery) delete serverQuery[key as keyof ServerQuery];
+  return { ...filter, wire, serverQuery: withMatch(serverQuery, wire) };
+}
+
+function withMatch(serverQuery: ServerQuery, wire: WireFilter): ServerQuery {
+  return Object.keys(wire).length === 0 ? serverQuery : { ...serverQuery, match: JSON.stringify(wire) };
 }
 
 const TEXT_FIELDS = ["subject", "from", "to", "cc", "text", "html"] as const;
@@ -45,7 +76,7 @@ const SERVER_SUBSTRING_FIELDS = ["subject", "from", "to", "text"] as const;
 
 /** Validates a user's filter (a `TypeError` says what was expected) and turns it into checks. */
 export function compileFilter(filter: MessageFilter | undefined, label = "filter"): CompiledFilter {
-  if (filter === undefined) return { checks: [], description: "", serverQuery: {} };
+  if (filter === undefined) return { checks: [], description: "", serverQuery: {}, wire: {} };
   if (typeof filter !== "object" || filter === null || Array.isArray(filter) || filter instanceof RegExp) {
     throw new TypeError(
       `Expected ${label} to be an object such as { subject: /Welcome/ }; got ${describeValue(filter)}`,
@@ -60,6 +91,9 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
   const checks: FilterCheck[] = [];
   const parts: string[] = [];
   const serverQuery: ServerQuery = {};
+  const wire: WireFilter = {};
+  const wireHeaders: WireHeaderFilter[] = [];
+  let headersOnServer = true;
 
   for (const field of TEXT_FIELDS) {
     const value = filter[field];
@@ -73,6 +107,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     checks.push(textFieldCheck(field, matcher));
     parts.push(`${field} ${matcher.description}`);
     if (matcher.substring !== null && isServerSubstringField(field)) serverQuery[field] = matcher.substring;
+    if (matcher.wire !== null) wire[field] = matcher.wire;
   }
 
   if (filter.header !== undefined) {
@@ -83,7 +118,10 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
       const check = headerCheck(header, where);
       checks.push(check.check);
       parts.push(check.description);
+      if (check.wire === null) headersOnServer = false;
+      else wireHeaders.push(check.wire);
     });
+    if (headersOnServer) wire.header = wireHeaders;
   }
 
   if (filter.hasAttachment !== undefined) {
@@ -105,6 +143,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     });
     parts.push(wanted ? "with attachments" : "without attachments");
     serverQuery.hasAttachment = wanted;
+    wire.hasAttachment = wanted;
   }
 
   if (filter.authUser !== undefined) {
@@ -124,12 +163,14 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     });
     parts.push(`authUser ${JSON.stringify(wanted)}`);
     serverQuery.authUser = wanted;
+    wire.authUser = wanted;
   }
 
   if (filter.attachment !== undefined) {
     const check = attachmentCheck(filter.attachment, `${label}.attachment`);
     checks.push(check.check);
     parts.push(check.description);
+    if (check.wire !== null) wire.attachment = check.wire;
   }
 
   if (filter.where !== undefined) {
@@ -151,7 +192,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     parts.push(`where(${name})`);
   }
 
-  return { checks, description: parts.join(", "), serverQuery };
+  return { checks, description: parts.join(", "), serverQuery: withMatch(serverQuery, wire), wire };
 }
 
 function isServerSubstringField(field: string): field is (typeof SERVER_SUBSTRING_FIELDS)[number] {
@@ -171,37 +212,7 @@ function textFieldCheck(field: (typeof TEXT_FIELDS)[number], matcher: CompiledTe
   };
 }
 
-/**
- * Every string a field offers to a matcher: the same ones the server's search looks at
- * (`store/match-query.ts`), so that sending a substring to the server never hides a message that
- * this check would accept. An address offers its address and its display name.
- */
-function fieldValues(field: (typeof TEXT_FIELDS)[number], data: MessageSummary | StoredMessage): string[] {
-  switch (field) {
-    case "subject":
-      return [data.subject];
-    case "from":
-      return [...addressValues(data.from), ...(data.mailFrom ? [data.mailFrom] : [])];
-    case "to":
-      return [...addressValues(data.to), ...addressValues(data.cc), ...data.rcptTo];
-    case "cc":
-      return addressValues(data.cc);
-    case "text": {
-      // The visible text the server computed when it parsed the message: the same field its
-      // `text` search reads, so a server search and this filter cannot disagree.
-      const { visibleText } = data as StoredMessage;
-      return visibleText === "" ? [] : [visibleText];
-    }
-    case "html": {
-      const full = data as StoredMessage;
-      return full.html === null ? [] : [full.html];
-    }
-  }
-}
 
-function addressValues(addresses: readonly Address[]): string[] {
-  return addresses.flatMap((entry) => (entry.name ? [entry.address, entry.name] : [entry.address]));
-}
 
 function showCandidates(
   field: (typeof TEXT_FIELDS)[number],
@@ -229,7 +240,10 @@ function showCandidates(
   }
 }
 
-function headerCheck(header: unknown, label: string): { check: FilterCheck; description: string } {
+function headerCheck(
+  header: unknown,
+  label: string,
+): { check: FilterCheck; description: string; wire: WireHeaderFilter | null } {
   if (typeof header !== "object" || header === null) {
     throw new TypeError(
       `Expected ${label} to be { name: string, value?: matcher }; got ${describeValue(header)}`,
@@ -250,17 +264,17 @@ function headerCheck(header: unknown, label: string): { check: FilterCheck; desc
       `Expected ${label}.value to be ${TEXT_MATCHER_EXPECTATION}; got ${describeValue(value)}`,
     );
   }
-  const wanted = name.trim().toLowerCase();
   const matcher = value === undefined ? null : compileTextMatcher(value);
+  const wire: WireHeaderFilter | null =
+    matcher === null ? { name } : matcher.wire === null ? null : { name, value: matcher.wire };
   return {
+    wire,
     description: matcher ? `header ${name} ${matcher.description}` : `header ${name} present`,
     check: {
       field: "header",
       needsFullMessage: true,
       run: (data) => {
-        const values = (data as StoredMessage).headers
-          .filter((line) => line.name.toLowerCase() === wanted)
-          .map((line) => line.value);
+        const values = headerValues(data as StoredMessage, name);
         if (values.length === 0) return `has no ${name} header`;
         if (matcher === null || values.some((entry) => matcher.test(entry))) return null;
         return `header ${name} (${values.map((entry) => JSON.stringify(excerpt(entry))).join(", ")}) ${matcher.failure}`;
@@ -269,7 +283,10 @@ function headerCheck(header: unknown, label: string): { check: FilterCheck; desc
   };
 }
 
-function attachmentCheck(filter: unknown, label: string): { check: FilterCheck; description: string } {
+function attachmentCheck(
+  filter: unknown,
+  label: string,
+): { check: FilterCheck; description: string; wire: WireAttachmentFilter | null } {
   if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
     throw new TypeError(
       `Expected ${label} to be { filename?: matcher, contentType?: matcher }; got ${describeValue(filter)}`,
@@ -295,7 +312,15 @@ function attachmentCheck(filter: unknown, label: string): { check: FilterCheck; 
   const wanted = [byName && `filename ${byName.description}`, byType && `type ${byType.description}`]
     .filter(Boolean)
     .join(", ");
+  const wire: WireAttachmentFilter | null =
+    byName?.wire === null || byType?.wire === null
+      ? null
+      : {
+          ...(byName === null ? {} : { filename: byName.wire }),
+          ...(byType === null ? {} : { contentType: byType.wire }),
+        };
   return {
+    wire,
     description: wanted ? `attachment { ${wanted} }` : "an attachment",
     check: {
       field: "attachment",

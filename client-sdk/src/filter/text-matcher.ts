@@ -1,3 +1,5 @@
+import { REGEX_FLAGS, type WireTextMatcher } from "@mailnest/protocol";
+
 /**
  * How a filter value matches a piece of text:
  * - a string: case-insensitive substring (`"welcome"` matches "Welcome aboard");
@@ -14,6 +16,11 @@ export interface CompiledTextMatcher {
   readonly failure: string;
   /** The plain substring, when the server can evaluate this matcher itself. */
   readonly substring: string | null;
+  /**
+   * The matcher as the server takes it (`match` parameter), or null when only this side can run it
+   * (a RegExp flag the wire does not carry, such as `v`).
+   */
+  readonly wire: WireTextMatcher | null;
 }
 
 export function isTextMatcher(value: unknown): value is TextMatcher {
@@ -37,15 +44,20 @@ export function compileTextMatcher(matcher: TextMatcher): CompiledTextMatcher {
       description: shown,
       failure: `does not contain ${shown}`,
       substring: matcher,
+      wire: { contains: matcher },
     };
   }
   if (matcher instanceof RegExp) {
     const pattern = new RegExp(matcher.source, matcher.flags.replace(/[gy]/g, ""));
+    // `d` only adds match indices; other flags (`v`) change the syntax the server would read.
+    const flags = pattern.flags.replace("d", "");
+    const wireable = [...flags].every((flag) => REGEX_FLAGS.includes(flag));
     return {
       test: (value) => pattern.test(value),
       description: String(pattern),
       failure: `does not match ${String(pattern)}`,
       substring: null,
+      wire: wireable ? (flags ? { regex: pattern.source, flags } : { regex: pattern.source }) : null,
     };
   }
   const expected = matcher.exact;
@@ -55,5 +67,6 @@ export function compileTextMatcher(matcher: TextMatcher): CompiledTextMatcher {
     description: `exactly ${shown}`,
     failure: `is not exactly ${shown}`,
     substring: null,
+    wire: { exact: expected },
   };
 }

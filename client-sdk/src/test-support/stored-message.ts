@@ -21,6 +21,8 @@ export function storedMessage(overrides: Partial<StoredMessage> = {}): StoredMes
     cc: [],
     date: "2024-05-01T12:00:00.000Z",
     receivedAt: "2024-05-01T12:00:01.000Z",
+    receivedTime: Date.parse("2024-05-01T12:00:01.000Z"),
+    duplicateOf: null,
     size: 1234,
     sha256: "0".repeat(64),
     attachmentCount: 0,

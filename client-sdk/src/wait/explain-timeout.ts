@@ -31,6 +31,8 @@ export interface TimeoutContext {
   lastTimeout: WaitTimeoutErrorObject | null;
   /** The wait's cursor and how to say that a message came before it. */
   since: number;
+  /** `nextMessage()`: the call's instant on the server's clock; a message received earlier came before it. */
+  after?: number | undefined;
   beforeSince: string;
   /** Messages earlier waits on the same handle returned. */
   isDelivered(message: { id: string }): boolean;
@@ -125,7 +127,12 @@ async function explainOne(
   inFull: boolean,
 ): Promise<{ miss: NearMiss; distance: number }> {
   const reasons: string[] = [];
-  if (summary.sequence <= details.since) reasons.push(details.beforeSince);
+  if (
+    summary.sequence <= details.since ||
+    (details.after !== undefined && summary.receivedTime <= details.after)
+  ) {
+    reasons.push(details.beforeSince);
+  }
   if (details.isDelivered(summary)) reasons.push("already returned by an earlier wait on this handle");
   const positional = reasons.length;
   let target: MessageSummary | Message = summary;

@@ -5,8 +5,9 @@ import type {
   WaitTimeoutErrorBody,
   WaitTimeoutErrorObject,
 } from "@mailnest/protocol";
+import { isHttpError } from "../errors/http-error.js";
 import { MailnestError } from "../errors/mailnest-error.js";
-import type { CompiledFilter } from "../filter/compile-filter.js";
+import { type CompiledFilter, withoutServerPart } from "../filter/compile-filter.js";
 import { evaluateFilter } from "../filter/evaluate-filter.js";
 import type { HttpClient } from "../http/http-client.js";
 import { Outage } from "../http/outage.js";
@@ -23,6 +24,8 @@ export interface LongPollRequest {
   filter: CompiledFilter;
   /** Only messages with a higher sequence count. */
   since: number;
+  /** Only messages received after this time on the server's clock (`nextMessage()`). */
+  after?: number | undefined;
   count: number;
   timeout: number;
   signal: AbortSignal | undefined;
@@ -64,6 +67,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
   const deadline = performance.now() + request.timeout;
   const found: Message[] = [];
   let position = request.since;
+  let filter = request.filter;
   let lastTimeout: WaitTimeoutErrorObject | null = null;
   let outage: Outage | null = null;
   let asked = false;
@@ -84,8 +88,9 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
       try {
         response = await request.http.jsonAccepting("GET", request.path, [408], {
           query: {
-            ...request.filter.serverQuery,
+            ...filter.serverQuery,
             since: position,
+            ...(request.after === undefined ? {} : { after: request.after }),
             // One at a time: each answer is exactly the next candidate, so a wait that runs out knows
             // precisely which matching messages it had found (and a skipped one costs one round trip).
             count: 1,
@@ -97,6 +102,13 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
           retry: false,
         });
       } catch (error) {
+        const refused = refusedPatternKey(error, filter);
+        if (refused !== null) {
+          // The server's linear-time engine cannot run this pattern (lookaround, backreferences):
+          // that part is checked here only, on the candidates the rest of the filter lets through.
+          filter = withoutServerPart(filter, refused);
+          continue;
+        }
         const reason = retryReason(error, { method: "GET", reachedBefore: request.http.reachedServer });
         if (reason === null) throw error;
         outage ??= new Outage();
@@ -126,7 +138,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
         );
       }
       request.observeHead(body.head);
-      const unfiltered = Object.keys(request.filter.serverQuery).length === 0;
+      const unfiltered = Object.keys(filter.serverQuery).length === 0;
       for (const data of body.messages) {
         const after = position;
         position = Math.max(position, data.sequence);
@@ -141,4 +153,16 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
     for (const message of found) request.release(message);
     throw error;
   }
+}
+
+/**
+ * The top-level key of the `match` filter that a `400 unsupported_pattern` names (`match.subject`,
+ * `match.header[0].value`), when this filter still sends it; null for any other error.
+ */
+export function refusedPatternKey(error: unknown, filter: CompiledFilter): keyof CompiledFilter["wire"] | null {
+  if (!isHttpError(error) || error.status !== 400 || error.code !== "unsupported_pattern") return null;
+  const parameter = (error.body as { parameter?: unknown } | null)?.parameter;
+  const key = typeof parameter === "string" ? /^match\.([a-zA-Z]+)/.exec(parameter)?.[1] : undefined;
+  if (key === undefined || !(key in filter.wire)) return null;
+  return key as keyof CompiledFilter["wire"];
 }

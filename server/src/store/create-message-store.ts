@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { type Clock, systemClock } from "../clock.js";
 import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
 import type { BlobStore } from "./blob-store.js";
@@ -15,6 +16,8 @@ export type StoreConfig = Pick<MailnestConfig, "dataDir" | "maxMessages" | "maxA
 export interface StoreDeps {
   parser: MessageParser;
   bus: EventBus;
+  /** The server's clock (`receivedTime`); the system's unless a test skews it. */
+  clock?: Clock;
   /** Verifies SPF, DKIM, DMARC and ARC of each message as it is stored; absent = not verified. */
   authenticator?: MessageAuthenticator | null;
   /** Tuning of the on-disk store (buffer limit, write-ahead-log segments); tests shrink it. */
@@ -47,6 +50,7 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
     parser: deps.parser,
     authenticator: deps.authenticator ?? null,
     bus: deps.bus,
+    clock: deps.clock ?? systemClock,
     policy: { maxMessages: Math.max(1, config.maxMessages), maxAgeMs: config.maxAgeMs },
   });
 }

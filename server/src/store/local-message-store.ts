@@ -1,6 +1,8 @@
 import type { Readable } from "node:stream";
 import type { EventBus } from "../events/bus.js";
+import type { Clock } from "../clock.js";
 import type { BlobStore } from "./blob-store.js";
+import { DuplicateWindow } from "./duplicate-window.js";
 import { StorageFailedError } from "./errors.js";
 import type { IndexStorage } from "./index-storage.js";
 import { MessageIndex } from "./message-index.js";
@@ -38,6 +40,7 @@ export interface LocalStoreOptions {
   authenticator?: MessageAuthenticator | null;
   bus: EventBus;
   policy: RetentionPolicy;
+  clock: Clock;
 }
 
 /**
@@ -55,8 +58,12 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   for (const summary of summaries) index.add(summary);
   for (const registration of state.inboxes) index.register(registration);
   sequencer = new Sequencer(state.lastSequence);
+  const duplicates = new DuplicateWindow();
+  duplicates.rebuild(summaries, options.clock());
   const store = new LocalMessageStore(
     {
+      clock: options.clock,
+      duplicates,
       parser: options.parser,
       authenticator: options.authenticator ?? null,
       bus: options.bus,

@@ -16,6 +16,8 @@ const summary: MessageSummary = {
   cc: [{ name: "Support Team", address: "support@acme.test" }],
   date: null,
   receivedAt: "2025-07-01T10:00:00.000Z",
+  receivedTime: Date.parse("2025-07-01T10:00:00.000Z"),
+  duplicateOf: null,
   size: 1000,
   sha256: "0".repeat(64),
   attachmentCount: 0,

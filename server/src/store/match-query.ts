@@ -1,16 +1,21 @@
-import { normalizeAddress } from "@mailnest/protocol";
+import { compileWireFilter, normalizeAddress } from "@mailnest/protocol";
+import { compileLinearRegex } from "./linear-regex.js";
 import type { MessageFilter } from "./message-store.js";
-import type { Address, MessageSummary } from "./model.js";
+import type { Address, MessageSummary, StoredMessage } from "./model.js";
 
 /**
  * One filter, prepared once (needles lowercased, inbox normalized) and applied to many summaries.
  * `list` and `matches` (the long-poll waiters) share it, so a wait and a list never disagree.
  */
 export interface PreparedFilter {
-  /** Every condition except `text`, answered from the summary alone. */
+  /** Every condition a summary can answer. */
   matchesSummary(summary: MessageSummary): boolean;
   /** Null when the filter has no `text` condition. */
   readonly textNeedle: string | null;
+  /** Whether some condition needs the full message (bodies, headers, attachments). */
+  readonly needsFullMessage: boolean;
+  /** The conditions on the full message; call only after `matchesSummary` held. */
+  matchesFull(message: StoredMessage): boolean;
 }
 
 export function prepareFilter(filter: MessageFilter): PreparedFilter {
@@ -21,12 +26,22 @@ export function prepareFilter(filter: MessageFilter): PreparedFilter {
   const verdicts = (["dkim", "spf", "dmarc", "arc"] as const).filter(
     (method) => filter[method] !== undefined,
   );
-  const { since, hasAttachment, authUser } = filter;
+  const { since, after, hasAttachment, authUser } = filter;
+  const textNeedle = needle(filter.text);
+  // Patterns run on RE2 (linear time); the API compiled them once already to refuse bad ones.
+  const match = filter.match === undefined ? null : compileWireFilter(filter.match, compileLinearRegex);
 
   return {
-    textNeedle: needle(filter.text),
+    textNeedle,
+    needsFullMessage: textNeedle !== null || match?.needsFullMessage === true,
+    matchesFull(message) {
+      if (textNeedle !== null && !matchesVisibleText(textNeedle, message.visibleText)) return false;
+      return match === null || match.matches(message);
+    },
     matchesSummary(summary) {
       if (since !== undefined && summary.sequence <= since) return false;
+      if (after !== undefined && !(summary.receivedTime > after)) return false;
+      if (match !== null && !match.matchesSummary(summary)) return false;
       if (inbox !== null && !summary.inboxes.includes(inbox)) return false;
       if (hasAttachment !== undefined && summary.attachmentCount > 0 !== hasAttachment) return false;
       if (authUser !== undefined && summary.authUser !== authUser) return false;

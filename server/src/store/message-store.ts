@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { WireFilter } from "@mailnest/protocol";
 import type {
   ArcResult,
   DkimResult,
@@ -97,6 +98,10 @@ export interface MessageFilter {
   arc?: ArcResult;
   /** Only messages with `sequence > since`. */
   since?: number;
+  /** Only messages whose `receivedTime` is later (the server's clock). */
+  after?: number;
+  /** Exact values, patterns (RE2), headers and attachments: the protocol's `WireFilter`, validated. */
+  match?: WireFilter;
 }
 
 export interface MessageQuery extends MessageFilter {

@@ -18,6 +18,8 @@ function summary(sequence: number): MessageSummary {
     cc: [],
     date: null,
     receivedAt: "2025-07-01T10:00:00.000Z",
+    receivedTime: Date.parse("2025-07-01T10:00:00.000Z"),
+    duplicateOf: null,
     size: 1,
     sha256: "",
     attachmentCount: 0,

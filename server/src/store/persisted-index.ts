@@ -60,7 +60,7 @@ export class PersistedIndex {
       } else if (name.startsWith(SHARD_PREFIX)) {
         const document = await this.#read<Partial<ShardDocument>>(name);
         for (const summary of Array.isArray(document?.messages) ? document.messages : []) {
-          if (isSummary(summary)) summaries.push(summary);
+          if (isSummary(summary)) summaries.push(withCurrentFields(summary));
         }
       }
     }
@@ -163,6 +163,14 @@ function normalizeState(value: Partial<IndexState> | null): IndexState {
         )
       : [],
   };
+}
+
+/** Summaries indexed by 0.1 lack the fields added since; fill them as a new ingest would have. */
+function withCurrentFields(summary: MessageSummary): MessageSummary {
+  const partial = summary as Partial<MessageSummary> & MessageSummary;
+  partial.receivedTime ??= Date.parse(summary.receivedAt);
+  partial.duplicateOf ??= null;
+  return partial;
 }
 
 function isSummary(value: unknown): value is MessageSummary {

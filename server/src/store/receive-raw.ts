@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { BlobStore, RawSink } from "./blob-store.js";
@@ -10,6 +11,8 @@ export interface ReceivedRaw {
   sha256: string;
   /** When the stream ended (the final dot), ISO-8601. */
   receivedAt: string;
+  /** The same instant on the server's clock, with sub-millisecond precision. */
+  receivedTime: number;
 }
 
 /**
@@ -19,7 +22,12 @@ export interface ReceivedRaw {
  * rejection is typed: `MessageTooLargeError`, `StorageFailedError`, or `IngestAbortedError` when the
  * stream errored or was destroyed (the client vanished mid-DATA).
  */
-export async function receiveRaw(raw: Readable, blobs: BlobStore, maxSize: number): Promise<ReceivedRaw> {
+export async function receiveRaw(
+  raw: Readable,
+  blobs: BlobStore,
+  maxSize: number,
+  clock: Clock,
+): Promise<ReceivedRaw> {
   // An error emitted before the read loop attaches must not crash the process; the loop still sees
   // the stream as errored and rejects.
   raw.on("error", () => {});
@@ -49,7 +57,8 @@ export async function receiveRaw(raw: Readable, blobs: BlobStore, maxSize: numbe
     await sink?.discard();
     throw new IngestAbortedError(error);
   }
-  const receivedAt = new Date().toISOString();
+  const receivedTime = clock();
+  const receivedAt = new Date(receivedTime).toISOString();
 
   if (size > maxSize) {
     await sink?.discard();
@@ -65,5 +74,5 @@ export async function receiveRaw(raw: Readable, blobs: BlobStore, maxSize: numbe
     await sink.discard();
     throw new StorageFailedError("writing the message", error);
   }
-  return { sink, size, sha256: hash.digest("hex"), receivedAt };
+  return { sink, size, sha256: hash.digest("hex"), receivedAt, receivedTime };
 }

@@ -19,6 +19,10 @@ export interface Sidecar {
   view: ParsedView;
   /** The verdicts computed at ingest; absent when verification was off (or in sidecars of 0.1). */
   authentication?: MessageAuthentication;
+  /** `receivedAt` with sub-millisecond precision (absent in sidecars written by 0.1). */
+  receivedTime?: number;
+  /** Set when the message repeats an earlier one (`duplicate-window.ts`); absent means null. */
+  duplicateOf?: string | null;
 }
 
 export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSummary {
@@ -36,6 +40,8 @@ export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSumm
     cc: view.cc,
     date: view.date,
     receivedAt: envelope.receivedAt,
+    receivedTime: sidecar.receivedTime ?? Date.parse(envelope.receivedAt),
+    duplicateOf: sidecar.duplicateOf ?? null,
     size: sidecar.size,
     sha256: sidecar.sha256,
     attachmentCount: view.attachments.length,

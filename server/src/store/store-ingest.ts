@@ -31,8 +31,8 @@ export class StoreIngest {
   }
 
   async ingest(raw: Readable, incoming: IncomingEnvelope, maxSize: number): Promise<StoredMessage> {
-    const { blobs, sequencer } = this.#parts;
-    const { sink, size, sha256, receivedAt } = await receiveRaw(raw, blobs, maxSize);
+    const { blobs, sequencer, clock, duplicates } = this.#parts;
+    const { sink, size, sha256, receivedAt, receivedTime } = await receiveRaw(raw, blobs, maxSize, clock);
     // The fsync runs while parsing reads the bytes back (from the page cache); commit awaits it.
     sink.sync().catch(() => {});
     // Verification reads the bytes back too, at the same time: the verdicts are part of the message
@@ -45,6 +45,7 @@ export class StoreIngest {
     const id = createMessageId();
     const sequence = sequencer.next();
     const envelope: Envelope = { ...incoming, rcptTo: [...incoming.rcptTo], receivedAt };
+    const duplicateOf = duplicates.claim(id, receivedTime, { sha256, ...envelope });
     const sidecar: Sidecar = {
       version: 1,
       id,
@@ -55,10 +56,13 @@ export class StoreIngest {
       sha256,
       view,
       ...(authentication ? { authentication } : {}),
+      receivedTime,
+      duplicateOf,
     };
     try {
       await blobs.commit(sink, id, sidecar);
     } catch (error) {
+      duplicates.forget(id);
       void sequencer.settle(sequence, null);
       await sink.discard();
       throw new StorageFailedError("committing the message", error);

@@ -1,5 +1,7 @@
+import type { Clock } from "../clock.js";
 import type { EventBus } from "../events/bus.js";
 import type { BlobStore } from "./blob-store.js";
+import type { DuplicateWindow } from "./duplicate-window.js";
 import type { MessageIndex } from "./message-index.js";
 import type { MessageAuthenticator, MessageParser } from "./message-store.js";
 import type { PersistedIndex } from "./persisted-index.js";
@@ -12,6 +14,10 @@ import type { TaskTracker } from "./task-tracker.js";
  * Built once by `openLocalStore`.
  */
 export interface StoreParts {
+  /** The server's clock: `receivedTime`, the duplicate window. */
+  readonly clock: Clock;
+  /** Which message a new one repeats (same bytes and envelope, within ten minutes). */
+  readonly duplicates: DuplicateWindow;
   readonly parser: MessageParser;
   /** Verifies SPF, DKIM, DMARC and ARC as messages arrive; null when that is off. */
   readonly authenticator: MessageAuthenticator | null;

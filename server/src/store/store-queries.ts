@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { normalizeAddress } from "@mailnest/protocol";
 import { decodeCursor, encodeCursor } from "./cursor.js";
-import { matchesVisibleText, type PreparedFilter, prepareFilter } from "./match-query.js";
+import { type PreparedFilter, prepareFilter } from "./match-query.js";
 import { lowerBound } from "./message-index.js";
 import type { IntegrityCheck, MessageFilter, MessagePage, MessageQuery } from "./message-store.js";
 import {
@@ -112,7 +112,7 @@ export class StoreQueries {
       query.cursor === undefined ? candidates.length : lowerBound(candidates, decodeCursor(query.cursor));
     // A text filter reads bodies from disk between checks; walk a snapshot so concurrent changes
     // cannot shift positions under the loop.
-    const walk = filter.textNeedle === null ? candidates : candidates.slice(0, end);
+    const walk = filter.needsFullMessage ? candidates.slice(0, end) : candidates;
     end = Math.min(end, walk.length);
 
     const found: MessageSummary[] = [];
@@ -128,9 +128,9 @@ export class StoreQueries {
           break;
         }
         if (filter.matchesSummary(summary)) batch.push(summary);
-        if (filter.textNeedle === null && found.length + batch.length > limit) break;
+        if (!filter.needsFullMessage && found.length + batch.length > limit) break;
       }
-      if (filter.textNeedle === null) {
+      if (!filter.needsFullMessage) {
         found.push(...batch);
         continue;
       }
@@ -151,12 +151,11 @@ export class StoreQueries {
 
   #matches(summary: MessageSummary, filter: PreparedFilter): boolean | Promise<boolean> {
     if (!filter.matchesSummary(summary)) return false;
-    if (filter.textNeedle === null) return true;
-    const needle = filter.textNeedle;
+    if (!filter.needsFullMessage) return true;
     const recent = this.#recent.get(summary.id);
-    if (recent) return matchesVisibleText(needle, recent.view.visibleText);
+    if (recent) return filter.matchesFull(storedMessage(summary, recent));
     return this.#storedSidecar(summary).then(
-      (sidecar) => sidecar !== null && matchesVisibleText(needle, sidecar.view.visibleText),
+      (sidecar) => sidecar !== null && filter.matchesFull(storedMessage(summary, sidecar)),
     );
   }
 

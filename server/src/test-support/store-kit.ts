@@ -1,3 +1,4 @@
+import { systemClock } from "../clock.js";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -67,6 +68,7 @@ export function createStoreKit() {
       const store = await openLocalStore({
         blobs,
         indexStorage: createMemoryIndexStorage(),
+        clock: systemClock,
         parser: messageParser,
         bus,
         policy: { maxMessages: 10_000, maxAgeMs: null },

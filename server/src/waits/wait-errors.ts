@@ -70,6 +70,8 @@ function describeTimeout({ filter, count, timeoutMs }: TimedOutRequest, details:
     filter.hasAttachment === undefined ? null : filter.hasAttachment ? "an attachment" : "no attachment",
     filter.authUser === undefined ? null : `auth user "${filter.authUser}"`,
     filter.since === undefined ? null : `sequence > ${filter.since}`,
+    filter.after === undefined ? null : `received after ${new Date(filter.after).toISOString()}`,
+    filter.match === undefined ? null : `match ${JSON.stringify(filter.match)}`,
   ].filter((condition) => condition !== null);
   const target = filter.inbox === undefined ? "in any inbox" : `to "${filter.inbox}"`;
   const what = `${count} message${count === 1 ? "" : "s"} ${target}${conditions.length ? ` with ${conditions.join(", ")}` : ""}`;

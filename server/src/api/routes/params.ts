@@ -21,6 +21,7 @@ import {
 } from "@mailnest/protocol";
 import type { MessageFilter, MessageQuery } from "../../store/message-store.js";
 import { InvalidParameterError, NotFoundError } from "../http/errors.js";
+import { parseMatchParam } from "./match-param.js";
 
 /**
  * Parameter validation for every route, in one place. Each function takes what express parsed
@@ -103,7 +104,22 @@ function parseFilter(query: QueryValues): Omit<MessageFilter, "inbox"> {
   if (arc !== undefined) filter.arc = arc;
   const since = optionalInteger(query, "since", 0, Number.MAX_SAFE_INTEGER);
   if (since !== undefined) filter.since = since;
+  const after = optionalTime(query, "after");
+  if (after !== undefined) filter.after = after;
+  const match = single(query, "match");
+  if (match !== undefined && match !== "") filter.match = parseMatchParam(match);
   return filter;
+}
+
+/** A time on the server's clock: milliseconds since the epoch, fractions allowed (`GET /api/clock`). */
+function optionalTime(query: QueryValues, name: string): number | undefined {
+  const value = single(query, name);
+  if (value === undefined || value === "") return undefined;
+  const time = /^\d{1,16}(\.\d{1,9})?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(time)) {
+    throw InvalidParameterError.expected(name, "milliseconds since the epoch on the server's clock, e.g. 1767225600123.456", value);
+  }
+  return time;
 }
 
 export interface CreateInboxBody {

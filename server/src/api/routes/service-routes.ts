@@ -1,3 +1,5 @@
+import type { ServerClock } from "@mailnest/protocol";
+import { systemClock } from "../../clock.js";
 import { SERVER_VERSION } from "../../version.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
@@ -5,7 +7,7 @@ import { NotFoundError } from "../http/errors.js";
 import { openApiDocument } from "../openapi/document.js";
 
 /** Health, the OpenAPI document and the Prometheus scrape. */
-export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics }: ApiDeps): void {
+export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics, clock }: ApiDeps): void {
   routes.get("/api/health", (_req, res) => {
     // Not ready once shutdown began: a load balancer or test harness should stop sending.
     const ready = !waits.closed;
@@ -25,6 +27,12 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
       imaps: { port: config.imapsPort },
       damaged: store.damagedCount,
     });
+  });
+
+  // The server's clock, for clients that measure their offset to it (inbox.nextMessage()): as cheap
+  // as a route can be, so the fastest of a few round trips bounds the measurement's error tightly.
+  routes.get("/api/clock", (_req, res) => {
+    res.json({ now: (clock ?? systemClock)() } satisfies ServerClock);
   });
 
   routes.get("/api/openapi.json", (_req, res) => {
