@@ -7,6 +7,7 @@ import { parseOptions, type Section, USAGE } from "./options.js";
 import { renderMarkdown, renderTable } from "./report/print-table.js";
 import { type ResultRow, verdict } from "./report/result-row.js";
 import { runGreeting } from "./sections/greeting.js";
+import { runIdleLatency } from "./sections/idle-latency.js";
 import { runIdleWaiters } from "./sections/idle-waiters.js";
 import { runCeiling, runIngest } from "./sections/ingest.js";
 import { runLargeMessages } from "./sections/large-messages.js";
@@ -81,6 +82,7 @@ async function main(): Promise<number> {
   await run("scale", () => runStoreScale(context));
   await run("memory", () => runLargeMessages(context));
   await run("waiters", () => runIdleWaiters(context));
+  await run("retrieval", () => runIdleLatency(context));
 
   const durationMs = Math.round(performance.now() - started);
   const table = renderTable(rows);

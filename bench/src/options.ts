@@ -1,6 +1,15 @@
 import { parseArgs } from "node:util";
 
-export const SECTIONS = ["greeting", "ingest", "ceiling", "wait", "scale", "memory", "waiters"] as const;
+export const SECTIONS = [
+  "greeting",
+  "ingest",
+  "ceiling",
+  "wait",
+  "scale",
+  "memory",
+  "waiters",
+  "retrieval",
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchOptions {
