@@ -15,6 +15,7 @@ export { ERROR_STATUS } from "./errors.js";
 export type { ClientFrame, ServerEventData, ServerEventType, ServerFrame, SubscribeFrame } from "./events.js";
 export { EVENTS_PATH, MAX_CLIENT_FRAME_BYTES, MAX_SUBSCRIBED_INBOXES } from "./events.js";
 export type {
+  FaultBehavior,
   FaultEnvelope,
   FaultLog,
   FaultLogEntry,
@@ -22,12 +23,20 @@ export type {
   FaultRuleList,
   FaultRuleRequest,
   FaultStage,
+  RateLimitScope,
 } from "./faults.js";
 export {
+  ENHANCED_STATUS_PATTERN,
+  FAULT_BEHAVIORS,
   FAULT_RULE_ID_PATTERN,
   FAULT_STAGES,
+  MAX_FAULT_DELAY_MS,
+  MAX_FAULT_LIMIT,
   MAX_FAULT_LOG_ENTRIES,
   MAX_FAULT_MESSAGE_LENGTH,
+  MAX_FAULT_PATTERN_LENGTH,
+  MAX_FAULT_WINDOW_MS,
+  RATE_LIMIT_SCOPES,
 } from "./faults.js";
 export type { Health } from "./health.js";
 export type {

@@ -19,6 +19,21 @@ export interface MailnestEvents {
   "smtp.rejected": { reason: string; code: number };
   /** A message answered 250; `ingestMs` is end-of-DATA → 250. */
   "smtp.accepted": { bytes: number; ingestMs: number };
+  /**
+   * A message received over SMTP is stored and about to be answered 250, with what its sender asked
+   * of delivery reports. The reports after acceptance (`after-acceptance/`) start here.
+   */
+  "smtp.stored": { id: string; dsn: DsnRequest };
+}
+
+/** What the SMTP client asked of delivery status notifications (RFC 3461 section 4), as it sent it. */
+export interface DsnRequest {
+  /** `RET=`: return the full message or only its header in a failure report; null when not given. */
+  ret: "FULL" | "HDRS" | null;
+  /** `ENVID=` (xtext decoded), or null. */
+  envid: string | null;
+  /** Per RCPT TO, in order: `NOTIFY=` values (null when not given) and `ORCPT=` (or null). */
+  recipients: Array<{ address: string; notify: string[] | null; orcpt: string | null }>;
 }
 
 export type MailnestEventName = keyof MailnestEvents;

@@ -1,11 +1,14 @@
-import { randomBytes } from "node:crypto";
 import { MAX_FAULT_LOG_ENTRIES, normalizeAddress } from "@mailnest/protocol";
-import { Low } from "lowdb";
+import { JsonDocument } from "../rules/json-document.js";
+import { newRuleId } from "../rules/rule-id.js";
+import { SequencedLog } from "../rules/sequenced-log.js";
+import { BehaviorState, type FaultEffect } from "./fault-behaviors.js";
 import {
   emptyFaultDocument,
+  FAULTS_FILE,
   type FaultDocument,
-  faultDocumentAdapter,
-  readFaultDocument,
+  isFaultDocument,
+  upgradeFaultDocument,
 } from "./fault-document.js";
 import {
   defaultFaultMessage,
@@ -15,52 +18,65 @@ import {
 } from "./fault-rule.js";
 import { byPrecedence, type FaultOccasion, occasionInboxes, ruleMatches } from "./match-fault.js";
 
-/** The log keeps the newest entries only: a chaos soak must not grow the file without bound. */
-/** 32 symbols, so each random byte maps to one without bias. */
-const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
+export type { FaultEffect } from "./fault-behaviors.js";
 
 export interface FaultStoreOptions {
   /** null = memory only. */
   dataDir: string | null;
   /** For tests of probabilities in between 0 and 1; `Math.random` otherwise. */
   random?: () => number;
+  /** For tests of greylisting and rate windows; `Date.now` otherwise. */
+  now?: () => number;
+  /** The log keeps the newest entries only: a chaos soak must not grow the file without bound. */
   maxLogEntries?: number;
 }
 
-/** A fault that struck: the rule as it was when it fired, and its log entry. */
+/** A fault that struck: the rule as it was when it fired, its log entry, and what to do. */
 export interface FaultHit {
   rule: FaultRule;
   entry: FaultLogEntry;
+  effect: FaultEffect;
 }
 
 /**
  * The fault rules and the log of injected faults, in memory for the SMTP hooks (which decide
  * synchronously, so two connections can never both take a rule's last injection) and saved to
- * `<dataDir>/faults.json` after every change. `--chaos` rules (`origin: "cli"`) are not saved.
+ * `<dataDir>/faults.json` after every change. `--chaos`, `--greylist` and `--rate-limit` rules
+ * (`origin: "cli"`) are not saved. What greylisting and rate limits remember is in memory only.
  */
 export class FaultStore {
-  readonly #db: Low<FaultDocument>;
+  readonly #document: JsonDocument<FaultDocument>;
   readonly #random: () => number;
-  readonly #maxLog: number;
+  readonly #now: () => number;
+  readonly #state: BehaviorState;
+  readonly #log: SequencedLog<FaultLogEntry>;
   #rules: FaultRule[];
-  #log: FaultLogEntry[];
-  #logSequence: number;
-  #lastWrite: Promise<void> = Promise.resolve();
-  #writeFailed = false;
 
-  private constructor(db: Low<FaultDocument>, saved: FaultDocument, options: FaultStoreOptions) {
-    this.#db = db;
+  private constructor(
+    document: JsonDocument<FaultDocument>,
+    saved: FaultDocument,
+    options: FaultStoreOptions,
+  ) {
+    this.#document = document;
     this.#random = options.random ?? Math.random;
-    this.#maxLog = options.maxLogEntries ?? MAX_FAULT_LOG_ENTRIES;
+    this.#now = options.now ?? Date.now;
+    this.#state = new BehaviorState(this.#now);
     this.#rules = saved.rules.filter((rule) => rule.origin === "api");
-    this.#log = saved.log;
-    this.#logSequence = saved.logSequence;
+    this.#log = new SequencedLog(
+      { entries: saved.log, sequence: saved.logSequence },
+      options.maxLogEntries ?? MAX_FAULT_LOG_ENTRIES,
+    );
   }
 
   static async open(options: FaultStoreOptions): Promise<FaultStore> {
-    const adapter = await faultDocumentAdapter(options.dataDir);
-    const saved = await readFaultDocument(adapter, options.dataDir);
-    return new FaultStore(new Low(adapter, emptyFaultDocument()), saved, options);
+    const { document, saved } = await JsonDocument.open({
+      dataDir: options.dataDir,
+      file: FAULTS_FILE,
+      label: "the fault rules",
+      empty: emptyFaultDocument,
+      isValid: isFaultDocument,
+    });
+    return new FaultStore(document, upgradeFaultDocument(saved), options);
   }
 
   /** Active rules, in the order they are tried. */
@@ -70,15 +86,15 @@ export class FaultStore {
 
   /** Adds a rule; resolves once it is saved. */
   async add(input: FaultRuleInput, origin: FaultRule["origin"] = "api"): Promise<FaultRule> {
-    const id = newRuleId();
+    const id = newRuleId("flt");
     const rule: FaultRule = {
       id,
       ...input,
-      message: input.message ?? defaultFaultMessage(input.code, id),
+      message: input.message ?? defaultFaultMessage(input, id),
       remaining: input.times,
       triggered: 0,
       origin,
-      createdAt: new Date().toISOString(),
+      createdAt: new Date(this.#now()).toISOString(),
     };
     this.#rules.push(rule);
     await this.#save();
@@ -89,13 +105,15 @@ export class FaultStore {
     const before = this.#rules.length;
     this.#rules = this.#rules.filter((rule) => rule.id !== id);
     if (this.#rules.length === before) return false;
+    this.#state.forget(id);
     await this.#save();
     return true;
   }
 
-  /** Removes every rule, `--chaos` ones included (they come back on the next start). Returns how many. */
+  /** Removes every rule, CLI ones included (they come back on the next start). Returns how many. */
   async clear(): Promise<number> {
     const removed = this.#rules.length;
+    for (const rule of this.#rules) this.#state.forget(rule.id);
     this.#rules = [];
     await this.#save();
     return removed;
@@ -104,55 +122,67 @@ export class FaultStore {
   /** Injected faults, oldest first; with `inbox`, only those that concerned that inbox. */
   log(filter: { inbox?: string } = {}): FaultLogEntry[] {
     const inbox = filter.inbox === undefined ? undefined : normalizeAddress(filter.inbox);
-    const entries =
-      inbox === undefined ? this.#log : this.#log.filter((entry) => entry.inboxes.includes(inbox));
-    return entries.map((entry) => structuredClone(entry));
+    return this.#log.list((entry) => inbox === undefined || entry.inboxes.includes(inbox));
   }
 
   async clearLog(): Promise<number> {
-    const removed = this.#log.length;
-    this.#log = [];
+    const removed = this.#log.clear();
     await this.#save();
     return removed;
   }
 
+  /** The SMTP listener reports each connection, so limits per client and per connection can count. */
+  connectionOpened(connectionId: string, remoteAddress: string): void {
+    this.#state.opened(connectionId, remoteAddress);
+  }
+
+  connectionClosed(connectionId: string): void {
+    this.#state.closed(connectionId);
+  }
+
   /**
-   * Called by the SMTP hooks at each stage. The first matching rule whose probability comes up
-   * fires: its remaining count drops (a used-up rule is removed), the fault is logged, and the
-   * change is saved in the background. Null = carry on normally.
+   * Called by the SMTP hooks at each stage. The first matching rule that strikes (its behaviour
+   * says so and its probability comes up) fires: its remaining count drops (a used-up rule is
+   * removed), the fault is logged, and the change is saved in the background. Null = carry on
+   * normally. A greylisted triple let through is logged too, without firing.
    */
   trigger(occasion: FaultOccasion): FaultHit | null {
     if (this.#rules.length === 0) return null;
     const inboxes = occasionInboxes(occasion);
-    for (const rule of [...this.#rules].sort(byPrecedence)) {
-      if (!ruleMatches(rule, occasion, inboxes)) continue;
+    const roll = (rule: FaultRule) => () =>
       // Probability 1 always fires and 0 never does, without asking the random source.
-      if (rule.probability <= 0) continue;
-      if (rule.probability < 1 && !(this.#random() < rule.probability)) continue;
-      rule.triggered += 1;
-      if (rule.remaining !== null) rule.remaining -= 1;
-      if (rule.remaining === 0) this.#rules = this.#rules.filter((other) => other !== rule);
-      const entry: FaultLogEntry = {
-        sequence: ++this.#logSequence,
-        at: new Date().toISOString(),
-        ruleId: rule.id,
-        stage: occasion.stage,
-        code: rule.code,
-        message: rule.message,
-        inboxes,
-        envelope: structuredClone(occasion.envelope),
-      };
-      this.#log.push(entry);
-      if (this.#log.length > this.#maxLog) this.#log.splice(0, this.#log.length - this.#maxLog);
-      void this.#save().catch(() => {});
-      return { rule: { ...rule }, entry: structuredClone(entry) };
+      rule.probability >= 1 || (rule.probability > 0 && this.#random() < rule.probability);
+    let changed = false;
+    try {
+      for (const rule of [...this.#rules].sort(byPrecedence)) {
+        if (!ruleMatches(rule, occasion, inboxes)) continue;
+        const verdict = this.#state.decide(rule, occasion, roll(rule));
+        if (!verdict.fires) {
+          if ("note" in verdict) {
+            this.#append(rule, occasion, inboxes, verdict.note);
+            changed = true;
+          }
+          continue;
+        }
+        rule.triggered += 1;
+        if (rule.remaining !== null) rule.remaining -= 1;
+        if (rule.remaining === 0) {
+          this.#rules = this.#rules.filter((other) => other !== rule);
+          this.#state.forget(rule.id);
+        }
+        const entry = this.#append(rule, occasion, inboxes, verdict.logged);
+        changed = true;
+        return { rule: { ...rule }, entry: structuredClone(entry), effect: verdict.effect };
+      }
+      return null;
+    } finally {
+      if (changed) void this.#save().catch(() => {});
     }
-    return null;
   }
 
   /** Resolves once every change so far is on disk (a failed save is logged, not thrown). */
-  async flushed(): Promise<void> {
-    await this.#lastWrite;
+  flushed(): Promise<void> {
+    return this.#document.flushed();
   }
 
   /** Waits for the last save. The store stays usable: closing only means nothing is left in flight. */
@@ -160,29 +190,31 @@ export class FaultStore {
     return this.flushed();
   }
 
+  #append(
+    rule: FaultRule,
+    occasion: FaultOccasion,
+    inboxes: string[],
+    outcome: { code: number | null; message: string },
+  ): FaultLogEntry {
+    return this.#log.append({
+      at: new Date(this.#now()).toISOString(),
+      ruleId: rule.id,
+      behavior: rule.behavior,
+      stage: occasion.stage,
+      code: outcome.code,
+      status: outcome.code === null || outcome.code < 400 ? null : rule.status,
+      message: outcome.message,
+      inboxes,
+      envelope: structuredClone(occasion.envelope),
+    });
+  }
+
   #save(): Promise<void> {
-    this.#db.data = {
+    return this.#document.save({
       version: 1,
       rules: this.#rules.filter((rule) => rule.origin === "api"),
-      log: this.#log,
-      logSequence: this.#logSequence,
-    };
-    // steno queues writes and coalesces the ones waiting, so the newest document always lands last.
-    const write = this.#db.write().then(
-      () => {
-        this.#writeFailed = false;
-      },
-      (error: unknown) => {
-        if (!this.#writeFailed) console.error("mailnest: could not save the fault rules:", error);
-        this.#writeFailed = true;
-        throw error;
-      },
-    );
-    this.#lastWrite = write.catch(() => {});
-    return write;
+      log: [...this.#log.entries],
+      logSequence: this.#log.sequence,
+    });
   }
-}
-
-function newRuleId(): string {
-  return `flt_${Array.from(randomBytes(12), (byte) => ID_ALPHABET[byte % ID_ALPHABET.length]).join("")}`;
 }

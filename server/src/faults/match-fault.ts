@@ -1,10 +1,16 @@
 import { normalizeAddress } from "@mailnest/protocol";
+import { matchesAddressPattern } from "../rules/address-pattern.js";
 import type { FaultEnvelope, FaultRule, FaultStage } from "./fault-rule.js";
 
 /** A point in an SMTP transaction where a fault may strike. */
 export interface FaultOccasion {
   stage: FaultStage;
   envelope: FaultEnvelope;
+  /**
+   * The SMTP connection (smtp-server's session id), for what is counted per connection (rate
+   * limits `per: "connection"`, tarpits). Absent: the client address stands in for it.
+   */
+  connectionId?: string;
 }
 
 /**
@@ -23,6 +29,8 @@ export function occasionInboxes({ stage, envelope }: FaultOccasion): string[] {
 export function ruleMatches(rule: FaultRule, occasion: FaultOccasion, inboxes: readonly string[]): boolean {
   if (rule.stage !== occasion.stage) return false;
   if (rule.inbox !== null && !inboxes.includes(rule.inbox)) return false;
+  const { pattern } = rule;
+  if (pattern !== null && !inboxes.some((inbox) => matchesAddressPattern(pattern, inbox))) return false;
   if (rule.from !== null) {
     const sender = occasion.envelope.mailFrom;
     if (sender === null || sender === "" || normalizeAddress(sender) !== rule.from) return false;
@@ -30,8 +38,9 @@ export function ruleMatches(rule: FaultRule, occasion: FaultOccasion, inboxes: r
   return true;
 }
 
-/** Rules aimed at an inbox or a sender go before global (chaos) ones; otherwise oldest first. */
+/** Rules aimed at an inbox, a pattern or a sender go before global (chaos) ones; otherwise oldest first. */
 export function byPrecedence(a: FaultRule, b: FaultRule): number {
-  const targeted = (rule: FaultRule) => (rule.inbox !== null || rule.from !== null ? 0 : 1);
+  const targeted = (rule: FaultRule) =>
+    rule.inbox !== null || rule.pattern !== null || rule.from !== null ? 0 : 1;
   return targeted(a) - targeted(b);
 }

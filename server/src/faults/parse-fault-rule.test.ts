@@ -17,13 +17,20 @@ describe("parseFaultRuleInput", () => {
     expect(
       parseFaultRuleInput({ stage: "rcpt", code: 451, to: " <Ann@Example.TEST> ", from: "App@X.test" }),
     ).toEqual({
+      behavior: "reply",
       stage: "rcpt",
       code: 451,
+      status: null,
       message: null,
       inbox: "ann@example.test",
       from: "app@x.test",
+      pattern: null,
       times: 1,
       probability: 1,
+      delayMs: null,
+      limit: null,
+      windowMs: null,
+      per: null,
     });
   });
 
@@ -78,6 +85,83 @@ describe("parseFaultRuleInput", () => {
   });
 });
 
+describe("parseFaultRuleInput: behaviours", () => {
+  it("gives each behaviour its stage, code and status, and keeps it until removed", () => {
+    expect(parseFaultRuleInput({ behavior: "greylist", delayMs: 50 })).toMatchObject({
+      stage: "rcpt",
+      code: 451,
+      status: "4.7.1",
+      delayMs: 50,
+      times: null,
+    });
+    expect(parseFaultRuleInput({ behavior: "greylist" })).toMatchObject({ delayMs: 300_000 });
+    expect(parseFaultRuleInput({ behavior: "rate-limit", limit: 3 })).toMatchObject({
+      stage: "mail",
+      code: 421,
+      status: "4.7.0",
+      per: "sender",
+      windowMs: 60_000,
+    });
+    expect(parseFaultRuleInput({ behavior: "rate-limit", limit: 3, code: 451, per: "client" })).toMatchObject(
+      { code: 451, status: "4.7.1", per: "client" },
+    );
+    expect(parseFaultRuleInput({ behavior: "connection-limit", limit: 2 })).toMatchObject({
+      stage: "connect",
+      code: 421,
+      status: "4.7.0",
+    });
+    expect(parseFaultRuleInput({ behavior: "mailbox-full", code: 552, stage: "data" })).toMatchObject({
+      status: "5.2.2",
+    });
+    expect(parseFaultRuleInput({ behavior: "mailbox-full" })).toMatchObject({ code: 452, status: "4.2.2" });
+    expect(parseFaultRuleInput({ behavior: "unknown-user", pattern: "Old-*@App.test" })).toMatchObject({
+      code: 550,
+      status: "5.1.1",
+      pattern: "old-*@app.test",
+    });
+    expect(parseFaultRuleInput({ behavior: "blackhole" })).toMatchObject({ stage: "data", code: null });
+    expect(parseFaultRuleInput({ behavior: "tarpit", delayMs: 10 })).toMatchObject({ stage: "rcpt" });
+    expect(parseFaultRuleInput({ behavior: "slow", stage: "connect", delayMs: 10 })).toMatchObject({
+      code: null,
+      times: null,
+    });
+  });
+
+  it("takes a status of the code's class for a plain reply", () => {
+    expect(parseFaultRuleInput({ stage: "rcpt", code: 451, status: "4.7.1" })).toMatchObject({
+      status: "4.7.1",
+    });
+  });
+
+  it.each([
+    [{ behavior: "teapot" }, "behavior"],
+    [{ behavior: "greylist", stage: "mail" }, "stage"],
+    [{ behavior: "greylist", code: 550 }, "code"],
+    [{ behavior: "greylist", delayMs: -1 }, "delayMs"],
+    [{ behavior: "greylist", delayMs: 600_001 }, "delayMs"],
+    [{ behavior: "greylist", limit: 3 }, "limit"],
+    [{ behavior: "rate-limit" }, "limit"],
+    [{ behavior: "rate-limit", limit: 0 }, "limit"],
+    [{ behavior: "rate-limit", limit: 2, windowMs: 0 }, "windowMs"],
+    [{ behavior: "rate-limit", limit: 2, windowMs: 86_400_001 }, "windowMs"],
+    [{ behavior: "rate-limit", limit: 2, per: "planet" }, "per"],
+    [{ behavior: "rate-limit", limit: 2, inbox: "a@x.test" }, "inbox"],
+    [{ behavior: "connection-limit" }, "limit"],
+    [{ behavior: "slow", stage: "rcpt" }, "delayMs"],
+    [{ behavior: "slow", delayMs: 5 }, "stage"],
+    [{ behavior: "slow", stage: "rcpt", delayMs: 5, code: 451 }, "code"],
+    [{ behavior: "blackhole", status: "2.0.0" }, "status"],
+    [{ behavior: "unknown-user" }, "pattern"],
+    [{ behavior: "unknown-user", pattern: "a b@x" }, "pattern"],
+    [{ behavior: "unknown-user", pattern: "x".repeat(321) }, "pattern"],
+    [{ stage: "rcpt", code: 451, status: "5.1.1" }, "status"],
+    [{ stage: "rcpt", code: 451, status: "4.7" }, "status"],
+    [{ stage: "mail", code: 451, pattern: "*@x" }, "pattern"],
+  ])("refuses %j naming %s", (body, parameter) => {
+    expect(refusal(body).parameter).toBe(parameter);
+  });
+});
+
 describe("parseChaosSpec", () => {
   it("reads stage:code:probability, and disconnect:probability", () => {
     expect(parseChaosSpec("rcpt:451:0.1")).toEqual({ stage: "rcpt", code: 451, probability: 0.1 });
@@ -93,13 +177,15 @@ describe("parseChaosSpec", () => {
   );
 
   it("stands for a rule on every transaction, without a limit", () => {
-    expect(chaosRuleInput({ stage: "rcpt", code: 451, probability: 0.1 })).toEqual({
+    expect(chaosRuleInput({ stage: "rcpt", code: 451, probability: 0.1 })).toMatchObject({
+      behavior: "reply",
       stage: "rcpt",
       code: 451,
       probability: 0.1,
       message: null,
       inbox: null,
       from: null,
+      pattern: null,
       times: null,
     });
   });

@@ -1,9 +1,49 @@
-import { MAX_FAULT_MESSAGE_LENGTH, normalizeAddress } from "@mailnest/protocol";
-import { type ChaosSpec, FAULT_STAGES, type FaultRuleInput, type FaultStage } from "./fault-rule.js";
+import {
+  ENHANCED_STATUS_PATTERN,
+  type FaultBehavior,
+  MAX_FAULT_DELAY_MS,
+  MAX_FAULT_LIMIT,
+  MAX_FAULT_MESSAGE_LENGTH,
+  MAX_FAULT_PATTERN_LENGTH,
+  MAX_FAULT_WINDOW_MS,
+  normalizeAddress,
+  type RateLimitScope,
+} from "@mailnest/protocol";
+import {
+  BEHAVIOR_DEFAULTS,
+  type ChaosSpec,
+  defaultStatus,
+  FAULT_BEHAVIORS,
+  FAULT_STAGES,
+  type FaultRuleInput,
+  type FaultStage,
+  RATE_LIMIT_SCOPES,
+} from "./fault-rule.js";
 import { InvalidFaultRuleError } from "./invalid-fault-rule-error.js";
 
-const BODY_FIELDS = ["stage", "code", "message", "times", "probability", "inbox", "to", "from"] as const;
+const BODY_FIELDS = [
+  "behavior",
+  "stage",
+  "code",
+  "status",
+  "message",
+  "times",
+  "probability",
+  "inbox",
+  "to",
+  "from",
+  "pattern",
+  "delayMs",
+  "limit",
+  "windowMs",
+  "per",
+] as const;
+type BodyFields = Partial<Record<(typeof BODY_FIELDS)[number], unknown>>;
+
 const MAX_TIMES = 1_000_000;
+/** RFC 6647 section 6: common greylisting delays are a few minutes; tests set their own. */
+const DEFAULT_GREYLIST_DELAY_MS = 5 * 60 * 1000;
+const DEFAULT_RATE_WINDOW_MS = 60 * 1000;
 /**
  * SMTP replies are ASCII (RFC 5321 section 4.2; SMTPUTF8 does not cover them), and a CR or LF in
  * the text would let a rule forge further reply lines.
@@ -17,18 +57,37 @@ const MATCHABLE: Record<FaultStage, { inbox: boolean; from: boolean }> = {
   data: { inbox: true, from: true },
   disconnect: { inbox: true, from: true },
 };
+/** Which behaviours take which of the behaviour-specific fields. */
+const TAKES: Record<"delayMs" | "limit" | "windowMs" | "per", readonly FaultBehavior[]> = {
+  delayMs: ["greylist", "slow", "tarpit"],
+  limit: ["rate-limit", "connection-limit"],
+  windowMs: ["rate-limit"],
+  per: ["rate-limit"],
+};
 
 /**
- * A rule from an API body: `{ stage, code, message?, times?, probability?, inbox? (or to?), from? }`.
- * `fixedInbox` comes from the path of `POST /api/inboxes/:address/faults`, which then takes no
- * `inbox`/`to` in the body. Without `times` and `probability` a rule fires once.
+ * A rule from an API body: `{ behavior?, stage?, code?, status?, message?, times?, probability?,
+ * inbox? (or to?), from?, pattern?, delayMs?, limit?, windowMs?, per? }`. `fixedInbox` comes from the
+ * path of `POST /api/inboxes/:address/faults`, which then takes no `inbox`/`to` in the body. A
+ * `reply` rule without `times` and `probability` fires once; every other behaviour keeps working
+ * until it is removed.
  */
 export function parseFaultRuleInput(body: unknown, fixedInbox?: string): FaultRuleInput {
   const fields = bodyFields(body);
-  const stage = parseStage(fields.stage);
-  const code = parseCode(fields.code, stage);
+  const behavior = parseBehavior(fields.behavior);
+  const stage = parseStage(fields.stage, behavior);
+  const code = parseCode(fields.code, behavior, stage);
+  const status = parseStatus(fields.status, code);
   const probability = fields.probability === undefined ? null : parseProbability(fields.probability);
   const times = fields.times === undefined || fields.times === null ? undefined : parseTimes(fields.times);
+  for (const name of ["delayMs", "limit", "windowMs", "per"] as const) {
+    if (fields[name] !== undefined && !TAKES[name].includes(behavior)) {
+      throw new InvalidFaultRuleError(
+        name,
+        `Invalid "${name}": only ${TAKES[name].join(" and ")} rules take it, not ${behavior}`,
+      );
+    }
+  }
 
   if (fields.inbox !== undefined && fields.to !== undefined) {
     throw new InvalidFaultRuleError("to", 'Invalid "to": give the inbox as "inbox" or "to", not both');
@@ -40,11 +99,17 @@ export function parseFaultRuleInput(body: unknown, fixedInbox?: string): FaultRu
   }
   const inbox = fixedInbox ?? (inboxValue === undefined ? null : parseMailbox(inboxField, inboxValue));
   const from = fields.from === undefined ? null : parseMailbox("from", fields.from);
-  if (inbox !== null && !MATCHABLE[stage].inbox) {
-    throw new InvalidFaultRuleError(
-      inboxField,
-      `Invalid "${inboxField}": no recipient is known at the ${stage} stage; use rcpt, data or disconnect`,
-    );
+  const pattern = fields.pattern === undefined ? null : parsePattern(fields.pattern);
+  for (const [name, value] of [
+    [inboxField, inbox],
+    ["pattern", pattern],
+  ] as const) {
+    if (value !== null && !MATCHABLE[stage].inbox) {
+      throw new InvalidFaultRuleError(
+        name,
+        `Invalid "${name}": no recipient is known at the ${stage} stage; use rcpt, data or disconnect`,
+      );
+    }
   }
   if (from !== null && !MATCHABLE[stage].from) {
     throw new InvalidFaultRuleError(
@@ -52,17 +117,59 @@ export function parseFaultRuleInput(body: unknown, fixedInbox?: string): FaultRu
       'Invalid "from": no sender is known at the connect stage; use mail or a later stage',
     );
   }
+  if (behavior === "unknown-user" && inbox === null && pattern === null) {
+    throw new InvalidFaultRuleError(
+      "pattern",
+      'Invalid "pattern": an unknown-user rule needs the recipients it makes unknown, as a pattern (e.g. "old-*@app.test") or an inbox',
+    );
+  }
+
+  const delayMs =
+    fields.delayMs === undefined
+      ? behavior === "greylist"
+        ? DEFAULT_GREYLIST_DELAY_MS
+        : null
+      : parseWhole("delayMs", fields.delayMs, 0, MAX_FAULT_DELAY_MS);
+  if (delayMs === null && (behavior === "slow" || behavior === "tarpit")) {
+    throw invalid("delayMs", `the delay in ms, from 0 to ${MAX_FAULT_DELAY_MS}`, undefined);
+  }
+  const limit = fields.limit === undefined ? null : parseWhole("limit", fields.limit, 1, MAX_FAULT_LIMIT);
+  if (limit === null && TAKES.limit.includes(behavior)) {
+    throw invalid(
+      "limit",
+      behavior === "rate-limit"
+        ? `the number of messages allowed per window, from 1 to ${MAX_FAULT_LIMIT}`
+        : `the number of parallel connections allowed from one client, from 1 to ${MAX_FAULT_LIMIT}`,
+      undefined,
+    );
+  }
+  const rateLimited = behavior === "rate-limit";
+  const windowMs =
+    fields.windowMs === undefined
+      ? rateLimited
+        ? DEFAULT_RATE_WINDOW_MS
+        : null
+      : parseWhole("windowMs", fields.windowMs, 1, MAX_FAULT_WINDOW_MS);
+  const per = fields.per === undefined ? (rateLimited ? "sender" : null) : parseScope(fields.per);
 
   return {
+    behavior,
     stage,
     code,
+    status: status ?? defaultStatus(behavior, code),
     message:
       fields.message === undefined || fields.message === null ? null : parseMessage(fields.message) || null,
     inbox,
     from,
-    // A bare rule means "fail the next one"; a probability alone means "keep failing at that rate".
-    times: times ?? (probability === null ? 1 : null),
+    pattern,
+    // A bare reply rule means "fail the next one"; a probability alone means "keep failing at that
+    // rate"; the other behaviours describe how a server is, so they stay until removed.
+    times: times ?? (behavior === "reply" && probability === null ? 1 : null),
     probability: probability ?? 1,
+    delayMs,
+    limit,
+    windowMs,
+    per,
   };
 }
 
@@ -99,10 +206,14 @@ export function parseChaosSpec(raw: string): ChaosSpec {
 
 /** The rule a `--chaos` spec stands for: every transaction, no limit, its probability. */
 export function chaosRuleInput(spec: ChaosSpec): FaultRuleInput {
-  return { ...spec, message: null, inbox: null, from: null, times: null };
+  return parseFaultRuleInput({
+    stage: spec.stage,
+    ...(spec.code === null ? {} : { code: spec.code }),
+    probability: spec.probability,
+  });
 }
 
-function bodyFields(body: unknown): Partial<Record<(typeof BODY_FIELDS)[number], unknown>> {
+function bodyFields(body: unknown): BodyFields {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw invalid("body", 'a JSON object such as {"stage":"rcpt","code":451}', body);
   }
@@ -115,20 +226,60 @@ function bodyFields(body: unknown): Partial<Record<(typeof BODY_FIELDS)[number],
   return fields;
 }
 
-function parseStage(value: unknown): FaultStage {
+function parseBehavior(value: unknown): FaultBehavior {
+  if (value === undefined) return "reply";
+  if (typeof value !== "string" || !(FAULT_BEHAVIORS as readonly string[]).includes(value)) {
+    throw invalid("behavior", `one of ${FAULT_BEHAVIORS.join(", ")}`, value);
+  }
+  return value as FaultBehavior;
+}
+
+function parseStage(value: unknown, behavior: FaultBehavior): FaultStage {
+  const { stages, stage: fallback } = BEHAVIOR_DEFAULTS[behavior];
+  if (value === undefined && fallback !== null) return fallback;
   if (typeof value !== "string" || !(FAULT_STAGES as readonly string[]).includes(value)) {
-    throw invalid("stage", `one of ${FAULT_STAGES.join(", ")}`, value);
+    throw invalid("stage", `one of ${stages.join(", ")}`, value);
+  }
+  if (!stages.includes(value as FaultStage)) {
+    throw invalid("stage", `one of ${stages.join(", ")} for a ${behavior} rule`, value);
   }
   return value as FaultStage;
 }
 
-function parseCode(value: unknown, stage: FaultStage): number | null {
-  if (stage === "disconnect") {
+function parseCode(value: unknown, behavior: FaultBehavior, stage: FaultStage): number | null {
+  const defaults = BEHAVIOR_DEFAULTS[behavior];
+  if (stage === "disconnect" || !defaults.refuses) {
     if (value === undefined || value === null) return null;
-    throw invalid("code", "nothing: the disconnect stage drops the connection without a reply", value);
+    throw invalid(
+      "code",
+      stage === "disconnect"
+        ? "nothing: the disconnect stage drops the connection without a reply"
+        : `nothing: a ${behavior} rule refuses nothing`,
+      value,
+    );
   }
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 400 || value > 599) {
-    throw invalid("code", "an SMTP reply code from 400 to 599 (4xx: retry later, 5xx: give up)", value);
+  if (value === undefined && defaults.code !== null) return defaults.code;
+  const temporaryOnly =
+    behavior === "greylist" || behavior === "rate-limit" || behavior === "connection-limit";
+  const max = temporaryOnly ? 499 : 599;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 400 || value > max) {
+    throw invalid(
+      "code",
+      temporaryOnly
+        ? `a temporary SMTP reply code from 400 to 499 for a ${behavior} rule`
+        : "an SMTP reply code from 400 to 599 (4xx: retry later, 5xx: give up)",
+      value,
+    );
+  }
+  return value;
+}
+
+function parseStatus(value: unknown, code: number | null): string | null {
+  if (value === undefined || value === null) return null;
+  if (code === null) throw invalid("status", "nothing: a rule that sends no reply code has no status", value);
+  const klass = String(code).charAt(0);
+  if (typeof value !== "string" || !ENHANCED_STATUS_PATTERN.test(value) || value.charAt(0) !== klass) {
+    throw invalid("status", `an enhanced status code of the reply's class, such as ${klass}.7.1`, value);
   }
   return value;
 }
@@ -141,10 +292,21 @@ function parseProbability(value: unknown): number {
 }
 
 function parseTimes(value: unknown): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1 || value > MAX_TIMES) {
-    throw invalid("times", `a whole number from 1 to ${MAX_TIMES}`, value);
+  return parseWhole("times", value, 1, MAX_TIMES);
+}
+
+function parseWhole(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw invalid(name, `a whole number from ${min} to ${max}`, value);
   }
   return value;
+}
+
+function parseScope(value: unknown): RateLimitScope {
+  if (typeof value !== "string" || !(RATE_LIMIT_SCOPES as readonly string[]).includes(value)) {
+    throw invalid("per", `one of ${RATE_LIMIT_SCOPES.join(", ")}`, value);
+  }
+  return value as RateLimitScope;
 }
 
 function parseMessage(value: unknown): string {
@@ -165,6 +327,18 @@ function parseMailbox(name: string, value: unknown): string {
     throw invalid(name, "an email address such as user@mailnest.test", value);
   }
   return address;
+}
+
+function parsePattern(value: unknown): string {
+  const pattern = typeof value === "string" ? normalizeAddress(value) : "";
+  if (pattern === "" || pattern.length > MAX_FAULT_PATTERN_LENGTH || /[\s<>]/.test(pattern)) {
+    throw invalid(
+      "pattern",
+      `an address pattern of at most ${MAX_FAULT_PATTERN_LENGTH} characters, * for any characters and ? for one, such as old-*@app.test`,
+      value,
+    );
+  }
+  return pattern;
 }
 
 function invalid(parameter: string, expected: string, received: unknown): InvalidFaultRuleError {

@@ -1,5 +1,6 @@
 import type { TLSSocket } from "node:tls";
 import type { SMTPServerSession } from "smtp-server";
+import type { DsnRequest } from "../events/bus.js";
 import type { FaultEnvelope } from "../faults/fault-rule.js";
 import type { IncomingEnvelope, TlsInfo } from "../store/model.js";
 
@@ -13,6 +14,20 @@ export function toIncomingEnvelope(session: SMTPServerSession, tls: TlsInfo | nu
     heloName: heloNameOf(session),
     authUser: authUserOf(session),
     tls,
+  };
+}
+
+/** The DSN parameters (RFC 3461) of the transaction, as smtp-server parsed them. */
+export function toDsnRequest(session: SMTPServerSession): DsnRequest {
+  const { dsn, rcptTo } = session.envelope;
+  return {
+    ret: dsn?.ret === "FULL" || dsn?.ret === "HDRS" ? dsn.ret : null,
+    envid: dsn?.envid ?? null,
+    recipients: rcptTo.map((recipient) => ({
+      address: recipient.address,
+      notify: recipient.dsn?.notify ?? null,
+      orcpt: recipient.dsn?.orcpt ?? null,
+    })),
   };
 }
 

@@ -9,13 +9,14 @@ import {
 import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
 import type { FaultStage } from "../faults/fault-rule.js";
-import type { FaultStore } from "../faults/fault-store.js";
+import type { FaultHit, FaultStore } from "../faults/fault-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { TlsInfo } from "../store/model.js";
+import { createMessageId } from "../store/ulid.js";
 import { AUTH_METHODS, createAuthPolicy } from "./auth-policy.js";
 import { envelopeSyntaxRefusal } from "./envelope-syntax.js";
 import { isClientGone, replyForIngestFailure } from "./ingest-outcome.js";
-import { tlsInfoOf, toFaultEnvelope, toIncomingEnvelope } from "./session-envelope.js";
+import { tlsInfoOf, toDsnRequest, toFaultEnvelope, toIncomingEnvelope } from "./session-envelope.js";
 import { SmtpReplyError } from "./smtp-error.js";
 import type { TlsCredentials } from "./tls-credentials.js";
 import { insecureAuthAllowed, mailFromRefusal, starttlsOffered } from "./transport-policy.js";
@@ -88,18 +89,50 @@ export async function startSmtpListener(
   const openedSessions = new WeakSet<SMTPServerSession>();
   /** The TLS session of each secured connection, taken from its socket when the handshake is done. */
   const tlsSessions = new WeakMap<SMTPServerSession, TlsInfo>();
+  /** Replies held back by a `slow` or `tarpit` fault, cancelled when their connection goes. */
+  const heldReplies = new WeakMap<SMTPServerSession, Set<NodeJS.Timeout>>();
   let closing: Promise<void> | null = null;
 
-  /** Asks the fault rules about this stage; a fault that strikes is announced like any refusal. */
+  /** Asks the fault rules about this stage; a refusal or a dropped connection is announced like any refusal. */
   function injectFault(
     stage: FaultStage,
     session: SMTPServerSession,
     offered: { mailFrom?: string; recipient?: string } = {},
-  ) {
-    const hit = faults?.trigger({ stage, envelope: toFaultEnvelope(session, offered) }) ?? null;
+  ): FaultHit | null {
+    const hit =
+      faults?.trigger({ stage, envelope: toFaultEnvelope(session, offered), connectionId: session.id }) ??
+      null;
+    const { effect } = hit ?? {};
     // A dropped connection has no reply code: it is counted as code 0.
-    if (hit) bus.emit("smtp.rejected", { reason: "fault", code: hit.rule.code ?? 0 });
+    if (effect?.kind === "reply") bus.emit("smtp.rejected", { reason: "fault", code: effect.code });
+    if (effect?.kind === "drop") bus.emit("smtp.rejected", { reason: "fault", code: 0 });
     return hit;
+  }
+
+  /** Runs `then` after `ms` (at once for 0), unless the connection is gone by then. */
+  function holdReply(session: SMTPServerSession, ms: number, then: () => void): void {
+    if (ms <= 0) {
+      then();
+      return;
+    }
+    const timers = heldReplies.get(session) ?? new Set();
+    heldReplies.set(session, timers);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      then();
+    }, ms);
+    timers.add(timer);
+  }
+
+  /**
+   * Answers a command hook (connect, MAIL FROM, RCPT TO) as the fault says: its refusal, or the
+   * normal answer late; without a fault, the normal answer.
+   */
+  function answer(hit: FaultHit | null, session: SMTPServerSession, callback: (error?: Error) => void): void {
+    const effect = hit?.effect;
+    if (effect?.kind === "reply") callback(new SmtpReplyError(effect.code, effect.text, "fault"));
+    else if (effect?.kind === "delay") holdReply(session, effect.ms, () => callback());
+    else callback();
   }
 
   function refuse(error: SmtpReplyError, callback: (error?: Error | null) => void): void {
@@ -117,6 +150,9 @@ export async function startSmtpListener(
     // XCLIENT (Postfix's XCLIENT_README) from these peers names the client a message comes from: its
     // ADDR becomes `remoteAddress`, the IP that SPF checks (docs/authentication.md).
     useXClient: config.xclientPeers.length > 0 ? [...config.xclientPeers] : false,
+    // DSN (RFC 3461) is advertised: Mailnest makes delivery reports (after-acceptance/), and they
+    // follow the client's NOTIFY, RET, ENVID and ORCPT.
+    hideDSN: false,
     // smtp-server enforces these limits itself, with the right enhanced codes (552 5.3.4 for a declared
     // SIZE= at MAIL FROM, 452 4.5.3 per extra RCPT); those two answers never reach a hook, so they are
     // not announced as `smtp.rejected`.
@@ -144,9 +180,10 @@ export async function startSmtpListener(
     onConnect(session, callback) {
       openedSessions.add(session);
       bus.emit("smtp.connection.opened", { remoteAddress: session.remoteAddress });
-      const fault = injectFault("connect", session);
-      // smtp-server answers an onConnect error instead of the greeting and closes the connection.
-      callback(fault ? faultReply(fault.rule) : undefined);
+      faults?.connectionOpened(session.id, session.remoteAddress);
+      // smtp-server answers an onConnect error instead of the greeting and closes the connection;
+      // the greeting carries no enhanced status code of its own, so a refusal's status is in its text.
+      answer(injectFault("connect", session), session, callback);
     },
 
     onSecure(socket, session, callback) {
@@ -156,6 +193,9 @@ export async function startSmtpListener(
 
     onClose(session) {
       busySessions.delete(session);
+      for (const timer of heldReplies.get(session) ?? []) clearTimeout(timer);
+      heldReplies.delete(session);
+      faults?.connectionClosed(session.id);
       if (openedSessions.has(session)) {
         bus.emit("smtp.connection.closed", { remoteAddress: session.remoteAddress });
       }
@@ -177,8 +217,7 @@ export async function startSmtpListener(
         refuse(refusal, callback);
         return;
       }
-      const fault = injectFault("mail", session, { mailFrom: address.address });
-      callback(fault ? faultReply(fault.rule) : undefined);
+      answer(injectFault("mail", session, { mailFrom: address.address }), session, callback);
     },
 
     onRcptTo(address, session, callback) {
@@ -187,8 +226,7 @@ export async function startSmtpListener(
         refuse(refusal, callback);
         return;
       }
-      const fault = injectFault("rcpt", session, { recipient: address.address });
-      callback(fault ? faultReply(fault.rule) : undefined);
+      answer(injectFault("rcpt", session, { recipient: address.address }), session, callback);
     },
 
     onData(stream, session, callback) {
@@ -196,24 +234,32 @@ export async function startSmtpListener(
         dropMidData(stream, session);
         return;
       }
-      const fault = injectFault("data", session);
-      if (fault) {
+      const effect = injectFault("data", session)?.effect;
+      if (effect?.kind === "reply") {
         // smtp-server reads the rest of the message and answers after the final dot; nothing is stored.
-        callback(faultReply(fault.rule));
+        callback(new SmtpReplyError(effect.code, effect.text, "fault"));
         return;
       }
+      if (effect?.kind === "blackhole") {
+        // Answered like a stored message, with an id that names nothing: the message is read and dropped.
+        stream.on("error", () => {});
+        stream.resume();
+        stream.once("end", () => callback(null, `Ok: queued as ${createMessageId()}`));
+        return;
+      }
+      // A `slow` or `tarpit` data fault: the message is stored at once and its 250 comes late, so a
+      // client that gives up first and sends again delivers it twice, as with a real slow server.
+      const lateMs = effect?.kind === "delay" ? effect.ms : 0;
       busySessions.add(session);
+      const finish = (error: Error | null, reply?: string) =>
+        holdReply(session, lateMs, () => {
+          busySessions.delete(session);
+          callback(error, reply);
+          if (closing) hangUpAfterReply(session);
+        });
       receiveMessage(stream, session).then(
-        (reply) => {
-          busySessions.delete(session);
-          callback(null, reply);
-          if (closing) hangUpAfterReply(session);
-        },
-        (error: unknown) => {
-          busySessions.delete(session);
-          callback(error instanceof Error ? error : new Error(String(error)));
-          if (closing) hangUpAfterReply(session);
-        },
+        (reply) => finish(null, reply),
+        (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
       );
     },
   };
@@ -227,6 +273,7 @@ export async function startSmtpListener(
     try {
       const message = await store.ingest(stream, envelope, { maxSize });
       const ingestMs = performance.now() - (dataEndedAt ?? performance.now());
+      bus.emit("smtp.stored", { id: message.id, dsn: toDsnRequest(session) });
       bus.emit("smtp.accepted", { bytes: message.size, ingestMs });
       return `Ok: queued as ${message.id}`;
     } catch (error) {
@@ -287,10 +334,6 @@ export async function startSmtpListener(
       return closing;
     },
   };
-}
-
-function faultReply(rule: { code: number | null; message: string }): SmtpReplyError {
-  return new SmtpReplyError(rule.code ?? 451, rule.message, "fault");
 }
 
 function listen(server: SMTPServer, port: number, host: string): Promise<number> {
