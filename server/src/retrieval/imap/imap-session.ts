@@ -156,11 +156,10 @@ export class ImapSession {
 
   /** STARTTLS: reply first, then the handshake; what the client pipelined in plain text is dropped. */
   async startTls(tag: string): Promise<void> {
-    const credentials = this.deps.transport.tls!;
     this.#reader.reset();
     this.#queue.clear();
-    await this.tagged(tag, "OK", "Begin TLS negotiation now");
-    await this.connection.startTls(credentials).catch(() => this.connection.destroy());
+    const goAhead = () => this.tagged(tag, "OK", "Begin TLS negotiation now");
+    await this.connection.startTls(this.deps.transport.tls!, goAhead).catch(() => this.connection.destroy());
   }
 
   async logout(tag: string): Promise<void> {

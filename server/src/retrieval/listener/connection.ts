@@ -17,6 +17,8 @@ export class Connection {
   #onIdle: () => void = () => {};
   #idleTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Between the go-ahead to STARTTLS and the end of the handshake: plain-text input is dropped. */
+  #dropInput = false;
 
   constructor(socket: net.Socket, secure: boolean) {
     this.#socket = socket;
@@ -90,25 +92,32 @@ export class Connection {
   }
 
   /**
-   * Starts TLS on this connection (STARTTLS / STLS) right after the "go ahead" reply was written.
-   * Resolves once the handshake is done; rejects (and closes) when it fails.
+   * Starts TLS on this connection (STARTTLS / STLS): writes the go-ahead with `sayGoAhead`, then
+   * hands the socket to TLS. From the go-ahead until the handshake is done, whatever arrives in plain
+   * text is dropped (RFC 2595 section 3.1; CVE-2011-0411 was servers that kept it). Resolves once
+   * the handshake is done; rejects when it fails.
    */
-  async startTls(credentials: TlsCredentials): Promise<void> {
+  async startTls(credentials: TlsCredentials, sayGoAhead: () => Promise<void>): Promise<void> {
+    this.#dropInput = true;
+    await sayGoAhead();
     const plain = this.#socket;
     plain.removeAllListeners("data");
-    plain.removeAllListeners("timeout");
     const secure = new tls.TLSSocket(plain, {
       isServer: true,
       secureContext: tls.createSecureContext({ key: credentials.key, cert: credentials.cert }),
     });
     this.#socket = secure;
-    this.#attach(secure);
     await new Promise<void>((resolve, reject) => {
-      secure.once("secure", resolve);
+      secure.once("secure", () => {
+        // Synchronously: application data may follow the handshake in the same read.
+        this.#dropInput = false;
+        this.#secure = true;
+        resolve();
+      });
       secure.once("close", () => reject(new Error("connection closed during the TLS handshake")));
       secure.once("error", reject);
+      this.#attach(secure);
     });
-    this.#secure = true;
   }
 
   /** Flushes what was written, then closes. */
@@ -126,7 +135,7 @@ export class Connection {
   #attach(socket: net.Socket): void {
     socket.on("data", (chunk: Buffer) => {
       this.#touch();
-      this.#onData(chunk);
+      if (!this.#dropInput) this.#onData(chunk);
     });
     socket.on("error", () => {
       // "close" follows; a reset by the client is no concern of the server's.

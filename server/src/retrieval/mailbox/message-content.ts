@@ -16,8 +16,8 @@ export interface MessageHeader {
 
 /** Bytes of whole messages kept for the next FETCH (clients fetch a message's parts one by one). */
 const RAW_CACHE_BYTES = 64 * 1024 * 1024;
-/** Header blocks kept (a client's first sync asks every message's header once or twice). */
-const HEADER_CACHE_ENTRIES = 4_096;
+/** Bytes of header blocks kept (a client's first sync asks every message's header once or twice). */
+const HEADER_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Reads message bytes from the store for the retrieval servers: whole messages (with their MIME
@@ -27,7 +27,7 @@ const HEADER_CACHE_ENTRIES = 4_096;
 export class MessageContent {
   readonly #store: MessageStore;
   readonly #parsed = new Lru<ParsedMessage>(RAW_CACHE_BYTES, (entry) => entry.raw.length);
-  readonly #headers = new Lru<MessageHeader>(HEADER_CACHE_ENTRIES, () => 1);
+  readonly #headers = new Lru<MessageHeader>(HEADER_CACHE_BYTES, (entry) => entry.raw.length);
   readonly #reading = new Map<string, Promise<unknown>>();
 
   constructor(store: MessageStore) {

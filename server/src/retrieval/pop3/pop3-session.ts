@@ -108,8 +108,8 @@ export class Pop3Session {
   async startTls(): Promise<void> {
     this.#buffer = Buffer.alloc(0);
     this.#queue.clear();
-    await this.reply("+OK Begin TLS negotiation");
-    await this.connection.startTls(this.deps.transport.tls!).catch(() => this.connection.destroy());
+    const goAhead = () => this.reply("+OK Begin TLS negotiation");
+    await this.connection.startTls(this.deps.transport.tls!, goAhead).catch(() => this.connection.destroy());
   }
 
   close(): void {
