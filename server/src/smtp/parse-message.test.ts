@@ -150,6 +150,38 @@ describe("messageParser.parse", () => {
     ]);
   });
 
+  it("lists a text part that carries a file name as an attachment, as Python's email package does (test_email msg_44)", async () => {
+    const raw = crlf([
+      "From: barry@python.org",
+      "Subject: a simple multipart",
+      "MIME-Version: 1.0",
+      'Content-Type: multipart/mixed; boundary="h90VIIIKmx"',
+      "",
+      "--h90VIIIKmx",
+      "Content-Type: text/plain",
+      "",
+      "the body",
+      "--h90VIIIKmx",
+      'Content-Type: text/plain; name="msg.txt"',
+      "",
+      "a simple kind of mirror",
+      "--h90VIIIKmx",
+      "Content-Type: text/plain",
+      'Content-Disposition: inline; filename="notes.txt"',
+      "",
+      "to reflect upon our own",
+      "--h90VIIIKmx--",
+      "",
+    ]);
+    const view = await parser.parse(stream(raw));
+    expect(view.text?.trim()).toBe("the body");
+    expect(view.attachments.map((a) => [a.filename, a.contentType, a.disposition])).toEqual([
+      ["msg.txt", "text/plain", "attachment"],
+      ["notes.txt", "text/plain", "inline"],
+    ]);
+    expect((await parser.attachmentContent(stream(raw), 0))?.toString()).toBe("a simple kind of mirror");
+  });
+
   it("leaves text null for an HTML-only message instead of synthesising it", async () => {
     const view = await parser.parse(stream(await compose({ from: "a@x.test", html: "<b>only html</b>" })));
     expect(view.html?.trim()).toBe("<b>only html</b>");

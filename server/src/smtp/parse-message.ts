@@ -55,6 +55,32 @@ const MAILPARSER_OPTIONS = {
   checksumAlgo: "sha256",
 } as const;
 
+/** The part of mailparser's (internal) node that `createNode` returns and we adjust. */
+interface ParserNode {
+  isAttachment?: boolean;
+  disposition?: string;
+}
+
+/**
+ * mailparser folds every text part that is not `Content-Disposition: attachment` into the message
+ * text, so a `text/plain; name="msg.txt"` part (CPython's test_email `msg_44`) vanished into the
+ * body and was never listed. Python's `email` package and mail clients treat a text part that
+ * carries a file name as an attachment; so do we. The hook is mailparser's `createNode`, which
+ * decides `isAttachment` per MIME node (mailsplit gives the node its `filename` from either header).
+ */
+class NamedTextAsAttachmentParser extends MailParser {
+  createNode(node: { filename?: string | false; disposition?: string | false }): ParserNode {
+    const created = (
+      MailParser.prototype as unknown as { createNode(node: unknown): ParserNode }
+    ).createNode.call(this, node);
+    if (created.isAttachment === false && node.filename) {
+      created.isAttachment = true;
+      if (!node.disposition) created.disposition = "attachment";
+    }
+    return created;
+  }
+}
+
 interface MailParserResult {
   headers: Headers;
   headerLines: HeaderLines;
@@ -77,7 +103,7 @@ interface MailParserResult {
  */
 function runMailParser(raw: Readable, captureIndex: number | null): Promise<MailParserResult> {
   return new Promise((resolve, reject) => {
-    const parser = new MailParser(MAILPARSER_OPTIONS);
+    const parser = new NamedTextAsAttachmentParser(MAILPARSER_OPTIONS);
     const result: MailParserResult = {
       headers: new Map(),
       headerLines: [],
