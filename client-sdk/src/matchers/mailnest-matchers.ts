@@ -18,11 +18,12 @@ export interface MatcherResult {
   message: () => string;
 }
 
-/** What `toReceiveMessage` needs from an inbox; duck-typed so that any copy of the package works. */
+/** What the inbox matchers need from an inbox; duck-typed so that any copy of the package works. */
 interface InboxLike {
   address: string;
   waitForMessage(filter?: MessageFilter, options?: WaitOptions): Promise<Message>;
   expectNoMessage(filter?: MessageFilter, options?: { within?: number; signal?: AbortSignal }): Promise<void>;
+  messages(filter?: MessageFilter): Promise<Message[]>;
 }
 
 type MessageLike = Pick<Message, "sequence" | "subject" | "links" | "attachments" | "headers">;
@@ -110,6 +111,28 @@ export const mailnestMatchers = {
         : `Expected ${label(message)} to have ${wanted}; ${listOr(shown, `it has no ${name} header`, "it has")}`,
     );
   },
+
+  async toHaveNoDuplicates(
+    this: MatcherContext,
+    received: unknown,
+    filter?: MessageFilter,
+  ): Promise<MatcherResult> {
+    const inbox = asInbox(received, "toHaveNoDuplicates");
+    const messages = await inbox.messages(filter);
+    const byId = new Map(messages.map((message) => [message.id, message]));
+    const copies = messages.filter((message) => message.duplicateOf !== null);
+    const shown = copies.map((copy) => {
+      const original = byId.get(copy.duplicateOf ?? "");
+      const first = original ? String(original) : `message ${copy.duplicateOf} (outside this view)`;
+      return `${String(copy)} repeats ${first}`;
+    });
+    const scope = filter === undefined ? "" : " matching the filter";
+    return result(this, copies.length === 0, "expect(inbox).toHaveNoDuplicates()", () =>
+      copies.length === 0
+        ? `Expected a duplicate among the ${messages.length} message(s)${scope} in ${inbox.address}, but none repeats another`
+        : `Expected no duplicates in ${inbox.address}${scope}, but ${copies.length} message(s) repeat an earlier one (same bytes and envelope):\n${bullets(shown)}`,
+    );
+  },
 };
 
 function result(context: MatcherContext, pass: boolean, hint: string, explain: () => string): MatcherResult {
@@ -117,15 +140,16 @@ function result(context: MatcherContext, pass: boolean, hint: string, explain: (
   return { pass, message: () => `${shownHint}\n\n${explain()}` };
 }
 
-function asInbox(received: unknown): InboxLike {
+function asInbox(received: unknown, matcher = "toReceiveMessage"): InboxLike {
   const candidate = received as Partial<InboxLike> | null;
   if (
     typeof candidate?.address !== "string" ||
     typeof candidate.waitForMessage !== "function" ||
-    typeof candidate.expectNoMessage !== "function"
+    typeof candidate.expectNoMessage !== "function" ||
+    typeof candidate.messages !== "function"
   ) {
     throw new TypeError(
-      `toReceiveMessage expects an Inbox (from mail.createInbox() or mail.inbox(address)); got ${describeValue(received)}`,
+      `${matcher} expects an Inbox (from mail.createInbox() or mail.inbox(address)); got ${describeValue(received)}`,
     );
   }
   return candidate as InboxLike;

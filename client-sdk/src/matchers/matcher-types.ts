@@ -19,4 +19,10 @@ export interface MailnestMatchers<R = unknown> {
   toHaveAttachment(filter?: TextMatcher | AttachmentFilter): R;
   /** The message has the header (any case), and with `value`, one of its occurrences matches. */
   toHaveHeader(name: string, value?: TextMatcher): R;
+  /**
+   * No message in the inbox's view (matching `filter`) repeats another one: the same raw bytes and
+   * envelope within ten minutes (`message.duplicateOf`). "Exactly one email was sent."
+   * @example await expect(inbox).toHaveNoDuplicates({ subject: /receipt/i });
+   */
+  toHaveNoDuplicates(filter?: MessageFilter): Promise<R>;
 }

@@ -153,6 +153,11 @@ class MessageRow extends Component<MessageRowProps> {
               {senderLabel(message.from, message.mailFrom)}
             </span>
             {message.attachmentCount > 0 && <PaperclipIcon class="row-clip" label="Has attachments" />}
+            {message.duplicateOf !== null && (
+              <span class="row-duplicate" title={`Same bytes and envelope as message ${message.duplicateOf}`}>
+                duplicate
+              </span>
+            )}
             <time class="row-date" dateTime={message.receivedAt}>
               {formatListDate(message.receivedAt)}
             </time>
