@@ -66,6 +66,20 @@ const RULES: Rule[] = [
     forbids: (target) => inServer("api/routes", "api/openapi", "api/app.ts")(target),
   },
   {
+    name: "retrieval/ reads the store through its contract and knows no API, waits or event hub",
+    from: (file) => under("server/src/retrieval/")(file) && isShipped(file),
+    forbids: (target) =>
+      inServer("api", "waits", "events/event-hub.ts")(target) ||
+      (inServer("store")(target) && !inServer("store/message-store.ts", "store/model.ts")(target)) ||
+      (inServer("smtp")(target) && !inServer("smtp/tls-credentials.ts", "smtp/transport-policy.ts")(target)),
+  },
+  {
+    name: "only the composition root and the CLI start POP3 and IMAP",
+    from: (file) =>
+      file.startsWith("server/src/") && isShipped(file) && !inServer("retrieval", "sandbox.ts", "cli")(file),
+    forbids: inServer("retrieval"),
+  },
+  {
     name: "web/ imports nothing from server/src",
     from: under("web/src/"),
     forbids: under("server/src/"),

@@ -2,7 +2,9 @@ import type { Connection } from "../listener/connection.js";
 import { type ListenerPair, startListenerPair } from "../listener/listener-pair.js";
 import type { ConnectionLimits } from "../listener/retrieval-listener.js";
 import type { ProtocolServerOptions } from "../retrieval-deps.js";
-import { type ImapLimits, ImapSession } from "./imap-session.js";
+import { COMMANDS } from "./commands/index.js";
+import type { ImapLimits } from "./imap-context.js";
+import { ImapSession } from "./imap-session.js";
 
 export type ImapServerOptions = ProtocolServerOptions<ImapLimits>;
 
@@ -34,7 +36,7 @@ export function startImapServer(options: ImapServerOptions): Promise<ImapServer>
     tls: options.transport.tls,
     limits,
     accept(connection) {
-      const session = new ImapSession(deps, connection);
+      const session = new ImapSession(deps, connection, COMMANDS);
       sessions.set(connection, session);
       void session.start().catch(() => connection.destroy());
     },

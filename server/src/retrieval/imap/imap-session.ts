@@ -1,36 +1,12 @@
 import type { Connection } from "../listener/connection.js";
 import { InputQueue } from "../listener/input-queue.js";
-import type { Account, Folder } from "../mailbox/account.js";
-import type { MailboxView } from "../mailbox/mailbox-view.js";
-import type { RetrievalModel, RetrievalTransport } from "../retrieval-deps.js";
+import type { Account } from "../mailbox/account.js";
 import { ArgumentReader } from "./argument-reader.js";
-import { type CommandPart, CommandReader, type ReaderEvent, type ReaderLimits } from "./command-reader.js";
+import { type CommandPart, CommandReader, type ReaderEvent } from "./command-reader.js";
 import { CommandSyntaxError, tokenize } from "./command-tokens.js";
-import { COMMANDS } from "./commands/index.js";
+import type { ImapCommand } from "./commands/command.js";
+import type { ImapContext, ImapDeps, SelectedMailbox, SessionState } from "./imap-context.js";
 import { atom, type WireValue, writeValues } from "./wire/wire-value.js";
-
-export type SessionState = "not-authenticated" | "authenticated" | "selected" | "logout";
-
-export interface ImapLimits extends ReaderLimits {
-  /** RFC 3501 section 5.4 allows closing an unauthenticated connection sooner than an authenticated one. */
-  idleBeforeLoginMs: number;
-  /** At least 30 minutes after login (RFC 3501 section 5.4); clients re-issue IDLE every 29. */
-  idleAfterLoginMs: number;
-}
-
-export interface ImapDeps {
-  model: RetrievalModel;
-  transport: RetrievalTransport;
-  limits: ImapLimits;
-  /** Names the server in the greeting. */
-  hostname: string;
-}
-
-export interface SelectedMailbox {
-  folder: Folder;
-  view: MailboxView;
-  readOnly: boolean;
-}
 
 type QueueItem = { kind: "command"; parts: CommandPart[] } | Extract<ReaderEvent, { kind: "refused" }>;
 
@@ -40,7 +16,7 @@ type QueueItem = { kind: "command"; parts: CommandPart[] } | Extract<ReaderEvent
  * selected mailbox's changes where the protocol allows. Nothing a client sends can throw out of
  * here: syntax errors are answered BAD, anything else NO, and the session goes on.
  */
-export class ImapSession {
+export class ImapSession implements ImapContext {
   readonly deps: ImapDeps;
   readonly connection: Connection;
   state: SessionState = "not-authenticated";
@@ -48,9 +24,12 @@ export class ImapSession {
   selected: SelectedMailbox | null = null;
   readonly #reader: CommandReader;
   readonly #queue: InputQueue<QueueItem>;
+  readonly #commands: ReadonlyMap<string, ImapCommand>;
 
-  constructor(deps: ImapDeps, connection: Connection) {
+  /** `commands`: every command the server knows, by name (`commands/index.ts`). */
+  constructor(deps: ImapDeps, connection: Connection, commands: ReadonlyMap<string, ImapCommand>) {
     this.deps = deps;
+    this.#commands = commands;
     this.connection = connection;
     this.#reader = new CommandReader(deps.limits);
     this.#queue = new InputQueue(connection);
@@ -239,7 +218,7 @@ export class ImapSession {
     const name = (isUid ? `UID ${nameMatch[2]}` : nameMatch[1]!).toUpperCase();
     const consumed = tagMatch[0].length + (isUid ? nameMatch[0].length : nameMatch[1]!.length);
     try {
-      const command = COMMANDS.get(name);
+      const command = this.#commands.get(name);
       if (!command) {
         await this.tagged(tag, "BAD", `Unknown command ${name.slice(0, 40)}`);
         return;

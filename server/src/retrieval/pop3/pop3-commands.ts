@@ -1,10 +1,8 @@
 import { decodeSaslPlain } from "../sasl-plain.js";
-import type { Pop3Session } from "./pop3-session.js";
-
-type Handler = (session: Pop3Session, args: string[]) => Promise<void>;
+import type { Pop3Handler as Handler, Pop3Context } from "./pop3-context.js";
 
 /** RFC 1939 `msg`: a message number that exists and is not marked deleted. */
-async function message(session: Pop3Session, arg: string | undefined) {
+async function message(session: Pop3Context, arg: string | undefined) {
   const number = /^[1-9]\d{0,9}$/.test(arg ?? "") ? Number(arg) : null;
   if (number === null) {
     await session.reply("-ERR Expected a message number");
@@ -24,13 +22,13 @@ async function message(session: Pop3Session, arg: string | undefined) {
 }
 
 /** The bytes of a message, or null (answered) when it was deleted elsewhere since login. */
-async function bytesOf(session: Pop3Session, id: string) {
+async function bytesOf(session: Pop3Context, id: string) {
   const parsed = await session.deps.model.content.parsed(id);
   if (parsed === null) await session.reply("-ERR That message was deleted meanwhile");
   return parsed;
 }
 
-async function expectArgs(session: Pop3Session, args: string[], min: number, max: number): Promise<boolean> {
+async function expectArgs(session: Pop3Context, args: string[], min: number, max: number): Promise<boolean> {
   if (args.length >= min && args.length <= max) return true;
   await session.reply(`-ERR Wrong number of arguments`);
   return false;
@@ -149,7 +147,7 @@ const stat: Handler = async (session, args) => {
   await session.reply(`+OK ${listed.length} ${listed.reduce((sum, [, summary]) => sum + summary.size, 0)}`);
 };
 
-type Format = (session: Pop3Session, number: number, summary: { size: number; sequence: number }) => string;
+type Format = (session: Pop3Context, number: number, summary: { size: number; sequence: number }) => string;
 
 function listing(format: Format): Handler {
   return async (session, args) => {
@@ -220,6 +218,7 @@ const rset: Handler = async (session, args) => {
   await session.reply(`+OK ${session.maildrop!.listed().length} messages`);
 };
 
+/** The commands of each state (RFC 1939 sections 4-6). */
 export const HANDLERS: Record<"authorization" | "transaction", ReadonlyMap<string, Handler>> = {
   authorization: new Map([
     ["CAPA", capa],

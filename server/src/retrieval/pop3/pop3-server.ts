@@ -1,7 +1,9 @@
 import { type ListenerPair, startListenerPair } from "../listener/listener-pair.js";
 import type { ConnectionLimits } from "../listener/retrieval-listener.js";
 import type { ProtocolServerOptions } from "../retrieval-deps.js";
-import { type Pop3Limits, Pop3Session } from "./pop3-session.js";
+import { HANDLERS } from "./pop3-commands.js";
+import type { Pop3Limits } from "./pop3-context.js";
+import { Pop3Session } from "./pop3-session.js";
 
 export type Pop3ServerOptions = ProtocolServerOptions<Pop3Limits>;
 
@@ -27,7 +29,7 @@ export function startPop3Server(options: Pop3ServerOptions): Promise<Pop3Server>
     tls: options.transport.tls,
     limits,
     accept(connection) {
-      void new Pop3Session(deps, connection).start().catch(() => connection.destroy());
+      void new Pop3Session(deps, connection, HANDLERS).start().catch(() => connection.destroy());
     },
     refuse: (connection, reason) => connection.write(`-ERR [SYS/TEMP] ${reason}\r\n`),
     // RFC 1939 has no unsolicited response: the connection just closes.

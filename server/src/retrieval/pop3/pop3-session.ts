@@ -2,35 +2,20 @@ import type { Connection } from "../listener/connection.js";
 import { InputQueue } from "../listener/input-queue.js";
 import { authenticate } from "../mailbox/account.js";
 import { listMessages } from "../mailbox/list-messages.js";
-import type { RetrievalModel, RetrievalTransport } from "../retrieval-deps.js";
 import { dotStuffed } from "./dot-stuffing.js";
 import { Maildrop } from "./maildrop.js";
-import { HANDLERS } from "./pop3-commands.js";
+import type { Pop3Context, Pop3Deps, Pop3Handler, Pop3State } from "./pop3-context.js";
 
-export interface Pop3Limits {
-  /** RFC 2449 allows 255 octets for commands; AUTH responses (RFC 5034) may be longer. */
-  maxLineBytes: number;
-  /** RFC 1939 section 3: at least 10 minutes. */
-  idleMs: number;
-}
-
-export interface Pop3Deps {
-  model: RetrievalModel;
-  transport: RetrievalTransport;
-  limits: Pop3Limits;
-  hostname: string;
-}
-
-type State = "authorization" | "transaction" | "closed";
+export type Pop3Handlers = Record<"authorization" | "transaction", ReadonlyMap<string, Pop3Handler>>;
 
 /**
  * One POP3 connection (RFC 1939 with CAPA, RFC 2449; STLS, RFC 2595; SASL PLAIN, RFC 5034): the
  * AUTHORIZATION, TRANSACTION and UPDATE states, one handler per command, commands run in order.
  */
-export class Pop3Session {
+export class Pop3Session implements Pop3Context {
   readonly deps: Pop3Deps;
   readonly connection: Connection;
-  state: State = "authorization";
+  state: Pop3State = "authorization";
   user: string | null = null;
   /** The name given with USER, waiting for PASS. */
   pendingUser: string | null = null;
@@ -38,9 +23,12 @@ export class Pop3Session {
   #buffer: Buffer = Buffer.alloc(0);
   #discarding = false;
   readonly #queue: InputQueue<string>;
+  readonly #handlers: Pop3Handlers;
 
-  constructor(deps: Pop3Deps, connection: Connection) {
+  /** `handlers`: the commands of each state (`pop3-commands.ts`). */
+  constructor(deps: Pop3Deps, connection: Connection, handlers: Pop3Handlers) {
     this.deps = deps;
+    this.#handlers = handlers;
     this.connection = connection;
     this.#queue = new InputQueue(connection);
     connection.onData((chunk) => this.#receive(chunk));
@@ -154,9 +142,9 @@ export class Pop3Session {
     }
     const [word = "", ...args] = line.split(" ");
     const name = word.toUpperCase();
-    const handler = HANDLERS[this.state === "transaction" ? "transaction" : "authorization"].get(name);
+    const handler = this.#handlers[this.state === "transaction" ? "transaction" : "authorization"].get(name);
     if (!handler) {
-      const known = HANDLERS.transaction.has(name) || HANDLERS.authorization.has(name);
+      const known = this.#handlers.transaction.has(name) || this.#handlers.authorization.has(name);
       await this.reply(
         known ? `-ERR ${name} not allowed now` : `-ERR Unknown command ${JSON.stringify(word.slice(0, 20))}`,
       );

@@ -1,6 +1,6 @@
 import { authenticate } from "../../mailbox/account.js";
 import { decodeSaslPlain } from "../../sasl-plain.js";
-import type { ImapSession } from "../imap-session.js";
+import type { ImapContext } from "../imap-context.js";
 import { type ImapCommand, NOT_AUTHENTICATED } from "./command.js";
 
 /** RFC 3501 section 6.2.1 (and RFC 2595). */
@@ -70,7 +70,7 @@ export const authenticateCommand: ImapCommand = {
   },
 };
 
-async function logIn(session: ImapSession, tag: string, user: string, password: string): Promise<void> {
+async function logIn(session: ImapContext, tag: string, user: string, password: string): Promise<void> {
   if (session.loginDisabled) {
     await session.tagged(tag, "NO", "[PRIVACYREQUIRED] Start TLS first (STARTTLS)");
     return;

@@ -1,10 +1,10 @@
 import type { ArgumentReader } from "../argument-reader.js";
-import type { ImapSession, SessionState } from "../imap-session.js";
+import type { ImapContext, SessionState } from "../imap-context.js";
 
 /** One IMAP command: where it may run, and its handler (which writes the tagged reply). */
 export interface ImapCommand {
   states: readonly SessionState[];
-  run(session: ImapSession, tag: string, args: ArgumentReader): Promise<void>;
+  run(session: ImapContext, tag: string, args: ArgumentReader): Promise<void>;
 }
 
 export const ANY_STATE: readonly SessionState[] = ["not-authenticated", "authenticated", "selected"];

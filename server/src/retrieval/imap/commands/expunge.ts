@@ -1,4 +1,4 @@
-import type { ImapSession } from "../imap-session.js";
+import type { ImapContext } from "../imap-context.js";
 import { type ImapCommand, SELECTED } from "./command.js";
 
 /**
@@ -6,7 +6,7 @@ import { type ImapCommand, SELECTED } from "./command.js";
  * so a message listed in several inboxes leaves all of them (docs/retrieval.md). Every session with
  * the message in view hears of it as EXPUNGE, this one included.
  */
-async function expungeDeleted(session: ImapSession): Promise<void> {
+async function expungeDeleted(session: ImapContext): Promise<void> {
   const { view } = session.selected!;
   const { store, flags } = session.deps.model;
   for (let seq = 1; seq <= view.size; seq++) {

@@ -1,7 +1,7 @@
 import type { ViewEntry } from "../../mailbox/mailbox-view.js";
 import type { MessageHeader, ParsedMessage } from "../../mailbox/message-content.js";
 import { type FetchItem, parseFetchItems } from "../fetch-attributes.js";
-import type { ImapSession, SelectedMailbox } from "../imap-session.js";
+import type { ImapContext, SelectedMailbox } from "../imap-context.js";
 import { parseSequenceSet, resolveSequenceNumbers, resolveUids } from "../sequence-set.js";
 import { headerSectionBytes, isTopHeaderSection, sectionBytes } from "../wire/body-section.js";
 import { bodyStructure } from "../wire/body-structure.js";
@@ -67,7 +67,7 @@ function setsSeen(item: FetchItem): boolean {
 
 /** The `msg-att` list of one message, or null when its bytes are gone. */
 async function fetchValues(
-  session: ImapSession,
+  session: ImapContext,
   selected: SelectedMailbox,
   entry: ViewEntry,
   items: FetchItem[],

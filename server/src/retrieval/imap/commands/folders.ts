@@ -4,7 +4,7 @@ import { MailboxView } from "../../mailbox/mailbox-view.js";
 import { SYSTEM_FLAGS } from "../../mailbox/message-flags.js";
 import type { ArgumentReader } from "../argument-reader.js";
 import { CommandSyntaxError } from "../command-tokens.js";
-import type { ImapSession } from "../imap-session.js";
+import type { ImapContext } from "../imap-context.js";
 import { decodeMailboxName, encodeMailboxName } from "../mailbox-name.js";
 import { atom } from "../wire/wire-value.js";
 import { AUTHENTICATED, type ImapCommand, SELECTED } from "./command.js";
@@ -19,7 +19,7 @@ function mailboxName(args: ArgumentReader): string {
   return name;
 }
 
-function openFolder(session: ImapSession, name: string): Folder | null {
+function openFolder(session: ImapContext, name: string): Folder | null {
   return findFolder(session.account!, session.deps.model.store, name);
 }
 
