@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { parseOptions, type Section, USAGE } from "./options.js";
 import { renderMarkdown, renderTable } from "./report/print-table.js";
 import { type ResultRow, verdict } from "./report/result-row.js";
+import { runAuthentication } from "./sections/authentication.js";
 import { runGreeting } from "./sections/greeting.js";
 import { runIdleLatency } from "./sections/idle-latency.js";
 import { runIdleWaiters } from "./sections/idle-waiters.js";
@@ -82,6 +83,7 @@ async function main(): Promise<number> {
   await run("scale", () => runStoreScale(context));
   await run("memory", () => runLargeMessages(context));
   await run("waiters", () => runIdleWaiters(context));
+  await run("auth", () => runAuthentication(context));
   await run("retrieval", () => runIdleLatency(context));
 
   const durationMs = Math.round(performance.now() - started);

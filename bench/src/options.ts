@@ -9,6 +9,7 @@ export const SECTIONS = [
   "memory",
   "waiters",
   "retrieval",
+  "auth",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

@@ -105,6 +105,19 @@ const MAX_RSA_PUBLIC_EXPONENT = 2n ** 32n;
  * in real DNS) can make one verification take seconds.
  */
 export function inspectDkimKeyRecord(text: string): DkimKeyInspection {
+  const known = inspected.get(text);
+  if (known) return known;
+  const inspection = inspect(text);
+  if (inspected.size >= MAX_INSPECTED) inspected.delete(inspected.keys().next().value as string);
+  inspected.set(text, inspection);
+  return inspection;
+}
+
+/** Inspections by record text: parsing a key is the dearest step of checking one. */
+const inspected = new Map<string, DkimKeyInspection>();
+const MAX_INSPECTED = 500;
+
+function inspect(text: string): DkimKeyInspection {
   const tags = parseTagList(text);
   const p = tags.get("p");
   if (p === undefined)

@@ -1,3 +1,4 @@
+import { createPublicKey } from "node:crypto";
 import { createRequire } from "node:module";
 
 /**
@@ -77,6 +78,42 @@ interface MailauthModule {
     options: { resolver: MailauthResolver; minBitLength?: number },
   ): Promise<MailauthArcResult>;
 }
+
+type GetPublicKey = (
+  type: string,
+  name: string,
+  minBitLength: number | undefined,
+  resolver: MailauthResolver,
+) => Promise<{ publicKey: unknown; rr: string; modulusLength?: number }>;
+
+/**
+ * mailauth turns every key record into a KeyObject, exports it as PEM, and `crypto.verify` parses
+ * that PEM again: three key parses per signature, the largest single cost of verifying a small
+ * message. This wraps mailauth's `getPublicKey` (lib/tools.js) before the modules that call it load
+ * and bind it: the lookup still goes through Mailnest's resolver every time (so every lookup is
+ * recorded and a changed record takes effect at once), but the key parsed from a given record text
+ * is kept, as a KeyObject, which `crypto.verify` takes without parsing anything.
+ */
+const tools = require("mailauth/lib/tools.js") as { getPublicKey: GetPublicKey };
+const parseKey = tools.getPublicKey;
+const parsedKeys = new Map<string, Awaited<ReturnType<GetPublicKey>>>();
+/** Distinct key records kept; a test run publishes a few dozen. */
+const MAX_PARSED_KEYS = 500;
+tools.getPublicKey = async (type, name, minBitLength, resolver) => {
+  const answers = (await resolver(name, "TXT")) as string[][] | undefined;
+  const text = answers?.[0]?.join("") ?? "";
+  const cacheKey = `${type} ${minBitLength ?? ""} ${text}`;
+  const cached = parsedKeys.get(cacheKey);
+  if (cached) return cached;
+  const parsed = await parseKey(type, name, minBitLength, async () => answers);
+  const entry = {
+    ...parsed,
+    publicKey: typeof parsed.publicKey === "string" ? createPublicKey(parsed.publicKey) : parsed.publicKey,
+  };
+  if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.delete(parsedKeys.keys().next().value as string);
+  parsedKeys.set(cacheKey, entry);
+  return entry;
+};
 
 const mailauth = require("mailauth") as MailauthModule;
 // Not exported by mailauth's entry point; its package has no `exports` map, and the version is pinned.

@@ -1,3 +1,6 @@
+// First: Mailnest's wrapper of mailauth's key parsing must be in place before the signer below
+// loads mailauth (mailauth-parts.ts), as it is in the server, where nothing else loads mailauth.
+import "../deliverability/mailauth-parts.js";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
