@@ -25,6 +25,8 @@ export class ImapSession implements ImapContext {
   readonly #reader: CommandReader;
   readonly #queue: InputQueue<QueueItem>;
   readonly #commands: ReadonlyMap<string, ImapCommand>;
+  /** A literal too large to skip was announced: BYE follows, nothing more is read. */
+  #hangingUp = false;
 
   /** `commands`: every command the server knows, by name (`commands/index.ts`). */
   constructor(deps: ImapDeps, connection: Connection, commands: ReadonlyMap<string, ImapCommand>) {
@@ -159,14 +161,18 @@ export class ImapSession implements ImapContext {
   // --- input ---------------------------------------------------------------------------------
 
   #receive(chunk: Buffer): void {
-    if (this.state === "logout") return;
+    if (this.state === "logout" || this.#hangingUp) return;
     for (const event of this.#reader.push(chunk)) {
       if (event.kind === "continue") {
         void this.continuation("Ready for literal data");
         continue;
       }
       this.#queue.push(event);
-      if (event.kind === "refused" && event.fatal) break;
+      if (event.kind === "refused" && event.fatal) {
+        // The refused literal's bytes follow: none of them may be read as commands.
+        this.#hangingUp = true;
+        return;
+      }
     }
   }
 
