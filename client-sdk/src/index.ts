@@ -17,12 +17,26 @@
 export type {
   Address,
   AttachmentMeta,
+  CreatedWebhookEndpoint,
+  CreateWebhookRequest,
+  DeliveryAttempt,
+  DeliveryState,
   Envelope,
   HeaderLine,
   Link,
   MessageSummary,
+  RelayRule,
+  RelayRuleRequest,
+  RelayStatus,
+  Release,
+  SendAddress,
   StoredMessage,
   TlsInfo,
+  UpdateWebhookRequest,
+  WebhookDelivery,
+  WebhookEndpoint,
+  WebhookEvent,
+  WebhookEventType,
 } from "@mailnest/protocol";
 export { Inbox } from "./client/inbox.js";
 export { type CreateInboxOptions, type CrossInboxWaitOptions, Mailnest } from "./client/mailnest.js";
@@ -54,6 +68,9 @@ export type {
   MessageFilter,
   TextMatcher,
 } from "./filter/message-filter.js";
+export { Relay } from "./integrations/relay.js";
+export type { SendAttachmentOptions, SendOptions } from "./integrations/send-options.js";
+export { Webhooks } from "./integrations/webhooks.js";
 export { Attachment } from "./message/attachment.js";
 export type { CodeOptions } from "./message/find-code.js";
 export { Message, type MessageEnvelope } from "./message/message.js";

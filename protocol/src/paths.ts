@@ -28,6 +28,23 @@ export const apiPaths = {
 
   wait: () => "/api/wait",
 
+  webhooks: () => "/api/webhooks",
+  webhook: (id: string) => `/api/webhooks/${enc(id)}`,
+  webhookSecret: (id: string) => `/api/webhooks/${enc(id)}/secret`,
+  webhookDeliveries: (id: string) => `/api/webhooks/${enc(id)}/deliveries`,
+  webhookDelivery: (id: string) => `/api/webhook-deliveries/${enc(id)}`,
+  webhookRedeliver: (id: string) => `/api/webhook-deliveries/${enc(id)}/redeliver`,
+
+  send: () => "/api/send",
+  relay: () => "/api/relay",
+  relayRules: () => "/api/relay/rules",
+  relayRule: (id: string) => `/api/relay/rules/${enc(id)}`,
+  messageRelease: (id: string) => `/api/messages/${enc(id)}/release`,
+  messageReleases: (id: string) => `/api/messages/${enc(id)}/releases`,
+  releases: () => "/api/releases",
+  release: (id: string) => `/api/releases/${enc(id)}`,
+  releaseRetry: (id: string) => `/api/releases/${enc(id)}/retry`,
+
   faults: () => "/api/faults",
   fault: (id: string) => `/api/faults/${enc(id)}`,
   faultLog: () => "/api/faults/log",

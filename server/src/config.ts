@@ -35,6 +35,18 @@ export interface MailnestConfig {
   /** Folder of the built web viewer; null = do not serve it. */
   webRoot: string | null;
   /*
+   * Getting mail out (docs/integrations.md): webhooks, and release to a real SMTP server. Every
+   * destination comes from the operator (these flags or the API), never from captured mail.
+   */
+  /** `--webhook`: endpoints that receive every event kind; kept across restarts with their queue. */
+  webhooks: string[];
+  /** `--webhook-secret`: the `whsec_` signing secret of the `--webhook` endpoints; null = generated, kept in the data dir. */
+  webhookSecret: string | null;
+  /** `--relay` and `--relay-allow`: the SMTP server released mail goes to, and the recipients it may reach. null = release refused. */
+  relay: { url: string; allow: string[] } | null;
+  /** `--relay-auto`: every message to a matching recipient is also released (to `relayTo` when given). */
+  relayAuto: Array<{ match: string; relayTo?: string[] }>;
+  /*
    * TLS, AUTH and faults (staging-grade SMTP; docs/smtp.md). The effective rules live in
    * `smtp/transport-policy.ts`: STARTTLS is offered when `starttls`, `requireTls` or a certificate file is set.
    */
@@ -117,6 +129,10 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   apiToken: null,
   corsOrigins: [],
   webRoot: null,
+  webhooks: [],
+  webhookSecret: null,
+  relay: null,
+  relayAuto: [],
   starttls: false,
   tls: { certFile: null, keyFile: null },
   requireTls: false,

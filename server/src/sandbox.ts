@@ -8,6 +8,9 @@ import { EventHub } from "./events/event-hub.js";
 import { FaultStore } from "./faults/fault-store.js";
 import { chaosRuleInput } from "./faults/parse-fault-rule.js";
 import { createMetrics } from "./metrics/create-metrics.js";
+import { compileRecipientPattern } from "./relay/recipient-pattern.js";
+import { parseRelayUrl } from "./relay/relay-target.js";
+import { ReleaseService } from "./relay/release-service.js";
 import { type Retrieval, retrievalNeedsCertificate, startRetrieval } from "./retrieval/start-retrieval.js";
 import { messageParser } from "./smtp/parse-message.js";
 import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
@@ -16,6 +19,7 @@ import { certificateNeeded } from "./smtp/transport-policy.js";
 import { createMessageStore } from "./store/create-message-store.js";
 import type { MessageStore } from "./store/message-store.js";
 import { WaitRegistry } from "./waits/wait-registry.js";
+import { WebhookService } from "./webhooks/webhook-service.js";
 
 /** One running Mailnest: what `startSandbox` returns to the CLI and to tests. */
 export interface Sandbox {
@@ -25,6 +29,10 @@ export interface Sandbox {
   readonly store: MessageStore;
   /** Fault rules and the log of injected faults (docs/api.md, "Faults"). */
   readonly faults: FaultStore;
+  /** Webhook endpoints and their delivery logs (docs/integrations.md). */
+  readonly webhooks: WebhookService;
+  /** Release and auto-relay to the `--relay` server (docs/integrations.md). */
+  readonly releases: ReleaseService;
   /** The DNS zone the tests control and the verifier of SPF, DKIM, DMARC and ARC (docs/authentication.md). */
   readonly deliverability: DeliverabilityLab;
   /**
@@ -53,7 +61,8 @@ export interface Sandbox {
 
 /**
  * The composition root: bus → store → waits and the event hub → faults → TLS certificate → metrics
- * → SMTP listeners → HTTP server (the API's routes, and the hub behind the upgrade checks).
+ * → webhooks and releases → SMTP listeners → HTTP server (the API's routes, and the hub behind the
+ * upgrade checks).
  * If a later part fails to start (a port in use, an unusable certificate), the parts already started
  * are closed before the error is rethrown.
  */
@@ -74,6 +83,8 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
   let smtp: SmtpListener | null = null;
   let smtps: SmtpListener | null = null;
   let http: HttpServer | null = null;
+  let webhooks: WebhookService | null = null;
+  let releases: ReleaseService | null = null;
   let retrieval: Retrieval | null = null;
   // Subscribed before SMTP starts, so no connection or message goes uncounted.
   const metrics = createMetrics(bus, {
@@ -87,6 +98,8 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     waits.close();
     await http?.close();
     await events.close();
+    // After SMTP and HTTP, so nothing more is queued; before the store, which a release reads.
+    await Promise.all([webhooks?.close(), releases?.close()]);
     metrics.close();
     await faults?.close();
     await store.close();
@@ -99,6 +112,28 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
       certificateNeeded(config) || retrievalNeedsCertificate(config)
         ? await loadTlsCredentials(config)
         : null;
+    // Before SMTP, so every stored message is announced to them (and what a crash left out is queued).
+    webhooks = await WebhookService.open({
+      dataDir: config.dataDir,
+      bus,
+      store,
+      baseUrl: () => http?.url ?? `http://${config.host}:${config.httpPort}`,
+      cliEndpoints: config.webhooks.map((url) =>
+        config.webhookSecret === null ? { url } : { url, secret: config.webhookSecret },
+      ),
+    });
+    releases = await ReleaseService.open({
+      dataDir: config.dataDir,
+      bus,
+      store,
+      relay:
+        config.relay === null
+          ? null
+          : parseRelayUrl(config.relay.url, config.relay.allow.map(compileRecipientPattern)),
+      domain: config.domain,
+      maxRecipients: config.maxRecipients,
+      cliRules: config.relayAuto,
+    });
     const smtpDeps = { config, store, bus, faults, tls };
     smtp = await startSmtpListener(smtpDeps, { port: config.smtpPort });
     if (config.smtpsPort !== null) {
@@ -107,9 +142,11 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     retrieval = await startRetrieval(config, { store, bus, tls });
     const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null, ...retrieval.ports };
     http = await startHttpServer(config, {
-      app: createApp({ config: bound, store, waits, metrics, faults, deliverability }),
+      app: createApp({ config: bound, store, waits, metrics, faults, webhooks, releases, deliverability }),
       upgrades: guardEventUpgrades(config, events),
     });
+    // The links in webhook events point at the HTTP server: deliveries start once it listens.
+    webhooks.start();
   } catch (error) {
     await closeAll();
     throw error;
@@ -127,6 +164,8 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     bus,
     store,
     faults,
+    webhooks,
+    releases,
     deliverability,
     tls,
     smtpPort: smtp.port,

@@ -9,6 +9,9 @@ import {
 import { Faults } from "../faults/faults.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import { HttpClient } from "../http/http-client.js";
+import { Relay } from "../integrations/relay.js";
+import { type SendOptions, toSendRequest } from "../integrations/send-options.js";
+import { Webhooks } from "../integrations/webhooks.js";
 import type { Message } from "../message/message.js";
 import { describeValue } from "../util/describe.js";
 import { validateCount, type WaitOptions } from "../wait/wait-options.js";
@@ -48,6 +51,10 @@ export class Mailnest {
   readonly #everywhere: MailView;
   /** Programmable SMTP answers: rules, chaos and the log of injected faults. */
   readonly faults: Faults;
+  /** Webhook endpoints and their delivery logs (docs/integrations.md). */
+  readonly webhooks: Webhooks;
+  /** Release to the server's `--relay`: status, auto-relay rules, the log of releases. */
+  readonly relay: Relay;
 
   constructor(options: MailnestOptions = {}) {
     const resolved = resolveOptions(options);
@@ -63,6 +70,21 @@ export class Mailnest {
     });
     this.#everywhere = new MailView(this.#context, null, 0);
     this.faults = new Faults(http);
+    this.webhooks = new Webhooks(http);
+    this.relay = new Relay(http);
+  }
+
+  /**
+   * Stores a message that the server builds from these fields, as if it had come over SMTP: it lands
+   * in its recipients' inboxes, can be waited for and triggers webhooks. Its envelope says
+   * `submittedVia: "api"`; `bcc` recipients are in the envelope only.
+   * @example
+   * await mail.send({ from: "app@example.test", to: inbox.address, subject: "Hi", text: "Hello" });
+   */
+  async send(options: SendOptions): Promise<Message> {
+    const body = toSendRequest(options);
+    const data = await this.#context.http.json<StoredMessage>("POST", apiPaths.send(), { body });
+    return this.#context.toMessage(data);
   }
 
   /** A new inbox with a unique address, such as `t-8f3k2q9x@mailnest.test`. Its waits see only mail that arrives after this call. */

@@ -1,4 +1,13 @@
-import { type Address, apiPaths, type Link, type StoredMessage, type TlsInfo } from "@mailnest/protocol";
+import {
+  type Address,
+  apiPaths,
+  type Link,
+  type Release,
+  type ReleaseList,
+  type ReleaseRequest,
+  type StoredMessage,
+  type TlsInfo,
+} from "@mailnest/protocol";
 import { AmbiguousMatchError } from "../errors/ambiguous-match-error.js";
 import { NoMatchError } from "../errors/no-match-error.js";
 import type { AttachmentFilter } from "../filter/attachment-filter.js";
@@ -27,6 +36,8 @@ export interface MessageEnvelope {
   rcptTo: readonly string[];
   remoteAddress: string;
   heloName: string;
+  /** "api" for a message stored through `mail.send` / `POST /api/send`; absent for SMTP mail. */
+  submittedVia?: "api";
 }
 
 /**
@@ -88,6 +99,7 @@ export class Message {
       rcptTo: data.envelope.rcptTo,
       remoteAddress: data.envelope.remoteAddress,
       heloName: data.envelope.heloName,
+      ...(data.envelope.submittedVia === undefined ? {} : { submittedVia: data.envelope.submittedVia }),
     };
     this.messageId = data.messageId;
     this.subject = data.subject;
@@ -185,6 +197,21 @@ export class Message {
   /** The exact bytes the server received (after the SMTP dot-unstuffing), as a Buffer. */
   raw(options: { signal?: AbortSignal } = {}): Promise<Buffer> {
     return this.#http.bytes("GET", apiPaths.messageRaw(this.id), options);
+  }
+
+  /**
+   * Releases this message to the server's `--relay` SMTP server, byte for byte after a few trace
+   * header fields, to recipients its `--relay-allow` patterns admit (any other: HTTP 403, nothing
+   * sent). Resolves once queued; follow it with `mail.relay.get(release.id)`.
+   */
+  release(to: string | readonly string[]): Promise<Release> {
+    const body: ReleaseRequest = { to: typeof to === "string" ? [to] : [...to] };
+    return this.#http.json<Release>("POST", apiPaths.messageRelease(this.id), { body });
+  }
+
+  /** This message's releases, newest first, with their attempts. */
+  async releases(): Promise<Release[]> {
+    return (await this.#http.json<ReleaseList>("GET", apiPaths.messageReleases(this.id))).releases;
   }
 
   /** The message as the server sent it. */

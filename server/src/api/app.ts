@@ -6,8 +6,10 @@ import { faultRoutes } from "./routes/fault-routes.js";
 import { inboxRoutes } from "./routes/inbox-routes.js";
 import { integrityRoutes } from "./routes/integrity-routes.js";
 import { messageRoutes } from "./routes/message-routes.js";
+import { outboundRoutes } from "./routes/outbound-routes.js";
 import { serviceRoutes } from "./routes/service-routes.js";
 import { waitRoutes } from "./routes/wait-routes.js";
+import { webhookRoutes } from "./routes/webhook-routes.js";
 
 /**
  * The HTTP app: every route of docs/api.md on the plumbing of `http/express-app.ts` (guards, the
@@ -21,6 +23,8 @@ export function createApp(deps: ApiDeps): Express {
     waitRoutes(routes, deps);
     messageRoutes(routes, deps);
     faultRoutes(routes, deps);
+    webhookRoutes(routes, deps);
+    outboundRoutes(routes, deps);
     dnsRoutes(routes, deps);
     integrityRoutes(routes, deps);
   });

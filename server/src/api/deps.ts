@@ -1,8 +1,10 @@
 import type { MailnestConfig } from "../config.js";
 import type { DeliverabilityLab } from "../deliverability/deliverability-lab.js";
 import type { FaultStore } from "../faults/fault-store.js";
+import type { ReleaseService } from "../relay/release-service.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { WaitRegistry } from "../waits/wait-registry.js";
+import type { WebhookService } from "../webhooks/webhook-service.js";
 import type { HttpAppConfig } from "./http/express-app.js";
 
 /** What `GET /metrics` serves; the metrics module provides it. */
@@ -14,7 +16,10 @@ export interface MetricsSource {
 /** What the API reads of the configuration: the plumbing's part, and what the routes answer with. */
 export type ApiConfig = HttpAppConfig &
   Pick<MailnestConfig, "pop3Port" | "pop3sPort" | "imapPort" | "imapsPort"> &
-  Pick<MailnestConfig, "domain" | "maxWaitMs" | "smtpPort" | "smtpsPort">;
+  Pick<
+    MailnestConfig,
+    "domain" | "maxWaitMs" | "smtpPort" | "smtpsPort" | "maxMessageSize" | "maxRecipients"
+  >;
 
 export interface ApiDeps {
   /** With the ports actually bound: health reports them. */
@@ -26,6 +31,10 @@ export interface ApiDeps {
   faults?: FaultStore | undefined;
   /** The long-poll waits (made once, by whoever composes the server: `sandbox.ts`). */
   waits: WaitRegistry;
+  /** Webhook endpoints and deliveries. Absent: the `/api/webhooks` routes answer 404. */
+  webhooks?: WebhookService | undefined;
+  /** Release to the `--relay` server. Absent: the `/api/relay` and release routes answer 404. */
+  releases?: ReleaseService | undefined;
   /** The DNS zone and DKIM keys of the deliverability lab. Absent: the `/api/dns` routes answer 404. */
   deliverability?: DeliverabilityLab | undefined;
 }

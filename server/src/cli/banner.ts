@@ -1,4 +1,5 @@
 import type { ChaosSpec } from "../faults/fault-rule.js";
+import { parseRelayUrl } from "../relay/relay-target.js";
 import type { Sandbox } from "../sandbox.js";
 import type { TlsCredentials } from "../smtp/tls-credentials.js";
 import { insecureAuthAllowed, starttlsOffered } from "../smtp/transport-policy.js";
@@ -23,6 +24,7 @@ export function startupBanner(sandbox: Sandbox, version: string): string[] {
     ...(sandbox.tls === null ? [] : [`  TLS       ${describeCertificate(sandbox.tls)}`]),
     `  Auth      ${describeAuth(sandbox)}`,
     ...(config.chaos.length === 0 ? [] : [`  Chaos     ${config.chaos.map(describeChaos).join(", ")}`]),
+    ...describeIntegrations(config),
     `  Web + API ${sandbox.url}${config.webRoot === null ? " (API only: the web viewer is not built)" : ""}`,
     `  Data      ${config.dataDir === null ? "in memory (gone on exit)" : config.dataDir}`,
     `  Limits    ${config.maxMessages} messages${config.maxAgeMs === null ? "" : `, ${formatDuration(config.maxAgeMs)} max age`}, ${formatBytes(config.maxMessageSize)} per message, ${config.maxRecipients} recipients`,
@@ -46,6 +48,25 @@ function describeAuth({ config }: Sandbox): string {
   const when = config.requireAuth ? "required before MAIL FROM" : "optional";
   const plainText = starttlsOffered(config) && !insecureAuthAllowed(config) ? "; only after STARTTLS" : "";
   return `${who}; ${when}${plainText}`;
+}
+
+/** `--webhook` and `--relay` (docs/integrations.md); the relay's password is never printed. */
+function describeIntegrations(config: Sandbox["config"]): string[] {
+  const lines: string[] = [];
+  if (config.webhooks.length > 0) {
+    const secret =
+      config.webhookSecret === null ? "secrets: GET /api/webhooks/{id}/secret" : "--webhook-secret";
+    lines.push(`  Webhooks  ${config.webhooks.join(", ")} (signed; ${secret})`);
+  }
+  if (config.relay !== null) {
+    const auto = config.relayAuto.map((rule) =>
+      rule.relayTo ? `${rule.match} → ${rule.relayTo.join(", ")}` : rule.match,
+    );
+    const url = parseRelayUrl(config.relay.url, []).displayUrl;
+    const rules = auto.length === 0 ? "" : `; auto-relay ${auto.join(", ")}`;
+    lines.push(`  Relay     ${url} for ${config.relay.allow.join(", ")}${rules}`);
+  }
+  return lines;
 }
 
 /** POP3 and IMAP (docs/retrieval.md): where, with what TLS, and how to log in. */

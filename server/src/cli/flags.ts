@@ -149,6 +149,44 @@ export const FLAGS: readonly FlagSpec[] = [
     ),
     multiple: true,
   },
+  {
+    ...flag(
+      "webhook",
+      "string",
+      "<url>",
+      "none",
+      "POST every event, signed (Standard Webhooks), to this URL (repeatable; env: comma-separated)",
+    ),
+    multiple: true,
+  },
+  flag("webhook-secret", "string", "<whsec_…>", "generated", "signing secret of the --webhook endpoints"),
+  flag(
+    "relay",
+    "string",
+    "<smtp(s)://…>",
+    "none",
+    "real SMTP server for releasing mail, e.g. smtp://user:pass@smtp.example.com:587",
+  ),
+  {
+    ...flag(
+      "relay-allow",
+      "string",
+      "<pattern>",
+      "none",
+      "recipients mail may be released to, e.g. *@example.com (repeatable; required with --relay)",
+    ),
+    multiple: true,
+  },
+  {
+    ...flag(
+      "relay-auto",
+      "string",
+      "<pattern[=to]>",
+      "none",
+      "also release every message to a matching recipient (to `to` if given) (repeatable)",
+    ),
+    multiple: true,
+  },
   flag(
     "verify-auth",
     "string",

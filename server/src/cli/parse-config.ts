@@ -8,6 +8,13 @@ import { parseChaosSpec } from "../faults/parse-fault-rule.js";
 import { ConfigError } from "./config-error.js";
 import { FLAGS, type FlagSpec } from "./flags.js";
 import {
+  parseRelayAuto,
+  parseRelayPattern,
+  parseWebhookSecret,
+  parseWebhookUrl,
+  relaySettings,
+} from "./parse-integrations.js";
+import {
   parseBoolean,
   parseByteSize,
   parseCount,
@@ -89,6 +96,15 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   const smtpAuthFile = pathOrNull(read("smtp-auth-file", parseNonEmpty), cwd);
   config.requireAuth = readSwitch(flags, env, "require-auth");
   config.chaos = readList(flags, env, "chaos", parseChaos);
+  config.webhooks = readList(flags, env, "webhook", parseWebhookUrl);
+  config.webhookSecret = read("webhook-secret", parseWebhookSecret) ?? null;
+  const relay = relaySettings(
+    read("relay", parseNonEmpty),
+    readList(flags, env, "relay-allow", parseRelayPattern),
+    readList(flags, env, "relay-auto", parseRelayAuto),
+  );
+  config.relay = relay.relay;
+  config.relayAuto = relay.relayAuto;
   config.verifyAuth = read("verify-auth", parseBoolean) ?? config.verifyAuth;
   config.dnsZoneFile = pathOrNull(read("dns-zone", parseNonEmpty), cwd);
   config.dnsMode = read("dns-mode", parseDnsMode) ?? config.dnsMode;
@@ -121,7 +137,7 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
     }
   }
 
-  const warnings: string[] = [];
+  const warnings: string[] = [...relay.warnings];
   if (!isLoopback(config.host) && config.apiToken === null) {
     warnings.push(
       `--host ${config.host} is reachable from other machines and no --api-token is set: anyone who can reach ` +

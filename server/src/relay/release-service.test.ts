@@ -24,7 +24,7 @@ const FAST_RETRY = { initialDelayMs: 30, maxDelayMs: 100, giveUpAfterMs: 60_000 
 async function openReleases(
   source: Sandbox,
   port: number | null,
-  options: { allow?: string[]; cliRules?: CliRelayRule[]; query?: string } = {},
+  options: { allow?: string[]; cliRules?: CliRelayRule[]; query?: string; dataDir?: string } = {},
 ) {
   const allow = (options.allow ?? ["*@device.test"]).map(compileRecipientPattern);
   const relay =
@@ -32,7 +32,8 @@ async function openReleases(
       ? null
       : parseRelayUrl(`smtp://127.0.0.1:${port}/${options.query ?? "?starttls=off"}`, allow);
   const service = await ReleaseService.open({
-    dataDir: source.config.dataDir,
+    // A journal of its own, apart from the sandbox's own release service.
+    dataDir: options.dataDir ?? (await tempDir(cleanup)),
     bus: source.bus,
     store: source.store,
     relay,
@@ -231,7 +232,8 @@ describe("release to a real SMTP server", () => {
   it("a pending release survives a restart of the releasing sandbox", async () => {
     const staging = await startTestSandbox(cleanup);
     const port = await freePort();
-    const first = await openReleases(staging, port);
+    const journalDir = await tempDir(cleanup);
+    const first = await openReleases(staging, port, { dataDir: journalDir });
     const id = await capture(staging, original);
     const queued = await first.release(id, { to: ["qa@device.test"] });
     await first.close();
@@ -241,7 +243,7 @@ describe("release to a real SMTP server", () => {
     cleanup(() => device.close());
     const restarted = await startSandbox(testConfig(staging.config.dataDir));
     cleanup(() => restarted.close());
-    const again = await openReleases(restarted, port);
+    const again = await openReleases(restarted, port, { dataDir: journalDir });
     expect(again.get(queued.id)).toMatchObject({
       messageId: id,
       state: expect.stringMatching(/pending|delivered/),
@@ -306,12 +308,17 @@ describe("auto-relay rules", () => {
 
   it("--relay-auto rules are recreated from the flags at each start", async () => {
     const staging = await startTestSandbox(cleanup);
+    const journalDir = await tempDir(cleanup);
     const first = await openReleases(staging, 9, {
+      dataDir: journalDir,
       cliRules: [{ match: "*@staging.test" }, { match: "a@device.test" }],
     });
     const ids = first.rules().map((rule) => rule.id);
     await first.close();
-    const second = await openReleases(staging, 9, { cliRules: [{ match: "*@staging.test" }] });
+    const second = await openReleases(staging, 9, {
+      dataDir: journalDir,
+      cliRules: [{ match: "*@staging.test" }],
+    });
     expect(second.rules().map((rule) => [rule.id, rule.match, rule.source])).toEqual([
       [ids[0], "*@staging.test", "cli"],
     ]);

@@ -1,22 +1,40 @@
 import {
   apiPaths,
+  type InboxClearedEvent,
+  type MessageDeletedEvent,
   type MessageSummary,
   WEBHOOK_EVENT_TYPES,
   type WebhookEvent,
   type WebhookEventType,
 } from "@mailnest/protocol";
 
+/**
+ * An event as queued. `message.received` is kept without its links: they are added when the body is
+ * built for an attempt (`withLinks`), from the sandbox's address at that time, so they stay right
+ * when the sandbox restarts on another port.
+ */
+export type QueuedEvent =
+  | { type: "message.received"; timestamp: string; data: { message: MessageSummary } }
+  | MessageDeletedEvent
+  | InboxClearedEvent;
+
 /** What an outbox job of a webhook endpoint carries: the event and the id it is signed under. */
 export interface WebhookPayload {
   /** `webhook-id`: one per event, the same on every attempt and redelivery. */
   eventId: string;
-  event: WebhookEvent;
+  event: QueuedEvent;
 }
 
-export function messageReceived(message: MessageSummary, baseUrl: string, timestamp: string): WebhookEvent {
+export function messageReceived(message: MessageSummary, timestamp: string): QueuedEvent {
+  return { type: "message.received", timestamp, data: { message } };
+}
+
+/** The event as POSTed: `message.received` gets links to the full message and its raw bytes. */
+export function withLinks(event: QueuedEvent, baseUrl: string): WebhookEvent {
+  if (event.type !== "message.received") return event;
+  const { message } = event.data;
   return {
-    type: "message.received",
-    timestamp,
+    ...event,
     data: {
       message,
       links: {
@@ -27,11 +45,11 @@ export function messageReceived(message: MessageSummary, baseUrl: string, timest
   };
 }
 
-export function messageDeleted(id: string, inboxes: string[], timestamp: string): WebhookEvent {
+export function messageDeleted(id: string, inboxes: string[], timestamp: string): MessageDeletedEvent {
   return { type: "message.deleted", timestamp, data: { id, inboxes } };
 }
 
-export function inboxCleared(address: string, timestamp: string): WebhookEvent {
+export function inboxCleared(address: string, timestamp: string): InboxClearedEvent {
   return { type: "inbox.cleared", timestamp, data: { address } };
 }
 

@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "../sandbox.js";
 import { queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
-import { rfc822, startTestSandbox, testConfig, useCleanup } from "../test-support/test-sandbox.js";
+import { rfc822, startTestSandbox, tempDir, testConfig, useCleanup } from "../test-support/test-sandbox.js";
 import { WebhookReceiver } from "../test-support/webhook-receiver.js";
 import { signatureHeaders } from "./signing.js";
 import { WebhookService, type WebhookServiceOptions } from "./webhook-service.js";
@@ -12,9 +12,13 @@ const cleanup = useCleanup();
 
 const FAST_RETRY = { initialDelayMs: 20, maxDelayMs: 50, giveUpAfterMs: 60_000 };
 
+/**
+ * A webhook service of the test's own on the sandbox's bus and store, with fast retries. Its journal
+ * is in a folder of its own (`options.dataDir`, else a fresh one), apart from the sandbox's own service.
+ */
 async function openWebhooks(sandbox: Sandbox, options: Partial<WebhookServiceOptions> = {}) {
   const service = await WebhookService.open({
-    dataDir: sandbox.config.dataDir,
+    dataDir: options.dataDir === undefined ? await tempDir(cleanup) : options.dataDir,
     bus: sandbox.bus,
     store: sandbox.store,
     baseUrl: () => sandbox.url,
@@ -22,6 +26,7 @@ async function openWebhooks(sandbox: Sandbox, options: Partial<WebhookServiceOpt
     ...options,
   });
   cleanup(() => service.close());
+  service.start();
   return service;
 }
 
@@ -226,7 +231,9 @@ describe("webhooks across restarts", () => {
     const url = down.url;
     const port = down.port;
     await down.close(); // nothing listens there now: connection refused
+    const journalDir = await tempDir(cleanup);
     const first = await openWebhooks(sandbox, {
+      dataDir: journalDir,
       retry: { initialDelayMs: 50, maxDelayMs: 100, giveUpAfterMs: 60_000 },
     });
     const endpoint = await first.add({ url, events: ["message.received"] });
@@ -240,6 +247,7 @@ describe("webhooks across restarts", () => {
     const restarted = await startSandbox(testConfig(sandbox.dataDir));
     cleanup(() => restarted.close());
     const again = await openWebhooks(restarted, {
+      dataDir: journalDir,
       retry: { initialDelayMs: 50, maxDelayMs: 100, giveUpAfterMs: 60_000 },
     });
     const received = await receiver.waitForAccepted(3);
@@ -253,7 +261,8 @@ describe("webhooks across restarts", () => {
   it("a message stored while nothing had recorded its delivery (a crash in that window) is delivered at the next start", async () => {
     const sandbox = await startTestSandbox(cleanup);
     const receiver = await WebhookReceiver.start(cleanup);
-    const first = await openWebhooks(sandbox);
+    const journalDir = await tempDir(cleanup);
+    const first = await openWebhooks(sandbox, { dataDir: journalDir });
     const endpoint = await first.add({ url: receiver.url, events: ["message.received"] });
     receiver.useSecret(endpoint.secret);
     const delivered = deliveryWhere(first, (delivery) => delivery.state === "delivered");
@@ -263,7 +272,7 @@ describe("webhooks across restarts", () => {
     await first.close();
     const [missed] = await sendMail(sandbox);
 
-    await openWebhooks(sandbox);
+    await openWebhooks(sandbox, { dataDir: journalDir });
     const received = await receiver.waitForAccepted(2);
     expect(
       received.map((request) => (request.event as { data: { message: { id: string } } }).data.message.id),
@@ -273,7 +282,9 @@ describe("webhooks across restarts", () => {
 
   it("--webhook endpoints are recreated from the flags: kept with their secret, or removed when no longer given", async () => {
     const sandbox = await startTestSandbox(cleanup);
+    const journalDir = await tempDir(cleanup);
     const first = await openWebhooks(sandbox, {
+      dataDir: journalDir,
       cliEndpoints: [{ url: "http://127.0.0.1:9/a" }, { url: "http://127.0.0.1:9/b" }],
     });
     const [a, b] = first.endpoints();
@@ -281,7 +292,10 @@ describe("webhooks across restarts", () => {
     const secretA = first.secret(a!.id);
     await first.close();
 
-    const second = await openWebhooks(sandbox, { cliEndpoints: [{ url: "http://127.0.0.1:9/a" }] });
+    const second = await openWebhooks(sandbox, {
+      dataDir: journalDir,
+      cliEndpoints: [{ url: "http://127.0.0.1:9/a" }],
+    });
     expect(second.endpoints().map((endpoint) => endpoint.url)).toEqual(["http://127.0.0.1:9/a"]);
     expect(second.secret(a!.id)).toBe(secretA);
   });

@@ -9,7 +9,6 @@ import {
   WEBHOOK_EVENT_TYPES,
   type WebhookDelivery,
   type WebhookEndpoint,
-  type WebhookEvent,
   type WebhookEventType,
 } from "@mailnest/protocol";
 import type { EventBus } from "../events/bus.js";
@@ -26,7 +25,9 @@ import {
   messageDeleted,
   messageReceived,
   parseEventTypes,
+  type QueuedEvent,
   type WebhookPayload,
+  withLinks,
 } from "./webhook-events.js";
 
 /** What the outbox keeps about an endpoint (its lane). */
@@ -102,8 +103,9 @@ export class WebhookService {
   }
 
   /**
-   * Replays the journal, applies the `--webhook` endpoints, queues what a crash left out, subscribes
-   * to the bus and starts delivering. Open it after the store and before SMTP accepts mail.
+   * Replays the journal, applies the `--webhook` endpoints, queues what a crash left out and
+   * subscribes to the bus. Open it after the store and before SMTP accepts mail; call `start()` to
+   * begin delivering once the HTTP server (which the links point to) is listening.
    */
   static async open(options: WebhookServiceOptions): Promise<WebhookService> {
     const fetchFunction = options.fetch ?? fetch;
@@ -121,7 +123,7 @@ export class WebhookService {
           url: meta.url,
           secret: meta.secret,
           eventId: job.payload.eventId,
-          body: JSON.stringify(job.payload.event),
+          body: JSON.stringify(withLinks(job.payload.event, options.baseUrl())),
         };
         return postWebhook(request, signal, fetchFunction);
       },
@@ -131,12 +133,16 @@ export class WebhookService {
       await service.#applyCliEndpoints(options.cliEndpoints ?? []);
       await service.#catchUp();
       service.#subscribe();
-      outbox.start();
     } catch (error) {
       await outbox.close();
       throw error;
     }
     return service;
+  }
+
+  /** Starts delivering: everything pending (after a restart, oldest first per endpoint) and all that comes. */
+  start(): void {
+    this.#outbox.start();
   }
 
   endpoints(): WebhookEndpoint[] {
@@ -210,19 +216,19 @@ export class WebhookService {
     return this.#outbox
       .jobs(endpointId)
       .slice(0, options.limit ?? Number.POSITIVE_INFINITY)
-      .map(deliveryView);
+      .map((job) => this.#deliveryView(job));
   }
 
   delivery(id: string): WebhookDelivery {
     const job = this.#outbox.job(id);
     if (!job) throw new UnknownWebhookError("delivery", id);
-    return deliveryView(job);
+    return this.#deliveryView(job);
   }
 
   /** Queues the delivery's event again, at the end of its endpoint's queue, with the same `webhook-id`. */
   async redeliver(id: string): Promise<WebhookDelivery> {
     try {
-      return deliveryView(await this.#outbox.redeliver(id));
+      return this.#deliveryView(await this.#outbox.redeliver(id));
     } catch (error) {
       if (error instanceof OutboxLookupError) throw new UnknownWebhookError("delivery", id);
       throw error;
@@ -231,7 +237,7 @@ export class WebhookService {
 
   /** Called with each delivery whose state changed (for the event stream and tests). */
   onDeliveryChange(listener: (delivery: WebhookDelivery) => void): () => void {
-    return this.#outbox.onChange((job) => listener(deliveryView(job)));
+    return this.#outbox.onChange((job) => listener(this.#deliveryView(job)));
   }
 
   /** Stops listening, interrupts attempts in flight (they are made again after a restart), closes the journal. */
@@ -254,18 +260,18 @@ export class WebhookService {
   }
 
   #publishReceived(message: MessageSummary, timestamp: string, only?: string): void {
-    this.#publish(messageReceived(message, this.#options.baseUrl(), timestamp), message.sequence, only);
+    this.#publish(messageReceived(message, timestamp), message.sequence, only);
   }
 
   /** Queues one event for every endpoint that wants it (or only `only`). No I/O here: see the class comment. */
-  #publish(event: WebhookEvent, sequence: number | null, only?: string): void {
+  #publish(event: QueuedEvent, sequence: number | null, only?: string): void {
     let bytes: number | null = null;
     const payload: WebhookPayload = { eventId: newId("msg"), event };
     for (const lane of this.#outbox.lanes()) {
       if (only !== undefined && lane.id !== only) continue;
       if (!wants(lane.meta.events, event.type)) continue;
       if (sequence !== null && sequence <= lane.meta.afterSequence) continue;
-      bytes ??= Buffer.byteLength(JSON.stringify(event));
+      bytes ??= Buffer.byteLength(JSON.stringify(withLinks(event, this.#options.baseUrl())));
       const deadReason =
         bytes > this.#maxPayloadBytes
           ? `not sent: the body would be ${bytes} bytes (limit ${this.#maxPayloadBytes})`
@@ -357,26 +363,26 @@ export class WebhookService {
       lastAttempt,
     };
   }
+
+  #deliveryView(job: Readonly<Job<WebhookPayload>>): WebhookDelivery {
+    return {
+      id: job.id,
+      endpointId: job.lane,
+      eventId: job.payload.eventId,
+      eventType: job.payload.event.type,
+      state: job.state,
+      createdAt: new Date(job.createdAt).toISOString(),
+      nextAttemptAt: job.state === "pending" ? new Date(job.nextAttemptAt).toISOString() : null,
+      attempts: structuredClone(job.attempts),
+      deadReason: job.deadReason,
+      redeliveryOf: job.redeliveryOf,
+      payload: withLinks(job.payload.event, this.#options.baseUrl()),
+    };
+  }
 }
 
 function wants(events: WebhookEventType[] | null, type: WebhookEventType): boolean {
   return events === null || events.includes(type);
-}
-
-function deliveryView(job: Readonly<Job<WebhookPayload>>): WebhookDelivery {
-  return {
-    id: job.id,
-    endpointId: job.lane,
-    eventId: job.payload.eventId,
-    eventType: job.payload.event.type,
-    state: job.state,
-    createdAt: new Date(job.createdAt).toISOString(),
-    nextAttemptAt: job.state === "pending" ? new Date(job.nextAttemptAt).toISOString() : null,
-    attempts: structuredClone(job.attempts),
-    deadReason: job.deadReason,
-    redeliveryOf: job.redeliveryOf,
-    payload: job.payload.event,
-  };
 }
 
 function parseUrl(value: unknown, parameter = "url"): string {

@@ -1,6 +1,6 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
 import { tokenGuard, writeOriginGuard } from "./access-guards.js";
-import { jsonBody } from "./json-body.js";
+import { jsonBody, jsonBodyUpTo } from "./json-body.js";
 
 type Handler = (req: Request, res: Response) => void | Promise<void>;
 
@@ -30,8 +30,10 @@ export class ApiRoutes {
     this.router.get(path, this.#guard(options), jsonBody, noStore, handler);
   }
 
-  post(path: string, handler: Handler): void {
-    this.router.post(path, this.#headerOnly, jsonBody, noStore, handler);
+  /** `maxBodyBytes` raises the JSON body limit for this route (`POST /api/send` carries attachments). */
+  post(path: string, handler: Handler, options: { maxBodyBytes?: number } = {}): void {
+    const body = options.maxBodyBytes === undefined ? jsonBody : jsonBodyUpTo(options.maxBodyBytes);
+    this.router.post(path, this.#headerOnly, body, noStore, handler);
   }
 
   patch(path: string, handler: Handler): void {

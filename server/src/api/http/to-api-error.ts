@@ -13,6 +13,7 @@ import {
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
 } from "./errors.js";
+import { integrationApiError } from "./integration-errors.js";
 
 /**
  * The one place where an error from below the HTTP layer gets its `code` (and, through the
@@ -23,6 +24,8 @@ export function toApiError(error: unknown): ApiError | null {
   if (isApiError(error)) return error;
   if (isWaitTimeoutError(error)) return new MappedError("wait_timeout", error.message, { ...error.details });
   if (isWaitClosedError(error)) return new MappedError("shutting_down", error.message);
+  const integration = integrationApiError(error);
+  if (integration) return integration;
   if (error instanceof InvalidCursorError) return new InvalidParameterError("cursor", error.message);
   if (isMessageDamagedError(error)) {
     const { id, expected, found } = error;
@@ -38,7 +41,7 @@ export function toApiError(error: unknown): ApiError | null {
     return new InvalidParameterError("path", "Malformed percent-encoding in the path");
   switch (bodyParserErrorType(error)) {
     case "entity.too.large":
-      return new PayloadTooLargeError("The request body is larger than 1 MiB");
+      return new PayloadTooLargeError(`The request body is larger than ${bodyLimit(error)}`);
     case "entity.parse.failed":
       return new InvalidJsonError("The request body is not valid JSON");
     case "encoding.unsupported":
@@ -50,6 +53,13 @@ export function toApiError(error: unknown): ApiError | null {
     default:
       return null;
   }
+}
+
+/** The body parser's `limit` (1 MiB for most routes, more for `POST /api/send`). */
+function bodyLimit(error: unknown): string {
+  const limit = (error as { limit?: unknown }).limit;
+  if (typeof limit !== "number") return "the limit";
+  return limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit} bytes`;
 }
 
 function bodyParserErrorType(error: unknown): string | null {

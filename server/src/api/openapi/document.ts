@@ -9,6 +9,7 @@ import {
 import { SERVER_VERSION } from "../../version.js";
 import { dnsPaths, dnsTag } from "./dns.js";
 import { faultPaths, faultTag } from "./faults.js";
+import { integrationPaths, integrationTags } from "./integrations.js";
 import { integrityPaths, messageDamaged } from "./integrity.js";
 import {
   bodyErrors,
@@ -75,11 +76,13 @@ export const openApiDocument: OpenApiDocument = {
     { name: "messages", description: "Captured messages, their bodies and attachments" },
     { name: "waits", description: "Long-poll until matching mail arrives" },
     faultTag,
+    ...integrationTags,
     dnsTag,
   ],
   security: [{ bearer: [] }, {}],
   paths: {
     ...faultPaths,
+    ...integrationPaths,
     ...dnsPaths,
     ...integrityPaths,
     "/api/health": {
