@@ -16,20 +16,31 @@
 
 export type {
   Address,
+  ArcVerdict,
   AttachmentMeta,
+  AuthenticationSummary,
   CreatedWebhookEndpoint,
   CreateWebhookRequest,
   DeliveryAttempt,
   DeliveryState,
+  DkimKey,
+  DkimKeyRequest,
+  DkimSignatureVerdict,
+  DmarcVerdict,
+  DnsLookup,
+  DnsRecord,
+  DnsRecordRequest,
   Envelope,
   HeaderLine,
   Link,
+  MessageAuthentication,
   MessageSummary,
   RelayRule,
   RelayRuleRequest,
   RelayStatus,
   Release,
   SendAddress,
+  SpfVerdict,
   StoredMessage,
   TlsInfo,
   UpdateWebhookRequest,
@@ -38,6 +49,7 @@ export type {
   WebhookEvent,
   WebhookEventType,
 } from "@mailnest/protocol";
+export { type CreatedDkimKey, Dns } from "./client/dns.js";
 export { Inbox } from "./client/inbox.js";
 export { type CreateInboxOptions, type CrossInboxWaitOptions, Mailnest } from "./client/mailnest.js";
 export type { MailnestOptions } from "./client/options.js";

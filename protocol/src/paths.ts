@@ -48,6 +48,9 @@ export const apiPaths = {
   faults: () => "/api/faults",
   fault: (id: string) => `/api/faults/${enc(id)}`,
   faultLog: () => "/api/faults/log",
+
+  dnsRecords: () => "/api/dns/records",
+  dkimKeys: () => "/api/dns/dkim-keys",
 } as const;
 
 export type ApiPathName = keyof typeof apiPaths;

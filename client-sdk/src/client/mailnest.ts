@@ -16,6 +16,7 @@ import type { Message } from "../message/message.js";
 import { describeValue } from "../util/describe.js";
 import { validateCount, type WaitOptions } from "../wait/wait-options.js";
 import { ClientContext } from "./client-context.js";
+import { Dns } from "./dns.js";
 import { Inbox } from "./inbox.js";
 import { MailView } from "./mail-view.js";
 import { type MailnestOptions, resolveOptions } from "./options.js";
@@ -55,6 +56,8 @@ export class Mailnest {
   readonly webhooks: Webhooks;
   /** Release to the server's `--relay`: status, auto-relay rules, the log of releases. */
   readonly relay: Relay;
+  /** The DNS zone SPF, DKIM, DMARC and ARC are verified against, and DKIM keys (docs/authentication.md). */
+  readonly dns: Dns;
 
   constructor(options: MailnestOptions = {}) {
     const resolved = resolveOptions(options);
@@ -72,6 +75,7 @@ export class Mailnest {
     this.faults = new Faults(http);
     this.webhooks = new Webhooks(http);
     this.relay = new Relay(http);
+    this.dns = new Dns(http);
   }
 
   /**

@@ -1,4 +1,11 @@
 import { isUnexpectedMessageError } from "../errors/unexpected-message-error.js";
+import {
+  type AuthenticationOutcome,
+  type DkimExpectation,
+  dkimOutcome,
+  dmarcOutcome,
+  spfOutcome,
+} from "./authentication-matchers.js";
 import { isWaitTimeoutError } from "../errors/wait-timeout-error.js";
 import type { AttachmentFilter, MessageFilter, TextMatcher } from "../filter/message-filter.js";
 import { compileTextMatcher, isTextMatcher, TEXT_MATCHER_EXPECTATION } from "../filter/text-matcher.js";
@@ -133,7 +140,24 @@ export const mailnestMatchers = {
         : `Expected no duplicates in ${inbox.address}${scope}, but ${copies.length} message(s) repeat an earlier one (same bytes and envelope):\n${bullets(shown)}`,
     );
   },
+
+  toPassDkim(this: MatcherContext, received: unknown, expected?: DkimExpectation): MatcherResult {
+    return authenticationResult(this, "expect(message).toPassDkim()", dkimOutcome(received, expected));
+  },
+
+  toPassSpf(this: MatcherContext, received: unknown): MatcherResult {
+    return authenticationResult(this, "expect(message).toPassSpf()", spfOutcome(received));
+  },
+
+  toPassDmarc(this: MatcherContext, received: unknown): MatcherResult {
+    return authenticationResult(this, "expect(message).toPassDmarc()", dmarcOutcome(received));
+  },
 };
+
+/** Each of SPF, DKIM and DMARC: pass/fail from `message.auth`, the server's reasons on failure. */
+function authenticationResult(context: MatcherContext, hint: string, outcome: AuthenticationOutcome): MatcherResult {
+  return result(context, outcome.pass, hint, outcome.explain);
+}
 
 function result(context: MatcherContext, pass: boolean, hint: string, explain: () => string): MatcherResult {
   const shownHint = context.isNot ? hint.replace(").", ").not.") : hint;

@@ -1,5 +1,6 @@
 import type { AttachmentFilter, MessageFilter, TextMatcher } from "../filter/message-filter.js";
 import type { LinkFilter } from "../message/select-link.js";
+import type { DkimExpectation } from "./authentication-matchers.js";
 import type { WaitOptions } from "../wait/wait-options.js";
 
 /**
@@ -25,4 +26,15 @@ export interface MailnestMatchers<R = unknown> {
    * @example await expect(inbox).toHaveNoDuplicates({ subject: /receipt/i });
    */
   toHaveNoDuplicates(filter?: MessageFilter): Promise<R>;
+  /**
+   * A DKIM signature of the message passed (by `domain` and `selector` when given), as the server
+   * verified it against the zone (`message.auth`). A failure lists each signature with its reason
+   * and the key records consulted.
+   * @example expect(message).toPassDkim({ domain: "t-8f3k2q9x.test", selector: "s1" });
+   */
+  toPassDkim(expected?: DkimExpectation): R;
+  /** SPF passed for the connecting IP; a failure gives the reason, the record and the lookups. */
+  toPassSpf(): R;
+  /** DMARC passed (an aligned DKIM or SPF pass); a failure gives the reason, the record and the lookups. */
+  toPassDmarc(): R;
 }

@@ -2,6 +2,7 @@ import {
   type Address,
   apiPaths,
   type Link,
+  type MessageAuthentication,
   type Release,
   type ReleaseList,
   type ReleaseRequest,
@@ -84,6 +85,13 @@ export class Message {
   readonly tls: TlsInfo | null;
   /** Why the message could not be parsed (every parsed field is empty then), or null. */
   readonly parseError: string | null;
+  /**
+   * SPF, DKIM, DMARC and ARC as the server judged them when the message arrived, against the DNS
+   * records the test controls (docs/authentication.md); null when verification was off. Assert with
+   * `expect(message).toPassDkim()`, `toPassSpf()`, `toPassDmarc()`.
+   * @example message.auth?.dkim[0]?.reason // "body hash did not verify: the body changed after signing"
+   */
+  readonly auth: MessageAuthentication | null;
   readonly #data: StoredMessage;
   readonly #http: HttpClient;
 
@@ -123,6 +131,7 @@ export class Message {
     this.authUser = data.authUser;
     this.tls = data.envelope.tls;
     this.parseError = data.parseError;
+    this.auth = data.authentication ?? null;
   }
 
   /**
