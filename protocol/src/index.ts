@@ -38,7 +38,7 @@ export {
   MAX_FAULT_WINDOW_MS,
   RATE_LIMIT_SCOPES,
 } from "./faults.js";
-export type { Health } from "./health.js";
+export type { Health, ServerClock } from "./health.js";
 export type {
   DamagedMessage,
   IntegrityReport,

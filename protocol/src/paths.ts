@@ -6,6 +6,7 @@ const enc = encodeURIComponent;
 
 export const apiPaths = {
   health: () => "/api/health",
+  clock: () => "/api/clock",
   openApi: () => "/api/openapi.json",
   metrics: () => "/metrics",
   events: () => "/api/events",

@@ -1,6 +1,7 @@
 import { createApp } from "./api/app.js";
 import { guardEventUpgrades } from "./api/http/event-upgrades.js";
 import { type HttpServer, startHttpServer } from "./api/http/http-server.js";
+import { type Clock, systemClock } from "./clock.js";
 import type { MailnestConfig } from "./config.js";
 import { createDeliverabilityLab, type DeliverabilityLab } from "./deliverability/deliverability-lab.js";
 import { EventBus } from "./events/bus.js";
@@ -66,11 +67,22 @@ export interface Sandbox {
  * If a later part fails to start (a port in use, an unusable certificate), the parts already started
  * are closed before the error is rethrown.
  */
-export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
+/** What a sandbox can be given besides its configuration. */
+export interface SandboxOptions {
+  /**
+   * The server's clock (`receivedTime`, `GET /api/clock`); the system's by default. Tests give one
+   * that is hours off to show that waits do not depend on the two clocks agreeing.
+   */
+  clock?: Clock;
+}
+
+export async function startSandbox(config: MailnestConfig, options: SandboxOptions = {}): Promise<Sandbox> {
+  const clock = options.clock ?? systemClock;
   const bus = new EventBus();
   // First: a zone file that cannot be used stops startup before anything is opened.
   const deliverability = await createDeliverabilityLab(config);
   const store = await createMessageStore(config, {
+    clock,
     parser: messageParser,
     bus,
     authenticator: deliverability.authenticator,
@@ -142,7 +154,7 @@ export async function startSandbox(config: MailnestConfig): Promise<Sandbox> {
     retrieval = await startRetrieval(config, { store, bus, tls });
     const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null, ...retrieval.ports };
     http = await startHttpServer(config, {
-      app: createApp({ config: bound, store, waits, metrics, faults, webhooks, releases, deliverability }),
+      app: createApp({ config: bound, store, waits, metrics, faults, clock, webhooks, releases, deliverability }),
       upgrades: guardEventUpgrades(config, events),
     });
     // The links in webhook events point at the HTTP server: deliveries start once it listens.

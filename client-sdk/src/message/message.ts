@@ -83,6 +83,12 @@ export class Message {
   readonly authUser: string | null;
   /** The TLS session the message came over, or null for plain SMTP. */
   readonly tls: TlsInfo | null;
+  /**
+   * The id of an earlier message with the same raw bytes and the same envelope, received within
+   * ten minutes before this one (a client that resent after losing its 250, or an app that sent
+   * twice), or null. Both copies are kept; `expect(inbox).toHaveNoDuplicates()` asserts there are none.
+   */
+  readonly duplicateOf: string | null;
   /** Why the message could not be parsed (every parsed field is empty then), or null. */
   readonly parseError: string | null;
   /**
@@ -131,6 +137,7 @@ export class Message {
     this.authUser = data.authUser;
     this.tls = data.envelope.tls;
     this.parseError = data.parseError;
+    this.duplicateOf = data.duplicateOf;
     this.auth = data.authentication ?? null;
   }
 

@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import type { MailnestConfig } from "../config.js";
 import type { DeliverabilityLab } from "../deliverability/deliverability-lab.js";
 import type { FaultStore } from "../faults/fault-store.js";
@@ -31,6 +32,8 @@ export interface ApiDeps {
   faults?: FaultStore | undefined;
   /** The long-poll waits (made once, by whoever composes the server: `sandbox.ts`). */
   waits: WaitRegistry;
+  /** The clock `receivedTime` is read from, served at `GET /api/clock`; the system's when absent. */
+  clock?: Clock | undefined;
   /** Webhook endpoints and deliveries. Absent: the `/api/webhooks` routes answer 404. */
   webhooks?: WebhookService | undefined;
   /** Release to the `--relay` server. Absent: the `/api/relay` and release routes answer 404. */

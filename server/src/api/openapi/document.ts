@@ -96,6 +96,14 @@ export const openApiDocument: OpenApiDocument = {
         },
       }),
     },
+    "/api/clock": {
+      get: operation({
+        operationId: "getClock",
+        summary: "The server's clock (ms since the epoch, sub-millisecond), for the `after` filter",
+        tags: ["service"],
+        responses: { "200": json(ref("ServerClock"), "Now, on the server's clock") },
+      }),
+    },
     "/api/openapi.json": {
       get: operation({
         operationId: "getOpenApiDocument",
