@@ -1,11 +1,4 @@
 import { isUnexpectedMessageError } from "../errors/unexpected-message-error.js";
-import {
-  type AuthenticationOutcome,
-  type DkimExpectation,
-  dkimOutcome,
-  dmarcOutcome,
-  spfOutcome,
-} from "./authentication-matchers.js";
 import { isWaitTimeoutError } from "../errors/wait-timeout-error.js";
 import type { AttachmentFilter, MessageFilter, TextMatcher } from "../filter/message-filter.js";
 import { compileTextMatcher, isTextMatcher, TEXT_MATCHER_EXPECTATION } from "../filter/text-matcher.js";
@@ -14,6 +7,13 @@ import { compileAttachmentSelector } from "../message/select-attachment.js";
 import { compileLinkFilter, describeLink, type LinkFilter, matchingLinks } from "../message/select-link.js";
 import { describeValue } from "../util/describe.js";
 import { DEFAULT_NO_MESSAGE_WINDOW_MS, type WaitOptions } from "../wait/wait-options.js";
+import {
+  type AuthenticationOutcome,
+  type DkimExpectation,
+  dkimOutcome,
+  dmarcOutcome,
+  spfOutcome,
+} from "./authentication-matchers.js";
 
 /** The part of Jest's, Vitest's and Playwright's matcher context these matchers use. */
 export interface MatcherContext {
@@ -155,7 +155,11 @@ export const mailnestMatchers = {
 };
 
 /** Each of SPF, DKIM and DMARC: pass/fail from `message.auth`, the server's reasons on failure. */
-function authenticationResult(context: MatcherContext, hint: string, outcome: AuthenticationOutcome): MatcherResult {
+function authenticationResult(
+  context: MatcherContext,
+  hint: string,
+  outcome: AuthenticationOutcome,
+): MatcherResult {
   return result(context, outcome.pass, hint, outcome.explain);
 }
 

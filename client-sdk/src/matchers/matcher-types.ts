@@ -1,7 +1,7 @@
 import type { AttachmentFilter, MessageFilter, TextMatcher } from "../filter/message-filter.js";
 import type { LinkFilter } from "../message/select-link.js";
-import type { DkimExpectation } from "./authentication-matchers.js";
 import type { WaitOptions } from "../wait/wait-options.js";
+import type { DkimExpectation } from "./authentication-matchers.js";
 
 /**
  * The matchers as they are called, shared by the Jest, Vitest and Playwright declarations.
