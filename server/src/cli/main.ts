@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZoneFileError } from "../deliverability/zone-file.js";
 import { startSandbox } from "../sandbox.js";
@@ -37,8 +38,7 @@ async function main(): Promise<void> {
     return;
   }
 
-  const webRoot = fileURLToPath(new URL("../web/dist/", packageRoot));
-  const config = { ...command.config, webRoot: existsSync(webRoot) ? webRoot : null };
+  const config = { ...command.config, webRoot: findWebRoot() };
   if (command.smtpAuthFile !== null) {
     try {
       const fromFile = await readSmtpUsersFile(command.smtpAuthFile);
@@ -87,6 +87,18 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+}
+
+/**
+ * The built viewer: `web/` in the installed package (scripts/prepack.mjs copies it there), else the
+ * workspace's `web/dist` beside the server folder; null when neither has been built.
+ */
+function findWebRoot(): string | null {
+  for (const candidate of ["web/", "../web/dist/"]) {
+    const root = fileURLToPath(new URL(candidate, packageRoot));
+    if (existsSync(path.join(root, "index.html"))) return root;
+  }
+  return null;
 }
 
 function readVersion(): string {
