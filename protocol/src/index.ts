@@ -69,7 +69,7 @@ export type {
 } from "./message.js";
 export { type ApiPathName, apiPaths } from "./paths.js";
 export type { ListParams, MessageFilterParams, WaitParams } from "./query.js";
-export { FILTER_PARAMETERS, LIST_PARAMETERS, queryString, WAIT_PARAMETERS } from "./query.js";
+export { FILTER_PARAMETERS, LIST_PARAMETERS, MAX_EXCLUDED, queryString, WAIT_PARAMETERS } from "./query.js";
 export type { RecentMessage, WaitResponse, WaitTimeoutDetails } from "./wait.js";
 export type {
   CompiledWireFilter,
