@@ -73,6 +73,24 @@ describe("filters the server evaluates", () => {
     }
   }, 120_000);
 
+  it("sequential RegExp-filtered waits on one handle cost one request each, however many it returned before", async () => {
+    const inbox = await server.mail.createInbox();
+    const requests: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      await server.send({ to: inbox.address, subject: `Code ${100000 + i}` });
+      const fetchSpy = vi.spyOn(globalThis, "fetch");
+      try {
+        const message = await inbox.waitForMessage({ subject: /^Code \d{6}$/ });
+        expect(message.subject).toBe(`Code ${100000 + i}`);
+        requests.push(fetchSpy.mock.calls.length);
+      } finally {
+        fetchSpy.mockRestore();
+      }
+    }
+    // Without `exclude`, the n-th wait re-read the n-1 messages earlier waits had returned.
+    expect(Math.max(...requests)).toBe(1);
+  });
+
   it("falls back to checking a lookahead pattern itself when the server's RE2 refuses it", async () => {
     const inbox = await server.mail.createInbox();
     await server.send({ to: inbox.address, subject: "Welcome, Ada" });

@@ -34,11 +34,20 @@ export interface MessageFilterParams {
    */
   after?: number;
   /**
+   * Sequences to leave out, comma-separated (at most `MAX_EXCLUDED`): messages this client already
+   * took. A handle's second wait for the same filter then costs one request, not one per message
+   * an earlier wait returned.
+   */
+  exclude?: string;
+  /**
    * A `WireFilter` as JSON (docs/api.md, "Filters"): exact values, regular expressions (run on
    * RE2), headers and attachments. Combined with the other filters by AND.
    */
   match?: string;
 }
+
+/** The most sequences one `exclude` may name. */
+export const MAX_EXCLUDED = 500;
 
 export const FILTER_PARAMETERS = [
   "from",
@@ -53,6 +62,7 @@ export const FILTER_PARAMETERS = [
   "arc",
   "since",
   "after",
+  "exclude",
   "match",
 ] as const satisfies readonly (keyof MessageFilterParams)[];
 

@@ -1,6 +1,7 @@
 import {
   apiPaths,
   type ListParams,
+  MAX_EXCLUDED,
   MAX_LIMIT,
   type MessagePage,
   type MessageSummary,
@@ -50,7 +51,8 @@ export class MailView {
   readonly inbox: string | null;
   /** Messages with this sequence or lower are outside the view. */
   readonly baseline: number;
-  readonly #returned = new Set<string>();
+  /** Id → sequence of every message a wait on this view returned. */
+  readonly #returned = new Map<string, number>();
   /**
    * Every message in the view up to this sequence has been returned by a wait, so no wait needs
    * to look at them again: without it, the n-th wait on a busy handle would re-read n-1 messages.
@@ -85,6 +87,7 @@ export class MailView {
       path: this.#path("wait"),
       filter: compiled,
       since: Math.max(start.since, this.#returnedUpTo),
+      exclude: (position) => this.#returnedAfter(position),
       after,
       count,
       timeout,
@@ -93,7 +96,7 @@ export class MailView {
       toMessage: (data) => this.context.toMessage(data),
       claim: (message) => {
         if (this.#returned.has(message.id)) return false;
-        this.#returned.add(message.id);
+        this.#returned.set(message.id, message.sequence);
         return true;
       },
       release: (message) => {
@@ -197,6 +200,16 @@ export class MailView {
       if (message !== null && (await evaluateFilter(compiled, message)).matches) return message;
     }
     return null;
+  }
+
+  /**
+   * Sequences above `position` that waits on this view already returned, lowest first (the server
+   * answers oldest first, so those are the ones in the way), at most `MAX_EXCLUDED`.
+   */
+  #returnedAfter(position: number): number[] {
+    const after: number[] = [];
+    for (const sequence of this.#returned.values()) if (sequence > position) after.push(sequence);
+    return after.sort((a, b) => a - b).slice(0, MAX_EXCLUDED);
   }
 
   #path(endpoint: "wait" | "messages"): string {

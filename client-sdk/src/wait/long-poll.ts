@@ -26,6 +26,8 @@ export interface LongPollRequest {
   since: number;
   /** Only messages received after this time on the server's clock (`nextMessage()`). */
   after?: number | undefined;
+  /** Sequences above the cursor that the server should leave out (messages this handle already took). */
+  exclude?: (position: number) => readonly number[];
   count: number;
   timeout: number;
   signal: AbortSignal | undefined;
@@ -91,6 +93,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
             ...filter.serverQuery,
             since: position,
             ...(request.after === undefined ? {} : { after: request.after }),
+            ...excludeParameter(request.exclude?.(position)),
             // One at a time: each answer is exactly the next candidate, so a wait that runs out knows
             // precisely which matching messages it had found (and a skipped one costs one round trip).
             count: 1,
@@ -165,4 +168,8 @@ export function refusedPatternKey(error: unknown, filter: CompiledFilter): keyof
   const key = typeof parameter === "string" ? /^match\.([a-zA-Z]+)/.exec(parameter)?.[1] : undefined;
   if (key === undefined || !(key in filter.wire)) return null;
   return key as keyof CompiledFilter["wire"];
+}
+
+function excludeParameter(sequences: readonly number[] | undefined): { exclude?: string } {
+  return sequences === undefined || sequences.length === 0 ? {} : { exclude: sequences.join(",") };
 }

@@ -26,7 +26,7 @@ export function prepareFilter(filter: MessageFilter): PreparedFilter {
   const verdicts = (["dkim", "spf", "dmarc", "arc"] as const).filter(
     (method) => filter[method] !== undefined,
   );
-  const { since, after, hasAttachment, authUser } = filter;
+  const { since, after, exclude, hasAttachment, authUser } = filter;
   const textNeedle = needle(filter.text);
   // Patterns run on RE2 (linear time); the API compiled them once already to refuse bad ones.
   const match = filter.match === undefined ? null : compileWireFilter(filter.match, compileLinearRegex);
@@ -41,6 +41,7 @@ export function prepareFilter(filter: MessageFilter): PreparedFilter {
     matchesSummary(summary) {
       if (since !== undefined && summary.sequence <= since) return false;
       if (after !== undefined && !(summary.receivedTime > after)) return false;
+      if (exclude?.has(summary.sequence)) return false;
       if (match !== null && !match.matchesSummary(summary)) return false;
       if (inbox !== null && !summary.inboxes.includes(inbox)) return false;
       if (hasAttachment !== undefined && summary.attachmentCount > 0 !== hasAttachment) return false;

@@ -100,6 +100,8 @@ export interface MessageFilter {
   since?: number;
   /** Only messages whose `receivedTime` is later (the server's clock). */
   after?: number;
+  /** Sequences to leave out: messages the client already took. */
+  exclude?: ReadonlySet<number>;
   /** Exact values, patterns (RE2), headers and attachments: the protocol's `WireFilter`, validated. */
   match?: WireFilter;
 }

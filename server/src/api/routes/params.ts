@@ -10,6 +10,7 @@ import {
   isQuotedLocalPart,
   LIST_PARAMETERS,
   MAX_ADDRESS_LENGTH,
+  MAX_EXCLUDED,
   MAX_FILTER_LENGTH,
   MAX_INBOX_TTL_MS,
   MAX_LIMIT,
@@ -106,9 +107,22 @@ function parseFilter(query: QueryValues): Omit<MessageFilter, "inbox"> {
   if (since !== undefined) filter.since = since;
   const after = optionalTime(query, "after");
   if (after !== undefined) filter.after = after;
+  const exclude = optionalSequences(query, "exclude");
+  if (exclude !== undefined) filter.exclude = exclude;
   const match = single(query, "match");
   if (match !== undefined && match !== "") filter.match = parseMatchParam(match);
   return filter;
+}
+
+/** `exclude=12,15,16`: sequences the client already took (at most `MAX_EXCLUDED`). */
+function optionalSequences(query: QueryValues, name: string): ReadonlySet<number> | undefined {
+  const value = single(query, name);
+  if (value === undefined || value === "") return undefined;
+  const parts = value.split(",");
+  if (parts.length > MAX_EXCLUDED || !parts.every((part) => /^\d{1,15}$/.test(part))) {
+    throw InvalidParameterError.expected(name, `up to ${MAX_EXCLUDED} comma-separated sequence numbers`, value);
+  }
+  return new Set(parts.map(Number));
 }
 
 /** A time on the server's clock: milliseconds since the epoch, fractions allowed (`GET /api/clock`). */
