@@ -7,11 +7,13 @@ import type { MessageFilterParams, ServerFrame } from "@mailnest/protocol";
 export type {
   Address,
   AttachmentMeta,
+  AuthenticationSummary,
   Envelope,
   HeaderLine,
   Health,
   InboxInfo,
   Link,
+  MessageAuthentication,
   MessagePage,
   MessageSummary,
   StoredMessage,

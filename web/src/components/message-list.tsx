@@ -1,6 +1,7 @@
 import { Component } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 import type { MessageSummary } from "../api/types.js";
+import { authBadge } from "../state/auth-verdict.js";
 import { formatListDate, senderLabel } from "../state/format.js";
 import { linkTo, type Navigate, type Route } from "../state/route.js";
 import type { MessageListState } from "../state/use-message-list.js";
@@ -130,6 +131,7 @@ class MessageRow extends Component<MessageRowProps> {
 
   override render() {
     const { message, href, open, active, tabStop, fresh, showInbox, onFocus } = this.props;
+    const badge = message.authSummary ? authBadge(message.authSummary) : null;
     const classes = ["row"];
     if (!message.read) classes.push("unread");
     if (active) classes.push("active");
@@ -153,6 +155,11 @@ class MessageRow extends Component<MessageRowProps> {
               {senderLabel(message.from, message.mailFrom)}
             </span>
             {message.attachmentCount > 0 && <PaperclipIcon class="row-clip" label="Has attachments" />}
+            {badge && (
+              <span class={`row-auth tone-${badge.tone}`} title={badge.title}>
+                {badge.label}
+              </span>
+            )}
             {message.duplicateOf !== null && (
               <span class="row-duplicate" title={`Same bytes and envelope as message ${message.duplicateOf}`}>
                 duplicate

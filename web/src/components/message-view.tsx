@@ -5,6 +5,7 @@ import { formatAddressList, formatFullDate } from "../state/format.js";
 import type { Tab } from "../state/route.js";
 import { BackIcon, DownloadIcon, TrashIcon } from "./icons.js";
 import { AttachmentsTab } from "./tabs/attachments-tab.js";
+import { AuthTab } from "./tabs/auth-tab.js";
 import { HeadersTab } from "./tabs/headers-tab.js";
 import { HtmlTab } from "./tabs/html-tab.js";
 import { LinksTab } from "./tabs/links-tab.js";
@@ -23,11 +24,16 @@ interface MessageViewProps {
   onAllowRemote(): void;
 }
 
-/** Tabs offered for a message: HTML only when there is HTML; the rest always (with counts). */
+/**
+ * Tabs offered for a message: HTML only when there is HTML, Authentication when the server verified
+ * it; the rest always (with counts).
+ */
 export function availableTabs(message: StoredMessage): Tab[] {
   const tabs: Tab[] = [];
   if (message.html !== null) tabs.push("html");
-  tabs.push("text", "source", "headers", "links", "attachments");
+  tabs.push("text", "source", "headers");
+  if (message.authentication) tabs.push("auth");
+  tabs.push("links", "attachments");
   return tabs;
 }
 
@@ -42,6 +48,7 @@ export function MessageView(props: MessageViewProps) {
     text: "Text",
     source: "Source",
     headers: "Headers",
+    auth: "Authentication",
     links: `Links (${message.links.length})`,
     attachments: `Attachments (${message.attachments.length})`,
   };
@@ -154,6 +161,7 @@ export function MessageView(props: MessageViewProps) {
         {tab === "text" && <TextTab text={message.text} />}
         {tab === "source" && <SourceTab messageId={message.id} size={message.size} />}
         {tab === "headers" && <HeadersTab message={message} />}
+        {tab === "auth" && message.authentication && <AuthTab auth={message.authentication} />}
         {tab === "links" && <LinksTab links={message.links} />}
         {tab === "attachments" && <AttachmentsTab messageId={message.id} attachments={message.attachments} />}
       </div>
