@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { textMessage } from "../smtp/message-factory.js";
 import { SmtpConnection } from "../smtp/smtp-connection.js";
 import { summarize } from "../stats.js";
+import { timeFilteredWaits } from "./filtered-wait.js";
 import { type SectionContext, type SectionResult, scaled, withServer } from "./section.js";
 
 const MESSAGE = textMessage(2 * 1024);
@@ -24,7 +25,7 @@ interface WaitRun {
 export async function runWaitLatency(context: SectionContext): Promise<SectionResult> {
   const count = scaled(context, 500, 50);
   context.log(`wait: ${count} sequential messages, SDK nextMessage() and bare long-poll`);
-  const { sdk, longPoll } = await withServer(await context.startMailnest(), async (server) => {
+  const { sdk, longPoll, filtered } = await withServer(await context.startMailnest(), async (server) => {
     const apiUrl = server.apiUrl ?? "";
     const { connection } = await SmtpConnection.open(server.smtp.host, server.smtp.port);
     await connection.ehlo();
@@ -32,6 +33,7 @@ export async function runWaitLatency(context: SectionContext): Promise<SectionRe
       return {
         sdk: await timeSdkWaits(apiUrl, connection, count),
         longPoll: await timeLongPolls(apiUrl, connection, count),
+        filtered: await timeFilteredWaits(context, apiUrl, connection),
       };
     } finally {
       connection.quit();
@@ -65,10 +67,12 @@ export async function runWaitLatency(context: SectionContext): Promise<SectionRe
         unit: "ms",
         note: `p99 ${longPollSummary.p99.toFixed(2)} ms; ${note(longPoll)}`,
       },
+      ...filtered.rows,
     ],
     details: {
       sdk: { ...sdkSummary, resolvedBefore250: sdk.resolvedBefore250 },
       longPoll: { ...longPollSummary, resolvedBefore250: longPoll.resolvedBefore250 },
+      filtered: filtered.details,
     },
   };
 }

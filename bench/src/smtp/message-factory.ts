@@ -61,14 +61,15 @@ function base64Lines(content: Buffer): string {
 }
 
 /** A plain-text message of about `size` raw bytes (2 KB in the reference workloads). */
-export function textMessage(size: number): MessageTemplate {
-  const sampleHeaders = headers(0, "bench-000@mailnest.test", "bench text", "text/plain; charset=utf-8");
+/** `subject` is followed by the message's index ("bench text 17"). */
+export function textMessage(size: number, subject = "bench text"): MessageTemplate {
+  const sampleHeaders = headers(0, "bench-000@mailnest.test", subject, "text/plain; charset=utf-8");
   const body = textBody(Math.max(64, size - sampleHeaders.length));
   return {
     label: `${Math.round(size / 1024)} KB text`,
     approximateSize: sampleHeaders.length + body.length,
     render: (index, to) => [
-      Buffer.from(headers(index, to, "bench text", "text/plain; charset=utf-8"), "latin1"),
+      Buffer.from(headers(index, to, subject, "text/plain; charset=utf-8"), "latin1"),
       body,
     ],
   };
