@@ -77,6 +77,11 @@ export interface MailnestConfig {
    */
   /** Verify every message as it is stored (`--verify-auth off` turns it off). */
   verifyAuth: boolean;
+  /**
+   * Worker threads that verify, beside the event loop; 0 verifies on the event loop. Threads run
+   * only from the build (running from the TypeScript sources, verification stays on the event loop).
+   */
+  verifyThreads: number;
   /** A BIND-style zone file loaded at start; null = start with an empty zone. */
   dnsZoneFile: string | null;
   /** Where lookups go: only the zone (the default: nothing leaves the machine), the system's DNS, or both. */
@@ -141,6 +146,7 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   requireAuth: false,
   chaos: [],
   verifyAuth: true,
+  verifyThreads: 1,
   dnsZoneFile: null,
   dnsMode: "zone",
   xclientPeers: ["127.0.0.1", "::1"],

@@ -115,6 +115,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     metrics.close();
     await faults?.close();
     await store.close();
+    await deliverability.close();
   };
 
   try {

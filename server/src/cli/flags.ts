@@ -195,6 +195,13 @@ export const FLAGS: readonly FlagSpec[] = [
     "verify SPF, DKIM, DMARC and ARC of every message against the DNS zone (docs/authentication.md)",
   ),
   flag(
+    "verify-threads",
+    "string",
+    "<count>",
+    "1",
+    "worker threads that verify messages beside the event loop (0 = on the event loop)",
+  ),
+  flag(
     "dns-zone",
     "string",
     "<file>",

@@ -106,6 +106,7 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   config.relay = relay.relay;
   config.relayAuto = relay.relayAuto;
   config.verifyAuth = read("verify-auth", parseBoolean) ?? config.verifyAuth;
+  config.verifyThreads = read("verify-threads", parseThreadCount) ?? config.verifyThreads;
   config.dnsZoneFile = pathOrNull(read("dns-zone", parseNonEmpty), cwd);
   config.dnsMode = read("dns-mode", parseDnsMode) ?? config.dnsMode;
   const xclientPeers = readList(flags, env, "xclient-from", parseXclientPeer);
@@ -231,6 +232,15 @@ function parseDnsMode(raw: string, source: string): DnsMode {
     throw new ConfigError(`${source}: expected one of ${DNS_MODES.join(", ")}, got ${JSON.stringify(raw)}`);
   }
   return mode as DnsMode;
+}
+
+/** 0 to 16 verification threads. */
+function parseThreadCount(raw: string, source: string): number {
+  const value = raw.trim();
+  if (!/^\d{1,2}$/.test(value) || Number(value) > 16) {
+    throw new ConfigError(`${source}: expected a number of threads from 0 to 16, got ${JSON.stringify(raw)}`);
+  }
+  return Number(value);
 }
 
 /** An IP address that may send XCLIENT, or "none". */

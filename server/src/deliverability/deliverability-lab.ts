@@ -6,11 +6,15 @@ import { createDkimKey } from "./dkim-keys.js";
 import { InvalidDnsRecordError } from "./dns-record.js";
 import { createDnsResolver, type SystemDns } from "./dns-resolver.js";
 import { DnsZone, ZoneFullError } from "./dns-zone.js";
+import { createVerifierPool, verifierThreadsAvailable } from "./verifier-pool.js";
 import { createMessageVerifier, type MessageVerifier } from "./verify-message.js";
 import { readZoneFile, ZoneFileError } from "./zone-file.js";
 
 /** What the lab reads of the configuration. */
-export type DeliverabilityConfig = Pick<MailnestConfig, "verifyAuth" | "dnsZoneFile" | "dnsMode" | "domain">;
+export type DeliverabilityConfig = Pick<
+  MailnestConfig,
+  "verifyAuth" | "verifyThreads" | "dnsZoneFile" | "dnsMode" | "domain"
+>;
 
 /**
  * The deliverability lab of one server (docs/authentication.md): the zone the tests control, the
@@ -22,6 +26,8 @@ export interface DeliverabilityLab {
   readonly verifier: MessageVerifier;
   /** What the store calls at ingest; null when `--verify-auth off`. */
   readonly authenticator: MessageAuthenticator | null;
+  /** Where verification runs: on worker threads (the default, from the build) or the event loop. */
+  readonly threads: number;
   /** Creates a key pair, publishes the public key in the zone, returns the private key. */
   createDkimKey(request: {
     domain: unknown;
@@ -29,6 +35,8 @@ export interface DeliverabilityLab {
     algorithm?: unknown;
     bits?: unknown;
   }): Promise<DkimKey>;
+  /** Stops the verification threads; messages still being verified finish on the main thread. */
+  close(): Promise<void>;
 }
 
 /**
@@ -46,13 +54,29 @@ export async function createDeliverabilityLab(
     mode: config.dnsMode,
     ...(options.system ? { system: options.system } : {}),
   });
-  const verifier = createMessageVerifier({ resolver, authservId: config.domain });
+  const inThread = createMessageVerifier({ resolver, authservId: config.domain });
+  // Threads need the compiled worker: running from the TypeScript sources (tests, `pnpm dev`),
+  // verification stays on the event loop.
+  const pool =
+    config.verifyAuth && config.verifyThreads > 0 && verifierThreadsAvailable()
+      ? createVerifierPool({
+          resolver,
+          authservId: config.domain,
+          threads: config.verifyThreads,
+          fallback: inThread,
+        })
+      : null;
+  const verifier = pool ?? inThread;
   return {
     zone,
     mode: config.dnsMode,
     verifier,
+    threads: pool === null ? 0 : config.verifyThreads,
     authenticator: config.verifyAuth ? authenticatorOver(verifier) : null,
     createDkimKey: (request) => createDkimKey(zone, request),
+    close: async () => {
+      await pool?.close();
+    },
   };
 }
 

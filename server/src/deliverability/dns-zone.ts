@@ -23,14 +23,31 @@ export interface DnsRecordSelector {
  * already there (same name, type and value) only updates its TTL, so a test may publish the same
  * record twice.
  */
+/** A change to a zone, as its listeners hear it (a worker thread's copy of the zone replays them). */
+export type ZoneChange =
+  | { kind: "add"; record: DnsRecord }
+  | { kind: "remove"; selector: DnsRecordSelector }
+  | { kind: "clear" };
+
 export class DnsZone {
   readonly #byName = new Map<string, DnsRecord[]>();
+  readonly #listeners = new Set<(change: ZoneChange) => void>();
   /** How many records sit at or below each name: a name with none of its own but some below exists (RFC 8020). */
   readonly #below = new Map<string, number>();
   #size = 0;
 
   get size(): number {
     return this.#size;
+  }
+
+  /** Calls `listener` after every change that took effect; returns the unsubscribe function. */
+  onChange(listener: (change: ZoneChange) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #announce(change: ZoneChange): void {
+    for (const listener of this.#listeners) listener(change);
   }
 
   /** Adds one record (checked and normalized) and returns it as stored. */
@@ -40,6 +57,7 @@ export class DnsZone {
     const same = existing.find((other) => other.type === record.type && other.value === record.value);
     if (same) {
       same.ttl = record.ttl;
+      this.#announce({ kind: "add", record: { ...same } });
       return { ...same };
     }
     if (record.type === "CNAME" && existing.length > 0) {
@@ -63,6 +81,7 @@ export class DnsZone {
     this.#size += 1;
     for (const ancestor of ancestorsOf(record.name))
       this.#below.set(ancestor, (this.#below.get(ancestor) ?? 0) + 1);
+    this.#announce({ kind: "add", record: { ...record } });
     return { ...record };
   }
 
@@ -86,6 +105,7 @@ export class DnsZone {
       if (left > 0) this.#below.set(ancestor, left);
       else this.#below.delete(ancestor);
     }
+    if (removed > 0) this.#announce({ kind: "remove", selector: { ...selector } });
     return removed;
   }
 
@@ -93,6 +113,7 @@ export class DnsZone {
     this.#byName.clear();
     this.#below.clear();
     this.#size = 0;
+    this.#announce({ kind: "clear" });
   }
 
   /** Every record (copies), grouped by name in insertion order; only those of `name` when given. */

@@ -1,5 +1,7 @@
 import {
   type ArcVerdict,
+  type DnsLookup,
+  type DnsMode,
   MAX_DKIM_SIGNATURES_VERIFIED,
   type MessageAuthentication,
   MIN_DKIM_KEY_BITS,
@@ -103,6 +105,13 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
     } satisfies MessageAuthentication;
   }
 
+  const context = (session: DnsLookupSession, started: number) => ({
+    mode: resolver.mode,
+    authservId,
+    lookups: [...session.lookups],
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+  });
+
   return {
     resolver,
     async verify(input) {
@@ -115,11 +124,11 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
       try {
         const outcome = await Promise.race([run(input, session, started), expired]);
         if (typeof outcome !== "string") return outcome;
-        return unfinished(input, session, started, outcome, resolver, authservId);
+        return unfinishedAuthentication(input, outcome, context(session, started));
       } catch (error) {
         // mailauth should not throw; if it does, the message is still stored, with the reason.
         const reason = `verification failed: ${(error as Error).message}`;
-        return unfinished(input, session, started, reason, resolver, authservId);
+        return unfinishedAuthentication(input, reason, context(session, started));
       } finally {
         clearTimeout(timer);
       }
@@ -128,14 +137,12 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
 }
 
 /** Verdicts for a verification that could not finish: every method `temperror`, with the reason. */
-function unfinished(
+export function unfinishedAuthentication(
   input: VerificationInput,
-  session: DnsLookupSession,
-  started: number,
   reason: string,
-  resolver: DnsResolver,
-  authservId: string,
+  context: { mode: DnsMode; authservId: string; lookups: DnsLookup[]; durationMs: number },
 ): MessageAuthentication {
+  const { authservId } = context;
   const spf: SpfVerdict = {
     result: "temperror",
     identity: input.mailFrom === "" ? "helo" : "mailfrom",
@@ -188,8 +195,8 @@ function unfinished(
     dmarc,
     arc,
     authenticationResults: authenticationResultsHeader(authservId, { dkim, spf, dmarc, arc }),
-    dnsMode: resolver.mode,
-    dnsLookups: [...session.lookups],
-    durationMs: Math.round((performance.now() - started) * 100) / 100,
+    dnsMode: context.mode,
+    dnsLookups: context.lookups,
+    durationMs: context.durationMs,
   };
 }

@@ -1,0 +1,72 @@
+import { Worker } from "node:worker_threads";
+import { afterEach, describe, expect, it } from "vitest";
+import { plainMessage, signWithMailauth } from "../test-support/deliverability-kit.js";
+import { createDkimKey } from "./dkim-keys.js";
+import { createDnsResolver } from "./dns-resolver.js";
+import { DnsZone } from "./dns-zone.js";
+import { createVerifierPool } from "./verifier-pool.js";
+import type { VerifierWorkerData } from "./verifier-worker.js";
+import { createMessageVerifier } from "./verify-message.js";
+
+/** A verification thread started from the TypeScript sources (the build starts verifier-worker.js). */
+function spawnFromSource(workerData: VerifierWorkerData): Worker {
+  const entry = new URL("./verifier-worker.ts", import.meta.url).href;
+  const code = `import { register } from "tsx/esm/api"; register(); await import(${JSON.stringify(entry)});`;
+  return new Worker(code, { eval: true, workerData });
+}
+
+const pools: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const pool of pools.splice(0)) await pool.close();
+});
+
+function poolOver(zone: DnsZone) {
+  const resolver = createDnsResolver({ zone });
+  const fallback = createMessageVerifier({ resolver, authservId: "mx.mailnest.test" });
+  const pool = createVerifierPool({
+    resolver,
+    authservId: "mx.mailnest.test",
+    threads: 1,
+    fallback,
+    spawn: spawnFromSource,
+  });
+  pools.push(pool);
+  return pool;
+}
+
+const FROM_EXAMPLE = { ip: "192.0.2.10", helo: "mail.example.test", mailFrom: "ada@example.test" };
+
+describe("verification on a worker thread", () => {
+  it("sees every zone change made after it started, in order", async () => {
+    const zone = new DnsZone();
+    zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
+    const pool = poolOver(zone);
+    const key = await createDkimKey(zone, { domain: "example.test", selector: "s1" });
+    const raw = await signWithMailauth(plainMessage(), {
+      domain: "example.test",
+      selector: "s1",
+      privateKey: key.privateKeyPem,
+    });
+
+    const signed = await pool.verify({ raw, ...FROM_EXAMPLE });
+    zone.remove({ name: "s1._domainkey.example.test" });
+    const keyGone = await pool.verify({ raw, ...FROM_EXAMPLE });
+
+    expect(signed.dkim[0]).toMatchObject({ result: "pass", keyBits: 2048 });
+    expect(signed.spf).toMatchObject({ result: "pass", mechanism: "ip4:192.0.2.0/24" });
+    expect(keyGone.dkim[0]).toMatchObject({
+      result: "permerror",
+      reason: "no key for selector s1 at example.test in the zone",
+    });
+  });
+
+  it("after close, messages are verified on the main thread", async () => {
+    const zone = new DnsZone();
+    const pool = poolOver(zone);
+    await pool.close();
+
+    const auth = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+
+    expect(auth.spf.result).toBe("none");
+  });
+});

@@ -1,0 +1,140 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { MessageAuthentication } from "@mailnest/protocol";
+import type { DnsResolver } from "./dns-resolver.js";
+import type { ZoneChange } from "./dns-zone.js";
+import type { VerifierWorkerData } from "./verifier-worker.js";
+import {
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  type MessageVerifier,
+  unfinishedAuthentication,
+  type VerificationInput,
+} from "./verify-message.js";
+
+/** Main thread → verification thread: the zone's changes, in order, and messages to verify. */
+export type ToWorker =
+  | ZoneChange
+  | { kind: "verify"; id: number; input: Omit<VerificationInput, "raw"> & { raw: Uint8Array } };
+
+export interface FromWorker {
+  id: number;
+  result: MessageAuthentication;
+}
+
+/** The worker's compiled entry; absent when running from the TypeScript sources (tests, tsx). */
+const WORKER_FILE = new URL("./verifier-worker.js", import.meta.url);
+
+/** Whether verification threads can be started here (the server runs from its build). */
+export function verifierThreadsAvailable(): boolean {
+  return WORKER_FILE.protocol === "file:" && existsSync(fileURLToPath(WORKER_FILE));
+}
+
+/**
+ * Verification on `threads` worker threads, so that it runs beside the SMTP and HTTP event loop
+ * instead of on it: on a 2-core machine it takes the second core, and a message that is slow to
+ * verify never delays another connection's 250. Each thread keeps a copy of the zone, fed every
+ * change in order (a record added through the API before a message is sent is there when that
+ * message is verified). A thread that dies has its messages verified on the main thread (`fallback`)
+ * and is replaced; one that does not answer within the verification timeout (plus a second) yields
+ * `temperror` verdicts, as a slow verification on the main thread does.
+ */
+export function createVerifierPool(options: {
+  resolver: DnsResolver;
+  authservId: string;
+  threads: number;
+  fallback: MessageVerifier;
+  /** How a thread is started; tests start one from the TypeScript sources. */
+  spawn?: (workerData: VerifierWorkerData) => Worker;
+}): MessageVerifier & { close(): Promise<void> } {
+  const { resolver, authservId, fallback } = options;
+  const { zone } = resolver;
+  const slots: (Worker | null)[] = Array.from({ length: Math.max(1, options.threads) }, () => null);
+  const pending = new Map<
+    number,
+    {
+      input: VerificationInput;
+      resolve(result: MessageAuthentication): void;
+      timer: NodeJS.Timeout;
+      worker: Worker;
+    }
+  >();
+  let nextId = 1;
+  let turn = 0;
+  let closed = false;
+
+  const start = (slot: number): Worker => {
+    const workerData: VerifierWorkerData = { records: zone.list(), mode: resolver.mode, authservId };
+    const worker = options.spawn ? options.spawn(workerData) : new Worker(WORKER_FILE, { workerData });
+    // A thread with nothing to do must not keep the process alive; requests in flight re-ref it.
+    worker.unref();
+    worker.on("message", ({ id, result }: FromWorker) => {
+      const request = pending.get(id);
+      if (!request) return;
+      pending.delete(id);
+      clearTimeout(request.timer);
+      if (![...pending.values()].some((other) => other.worker === worker)) worker.unref();
+      request.resolve(result);
+    });
+    const fail = () => {
+      if (slots[slot] === worker) slots[slot] = null;
+      for (const [id, request] of pending) {
+        if (request.worker !== worker) continue;
+        pending.delete(id);
+        clearTimeout(request.timer);
+        void fallback.verify(request.input).then(request.resolve);
+      }
+    };
+    worker.on("error", fail);
+    worker.on("exit", fail);
+    slots[slot] = worker;
+    return worker;
+  };
+
+  const unsubscribe = zone.onChange((change) => {
+    for (const worker of slots) worker?.postMessage(change satisfies ToWorker);
+  });
+  // Started now, so the first message does not wait for a thread to load.
+  for (let slot = 0; slot < slots.length; slot += 1) start(slot);
+
+  return {
+    resolver,
+    verify(input) {
+      if (closed) return fallback.verify(input);
+      const slot = turn;
+      turn = (turn + 1) % slots.length;
+      const worker = slots[slot] ?? start(slot);
+      const id = nextId++;
+      return new Promise((resolve) => {
+        const timeoutMs = DEFAULT_VERIFY_TIMEOUT_MS + 1000;
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          resolve(
+            unfinishedAuthentication(input, `verification did not finish within ${timeoutMs} ms`, {
+              mode: resolver.mode,
+              authservId,
+              lookups: [],
+              durationMs: timeoutMs,
+            }),
+          );
+        }, timeoutMs);
+        pending.set(id, { input, resolve, timer, worker });
+        worker.ref();
+        worker.postMessage({ kind: "verify", id, input } satisfies ToWorker);
+      });
+    },
+    async close() {
+      closed = true;
+      unsubscribe();
+      const workers = slots.filter((worker): worker is Worker => worker !== null);
+      slots.fill(null);
+      // Requests still in flight finish on the main thread.
+      for (const [id, request] of pending) {
+        pending.delete(id);
+        clearTimeout(request.timer);
+        void fallback.verify(request.input).then(request.resolve);
+      }
+      await Promise.all(workers.map((worker) => worker.terminate()));
+    },
+  };
+}
