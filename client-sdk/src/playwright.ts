@@ -27,8 +27,22 @@ export interface MailnestWorkerFixtures {
   mailnest: MailnestOptions;
 }
 
+declare module "@playwright/test" {
+  /**
+   * The `mailnest` option is also one of Playwright's own worker options, so that
+   * `defineConfig({ use: { mailnest: { url } } })` in playwright.config.ts (and `projects[].use`)
+   * type-checks as written, without `defineConfig<{}, MailnestWorkerFixtures>`. It takes effect
+   * with the `test` of this module.
+   */
+  interface PlaywrightWorkerOptions {
+    mailnest: MailnestOptions;
+  }
+}
+
 export const test = base.extend<MailnestTestFixtures, MailnestWorkerFixtures>({
-  mailnest: [{}, { scope: "worker", option: true }],
+  // Typed as an override of the Playwright option declared above, which takes no `option` flag; at
+  // run time it is a fixture of its own, and `option: true` is what lets a config's `use` set it.
+  mailnest: [{}, { scope: "worker", option: true } as { scope: "worker" }],
   mail: [
     async ({ mailnest }, use) => {
       await use(new Mailnest(mailnest));
@@ -75,7 +89,7 @@ async function attachInbox(inbox: Inbox, testInfo: TestInfo): Promise<void> {
     const newest = messages.at(-1);
     if (newest) {
       await testInfo.attach(`mailnest-newest-message-${newest.sequence}.eml`, {
-        body: await newest.raw(),
+        body: Buffer.from(await newest.raw()),
         contentType: "message/rfc822",
       });
     }

@@ -13,6 +13,8 @@ export type { MailnestMatchers };
 export { mailnestMatchers };
 
 declare module "vitest" {
-  // biome-ignore lint/suspicious/noExplicitAny: must repeat Vitest's own declaration to merge with it.
-  interface Matchers<T = any> extends MailnestMatchers<void> {}
+  // No type parameters: Vitest 4 declares `Matchers<T = any>`, Vitest 5 `Matchers<R extends void |
+  // Promise<void> = void | Promise<void>, T = unknown>`, and a merging declaration must repeat them
+  // exactly (TS2428) unless it declares none, which TypeScript allows when every one has a default.
+  interface Matchers extends MailnestMatchers<void> {}
 }

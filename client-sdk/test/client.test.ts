@@ -165,7 +165,9 @@ describe("messages from a real server", () => {
       `${Buffer.from("id,total\n1,42\n").toString("base64")}\r\n--b1--\r\n`;
     await server.send({ envelope: { from: "sender@app.test", to: [inbox.address] }, raw });
     const message = await inbox.waitForMessage({ attachment: { filename: "report.csv" } });
-    expect((await message.raw()).equals(Buffer.from(raw))).toBe(true);
+    const bytes = await message.raw();
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(bytes).equals(Buffer.from(raw))).toBe(true);
     const [attachment] = message.attachments;
     expect(attachment).toMatchObject({
       filename: "report.csv",

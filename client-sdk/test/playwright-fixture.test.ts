@@ -41,8 +41,8 @@ beforeAll(async () => {
     [playwrightCli, "test", "-c", path.join(here, "playwright-fixture", "playwright.config.ts")],
     {
       env: {
-        ...process.env,
-        MAILNEST_URL: server.sandbox.url,
+        ...withoutMailnestUrl(process.env),
+        MAILNEST_FIXTURE_URL: server.sandbox.url,
         MAILNEST_SMTP_PORT: String(server.sandbox.smtpPort),
         MAILNEST_FIXTURE_OUTPUT: outputDir,
       },
@@ -107,3 +107,9 @@ describe("the Playwright inbox fixture", () => {
     expect((await attachmentBody(raw)).toString("utf8")).toMatch(/^Subject: Second\r$/m);
   });
 });
+
+/** The environment without MAILNEST_URL: the URL must reach the fixture through the config's `use`. */
+function withoutMailnestUrl(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { MAILNEST_URL: _unused, ...rest } = env;
+  return rest;
+}

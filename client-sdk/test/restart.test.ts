@@ -98,7 +98,7 @@ describe("a server that closes and starts again (SIGTERM-like)", () => {
 
     expect(head).toBeGreaterThanOrEqual(message.sequence);
     expect(listed.map((entry) => entry.id)).toEqual([message.id]);
-    expect(rawAgain.equals(raw)).toBe(true);
+    expect(Buffer.from(rawAgain).equals(raw)).toBe(true);
     expect(fetched.subject).toBe("Kept");
     expect(created.address).toMatch(/^after-/);
   });
@@ -213,7 +213,7 @@ describe("an answer whose body breaks off", () => {
     const message = await new Mailnest({ url }).message(data.id);
     rawBreaks = 2;
     rawRequests = 0;
-    expect((await message.raw()).equals(full)).toBe(true);
+    expect(Buffer.from(await message.raw()).equals(full)).toBe(true);
     expect(rawRequests).toBe(3);
   });
 

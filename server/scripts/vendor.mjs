@@ -26,7 +26,16 @@ await rm(vendor, { recursive: true, force: true });
 
 // @mailnest/protocol
 const protocolDist = path.dirname(requireFromServer.resolve("@mailnest/protocol/schemas.json"));
-await cp(path.join(protocolDist, "esm"), path.join(vendor, "protocol"), { recursive: true });
+// Without its source maps: they point at protocol/src, which is not in the package.
+await cp(path.join(protocolDist, "esm"), path.join(vendor, "protocol"), {
+  recursive: true,
+  filter: (source) => !source.endsWith(".map"),
+});
+for (const file of await filesUnder(path.join(vendor, "protocol"))) {
+  if (!file.endsWith(".js")) continue;
+  const text = await readFile(file, "utf8");
+  await writeFile(file, text.replace(/\n\/\/# sourceMappingURL=\S+\s*$/, "\n"));
+}
 await cp(path.join(protocolDist, "schemas.json"), path.join(vendor, "protocol/schemas.json"));
 
 // smtp-server, as patched by pnpm

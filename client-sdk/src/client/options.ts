@@ -36,10 +36,10 @@ export interface ResolvedOptions {
 export const DEFAULT_URL = "http://127.0.0.1:8025";
 const KNOWN_OPTIONS = ["url", "token", "timeout", "requestTimeout", "maxRequestWait"];
 
-export function resolveOptions(
-  options: MailnestOptions,
-  env: NodeJS.ProcessEnv = process.env,
-): ResolvedOptions {
+/** Environment variables by name; `process.env` where there is one. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export function resolveOptions(options: MailnestOptions, env: Environment = processEnv()): ResolvedOptions {
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw new TypeError(
       `Expected Mailnest options to be an object such as { url: "http://127.0.0.1:8025" }; got ${describeValue(options)}`,
@@ -83,6 +83,11 @@ function milliseconds(
     );
   }
   return value;
+}
+
+/** `process.env` in Node, Bun and Deno's Node mode; nothing in a browser or an edge runtime without it. */
+function processEnv(): Environment {
+  return (globalThis as { process?: { env?: Environment } }).process?.env ?? {};
 }
 
 function isHttpUrl(value: string): boolean {

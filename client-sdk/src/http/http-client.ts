@@ -42,7 +42,7 @@ type BodyKind = "text" | "bytes" | "none";
 interface Answer {
   status: number;
   text: string;
-  bytes: Buffer | null;
+  bytes: Uint8Array | null;
 }
 
 /**
@@ -95,8 +95,8 @@ export class HttpClient {
     }
   }
 
-  async bytes(method: string, path: string, options: RequestOptions = {}): Promise<Buffer> {
-    return (await this.#call(method, path, options, [], "bytes")).bytes ?? Buffer.alloc(0);
+  async bytes(method: string, path: string, options: RequestOptions = {}): Promise<Uint8Array> {
+    return (await this.#call(method, path, options, [], "bytes")).bytes ?? new Uint8Array(0);
   }
 
   /** For answers without a useful body (204). */
@@ -192,7 +192,7 @@ export class HttpClient {
         return { status: response.status, text: "", bytes: null };
       }
       if (kind === "bytes") {
-        return { status: response.status, text: "", bytes: Buffer.from(await response.arrayBuffer()) };
+        return { status: response.status, text: "", bytes: new Uint8Array(await response.arrayBuffer()) };
       }
       return { status: response.status, text: await response.text(), bytes: null };
     } catch (error) {

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Health } from "@mailnest/protocol";
 import { isBrokenResponseError } from "../errors/broken-response-error.js";
 import { isConnectionError } from "../errors/connection-error.js";
@@ -64,14 +63,26 @@ export function retryDelay(attempt: number): number {
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
-/** Sleeps, or rejects with the signal's reason as soon as it aborts. */
-export async function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  try {
-    await sleep(ms, undefined, signal ? { signal } : {});
-  } catch (error) {
-    if (signal?.aborted) throw signal.reason;
-    throw error;
-  }
+/**
+ * Sleeps, or rejects with the signal's reason as soon as it aborts. Plain `setTimeout` rather than
+ * `node:timers/promises`: the core of the SDK runs in browsers and edge runtimes too.
+ */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** `503 { error: { code: "shutting_down" } }` from a wait, or the health route's `503 { status: "closing" }`. */

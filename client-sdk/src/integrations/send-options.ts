@@ -1,4 +1,5 @@
 import type { SendAddress, SendRequest } from "@mailnest/protocol";
+import { toBase64 } from "../util/base64.js";
 import { describeValue } from "../util/describe.js";
 
 /** An attachment for `mail.send`: bytes, or a string taken as UTF-8 text. */
@@ -43,9 +44,7 @@ export function toSendRequest(options: SendOptions): SendRequest {
   if (attachments !== undefined) {
     request.attachments = attachments.map(({ content, ...attachment }) => ({
       ...attachment,
-      content: Buffer.from(typeof content === "string" ? Buffer.from(content, "utf8") : content).toString(
-        "base64",
-      ),
+      content: toBase64(typeof content === "string" ? new TextEncoder().encode(content) : content),
     }));
   }
   return request;

@@ -13,10 +13,10 @@ export class Attachment {
   /** Without the angle brackets; what `cid:` URLs in the HTML refer to. */
   readonly contentId: string | null;
   readonly disposition: "inline" | "attachment";
-  readonly #load: () => Promise<Buffer>;
+  readonly #load: () => Promise<Uint8Array>;
 
   /** @internal Built by `Message`. */
-  constructor(meta: AttachmentMeta, load: () => Promise<Buffer>) {
+  constructor(meta: AttachmentMeta, load: () => Promise<Uint8Array>) {
     this.id = meta.id;
     this.filename = meta.filename;
     this.contentType = meta.contentType;
@@ -28,13 +28,16 @@ export class Attachment {
   }
 
   /** The decoded bytes. Each call asks the server again. */
-  content(): Promise<Buffer> {
+  content(): Promise<Uint8Array> {
     return this.#load();
   }
 
-  /** The content decoded as text (UTF-8 unless said otherwise). */
-  async text(encoding: BufferEncoding = "utf8"): Promise<string> {
-    return (await this.#load()).toString(encoding);
+  /**
+   * The content decoded as text: UTF-8 unless `encoding` names another of the WHATWG Encoding
+   * Standard (what `TextDecoder` takes: "utf-16le", "iso-8859-2", "shift_jis"…).
+   */
+  async text(encoding = "utf-8"): Promise<string> {
+    return new TextDecoder(encoding).decode(await this.#load());
   }
 
   toString(): string {

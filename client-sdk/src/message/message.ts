@@ -210,8 +210,11 @@ export class Message {
     });
   }
 
-  /** The exact bytes the server received (after the SMTP dot-unstuffing), as a Buffer. */
-  raw(options: { signal?: AbortSignal } = {}): Promise<Buffer> {
+  /**
+   * The exact bytes the server received (after the SMTP dot-unstuffing). A `Uint8Array` on every
+   * platform; in Node, `Buffer.from(bytes)` when a Buffer is needed.
+   */
+  raw(options: { signal?: AbortSignal } = {}): Promise<Uint8Array> {
     return this.#http.bytes("GET", apiPaths.messageRaw(this.id), options);
   }
 
