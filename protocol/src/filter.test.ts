@@ -18,6 +18,8 @@ function message(overrides: Partial<StoredMessage> = {}): StoredMessage {
     cc: [{ name: "", address: "boss@app.test" }],
     date: null,
     receivedAt: "2024-05-01T12:00:01.000Z",
+    receivedTime: Date.parse("2024-05-01T12:00:01.000Z"),
+    duplicateOf: null,
     size: 10,
     sha256: "0".repeat(64),
     attachmentCount: 1,
@@ -58,7 +60,7 @@ function message(overrides: Partial<StoredMessage> = {}): StoredMessage {
     ],
     links: [],
     ...overrides,
-  };
+  } as StoredMessage;
 }
 
 const matches = (filter: unknown, target = message()) =>
