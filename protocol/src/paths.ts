@@ -50,6 +50,13 @@ export const apiPaths = {
   fault: (id: string) => `/api/faults/${enc(id)}`,
   faultLog: () => "/api/faults/log",
 
+  reports: () => "/api/reports",
+  report: (id: string) => `/api/reports/${enc(id)}`,
+  reportLog: () => "/api/reports/log",
+  pendingReports: () => "/api/reports/pending",
+  reportSimulator: () => "/api/reports/simulator",
+  inboxReports: (address: string) => `/api/inboxes/${enc(address)}/reports`,
+
   dnsRecords: () => "/api/dns/records",
   dkimKeys: () => "/api/dns/dkim-keys",
 } as const;

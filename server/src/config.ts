@@ -1,5 +1,6 @@
 import type { DnsMode } from "@mailnest/protocol";
-import type { ChaosSpec } from "./faults/fault-rule.js";
+import type { ReportSpec } from "./after-acceptance/report-rule.js";
+import type { ChaosSpec, FaultRuleInput } from "./faults/fault-rule.js";
 
 /**
  * The resolved configuration of one Mailnest instance. The CLI builds it from flags and
@@ -71,6 +72,18 @@ export interface MailnestConfig {
   requireAuth: boolean;
   /** Global faults: each message meets `code` at `stage` with this probability (CLI `--chaos`). */
   chaos: ChaosSpec[];
+  /*
+   * After the 250 (docs/after-acceptance.md): reports Mailnest makes for accepted mail, and the
+   * receiving side's behaviours set on the command line.
+   */
+  /** The built-in addresses (`bounce@…`, `complaint@…`, …) on any domain: `--no-simulator`, `--simulator-prefix`. */
+  simulator: { enabled: boolean; prefix: string };
+  /** `--report <kind>[:<status>]:<probability>`: a report for every accepted message, with a probability. */
+  reports: ReportSpec[];
+  /** `--report-relay <smtp url>`: every report is also sent on to this SMTP server; null = stored only. */
+  reportRelay: string | null;
+  /** `--greylist <delay>`, `--rate-limit <per>:<count>/<window>`: fault rules for every message. */
+  receivingRules: FaultRuleInput[];
   /*
    * The deliverability lab (docs/authentication.md): SPF, DKIM, DMARC and ARC of every message,
    * against DNS records the tests control.
@@ -145,6 +158,10 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   smtpUsers: null,
   requireAuth: false,
   chaos: [],
+  simulator: { enabled: true, prefix: "" },
+  reports: [],
+  reportRelay: null,
+  receivingRules: [],
   verifyAuth: true,
   verifyThreads: 1,
   dnsZoneFile: null,

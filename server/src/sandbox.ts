@@ -1,3 +1,5 @@
+import { specRuleInput } from "./after-acceptance/parse-report-rule.js";
+import { ReportEngine } from "./after-acceptance/report-engine.js";
 import { createApp } from "./api/app.js";
 import { guardEventUpgrades } from "./api/http/event-upgrades.js";
 import { type HttpServer, startHttpServer } from "./api/http/http-server.js";
@@ -30,6 +32,8 @@ export interface Sandbox {
   readonly store: MessageStore;
   /** Fault rules and the log of injected faults (docs/api.md, "Faults"). */
   readonly faults: FaultStore;
+  /** Reports after acceptance: bounces, complaints, auto-replies (docs/after-acceptance.md). */
+  readonly reports: ReportEngine;
   /** Webhook endpoints and their delivery logs (docs/integrations.md). */
   readonly webhooks: WebhookService;
   /** Release and auto-relay to the `--relay` server (docs/integrations.md). */
@@ -91,6 +95,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   const events = new EventHub(bus, { head: () => store.head });
 
   let faults: FaultStore | null = null;
+  let reports: ReportEngine | null = null;
   let tls: TlsCredentials | null = null;
   let smtp: SmtpListener | null = null;
   let smtps: SmtpListener | null = null;
@@ -107,6 +112,8 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   // open ones answer 503 before HTTP closes; the store last, to flush.
   const closeAll = async () => {
     await Promise.all([smtp?.close(), smtps?.close(), retrieval?.close()]);
+    // After SMTP, so the last messages get their reports decided; before the store they are written to.
+    await reports?.close();
     waits.close();
     await http?.close();
     await events.close();
@@ -121,6 +128,17 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   try {
     faults = await FaultStore.open({ dataDir: config.dataDir });
     for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
+    for (const input of config.receivingRules) await faults.add(input, "cli");
+    // Before SMTP, so every message stored is looked at.
+    reports = await ReportEngine.open({
+      config: {
+        ...config,
+        reportRelay: config.reportRelay === null ? null : parseRelayUrl(config.reportRelay, []),
+      },
+      store,
+      bus,
+    });
+    for (const spec of config.reports) await reports.rules.add(specRuleInput(spec), "cli");
     tls =
       certificateNeeded(config) || retrievalNeedsCertificate(config)
         ? await loadTlsCredentials(config)
@@ -149,6 +167,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     });
     const smtpDeps = { config, store, bus, faults, tls };
     smtp = await startSmtpListener(smtpDeps, { port: config.smtpPort });
+    refuseReportLoop(config, smtp.port);
     if (config.smtpsPort !== null) {
       smtps = await startSmtpListener(smtpDeps, { port: config.smtpsPort, implicitTls: true });
     }
@@ -161,6 +180,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
         waits,
         metrics,
         faults,
+        reports,
         clock,
         webhooks,
         releases,
@@ -187,6 +207,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     bus,
     store,
     faults,
+    reports,
     webhooks,
     releases,
     deliverability,
@@ -201,4 +222,19 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
       return closing;
     },
   };
+}
+
+/**
+ * `--report-relay` pointing at this sandbox's own SMTP listener would store every report twice; a
+ * report never causes another (it has the null sender), but the second copy helps nobody.
+ */
+function refuseReportLoop(config: MailnestConfig, smtpPort: number): void {
+  if (config.reportRelay === null) return;
+  const target = parseRelayUrl(config.reportRelay, []);
+  const local = new Set(["127.0.0.1", "::1", "localhost", "0.0.0.0", config.host]);
+  if (target.port === smtpPort && local.has(target.host)) {
+    throw new Error(
+      `--report-relay ${target.displayUrl} is this sandbox's own SMTP listener: reports are stored here already; point it at the app's inbound SMTP endpoint`,
+    );
+  }
 }

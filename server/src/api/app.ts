@@ -7,6 +7,7 @@ import { inboxRoutes } from "./routes/inbox-routes.js";
 import { integrityRoutes } from "./routes/integrity-routes.js";
 import { messageRoutes } from "./routes/message-routes.js";
 import { outboundRoutes } from "./routes/outbound-routes.js";
+import { reportRoutes } from "./routes/report-routes.js";
 import { serviceRoutes } from "./routes/service-routes.js";
 import { waitRoutes } from "./routes/wait-routes.js";
 import { webhookRoutes } from "./routes/webhook-routes.js";
@@ -23,6 +24,7 @@ export function createApp(deps: ApiDeps): Express {
     waitRoutes(routes, deps);
     messageRoutes(routes, deps);
     faultRoutes(routes, deps);
+    reportRoutes(routes, deps);
     webhookRoutes(routes, deps);
     outboundRoutes(routes, deps);
     dnsRoutes(routes, deps);

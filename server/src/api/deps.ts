@@ -1,3 +1,4 @@
+import type { ReportEngine } from "../after-acceptance/report-engine.js";
 import type { Clock } from "../clock.js";
 import type { MailnestConfig } from "../config.js";
 import type { DeliverabilityLab } from "../deliverability/deliverability-lab.js";
@@ -30,6 +31,8 @@ export interface ApiDeps {
   metrics?: MetricsSource | undefined;
   /** The SMTP listener's fault rules. Absent: the `/api/faults` routes answer 404. */
   faults?: FaultStore | undefined;
+  /** Reports after acceptance. Absent: the `/api/reports` routes answer 404. */
+  reports?: ReportEngine | undefined;
   /** The long-poll waits (made once, by whoever composes the server: `sandbox.ts`). */
   waits: WaitRegistry;
   /** The clock `receivedTime` is read from, served at `GET /api/clock`; the system's when absent. */

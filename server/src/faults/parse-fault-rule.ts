@@ -9,6 +9,7 @@ import {
   normalizeAddress,
   type RateLimitScope,
 } from "@mailnest/protocol";
+import { ruleFields } from "../rules/rule-fields.js";
 import {
   BEHAVIOR_DEFAULTS,
   type ChaosSpec,
@@ -20,6 +21,9 @@ import {
   RATE_LIMIT_SCOPES,
 } from "./fault-rule.js";
 import { InvalidFaultRuleError } from "./invalid-fault-rule-error.js";
+
+const fields$ = ruleFields((parameter, message) => new InvalidFaultRuleError(parameter, message));
+const invalid = fields$.fail;
 
 const BODY_FIELDS = [
   "behavior",
@@ -214,24 +218,11 @@ export function chaosRuleInput(spec: ChaosSpec): FaultRuleInput {
 }
 
 function bodyFields(body: unknown): BodyFields {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    throw invalid("body", 'a JSON object such as {"stage":"rcpt","code":451}', body);
-  }
-  const fields = body as Record<string, unknown>;
-  for (const key of Object.keys(fields)) {
-    if (!(BODY_FIELDS as readonly string[]).includes(key)) {
-      throw invalid(key, `no such field (known: ${BODY_FIELDS.join(", ")})`, fields[key]);
-    }
-  }
-  return fields;
+  return fields$.body(body, BODY_FIELDS, '{"stage":"rcpt","code":451}');
 }
 
 function parseBehavior(value: unknown): FaultBehavior {
-  if (value === undefined) return "reply";
-  if (typeof value !== "string" || !(FAULT_BEHAVIORS as readonly string[]).includes(value)) {
-    throw invalid("behavior", `one of ${FAULT_BEHAVIORS.join(", ")}`, value);
-  }
-  return value as FaultBehavior;
+  return value === undefined ? "reply" : fields$.oneOf("behavior", value, FAULT_BEHAVIORS);
 }
 
 function parseStage(value: unknown, behavior: FaultBehavior): FaultStage {
@@ -285,28 +276,19 @@ function parseStatus(value: unknown, code: number | null): string | null {
 }
 
 function parseProbability(value: unknown): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || value > 1) {
-    throw invalid("probability", "a number from 0 to 1", value);
-  }
-  return value;
+  return fields$.probability(value);
 }
 
 function parseTimes(value: unknown): number {
-  return parseWhole("times", value, 1, MAX_TIMES);
+  return fields$.whole("times", value, 1, MAX_TIMES);
 }
 
 function parseWhole(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalid(name, `a whole number from ${min} to ${max}`, value);
-  }
-  return value;
+  return fields$.whole(name, value, min, max);
 }
 
 function parseScope(value: unknown): RateLimitScope {
-  if (typeof value !== "string" || !(RATE_LIMIT_SCOPES as readonly string[]).includes(value)) {
-    throw invalid("per", `one of ${RATE_LIMIT_SCOPES.join(", ")}`, value);
-  }
-  return value as RateLimitScope;
+  return fields$.oneOf("per", value, RATE_LIMIT_SCOPES);
 }
 
 function parseMessage(value: unknown): string {
@@ -321,12 +303,7 @@ function parseMessage(value: unknown): string {
 }
 
 function parseMailbox(name: string, value: unknown): string {
-  const address = typeof value === "string" ? normalizeAddress(value) : "";
-  const at = address.lastIndexOf("@");
-  if (address.length > 320 || at < 1 || at === address.length - 1 || /[\s<>]/.test(address)) {
-    throw invalid(name, "an email address such as user@mailnest.test", value);
-  }
-  return address;
+  return fields$.mailbox(name, value);
 }
 
 function parsePattern(value: unknown): string {
@@ -339,10 +316,4 @@ function parsePattern(value: unknown): string {
     );
   }
   return pattern;
-}
-
-function invalid(parameter: string, expected: string, received: unknown): InvalidFaultRuleError {
-  const shown = received === undefined ? "nothing" : (JSON.stringify(received) ?? String(received));
-  const clipped = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
-  return new InvalidFaultRuleError(parameter, `Invalid "${parameter}": expected ${expected}, got ${clipped}`);
 }

@@ -11,6 +11,7 @@ import { dnsPaths, dnsTag } from "./dns.js";
 import { faultPaths, faultTag } from "./faults.js";
 import { integrationPaths, integrationTags } from "./integrations.js";
 import { integrityPaths, messageDamaged } from "./integrity.js";
+import { reportPaths, reportTag } from "./reports.js";
 import {
   bodyErrors,
   commonErrors,
@@ -76,12 +77,14 @@ export const openApiDocument: OpenApiDocument = {
     { name: "messages", description: "Captured messages, their bodies and attachments" },
     { name: "waits", description: "Long-poll until matching mail arrives" },
     faultTag,
+    reportTag,
     ...integrationTags,
     dnsTag,
   ],
   security: [{ bearer: [] }, {}],
   paths: {
     ...faultPaths,
+    ...reportPaths,
     ...integrationPaths,
     ...dnsPaths,
     ...integrityPaths,

@@ -53,8 +53,11 @@ export function faultRoutes(routes: ApiRoutes, deps: ApiDeps): void {
   });
 }
 
-/** `?inbox=` is the only parameter; a typo must not silently list every inbox's faults. */
-function logInboxQuery(query: QueryValues): string | undefined {
+/**
+ * `?inbox=` is the only parameter of a rule log (faults, reports); a typo must not silently list
+ * every inbox's entries.
+ */
+export function logInboxQuery(query: QueryValues): string | undefined {
   for (const name of Object.keys(query)) {
     if (name !== "inbox") {
       throw InvalidParameterError.expected(name, "no such parameter (known: inbox)", query[name]);
