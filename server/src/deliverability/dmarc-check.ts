@@ -19,21 +19,7 @@ export async function checkDmarc(
   const domains = [...new Set(input.fromAddresses.map((address) => domainOf(address)))];
   const fromDomain = domains.length === 1 ? (domains[0] as string) : "";
   const organizationalDomain = fromDomain === "" ? "" : organizationalDomainOf(fromDomain);
-  const empty: DmarcVerdict = {
-    result: "none",
-    fromDomain,
-    organizationalDomain,
-    record: null,
-    recordName: null,
-    policy: null,
-    subdomainPolicy: null,
-    appliedPolicy: null,
-    alignment: { dkim: "relaxed", spf: "relaxed" },
-    alignedBy: [],
-    dkimDomain: null,
-    spfDomain: null,
-    reason: "",
-  };
+  const empty = dmarcVerdictWithout("none", "", { fromDomain, organizationalDomain });
   // Section 6.6.1: DMARC needs exactly one author domain.
   if (domains.length !== 1 || fromDomain === "") {
     const reason =
@@ -118,6 +104,31 @@ export async function checkDmarc(
     ...verdict,
     result: "fail",
     reason: `${dkimWhy}; ${spfWhy}; the policy that applies is p=${verdict.appliedPolicy}`,
+  };
+}
+
+/** A verdict that found no record (or could not look): nothing aligned, no policy. */
+export function dmarcVerdictWithout(
+  result: DmarcVerdict["result"],
+  reason: string,
+  domains: { fromDomain: string; organizationalDomain: string } = {
+    fromDomain: "",
+    organizationalDomain: "",
+  },
+): DmarcVerdict {
+  return {
+    result,
+    ...domains,
+    record: null,
+    recordName: null,
+    policy: null,
+    subdomainPolicy: null,
+    appliedPolicy: null,
+    alignment: { dkim: "relaxed", spf: "relaxed" },
+    alignedBy: [],
+    dkimDomain: null,
+    spfDomain: null,
+    reason,
   };
 }
 

@@ -10,7 +10,7 @@ import {
 import { arcVerdict } from "./arc-check.js";
 import { authenticationResultsHeader } from "./authentication-results.js";
 import { dkimVerdicts } from "./dkim-check.js";
-import { aligns, checkDmarc } from "./dmarc-check.js";
+import { aligns, checkDmarc, dmarcVerdictWithout } from "./dmarc-check.js";
 import { DnsLookupSession } from "./dns-lookup-session.js";
 import type { DnsResolver } from "./dns-resolver.js";
 import { headerFieldsOf, withoutFields } from "./header-fields.js";
@@ -65,6 +65,13 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
   const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   const dnsBudgetMs = options.dnsBudgetMs ?? DEFAULT_DNS_BUDGET_MS;
 
+  const context = (session: DnsLookupSession, started: number) => ({
+    mode: resolver.mode,
+    authservId,
+    lookups: [...session.lookups],
+    durationMs: Math.round((performance.now() - started) * 100) / 100,
+  });
+
   async function run(input: VerificationInput, session: DnsLookupSession, started: number) {
     const fields = headerFieldsOf(input.raw);
     const signatures = fields.filter((field) => field.name === "dkim-signature");
@@ -93,24 +100,8 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
       signature.aligned =
         dmarc.fromDomain !== "" && aligns(signature.domain, dmarc.fromDomain, dmarc.alignment.dkim);
     }
-    return {
-      dkim,
-      spf,
-      dmarc,
-      arc,
-      authenticationResults: authenticationResultsHeader(authservId, { dkim, spf, dmarc, arc }),
-      dnsMode: resolver.mode,
-      dnsLookups: session.lookups,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-    } satisfies MessageAuthentication;
+    return assemble({ dkim, spf, dmarc, arc }, context(session, started));
   }
-
-  const context = (session: DnsLookupSession, started: number) => ({
-    mode: resolver.mode,
-    authservId,
-    lookups: [...session.lookups],
-    durationMs: Math.round((performance.now() - started) * 100) / 100,
-  });
 
   return {
     resolver,
@@ -142,7 +133,6 @@ export function unfinishedAuthentication(
   reason: string,
   context: { mode: DnsMode; authservId: string; lookups: DnsLookup[]; durationMs: number },
 ): MessageAuthentication {
-  const { authservId } = context;
   const spf: SpfVerdict = {
     result: "temperror",
     identity: input.mailFrom === "" ? "helo" : "mailfrom",
@@ -156,21 +146,7 @@ export function unfinishedAuthentication(
     voidLookups: 0,
     reason,
   };
-  const dmarc = {
-    result: "temperror",
-    fromDomain: "",
-    organizationalDomain: "",
-    record: null,
-    recordName: null,
-    policy: null,
-    subdomainPolicy: null,
-    appliedPolicy: null,
-    alignment: { dkim: "relaxed", spf: "relaxed" },
-    alignedBy: [],
-    dkimDomain: null,
-    spfDomain: null,
-    reason,
-  } satisfies MessageAuthentication["dmarc"];
+  const dmarc = dmarcVerdictWithout("temperror", reason);
   const arc: ArcVerdict = { result: "none", reason, chain: [] };
   const dkim = headerFieldsOf(input.raw)
     .filter((field) => field.name === "dkim-signature")
@@ -189,12 +165,17 @@ export function unfinishedAuthentication(
         aligned: false,
       };
     });
+  return assemble({ dkim, spf, dmarc, arc }, context);
+}
+
+/** The verdicts, their Authentication-Results header, and how they were reached. */
+function assemble(
+  verdicts: Pick<MessageAuthentication, "dkim" | "spf" | "dmarc" | "arc">,
+  context: { mode: DnsMode; authservId: string; lookups: DnsLookup[]; durationMs: number },
+): MessageAuthentication {
   return {
-    dkim,
-    spf,
-    dmarc,
-    arc,
-    authenticationResults: authenticationResultsHeader(authservId, { dkim, spf, dmarc, arc }),
+    ...verdicts,
+    authenticationResults: authenticationResultsHeader(context.authservId, verdicts),
     dnsMode: context.mode,
     dnsLookups: context.lookups,
     durationMs: context.durationMs,
