@@ -24,6 +24,7 @@ export function startupBanner(sandbox: Sandbox, version: string): string[] {
     ...(sandbox.tls === null ? [] : [`  TLS       ${describeCertificate(sandbox.tls)}`]),
     `  Auth      ${describeAuth(sandbox)}`,
     ...(config.chaos.length === 0 ? [] : [`  Chaos     ${config.chaos.map(describeChaos).join(", ")}`]),
+    ...describeAfterAcceptance(config),
     ...describeIntegrations(config),
     `  Web + API ${sandbox.url}${config.webRoot === null ? " (API only: the web viewer is not built)" : ""}`,
     `  Data      ${config.dataDir === null ? "in memory (gone on exit)" : config.dataDir}`,
@@ -48,6 +49,32 @@ function describeAuth({ config }: Sandbox): string {
   const when = config.requireAuth ? "required before MAIL FROM" : "optional";
   const plainText = starttlsOffered(config) && !insecureAuthAllowed(config) ? "; only after STARTTLS" : "";
   return `${who}; ${when}${plainText}`;
+}
+
+/** The simulator addresses, `--report`, `--report-relay`, `--greylist`, `--rate-limit` (docs/after-acceptance.md). */
+function describeAfterAcceptance(config: Sandbox["config"]): string[] {
+  const { simulator } = config;
+  const reports = [
+    simulator.enabled
+      ? `${["bounce", "suppressed", "delayed", "complaint", "ooto"].map((name) => `${simulator.prefix}${name}@`).join(", ")} on any domain get reports`
+      : "no simulator addresses",
+    ...config.reports.map(
+      (spec) =>
+        `${spec.kind}${spec.status === null ? "" : ` ${spec.status}`} for ${spec.probability * 100} % of mail`,
+    ),
+    ...(config.reportRelay === null
+      ? []
+      : [`sent on to ${parseRelayUrl(config.reportRelay, []).displayUrl}`]),
+  ];
+  const receiving = config.receivingRules.map((rule) =>
+    rule.behavior === "greylist"
+      ? `greylisting ${formatDuration(rule.delayMs ?? 0)}`
+      : `${rule.code} beyond ${rule.limit} messages per ${formatDuration(rule.windowMs ?? 0)} per ${rule.per}`,
+  );
+  return [
+    `  Reports   ${reports.join("; ")}`,
+    ...(receiving.length === 0 ? [] : [`  Receiving ${receiving.join("; ")}`]),
+  ];
 }
 
 /** `--webhook` and `--relay` (docs/integrations.md); the relay's password is never printed. */
