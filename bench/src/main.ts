@@ -15,6 +15,7 @@ import { runLargeMessages } from "./sections/large-messages.js";
 import type { SectionContext, SectionResult } from "./sections/section.js";
 import { runStoreScale } from "./sections/store-scale.js";
 import { runWaitLatency } from "./sections/wait-latency.js";
+import { runWebhooks } from "./sections/webhooks.js";
 import { startCeiling, startMailnest } from "./server/server-process.js";
 
 const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../results");
@@ -84,6 +85,7 @@ async function main(): Promise<number> {
   await run("memory", () => runLargeMessages(context));
   await run("waiters", () => runIdleWaiters(context));
   await run("auth", () => runAuthentication(context));
+  await run("webhooks", () => runWebhooks(context));
   await run("retrieval", () => runIdleLatency(context));
 
   const durationMs = Math.round(performance.now() - started);

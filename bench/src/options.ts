@@ -10,6 +10,7 @@ export const SECTIONS = [
   "waiters",
   "retrieval",
   "auth",
+  "webhooks",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

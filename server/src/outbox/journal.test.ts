@@ -56,6 +56,19 @@ describe("Journal", () => {
     await journal.close();
   });
 
+  it("a record appended with durable: false is applied once written and survives a kill (no close)", async () => {
+    const file = path.join(await tempDir(cleanup), "j.journal");
+    const owner = counter(file);
+    const journal = await owner.open();
+    await journal.append(9, { durable: false });
+    expect(owner.values).toEqual([9]);
+    const again = counter(file);
+    const reopened = await again.open();
+    cleanup(() => reopened.close());
+    expect(again.values).toEqual([9]);
+    await journal.close();
+  });
+
   it("appends from one tick share one write", async () => {
     const file = path.join(await tempDir(cleanup), "j.journal");
     const owner = counter(file);

@@ -22,9 +22,13 @@ export interface JournalOptions<R> {
 
 /** Compaction keeps the file within a few multiples of the live state, but never rewrites tiny files. */
 const DEFAULT_COMPACT_AFTER_BYTES = 4 * 1024 * 1024;
+/** Records appended with `durable: false` are fdatasync'd within this long. */
+const LAZY_SYNC_MS = 1000;
 
 interface Pending<R> {
-  record: R;
+  /** null: no record, only "fdatasync what is written" (the lazy-sync timer). */
+  record: R | null;
+  durable: boolean;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -34,6 +38,12 @@ interface Pending<R> {
  * previous write + fdatasync ran goes out in the next single write + fdatasync, and each `append`
  * resolves only once its record is durable **and** applied to the owner's state. So the state the
  * owner sees is always exactly what a replay of the file would rebuild.
+ *
+ * A record appended with `durable: false` is written (to the page cache, so it survives a `kill -9`)
+ * and applied, but its fdatasync waits for the next durable record or at most `LAZY_SYNC_MS`: for
+ * records whose loss in a power cut is repaired some other way (a delivery the store's own log
+ * re-derives at startup, an attempt that is simply made again), so that a burst of them does not
+ * add an fdatasync per batch to the disk the SMTP acknowledgements wait on.
  *
  * The file is rewritten from a snapshot of the state (temp file, fsync, rename, fsync of the
  * directory) at open and whenever it has grown past `compactAfterBytes` since the last rewrite, so
@@ -54,6 +64,9 @@ export class Journal<R> {
   /** A failed append may have left a partial line: the next batch rewrites the file first. */
   #broken = false;
   #closed = false;
+  /** Written but not yet fdatasync'd (lazy records). */
+  #unsynced = false;
+  #lazyTimer: NodeJS.Timeout | null = null;
 
   private constructor(options: JournalOptions<R>) {
     this.#options = options;
@@ -86,10 +99,14 @@ export class Journal<R> {
   }
 
   /** Resolves once the record is durable and applied; rejects when the disk refused it (nothing applied). */
-  append(record: R): Promise<void> {
+  append(record: R, options: { durable?: boolean } = {}): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("the journal is closed"));
+    return this.#enqueue(record, options.durable ?? true);
+  }
+
+  #enqueue(record: R | null, durable: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
+      this.#queue.push({ record, durable, resolve, reject });
       if (!this.#draining) {
         this.#draining = true;
         this.#drained = this.#drain();
@@ -100,6 +117,8 @@ export class Journal<R> {
   /** Waits for what was appended, then closes the file. Further appends reject. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
+    if (this.#unsynced) await this.#enqueue(null, true).catch(() => {});
     await this.#drained;
     await this.#handle?.close();
     this.#handle = null;
@@ -120,17 +139,29 @@ export class Journal<R> {
     if (this.#options.path !== null) {
       try {
         if (this.#broken) await this.#rewrite();
-        const bytes = Buffer.from(batch.map((pending) => encodeLine(pending.record)).join(""), "utf8");
-        await writeFully(this.#handle!, bytes);
-        await this.#handle!.datasync();
+        const lines = batch.flatMap((pending) =>
+          pending.record === null ? [] : [encodeLine(pending.record)],
+        );
+        const bytes = Buffer.from(lines.join(""), "utf8");
+        if (bytes.length > 0) await writeFully(this.#handle!, bytes);
         this.#grown += bytes.length;
+        if (batch.some((pending) => pending.durable)) {
+          if (this.#unsynced || bytes.length > 0) await this.#handle!.datasync();
+          this.#unsynced = false;
+        } else if (bytes.length > 0) {
+          this.#unsynced = true;
+          this.#lazyTimer ??= setTimeout(() => {
+            this.#lazyTimer = null;
+            if (this.#unsynced && !this.#closed) this.#enqueue(null, true).catch(() => {});
+          }, LAZY_SYNC_MS).unref();
+        }
       } catch (error) {
         this.#broken = true;
         for (const pending of batch) pending.reject(error);
         return;
       }
     }
-    for (const pending of batch) this.#options.apply(pending.record);
+    for (const pending of batch) if (pending.record !== null) this.#options.apply(pending.record);
     for (const pending of batch) pending.resolve();
     if (this.#grown > this.#compactAfter) {
       // A failed rewrite leaves the old file, which is complete; the next batch tries again.
@@ -162,6 +193,7 @@ export class Journal<R> {
     this.#handle = await open(path, "a");
     this.#grown = 0;
     this.#broken = false;
+    this.#unsynced = false;
   }
 }
 

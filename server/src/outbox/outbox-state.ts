@@ -103,7 +103,8 @@ export class OutboxState<P, M> {
       case "job": {
         const lane = this.lanes.get(record.job.lane);
         if (!lane || this.jobs.has(record.job.id)) return;
-        const job = structuredClone(record.job);
+        // The record's job becomes the state's: a record is made for this one use (or parsed fresh).
+        const job = record.job;
         this.jobs.set(job.id, job);
         if (job.sequence !== null) lane.lastSequence = Math.max(lane.lastSequence, job.sequence);
         if (job.state === "pending") lane.pending.set(job.id, job);

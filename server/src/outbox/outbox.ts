@@ -159,13 +159,20 @@ export class Outbox<P, M> {
 
   /**
    * Adds a job at the end of its lane. The record is queued synchronously; the promise resolves
-   * once it is durable. With `deadReason` the job is recorded as dead without any attempt (a payload
-   * over a limit). A lane already holding `maxPendingPerLane` jobs gets the job dead, too.
+   * once it is durable (with `durable: false`, once it is written, and fdatasync'd within a second:
+   * for jobs a crash's loss of which the producer repairs, see `Journal`). With `deadReason` the job
+   * is recorded as dead without any attempt (a payload over a limit). A lane already holding
+   * `maxPendingPerLane` jobs gets the job dead, too.
    */
   enqueue(
     laneId: string,
     payload: P,
-    options: { sequence?: number | null; redeliveryOf?: string | null; deadReason?: string | null } = {},
+    options: {
+      sequence?: number | null;
+      redeliveryOf?: string | null;
+      deadReason?: string | null;
+      durable?: boolean;
+    } = {},
   ): Promise<Readonly<Job<P>>> {
     const lane = this.#state.lanes.get(laneId);
     if (!lane) return Promise.reject(new OutboxLookupError(`no lane "${laneId}"`));
@@ -192,7 +199,7 @@ export class Outbox<P, M> {
     };
     this.#uncommitted.set(laneId, (this.#uncommitted.get(laneId) ?? 0) + 1);
     return this.#journal
-      .append({ op: "job", job })
+      .append({ op: "job", job }, { durable: options.durable ?? true })
       .then(() => this.#state.jobs.get(job.id) ?? job)
       .finally(() => {
         const left = (this.#uncommitted.get(laneId) ?? 1) - 1;
@@ -302,7 +309,8 @@ export class Outbox<P, M> {
         : { op: "attempt", id: job.id, attempt, state: "pending", nextAttemptAt, deadReason: null };
     }
     try {
-      await this.#journal.append(record);
+      // Not fdatasync'd at once: an attempt whose record a power cut loses is simply made again.
+      await this.#journal.append(record, { durable: false });
       this.#notBefore.delete(job.id);
     } catch (error) {
       // Nothing changed: the job is still pending and is tried again shortly.

@@ -240,7 +240,8 @@ export class ReleaseService {
         source: "rule",
         ruleId: rule.id,
       };
-      this.#outbox.enqueue(LANE, payload).catch((error: unknown) => {
+      // Written at once (so a kill -9 keeps it), fdatasync'd within a second: off the SMTP path.
+      this.#outbox.enqueue(LANE, payload, { durable: false }).catch((error: unknown) => {
         console.error(`mailnest: could not queue the auto-relay of message ${message.id}:`, error);
       });
     }

@@ -1,3 +1,5 @@
+import http from "node:http";
+import https from "node:https";
 import { MAX_ATTEMPT_RESPONSE_CHARS } from "@mailnest/protocol";
 import type { AttemptResult } from "../outbox/outbox.js";
 import { signatureHeaders } from "./signing.js";
@@ -9,72 +11,90 @@ export interface WebhookRequest {
   body: string;
 }
 
-/** `fetch`, injectable so a test can watch requests; the global one otherwise. */
-export type FetchFunction = typeof fetch;
+/** Keep-alive connections to the endpoints, one pool per scheme; `destroy()` at shutdown. */
+export interface WebhookAgents {
+  http: http.Agent;
+  https: https.Agent;
+  destroy(): void;
+}
+
+export function createWebhookAgents(): WebhookAgents {
+  // A few sockets per endpoint are plenty: deliveries to one endpoint go one at a time by default.
+  const options = { keepAlive: true, maxSockets: 8 };
+  const agents = { http: new http.Agent(options), https: new https.Agent(options) };
+  return {
+    ...agents,
+    destroy() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
 
 /**
- * One signed POST. 2xx is success; anything else, a redirect included (it is not followed: the
- * operator chose this URL, not whoever answers it), or no answer at all is a failure to retry.
- * Only the first `MAX_ATTEMPT_RESPONSE_CHARS` characters of the answer are read.
+ * One signed POST, with node:http over keep-alive connections (a third of `fetch`'s CPU per
+ * request, which matters when deliveries run beside SMTP ingest). 2xx is success; anything else, a
+ * redirect included (it is not followed: the operator chose this URL, not whoever answers it), or
+ * no answer at all is a failure to retry. Only the first `MAX_ATTEMPT_RESPONSE_CHARS` characters
+ * of the answer are kept; the rest is read and dropped, so the connection can be reused.
  */
-export async function postWebhook(
+export function postWebhook(
   request: WebhookRequest,
   signal: AbortSignal,
-  fetchFunction: FetchFunction = fetch,
+  agents: WebhookAgents,
 ): Promise<AttemptResult> {
+  const url = new URL(request.url);
+  const secure = url.protocol === "https:";
+  const body = Buffer.from(request.body, "utf8");
   const timestamp = Math.floor(Date.now() / 1000);
-  let response: Response;
-  try {
-    response = await fetchFunction(request.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "user-agent": "Mailnest-Webhooks/1",
-        ...signatureHeaders(request.secret, request.eventId, timestamp, request.body),
+  return new Promise((resolve) => {
+    const outgoing = (secure ? https : http).request(
+      url,
+      {
+        method: "POST",
+        agent: secure ? agents.https : agents.http,
+        signal,
+        headers: {
+          "content-type": "application/json",
+          "content-length": body.length,
+          "user-agent": "Mailnest-Webhooks/1",
+          ...signatureHeaders(request.secret, request.eventId, timestamp, request.body),
+        },
       },
-      body: request.body,
-      redirect: "manual",
-      signal,
+      (response) => {
+        const status = response.statusCode ?? 0;
+        let text = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          if (text.length < MAX_ATTEMPT_RESPONSE_CHARS) text += chunk;
+        });
+        response.on("error", () => {});
+        response.on("close", () => {
+          const answer = text === "" ? null : text.slice(0, MAX_ATTEMPT_RESPONSE_CHARS);
+          if (status >= 200 && status < 300) {
+            resolve({ ok: true, status, response: answer });
+            return;
+          }
+          const error =
+            status >= 300 && status < 400
+              ? `HTTP ${status}: redirect to ${response.headers.location ?? "(no Location)"} not followed`
+              : `HTTP ${status}`;
+          resolve({ ok: false, status, error, response: answer });
+        });
+      },
+    );
+    outgoing.on("error", (error) => {
+      resolve({ ok: false, status: null, error: networkError(error, signal) });
     });
-  } catch (error) {
-    return { ok: false, status: null, error: networkError(error, signal) };
-  }
-  const text = await readStart(response).catch(() => null);
-  const { status } = response;
-  if (status >= 200 && status < 300) return { ok: true, status, response: text };
-  const error =
-    status >= 300 && status < 400
-      ? `HTTP ${status}: redirect to ${response.headers.get("location") ?? "(no Location)"} not followed`
-      : `HTTP ${status}`;
-  return { ok: false, status, error, response: text };
+    outgoing.end(body);
+  });
 }
 
-/** The start of the body as text, then the rest is cancelled. */
-async function readStart(response: Response): Promise<string | null> {
-  if (!response.body) return null;
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    while (text.length < MAX_ATTEMPT_RESPONSE_CHARS) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return text === "" ? null : text.slice(0, MAX_ATTEMPT_RESPONSE_CHARS);
-}
-
-/** undici hides the useful part ("ECONNREFUSED 127.0.0.1:9") in `cause`. */
-function networkError(error: unknown, signal: AbortSignal): string {
+function networkError(error: Error, signal: AbortSignal): string {
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     return reason instanceof Error ? reason.message : String(reason);
   }
-  const cause =
-    error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  return cause?.message ? `${message}: ${cause.message}` : message;
+  const code = (error as NodeJS.ErrnoException).code;
+  return code !== undefined && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
 }

@@ -17,7 +17,7 @@ import { type Job, Outbox, OutboxLookupError } from "../outbox/outbox.js";
 import type { RetryPolicy } from "../outbox/retry-policy.js";
 import type { MessageStore } from "../store/message-store.js";
 import { normalizeWebhookUrl } from "./endpoint-url.js";
-import { type FetchFunction, postWebhook } from "./post-webhook.js";
+import { createWebhookAgents, postWebhook, type WebhookAgents } from "./post-webhook.js";
 import { generateSecret, secretProblem } from "./signing.js";
 import { InvalidWebhookError, UnknownWebhookError } from "./webhook-errors.js";
 import {
@@ -74,7 +74,6 @@ export interface WebhookServiceOptions {
   keepDeliveries?: number;
   /** Deliveries waiting per endpoint before new ones are logged dead. @default 10_000 */
   maxPending?: number;
-  fetch?: FetchFunction;
 }
 
 const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
@@ -95,9 +94,15 @@ export class WebhookService {
   readonly #options: WebhookServiceOptions;
   readonly #maxPayloadBytes: number;
   readonly #unsubscribe: Array<() => void> = [];
+  readonly #agents: WebhookAgents;
 
-  private constructor(outbox: Outbox<WebhookPayload, EndpointMeta>, options: WebhookServiceOptions) {
+  private constructor(
+    outbox: Outbox<WebhookPayload, EndpointMeta>,
+    options: WebhookServiceOptions,
+    agents: WebhookAgents,
+  ) {
     this.#outbox = outbox;
+    this.#agents = agents;
     this.#options = options;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? MAX_WEBHOOK_PAYLOAD_BYTES;
   }
@@ -108,7 +113,7 @@ export class WebhookService {
    * begin delivering once the HTTP server (which the links point to) is listening.
    */
   static async open(options: WebhookServiceOptions): Promise<WebhookService> {
-    const fetchFunction = options.fetch ?? fetch;
+    const agents = createWebhookAgents();
     const outbox: Outbox<WebhookPayload, EndpointMeta> = await Outbox.open({
       file: options.dataDir === null ? null : path.join(options.dataDir, "outbox", "webhooks.journal"),
       jobIdPrefix: "dl",
@@ -125,16 +130,17 @@ export class WebhookService {
           eventId: job.payload.eventId,
           body: JSON.stringify(withLinks(job.payload.event, options.baseUrl())),
         };
-        return postWebhook(request, signal, fetchFunction);
+        return postWebhook(request, signal, agents);
       },
     });
-    const service = new WebhookService(outbox, options);
+    const service = new WebhookService(outbox, options, agents);
     try {
       await service.#applyCliEndpoints(options.cliEndpoints ?? []);
       await service.#catchUp();
       service.#subscribe();
     } catch (error) {
       await outbox.close();
+      agents.destroy();
       throw error;
     }
     return service;
@@ -244,6 +250,7 @@ export class WebhookService {
   async close(): Promise<void> {
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.#outbox.close();
+    this.#agents.destroy();
   }
 
   #subscribe(): void {
@@ -276,9 +283,13 @@ export class WebhookService {
         bytes > this.#maxPayloadBytes
           ? `not sent: the body would be ${bytes} bytes (limit ${this.#maxPayloadBytes})`
           : null;
-      this.#outbox.enqueue(lane.id, payload, { sequence, deadReason }).catch((error: unknown) => {
-        console.error(`mailnest: could not queue a webhook delivery to ${lane.meta.url}:`, error);
-      });
+      // Not fdatasync'd on this path: a `message.received` lost to a crash is queued again from the
+      // store at the next start (`#catchUp`).
+      this.#outbox
+        .enqueue(lane.id, payload, { sequence, deadReason, durable: false })
+        .catch((error: unknown) => {
+          console.error(`mailnest: could not queue a webhook delivery to ${lane.meta.url}:`, error);
+        });
     }
   }
 

@@ -1,0 +1,29 @@
+// A slow webhook receiver in its own process, so answering deliveries costs the load generator
+// nothing. Answers every POST with 200 after `delayMs`; tells the parent each message id it got.
+import { createServer } from "node:http";
+
+const delayMs = Number(process.argv[2] ?? 20);
+const server = createServer((request, response) => {
+  const chunks = [];
+  request.on("data", (chunk) => chunks.push(chunk));
+  request.on("end", () => {
+    setTimeout(() => {
+      try {
+        const id = JSON.parse(Buffer.concat(chunks).toString("utf8"))?.data?.message?.id;
+        if (typeof id === "string") process.send?.({ type: "seen", id });
+      } catch {
+        // Not a Mailnest event; answered all the same.
+      }
+      response.writeHead(200).end();
+    }, delayMs);
+  });
+});
+server.listen(0, "127.0.0.1", () => {
+  process.send?.({ type: "ready", port: server.address().port });
+});
+process.on("message", (message) => {
+  if (message?.type === "close") {
+    server.closeAllConnections();
+    server.close(() => process.exit(0));
+  }
+});
