@@ -125,9 +125,20 @@ export interface MailnestConfig {
   retrievalCatchAll: string;
   /** null = any password accepted (the login recorded); otherwise login (inbox address or catch-all) → password. */
   retrievalUsers: Map<string, string> | null;
+  /**
+   * `--compat`: the peers whose API also answers at the root paths that peer's own server uses
+   * (Mailpit `/api/v1/…` and `/view/…`, MailHog `/api/v1/…` and `/api/v2/…`, MailDev `/email…` and
+   * `/healthz`), so their clients work unchanged. Every peer always answers under its own prefix
+   * (`/mailpit`, `/mailhog`, `/maildev`). Mailpit and MailHog both use `/api/v1/messages`: at most
+   * one of them here. docs/compatibility.md.
+   */
+  compat: CompatPeer[];
   /** Quiet disables the startup banner and request logs (tests). */
   quiet: boolean;
 }
+
+/** The mail catchers whose HTTP API Mailnest also speaks (docs/compatibility.md). */
+export type CompatPeer = "mailpit" | "mailhog" | "maildev";
 
 export const DEFAULT_CONFIG: MailnestConfig = {
   host: "127.0.0.1",
@@ -173,6 +184,7 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   imapsPort: null,
   retrievalCatchAll: "*",
   retrievalUsers: null,
+  compat: ["mailpit", "maildev"],
   quiet: false,
 };
 

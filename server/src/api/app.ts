@@ -1,4 +1,5 @@
 import type { Express } from "express";
+import { compatRoutes } from "./compat/compat-routes.js";
 import type { ApiDeps } from "./deps.js";
 import { expressApp } from "./http/express-app.js";
 import { dnsRoutes } from "./routes/dns-routes.js";
@@ -29,5 +30,6 @@ export function createApp(deps: ApiDeps): Express {
     outboundRoutes(routes, deps);
     dnsRoutes(routes, deps);
     integrityRoutes(routes, deps);
+    compatRoutes(routes, deps);
   });
 }

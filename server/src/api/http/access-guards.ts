@@ -18,12 +18,14 @@ export function hostGuard(listenHost: string): RequestHandler {
  * With `--api-token`, every `/api` route and `/metrics` need it (the viewer's static files do not).
  * `allowQuery` also accepts `?token=`, for GET routes a browser opens as a link or `src` where it
  * cannot add a header; elsewhere the token comes from the header only, so it stays out of logs.
+ * `allowBasic` also accepts it as a Basic password, for the peers' routes only: a browser keeps
+ * Basic credentials and sends them by itself, which the Bearer token never is.
  */
-export function tokenGuard(apiToken: string | null, allowQuery: boolean): RequestHandler {
+export function tokenGuard(apiToken: string | null, allowQuery: boolean, allowBasic = false): RequestHandler {
   if (apiToken === null) return (_req, _res, next) => next();
   const token = new ApiToken(apiToken);
   return (req, _res, next) => {
-    next(token.admits(req, allowQuery) ? undefined : new UnauthorizedError());
+    next(token.admits(req, allowQuery, allowBasic) ? undefined : new UnauthorizedError());
   };
 }
 

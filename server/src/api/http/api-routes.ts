@@ -7,7 +7,15 @@ type Handler = (req: Request, res: Response) => void | Promise<void>;
 export interface RouteOptions {
   /** Accept `?token=` as well as the header: for links a browser opens itself (raw, html, attachments). */
   queryToken?: boolean;
+  /**
+   * Accept the token as the password of `Authorization: Basic` as well: for the peers' routes
+   * (`api/compat/`), whose clients send Basic credentials (docs/compatibility.md).
+   */
+  basicAuth?: boolean;
 }
+
+/** A route that changes something takes its token from a header only. */
+export type WriteRouteOptions = Pick<RouteOptions, "basicAuth">;
 
 /**
  * The route table. Every request that reaches it passes the cross-origin write check first (for any
@@ -17,35 +25,44 @@ export interface RouteOptions {
  */
 export class ApiRoutes {
   readonly router: Router = express.Router({ caseSensitive: true });
-  readonly #headerOnly: RequestHandler;
-  readonly #headerOrQuery: RequestHandler;
+  readonly #guards = new Map<string, RequestHandler>();
+  readonly #apiToken: string | null;
 
   constructor(apiToken: string | null, corsOrigins: readonly string[]) {
+    this.#apiToken = apiToken;
     this.router.use(writeOriginGuard(corsOrigins));
-    this.#headerOnly = tokenGuard(apiToken, false);
-    this.#headerOrQuery = tokenGuard(apiToken, true);
   }
 
   get(path: string, handler: Handler, options: RouteOptions = {}): void {
-    this.router.get(path, this.#guard(options), jsonBody, noStore, handler);
+    this.router.get(path, this.#guard(options.queryToken, options.basicAuth), jsonBody, noStore, handler);
   }
 
   /** `maxBodyBytes` raises the JSON body limit for this route (`POST /api/send` carries attachments). */
-  post(path: string, handler: Handler, options: { maxBodyBytes?: number } = {}): void {
+  post(path: string, handler: Handler, options: WriteRouteOptions & { maxBodyBytes?: number } = {}): void {
     const body = options.maxBodyBytes === undefined ? jsonBody : jsonBodyUpTo(options.maxBodyBytes);
-    this.router.post(path, this.#headerOnly, body, noStore, handler);
+    this.router.post(path, this.#guard(false, options.basicAuth), body, noStore, handler);
   }
 
-  patch(path: string, handler: Handler): void {
-    this.router.patch(path, this.#headerOnly, jsonBody, noStore, handler);
+  put(path: string, handler: Handler, options: WriteRouteOptions = {}): void {
+    this.router.put(path, this.#guard(false, options.basicAuth), jsonBody, noStore, handler);
   }
 
-  delete(path: string, handler: Handler): void {
-    this.router.delete(path, this.#headerOnly, jsonBody, noStore, handler);
+  patch(path: string, handler: Handler, options: WriteRouteOptions = {}): void {
+    this.router.patch(path, this.#guard(false, options.basicAuth), jsonBody, noStore, handler);
   }
 
-  #guard(options: RouteOptions): RequestHandler {
-    return options.queryToken ? this.#headerOrQuery : this.#headerOnly;
+  delete(path: string, handler: Handler, options: WriteRouteOptions = {}): void {
+    this.router.delete(path, this.#guard(false, options.basicAuth), jsonBody, noStore, handler);
+  }
+
+  #guard(queryToken = false, basicAuth = false): RequestHandler {
+    const key = `${queryToken}:${basicAuth}`;
+    let guard = this.#guards.get(key);
+    if (!guard) {
+      guard = tokenGuard(this.#apiToken, queryToken, basicAuth);
+      this.#guards.set(key, guard);
+    }
+    return guard;
   }
 }
 

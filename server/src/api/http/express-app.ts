@@ -3,13 +3,20 @@ import type { MailnestConfig } from "../../config.js";
 import { hostGuard } from "./access-guards.js";
 import { ApiRoutes } from "./api-routes.js";
 import { cors } from "./cors.js";
+import { peerRootAliases } from "./peer-paths.js";
 import { requestLog } from "./request-log.js";
 import { securityHeaders } from "./security-headers.js";
 import { errorHandler, routeNotFound } from "./send-error.js";
 import { webViewer } from "./web-viewer.js";
 
-/** What the HTTP plumbing reads: who may call, from where, and whether to serve the viewer and log. */
-export type HttpAppConfig = Pick<MailnestConfig, "host" | "apiToken" | "corsOrigins" | "webRoot" | "quiet">;
+/**
+ * What the HTTP plumbing reads: who may call, from where, whether to serve the viewer and log, and
+ * which peers' APIs also answer at their own root paths (`--compat`, peer-paths.ts).
+ */
+export type HttpAppConfig = Pick<
+  MailnestConfig,
+  "host" | "apiToken" | "corsOrigins" | "webRoot" | "quiet" | "compat"
+>;
 
 /**
  * The express app around a route table: security headers, the Host guard, CORS, the route table
@@ -27,7 +34,7 @@ export function expressApp(config: HttpAppConfig, addRoutes: (routes: ApiRoutes)
 
   const routes = new ApiRoutes(config.apiToken, config.corsOrigins);
   addRoutes(routes);
-  app.use(routes.router);
+  app.use(peerRootAliases(config.compat), routes.router);
 
   app.use("/api", (req, _res, next) => next(routeNotFound(req.method, pathOf(req.originalUrl))));
   if (config.webRoot !== null) app.use(webViewer(config.webRoot));

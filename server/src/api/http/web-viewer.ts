@@ -1,6 +1,7 @@
 import path from "node:path";
 import express, { type RequestHandler } from "express";
 import { NotFoundError } from "./errors.js";
+import { isPeerPath } from "./peer-paths.js";
 import { VIEWER_CSP } from "./security-headers.js";
 
 /** Vite writes content-hashed files to `assets/`: their names change with their content. */
@@ -42,10 +43,13 @@ export function webViewer(webRoot: string): RequestHandler[] {
   return [serveFiles, spaFallback];
 }
 
-/** `/api/…` and `/metrics` never fall back to the page: an unknown API route is a JSON 404. */
+/**
+ * `/api/…`, `/metrics` and the peers' paths (`/view/…`, `/email`, `/mailhog/…`: peer-paths.ts)
+ * never fall back to the page: an unknown API route is a JSON 404.
+ */
 function isServerPath(requestPath: string): boolean {
   const lower = requestPath.toLowerCase();
-  return lower === "/api" || lower.startsWith("/api/") || lower === "/metrics";
+  return lower === "/api" || lower.startsWith("/api/") || lower === "/metrics" || isPeerPath(lower);
 }
 
 /**

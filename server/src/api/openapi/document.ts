@@ -7,6 +7,7 @@ import {
   MESSAGE_ID_PATTERN,
 } from "@mailnest/protocol";
 import { SERVER_VERSION } from "../../version.js";
+import { compatPaths, compatSchemas, compatSecuritySchemes, compatTags } from "./compat.js";
 import { dnsPaths, dnsTag } from "./dns.js";
 import { faultPaths, faultTag } from "./faults.js";
 import { integrationPaths, integrationTags } from "./integrations.js";
@@ -80,6 +81,7 @@ export const openApiDocument: OpenApiDocument = {
     reportTag,
     ...integrationTags,
     dnsTag,
+    ...compatTags,
   ],
   security: [{ bearer: [] }, {}],
   paths: {
@@ -88,6 +90,7 @@ export const openApiDocument: OpenApiDocument = {
     ...integrationPaths,
     ...dnsPaths,
     ...integrityPaths,
+    ...compatPaths,
     "/api/health": {
       get: operation({
         operationId: "getHealth",
@@ -374,6 +377,7 @@ export const openApiDocument: OpenApiDocument = {
         name: "token",
         description: "The same token, for links a browser opens itself (raw, html, text, attachments)",
       },
+      ...compatSecuritySchemes,
     },
     parameters: {
       address: {
@@ -426,6 +430,6 @@ export const openApiDocument: OpenApiDocument = {
       UnsupportedMediaType: json(errorBody("unsupported_media_type"), "A request body that is not JSON"),
       ShuttingDown: json(errorBody("shutting_down"), "The server is closing"),
     },
-    schemas: wireSchemas,
+    schemas: { ...wireSchemas, ...compatSchemas },
   },
 };

@@ -74,7 +74,7 @@ export interface Operation {
   security?: Record<string, string[]>[];
 }
 
-export type HttpMethod = "get" | "post" | "patch" | "delete";
+export type HttpMethod = "get" | "post" | "put" | "patch" | "delete";
 export type PathItem = Partial<Record<HttpMethod, Operation>>;
 
 export interface SecurityScheme {

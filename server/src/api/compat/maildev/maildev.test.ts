@@ -1,0 +1,162 @@
+import { describe, expect, it } from "vitest";
+import type { MailnestConfig } from "../../../config.js";
+import { ApiHarness } from "../../../test-support/api-harness.js";
+import { useCleanup } from "../../../test-support/test-sandbox.js";
+import type { MaildevEmail } from "./maildev-email.js";
+
+/**
+ * MailDev 2's REST routes, through the exact requests cypress-maildev 2.0.0 makes (src/request.ts
+ * and src/maildevCommands.ts: `${MAILDEV_PROTOCOL}://${MAILDEV_HOST}:${MAILDEV_API_PORT}` + path,
+ * `Accept: application/json`, no body), against mail delivered over SMTP.
+ */
+
+const cleanup = useCleanup();
+
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
+  "base64",
+);
+
+async function start(overrides: Partial<MailnestConfig> = {}) {
+  const api = await ApiHarness.start(cleanup, overrides);
+  /** cypress-maildev's `Request.request`: `cy.request({ method, url, headers: { Accept }, body: undefined }).its("body")`. */
+  const cy = async <T>(method: string, path: string, baseUrl = api.url): Promise<T> => {
+    const response = await fetch(`${baseUrl}${path}`, { method, headers: { Accept: "application/json" } });
+    expect(response.status, `${method} ${path}`).toBe(200); // cy.request fails the test on anything else
+    return (await response.json()) as T;
+  };
+  return { api, cy };
+}
+
+async function deliver(api: ApiHarness) {
+  const first = await api.send({
+    from: "shop@example.test",
+    to: "bob@example.test",
+    subject: "Order shipped",
+    text: "Tracking 1Z999",
+  });
+  const second = await api.send({
+    from: '"Ada Lovelace" <ada@example.test>',
+    to: "ann@example.test",
+    envelope: { from: "ada@example.test", to: ["ann@example.test", "hidden@example.test"] },
+    subject: "Your code",
+    text: "Your code is 482913",
+    html: '<h1>Email incoming !</h1><a href="https://example.test/verify">click on this link</a><img src="cid:logo@x">',
+    headers: { "X-Priority": "1 (Highest)" },
+    attachments: [{ filename: "logo.png", content: PNG, contentType: "image/png", cid: "logo@x" }],
+  });
+  return { first, second };
+}
+
+describe("MailDev's REST routes through cypress-maildev's requests", () => {
+  it("maildevGetAllMessages and maildevGetLastMessage: every email, oldest first", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+
+    const emails = await cy<MaildevEmail[]>("GET", "/email");
+    expect(emails.map((e) => e.id)).toEqual([first, second]);
+    const last = emails[emails.length - 1]!; // maildevGetLastMessage
+    expect(last).toMatchObject({
+      id: second,
+      subject: "Your code",
+      from: [{ address: "ada@example.test", name: "Ada Lovelace" }],
+      to: [{ address: "ann@example.test", name: "" }],
+      text: "Your code is 482913",
+      html: expect.stringContaining("click on this link"),
+      read: false,
+      priority: "high",
+      messageId: expect.stringMatching(/@/),
+      headers: expect.objectContaining({ subject: "Your code", "x-priority": "1 (Highest)" }),
+      envelope: {
+        from: { address: "ada@example.test", args: false },
+        to: [
+          { address: "ann@example.test", args: false },
+          { address: "hidden@example.test", args: false },
+        ],
+        host: expect.any(String),
+        remoteAddress: expect.any(String),
+      },
+      calculatedBcc: [{ address: "hidden@example.test", name: "" }],
+      attachments: [
+        expect.objectContaining({ fileName: "logo.png", generatedFileName: "logo.png", contentId: "logo@x" }),
+      ],
+      size: expect.any(Number),
+      sizeHuman: expect.stringMatching(/ (bytes|KB)$/),
+    });
+    expect(emails[0]).not.toHaveProperty("cc");
+    expect(emails[0]?.attachments).toBeNull();
+  });
+
+  it("maildevGetMessageById, BySubject and BySentTo; fetching one marks it read", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+
+    const byId = await cy<MaildevEmail>("GET", `/email/${second}`);
+    expect(byId).toMatchObject({ id: second, read: true });
+    const all = await cy<MaildevEmail[]>("GET", "/email");
+    expect(all.map((e) => e.read)).toEqual([false, true]);
+    expect(all.find((e) => e.subject === "Order shipped")?.id).toBe(first);
+    const sentTo = all.reverse().find((e) => e.to.some((to) => to.address === "ann@example.test"));
+    expect(sentTo?.id).toBe(second);
+    const missing = await fetch(`${api.url}/email/01aaaaaaaaaaaaaaaaaaaaaaaa`, {
+      headers: { Accept: "application/json" },
+    });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ error: { message: "Email was not found" } });
+  });
+
+  it("maildevVisitMessageById: the HTML page, with inline images served by the attachment route", async () => {
+    const { api } = await start();
+    const { second } = await deliver(api);
+
+    const page = await fetch(`${api.url}/email/${second}/html`, { headers: { Accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).toContain("<h1>Email incoming !</h1>");
+    expect(html).toContain(`src="/email/${second}/attachment/logo.png"`);
+    const image = await fetch(`${api.url}/email/${second}/attachment/logo.png`);
+    expect(image.headers.get("content-type")).toBe("image/png");
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(PNG);
+  });
+
+  it("maildevDeleteMessageById, maildevDeleteAllMessages and maildevHealthcheck answer true", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+
+    expect(await cy<boolean>("GET", "/healthz")).toBe(true);
+    expect(await cy<boolean>("DELETE", `/email/${first}`)).toBe(true);
+    expect((await cy<MaildevEmail[]>("GET", "/email")).map((e) => e.id)).toEqual([second]);
+    expect(await cy<boolean>("DELETE", "/email/all")).toBe(true);
+    expect(await cy<MaildevEmail[]>("GET", "/email")).toEqual([]);
+  });
+
+  it("MailDev's list filters (dot notation), skip, read-all, source and download", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+
+    const ids = async (query: string) =>
+      (await cy<MaildevEmail[]>("GET", `/email?${query}`)).map((e) => e.id);
+    expect(await ids("from.address=ada@example.test")).toEqual([second]);
+    expect(await ids("to.address=bob@example.test")).toEqual([first]);
+    expect(await ids("subject=Order%20shipped")).toEqual([first]);
+    expect(await ids("skip=1")).toEqual([second]);
+
+    const readAll = await fetch(`${api.url}/email/read-all`, { method: "PATCH" });
+    expect(await readAll.json()).toBe(2);
+    expect((await cy<MaildevEmail[]>("GET", "/email")).every((e) => e.read)).toBe(true);
+
+    const raw = await (await api.fetch(`/api/messages/${first}/raw`)).text();
+    expect(await (await fetch(`${api.url}/email/${first}/source`)).text()).toBe(raw);
+    const download = await fetch(`${api.url}/email/${first}/download`);
+    expect(download.headers.get("content-disposition")).toContain(`${first}.eml`);
+    expect(await download.text()).toBe(raw);
+  });
+
+  it("the same routes under /maildev, for a MailDev host setting that carries a path", async () => {
+    const { api, cy } = await start({ compat: [] });
+    const { second } = await deliver(api);
+    expect((await cy<MaildevEmail[]>("GET", "/email", `${api.url}/maildev`)).at(-1)?.id).toBe(second);
+    expect(await cy<boolean>("GET", "/healthz", `${api.url}/maildev`)).toBe(true);
+  });
+});
