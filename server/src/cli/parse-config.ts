@@ -7,6 +7,13 @@ import { isInvalidFaultRuleError } from "../faults/invalid-fault-rule-error.js";
 import { parseChaosSpec } from "../faults/parse-fault-rule.js";
 import { ConfigError } from "./config-error.js";
 import { FLAGS, type FlagSpec } from "./flags.js";
+import {
+  parseGreylist,
+  parseRateLimit,
+  parseReportFlag,
+  parseReportRelay,
+  parseSimulatorPrefix,
+} from "./parse-after-acceptance.js";
 import { compatPeers, parseCompatPeer } from "./parse-compat.js";
 import {
   parseRelayAuto,
@@ -98,6 +105,17 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   const smtpAuthFile = pathOrNull(read("smtp-auth-file", parseNonEmpty), cwd);
   config.requireAuth = readSwitch(flags, env, "require-auth");
   config.chaos = readList(flags, env, "chaos", parseChaos);
+  config.reports = readList(flags, env, "report", parseReportFlag);
+  config.reportRelay = read("report-relay", parseReportRelay) ?? null;
+  config.simulator = {
+    enabled: !readSwitch(flags, env, "no-simulator"),
+    prefix: read("simulator-prefix", parseSimulatorPrefix) ?? "",
+  };
+  const greylist = read("greylist", parseGreylist);
+  config.receivingRules = [
+    ...(greylist === undefined ? [] : [greylist]),
+    ...readList(flags, env, "rate-limit", parseRateLimit),
+  ];
   config.webhooks = readList(flags, env, "webhook", parseWebhookUrl);
   config.webhookSecret = read("webhook-secret", parseWebhookSecret) ?? null;
   const relay = relaySettings(
