@@ -104,6 +104,35 @@ describe("the deliverability lab from the SDK", () => {
     expect(dmarc).toContain(`_dmarc.${domain}: v=DMARC1; p=quarantine`);
   });
 
+  it("waits filter on verdicts, and a wait that times out says which verdict did not match", async () => {
+    const domain = testDomain();
+    await server.mail.dns.add({ name: `_dmarc.${domain}`, type: "TXT", value: "v=DMARC1; p=reject" });
+    const key = await server.mail.dns.createDkimKey({ domain, selector: "s1" });
+    const inbox = await server.mail.createInbox();
+    const transport = nodemailer.createTransport({
+      host: "127.0.0.1",
+      port: server.sandbox.smtpPort,
+      dkim: key.nodemailer,
+    });
+    try {
+      await transport.sendMail({ from: `app@${domain}`, to: inbox.address, subject: "Signed", text: "a" });
+    } finally {
+      transport.close();
+    }
+    await server.send({ from: `app@${domain}`, to: inbox.address, subject: "Forged", text: "b" });
+
+    const forged = await inbox.waitForMessage({ auth: { dmarc: "fail" } });
+    const signed = await inbox.waitForMessage({ auth: { dkim: "pass", dmarc: "pass" } });
+    const timeout = await failure(() => inbox.waitForMessage({ auth: { arc: "pass" } }, { timeout: 300 }));
+
+    expect(forged.subject).toBe("Forged");
+    expect(signed.subject).toBe("Signed");
+    expect(timeout).toContain("arc=none, not pass");
+    await expect(inbox.waitForMessage({ auth: { dmarc: "maybe" as never } })).rejects.toThrow(
+      "Expected filter.auth.dmarc to be one of pass, fail, none, temperror, permerror",
+    );
+  });
+
   it("mail.dns lists and deletes records", async () => {
     const domain = testDomain();
     await server.mail.dns.add({ name: domain, type: "MX", value: `10 mx.${domain}` });

@@ -1,8 +1,12 @@
 import {
+  ARC_RESULTS,
+  DKIM_RESULTS,
+  DMARC_RESULTS,
   fieldValues,
   headerValues,
   type MessageFilterParams,
   type MessageSummary,
+  SPF_RESULTS,
   type StoredMessage,
   type WireAttachmentFilter,
   type WireFilter,
@@ -55,6 +59,44 @@ export function withoutServerPart(filter: CompiledFilter, key: keyof WireFilter)
   return { ...filter, wire, serverQuery: withMatch(serverQuery, wire) };
 }
 
+const VERDICT_WORDS = {
+  dkim: DKIM_RESULTS,
+  spf: SPF_RESULTS,
+  dmarc: DMARC_RESULTS,
+  arc: ARC_RESULTS,
+} as const;
+
+/** `auth: { dmarc: "fail" }`: one check per method, answered by the summary's `authSummary`. */
+function authChecks(auth: unknown, label: string) {
+  if (typeof auth !== "object" || auth === null || Array.isArray(auth)) {
+    throw new TypeError(`Expected ${label} to be { dkim?, spf?, dmarc?, arc? }; got ${describeValue(auth)}`);
+  }
+  return Object.entries(auth).map(([method, wanted]) => {
+    const words = VERDICT_WORDS[method as keyof typeof VERDICT_WORDS] as readonly string[] | undefined;
+    if (words === undefined) {
+      throw new TypeError(`Unknown key ${label}.${method}; known: dkim, spf, dmarc, arc`);
+    }
+    if (typeof wanted !== "string" || !words.includes(wanted)) {
+      throw new TypeError(
+        `Expected ${label}.${method} to be one of ${words.join(", ")}; got ${describeValue(wanted)}`,
+      );
+    }
+    const key = method as keyof typeof VERDICT_WORDS;
+    const check: FilterCheck = {
+      field: "auth",
+      needsFullMessage: false,
+      run: (data) => {
+        const found = data.authSummary?.[key];
+        if (found === wanted) return null;
+        return found === undefined
+          ? `${key} has no verdict (the server was not verifying)`
+          : `${key}=${found}, not ${wanted}`;
+      },
+    };
+    return { method: key, wanted, check, description: `${key}=${wanted}` };
+  });
+}
+
 function withMatch(serverQuery: ServerQuery, wire: WireFilter): ServerQuery {
   return Object.keys(wire).length === 0 ? serverQuery : { ...serverQuery, match: JSON.stringify(wire) };
 }
@@ -66,6 +108,7 @@ const KNOWN_KEYS: readonly string[] = [
   "hasAttachment",
   "authUser",
   "attachment",
+  "auth",
   "where",
 ];
 /**
@@ -166,6 +209,15 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     wire.authUser = wanted;
   }
 
+  if (filter.auth !== undefined) {
+    for (const part of authChecks(filter.auth, `${label}.auth`)) {
+      checks.push(part.check);
+      parts.push(part.description);
+      // The word was checked against the method's own list above.
+      (serverQuery as Record<string, unknown>)[part.method] = part.wanted;
+    }
+  }
+
   if (filter.attachment !== undefined) {
     const check = attachmentCheck(filter.attachment, `${label}.attachment`);
     checks.push(check.check);
@@ -211,8 +263,6 @@ function textFieldCheck(field: (typeof TEXT_FIELDS)[number], matcher: CompiledTe
     },
   };
 }
-
-
 
 function showCandidates(
   field: (typeof TEXT_FIELDS)[number],

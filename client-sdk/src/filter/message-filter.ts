@@ -1,9 +1,17 @@
+import type { ArcResult, DkimResult, DmarcResult, SpfResult } from "@mailnest/protocol";
 import type { Message } from "../message/message.js";
 import type { AttachmentFilter } from "./attachment-filter.js";
 import type { TextMatcher } from "./text-matcher.js";
 
 export type { AttachmentFilter } from "./attachment-filter.js";
 export type { TextMatcher } from "./text-matcher.js";
+
+export interface AuthFilter {
+  dkim?: DkimResult;
+  spf?: SpfResult;
+  dmarc?: DmarcResult;
+  arc?: ArcResult;
+}
 
 export interface HeaderFilter {
   /** Header name, any case. */
@@ -39,6 +47,12 @@ export interface MessageFilter {
   authUser?: string;
   /** At least one attachment matches every given part. */
   attachment?: AttachmentFilter;
+  /**
+   * The server's SPF, DKIM, DMARC and ARC verdicts (`message.auth`, docs/authentication.md), one
+   * word each; `dkim: "pass"` when any signature passed. A message stored without verdicts never matches.
+   * @example inbox.waitForMessage({ auth: { dmarc: "fail" } })
+   */
+  auth?: AuthFilter;
   /** Evaluated last, on the full message, within the same wait. */
   where?: (message: Message) => boolean | Promise<boolean>;
 }
