@@ -76,6 +76,7 @@ export type {
 export { Faults } from "./faults/faults.js";
 export type {
   AttachmentFilter,
+  AuthFilter,
   HeaderFilter,
   MessageFilter,
   TextMatcher,
