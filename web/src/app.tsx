@@ -15,6 +15,7 @@ import { MessagePane } from "./components/message-pane.js";
 import { Toast, useToast } from "./components/toast.js";
 import { TokenDialog } from "./components/token-dialog.js";
 import { TopBar } from "./components/top-bar.js";
+import { WebhooksDialog } from "./components/webhooks-dialog.js";
 import { sameAddress } from "./state/addresses.js";
 import { useLiveFeed } from "./state/live-feed.js";
 import { formatRoute, HOME, type Route, useRoute } from "./state/route.js";
@@ -38,6 +39,7 @@ export function App() {
   const searchRef = useRef<HTMLInputElement>(null);
   const { confirm, dialog: confirmDialog } = useConfirm();
   const toast = useToast();
+  const [webhooksOpen, setWebhooksOpen] = useState(false);
 
   const listRoute: Route = { ...route, messageId: null, tab: null };
   const currentInbox =
@@ -218,6 +220,7 @@ export function App() {
         onSearch={onSearch}
         searchRef={searchRef}
         connection={connection}
+        onWebhooks={() => setWebhooksOpen(true)}
       />
       <div class="workspace">
         <InboxNav
@@ -278,6 +281,11 @@ export function App() {
         </main>
       </div>
       <TokenDialog />
+      <WebhooksDialog
+        open={webhooksOpen}
+        onClose={() => setWebhooksOpen(false)}
+        onError={toast.error("Could not load the webhooks")}
+      />
       {confirmDialog}
       <Toast state={toast.state} />
     </div>

@@ -9,6 +9,7 @@ import { AuthTab } from "./tabs/auth-tab.js";
 import { HeadersTab } from "./tabs/headers-tab.js";
 import { HtmlTab } from "./tabs/html-tab.js";
 import { LinksTab } from "./tabs/links-tab.js";
+import { ReleaseTab } from "./tabs/release-tab.js";
 import { SourceTab } from "./tabs/source-tab.js";
 import { TextTab } from "./tabs/text-tab.js";
 
@@ -26,14 +27,14 @@ interface MessageViewProps {
 
 /**
  * Tabs offered for a message: HTML only when there is HTML, Authentication when the server verified
- * it; the rest always (with counts).
+ * it; the rest always (with counts), Release last.
  */
 export function availableTabs(message: StoredMessage): Tab[] {
   const tabs: Tab[] = [];
   if (message.html !== null) tabs.push("html");
   tabs.push("text", "source", "headers");
   if (message.authentication) tabs.push("auth");
-  tabs.push("links", "attachments");
+  tabs.push("links", "attachments", "release");
   return tabs;
 }
 
@@ -51,6 +52,7 @@ export function MessageView(props: MessageViewProps) {
     auth: "Authentication",
     links: `Links (${message.links.length})`,
     attachments: `Attachments (${message.attachments.length})`,
+    release: "Release",
   };
 
   // Arrow keys move between tabs (WAI-ARIA tabs pattern, automatic activation).
@@ -164,6 +166,7 @@ export function MessageView(props: MessageViewProps) {
         {tab === "auth" && message.authentication && <AuthTab auth={message.authentication} />}
         {tab === "links" && <LinksTab links={message.links} />}
         {tab === "attachments" && <AttachmentsTab messageId={message.id} attachments={message.attachments} />}
+        {tab === "release" && <ReleaseTab messageId={message.id} />}
       </div>
     </article>
   );

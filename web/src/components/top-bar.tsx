@@ -14,6 +14,8 @@ interface TopBarProps {
   onSearch(query: string, field: SearchField): void;
   searchRef: Ref<HTMLInputElement>;
   connection: ConnectionState;
+  /** Opens the webhook delivery log. */
+  onWebhooks(): void;
 }
 
 const CONNECTION_LABELS: Record<ConnectionState, string> = {
@@ -45,6 +47,9 @@ export function TopBar(props: TopBarProps) {
         onChange={props.onSearch}
         inputRef={props.searchRef}
       />
+      <button type="button" class="button ghost webhooks-button" onClick={props.onWebhooks}>
+        Webhooks
+      </button>
       <output class={`connection connection-${props.connection}`} aria-live="polite">
         <span class="connection-dot" aria-hidden="true" />
         <span class="connection-label">{CONNECTION_LABELS[props.connection]}</span>

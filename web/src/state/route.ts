@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "preact/hooks";
 
-export const TABS = ["html", "text", "source", "headers", "auth", "links", "attachments"] as const;
+export const TABS = ["html", "text", "source", "headers", "auth", "links", "attachments", "release"] as const;
 export type Tab = (typeof TABS)[number];
 
 export const SEARCH_FIELDS = ["subject", "from", "to", "text"] as const;
