@@ -3,6 +3,8 @@
 // src/cli/main.ts), the README and the docs it and `mailnest --help` link to. They are copied in
 // here and removed again by `postpack` (`node scripts/prepack.mjs --clean`); .gitignore lists them.
 // Packing without a built server or viewer fails: the package would otherwise be "API only" or empty.
+// `prepack` runs scripts/vendor.mjs first, so a dist that a bare `tsc` rebuilt still gets its
+// imports pointed at the vendored protocol and smtp-server.
 import { cp, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
