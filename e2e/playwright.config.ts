@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { defineConfig } from "@playwright/test";
 
 /**
- * Playwright drives Debian's Chromium (CI installs it with apt; see .ci/run): `CHROMIUM_PATH` wins,
- * then /usr/bin/chromium, else Playwright's own download if someone installed it.
+ * Playwright drives Debian's Chromium (`npm test` installs it with apt when run as root, see
+ * scripts/ensure-test-tools.mjs): `CHROMIUM_PATH` wins, then /usr/bin/chromium, else Playwright's
+ * own download (which that script fetches where there is no apt).
  */
 function chromiumExecutable(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
