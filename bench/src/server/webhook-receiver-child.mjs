@@ -4,6 +4,7 @@ import { createServer } from "node:http";
 
 const delayMs = Number(process.argv[2] ?? 20);
 const server = createServer((request, response) => {
+  /** @type {Buffer[]} */
   const chunks = [];
   request.on("data", (chunk) => chunks.push(chunk));
   request.on("end", () => {
@@ -19,9 +20,10 @@ const server = createServer((request, response) => {
   });
 });
 server.listen(0, "127.0.0.1", () => {
-  process.send?.({ type: "ready", port: server.address().port });
+  const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+  process.send?.({ type: "ready", port: address.port });
 });
-process.on("message", (message) => {
+process.on("message", (/** @type {{ type?: string } | null} */ message) => {
   if (message?.type === "close") {
     server.closeAllConnections();
     server.close(() => process.exit(0));
