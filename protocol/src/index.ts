@@ -142,6 +142,7 @@ export type {
   CreatedWebhookEndpoint,
   CreateWebhookRequest,
   DeliveryAttempt,
+  DeliveryProgress,
   DeliveryState,
   InboxClearedEvent,
   MessageDeletedEvent,

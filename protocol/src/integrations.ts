@@ -45,6 +45,24 @@ export interface DeliveryAttempt {
 /** The start of a receiver's answer kept in an attempt's `response`. */
 export const MAX_ATTEMPT_RESPONSE_CHARS = 500;
 
+/** Where a webhook delivery or a release stands: shared by both, which go through one queue. */
+export interface DeliveryProgress {
+  state: DeliveryState;
+  /** @format date-time */
+  createdAt: string;
+  /**
+   * When the next attempt is due (pending ones), or null.
+   * @format date-time
+   */
+  nextAttemptAt: string | null;
+  /** Oldest first (the newest 50 when there were more). */
+  attempts: DeliveryAttempt[];
+  /** For a dead one: why it was given up (the last error, or why it was never attempted). */
+  deadReason: string | null;
+  /** The delivery or release this one repeats by hand (redeliver, retry), or null. */
+  redeliveryOf: string | null;
+}
+
 /*
  * ---- Webhooks ----
  */
@@ -167,27 +185,13 @@ export interface WebhookEndpointList {
   endpoints: WebhookEndpoint[];
 }
 
-export interface WebhookDelivery {
+export interface WebhookDelivery extends DeliveryProgress {
   /** @pattern ^dl_[0-9a-z]{26}$ */
   id: string;
   endpointId: string;
   /** The `webhook-id` header: the same on every attempt and on a redelivery, so receivers can deduplicate. */
   eventId: string;
   eventType: WebhookEventType;
-  state: DeliveryState;
-  /** @format date-time */
-  createdAt: string;
-  /**
-   * When the next attempt is due (pending deliveries), or null.
-   * @format date-time
-   */
-  nextAttemptAt: string | null;
-  /** Oldest first (the newest 50 when there were more). */
-  attempts: DeliveryAttempt[];
-  /** For a dead delivery: why it was given up (the last error, or why it was never attempted). */
-  deadReason: string | null;
-  /** The delivery this one redelivers, or null. */
-  redeliveryOf: string | null;
   /** The body that is POSTed. */
   payload: WebhookEvent;
 }
@@ -256,7 +260,7 @@ export interface ReleaseRequest {
   to: string[];
 }
 
-export interface Release {
+export interface Release extends DeliveryProgress {
   /** @pattern ^rl_[0-9a-z]{26}$ */
   id: string;
   messageId: string;
@@ -265,17 +269,6 @@ export interface Release {
   source: "api" | "rule";
   /** The auto-relay rule, for `source: "rule"`. */
   ruleId: string | null;
-  state: DeliveryState;
-  /** @format date-time */
-  createdAt: string;
-  /** @format date-time */
-  nextAttemptAt: string | null;
-  /** Oldest first (the newest 50 when there were more). */
-  attempts: DeliveryAttempt[];
-  /** For a dead release: why it was given up. */
-  deadReason: string | null;
-  /** The release this one retries by hand, or null. */
-  redeliveryOf: string | null;
 }
 
 /** Newest first. */

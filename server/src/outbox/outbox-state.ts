@@ -1,4 +1,4 @@
-import type { DeliveryAttempt, DeliveryState } from "@mailnest/protocol";
+import type { DeliveryAttempt, DeliveryProgress, DeliveryState } from "@mailnest/protocol";
 
 /**
  * The state of a durable queue, and the journal records that change it. `applyRecord` is the only
@@ -180,4 +180,16 @@ export function parseOutboxRecord<P, M>(value: unknown): OutboxRecord<P, M> | nu
     default:
       return null;
   }
+}
+
+/** A job's progress as the API shows it (webhook deliveries and releases alike). */
+export function progressOf(job: Readonly<Job<unknown>>): DeliveryProgress {
+  return {
+    state: job.state,
+    createdAt: new Date(job.createdAt).toISOString(),
+    nextAttemptAt: job.state === "pending" ? new Date(job.nextAttemptAt).toISOString() : null,
+    attempts: structuredClone(job.attempts),
+    deadReason: job.deadReason,
+    redeliveryOf: job.redeliveryOf,
+  };
 }

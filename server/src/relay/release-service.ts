@@ -4,6 +4,7 @@ import type { MessageSummary, RelayRule, RelayStatus, Release } from "@mailnest/
 import type { EventBus } from "../events/bus.js";
 import { newId } from "../outbox/new-id.js";
 import { type AttemptResult, type Job, Outbox, OutboxLookupError } from "../outbox/outbox.js";
+import { progressOf } from "../outbox/outbox-state.js";
 import type { RetryPolicy } from "../outbox/retry-policy.js";
 import { isMailAddress } from "../send/mail-address.js";
 import type { MessageStore } from "../store/message-store.js";
@@ -350,12 +351,7 @@ function releaseView(job: Readonly<Job<ReleasePayload>>): Release {
     recipients: [...job.payload.recipients],
     source: job.payload.source,
     ruleId: job.payload.ruleId,
-    state: job.state,
-    createdAt: new Date(job.createdAt).toISOString(),
-    nextAttemptAt: job.state === "pending" ? new Date(job.nextAttemptAt).toISOString() : null,
-    attempts: structuredClone(job.attempts),
-    deadReason: job.deadReason,
-    redeliveryOf: job.redeliveryOf,
+    ...progressOf(job),
   };
 }
 

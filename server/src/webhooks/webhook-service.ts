@@ -14,6 +14,7 @@ import {
 import type { EventBus } from "../events/bus.js";
 import { newId } from "../outbox/new-id.js";
 import { type Job, Outbox, OutboxLookupError } from "../outbox/outbox.js";
+import { progressOf } from "../outbox/outbox-state.js";
 import type { RetryPolicy } from "../outbox/retry-policy.js";
 import type { MessageStore } from "../store/message-store.js";
 import { normalizeWebhookUrl } from "./endpoint-url.js";
@@ -381,12 +382,7 @@ export class WebhookService {
       endpointId: job.lane,
       eventId: job.payload.eventId,
       eventType: job.payload.event.type,
-      state: job.state,
-      createdAt: new Date(job.createdAt).toISOString(),
-      nextAttemptAt: job.state === "pending" ? new Date(job.nextAttemptAt).toISOString() : null,
-      attempts: structuredClone(job.attempts),
-      deadReason: job.deadReason,
-      redeliveryOf: job.redeliveryOf,
+      ...progressOf(job),
       payload: withLinks(job.payload.event, this.#options.baseUrl()),
     };
   }
