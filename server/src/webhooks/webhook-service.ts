@@ -82,8 +82,9 @@ const DEFAULT_ATTEMPT_TIMEOUT_MS = 10_000;
 /**
  * Webhooks (docs/integrations.md). Listens to the bus and only *queues* there: the listener runs
  * inside the store's announcement of a new message, before the SMTP client gets its 250, so it
- * does no I/O. The outbox makes each delivery durable in the background (group commit) and sends
- * it, signed, in order per endpoint, with retries.
+ * does no I/O. The outbox writes each delivery to its journal in the background (fdatasync'd within
+ * a second, off the disk path the 250 waits for) and sends it, signed, in order per endpoint, with
+ * retries.
  *
  * The window between a 250 and the delivery's journal record reaching the disk is covered at the
  * next start: messages stored after the last one queued for an endpoint are queued then (from the
