@@ -14,7 +14,7 @@ export const PEER_HTML_CSP =
 
 /**
  * The path prefix the client used to reach a peer route: `base` (`/mailpit`), or "" when it came
- * in at the root through `--compat` (compat-routes.ts records that in `res.locals`). Links a peer
+ * in at the root through `--compat` (`http/peer-paths.ts` records that in `res.locals`). Links a peer
  * writes into a response (inline images) use it, so they work for the client that asked.
  */
 export function publicBase(res: Response, base: string): string {

@@ -35,7 +35,7 @@ import { MailpitTags } from "./mailpit-tags.js";
 
 /**
  * Mailpit's API v1 (axllent/mailpit server/apiv1, routes in server/server.go) under `base`:
- * `/mailpit` always, and `/` as well by the root aliases of `compat-routes.ts`. Each handler
+ * `/mailpit` always, at the root too with `--compat mailpit` (on by default; `http/peer-paths.ts`). Each handler
  * reads the store and answers in Mailpit's shapes, status codes and `"ok"` bodies.
  */
 export function mailpitRoutes(routes: ApiRoutes, { store }: ApiDeps, base: string): void {
@@ -87,8 +87,8 @@ export function mailpitRoutes(routes: ApiRoutes, { store }: ApiDeps, base: strin
   };
 
   /** `latest` (optionally narrowed by `?query=`) is the newest message; anything else an id. */
-  const resolveId = async (req: Request, id: string | undefined): Promise<string> => {
-    if (id !== "latest") return id ?? "";
+  const resolveId = async (req: Request, id: string): Promise<string> => {
+    if (id !== "latest") return id;
     const query = queryValue(req, "query").trim();
     const newest = query
       ? (await search(query, queryValue(req, "tz")))[0]
@@ -178,8 +178,8 @@ export function mailpitRoutes(routes: ApiRoutes, { store }: ApiDeps, base: strin
     async (req, res) => {
       const read = bodyField(req.body, "Read") === true;
       const ids = stringList(bodyField(req.body, "IDs"));
-      const query =
-        typeof bodyField(req.body, "Search") === "string" ? String(bodyField(req.body, "Search")) : "";
+      const searchField = bodyField(req.body, "Search");
+      const query = typeof searchField === "string" ? searchField.trim() : "";
       if (ids.length > 0 && query !== "") {
         throw new InvalidParameterError("IDs", "You may specify either IDs or a search query, not both");
       }
