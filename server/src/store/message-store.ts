@@ -1,12 +1,5 @@
 import type { Readable } from "node:stream";
-import type { WireFilter } from "@mailnest/protocol";
-import type {
-  ArcResult,
-  DkimResult,
-  DmarcResult,
-  MessageAuthentication,
-  SpfResult,
-} from "@mailnest/protocol";
+import type { MessageAuthentication, MessageFilterParams, WireFilter } from "@mailnest/protocol";
 import type {
   AttachmentMeta,
   InboxInfo,
@@ -80,31 +73,18 @@ export interface MessageStore {
   close(): Promise<void>;
 }
 
-/** Substring filters are case-insensitive. All given filters must hold. */
-export interface MessageFilter {
+/**
+ * The list and wait filters of the protocol (`MessageFilterParams`: substrings, verdicts, `since`,
+ * `after`), parsed: `match` as a validated `WireFilter`, `exclude` as a set. All given filters must hold.
+ */
+export type MessageFilter = Omit<MessageFilterParams, "match" | "exclude"> & {
   /** Normalized inbox address; omitted means all inboxes. */
   inbox?: string;
-  from?: string;
-  to?: string;
-  subject?: string;
-  /** Matches the text body or the HTML body. */
-  text?: string;
-  hasAttachment?: boolean;
-  authUser?: string;
-  /** Only messages with these verdicts (`authSummary`); a message without verdicts never matches. */
-  dkim?: DkimResult;
-  spf?: SpfResult;
-  dmarc?: DmarcResult;
-  arc?: ArcResult;
-  /** Only messages with `sequence > since`. */
-  since?: number;
-  /** Only messages whose `receivedTime` is later (the server's clock). */
-  after?: number;
   /** Sequences to leave out: messages the client already took. */
   exclude?: ReadonlySet<number>;
   /** Exact values, patterns (RE2), headers and attachments: the protocol's `WireFilter`, validated. */
   match?: WireFilter;
-}
+};
 
 export interface MessageQuery extends MessageFilter {
   /** 1..500 */
