@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
 import type { MessageStore } from "../../../store/message-store.js";
-import type { MessageSummary, StoredMessage } from "../../../store/model.js";
+import type { MessageSummary } from "../../../store/model.js";
 import type { ApiDeps } from "../../deps.js";
 import type { ApiRoutes } from "../../http/api-routes.js";
 import { attachmentDisposition } from "../../http/content-disposition.js";
@@ -200,17 +200,13 @@ async function matches(
     message.headers.filter((h) => h.name.toLowerCase() === name).map((h) => h.value);
   if (kind === "from") return header("from").some(has);
   if (kind === "to") return header("to").some(has);
+  // MAIL FROM too: MailHog's headers include the `Return-Path` it adds.
   return (
     message.headers.some((h) => has(h.value)) ||
     has(message.text) ||
     has(message.html) ||
-    hasAddress(message, has)
+    has(message.envelope.mailFrom)
   );
-}
-
-/** The envelope, which MailHog's added `Return-Path` header carries too. */
-function hasAddress(message: StoredMessage, has: (text: string) => boolean): boolean {
-  return has(message.envelope.mailFrom);
 }
 
 function headerValue(headers: Record<string, string[]>, name: string): string | undefined {
