@@ -7,7 +7,7 @@
  *   `Mailnest` and `Inbox`; the wire protocol is `docs/api.md`;
  * - constructors of `Message`, `Inbox` and `Attachment` (they are exported as types and for
  *   `instanceof`, but made only by the client);
- * - the constructor of `Faults` (reach it as `mail.faults`);
+ * - the constructors of `Faults` and `Reports` (reach them as `mail.faults`, `mail.reports`);
  * - WebSocket events: Node 20 has no global WebSocket, and the long-poll covers every wait.
  *
  * Test-runner integrations are subpath exports, so that importing the client never loads a runner:
@@ -66,12 +66,16 @@ export { isUnexpectedMessageError, UnexpectedMessageError } from "./errors/unexp
 export { isWaitTimeoutError, type NearMiss, WaitTimeoutError } from "./errors/wait-timeout-error.js";
 export type {
   ChaosOptions,
+  FaultBehavior,
   FaultEnvelope,
   FaultRule,
   FaultRuleOptions,
   FaultStage,
+  GreylistOptions,
   InboxFaultOptions,
   InjectedFault,
+  RateLimitOptions,
+  RateLimitScope,
 } from "./faults/fault-types.js";
 export { Faults } from "./faults/faults.js";
 export type {
@@ -89,4 +93,21 @@ export type { CodeOptions } from "./message/find-code.js";
 export { Message, type MessageEnvelope } from "./message/message.js";
 export { MessageHeaders } from "./message/message-headers.js";
 export type { LinkFilter } from "./message/select-link.js";
+export type {
+  AutoReplyOptions,
+  BounceOptions,
+  ComplaintOptions,
+  DelayOptions,
+  FeedbackType,
+  PendingReport,
+  ReportKind,
+  ReportLogEntry,
+  ReportRule,
+  ReportRuleOptions,
+  ReportTiming,
+  ReturnContent,
+  SimulatorInfo,
+  SimulatorMailbox,
+} from "./reports/report-types.js";
+export { Reports } from "./reports/reports.js";
 export type { ExpectNoMessageOptions, WaitOptions } from "./wait/wait-options.js";

@@ -1,8 +1,17 @@
 import { apiPaths, type DeletedCount } from "@mailnest/protocol";
-import type { FaultRule, InboxFaultOptions, InjectedFault } from "../faults/fault-types.js";
-import { failInbox, inboxFaults } from "../faults/faults.js";
+import type { FaultRule, GreylistOptions, InboxFaultOptions, InjectedFault } from "../faults/fault-types.js";
+import { failInbox, greylistRule, inboxBehavior, inboxFaults } from "../faults/faults.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import type { Message } from "../message/message.js";
+import type {
+  AutoReplyOptions,
+  BounceOptions,
+  ComplaintOptions,
+  DelayOptions,
+  ReportLogEntry,
+  ReportRule,
+} from "../reports/report-types.js";
+import { inboxReports, reportInbox } from "../reports/reports.js";
 import type { ExpectNoMessageOptions, WaitOptions } from "../wait/wait-options.js";
 import { validateCount } from "../wait/wait-options.js";
 import type { MailView } from "./mail-view.js";
@@ -124,6 +133,75 @@ export class Inbox {
   /** The faults injected into mail to this inbox, oldest first (all of them, not only since the baseline). */
   faults(): Promise<InjectedFault[]> {
     return inboxFaults(this.#view.context.http, this.address);
+  }
+
+  /**
+   * Greylists this inbox (RFC 6647): each new (client, sender, this inbox) triple gets `451 4.7.1`,
+   * and a retry at least `delay` ms later is accepted. Both attempts show in `inbox.faults()`.
+   * @example await inbox.greylist({ delay: 2000 });
+   */
+  async greylist(options: GreylistOptions): Promise<FaultRule> {
+    return inboxBehavior(this.#view.context.http, this.address, greylistRule(options, "greylist"));
+  }
+
+  /** The mailbox is full: `452 4.2.2` at RCPT, or `552 5.2.2` with `permanent`, until the rule is removed. */
+  mailboxFull(options: { permanent?: boolean } = {}): Promise<FaultRule> {
+    return inboxBehavior(this.#view.context.http, this.address, {
+      behavior: "mailbox-full",
+      ...(options.permanent ? { code: 552 } : {}),
+    });
+  }
+
+  /** The address does not exist: `550 5.1.1` at RCPT, until the rule is removed. */
+  unknownUser(): Promise<FaultRule> {
+    return inboxBehavior(this.#view.context.http, this.address, { behavior: "unknown-user" });
+  }
+
+  /** Mail to this inbox is answered 250 and dropped: never stored, only listed in `inbox.faults()`. */
+  blackhole(): Promise<FaultRule> {
+    return inboxBehavior(this.#view.context.http, this.address, { behavior: "blackhole" });
+  }
+
+  /**
+   * After the 250, the next message to this inbox bounces: a DSN (RFC 3464, `Action: failed`)
+   * goes to its envelope sender, stored like any message (docs/after-acceptance.md).
+   * @example
+   * await inbox.bounceNext({ status: "5.1.1" });
+   * await app.sendWelcome(inbox.address);
+   * const dsn = await bounces.waitForMessage({ subject: /Undelivered/ });
+   */
+  bounceNext(options: BounceOptions = {}): Promise<ReportRule> {
+    return reportInbox(this.#view.context.http, this.address, "bounce", options, "bounceNext");
+  }
+
+  /** A delay warning (`Action: delayed`) for the next message, and with `failAfter` a bounce after it. */
+  delayNext(options: DelayOptions = {}): Promise<ReportRule> {
+    return reportInbox(this.#view.context.http, this.address, "delay", options, "delayNext");
+  }
+
+  /** The recipient marks the next message as spam: an ARF complaint goes to the sender (or `reportTo`). */
+  complainNext(options: ComplaintOptions = {}): Promise<ReportRule> {
+    return reportInbox(this.#view.context.http, this.address, "complaint", options, "complainNext");
+  }
+
+  /**
+   * The recipient is away: an out-of-office reply (RFC 3834) to every message from now on, or to
+   * the next `times`. Never to the null sender or to automatic mail.
+   */
+  autoReply(options: AutoReplyOptions = {}): Promise<ReportRule> {
+    const everyMessage = options.times === undefined && options.probability === undefined;
+    return reportInbox(
+      this.#view.context.http,
+      this.address,
+      "auto-reply",
+      everyMessage ? { ...options, probability: 1 } : options,
+      "autoReply",
+    );
+  }
+
+  /** Reports about mail to this inbox or sent to it, made or skipped, oldest first. */
+  reports(): Promise<ReportLogEntry[]> {
+    return inboxReports(this.#view.context.http, this.address);
   }
 
   toString(): string {

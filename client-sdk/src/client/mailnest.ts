@@ -6,6 +6,7 @@ import {
   type Health,
   type StoredMessage,
 } from "@mailnest/protocol";
+import type { FaultRule, GreylistOptions, RateLimitOptions } from "../faults/fault-types.js";
 import { Faults } from "../faults/faults.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import { HttpClient } from "../http/http-client.js";
@@ -13,6 +14,7 @@ import { Relay } from "../integrations/relay.js";
 import { type SendOptions, toSendRequest } from "../integrations/send-options.js";
 import { Webhooks } from "../integrations/webhooks.js";
 import type { Message } from "../message/message.js";
+import { Reports } from "../reports/reports.js";
 import { describeValue } from "../util/describe.js";
 import { validateCount, type WaitOptions } from "../wait/wait-options.js";
 import { ClientContext } from "./client-context.js";
@@ -52,6 +54,8 @@ export class Mailnest {
   readonly #everywhere: MailView;
   /** Programmable SMTP answers: rules, chaos and the log of injected faults. */
   readonly faults: Faults;
+  /** After the 250: bounces, complaints and auto-replies by rule, and their log (docs/after-acceptance.md). */
+  readonly reports: Reports;
   /** Webhook endpoints and their delivery logs (docs/integrations.md). */
   readonly webhooks: Webhooks;
   /** Release to the server's `--relay`: status, auto-relay rules, the log of releases. */
@@ -73,9 +77,24 @@ export class Mailnest {
     });
     this.#everywhere = new MailView(this.#context, null, 0);
     this.faults = new Faults(http);
+    this.reports = new Reports(http);
     this.webhooks = new Webhooks(http);
     this.relay = new Relay(http);
     this.dns = new Dns(http);
+  }
+
+  /**
+   * More than `max` messages per `window` ms from one sender (or connection, or client) get
+   * `421 4.7.0`, which also closes the connection. Same as `mail.faults.rateLimit()`.
+   * @example await mail.rateLimit({ max: 10, window: 60_000 });
+   */
+  async rateLimit(options: RateLimitOptions): Promise<FaultRule> {
+    return this.faults.rateLimit(options);
+  }
+
+  /** Greylisting for every recipient. Same as `mail.faults.greylist()`. */
+  async greylist(options: GreylistOptions): Promise<FaultRule> {
+    return this.faults.greylist(options);
   }
 
   /**

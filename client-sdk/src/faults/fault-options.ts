@@ -1,8 +1,23 @@
-import { FAULT_STAGES } from "@mailnest/protocol";
+import { FAULT_BEHAVIORS, FAULT_STAGES } from "@mailnest/protocol";
 import { describeValue } from "../util/describe.js";
 import type { FaultRuleOptions } from "./fault-types.js";
 
-const RULE_KEYS = ["stage", "code", "message", "times", "probability", "from", "inbox"] as const;
+const RULE_KEYS = [
+  "behavior",
+  "stage",
+  "code",
+  "status",
+  "message",
+  "times",
+  "probability",
+  "from",
+  "inbox",
+  "pattern",
+  "delayMs",
+  "limit",
+  "windowMs",
+  "per",
+] as const;
 
 /**
  * Checks fault options before they go to the server, with a `TypeError` that says what was
@@ -22,13 +37,29 @@ export function validateFaultOptions(options: unknown, label: string, allowInbox
       throw new TypeError(`Unknown ${label} option "${key}"; expected one of: ${known.join(", ")}`);
     }
   }
-  const { stage, code, message, times, probability, from, inbox } = fields;
-  if (typeof stage !== "string" || !(FAULT_STAGES as readonly string[]).includes(stage)) {
+  const { behavior, stage, code, times, probability } = fields;
+  if (behavior !== undefined && !(FAULT_BEHAVIORS as readonly unknown[]).includes(behavior)) {
+    throw new TypeError(
+      `Expected ${label} behavior to be one of ${FAULT_BEHAVIORS.join(", ")}; got ${describeValue(behavior)}`,
+    );
+  }
+  // Every behaviour but a plain reply has its own stage and code; the server checks those.
+  const plainReply = behavior === undefined || behavior === "reply";
+  if (
+    (plainReply || stage !== undefined) &&
+    (typeof stage !== "string" || !(FAULT_STAGES as readonly string[]).includes(stage))
+  ) {
     throw new TypeError(
       `Expected ${label} stage to be one of ${FAULT_STAGES.join(", ")}; got ${describeValue(stage)}`,
     );
   }
-  if (stage === "disconnect" ? code !== undefined : !isIntegerIn(code, 400, 599)) {
+  if (!plainReply) {
+    if (code !== undefined && !isIntegerIn(code, 400, 599)) {
+      throw new TypeError(
+        `Expected ${label} code to be an SMTP reply code from 400 to 599; got ${describeValue(code)}`,
+      );
+    }
+  } else if (stage === "disconnect" ? code !== undefined : !isIntegerIn(code, 400, 599)) {
     throw new TypeError(
       stage === "disconnect"
         ? `A disconnect drops the connection without a reply: leave out ${label} code (got ${describeValue(code)})`
@@ -46,13 +77,16 @@ export function validateFaultOptions(options: unknown, label: string, allowInbox
       `Expected ${label} probability to be a number from 0 to 1; got ${describeValue(probability)}`,
     );
   }
-  for (const [name, value] of [
-    ["message", message],
-    ["from", from],
-    ["inbox", inbox],
-  ] as const) {
+  for (const name of ["message", "from", "inbox", "status", "pattern", "per"] as const) {
+    const value = fields[name];
     if (value !== undefined && typeof value !== "string") {
       throw new TypeError(`Expected ${label} ${name} to be a string; got ${describeValue(value)}`);
+    }
+  }
+  for (const name of ["delayMs", "limit", "windowMs"] as const) {
+    const value = fields[name];
+    if (value !== undefined && !isIntegerIn(value, 0, Number.MAX_SAFE_INTEGER)) {
+      throw new TypeError(`Expected ${label} ${name} to be a whole number; got ${describeValue(value)}`);
     }
   }
   return options as FaultRuleOptions;

@@ -3,13 +3,15 @@
  * protocol's rule and log entry with their dates as `Date`s.
  */
 import type {
+  FaultBehavior,
   FaultEnvelope,
   FaultLogEntry,
   FaultStage,
+  RateLimitScope,
   FaultRule as WireFaultRule,
 } from "@mailnest/protocol";
 
-export type { FaultEnvelope, FaultStage, WireFaultRule };
+export type { FaultBehavior, FaultEnvelope, FaultStage, RateLimitScope, WireFaultRule };
 export type WireInjectedFault = FaultLogEntry;
 
 /** What `inbox.failNext()` takes: the inbox is the handle's. */
@@ -28,11 +30,51 @@ export interface InboxFaultOptions {
   from?: string;
 }
 
-/** What `mail.faults.add()` takes. */
+/**
+ * What `mail.faults.add()` takes: the API's rule body (docs/smtp.md, "Fault injection"). The
+ * helpers (`mail.greylist()`, `mail.rateLimit()`, `inbox.greylist()`, …) write it for you.
+ */
 export interface FaultRuleOptions extends Omit<InboxFaultOptions, "stage"> {
-  stage: FaultStage;
+  /** @default "reply" */
+  behavior?: FaultBehavior;
+  /** Required for `reply` and `slow`; the other behaviours have their own. */
+  stage?: FaultStage;
   /** Only transactions to this inbox (`rcpt`, `data`, `disconnect`). */
   inbox?: string;
+  /** Only recipients matching this pattern (`*` any characters, `?` one), e.g. "old-*@app.test". */
+  pattern?: string;
+  /** The enhanced status code (RFC 3463) in front of the reply text, e.g. "4.7.1". */
+  status?: string;
+  /** `greylist`: the retry delay; `slow`: how late the reply comes; `tarpit`: the added delay per reply. */
+  delayMs?: number;
+  /** `rate-limit`: messages per window; `connection-limit`: parallel connections per client. */
+  limit?: number;
+  /** `rate-limit`: the window in ms. */
+  windowMs?: number;
+  /** `rate-limit`: what is counted. */
+  per?: RateLimitScope;
+}
+
+/** `inbox.greylist()`, `mail.greylist()`. */
+export interface GreylistOptions {
+  /** Milliseconds a client must wait before its retry is accepted (RFC 6647). */
+  delay: number;
+  /** Only mail from this sender. */
+  from?: string;
+  /** Chance (0–1) that a new (client, sender, recipient) triple is greylisted. @default 1 */
+  probability?: number;
+}
+
+/** `mail.rateLimit()`. */
+export interface RateLimitOptions {
+  /** Messages accepted per window; the next gets the refusal. */
+  max: number;
+  /** The sliding window, in ms. @default 60000 */
+  window?: number;
+  /** @default "sender" */
+  per?: RateLimitScope;
+  /** 421 (4.7.0, the connection is closed) or another 4xx such as 451 (4.7.1). @default 421 */
+  code?: number;
 }
 
 /** `mail.faults.chaos()`: every transaction, with a probability, until cleared. */

@@ -12,12 +12,15 @@ import {
   type ChaosOptions,
   type FaultRule,
   type FaultRuleOptions,
+  type GreylistOptions,
   type InboxFaultOptions,
   type InjectedFault,
+  type RateLimitOptions,
   toFaultRule,
   toInjectedFault,
   type WireFaultRule,
 } from "./fault-types.js";
+import { greylistRule, rateLimitRule, wholeNumber } from "./receiving-side.js";
 
 /**
  * Programmable SMTP answers (`mail.faults`): make the server refuse mail at a chosen stage so a
@@ -57,6 +60,62 @@ export class Faults {
       );
     }
     return this.add(options);
+  }
+
+  /**
+   * Greylisting (RFC 6647) for every recipient: the first attempt of each (client, sender,
+   * recipient) triple gets `451 4.7.1`; a retry `delay` ms later or more is accepted.
+   */
+  async greylist(options: GreylistOptions): Promise<FaultRule> {
+    return this.add(greylistRule(options, "greylist"));
+  }
+
+  /** More than `max` messages per `window` ms (per sender, connection or client) get `421 4.7.0`. */
+  async rateLimit(options: RateLimitOptions): Promise<FaultRule> {
+    return this.add(rateLimitRule(options, "rateLimit"));
+  }
+
+  /** More than `max` parallel connections from one client get `421 4.7.0` instead of the greeting. */
+  async connectionLimit(options: { max: number }): Promise<FaultRule> {
+    return this.add({
+      behavior: "connection-limit",
+      limit: wholeNumber(options?.max, "connectionLimit max"),
+    });
+  }
+
+  /** The reply at `stage` comes `delay` ms late (test the app's timeouts). */
+  async slow(options: {
+    stage: "connect" | "mail" | "rcpt" | "data";
+    delay: number;
+    inbox?: string;
+  }): Promise<FaultRule> {
+    const { stage, delay, inbox } = options ?? {};
+    return this.add({
+      behavior: "slow",
+      stage,
+      delayMs: wholeNumber(delay, "slow delay"),
+      ...(inbox === undefined ? {} : { inbox }),
+    });
+  }
+
+  /** Each reply at `stage` (default RCPT) in a connection comes `delay` ms later than the one before. */
+  async tarpit(options: { delay: number; stage?: "mail" | "rcpt" | "data" }): Promise<FaultRule> {
+    const { delay, stage } = options ?? {};
+    return this.add({
+      behavior: "tarpit",
+      delayMs: wholeNumber(delay, "tarpit delay"),
+      ...(stage ? { stage } : {}),
+    });
+  }
+
+  /** Recipients matching `pattern` (`*` any characters, `?` one) get `550 5.1.1`, e.g. "old-*@app.test". */
+  async unknownUsers(pattern: string): Promise<FaultRule> {
+    if (typeof pattern !== "string" || pattern === "") {
+      throw new TypeError(
+        `Expected an address pattern such as "old-*@app.test"; got ${describeValue(pattern)}`,
+      );
+    }
+    return this.add({ behavior: "unknown-user", pattern });
   }
 
   /** Active rules, in the order the server tries them, with their remaining counts. */
@@ -107,3 +166,15 @@ export async function inboxFaults(http: HttpClient, address: string): Promise<In
   const { entries } = await http.json<FaultLog>("GET", apiPaths.inboxFaults(address));
   return entries.map(toInjectedFault);
 }
+
+/** `inbox.greylist()`, `inbox.mailboxFull()`, `inbox.unknownUser()`, `inbox.blackhole()`: a behaviour for one inbox. */
+export async function inboxBehavior(
+  http: HttpClient,
+  address: string,
+  rule: Omit<FaultRuleOptions, "inbox">,
+): Promise<FaultRule> {
+  const body: FaultRuleRequest = validateFaultOptions(rule, rule.behavior ?? "fault", false);
+  return toFaultRule(await http.json<WireFaultRule>("POST", apiPaths.inboxFaults(address), { body }));
+}
+
+export { greylistRule };
