@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MailnestConfig } from "../../../config.js";
 import { ApiHarness } from "../../../test-support/api-harness.js";
+import { PIXEL_PNG } from "../../../test-support/peer-mail.js";
 import { useCleanup } from "../../../test-support/test-sandbox.js";
 import type { MaildevEmail } from "./maildev-email.js";
 
@@ -11,11 +12,6 @@ import type { MaildevEmail } from "./maildev-email.js";
  */
 
 const cleanup = useCleanup();
-
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
-  "base64",
-);
 
 async function start(overrides: Partial<MailnestConfig> = {}) {
   const api = await ApiHarness.start(cleanup, overrides);
@@ -43,7 +39,7 @@ async function deliver(api: ApiHarness) {
     text: "Your code is 482913",
     html: '<h1>Email incoming !</h1><a href="https://example.test/verify">click on this link</a><img src="cid:logo@x">',
     headers: { "X-Priority": "1 (Highest)" },
-    attachments: [{ filename: "logo.png", content: PNG, contentType: "image/png", cid: "logo@x" }],
+    attachments: [{ filename: "logo.png", content: PIXEL_PNG, contentType: "image/png", cid: "logo@x" }],
   });
   return { first, second };
 }
@@ -117,7 +113,7 @@ describe("MailDev's REST routes through cypress-maildev's requests", () => {
     expect(html).toContain(`src="/email/${second}/attachment/logo.png"`);
     const image = await fetch(`${api.url}/email/${second}/attachment/logo.png`);
     expect(image.headers.get("content-type")).toBe("image/png");
-    expect(Buffer.from(await image.arrayBuffer())).toEqual(PNG);
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(PIXEL_PNG);
   });
 
   it("maildevDeleteMessageById, maildevDeleteAllMessages and maildevHealthcheck answer true", async () => {

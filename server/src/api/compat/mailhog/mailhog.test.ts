@@ -3,6 +3,7 @@ import mailhog from "mailhog";
 import { describe, expect, it } from "vitest";
 import type { MailnestConfig } from "../../../config.js";
 import { ApiHarness } from "../../../test-support/api-harness.js";
+import { ORDER_SHIPPED } from "../../../test-support/peer-mail.js";
 import { useCleanup } from "../../../test-support/test-sandbox.js";
 import type { MailhogMessage, MailhogMessages } from "./mailhog-message.js";
 
@@ -21,12 +22,7 @@ async function start(overrides: Partial<MailnestConfig> = {}) {
 }
 
 async function deliver(api: ApiHarness) {
-  const plain = await api.send({
-    from: "shop@example.test",
-    to: "bob@example.test",
-    subject: "Order shipped",
-    text: "Tracking: 1Z999",
-  });
+  const plain = await api.send(ORDER_SHIPPED);
   const rich = await api.send({
     from: '"Ada Lovelace" <ada@example.test>',
     to: "ann@example.test",

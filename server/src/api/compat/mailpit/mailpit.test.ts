@@ -3,6 +3,7 @@ import { MailpitClient } from "mailpit-api";
 import { describe, expect, it } from "vitest";
 import type { MailnestConfig } from "../../../config.js";
 import { ApiHarness } from "../../../test-support/api-harness.js";
+import { ORDER_SHIPPED, PIXEL_PNG } from "../../../test-support/peer-mail.js";
 import { useCleanup } from "../../../test-support/test-sandbox.js";
 
 /**
@@ -12,10 +13,6 @@ import { useCleanup } from "../../../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
 
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
-  "base64",
-);
 const REPORT = Buffer.from("%PDF-1.4 quarterly numbers");
 
 async function start(
@@ -27,12 +24,7 @@ async function start(
 
 /** Three messages, oldest first: a plain one, a rich one (attachments, Bcc, tags), a Unicode one. */
 async function deliver(api: ApiHarness): Promise<{ plain: string; rich: string; unicode: string }> {
-  const plain = await api.send({
-    from: "shop@example.test",
-    to: "bob@example.test",
-    subject: "Order shipped",
-    text: "Tracking: 1Z999",
-  });
+  const plain = await api.send(ORDER_SHIPPED);
   const rich = await api.send({
     from: '"Ada Lovelace" <ada@example.test>',
     to: '"Ann" <ann@example.test>',
@@ -51,7 +43,7 @@ async function deliver(api: ApiHarness): Promise<{ plain: string; rich: string; 
     },
     attachments: [
       { filename: "report.pdf", content: REPORT, contentType: "application/pdf" },
-      { filename: "logo.png", content: PNG, contentType: "image/png", cid: "logo@example.test" },
+      { filename: "logo.png", content: PIXEL_PNG, contentType: "image/png", cid: "logo@example.test" },
     ],
   });
   const unicode = await api.send({
@@ -259,7 +251,7 @@ describe("Mailpit's API through mailpit-api", () => {
     const viaPrefix = await new MailpitClient(`${api.url}/mailpit`).renderMessageHTML(rich);
     expect(viaPrefix).toContain(`<img src="/mailpit/api/v1/message/${rich}/part/${logo}">`);
     const image = await fetch(`${api.url}/api/v1/message/${rich}/part/${logo}`);
-    expect(Buffer.from(await image.arrayBuffer())).toEqual(PNG);
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(PIXEL_PNG);
   });
 
   it("deletes by id, by search and everything; info counts what is left", async () => {
