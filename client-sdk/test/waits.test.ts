@@ -297,8 +297,6 @@ describe("timeout errors", () => {
     await server.send({ to: inbox.address, subject: "Before" });
     await inbox.latest();
     const error = await rejection(inbox.nextMessage({}, { timeout: 100 }));
-    expect(error.message).toMatch(
-      /"Before" from .*: arrived before nextMessage\(\) was called$/m,
-    );
+    expect(error.message).toMatch(/"Before" from .*: arrived before nextMessage\(\) was called$/m);
   });
 });

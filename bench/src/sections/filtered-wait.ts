@@ -47,7 +47,11 @@ export async function timeFilteredWaits(
         resolvedAt = performance.now();
       });
       await sleep(ARM_SETTLE_MS);
-      await connection.sendMessage("sender@bench.localhost", [inbox.address], TARGET.render(i, inbox.address));
+      await connection.sendMessage(
+        "sender@bench.localhost",
+        [inbox.address],
+        TARGET.render(i, inbox.address),
+      );
       const okAt = performance.now();
       await waiting;
       samples.push(Math.max(0, resolvedAt - okAt));

@@ -162,7 +162,10 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
  * The top-level key of the `match` filter that a `400 unsupported_pattern` names (`match.subject`,
  * `match.header[0].value`), when this filter still sends it; null for any other error.
  */
-export function refusedPatternKey(error: unknown, filter: CompiledFilter): keyof CompiledFilter["wire"] | null {
+export function refusedPatternKey(
+  error: unknown,
+  filter: CompiledFilter,
+): keyof CompiledFilter["wire"] | null {
   if (!isHttpError(error) || error.status !== 400 || error.code !== "unsupported_pattern") return null;
   const parameter = (error.body as { parameter?: unknown } | null)?.parameter;
   const key = typeof parameter === "string" ? /^match\.([a-zA-Z]+)/.exec(parameter)?.[1] : undefined;

@@ -24,7 +24,8 @@ export class DuplicateWindow {
   claim(id: string, receivedTime: number, fingerprint: Fingerprint): string | null {
     const key = keyOf(fingerprint);
     const earlier = this.#seen.get(key);
-    if (earlier !== undefined && receivedTime - earlier.receivedTime <= DUPLICATE_WINDOW_MS) return earlier.id;
+    if (earlier !== undefined && receivedTime - earlier.receivedTime <= DUPLICATE_WINDOW_MS)
+      return earlier.id;
     this.#seen.delete(key);
     this.#seen.set(key, { id, receivedTime });
     this.#prune(receivedTime);

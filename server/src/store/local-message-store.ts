@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
-import type { EventBus } from "../events/bus.js";
 import type { Clock } from "../clock.js";
+import type { EventBus } from "../events/bus.js";
 import type { BlobStore } from "./blob-store.js";
 import { DuplicateWindow } from "./duplicate-window.js";
 import { StorageFailedError } from "./errors.js";

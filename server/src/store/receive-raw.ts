@@ -1,6 +1,6 @@
-import type { Clock } from "../clock.js";
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
+import type { Clock } from "../clock.js";
 import type { BlobStore, RawSink } from "./blob-store.js";
 import { IngestAbortedError, MessageTooLargeError, StorageFailedError } from "./errors.js";
 

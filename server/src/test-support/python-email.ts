@@ -26,7 +26,7 @@ export interface PythonView {
   defects: string[];
 }
 
-const SCRIPT = String.raw`
+const SCRIPT = `
 import email, email.policy, json, sys
 raw = sys.stdin.buffer.read()
 msg = email.message_from_bytes(raw, policy=email.policy.default)

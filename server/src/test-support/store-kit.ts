@@ -1,9 +1,9 @@
-import { systemClock } from "../clock.js";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { systemClock } from "../clock.js";
 import { EventBus, type MailnestEventName, type MailnestEvents } from "../events/bus.js";
 import { messageParser } from "../smtp/parse-message.js";
 import type { BlobStore } from "../store/blob-store.js";

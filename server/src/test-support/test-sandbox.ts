@@ -82,7 +82,7 @@ export function rfc822(options: {
     `From: ${options.from ?? "sender@example.test"}`,
     `To: ${options.to ?? "rcpt@example.test"}`,
     `Subject: ${options.subject}`,
-    "Message-ID: <" + `${Math.random().toString(36).slice(2)}@example.test>`,
+    `Message-ID: <${Math.random().toString(36).slice(2)}@example.test>`,
     ...(options.headers ?? []),
     "",
     ...options.body.split(/\r?\n/),

@@ -23,7 +23,11 @@ export function parseMatchParam(value: string): WireFilter {
   try {
     json = JSON.parse(value);
   } catch {
-    throw InvalidParameterError.expected("match", 'a JSON filter such as {"subject":{"regex":"^Welcome"}}', value);
+    throw InvalidParameterError.expected(
+      "match",
+      'a JSON filter such as {"subject":{"regex":"^Welcome"}}',
+      value,
+    );
   }
   let filter: WireFilter;
   try {

@@ -120,7 +120,11 @@ function optionalSequences(query: QueryValues, name: string): ReadonlySet<number
   if (value === undefined || value === "") return undefined;
   const parts = value.split(",");
   if (parts.length > MAX_EXCLUDED || !parts.every((part) => /^\d{1,15}$/.test(part))) {
-    throw InvalidParameterError.expected(name, `up to ${MAX_EXCLUDED} comma-separated sequence numbers`, value);
+    throw InvalidParameterError.expected(
+      name,
+      `up to ${MAX_EXCLUDED} comma-separated sequence numbers`,
+      value,
+    );
   }
   return new Set(parts.map(Number));
 }
@@ -131,7 +135,11 @@ function optionalTime(query: QueryValues, name: string): number | undefined {
   if (value === undefined || value === "") return undefined;
   const time = /^\d{1,16}(\.\d{1,9})?$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isFinite(time)) {
-    throw InvalidParameterError.expected(name, "milliseconds since the epoch on the server's clock, e.g. 1767225600123.456", value);
+    throw InvalidParameterError.expected(
+      name,
+      "milliseconds since the epoch on the server's clock, e.g. 1767225600123.456",
+      value,
+    );
   }
   return time;
 }
