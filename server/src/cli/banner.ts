@@ -1,3 +1,5 @@
+import { PEER_PREFIXES } from "../api/http/peer-paths.js";
+import type { CompatPeer } from "../config.js";
 import type { ChaosSpec } from "../faults/fault-rule.js";
 import { parseRelayUrl } from "../relay/relay-target.js";
 import type { Sandbox } from "../sandbox.js";
@@ -27,9 +29,17 @@ export function startupBanner(sandbox: Sandbox, version: string): string[] {
     ...describeAfterAcceptance(config),
     ...describeIntegrations(config),
     `  Web + API ${sandbox.url}${config.webRoot === null ? " (API only: the web viewer is not built)" : ""}`,
+    describePeers(config.compat),
     `  Data      ${config.dataDir === null ? "in memory (gone on exit)" : config.dataDir}`,
     `  Limits    ${config.maxMessages} messages${config.maxAgeMs === null ? "" : `, ${formatDuration(config.maxAgeMs)} max age`}, ${formatBytes(config.maxMessageSize)} per message, ${config.maxRecipients} recipients`,
   ];
+}
+
+/** Where each peer's API answers (docs/compatibility.md): its own paths with `--compat`, else its prefix. */
+export function describePeers(compat: readonly CompatPeer[]): string {
+  const at = (peer: CompatPeer, root: string) =>
+    compat.includes(peer) ? root : `${PEER_PREFIXES[peer]}${root}`;
+  return `  Peers     Mailpit ${at("mailpit", "/api/v1")}, MailHog ${at("mailhog", "/api/v2")}, MailDev ${at("maildev", "/email")} (docs/compatibility.md)`;
 }
 
 function describeCertificate(tls: TlsCredentials): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { describePeers } from "./banner.js";
 import { ConfigError } from "./config-error.js";
 import { parseCommandLine } from "./parse-config.js";
 
@@ -38,5 +39,16 @@ describe("--compat", () => {
       '--compat: expected mailpit, mailhog, maildev or none, got "mailcatcher"',
     );
     expect(reasonFor([], { MAILNEST_COMPAT: "none,maildev" })).toMatch(/none cannot go with a peer/);
+  });
+});
+
+describe("the banner's Peers line", () => {
+  it("says where each peer's API answers", () => {
+    expect(describePeers(["mailpit", "maildev"])).toBe(
+      "  Peers     Mailpit /api/v1, MailHog /mailhog/api/v2, MailDev /email (docs/compatibility.md)",
+    );
+    expect(describePeers(["mailhog"])).toBe(
+      "  Peers     Mailpit /mailpit/api/v1, MailHog /api/v2, MailDev /maildev/email (docs/compatibility.md)",
+    );
   });
 });
