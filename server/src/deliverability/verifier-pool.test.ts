@@ -4,8 +4,8 @@ import { plainMessage, signWithMailauth } from "../test-support/deliverability-k
 import { createDkimKey } from "./dkim-keys.js";
 import { createDnsResolver } from "./dns-resolver.js";
 import { DnsZone } from "./dns-zone.js";
+import type { VerifierWorkerData } from "./verifier-messages.js";
 import { createVerifierPool } from "./verifier-pool.js";
-import type { VerifierWorkerData } from "./verifier-worker.js";
 import { createMessageVerifier } from "./verify-message.js";
 
 /** A verification thread started from the TypeScript sources (the build starts verifier-worker.js). */

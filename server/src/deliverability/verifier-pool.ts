@@ -3,24 +3,13 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MessageAuthentication } from "@mailnest/protocol";
 import type { DnsResolver } from "./dns-resolver.js";
-import type { ZoneChange } from "./dns-zone.js";
-import type { VerifierWorkerData } from "./verifier-worker.js";
+import type { FromWorker, ToWorker, VerifierWorkerData } from "./verifier-messages.js";
 import {
   DEFAULT_VERIFY_TIMEOUT_MS,
   type MessageVerifier,
   unfinishedAuthentication,
   type VerificationInput,
 } from "./verify-message.js";
-
-/** Main thread → verification thread: the zone's changes, in order, and messages to verify. */
-export type ToWorker =
-  | ZoneChange
-  | { kind: "verify"; id: number; input: Omit<VerificationInput, "raw"> & { raw: Uint8Array } };
-
-export interface FromWorker {
-  id: number;
-  result: MessageAuthentication;
-}
 
 /** The worker's compiled entry; absent when running from the TypeScript sources (tests, tsx). */
 const WORKER_FILE = new URL("./verifier-worker.js", import.meta.url);

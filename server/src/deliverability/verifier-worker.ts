@@ -1,20 +1,13 @@
 import { parentPort, workerData } from "node:worker_threads";
-import type { DnsMode, DnsRecord } from "@mailnest/protocol";
 import { createDnsResolver } from "./dns-resolver.js";
 import { DnsZone } from "./dns-zone.js";
-import type { FromWorker, ToWorker } from "./verifier-pool.js";
+import type { FromWorker, ToWorker, VerifierWorkerData } from "./verifier-messages.js";
 import { createMessageVerifier } from "./verify-message.js";
 
 /**
  * A verification thread (verifier-pool.ts): a copy of the zone, kept current by the changes the main
  * thread sends in order, and the same verifier the main thread would run.
  */
-export interface VerifierWorkerData {
-  records: DnsRecord[];
-  mode: DnsMode;
-  authservId: string;
-}
-
 const data = workerData as VerifierWorkerData;
 const zone = new DnsZone();
 for (const record of data.records) zone.add(record);
