@@ -12,6 +12,7 @@ import { InboxNav } from "./components/inbox-nav.js";
 import { ListHeader } from "./components/list-header.js";
 import { MessageList, rowElementId } from "./components/message-list.js";
 import { MessagePane } from "./components/message-pane.js";
+import { RulesDialog } from "./components/rules-dialog.js";
 import { Toast, useToast } from "./components/toast.js";
 import { TokenDialog } from "./components/token-dialog.js";
 import { TopBar } from "./components/top-bar.js";
@@ -40,6 +41,7 @@ export function App() {
   const { confirm, dialog: confirmDialog } = useConfirm();
   const toast = useToast();
   const [webhooksOpen, setWebhooksOpen] = useState(false);
+  const [rulesOpen, setRulesOpen] = useState(false);
 
   const listRoute: Route = { ...route, messageId: null, tab: null };
   const currentInbox =
@@ -221,6 +223,7 @@ export function App() {
         searchRef={searchRef}
         connection={connection}
         onWebhooks={() => setWebhooksOpen(true)}
+        onRules={() => setRulesOpen(true)}
       />
       <div class="workspace">
         <InboxNav
@@ -285,6 +288,11 @@ export function App() {
         open={webhooksOpen}
         onClose={() => setWebhooksOpen(false)}
         onError={toast.error("Could not load the webhooks")}
+      />
+      <RulesDialog
+        open={rulesOpen}
+        onClose={() => setRulesOpen(false)}
+        onError={toast.error("Could not load the fault and report rules")}
       />
       {confirmDialog}
       <Toast state={toast.state} />

@@ -160,6 +160,14 @@ class MessageRow extends Component<MessageRowProps> {
                 {badge.label}
               </span>
             )}
+            {message.mailFrom === "" && (
+              <span
+                class="row-duplicate"
+                title="Sent with the null sender <>: a bounce, complaint or auto-reply, not mail an app sent"
+              >
+                report
+              </span>
+            )}
             {message.duplicateOf !== null && (
               <span class="row-duplicate" title={`Same bytes and envelope as message ${message.duplicateOf}`}>
                 duplicate

@@ -2,7 +2,9 @@ import { useRef } from "preact/hooks";
 import { rawDownloadUrl } from "../api/mailnest-api.js";
 import type { StoredMessage } from "../api/types.js";
 import { formatAddressList, formatFullDate } from "../state/format.js";
+import { generatedReportOf, reportLabel } from "../state/generated-report.js";
 import type { Tab } from "../state/route.js";
+import { formatRoute, HOME } from "../state/route.js";
 import { BackIcon, DownloadIcon, TrashIcon } from "./icons.js";
 import { AttachmentsTab } from "./tabs/attachments-tab.js";
 import { AuthTab } from "./tabs/auth-tab.js";
@@ -96,6 +98,7 @@ export function MessageView(props: MessageViewProps) {
             <TrashIcon /> <span class="button-label">Delete</span>
           </button>
         </div>
+        <GeneratedReportNote message={message} />
         <h1 id="message-subject" class="message-subject">
           {message.subject || <span class="muted">(no subject)</span>}
         </h1>
@@ -169,5 +172,23 @@ export function MessageView(props: MessageViewProps) {
         {tab === "release" && <ReleaseTab messageId={message.id} />}
       </div>
     </article>
+  );
+}
+
+/** A message Mailnest made after accepting another one (a DSN, complaint or auto-reply) says so. */
+function GeneratedReportNote({ message }: { message: StoredMessage }) {
+  const report = generatedReportOf(message.headers);
+  if (report === null) return null;
+  return (
+    <p class="report-note">
+      <span class="tag">{reportLabel(report)}</span> made by Mailnest for {report.origin}
+      {report.originalId && (
+        <>
+          {" "}
+          about <a href={formatRoute({ ...HOME, messageId: report.originalId })}>the original message</a>
+        </>
+      )}
+      .
+    </p>
   );
 }

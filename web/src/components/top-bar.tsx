@@ -16,6 +16,8 @@ interface TopBarProps {
   connection: ConnectionState;
   /** Opens the webhook delivery log. */
   onWebhooks(): void;
+  /** Opens the fault and report rules with their logs. */
+  onRules(): void;
 }
 
 const CONNECTION_LABELS: Record<ConnectionState, string> = {
@@ -47,6 +49,9 @@ export function TopBar(props: TopBarProps) {
         onChange={props.onSearch}
         inputRef={props.searchRef}
       />
+      <button type="button" class="button ghost rules-button" onClick={props.onRules}>
+        Rules
+      </button>
       <button type="button" class="button ghost webhooks-button" onClick={props.onWebhooks}>
         Webhooks
       </button>
