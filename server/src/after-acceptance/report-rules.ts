@@ -1,34 +1,11 @@
 import { MAX_REPORT_LOG_ENTRIES, normalizeAddress } from "@mailnest/protocol";
-import { JsonDocument } from "../rules/json-document.js";
+import { RuleBook } from "../rules/rule-book.js";
 import { newRuleId } from "../rules/rule-id.js";
-import { SequencedLog } from "../rules/sequenced-log.js";
 import type { ReportRequest } from "./plan-reports.js";
 import type { ReportForward, ReportLogEntry, ReportRule, ReportRuleInput } from "./report-rule.js";
 
-/** `<dataDir>/reports.json`: small and read by people, so pretty-printed. */
-interface ReportDocument {
-  version: 1;
-  rules: ReportRule[];
-  log: ReportLogEntry[];
-  logSequence: number;
-}
-
+/** `<dataDir>/reports.json`. */
 export const REPORTS_FILE = "reports.json";
-
-function emptyDocument(): ReportDocument {
-  return { version: 1, rules: [], log: [], logSequence: 0 };
-}
-
-function isReportDocument(value: unknown): value is ReportDocument {
-  if (typeof value !== "object" || value === null) return false;
-  const document = value as Partial<ReportDocument>;
-  return (
-    document.version === 1 &&
-    Array.isArray(document.rules) &&
-    Array.isArray(document.log) &&
-    typeof document.logSequence === "number"
-  );
-}
 
 export interface ReportRulesOptions {
   /** null = memory only. */
@@ -44,71 +21,49 @@ export interface ReportRulesOptions {
  * Deciding is synchronous, so two messages can never both take a rule's last report.
  */
 export class ReportRules {
-  readonly #document: JsonDocument<ReportDocument>;
+  readonly #book: RuleBook<ReportRule, ReportLogEntry>;
   readonly #random: () => number;
   readonly #now: () => number;
-  readonly #log: SequencedLog<ReportLogEntry>;
-  #rules: ReportRule[];
 
-  private constructor(
-    document: JsonDocument<ReportDocument>,
-    saved: ReportDocument,
-    options: ReportRulesOptions,
-  ) {
-    this.#document = document;
+  private constructor(book: RuleBook<ReportRule, ReportLogEntry>, options: ReportRulesOptions) {
+    this.#book = book;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-    this.#rules = saved.rules.filter((rule) => rule.origin === "api");
-    this.#log = new SequencedLog(
-      { entries: saved.log, sequence: saved.logSequence },
-      options.maxLogEntries ?? MAX_REPORT_LOG_ENTRIES,
-    );
   }
 
   static async open(options: ReportRulesOptions): Promise<ReportRules> {
-    const { document, saved } = await JsonDocument.open({
+    const book = await RuleBook.open<ReportRule, ReportLogEntry>({
       dataDir: options.dataDir,
       file: REPORTS_FILE,
       label: "the report rules",
-      empty: emptyDocument,
-      isValid: isReportDocument,
+      maxLogEntries: options.maxLogEntries ?? MAX_REPORT_LOG_ENTRIES,
     });
-    return new ReportRules(document, saved, options);
+    return new ReportRules(book, options);
   }
 
   /** Active rules, oldest first (the order they are tried in). */
   rules(): ReportRule[] {
-    return this.#rules.map((rule) => ({ ...rule }));
+    return this.#book.rules.map((rule) => ({ ...rule }));
   }
 
-  async add(input: ReportRuleInput, origin: ReportRule["origin"] = "api"): Promise<ReportRule> {
-    const rule: ReportRule = {
+  add(input: ReportRuleInput, origin: ReportRule["origin"] = "api"): Promise<ReportRule> {
+    return this.#book.add({
       id: newRuleId("rpt"),
       ...input,
       remaining: input.times,
       triggered: 0,
       origin,
       createdAt: new Date(this.#now()).toISOString(),
-    };
-    this.#rules.push(rule);
-    await this.#save();
-    return { ...rule };
+    });
   }
 
-  async remove(id: string): Promise<boolean> {
-    const before = this.#rules.length;
-    this.#rules = this.#rules.filter((rule) => rule.id !== id);
-    if (this.#rules.length === before) return false;
-    await this.#save();
-    return true;
+  remove(id: string): Promise<boolean> {
+    return this.#book.remove(id);
   }
 
   /** Removes every rule, `--report` ones included (they come back on the next start). Returns how many. */
   async clear(): Promise<number> {
-    const removed = this.#rules.length;
-    this.#rules = [];
-    await this.#save();
-    return removed;
+    return (await this.#book.clear()).length;
   }
 
   /**
@@ -120,7 +75,7 @@ export class ReportRules {
   select(message: { mailFrom: string; rcptTo: readonly string[] }): ReportRequest[] {
     const sender = message.mailFrom === "" ? null : normalizeAddress(message.mailFrom);
     const requests: ReportRequest[] = [];
-    for (const rule of this.#rules) {
+    for (const rule of this.#book.rules) {
       if (rule.from !== null && rule.from !== sender) continue;
       const recipients = unique(message.rcptTo).filter(
         (recipient) => rule.inbox === null || normalizeAddress(recipient) === rule.inbox,
@@ -134,18 +89,18 @@ export class ReportRules {
 
   /** Counts one reported message against a rule; a used-up rule is removed. */
   consume(ruleId: string): void {
-    const rule = this.#rules.find((candidate) => candidate.id === ruleId);
+    const rule = this.#book.rules.find((candidate) => candidate.id === ruleId);
     if (!rule) return;
     rule.triggered += 1;
     if (rule.remaining !== null) rule.remaining -= 1;
-    if (rule.remaining === 0) this.#rules = this.#rules.filter((other) => other !== rule);
-    void this.#save().catch(() => {});
+    if (rule.remaining === 0) this.#book.drop(rule);
+    else this.#book.saveSoon();
   }
 
   /** Reports made or skipped, oldest first; with `inbox`, those about mail to it or sent to it. */
   log(filter: { inbox?: string } = {}): ReportLogEntry[] {
     const inbox = filter.inbox === undefined ? undefined : normalizeAddress(filter.inbox);
-    return this.#log.list(
+    return this.#book.log.list(
       (entry) =>
         inbox === undefined ||
         entry.original.recipients.includes(inbox) ||
@@ -154,36 +109,25 @@ export class ReportRules {
   }
 
   append(fields: Omit<ReportLogEntry, "sequence" | "at">): ReportLogEntry {
-    const entry = this.#log.append({ at: new Date(this.#now()).toISOString(), ...fields });
-    void this.#save().catch(() => {});
+    const entry = this.#book.log.append({ at: new Date(this.#now()).toISOString(), ...fields });
+    this.#book.saveSoon();
     return structuredClone(entry);
   }
 
   /** Records what became of a report's onward delivery. */
   updateForward(sequence: number, forward: ReportForward): void {
-    const entry = this.#log.find(sequence);
+    const entry = this.#book.log.find(sequence);
     if (!entry) return;
     entry.forward = { ...forward };
-    void this.#save().catch(() => {});
+    this.#book.saveSoon();
   }
 
-  async clearLog(): Promise<number> {
-    const removed = this.#log.clear();
-    await this.#save();
-    return removed;
+  clearLog(): Promise<number> {
+    return this.#book.clearLog();
   }
 
   flushed(): Promise<void> {
-    return this.#document.flushed();
-  }
-
-  #save(): Promise<void> {
-    return this.#document.save({
-      version: 1,
-      rules: this.#rules.filter((rule) => rule.origin === "api"),
-      log: [...this.#log.entries],
-      logSequence: this.#log.sequence,
-    });
+    return this.#book.flushed();
   }
 }
 

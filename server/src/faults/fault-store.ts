@@ -1,15 +1,8 @@
 import { MAX_FAULT_LOG_ENTRIES, normalizeAddress } from "@mailnest/protocol";
-import { JsonDocument } from "../rules/json-document.js";
+import { RuleBook } from "../rules/rule-book.js";
 import { newRuleId } from "../rules/rule-id.js";
-import { SequencedLog } from "../rules/sequenced-log.js";
 import { BehaviorState, type FaultEffect } from "./fault-behaviors.js";
-import {
-  emptyFaultDocument,
-  FAULTS_FILE,
-  type FaultDocument,
-  isFaultDocument,
-  upgradeFaultDocument,
-} from "./fault-document.js";
+import { FAULTS_FILE, upgradeFaultDocument } from "./fault-document.js";
 import {
   defaultFaultMessage,
   type FaultLogEntry,
@@ -45,49 +38,38 @@ export interface FaultHit {
  * (`origin: "cli"`) are not saved. What greylisting and rate limits remember is in memory only.
  */
 export class FaultStore {
-  readonly #document: JsonDocument<FaultDocument>;
+  readonly #book: RuleBook<FaultRule, FaultLogEntry>;
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #state: BehaviorState;
-  readonly #log: SequencedLog<FaultLogEntry>;
-  #rules: FaultRule[];
 
-  private constructor(
-    document: JsonDocument<FaultDocument>,
-    saved: FaultDocument,
-    options: FaultStoreOptions,
-  ) {
-    this.#document = document;
+  private constructor(book: RuleBook<FaultRule, FaultLogEntry>, options: FaultStoreOptions) {
+    this.#book = book;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#state = new BehaviorState(this.#now);
-    this.#rules = saved.rules.filter((rule) => rule.origin === "api");
-    this.#log = new SequencedLog(
-      { entries: saved.log, sequence: saved.logSequence },
-      options.maxLogEntries ?? MAX_FAULT_LOG_ENTRIES,
-    );
   }
 
   static async open(options: FaultStoreOptions): Promise<FaultStore> {
-    const { document, saved } = await JsonDocument.open({
+    const book = await RuleBook.open<FaultRule, FaultLogEntry>({
       dataDir: options.dataDir,
       file: FAULTS_FILE,
       label: "the fault rules",
-      empty: emptyFaultDocument,
-      isValid: isFaultDocument,
+      maxLogEntries: options.maxLogEntries ?? MAX_FAULT_LOG_ENTRIES,
+      upgrade: upgradeFaultDocument,
     });
-    return new FaultStore(document, upgradeFaultDocument(saved), options);
+    return new FaultStore(book, options);
   }
 
   /** Active rules, in the order they are tried. */
   rules(): FaultRule[] {
-    return [...this.#rules].sort(byPrecedence).map((rule) => ({ ...rule }));
+    return [...this.#book.rules].sort(byPrecedence).map((rule) => ({ ...rule }));
   }
 
   /** Adds a rule; resolves once it is saved. */
-  async add(input: FaultRuleInput, origin: FaultRule["origin"] = "api"): Promise<FaultRule> {
+  add(input: FaultRuleInput, origin: FaultRule["origin"] = "api"): Promise<FaultRule> {
     const id = newRuleId("flt");
-    const rule: FaultRule = {
+    return this.#book.add({
       id,
       ...input,
       message: input.message ?? defaultFaultMessage(input, id),
@@ -95,40 +77,29 @@ export class FaultStore {
       triggered: 0,
       origin,
       createdAt: new Date(this.#now()).toISOString(),
-    };
-    this.#rules.push(rule);
-    await this.#save();
-    return { ...rule };
+    });
   }
 
   async remove(id: string): Promise<boolean> {
-    const before = this.#rules.length;
-    this.#rules = this.#rules.filter((rule) => rule.id !== id);
-    if (this.#rules.length === before) return false;
     this.#state.forget(id);
-    await this.#save();
-    return true;
+    return this.#book.remove(id);
   }
 
   /** Removes every rule, CLI ones included (they come back on the next start). Returns how many. */
   async clear(): Promise<number> {
-    const removed = this.#rules.length;
-    for (const rule of this.#rules) this.#state.forget(rule.id);
-    this.#rules = [];
-    await this.#save();
-    return removed;
+    const removed = await this.#book.clear();
+    for (const id of removed) this.#state.forget(id);
+    return removed.length;
   }
 
   /** Injected faults, oldest first; with `inbox`, only those that concerned that inbox. */
   log(filter: { inbox?: string } = {}): FaultLogEntry[] {
     const inbox = filter.inbox === undefined ? undefined : normalizeAddress(filter.inbox);
-    return this.#log.list((entry) => inbox === undefined || entry.inboxes.includes(inbox));
+    return this.#book.log.list((entry) => inbox === undefined || entry.inboxes.includes(inbox));
   }
 
-  async clearLog(): Promise<number> {
-    const removed = this.#log.clear();
-    await this.#save();
-    return removed;
+  clearLog(): Promise<number> {
+    return this.#book.clearLog();
   }
 
   /** The SMTP listener reports each connection, so limits per client and per connection can count. */
@@ -147,42 +118,38 @@ export class FaultStore {
    * normally. A greylisted triple let through is logged too, without firing.
    */
   trigger(occasion: FaultOccasion): FaultHit | null {
-    if (this.#rules.length === 0) return null;
+    if (this.#book.rules.length === 0) return null;
     const inboxes = occasionInboxes(occasion);
     const roll = (rule: FaultRule) => () =>
       // Probability 1 always fires and 0 never does, without asking the random source.
       rule.probability >= 1 || (rule.probability > 0 && this.#random() < rule.probability);
-    let changed = false;
-    try {
-      for (const rule of [...this.#rules].sort(byPrecedence)) {
-        if (!ruleMatches(rule, occasion, inboxes)) continue;
-        const verdict = this.#state.decide(rule, occasion, roll(rule));
-        if (!verdict.fires) {
-          if ("note" in verdict) {
-            this.#append(rule, occasion, inboxes, verdict.note);
-            changed = true;
-          }
-          continue;
+    for (const rule of [...this.#book.rules].sort(byPrecedence)) {
+      if (!ruleMatches(rule, occasion, inboxes)) continue;
+      const verdict = this.#state.decide(rule, occasion, roll(rule));
+      if (!verdict.fires) {
+        if ("note" in verdict) {
+          this.#append(rule, occasion, inboxes, verdict.note);
+          this.#book.saveSoon();
         }
-        rule.triggered += 1;
-        if (rule.remaining !== null) rule.remaining -= 1;
-        if (rule.remaining === 0) {
-          this.#rules = this.#rules.filter((other) => other !== rule);
-          this.#state.forget(rule.id);
-        }
-        const entry = this.#append(rule, occasion, inboxes, verdict.logged);
-        changed = true;
-        return { rule: { ...rule }, entry: structuredClone(entry), effect: verdict.effect };
+        continue;
       }
-      return null;
-    } finally {
-      if (changed) void this.#save().catch(() => {});
+      rule.triggered += 1;
+      if (rule.remaining !== null) rule.remaining -= 1;
+      const entry = this.#append(rule, occasion, inboxes, verdict.logged);
+      if (rule.remaining === 0) {
+        this.#state.forget(rule.id);
+        this.#book.drop(rule);
+      } else {
+        this.#book.saveSoon();
+      }
+      return { rule: { ...rule }, entry: structuredClone(entry), effect: verdict.effect };
     }
+    return null;
   }
 
   /** Resolves once every change so far is on disk (a failed save is logged, not thrown). */
   flushed(): Promise<void> {
-    return this.#document.flushed();
+    return this.#book.flushed();
   }
 
   /** Waits for the last save. The store stays usable: closing only means nothing is left in flight. */
@@ -196,7 +163,7 @@ export class FaultStore {
     inboxes: string[],
     outcome: { code: number | null; message: string },
   ): FaultLogEntry {
-    return this.#log.append({
+    return this.#book.log.append({
       at: new Date(this.#now()).toISOString(),
       ruleId: rule.id,
       behavior: rule.behavior,
@@ -206,15 +173,6 @@ export class FaultStore {
       message: outcome.message,
       inboxes,
       envelope: structuredClone(occasion.envelope),
-    });
-  }
-
-  #save(): Promise<void> {
-    return this.#document.save({
-      version: 1,
-      rules: this.#rules.filter((rule) => rule.origin === "api"),
-      log: [...this.#log.entries],
-      logSequence: this.#log.sequence,
     });
   }
 }

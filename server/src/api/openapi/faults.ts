@@ -1,14 +1,5 @@
 import { FAULT_RULE_ID_PATTERN, MAX_FAULT_LOG_ENTRIES } from "@mailnest/protocol";
-import {
-  bodyErrors,
-  commonErrors,
-  json,
-  omitProperties,
-  ref,
-  response,
-  string,
-  wireSchema,
-} from "./schema.js";
+import { bodyErrors, commonErrors, json, ref, response, ruleBody, string } from "./schema.js";
 import type { Operation, PathItem } from "./types.js";
 
 /** The "Faults" part of `GET /api/openapi.json` (docs/api.md, "Faults"), merged in by `document.ts`. */
@@ -19,17 +10,7 @@ function operation(spec: Omit<Operation, "tags">): Operation {
   return { ...spec, tags: ["faults"], responses: { ...spec.responses, ...commonErrors } };
 }
 
-/** The inbox routes take the inbox from the path, so their body has no `inbox`/`to`. */
-const ruleBody = (withInbox: boolean) => ({
-  required: true,
-  content: {
-    "application/json": {
-      schema: withInbox
-        ? ref("FaultRuleRequest")
-        : omitProperties(wireSchema("FaultRuleRequest"), ["inbox", "to"]),
-    },
-  },
-});
+const ruleBodyOf = (withInbox: boolean) => ruleBody("FaultRuleRequest", withInbox);
 
 const logResponse = json(ref("FaultLog"), "Oldest first");
 
@@ -43,7 +24,7 @@ export const faultPaths: Record<string, PathItem> = {
     post: operation({
       operationId: "createFaultRule",
       summary: "Add a fault rule",
-      requestBody: ruleBody(true),
+      requestBody: ruleBodyOf(true),
       responses: { "201": json(ref("FaultRule"), "The rule"), "400": response("BadRequest"), ...bodyErrors },
     }),
     get: operation({
@@ -93,7 +74,7 @@ export const faultPaths: Record<string, PathItem> = {
       operationId: "createInboxFaultRule",
       summary: "Add a fault rule for this inbox (`rcpt`, `data` or `disconnect`)",
       parameters: [addressParameter],
-      requestBody: ruleBody(false),
+      requestBody: ruleBodyOf(false),
       responses: { "201": json(ref("FaultRule"), "The rule"), "400": response("BadRequest"), ...bodyErrors },
     }),
     get: operation({

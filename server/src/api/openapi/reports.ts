@@ -1,14 +1,5 @@
 import { MAX_REPORT_LOG_ENTRIES, REPORT_RULE_ID_PATTERN } from "@mailnest/protocol";
-import {
-  bodyErrors,
-  commonErrors,
-  json,
-  omitProperties,
-  ref,
-  response,
-  string,
-  wireSchema,
-} from "./schema.js";
+import { bodyErrors, commonErrors, json, ref, response, ruleBody, string } from "./schema.js";
 import type { Operation, PathItem } from "./types.js";
 
 /** The "Reports" part of `GET /api/openapi.json` (docs/after-acceptance.md), merged in by `document.ts`. */
@@ -19,17 +10,7 @@ function operation(spec: Omit<Operation, "tags">): Operation {
   return { ...spec, tags: ["reports"], responses: { ...spec.responses, ...commonErrors } };
 }
 
-/** The inbox routes take the inbox from the path, so their body has no `inbox`/`to`. */
-const ruleBody = (withInbox: boolean) => ({
-  required: true,
-  content: {
-    "application/json": {
-      schema: withInbox
-        ? ref("ReportRuleRequest")
-        : omitProperties(wireSchema("ReportRuleRequest"), ["inbox", "to"]),
-    },
-  },
-});
+const ruleBodyOf = (withInbox: boolean) => ruleBody("ReportRuleRequest", withInbox);
 
 const logResponse = json(ref("ReportLog"), "Oldest first");
 const deleted = (what: string) => json(ref("DeletedCount"), what);
@@ -45,7 +26,7 @@ export const reportPaths: Record<string, PathItem> = {
     post: operation({
       operationId: "createReportRule",
       summary: "Add a report rule",
-      requestBody: ruleBody(true),
+      requestBody: ruleBodyOf(true),
       responses: { "201": json(ref("ReportRule"), "The rule"), "400": response("BadRequest"), ...bodyErrors },
     }),
     get: operation({
@@ -119,7 +100,7 @@ export const reportPaths: Record<string, PathItem> = {
       operationId: "createInboxReportRule",
       summary: "Add a report rule for mail to this inbox",
       parameters: [addressParameter],
-      requestBody: ruleBody(false),
+      requestBody: ruleBodyOf(false),
       responses: { "201": json(ref("ReportRule"), "The rule"), "400": response("BadRequest"), ...bodyErrors },
     }),
     get: operation({

@@ -51,6 +51,21 @@ export function omitProperties(schema: JsonSchema, names: readonly string[]): Js
   return { ...schema, properties, required };
 }
 
+/**
+ * The body of a rule route (faults, reports): the wire type as it is for the global route, without
+ * `inbox`/`to` for the inbox route, which takes the inbox from its path.
+ */
+export function ruleBody(typeName: string, withInbox: boolean) {
+  return {
+    required: true,
+    content: {
+      "application/json": {
+        schema: withInbox ? ref(typeName) : omitProperties(wireSchema(typeName), ["inbox", "to"]),
+      },
+    },
+  };
+}
+
 /** A query parameter documented by a property of a wire type (`ListParams`, `WaitParams`). */
 export function queryParameter(source: string, name: string, extra: JsonSchema = {}): Parameter {
   const property = wireSchema(source).properties?.[name];
