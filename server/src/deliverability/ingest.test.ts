@@ -7,6 +7,7 @@ import { fetchJson } from "../test-support/fetch-json.js";
 import { mailerFor } from "../test-support/mailer.js";
 import { queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
 import { startTestSandbox, tempDir, useCleanup } from "../test-support/test-sandbox.js";
+import { MAX_VERIFIED_BYTES } from "./deliverability-lab.js";
 import { ZoneFileError } from "./zone-file.js";
 
 const cleanup = useCleanup();
@@ -26,6 +27,33 @@ async function sandboxWithZone(text = ZONE, overrides = {}) {
 }
 
 describe("verification at ingest", () => {
+  it("does not verify a message above the size limit, and says so in every verdict", async () => {
+    const sandbox = await sandboxWithZone();
+    const key = await fetchJson<DkimKey>(sandbox.url, "POST", "/api/dns/dkim-keys", {
+      domain: "example.test",
+      selector: "big",
+    });
+    const mailer = mailerFor(cleanup, { port: sandbox.smtpPort });
+    const info = await mailer.sendMail({
+      from: "ada@example.test",
+      to: "bob@mailnest.test",
+      subject: "Large and signed",
+      text: "x".repeat(MAX_VERIFIED_BYTES + 1024),
+      dkim: { domainName: "example.test", keySelector: "big", privateKey: key.body.privateKeyPem },
+    });
+    const message = await fetchJson<StoredMessage>(
+      sandbox.url,
+      "GET",
+      `/api/messages/${queuedId(info.response)}`,
+    );
+    const auth = message.body.authentication;
+    expect(auth?.dkim[0]).toMatchObject({ result: "temperror", domain: "example.test", selector: "big" });
+    expect(auth?.dkim[0]?.reason).toMatch(
+      /not verified: the message is \d+ bytes, above the verification limit/,
+    );
+    expect(auth?.spf.result).toBe("temperror");
+  }, 60_000);
+
   it("a message signed with a key from the API has its verdicts before anyone can see it", async () => {
     const sandbox = await sandboxWithZone();
     const key = await fetchJson<DkimKey>(sandbox.url, "POST", "/api/dns/dkim-keys", {
