@@ -1,6 +1,7 @@
 import { apiPaths, type DeletedCount } from "@mailnest/protocol";
 import type { FaultRule, GreylistOptions, InboxFaultOptions, InjectedFault } from "../faults/fault-types.js";
-import { failInbox, greylistRule, inboxBehavior, inboxFaults } from "../faults/faults.js";
+import { failInbox, inboxBehavior, inboxFaults } from "../faults/faults.js";
+import { greylistRule } from "../faults/receiving-side.js";
 import type { MessageFilter } from "../filter/message-filter.js";
 import type { Message } from "../message/message.js";
 import type {

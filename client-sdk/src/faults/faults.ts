@@ -176,5 +176,3 @@ export async function inboxBehavior(
   const body: FaultRuleRequest = validateFaultOptions(rule, rule.behavior ?? "fault", false);
   return toFaultRule(await http.json<WireFaultRule>("POST", apiPaths.inboxFaults(address), { body }));
 }
-
-export { greylistRule };

@@ -1,5 +1,5 @@
 import { describeValue } from "../util/describe.js";
-import type { FaultRuleOptions, GreylistOptions, RateLimitOptions } from "./fault-types.js";
+import type { FaultRuleOptions, GreylistOptions, RateLimitOptions, RateLimitScope } from "./fault-types.js";
 
 /**
  * The receiving side behaving like real mail servers (docs/smtp.md): the helpers' options written
@@ -24,7 +24,7 @@ export function rateLimitRule(options: RateLimitOptions, label: string): FaultRu
     behavior: "rate-limit",
     limit: wholeNumber(max, `${label} max`),
     ...(window === undefined ? {} : { windowMs: wholeNumber(window, `${label} window`) }),
-    ...(per === undefined ? {} : { per: per as RateLimitOptions["per"] & string }),
+    ...(per === undefined ? {} : { per: per as RateLimitScope }),
     ...(code === undefined ? {} : { code: code as number }),
   };
 }
