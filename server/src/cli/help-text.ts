@@ -26,6 +26,8 @@ export function helpText(version: string): string {
     "Point your app at SMTP host 127.0.0.1, port 1025, no TLS, any (or no) credentials.",
     "Staging-style: --tls (STARTTLS with a self-signed certificate), --smtps-port 1465, --smtp-auth user:pass.",
     "Settings for nodemailer, Django, Rails, Laravel and Spring, and fault injection: docs/smtp.md.",
+    "In CI (GitHub Actions, GitLab CI, Playwright's webServer, Jest's globalSetup, compose): docs/ci.md.",
+    "The docs are in the docs/ folder of the installed package (node_modules/@mailnest/server/docs/).",
     "",
   ].join("\n");
 }
