@@ -110,20 +110,18 @@ function authenticatorOver(
   settings: { mode: DnsMode; authservId: string },
 ): MessageAuthenticator {
   return {
-    async authenticate(raw: Readable, envelope) {
+    async authenticate(raw: Readable, envelope, size) {
       const started = performance.now();
-      let chunks: Buffer[] = [];
-      let size = 0;
+      const tooLarge = size > MAX_VERIFIED_BYTES;
+      // A message over the limit is not verified: only its head is read (for the header fields).
+      const limit = tooLarge ? HEADER_BYTES_KEPT : MAX_VERIFIED_BYTES;
+      const chunks: Buffer[] = [];
+      let read = 0;
       for await (const chunk of raw) {
         const data = chunk as Buffer;
-        const before = size;
-        size += data.length;
-        if (size <= MAX_VERIFIED_BYTES) {
-          chunks.push(data);
-        } else if (before <= MAX_VERIFIED_BYTES) {
-          // Over the limit: keep only the head (for the header fields); the rest is read and dropped.
-          chunks = [Buffer.from(Buffer.concat([...chunks, data]).subarray(0, HEADER_BYTES_KEPT))];
-        }
+        chunks.push(read + data.length > limit ? data.subarray(0, limit - read) : data);
+        read += data.length;
+        if (read >= limit && tooLarge) break;
       }
       const input = {
         raw: Buffer.concat(chunks),
@@ -131,7 +129,7 @@ function authenticatorOver(
         helo: envelope.heloName,
         mailFrom: envelope.mailFrom,
       };
-      if (size <= MAX_VERIFIED_BYTES) return verifier.verify(input);
+      if (!tooLarge) return verifier.verify(input);
       return unfinishedAuthentication(
         input,
         `not verified: the message is ${size} bytes, above the verification limit of ${MAX_VERIFIED_BYTES} bytes`,

@@ -111,5 +111,5 @@ export interface MessageParser {
  */
 export interface MessageAuthenticator {
   /** Never rejects and never takes long: a verification that cannot finish yields `temperror` verdicts. */
-  authenticate(raw: Readable, envelope: IncomingEnvelope): Promise<MessageAuthentication>;
+  authenticate(raw: Readable, envelope: IncomingEnvelope, size: number): Promise<MessageAuthentication>;
 }

@@ -39,7 +39,7 @@ export class StoreIngest {
     // before it is published, and never hold it for long (the authenticator bounds its own time).
     const [view, authentication] = await Promise.all([
       this.#parse(sink.read()),
-      this.#parts.authenticator?.authenticate(sink.read(), incoming),
+      this.#parts.authenticator?.authenticate(sink.read(), incoming, size),
     ]);
 
     const id = createMessageId();
