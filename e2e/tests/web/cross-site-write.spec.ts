@@ -64,22 +64,31 @@ test("a page on another origin cannot mark an inbox read or create one with no-c
   // proof that the requests were delivered and refused, not lost on the way.
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
+  // Chromium may fire an ExtraInfo event before or after the request's main event, so each side
+  // is kept by request id and the two are joined when read.
   const sent = new Map<string, string>();
-  const answers: string[] = [];
+  const statuses = new Map<string, number>();
   cdp.on("Network.requestWillBeSent", ({ requestId, request }) => {
     if (request.url.startsWith(own.sandbox.url)) sent.set(requestId, `${request.method} ${request.url}`);
   });
   cdp.on("Network.responseReceivedExtraInfo", ({ requestId, statusCode }) => {
-    const request = sent.get(requestId);
-    if (request) answers.push(`${statusCode} ${request}`);
+    statuses.set(requestId, statusCode);
   });
+  cdp.on("Network.responseReceived", ({ requestId, response }) => {
+    statuses.set(requestId, response.status);
+  });
+  const answers = (): string[] =>
+    [...sent]
+      .filter(([requestId]) => statuses.has(requestId))
+      .map(([requestId, request]) => `${statuses.get(requestId)} ${request}`)
+      .sort();
 
   foreign = await serveForeignPage(attackPage(own.sandbox.url, address));
   await page.goto(foreign.url);
   await expect(page).toHaveTitle("sent");
   const target = own.sandbox.url;
   await expect
-    .poll(() => [...answers].sort())
+    .poll(answers)
     .toEqual(
       [
         `403 POST ${target}/api/inboxes/${encodeURIComponent(address)}/read`,
