@@ -24,7 +24,7 @@ export interface ReceivedRaw {
  */
 export async function receiveRaw(
   raw: Readable,
-  blobs: BlobStore,
+  blobs: Pick<BlobStore, "createSink">,
   maxSize: number,
   clock: Clock,
 ): Promise<ReceivedRaw> {
