@@ -7,6 +7,11 @@ export const MAX_LIMIT = 500;
 export const DEFAULT_WAIT_COUNT = 1;
 /** The largest `count` a wait accepts. */
 export const MAX_WAIT_COUNT = 100;
+/**
+ * The largest `limit` a wait accepts: how many matches already there one answer may carry, in full.
+ * A client that checks more itself (the SDK's `where`) pages through a backlog this many at a time.
+ */
+export const MAX_WAIT_LIMIT = 500;
 /** A wait without `timeout` gives up after this long. */
 export const DEFAULT_WAIT_TIMEOUT_MS = 10_000;
 /** Longest filter value (`subject=`, `text=`, …): longer is a client bug, not a search. */

@@ -76,13 +76,20 @@ export interface ListParams extends MessageFilterParams {
 export interface WaitParams extends MessageFilterParams {
   /** How many matching messages to wait for, 1–100; default 1. */
   count?: number;
+  /**
+   * The most matches one answer carries: once `count` match, the answer holds every match already
+   * there, oldest first, up to this many (`count`–500, `MAX_WAIT_LIMIT`; default `count`). A client
+   * that evaluates part of its filter itself pages through a backlog with `count=1&limit=500`
+   * instead of asking once per candidate.
+   */
+  limit?: number;
   /** Milliseconds; capped by the server's `--max-wait`. */
   timeout?: number;
 }
 
 /** Every parameter name a list route accepts (`token` is the API token for links a browser opens). */
 export const LIST_PARAMETERS = [...FILTER_PARAMETERS, "limit", "cursor", "token"] as const;
-export const WAIT_PARAMETERS = [...FILTER_PARAMETERS, "count", "timeout", "token"] as const;
+export const WAIT_PARAMETERS = [...FILTER_PARAMETERS, "count", "limit", "timeout", "token"] as const;
 
 /**
  * A query string from parameters: `undefined` values are left out, booleans and numbers written

@@ -1,6 +1,9 @@
 import type { StoredMessage } from "./message.js";
 
-/** `GET /api/wait` and `GET /api/inboxes/{address}/wait`: the first `count` matches after `since`, oldest first. */
+/**
+ * `GET /api/wait` and `GET /api/inboxes/{address}/wait`: the first matches after `since`, oldest
+ * first; `count` of them, or up to `limit` when more were already there.
+ */
 export interface WaitResponse {
   messages: StoredMessage[];
   /**

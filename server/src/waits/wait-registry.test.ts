@@ -30,11 +30,12 @@ async function setup(): Promise<{
 function waitFor(
   waits: WaitRegistry,
   filter: MessageFilter,
-  options: { count?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+  options: { count?: number; limit?: number; timeoutMs?: number; signal?: AbortSignal } = {},
 ) {
   return waits.wait({
     filter,
     count: options.count ?? 1,
+    ...(options.limit === undefined ? {} : { limit: options.limit }),
     timeoutMs: options.timeoutMs ?? 10_000,
     signal: options.signal ?? new AbortController().signal,
   });
@@ -90,6 +91,27 @@ describe("WaitRegistry", () => {
     const result = await waitFor(waits, { inbox: "ann@example.test", since: 1 }, { count: 2 });
     expect(result.messages.map((m) => m.subject)).toEqual(["m2", "m3"]);
     expect(result.head).toBe(3);
+  });
+
+  it("with a limit, answers with the matches the look found, and one stored during the look comes next", async () => {
+    const { sandbox, waits, send } = await setup();
+    for (const subject of ["m1", "m2", "m3"]) await send("ann@example.test", subject);
+    const list = sandbox.store.list.bind(sandbox.store);
+    let sentDuringLook = false;
+    vi.spyOn(sandbox.store, "list").mockImplementation(async (query) => {
+      const page = await list(query);
+      if (!sentDuringLook) {
+        sentDuringLook = true;
+        await send("ann@example.test", "raced");
+      }
+      return page;
+    });
+    const page = await waitFor(waits, { inbox: "ann@example.test", since: 0 }, { limit: 10 });
+    expect(sentDuringLook).toBe(true);
+    // A page without a gap: the raced message is not mixed in ahead of anything older.
+    expect(page.messages.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
+    const next = await waitFor(waits, { inbox: "ann@example.test", since: page.head }, { limit: 10 });
+    expect(next.messages.map((m) => m.subject)).toEqual(["raced"]);
   });
 
   it("rejects new waits and answers open ones once closed", async () => {

@@ -8,13 +8,22 @@ export interface WaitRequest {
   /** `inbox` set = one inbox; omitted = every inbox. `since` = only sequences above it. */
   filter: MessageFilter;
   count: number;
+  /**
+   * The most matches the answer carries (default `count`): when the store already holds more than
+   * `count`, the answer holds the first `limit` of them, so a client that checks part of its filter
+   * itself reads a backlog in pages rather than one request per candidate.
+   */
+  limit?: number;
   timeoutMs: number;
   /** Aborted when the client goes away: the waiter and its timer are dropped at once. */
   signal: AbortSignal;
 }
 
 export interface WaitResult {
-  /** Exactly `count`, oldest first: the first matches after `since`. */
+  /**
+   * The first matches after `since`, oldest first, with no gap between them: `count`, or up to
+   * `limit` when the store already held more.
+   */
   messages: StoredMessage[];
   /** The sequence of the last message returned: pass it as the next `since` to get the ones after these. */
   head: number;
@@ -124,9 +133,11 @@ export class WaitRegistry {
 
   async #completeIfSatisfied(waiter: Waiter): Promise<void> {
     if (waiter.matched.size < waiter.request.count) return;
+    // `matched` holds every match up to the newest one seen (the look read the whole store after
+    // `since`; the listener adds later ones in sequence order), so these are the first ones.
     const first = [...waiter.matched.values()]
       .sort((a, b) => a.sequence - b.sequence)
-      .slice(0, waiter.request.count);
+      .slice(0, Math.max(waiter.request.count, waiter.request.limit ?? 0));
     const messages = await Promise.all(first.map((summary) => this.#store.get(summary.id)));
     const present = messages.filter((message): message is StoredMessage => message !== null);
     if (present.length < first.length) {

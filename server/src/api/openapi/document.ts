@@ -4,6 +4,7 @@ import {
   DEFAULT_WAIT_COUNT,
   DEFAULT_WAIT_TIMEOUT_MS,
   FILTER_PARAMETERS,
+  MAX_WAIT_LIMIT,
   MESSAGE_ID_PATTERN,
 } from "@mailnest/protocol";
 import { SERVER_VERSION } from "../../version.js";
@@ -217,9 +218,15 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "waitForInboxMessages",
         summary: "Wait until the inbox holds `count` matching messages with sequence > `since`",
         tags: ["waits"],
-        parameters: [param("address"), param("count"), param("timeout"), ...filterParameters],
+        parameters: [
+          param("address"),
+          param("count"),
+          param("waitLimit"),
+          param("timeout"),
+          ...filterParameters,
+        ],
         responses: {
-          "200": json(ref("WaitResponse"), "The first `count` matches"),
+          "200": json(ref("WaitResponse"), "The first `count` matches (up to `limit` when more were there)"),
           "400": response("BadRequest"),
           "408": response("WaitTimeout"),
           "503": response("ShuttingDown"),
@@ -231,9 +238,9 @@ export const openApiDocument: OpenApiDocument = {
         operationId: "waitForMessages",
         summary: "Wait across all inboxes (narrow with `to`)",
         tags: ["waits"],
-        parameters: [param("count"), param("timeout"), ...filterParameters],
+        parameters: [param("count"), param("waitLimit"), param("timeout"), ...filterParameters],
         responses: {
-          "200": json(ref("WaitResponse"), "The first `count` matches"),
+          "200": json(ref("WaitResponse"), "The first `count` matches (up to `limit` when more were there)"),
           "400": response("BadRequest"),
           "408": response("WaitTimeout"),
           "503": response("ShuttingDown"),
@@ -408,6 +415,8 @@ export const openApiDocument: OpenApiDocument = {
       ),
       count: queryParameter("WaitParams", "count", { type: "integer", default: DEFAULT_WAIT_COUNT }),
       timeout: queryParameter("WaitParams", "timeout", { type: "integer", default: DEFAULT_WAIT_TIMEOUT_MS }),
+      // Named apart from the list's `limit`, whose default and range differ.
+      waitLimit: queryParameter("WaitParams", "limit", { type: "integer", maximum: MAX_WAIT_LIMIT }),
       download: queryOnly("download", "1 or true: add Content-Disposition: attachment", string),
       token: queryOnly("token", "The API token, where no Authorization header can be sent"),
     },

@@ -48,13 +48,19 @@ describe("parameter parsing", () => {
   });
 
   it("caps the wait timeout at the server's maximum instead of refusing it", () => {
-    expect(parseWaitQuery({}, 30_000)).toEqual({ filter: {}, count: 1, timeoutMs: 10_000 });
+    expect(parseWaitQuery({}, 30_000)).toEqual({ filter: {}, count: 1, limit: 1, timeoutMs: 10_000 });
     expect(parseWaitQuery({}, 5_000).timeoutMs).toBe(5_000);
     expect(parseWaitQuery({ timeout: "999999", count: "100" }, 30_000)).toEqual({
       filter: {},
       count: 100,
+      limit: 100,
       timeoutMs: 30_000,
     });
+  });
+
+  it("lets a wait's limit default to its count and range from count to 500", () => {
+    expect(parseWaitQuery({ count: "2", limit: "500" }, 30_000).limit).toBe(500);
+    expect(parseWaitQuery({ count: "7" }, 30_000).limit).toBe(7);
   });
 
   it("names the parameter and what it expected", () => {

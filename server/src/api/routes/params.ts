@@ -15,6 +15,7 @@ import {
   MAX_INBOX_TTL_MS,
   MAX_LIMIT,
   MAX_WAIT_COUNT,
+  MAX_WAIT_LIMIT,
   MESSAGE_ID_PATTERN,
   normalizeAddress,
   SPF_RESULTS,
@@ -73,6 +74,8 @@ export function parseListQuery(query: QueryValues): Omit<MessageQuery, "inbox"> 
 export interface WaitParams {
   filter: Omit<MessageFilter, "inbox">;
   count: number;
+  /** The most matches one answer carries (at least `count`). */
+  limit: number;
   timeoutMs: number;
 }
 
@@ -80,9 +83,12 @@ export interface WaitParams {
 export function parseWaitQuery(query: QueryValues, maxWaitMs: number): WaitParams {
   rejectUnknown(query, WAIT_PARAMETER_SET);
   const timeout = optionalInteger(query, "timeout", 0, Number.MAX_SAFE_INTEGER);
+  const count = optionalInteger(query, "count", 1, MAX_WAIT_COUNT) ?? DEFAULT_WAIT_COUNT;
   return {
     filter: parseFilter(query),
-    count: optionalInteger(query, "count", 1, MAX_WAIT_COUNT) ?? DEFAULT_WAIT_COUNT,
+    count,
+    // Below `count` it could never carry the answer the wait is waiting for.
+    limit: optionalInteger(query, "limit", count, MAX_WAIT_LIMIT) ?? count,
     timeoutMs: Math.min(timeout ?? DEFAULT_WAIT_TIMEOUT_MS, maxWaitMs),
   };
 }

@@ -122,6 +122,27 @@ describe("waiting for mail", () => {
     expect(body.head).toBe(body.messages[2]?.sequence);
   });
 
+  it("with limit, answers with every match already there up to limit, then waits for the next one", async () => {
+    const api = await ApiHarness.start(cleanup);
+    for (const subject of ["m1", "m2", "m3", "m4", "m5"]) await api.send({ to: "ann@example.test", subject });
+
+    const first = await api.json<WaitBody>(inboxPath("ann@example.test", "/wait?limit=3&timeout=5000"));
+    expect(first.body.messages.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
+    expect(first.body.head).toBe(first.body.messages[2]?.sequence);
+    const second = await api.json<WaitBody>(
+      inboxPath("ann@example.test", `/wait?since=${first.body.head}&limit=3&timeout=5000`),
+    );
+    expect(second.body.messages.map((m) => m.subject)).toEqual(["m4", "m5"]);
+
+    // Nothing left: the page becomes a long-poll, answered by the next arrival alone.
+    const pending = api.json<WaitBody>(
+      inboxPath("ann@example.test", `/wait?since=${second.body.head}&limit=3&timeout=10000`),
+    );
+    await waitersOpen(api, 1);
+    await api.send({ to: "ann@example.test", subject: "m6" });
+    expect((await pending).body.messages.map((m) => m.subject)).toEqual(["m6"]);
+  });
+
   it("gives 200 concurrent waiters on different inboxes exactly their own message", async () => {
     const api = await ApiHarness.start(cleanup);
     const addresses = Array.from({ length: 200 }, (_, i) => `user${i}@example.test`);
@@ -202,7 +223,9 @@ describe("waiting for mail", () => {
     ["count=101", "count"],
     ["timeout=-5", "timeout"],
     ["timeout=soon", "timeout"],
-    ["limit=5", "limit"],
+    // `limit` is at least `count` (else it could not carry the answer) and at most 500.
+    ["count=3&limit=2", "limit"],
+    ["limit=501", "limit"],
   ])("refuses ?%s naming %s", async (query, parameter) => {
     const api = await ApiHarness.start(cleanup);
     const { status, body } = await api.json<{ error: { parameter: string } }>(

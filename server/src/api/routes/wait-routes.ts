@@ -25,7 +25,7 @@ async function answerWait(
   maxWaitMs: number,
   scope: Pick<MessageFilter, "inbox">,
 ): Promise<void> {
-  const { filter, count, timeoutMs } = parseWaitQuery(req.query, maxWaitMs);
+  const { filter, count, limit, timeoutMs } = parseWaitQuery(req.query, maxWaitMs);
   // A client that hangs up frees its waiter and timer at once, not when the timeout runs out.
   const clientGone = new AbortController();
   const onClose = () => {
@@ -34,7 +34,13 @@ async function answerWait(
   res.on("close", onClose);
   try {
     res.json(
-      await waits.wait({ filter: { ...filter, ...scope }, count, timeoutMs, signal: clientGone.signal }),
+      await waits.wait({
+        filter: { ...filter, ...scope },
+        count,
+        limit,
+        timeoutMs,
+        signal: clientGone.signal,
+      }),
     );
   } catch (error) {
     if (isWaitAbortedError(error)) {
