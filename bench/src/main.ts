@@ -10,7 +10,7 @@ import { runAuthentication } from "./sections/authentication.js";
 import { runGreeting } from "./sections/greeting.js";
 import { runIdleLatency } from "./sections/idle-latency.js";
 import { runIdleWaiters } from "./sections/idle-waiters.js";
-import { runCeiling, runIngest } from "./sections/ingest.js";
+import { type Ceiling, runCeiling, runIngest } from "./sections/ingest.js";
 import { runLargeMessages } from "./sections/large-messages.js";
 import type { SectionContext, SectionResult } from "./sections/section.js";
 import { runStoreScale } from "./sections/store-scale.js";
@@ -55,7 +55,7 @@ async function main(): Promise<number> {
   );
   const rows: ResultRow[] = [];
   const details: Record<string, unknown> = {};
-  let ceiling: Map<string, number> | null = null;
+  let ceiling: Ceiling | null = null;
 
   const run = async (section: Section, body: () => Promise<SectionResult>) => {
     if (!options.sections.includes(section)) return;
@@ -76,7 +76,7 @@ async function main(): Promise<number> {
   await run("greeting", () => runGreeting(context));
   await run("ceiling", async () => {
     const measured = await runCeiling(context);
-    ceiling = measured.byName;
+    ceiling = measured.ceiling;
     return measured.result;
   });
   await run("ingest", () => runIngest(context, ceiling));

@@ -1,7 +1,7 @@
 /** A target from issue 7, checked against one measured value. */
 export interface Target {
-  /** `>=`: at least (throughput); `<`: below (latency, memory, cost). */
-  op: ">=" | "<";
+  /** `>=`: at least (throughput); `<`: below (latency, memory, cost); `<=`: at most. */
+  op: ">=" | "<" | "<=";
   value: number;
 }
 
@@ -27,9 +27,9 @@ export type Verdict = "pass" | "FAIL" | "n/a";
 export function verdict(row: ResultRow): Verdict {
   if (!row.target) return "n/a";
   if (row.value === null || Number.isNaN(row.value)) return "FAIL";
-  return (row.target.op === ">=" ? row.value >= row.target.value : row.value < row.target.value)
-    ? "pass"
-    : "FAIL";
+  const { op, value } = row.target;
+  const met = op === ">=" ? row.value >= value : op === "<=" ? row.value <= value : row.value < value;
+  return met ? "pass" : "FAIL";
 }
 
 export function formatFigure(value: number | null | undefined, unit: ResultRow["unit"]): string {
@@ -41,5 +41,6 @@ export function formatFigure(value: number | null | undefined, unit: ResultRow["
 
 export function formatTarget(target: Target | undefined, unit: ResultRow["unit"]): string {
   if (!target) return "";
-  return `${target.op === ">=" ? "≥" : "<"} ${formatFigure(target.value, unit)}`;
+  const sign = { ">=": "≥", "<": "<", "<=": "≤" }[target.op];
+  return `${sign} ${formatFigure(target.value, unit)}`;
 }
