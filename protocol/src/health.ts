@@ -34,6 +34,18 @@ export interface Health {
    * @minimum 0
    */
   damaged: number;
+  /** Where this instance keeps its messages (docs/storage.md, docs/scaling.md). */
+  store: StoreInfo;
+}
+
+/**
+ * `postgres`: a PostgreSQL database that several instances may share (`location`: its URL, the
+ * password replaced by `***`); `files`: the embedded store (`location`: the data directory);
+ * `memory`: nothing written (`location` null).
+ */
+export interface StoreInfo {
+  kind: "postgres" | "files" | "memory";
+  location: string | null;
 }
 
 /** `GET /api/clock`: the server's clock, for clients that measure their offset to it. */

@@ -136,7 +136,7 @@ export {
   REGEX_FLAGS,
   TEXT_FIELDS,
 } from "./filter.js";
-export type { Health, ServerClock } from "./health.js";
+export type { Health, ServerClock, StoreInfo } from "./health.js";
 export type {
   CreatedInbox,
   CreateInboxRequest,

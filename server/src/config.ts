@@ -14,8 +14,16 @@ export interface MailnestConfig {
   httpPort: number;
   /** Implicit-TLS (port-465 style) listener; null = off. */
   smtpsPort: number | null;
-  /** null = in-memory mode (nothing written to disk). */
+  /**
+   * null = in-memory mode (nothing written to disk). With `databaseUrl` it holds only this
+   * instance's own state (webhook queue, TLS certificate…), and is null unless `--data-dir` is given.
+   */
   dataDir: string | null;
+  /**
+   * `--store postgres://…` or `MAILNEST_DATABASE_URL`: messages live in this PostgreSQL database,
+   * shared by every instance given the same URL (docs/scaling.md); null = the embedded store.
+   */
+  databaseUrl: string | null;
   /** Domain of generated inbox addresses, and the SMTP greeting name. */
   domain: string;
   maxMessages: number;
@@ -146,6 +154,7 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   httpPort: 8025,
   smtpsPort: null,
   dataDir: ".mailnest",
+  databaseUrl: null,
   domain: "mailnest.test",
   maxMessages: 10_000,
   maxAgeMs: null,

@@ -21,7 +21,8 @@ export type ApiConfig = HttpAppConfig &
   Pick<
     MailnestConfig,
     "domain" | "maxWaitMs" | "smtpPort" | "smtpsPort" | "maxMessageSize" | "maxRecipients"
-  >;
+  > &
+  Pick<MailnestConfig, "dataDir" | "databaseUrl">;
 
 export interface ApiDeps {
   /** With the ports actually bound: health reports them. */

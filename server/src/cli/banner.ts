@@ -5,6 +5,7 @@ import { parseRelayUrl } from "../relay/relay-target.js";
 import type { Sandbox } from "../sandbox.js";
 import type { TlsCredentials } from "../smtp/tls-credentials.js";
 import { insecureAuthAllowed, starttlsOffered } from "../smtp/transport-policy.js";
+import { describeStore } from "../store/store-location.js";
 
 /** What the operator needs at startup: where to send mail (and how), where to look at it, where it is kept. */
 export function startupBanner(sandbox: Sandbox, version: string): string[] {
@@ -30,8 +31,19 @@ export function startupBanner(sandbox: Sandbox, version: string): string[] {
     ...describeIntegrations(config),
     `  Web + API ${sandbox.url}${config.webRoot === null ? " (API only: the web viewer is not built)" : ""}`,
     describePeers(config.compat),
-    `  Data      ${config.dataDir === null ? "in memory (gone on exit)" : config.dataDir}`,
+    ...describeData(config),
     `  Limits    ${config.maxMessages} messages${config.maxAgeMs === null ? "" : `, ${formatDuration(config.maxAgeMs)} max age`}, ${formatBytes(config.maxMessageSize)} per message, ${config.maxRecipients} recipients`,
+  ];
+}
+
+/** Where messages live; with PostgreSQL, also where this instance's own state is (never the password). */
+function describeData(config: Sandbox["config"]): string[] {
+  const store = describeStore(config);
+  if (store.kind === "memory") return ["  Data      in memory (gone on exit)"];
+  if (store.kind === "files") return [`  Data      ${store.location}`];
+  return [
+    `  Data      PostgreSQL ${store.location} (shared by every instance on it; docs/scaling.md)`,
+    `  Local     ${config.dataDir ?? "in memory: webhook queue, TLS certificate (--data-dir keeps them)"}`,
   ];
 }
 

@@ -43,6 +43,13 @@ export const FLAGS: readonly FlagSpec[] = [
     "keep messages in memory only (nothing written; gone on exit)",
   ),
   flag(
+    "store",
+    "string",
+    "<where>",
+    "--data-dir",
+    "a folder, memory, or postgres://user:password@host/db: instances on one database act as one sandbox (env also MAILNEST_DATABASE_URL; docs/scaling.md)",
+  ),
+  flag(
     "max-messages",
     "string",
     "<count>",

@@ -22,6 +22,7 @@ import {
   parseWebhookUrl,
   relaySettings,
 } from "./parse-integrations.js";
+import { parseStoreValue, resolveStore } from "./parse-store.js";
 import {
   parseBoolean,
   parseByteSize,
@@ -71,8 +72,24 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   config.httpPort = read("http-port", parsePort) ?? config.httpPort;
   config.host = read("host", parseNonEmpty) ?? config.host;
   const dataDir = read("data-dir", parseNonEmpty);
-  if (dataDir !== undefined) config.dataDir = path.resolve(cwd, dataDir);
-  if (readSwitch(flags, env, "in-memory")) config.dataDir = null;
+  const store =
+    read("store", (raw, source) => parseStoreValue(raw, source, cwd)) ??
+    (env.MAILNEST_DATABASE_URL === undefined
+      ? undefined
+      : parseStoreValue(env.MAILNEST_DATABASE_URL, "MAILNEST_DATABASE_URL", cwd));
+  if (store !== undefined && store.source === "MAILNEST_DATABASE_URL" && store.kind !== "postgres") {
+    throw new ConfigError(
+      "MAILNEST_DATABASE_URL: expected a postgres:// URL (a folder or memory goes in --store)",
+    );
+  }
+  Object.assign(
+    config,
+    resolveStore(store, {
+      dataDir: dataDir === undefined ? undefined : path.resolve(cwd, dataDir),
+      inMemory: readSwitch(flags, env, "in-memory"),
+      defaultDataDir: config.dataDir ?? path.resolve(cwd, ".mailnest"),
+    }),
+  );
   config.maxMessages = read("max-messages", parseCount) ?? config.maxMessages;
   const maxAge = read("max-age", parseOptionalDuration);
   if (maxAge !== undefined) config.maxAgeMs = maxAge;

@@ -9,9 +9,14 @@ import { createFileIndexStorage, createMemoryIndexStorage, type IndexStorage } f
 import { openLocalStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
 import type { MessageAuthenticator, MessageParser, MessageStore } from "./message-store.js";
+import { maskDatabaseUrl } from "./store-location.js";
 
-/** What the store reads of the configuration: where to keep mail (null = in memory) and for how long. */
-export type StoreConfig = Pick<MailnestConfig, "dataDir" | "maxMessages" | "maxAgeMs">;
+/**
+ * What the store reads of the configuration: where to keep mail (a PostgreSQL database; else a data
+ * directory, null = in memory) and for how long.
+ */
+export type StoreConfig = Pick<MailnestConfig, "dataDir" | "maxMessages" | "maxAgeMs"> &
+  Partial<Pick<MailnestConfig, "databaseUrl">>;
 
 export interface StoreDeps {
   parser: MessageParser;
@@ -30,6 +35,14 @@ export interface StoreDeps {
  * See docs/storage.md.
  */
 export async function createMessageStore(config: StoreConfig, deps: StoreDeps): Promise<MessageStore> {
+  if (config.databaseUrl != null) {
+    // Refused rather than ignored, so `--store postgres://…` never silently keeps mail in memory
+    // while the PostgreSQL store (store/postgres/) is being built.
+    throw new StorageFailedError(
+      `opening the PostgreSQL store at ${maskDatabaseUrl(config.databaseUrl)}`,
+      new Error("the PostgreSQL store is not part of this build yet (issue #18)"),
+    );
+  }
   let blobs: BlobStore;
   let indexStorage: IndexStorage;
   try {

@@ -1,5 +1,6 @@
 import type { ServerClock } from "@mailnest/protocol";
 import { systemClock } from "../../clock.js";
+import { describeStore } from "../../store/store-location.js";
 import { SERVER_VERSION } from "../../version.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
@@ -26,6 +27,7 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
       imap: { port: config.imapPort },
       imaps: { port: config.imapsPort },
       damaged: store.damagedCount,
+      store: describeStore(config),
     });
   });
 
