@@ -9,6 +9,11 @@ import { createFileIndexStorage, createMemoryIndexStorage, type IndexStorage } f
 import { openLocalStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
 import type { MessageAuthenticator, MessageParser, MessageStore } from "./message-store.js";
+import {
+  createFileSearchTextStorage,
+  createMemorySearchTextStorage,
+  type SearchTextStorage,
+} from "./search-text-storage.js";
 import { maskDatabaseUrl } from "./store-location.js";
 
 /**
@@ -45,13 +50,16 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
   }
   let blobs: BlobStore;
   let indexStorage: IndexStorage;
+  let searchTextStorage: SearchTextStorage;
   try {
     if (config.dataDir === null) {
       blobs = createMemoryBlobStore();
       indexStorage = createMemoryIndexStorage();
+      searchTextStorage = createMemorySearchTextStorage();
     } else {
       blobs = await createFileBlobStore(config.dataDir, deps.fileStore);
       indexStorage = await createFileIndexStorage(join(config.dataDir, "index"));
+      searchTextStorage = await createFileSearchTextStorage(join(config.dataDir, "search"));
     }
   } catch (error) {
     if (isDataDirInUseError(error)) throw error;
@@ -60,6 +68,7 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
   return openLocalStore({
     blobs,
     indexStorage,
+    searchTextStorage,
     parser: deps.parser,
     authenticator: deps.authenticator ?? null,
     bus: deps.bus,

@@ -19,7 +19,10 @@ import type {
 import type { AttachmentMeta, IncomingEnvelope, MessageSummary, StoredMessage } from "./model.js";
 import { PersistedIndex, SHARD_SIZE } from "./persisted-index.js";
 import { reconcile } from "./reconcile.js";
+import { readServedSidecar } from "./recover-sidecar.js";
 import type { RetentionPolicy } from "./retention.js";
+import { SearchText } from "./search-text.js";
+import { createMemorySearchTextStorage, type SearchTextStorage } from "./search-text-storage.js";
 import { Sequencer } from "./sequencer.js";
 import { StoreHousekeeping } from "./store-housekeeping.js";
 import { StoreInboxes } from "./store-inboxes.js";
@@ -35,6 +38,8 @@ export interface LocalStoreOptions {
   blobs: BlobStore;
   /** Where the lowdb index documents live: files or memory. */
   indexStorage: IndexStorage;
+  /** Where the search text of `text` queries lives: a file or memory (the default). */
+  searchTextStorage?: SearchTextStorage;
   parser: MessageParser;
   /** Absent or null: messages are stored without verdicts. */
   authenticator?: MessageAuthenticator | null;
@@ -58,6 +63,13 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   for (const summary of summaries) index.add(summary);
   for (const registration of state.inboxes) index.register(registration);
   sequencer = new Sequencer(state.lastSequence);
+  // Derived from the sidecars: records that are missing (a crash, a deleted file) are rebuilt here.
+  const searchText = await SearchText.open(
+    options.searchTextStorage ?? createMemorySearchTextStorage(),
+    index.all(),
+    async (summary) =>
+      (await readServedSidecar(options.blobs, options.parser, summary, () => true))?.view.visibleText ?? null,
+  );
   const duplicates = new DuplicateWindow();
   duplicates.rebuild(summaries, options.clock());
   const store = new LocalMessageStore(
@@ -70,6 +82,7 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
       blobs: options.blobs,
       index,
       persisted,
+      searchText,
       sequencer,
       tasks: new TaskTracker(),
     },
@@ -206,6 +219,7 @@ class LocalMessageStore implements MessageStore {
       this.#housekeeping.stop();
       await this.#parts.tasks.drain();
       await this.#parts.persisted.flush();
+      this.#parts.searchText.close();
       await this.#parts.blobs.close();
     })();
     return this.#closing;

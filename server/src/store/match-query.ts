@@ -14,6 +14,8 @@ export interface PreparedFilter {
   readonly textNeedle: string | null;
   /** Whether some condition needs the full message (bodies, headers, attachments). */
   readonly needsFullMessage: boolean;
+  /** Whether a condition other than `text` needs the full message (a `match` on bodies or headers). */
+  readonly matchNeedsFullMessage: boolean;
   /** The conditions on the full message; call only after `matchesSummary` held. */
   matchesFull(message: StoredMessage): boolean;
 }
@@ -34,6 +36,7 @@ export function prepareFilter(filter: MessageFilter): PreparedFilter {
   return {
     textNeedle,
     needsFullMessage: textNeedle !== null || match?.needsFullMessage === true,
+    matchNeedsFullMessage: match?.needsFullMessage === true,
     matchesFull(message) {
       if (textNeedle !== null && !matchesVisibleText(textNeedle, message.visibleText)) return false;
       return match === null || match.matches(message);

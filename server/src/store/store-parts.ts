@@ -5,6 +5,7 @@ import type { DuplicateWindow } from "./duplicate-window.js";
 import type { MessageIndex } from "./message-index.js";
 import type { MessageAuthenticator, MessageParser } from "./message-store.js";
 import type { PersistedIndex } from "./persisted-index.js";
+import type { SearchText } from "./search-text.js";
 import type { Sequencer } from "./sequencer.js";
 import type { TaskTracker } from "./task-tracker.js";
 
@@ -25,6 +26,8 @@ export interface StoreParts {
   readonly blobs: BlobStore;
   readonly index: MessageIndex;
   readonly persisted: PersistedIndex;
+  /** The lowercased visible text of every message, for `text` queries (`search-text.ts`). */
+  readonly searchText: SearchText;
   readonly sequencer: Sequencer;
   readonly tasks: TaskTracker;
 }

@@ -18,8 +18,8 @@ import { type Sidecar, storedMessage } from "./sidecar.js";
 import type { StoreParts } from "./store-parts.js";
 
 const MAX_PAGE_SIZE = 500;
-/** Sidecars a `text` search reads at once: enough to keep the thread pool busy, few enough to stop early. */
-const TEXT_SEARCH_BATCH = 16;
+/** Sidecars a query reads at once: enough to keep the thread pool busy, few enough to stop early. */
+const SIDECAR_READ_BATCH = 16;
 
 /**
  * Everything that reads: single messages (from the cache of recent messages, else their sidecar,
@@ -40,12 +40,14 @@ export class StoreQueries {
   /** A message has just become visible (ingest, in sequence order). */
   remember(sidecar: Sidecar): void {
     this.#recent.remember(sidecar);
+    this.#parts.searchText.add(sidecar.sequence, sidecar.id, sidecar.view.visibleText);
   }
 
-  /** A message is gone: nothing of it may be served from a cache. */
-  forget(id: string): void {
-    this.#recent.forget(id);
-    this.#integrity.forget(id);
+  /** A message is gone: nothing of it may be served from a cache, nor found by a search. */
+  forget(message: Pick<MessageSummary, "id" | "sequence">): void {
+    this.#recent.forget(message.id);
+    this.#integrity.forget(message.id);
+    this.#parts.searchText.remove(message.sequence);
   }
 
   /**
@@ -106,35 +108,55 @@ export class StoreQueries {
     const head = this.#parts.sequencer.head;
     const limit = Math.min(Math.max(Math.trunc(query.limit), 1), MAX_PAGE_SIZE);
     const filter = this.#prepare(query);
+    // `text` is answered from the search text; a sidecar is read only for what it cannot answer.
+    const scan = filter.textNeedle === null ? null : this.#parts.searchText.scan(filter.textNeedle);
     const candidates =
       query.inbox === undefined ? index.all() : index.inboxMessages(normalizeAddress(query.inbox));
     let end =
       query.cursor === undefined ? candidates.length : lowerBound(candidates, decodeCursor(query.cursor));
-    // A text filter reads bodies from disk between checks; walk a snapshot so concurrent changes
-    // cannot shift positions under the loop.
+    // A text filter reads between checks; walk a snapshot so concurrent changes cannot shift
+    // positions under the loop.
     const walk = filter.needsFullMessage ? candidates.slice(0, end) : candidates;
     end = Math.min(end, walk.length);
 
     const found: MessageSummary[] = [];
     let position = end - 1;
     while (position >= 0 && found.length <= limit) {
-      // Without a text filter every check is synchronous: one batch, no await, nothing can interleave.
-      // With one, the bodies of a batch are read from disk concurrently and judged in order.
+      // The summaries that pass every check answered without a sidecar, in walk order; `toRead`
+      // marks those whose sidecar must still be read (read concurrently, judged in order).
       const batch: MessageSummary[] = [];
-      for (; position >= 0 && batch.length < TEXT_SEARCH_BATCH; position--) {
+      const toRead: boolean[] = [];
+      let reads = 0;
+      for (
+        ;
+        position >= 0 && reads < SIDECAR_READ_BATCH && found.length + batch.length <= limit;
+        position--
+      ) {
         const summary = walk[position]!;
         if (query.since !== undefined && summary.sequence <= query.since) {
           position = -1;
           break;
         }
-        if (filter.matchesSummary(summary)) batch.push(summary);
-        if (!filter.needsFullMessage && found.length + batch.length > limit) break;
+        if (!filter.matchesSummary(summary)) continue;
+        let read = filter.needsFullMessage;
+        if (scan !== null) {
+          while (!scan.covers(summary.sequence)) await scan.extend();
+          const verdict = scan.verdict(summary.sequence);
+          if (verdict === false) continue;
+          read = verdict === null || filter.matchNeedsFullMessage;
+        }
+        batch.push(summary);
+        toRead.push(read);
+        if (read) reads += 1;
       }
-      if (!filter.needsFullMessage) {
+      // Without reads there is no await: a list without a text filter runs in one synchronous go.
+      if (reads === 0) {
         found.push(...batch);
         continue;
       }
-      const verdicts = await Promise.all(batch.map((summary) => this.#matches(summary, filter)));
+      const verdicts = await Promise.all(
+        batch.map((summary, i) => (toRead[i] ? this.#matches(summary, filter) : true)),
+      );
       batch.forEach((summary, i) => {
         if (verdicts[i] && found.length <= limit) found.push(summary);
       });

@@ -40,7 +40,7 @@ export class StoreRemoval {
   forget(summary: MessageSummary): void {
     const { index, persisted, bus } = this.#parts;
     if (index.remove(summary.id) === null) return;
-    this.#queries.forget(summary.id);
+    this.#queries.forget(summary);
     persisted.markSequence(summary.sequence);
     bus.emit("message.deleted", { id: summary.id, inboxes: summary.inboxes });
   }

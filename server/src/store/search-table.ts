@@ -1,0 +1,122 @@
+import { RECORD_HEADER_BYTES, recordBytes } from "./search-text-record.js";
+
+/**
+ * Where each message's search text lies in the search-text file, in typed arrays (21 bytes a
+ * message, no object per message: the store keeps its heap small at 50,000 messages). Slots are in
+ * file order, which is ascending sequence order, so one binary search answers both "which record
+ * holds this sequence" and "which record holds this byte". A deleted message's slot is marked dead,
+ * not removed, until the next compaction rewrites the file without it.
+ */
+export class SearchTable {
+  #sequences = new Float64Array(1024);
+  #offsets = new Float64Array(1024);
+  #textBytes = new Uint32Array(1024);
+  #dead = new Uint8Array(1024);
+  #count = 0;
+  #liveBytes = 0;
+  #deadBytes = 0;
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Bytes of the file held by records of live messages. */
+  get liveBytes(): number {
+    return this.#liveBytes;
+  }
+
+  /** Bytes of the file held by records of deleted messages. */
+  get deadBytes(): number {
+    return this.#deadBytes;
+  }
+
+  get lastSequence(): number {
+    return this.#count === 0 ? -1 : this.#sequences[this.#count - 1]!;
+  }
+
+  /** Appends a slot; the caller keeps sequences ascending. */
+  push(sequence: number, offset: number, textBytes: number): void {
+    if (this.#count === this.#sequences.length) this.#grow();
+    const slot = this.#count++;
+    this.#sequences[slot] = sequence;
+    this.#offsets[slot] = offset;
+    this.#textBytes[slot] = textBytes;
+    this.#dead[slot] = 0;
+    this.#liveBytes += recordBytes(textBytes);
+  }
+
+  sequence(slot: number): number {
+    return this.#sequences[slot]!;
+  }
+
+  /** Where the record starts (its header). */
+  offset(slot: number): number {
+    return this.#offsets[slot]!;
+  }
+
+  textStart(slot: number): number {
+    return this.#offsets[slot]! + RECORD_HEADER_BYTES;
+  }
+
+  textEnd(slot: number): number {
+    return this.textStart(slot) + this.#textBytes[slot]!;
+  }
+
+  textBytes(slot: number): number {
+    return this.#textBytes[slot]!;
+  }
+
+  isDead(slot: number): boolean {
+    return this.#dead[slot] === 1;
+  }
+
+  markDead(slot: number): void {
+    if (this.#dead[slot] === 1) return;
+    this.#dead[slot] = 1;
+    const bytes = recordBytes(this.#textBytes[slot]!);
+    this.#liveBytes -= bytes;
+    this.#deadBytes += bytes;
+  }
+
+  /** The slot of a live or dead record of `sequence`, or -1. */
+  find(sequence: number): number {
+    const slot = this.lowerBound(sequence);
+    return slot < this.#count && this.#sequences[slot] === sequence ? slot : -1;
+  }
+
+  /** The first slot whose sequence is >= `sequence` (`count` when none is). */
+  lowerBound(sequence: number): number {
+    let low = 0;
+    let high = this.#count;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.#sequences[middle]! < sequence) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** The last slot in [from, to) whose record starts at or before `position`. */
+  slotAt(position: number, from: number, to: number): number {
+    let low = from;
+    let high = to;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (this.#offsets[middle]! <= position) low = middle + 1;
+      else high = middle;
+    }
+    return low - 1;
+  }
+
+  #grow(): void {
+    const capacity = this.#sequences.length * 2;
+    const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, next: T): T => {
+      next.set(old);
+      return next;
+    };
+    this.#sequences = grow(this.#sequences, new Float64Array(capacity));
+    this.#offsets = grow(this.#offsets, new Float64Array(capacity));
+    this.#textBytes = grow(this.#textBytes, new Uint32Array(capacity));
+    this.#dead = grow(this.#dead, new Uint8Array(capacity));
+  }
+}

@@ -1,0 +1,195 @@
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  read,
+  readSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Where the search-text records live: one file (`<data-dir>/search/text.bin`) or, for `--in-memory`,
+ * one growing buffer. Writes are synchronous: an append is one small write into the page cache (no
+ * fsync, the file is derived data), and keeping them synchronous means no append can interleave with
+ * a compaction.
+ */
+export interface SearchTextStorage {
+  /** Bytes stored. */
+  readonly size: number;
+  /** Bytes [position, position + length): read into `scratch` when it is large enough, else a new buffer. */
+  read(position: number, length: number, scratch: Buffer): Promise<Buffer>;
+  readSync(position: number, length: number): Buffer;
+  append(bytes: Buffer): void;
+  /** Drops everything from `size` on (a torn tail). */
+  truncate(size: number): void;
+  /** A new content written beside the current one; `commit` swaps it in at once. */
+  beginReplace(): SearchTextWriter;
+  close(): void;
+}
+
+export interface SearchTextWriter {
+  append(bytes: Buffer): void;
+  commit(): void;
+  abort(): void;
+}
+
+const FILE_NAME = "text.bin";
+
+export async function createFileSearchTextStorage(directory: string): Promise<SearchTextStorage> {
+  await mkdir(directory, { recursive: true });
+  const path = join(directory, FILE_NAME);
+  const temporary = `${path}.tmp`;
+  // A replacement a crash interrupted.
+  rmSync(temporary, { force: true });
+  const openFile = () => openSync(path, constants.O_RDWR | constants.O_CREAT);
+  let fd: number | null = openFile();
+  let size = fstatSync(fd).size;
+  const handle = () => {
+    if (fd === null) throw new Error(`The search text file ${path} is closed`);
+    return fd;
+  };
+
+  return {
+    get size() {
+      return size;
+    },
+    read(position, length, scratch) {
+      const into = length <= scratch.length ? scratch : Buffer.allocUnsafe(length);
+      return new Promise((resolve, reject) => {
+        read(handle(), into, 0, length, position, (error, bytesRead) => {
+          if (error) reject(error);
+          else if (bytesRead !== length)
+            reject(new Error(`Read ${bytesRead} of ${length} bytes at ${position} of ${path}`));
+          else resolve(into.subarray(0, length));
+        });
+      });
+    },
+    readSync(position, length) {
+      const into = Buffer.allocUnsafe(length);
+      const bytesRead = readSync(handle(), into, 0, length, position);
+      if (bytesRead !== length)
+        throw new Error(`Read ${bytesRead} of ${length} bytes at ${position} of ${path}`);
+      return into;
+    },
+    append(bytes) {
+      writeFully(handle(), bytes, size);
+      size += bytes.length;
+    },
+    truncate(to) {
+      ftruncateSync(handle(), to);
+      size = to;
+    },
+    beginReplace() {
+      const out = openSync(temporary, "w");
+      let written = 0;
+      let open = true;
+      const finish = () => {
+        if (!open) return false;
+        open = false;
+        closeSync(out);
+        return true;
+      };
+      return {
+        append(bytes) {
+          writeFully(out, bytes, written);
+          written += bytes.length;
+        },
+        commit() {
+          if (!finish()) return;
+          renameSync(temporary, path);
+          closeSync(handle());
+          fd = openFile();
+          size = written;
+        },
+        abort() {
+          if (finish()) rmSync(temporary, { force: true });
+        },
+      };
+    },
+    close() {
+      if (fd !== null) closeSync(fd);
+      fd = null;
+    },
+  };
+}
+
+function writeFully(fd: number, bytes: Buffer, position: number): void {
+  let done = 0;
+  while (done < bytes.length) {
+    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+  }
+}
+
+/** `--in-memory`: the same records in one buffer that doubles as it fills. */
+export function createMemorySearchTextStorage(): SearchTextStorage {
+  let content = new GrowingBuffer();
+  return {
+    get size() {
+      return content.size;
+    },
+    // A view, not a copy: appends never change bytes already written, and a replacement is a new
+    // buffer, so a view taken before stays what it was.
+    async read(position, length) {
+      return content.view(position, length);
+    },
+    readSync(position, length) {
+      return content.view(position, length);
+    },
+    append(bytes) {
+      content.append(bytes);
+    },
+    truncate(to) {
+      content.truncate(to);
+    },
+    beginReplace() {
+      let next: GrowingBuffer | null = new GrowingBuffer();
+      return {
+        append(bytes) {
+          next?.append(bytes);
+        },
+        commit() {
+          if (next !== null) content = next;
+          next = null;
+        },
+        abort() {
+          next = null;
+        },
+      };
+    },
+    close() {},
+  };
+}
+
+class GrowingBuffer {
+  #bytes = Buffer.alloc(0);
+  #size = 0;
+
+  get size(): number {
+    return this.#size;
+  }
+
+  view(position: number, length: number): Buffer {
+    if (position + length > this.#size) throw new RangeError(`${position}+${length} is past ${this.#size}`);
+    return this.#bytes.subarray(position, position + length);
+  }
+
+  append(bytes: Buffer): void {
+    if (this.#size + bytes.length > this.#bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * (this.#size + bytes.length)));
+      this.#bytes.copy(grown, 0, 0, this.#size);
+      this.#bytes = grown;
+    }
+    bytes.copy(this.#bytes, this.#size);
+    this.#size += bytes.length;
+  }
+
+  truncate(size: number): void {
+    this.#size = Math.min(size, this.#size);
+  }
+}

@@ -1,0 +1,186 @@
+import { describe, expect, it } from "vitest";
+import { matchesVisibleText } from "./match-query.js";
+import type { MessageSummary } from "./model.js";
+import { SCAN_CHUNK_BYTES, type SearchScan } from "./search-scan.js";
+import { SearchText } from "./search-text.js";
+import { createMemorySearchTextStorage } from "./search-text-storage.js";
+
+/** Summaries are only read for their id and sequence here. */
+const summary = (sequence: number): MessageSummary =>
+  ({ id: idFor(sequence), sequence }) as unknown as MessageSummary;
+const idFor = (sequence: number) => `01jz4k8q3m2x7v9c0b5n6${sequence.toString(36).padStart(5, "0")}`;
+
+async function openEmpty(): Promise<SearchText> {
+  return SearchText.open(createMemorySearchTextStorage(), [], async () => null);
+}
+
+/** Every sequence in `sequences` that the scan finds, newest first, walking as `list` does. */
+async function found(search: SearchText, needle: string, sequences: number[]): Promise<number[]> {
+  const scan = search.scan(needle.toLowerCase());
+  if (scan === null) throw new Error(`no scan for ${JSON.stringify(needle)}`);
+  return walk(scan, sequences);
+}
+
+async function walk(scan: SearchScan, sequences: number[]): Promise<number[]> {
+  const hits: number[] = [];
+  for (const sequence of [...sequences].sort((a, b) => b - a)) {
+    while (!scan.covers(sequence)) await scan.extend();
+    if (scan.verdict(sequence) === true) hits.push(sequence);
+  }
+  return hits;
+}
+
+describe("SearchText", () => {
+  it("finds exactly what visibleText.toLowerCase().includes(needle) finds, non-ASCII and case included", async () => {
+    const texts = [
+      "Your CODE is 482913",
+      "Café crème & Brûlée",
+      "ΟΔΟΣ and Σίσυφος",
+      "İstanbul DİYARBAKIR",
+      "STRASSE Straße ẞig",
+      "emoji 😀 party 🎉",
+      "tab\tand\r\nnewline",
+      "",
+      `${"x".repeat(10)}ǅungla`,
+    ];
+    const needles = [
+      "code is",
+      "CAFÉ",
+      "café crème",
+      "e & b",
+      "οδος",
+      "ΟΔΟΣ",
+      "σίσυφος",
+      "ς and",
+      "i̇stanbul",
+      "İSTANBUL",
+      "istanbul",
+      "diyarbakir",
+      "ß",
+      "ssig",
+      "straße",
+      "😀",
+      "😀 PARTY",
+      "\r\n",
+      "ǆungla",
+      "ǅ",
+      "482913",
+      "no such thing",
+      "913café", // the end of one text and the start of the next: never a match
+      idFor(3), // the bytes of a record's header: never a match
+    ];
+    const search = await openEmpty();
+    texts.forEach((text, position) => {
+      search.add(position + 1, idFor(position + 1), text);
+    });
+    const sequences = texts.map((_, position) => position + 1);
+    for (const needle of needles) {
+      const expected = texts
+        .map((text, position) => ({ text, sequence: position + 1 }))
+        .filter(({ text }) => matchesVisibleText(needle.toLowerCase(), text))
+        .map(({ sequence }) => sequence)
+        .reverse();
+      expect(await found(search, needle, sequences), needle).toEqual(expected);
+    }
+  });
+
+  it("finds needles in every chunk and never across two records, whatever the chunking", async () => {
+    const search = await openEmpty();
+    // About 12 chunks of records; every 7th holds the needle at its very end, every 11th at its start.
+    const body = "lorem ipsum ".repeat(2000);
+    const sequences: number[] = [];
+    for (let sequence = 1; sequence <= 1200; sequence++) {
+      let text = body;
+      if (sequence % 7 === 0) text = `${text}needle-x`;
+      if (sequence % 11 === 0) text = `needle-x${text}`;
+      // The tail of one record and the head of the next spell the needle only together.
+      if (sequence % 13 === 0) text = `${text}need`;
+      if (sequence % 13 === 1) text = `le-x${text}`;
+      search.add(sequence, idFor(sequence), text);
+      sequences.push(sequence);
+    }
+    expect(search.storedBytes).toBeGreaterThan(10 * SCAN_CHUNK_BYTES);
+    const expected = sequences.filter((sequence) => sequence % 7 === 0 || sequence % 11 === 0).reverse();
+    expect(await found(search, "NEEDLE-X", sequences)).toEqual(expected);
+  });
+
+  it("reads a record larger than a chunk whole", async () => {
+    const search = await openEmpty();
+    search.add(1, idFor(1), "small one");
+    search.add(2, idFor(2), `${"a".repeat(SCAN_CHUNK_BYTES + 10)}tail-word`);
+    search.add(3, idFor(3), "tail-word too");
+    expect(await found(search, "tail-word", [1, 2, 3])).toEqual([3, 2]);
+  });
+
+  it("forgets removed messages, and keeps answering while compaction moves the records", async () => {
+    const search = await openEmpty();
+    const text = `find-me ${"z".repeat(64 * 1024)}`;
+    for (let sequence = 1; sequence <= 200; sequence++) search.add(sequence, idFor(sequence), text);
+    const sequences = Array.from({ length: 200 }, (_, i) => i + 1);
+    const scan = search.scan("find-me")!;
+    // Part of the walk before the compaction...
+    const before: number[] = [];
+    for (const sequence of sequences.slice(150).reverse()) {
+      while (!scan.covers(sequence)) await scan.extend();
+      if (scan.verdict(sequence)) before.push(sequence);
+    }
+    const generation = search.generation;
+    for (let sequence = 1; sequence <= 120; sequence++) search.remove(sequence);
+    expect(search.generation).toBeGreaterThan(generation);
+    expect(search.storedBytes).toBeLessThan(100 * text.length);
+    // ...and the rest after it: removed messages are gone, the others still found.
+    const after = await walk(scan, sequences.slice(0, 150));
+    expect([...before, ...after]).toEqual(sequences.slice(120).reverse());
+    expect(await found(search, "find-me", sequences)).toEqual(sequences.slice(120).reverse());
+  });
+
+  it("leaves needles whose bytes could match differently (U+FFFD, lone surrogates) to the sidecars", async () => {
+    const search = await openEmpty();
+    search.add(1, idFor(1), "broken \uD83D here");
+    expect(search.scan("\uFFFD")).toBeNull();
+    expect(search.scan("\uD83D")).toBeNull();
+    expect(search.scan("here")).not.toBeNull();
+  });
+
+  it("answers null (read the sidecar) for a message without a record", async () => {
+    const search = await openEmpty();
+    search.add(2, idFor(2), "two");
+    const scan = search.scan("two")!;
+    expect(await walk(scan, [1, 2, 3])).toEqual([2]);
+    expect(scan.verdict(1)).toBeNull();
+    expect(scan.verdict(3)).toBeNull();
+  });
+
+  it("stops answering, rather than answering wrongly, when a message arrives out of sequence order", async () => {
+    const search = await openEmpty();
+    search.add(5, idFor(5), "five");
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => errors.push(args);
+    try {
+      search.add(4, idFor(4), "four");
+    } finally {
+      console.error = original;
+    }
+    expect(errors).toHaveLength(1);
+    expect(search.scan("four")).toBeNull();
+  });
+
+  it("rebuilds records of messages it lacks and drops those of messages that are gone when opened", async () => {
+    const storage = createMemorySearchTextStorage();
+    const first = await SearchText.open(storage, [], async () => null);
+    for (const sequence of [1, 2, 3, 4]) first.add(sequence, idFor(sequence), `text ${sequence}`);
+    // 2 was deleted meanwhile, 3 now belongs to another message, 5 and 6 have no record yet.
+    const summaries = [1, 3, 4, 5, 6].map(summary);
+    summaries[1] = { ...summaries[1]!, id: idFor(33) };
+    const texts = new Map([
+      [idFor(33), "text renumbered"],
+      [idFor(5), "text 5"],
+      [idFor(6), "text 6"],
+    ]);
+    const reopened = await SearchText.open(storage, summaries, async ({ id }) => texts.get(id) ?? null);
+    expect(await found(reopened, "text", [1, 2, 3, 4, 5, 6])).toEqual([6, 5, 4, 3, 1]);
+    expect(await found(reopened, "renumbered", [1, 2, 3, 4, 5, 6])).toEqual([3]);
+    expect(await found(reopened, "text 2", [1, 2, 3, 4, 5, 6])).toEqual([]);
+  });
+});

@@ -1,0 +1,322 @@
+import { mapConcurrently } from "./map-concurrently.js";
+import type { MessageSummary } from "./model.js";
+import { SCAN_CHUNK_BYTES, type ScanSource, SearchScan } from "./search-scan.js";
+import { SearchTable } from "./search-table.js";
+import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES, type SearchRecord } from "./search-text-record.js";
+import type { SearchTextStorage, SearchTextWriter } from "./search-text-storage.js";
+
+/** Sidecars read at once while rebuilding missing records at startup. */
+const REBUILD_CONCURRENCY = 16;
+const REBUILD_BATCH = 256;
+/** Records of deleted messages are dropped once they outweigh the live ones and this many bytes. */
+const COMPACT_MIN_DEAD_BYTES = 4 * 1024 * 1024;
+/** Startup reads the file in pieces of this size (a larger record is read whole). */
+const LOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** A message's visible text, from its sidecar (repaired or re-parsed if need be); null when gone. */
+export type VisibleTextOf = (summary: MessageSummary) => Promise<string | null>;
+
+/**
+ * The precomputed search text of every stored message: `visibleText.toLowerCase()` as UTF-8, one
+ * record per message appended when the message becomes visible, so a `text` query scans one file
+ * with `Buffer.indexOf` instead of reading a sidecar per message. Derived data: never fsync'd, made to
+ * agree with the index at startup (torn tail cut, missing records rebuilt from sidecars), compacted
+ * when deleted messages outweigh live ones. See docs/storage.md.
+ *
+ * Why bytes match exactly where `visibleText.toLowerCase().includes(needle)` does: both sides are
+ * lowercased whole, the same way; UTF-8 is self-synchronizing, so a byte match of one well-formed
+ * string inside another starts and ends on character boundaries. Only lone surrogates differ (UTF-8
+ * writes them as U+FFFD), so a needle that is not well-formed or holds U+FFFD is left to the sidecars.
+ */
+export class SearchText implements ScanSource {
+  readonly #storage: SearchTextStorage;
+  #table = new SearchTable();
+  /** Changes whenever records move (compaction), so a scan between two reads starts over. */
+  #generation = 0;
+  #activeReads = 0;
+  #scratch: Buffer | null = null;
+  #scratchInUse = false;
+  /** Set once a write failed or order was broken: queries go to the sidecars until the next start. */
+  #failure: string | null = null;
+
+  private constructor(storage: SearchTextStorage) {
+    this.#storage = storage;
+  }
+
+  /** Loads the records and makes them agree with `summaries` (ascending by sequence). */
+  static async open(
+    storage: SearchTextStorage,
+    summaries: readonly MessageSummary[],
+    textOf: VisibleTextOf,
+  ): Promise<SearchText> {
+    const search = new SearchText(storage);
+    const missing = search.#load(summaries);
+    if (missing.length > 0 && missing[0]!.sequence > search.#table.lastSequence) {
+      await search.#appendMissing(missing, textOf);
+    } else if (missing.length > 0 || search.#worthCompacting()) {
+      await search.#rewrite(missing, textOf);
+    }
+    return search;
+  }
+
+  get table(): SearchTable {
+    return this.#table;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Bytes in the file, live and dead. */
+  get storedBytes(): number {
+    return this.#storage.size;
+  }
+
+  /** Whether a live record of `sequence` exists. */
+  has(sequence: number): boolean {
+    const slot = this.#table.find(sequence);
+    return slot >= 0 && !this.#table.isDead(slot);
+  }
+
+  /** A message became visible (in sequence order). Never throws: a failure only slows search down. */
+  add(sequence: number, id: string, visibleText: string): void {
+    if (this.#failure !== null) return;
+    if (sequence <= this.#table.lastSequence) {
+      this.#fail(`message ${id} (sequence ${sequence}) became visible after ${this.#table.lastSequence}`);
+      return;
+    }
+    try {
+      this.#append(sequence, id, Buffer.from(visibleText.toLowerCase(), "utf8"), this.#storage, this.#table);
+    } catch (error) {
+      this.#fail(`writing the search text of message ${id}: ${String(error)}`);
+      return;
+    }
+    this.#compactIfWorthIt();
+  }
+
+  remove(sequence: number): void {
+    const slot = this.#table.find(sequence);
+    if (slot < 0) return;
+    this.#table.markDead(slot);
+    this.#compactIfWorthIt();
+  }
+
+  /**
+   * A scan for one lowercased needle, or null when the sidecars must answer: the needle is one whose
+   * bytes could match differently from its characters, or the search text is out of order.
+   */
+  scan(lowercasedNeedle: string): SearchScan | null {
+    if (this.#failure !== null) return null;
+    const bytes = Buffer.from(lowercasedNeedle, "utf8");
+    if (lowercasedNeedle.includes("\uFFFD") || bytes.toString("utf8") !== lowercasedNeedle) return null;
+    return new SearchScan(this, bytes);
+  }
+
+  /**
+   * Reads [position, position + length) and hands the bytes to `use` synchronously; false when the
+   * records moved since `generation` (the caller starts over). No compaction runs during a read.
+   */
+  async withBytes(
+    generation: number,
+    position: number,
+    length: number,
+    use: (bytes: Buffer) => void,
+  ): Promise<boolean> {
+    const ownScratch = !this.#scratchInUse;
+    if (ownScratch) {
+      this.#scratchInUse = true;
+      this.#scratch ??= Buffer.allocUnsafeSlow(SCAN_CHUNK_BYTES);
+    }
+    this.#activeReads += 1;
+    try {
+      const bytes = await this.#storage.read(position, length, ownScratch ? this.#scratch! : Buffer.alloc(0));
+      if (generation !== this.#generation) return false;
+      use(bytes);
+      return true;
+    } finally {
+      this.#activeReads -= 1;
+      if (ownScratch) this.#scratchInUse = false;
+      this.#compactIfWorthIt();
+    }
+  }
+
+  close(): void {
+    this.#storage.close();
+  }
+
+  /** Reads every intact record, cuts a torn tail, and returns the summaries without a record. */
+  #load(summaries: readonly MessageSummary[]): MessageSummary[] {
+    const records = this.#readRecords();
+    const missing: MessageSummary[] = [];
+    let next = 0;
+    const keep = (record: SearchRecord, live: boolean) => {
+      this.#table.push(record.sequence, record.offset, record.textBytes);
+      if (!live) this.#table.markDead(this.#table.count - 1);
+    };
+    for (const summary of summaries) {
+      while (next < records.length && records[next]!.sequence < summary.sequence)
+        keep(records[next++]!, false);
+      const record = records[next];
+      if (record?.sequence === summary.sequence) {
+        next += 1;
+        // Same sequence, another id: reconciliation gave the number to a different message.
+        keep(record, record.id === summary.id);
+        if (record.id === summary.id) continue;
+      }
+      missing.push(summary);
+    }
+    while (next < records.length) keep(records[next++]!, false);
+    return missing;
+  }
+
+  #readRecords(): SearchRecord[] {
+    const storage = this.#storage;
+    const records: SearchRecord[] = [];
+    let position = 0;
+    let lastSequence = -1;
+    // `bytes` holds the file from `base` on.
+    let bytes: Buffer = Buffer.alloc(0);
+    let base = 0;
+    while (position < storage.size) {
+      const at = position - base;
+      const record = decodeRecord(bytes, at, base);
+      if (record === "short") {
+        const declared = bytes.length - at >= 8 ? RECORD_HEADER_BYTES + bytes.readUInt32BE(at + 4) : 0;
+        const length = Math.min(storage.size - position, Math.max(LOAD_CHUNK_BYTES, declared));
+        // The file ends inside this record.
+        if (length <= bytes.length - at) break;
+        bytes = storage.readSync(position, length);
+        base = position;
+        continue;
+      }
+      if (record === null || record.sequence <= lastSequence) break;
+      records.push(record);
+      lastSequence = record.sequence;
+      position = record.offset + RECORD_HEADER_BYTES + record.textBytes;
+    }
+    // Whatever follows the last intact record is a torn write: nothing may be appended after it.
+    if (position < storage.size) storage.truncate(position);
+    return records;
+  }
+
+  async #appendMissing(missing: readonly MessageSummary[], textOf: VisibleTextOf): Promise<void> {
+    for (let start = 0; start < missing.length; start += REBUILD_BATCH) {
+      const batch = missing.slice(start, start + REBUILD_BATCH);
+      const texts = await mapConcurrently(batch, REBUILD_CONCURRENCY, textOf);
+      batch.forEach((summary, position) => {
+        const text = texts[position];
+        if (text == null) return;
+        const bytes = Buffer.from(text.toLowerCase(), "utf8");
+        this.#append(summary.sequence, summary.id, bytes, this.#storage, this.#table);
+      });
+    }
+  }
+
+  /** Writes the live records and those of `missing` (ascending) to a new file and swaps it in. */
+  async #rewrite(missing: readonly MessageSummary[], textOf: VisibleTextOf): Promise<void> {
+    const old = this.#table;
+    const table = new SearchTable();
+    const writer = this.#storage.beginReplace();
+    const out = new CountingWriter(writer);
+    let slot = 0;
+    try {
+      for (let start = 0; start < missing.length; start += REBUILD_BATCH) {
+        const batch = missing.slice(start, start + REBUILD_BATCH);
+        const texts = await mapConcurrently(batch, REBUILD_CONCURRENCY, textOf);
+        batch.forEach((summary, position) => {
+          const upTo = old.lowerBound(summary.sequence);
+          this.#copyLive(old, slot, upTo, out, table);
+          slot = upTo;
+          const text = texts[position];
+          if (text != null) {
+            this.#append(summary.sequence, summary.id, Buffer.from(text.toLowerCase(), "utf8"), out, table);
+          }
+        });
+      }
+      this.#copyLive(old, slot, old.count, out, table);
+      writer.commit();
+    } catch (error) {
+      writer.abort();
+      throw error;
+    }
+    this.#table = table;
+    this.#generation += 1;
+  }
+
+  /** Copies the live records of slots [from, to), in runs of adjacent ones. */
+  #copyLive(old: SearchTable, from: number, to: number, out: CountingWriter, table: SearchTable): void {
+    let slot = from;
+    while (slot < to) {
+      if (old.isDead(slot)) {
+        slot += 1;
+        continue;
+      }
+      const start = old.offset(slot);
+      let last = slot;
+      while (last + 1 < to && !old.isDead(last + 1) && old.textEnd(last + 1) - start <= LOAD_CHUNK_BYTES) {
+        last += 1;
+      }
+      const base = out.size;
+      out.append(this.#storage.readSync(start, old.textEnd(last) - start));
+      for (let copied = slot; copied <= last; copied++) {
+        table.push(old.sequence(copied), base + old.offset(copied) - start, old.textBytes(copied));
+      }
+      slot = last + 1;
+    }
+  }
+
+  #append(
+    sequence: number,
+    id: string,
+    lowercased: Buffer,
+    out: Pick<SearchTextStorage, "size" | "append">,
+    table: SearchTable,
+  ): void {
+    const offset = out.size;
+    out.append(encodeRecord(sequence, id, lowercased));
+    table.push(sequence, offset, lowercased.length);
+  }
+
+  #worthCompacting(): boolean {
+    const table = this.#table;
+    return table.deadBytes >= COMPACT_MIN_DEAD_BYTES && table.deadBytes > table.liveBytes;
+  }
+
+  /** Synchronous, so no append lands in the middle; skipped while a query is reading. */
+  #compactIfWorthIt(): void {
+    if (this.#failure !== null || this.#activeReads > 0 || !this.#worthCompacting()) return;
+    const old = this.#table;
+    const table = new SearchTable();
+    const writer = this.#storage.beginReplace();
+    try {
+      this.#copyLive(old, 0, old.count, new CountingWriter(writer), table);
+      writer.commit();
+    } catch (error) {
+      writer.abort();
+      this.#fail(`compacting the search text: ${String(error)}`);
+      return;
+    }
+    this.#table = table;
+    this.#generation += 1;
+  }
+
+  #fail(reason: string): void {
+    this.#failure = reason;
+    console.error(`mailnest: text search reads sidecars until the next start, because of ${reason}`);
+  }
+}
+
+/** A writer that knows how much it has written (the offsets of the records it receives). */
+class CountingWriter {
+  readonly #writer: SearchTextWriter;
+  size = 0;
+
+  constructor(writer: SearchTextWriter) {
+    this.#writer = writer;
+  }
+
+  append(bytes: Buffer): void {
+    this.#writer.append(bytes);
+    this.size += bytes.length;
+  }
+}
