@@ -1,6 +1,7 @@
 export interface LatencySummary {
   count: number;
   p50: number;
+  p95: number;
   p99: number;
   mean: number;
   max: number;
@@ -21,6 +22,7 @@ export function summarize(samples: readonly number[]): LatencySummary {
   return {
     count: sorted.length,
     p50: round(percentile(sorted, 50)),
+    p95: round(percentile(sorted, 95)),
     p99: round(percentile(sorted, 99)),
     mean: round(sorted.length === 0 ? Number.NaN : total / sorted.length),
     max: round(sorted.at(-1) ?? Number.NaN),

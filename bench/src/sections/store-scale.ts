@@ -122,9 +122,10 @@ async function runQueries(apiUrl: string, ids: readonly string[], sentCount: num
     (i) => `/api/messages?limit=50&subject=${encodeURIComponent(`bench text ${pick(i)}`)}`,
     options,
   );
-  // A body search that matches nothing: the worst case, every body looked at.
+  // A body search that matches nothing: the worst case, every body looked at. Enough requests for a
+  // p95 (the time cap still bounds them when search is slow).
   const searchText = await probe(apiUrl, () => "/api/messages?limit=50&text=zz-no-such-word-zz", {
-    count: Math.max(3, Math.round(count / 20)),
+    count: Math.max(10, Math.round(count / 5)),
     timeCapMs: PROBE_TIME_CAP_MS,
   });
   const get =
@@ -202,10 +203,11 @@ function rowsFor(context: SectionContext, levels: readonly LevelResult[]): Resul
       },
       {
         section: "scale",
-        metric: `search body text (no match), ${at}, p50`,
+        metric: `body-text search that matches nothing, ${at}, p50`,
         value: p(level.searchText),
         unit: "ms",
-        note: p99(level.searchText),
+        note: `p95 ${level.searchText.latency.p95.toFixed(2)} ms, ${p99(level.searchText)}, ${level.searchText.requests} requests`,
+        ...(isTop ? { maildev: "195 ms (52,000 stored)", target: { op: "<=" as const, value: 50 } } : {}),
       },
       {
         section: "scale",
