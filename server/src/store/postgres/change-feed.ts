@@ -1,0 +1,182 @@
+import type { InboxRegistration } from "../message-index.js";
+import type { MessageSummary } from "../model.js";
+import type { ChangeOp } from "./change-log.js";
+import type { Sql } from "./connect.js";
+import type { ChangeRows, Replica } from "./replica.js";
+import {
+  type RegistrationRow,
+  readSnapshot,
+  registrationFromRow,
+  type SummaryRow,
+  summaryFromRow,
+} from "./rows.js";
+import { CHANGES_CHANNEL } from "./schema.js";
+
+/** Changes read per round trip while catching up. */
+const PULL_BATCH = 500;
+/**
+ * The safety net: a lost notification (there should be none) is noticed within this long. The
+ * common case never waits for it: every commit notifies, and a (re)connected listener catches up.
+ */
+const SAFETY_POLL_MS = 5_000;
+
+/**
+ * Keeps the replica current: LISTEN on the change channel, and on each notification (and after
+ * every (re)connect of the listening connection, and on a slow safety timer) read the change log
+ * past the replica's cursor, with the rows it refers to, and apply it in order. One pull runs at a
+ * time; `reach(n)` resolves once change `n` is applied here (how a writer makes its own change
+ * visible on its own instance before answering).
+ */
+export class ChangeFeed {
+  readonly #sql: Sql;
+  readonly #replica: Replica;
+  #pulling: Promise<void> | null = null;
+  /** Set when a notification arrived while a pull ran: its snapshot may predate that commit. */
+  #again = false;
+  #timer: NodeJS.Timeout | null = null;
+  #unlisten: (() => Promise<void>) | null = null;
+  #failing = false;
+  /** Until the replica is loaded, notifications are not acted on (the snapshot covers them). */
+  #armed = false;
+  #closed = false;
+
+  constructor(sql: Sql, replica: Replica) {
+    this.#sql = sql;
+    this.#replica = replica;
+  }
+
+  async start(): Promise<void> {
+    const listening = await this.#sql.listen(
+      CHANGES_CHANNEL,
+      (payload) => {
+        if (Number(payload) > this.#replica.cursor) this.kick();
+      },
+      // Called after every (re)connect of the LISTEN connection: whatever was committed while it was
+      // down was notified to nobody here, so catch up by cursor.
+      () => this.kick(),
+    );
+    this.#unlisten = () => listening.unlisten();
+    this.#timer = setInterval(() => this.kick(), SAFETY_POLL_MS);
+    this.#timer.unref();
+  }
+
+  /** The replica is loaded: from now on notifications are applied (and one pull catches up now). */
+  resume(): void {
+    this.#armed = true;
+    this.kick();
+  }
+
+  /** Pulls soon, logging a failure once per outage (the next notification or the timer retries). */
+  kick(): void {
+    if (!this.#armed) return;
+    this.#pull().then(
+      () => {
+        if (this.#failing) console.error("mailnest: the PostgreSQL change feed is back");
+        this.#failing = false;
+      },
+      (error: unknown) => {
+        if (this.#failing || this.#closed) return;
+        this.#failing = true;
+        console.error("mailnest: the PostgreSQL change feed cannot read the change log:", describe(error));
+      },
+    );
+  }
+
+  /** Resolves once change `change` (committed) is applied to the replica; rejects if reading fails. */
+  async reach(change: number): Promise<void> {
+    while (this.#replica.cursor < change) await this.#pull();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#unlisten?.().catch(() => {});
+    await this.#pulling?.catch(() => {});
+  }
+
+  /** One pull at a time; a request during a pull runs one more after it. */
+  #pull(): Promise<void> {
+    if (this.#pulling) {
+      this.#again = true;
+      return this.#pulling;
+    }
+    const pulling = (async () => {
+      try {
+        do {
+          this.#again = false;
+          while (await this.#pullBatch()) {}
+        } while (this.#again && !this.#closed);
+      } finally {
+        this.#pulling = null;
+      }
+    })();
+    this.#pulling = pulling;
+    return pulling;
+  }
+
+  /** Applies up to one batch of changes; true when there may be more. */
+  async #pullBatch(): Promise<boolean> {
+    if (this.#closed) return false;
+    const cursor = this.#replica.cursor;
+    const changes = await this.#sql<{ change: number; ops: ChangeOp[] }[]>`
+      SELECT change, ops FROM mailnest_changes WHERE change > ${cursor} ORDER BY change LIMIT ${PULL_BATCH}`;
+    if (changes.length === 0 || this.#closed) return false;
+    if (changes[0]!.change !== cursor + 1) {
+      // The log was pruned past this cursor (housekeeping keeps it for a while): start over from a snapshot.
+      this.#replica.replace(await readSnapshot(this.#sql));
+      return true;
+    }
+    const rows = await this.#readRows(changes.flatMap((change) => change.ops));
+    if (this.#replica.cursor !== cursor) return true;
+    for (const { change, ops } of changes) this.#replica.apply(change, ops, rows);
+    return changes.length === PULL_BATCH;
+  }
+
+  async #readRows(ops: ChangeOp[]): Promise<ChangeRows> {
+    let from = Number.POSITIVE_INFINITY;
+    let to = 0;
+    const updated = new Set<string>();
+    const registered = new Set<string>();
+    for (const op of ops) {
+      if (op.op === "stored") {
+        from = Math.min(from, op.from);
+        to = Math.max(to, op.to);
+      } else if (op.op === "updated") {
+        for (const id of op.ids) updated.add(id);
+      } else if (op.op === "registered") {
+        registered.add(op.address);
+      }
+    }
+    const sql = this.#sql;
+    const [storedRows, updatedRows, registrationRows] = await Promise.all([
+      to === 0
+        ? []
+        : sql<SummaryRow[]>`
+            SELECT sequence, id, inboxes, read, summary FROM mailnest_messages
+            WHERE sequence BETWEEN ${from} AND ${to} ORDER BY sequence`,
+      updated.size === 0
+        ? []
+        : sql<{ id: string; read: boolean; inboxes: string[] }[]>`
+            SELECT id, read, inboxes FROM mailnest_messages WHERE id = ANY(${[...updated]}::text[])`,
+      registered.size === 0
+        ? []
+        : sql<RegistrationRow[]>`
+            SELECT address, created_at, expires_at FROM mailnest_inboxes
+            WHERE address = ANY(${[...registered]}::text[])`,
+    ]);
+    const stored = new Map<number, MessageSummary>();
+    for (const row of storedRows) stored.set(row.sequence, summaryFromRow(row));
+    const registrations = new Map<string, InboxRegistration | null>();
+    for (const address of registered) registrations.set(address, null);
+    for (const row of registrationRows) registrations.set(row.address, registrationFromRow(row));
+    return {
+      stored,
+      updated: new Map(updatedRows.map((row) => [row.id, { read: row.read, inboxes: row.inboxes }])),
+      registrations,
+    };
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

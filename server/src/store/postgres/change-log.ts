@@ -1,0 +1,43 @@
+import type { Tx } from "./connect.js";
+import { CHANGES_CHANNEL } from "./schema.js";
+
+/**
+ * What one committed transaction changed, as every instance replays it onto its in-memory replica
+ * (`replica.ts`). Ops carry ids, not rows: a replica reads the current rows when it applies them.
+ */
+export type ChangeOp =
+  /** Messages with `from <= sequence <= to` were stored. */
+  | { op: "stored"; from: number; to: number }
+  | { op: "deleted"; ids: string[] }
+  /** Read flags or inbox lists of these messages changed. */
+  | { op: "updated"; ids: string[] }
+  /** An inbox was created (or its TTL changed) through the API. */
+  | { op: "registered"; address: string }
+  /** An inbox was cleared; announced even when it held nothing but is listed. */
+  | { op: "cleared"; address: string }
+  /** A created inbox was deleted. */
+  | { op: "unregistered"; address: string };
+
+/**
+ * Appends one change to the log, at the end of a transaction: the `mailnest_clock` row lock taken
+ * here is held until COMMIT, so change numbers are handed out in commit order and a reader that
+ * sees change N committed has seen every change below it (no gap is ever filled later). `messages`
+ * reserves that many message sequences in the same step; the first is returned.
+ *
+ * The notification carries only the change number: listeners fetch what is past their cursor, so a
+ * batch of messages costs one NOTIFY, and PostgreSQL delivers it only if the transaction commits.
+ */
+export async function appendChange(
+  tx: Tx,
+  ops: (first: number) => ChangeOp[],
+  messages = 0,
+): Promise<{ change: number; first: number }> {
+  const [clock] = await tx<{ head: number; change: number }[]>`
+    UPDATE mailnest_clock SET head = head + ${messages}, change = change + 1
+    WHERE id = 1 RETURNING head, change`;
+  if (!clock) throw new Error("mailnest_clock has no row: the schema is damaged");
+  const first = clock.head - messages + 1;
+  await tx`INSERT INTO mailnest_changes (change, ops) VALUES (${clock.change}, ${tx.json(ops(first))})`;
+  await tx`SELECT pg_notify(${CHANGES_CHANNEL}, ${String(clock.change)})`;
+  return { change: clock.change, first };
+}

@@ -1,0 +1,45 @@
+import postgres from "postgres";
+
+/** The client the PostgreSQL store talks through: `postgres` (porsager/postgres), numbers as numbers. */
+export type Sql = postgres.Sql<{ bigint: number }>;
+export type Tx = postgres.TransactionSql<{ bigint: number }>;
+
+export interface ConnectOptions {
+  /** Connections in the pool (the LISTEN connection comes on top). @default 10 */
+  max?: number;
+  /** How long a connection attempt may take before the query fails (seconds). @default 5 */
+  connectTimeoutSeconds?: number;
+}
+
+/**
+ * Opens a pool on `url`. `int8` columns (sequences, change numbers) come back as numbers: they stay
+ * far below 2^53. A short connect timeout makes an unreachable database fail an ingest (451) within
+ * seconds instead of the client's default 30. The pool reconnects by itself when the database is back.
+ */
+export function connect(url: string, options: ConnectOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    // Notices ("relation already exists, skipping") are not worth a line on stderr.
+    onnotice: () => {},
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (value: number) => String(value),
+        parse: (value: string) => Number(value),
+      },
+    },
+  });
+}
+
+/** The URL without its password, for error messages and logs. */
+export function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(an unparseable database URL)";
+  }
+}

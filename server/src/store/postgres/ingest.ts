@@ -1,0 +1,102 @@
+import { Readable } from "node:stream";
+import type { Clock } from "../../clock.js";
+import { BufferedSink } from "../buffered-sink.js";
+import type { DuplicateWindow } from "../duplicate-window.js";
+import { emptyParsedView } from "../empty-parsed-view.js";
+import { StorageFailedError } from "../errors.js";
+import type { MessageAuthenticator, MessageParser } from "../message-store.js";
+import type { Envelope, IncomingEnvelope, MessageSummary, ParsedView, StoredMessage } from "../model.js";
+import { receiveRaw } from "../receive-raw.js";
+import { inboxesFor } from "../recover-sidecar.js";
+import { type Sidecar, storedMessage, summaryFromSidecar } from "../sidecar.js";
+import { createMessageId } from "../ulid.js";
+import type { ChangeFeed } from "./change-feed.js";
+import type { GroupCommit } from "./group-commit.js";
+
+/** Where received bytes go: memory, whatever the size (the SMTP layer caps it with `maxSize`). */
+const inMemory = {
+  createSink: async () =>
+    new BufferedSink(Number.POSITIVE_INFINITY, () => Promise.reject(new Error("a memory sink never spills"))),
+};
+
+export interface IngestParts {
+  clock: Clock;
+  parser: MessageParser;
+  authenticator: MessageAuthenticator | null;
+  duplicates: DuplicateWindow;
+  commits: GroupCommit;
+  feed: ChangeFeed;
+  /** The sidecar of a message this instance just stored, for `get` and text filters without a read. */
+  remember(sidecar: Sidecar): void;
+  /** The live summary, once the message is in the replica. */
+  summary(id: string): MessageSummary | null;
+}
+
+/**
+ * The way in: receive the bytes (counted, hashed, size-capped, in memory), parse and verify them,
+ * then hand them to the group commit. Resolves only after COMMIT, and after this instance's replica
+ * has applied the change (so a `get`, `list` or wait here sees the message as soon as the 250 goes
+ * out, and `message.stored` was announced on the bus).
+ */
+export async function ingestMessage(
+  parts: IngestParts,
+  raw: Readable,
+  incoming: IncomingEnvelope,
+  maxSize: number,
+): Promise<StoredMessage> {
+  const { size, sha256, receivedAt, receivedTime, sink } = await receiveRaw(
+    raw,
+    inMemory,
+    maxSize,
+    parts.clock,
+  );
+  const bytes = (sink as BufferedSink).bytes();
+  const [view, authentication] = await Promise.all([
+    parse(parts.parser, bytes),
+    parts.authenticator?.authenticate(Readable.from([bytes]), incoming, size),
+  ]);
+
+  const id = createMessageId();
+  const envelope: Envelope = { ...incoming, rcptTo: [...incoming.rcptTo], receivedAt };
+  const duplicateOf = parts.duplicates.claim(id, receivedTime, { sha256, ...envelope });
+  const unsequenced: Sidecar = {
+    version: 1,
+    id,
+    sequence: 0,
+    inboxes: inboxesFor(incoming.rcptTo),
+    envelope,
+    size,
+    sha256,
+    view,
+    ...(authentication ? { authentication } : {}),
+    receivedTime,
+    duplicateOf,
+  };
+  const { sequence: _unset, ...sidecar } = unsequenced;
+  const { sequence: _none, ...summary } = summaryFromSidecar(unsequenced, false);
+
+  let committed: { sequence: number; change: number };
+  try {
+    committed = await parts.commits.commit({ sidecar, summary, raw: bytes });
+  } catch (error) {
+    parts.duplicates.forget(id);
+    throw new StorageFailedError("committing the message to PostgreSQL", error);
+  }
+  const stored: Sidecar = { ...sidecar, sequence: committed.sequence };
+  parts.remember(stored);
+  try {
+    await parts.feed.reach(committed.change);
+  } catch (error) {
+    // Committed, so the 250 is due: the replica gets it when the feed can read again.
+    console.error(`mailnest: message ${id} is committed but not yet visible here:`, error);
+  }
+  return storedMessage(parts.summary(id) ?? { ...summary, sequence: committed.sequence }, stored);
+}
+
+async function parse(parser: MessageParser, bytes: Buffer): Promise<ParsedView> {
+  try {
+    return await parser.parse(Readable.from([bytes]));
+  } catch (error) {
+    return emptyParsedView(error instanceof Error ? error.message : String(error));
+  }
+}

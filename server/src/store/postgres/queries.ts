@@ -1,0 +1,179 @@
+import { Readable } from "node:stream";
+import { normalizeAddress } from "@mailnest/protocol";
+import { decodeCursor, encodeCursor } from "../cursor.js";
+import { type PreparedFilter, prepareFilter } from "../match-query.js";
+import { lowerBound } from "../message-index.js";
+import type {
+  IntegrityCheck,
+  MessageFilter,
+  MessagePage,
+  MessageParser,
+  MessageQuery,
+} from "../message-store.js";
+import {
+  ATTACHMENT_ID_PATTERN,
+  type AttachmentMeta,
+  MESSAGE_ID_PATTERN,
+  type MessageSummary,
+  type StoredMessage,
+} from "../model.js";
+import { RawIntegrity } from "../raw-integrity.js";
+import { RecentMessages } from "../recent-messages.js";
+import { type Sidecar, storedMessage } from "../sidecar.js";
+import type { Sql } from "./connect.js";
+import type { Replica } from "./replica.js";
+
+const MAX_PAGE_SIZE = 500;
+/** Sidecars a full-message filter (`text`, headers) reads per query, newest first. */
+const SIDECAR_BATCH = 64;
+
+/**
+ * Everything that reads. Summaries, pages and filters on summaries come from the replica (memory);
+ * parsed views (`get`, `text` filters) and raw bytes from PostgreSQL, the raw bytes checked against
+ * the size and sha256 recorded at ingest, exactly as the local store does.
+ */
+export class PostgresQueries {
+  readonly #sql: Sql;
+  readonly #replica: Replica;
+  readonly #parser: MessageParser;
+  readonly #recent = new RecentMessages();
+  readonly #integrity: RawIntegrity;
+  readonly #prepared = new WeakMap<MessageFilter, PreparedFilter>();
+
+  constructor(sql: Sql, replica: Replica, parser: MessageParser) {
+    this.#sql = sql;
+    this.#replica = replica;
+    this.#parser = parser;
+    this.#integrity = new RawIntegrity({
+      rawSize: async (id) => {
+        const [row] = await sql<{ size: number }[]>`
+          SELECT octet_length(raw) AS size FROM mailnest_messages WHERE id = ${id}`;
+        return row?.size ?? null;
+      },
+      readRaw: async (id) => {
+        const [row] = await sql<{ raw: Buffer }[]>`SELECT raw FROM mailnest_messages WHERE id = ${id}`;
+        return row ? Readable.from([row.raw]) : null;
+      },
+    });
+  }
+
+  /** A message this instance has just stored. */
+  remember(sidecar: Sidecar): void {
+    this.#recent.remember(sidecar);
+  }
+
+  forget(id: string): void {
+    this.#recent.forget(id);
+    this.#integrity.forget(id);
+  }
+
+  summary(id: string): MessageSummary | null {
+    return this.#replica.index.get(id) ?? null;
+  }
+
+  async get(id: string): Promise<StoredMessage | null> {
+    const summary = MESSAGE_ID_PATTERN.test(id) ? this.#replica.index.get(id) : undefined;
+    if (!summary) return null;
+    const sidecar = this.#recent.get(id) ?? (await this.#sidecars([id])).get(id);
+    return sidecar === undefined ? null : storedMessage(summary, sidecar);
+  }
+
+  async readRaw(id: string): Promise<Readable | null> {
+    const summary = MESSAGE_ID_PATTERN.test(id) ? this.#replica.index.get(id) : undefined;
+    if (!summary) return null;
+    return this.#integrity.read(summary, () => this.#indexed(id));
+  }
+
+  async readAttachment(
+    id: string,
+    attachmentId: string,
+  ): Promise<{ meta: AttachmentMeta; content: Readable } | null> {
+    if (!ATTACHMENT_ID_PATTERN.test(attachmentId)) return null;
+    const message = await this.get(id);
+    const position = message?.attachments.findIndex((attachment) => attachment.id === attachmentId) ?? -1;
+    const meta = message?.attachments[position];
+    if (!meta) return null;
+    const raw = await this.#integrity.read(message, () => this.#indexed(id), { whole: true });
+    if (raw === null) return null;
+    const content = await this.#parser.attachmentContent(raw, position);
+    return content === null ? null : { meta, content: Readable.from([content]) };
+  }
+
+  get damagedCount(): number {
+    return this.#integrity.damagedCount;
+  }
+
+  checkIntegrity(): Promise<IntegrityCheck> {
+    return this.#integrity.checkAll([...this.#replica.index.all()], (id) => this.#indexed(id));
+  }
+
+  /**
+   * Newest first, from the replica. Conditions on summaries are checked in memory; conditions on the
+   * full message read the parsed views of the candidates from PostgreSQL, a batch at a time, newest
+   * first, and stop once the page (plus one, to know whether there is more) is full.
+   */
+  async list(query: MessageQuery): Promise<MessagePage> {
+    const index = this.#replica.index;
+    const head = this.#replica.head;
+    const limit = Math.min(Math.max(Math.trunc(query.limit), 1), MAX_PAGE_SIZE);
+    const filter = this.#prepare(query);
+    const source =
+      query.inbox === undefined ? index.all() : index.inboxMessages(normalizeAddress(query.inbox));
+    const end = query.cursor === undefined ? source.length : lowerBound(source, decodeCursor(query.cursor));
+    // A snapshot: the replica may change while sidecars are read.
+    const candidates = source.slice(query.since === undefined ? 0 : lowerBound(source, query.since + 1), end);
+
+    const found: MessageSummary[] = [];
+    let position = candidates.length - 1;
+    while (position >= 0 && found.length <= limit) {
+      const batch: MessageSummary[] = [];
+      for (
+        ;
+        position >= 0 && batch.length < SIDECAR_BATCH && found.length + batch.length <= limit;
+        position--
+      ) {
+        const summary = candidates[position]!;
+        if (filter.matchesSummary(summary)) batch.push(summary);
+      }
+      found.push(...(filter.needsFullMessage ? await this.#matchingFull(batch, filter) : batch));
+    }
+    const more = found.length > limit;
+    const messages = found.slice(0, limit);
+    return { messages, nextCursor: more ? encodeCursor(messages.at(-1)!.sequence) : null, head };
+  }
+
+  async matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean> {
+    const prepared = this.#prepare(filter);
+    if (!prepared.matchesSummary(summary)) return false;
+    if (!prepared.needsFullMessage) return true;
+    return (await this.#matchingFull([summary], prepared)).length === 1;
+  }
+
+  async #matchingFull(batch: MessageSummary[], filter: PreparedFilter): Promise<MessageSummary[]> {
+    const missing = batch.filter((summary) => !this.#recent.get(summary.id)).map((summary) => summary.id);
+    const read = missing.length === 0 ? new Map<string, Sidecar>() : await this.#sidecars(missing);
+    return batch.filter((summary) => {
+      const sidecar = this.#recent.get(summary.id) ?? read.get(summary.id);
+      return sidecar !== undefined && filter.matchesFull(storedMessage(summary, sidecar));
+    });
+  }
+
+  async #sidecars(ids: string[]): Promise<Map<string, Sidecar>> {
+    const rows = await this.#sql<{ id: string; sidecar: Sidecar }[]>`
+      SELECT id, sidecar FROM mailnest_messages WHERE id = ANY(${ids}::text[])`;
+    return new Map(rows.map((row) => [row.id, row.sidecar]));
+  }
+
+  #prepare(filter: MessageFilter): PreparedFilter {
+    let prepared = this.#prepared.get(filter);
+    if (!prepared) {
+      prepared = prepareFilter(filter);
+      this.#prepared.set(filter, prepared);
+    }
+    return prepared;
+  }
+
+  #indexed(id: string): boolean {
+    return this.#replica.index.get(id) !== undefined;
+  }
+}

@@ -1,0 +1,105 @@
+import type { Sql, Tx } from "./connect.js";
+
+/**
+ * Advisory-lock keys of the store (one 64-bit namespace per database, shared with other apps: the
+ * high bits spell "mailnest" so they cannot collide by accident).
+ */
+export const ADVISORY_LOCK = {
+  migrations: 0x6d61696c6e6e0001n,
+  housekeeping: 0x6d61696c6e6e0002n,
+} as const;
+
+/** The channel a commit notifies with its change number (docs/storage.md, "PostgreSQL"). */
+export const CHANGES_CHANNEL = "mailnest_changes";
+
+interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+/**
+ * Versioned migrations, applied in order and never edited once released: a new schema is a new
+ * entry. Each runs in the same transaction as its row in `mailnest_schema_migrations`.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "messages, inboxes, change log",
+    statements: [
+      // One row: the message sequence (`head`) and the change-log number. Every writing transaction
+      // takes this row's lock just before it commits, so commit order is allocation order.
+      `CREATE TABLE mailnest_clock (
+         id integer PRIMARY KEY CHECK (id = 1),
+         head bigint NOT NULL,
+         change bigint NOT NULL
+       )`,
+      "INSERT INTO mailnest_clock (id, head, change) VALUES (1, 0, 0)",
+      `CREATE TABLE mailnest_messages (
+         sequence bigint PRIMARY KEY,
+         id text NOT NULL UNIQUE,
+         inboxes text[] NOT NULL,
+         read boolean NOT NULL DEFAULT false,
+         received_time double precision NOT NULL,
+         size bigint NOT NULL,
+         sha256 text NOT NULL,
+         summary json NOT NULL,
+         sidecar json NOT NULL,
+         raw bytea NOT NULL
+       )`,
+      "CREATE INDEX mailnest_messages_inboxes ON mailnest_messages USING gin (inboxes)",
+      "CREATE INDEX mailnest_messages_received_time ON mailnest_messages (received_time)",
+      `CREATE TABLE mailnest_inboxes (
+         address text PRIMARY KEY,
+         created_at text NOT NULL,
+         expires_at text
+       )`,
+      `CREATE TABLE mailnest_changes (
+         change bigint PRIMARY KEY,
+         ops jsonb NOT NULL,
+         committed_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    ],
+  },
+];
+
+/**
+ * Brings the schema up to date, once: every instance calls this at open, and the advisory lock makes
+ * the others wait until the first has committed, after which they find nothing left to do. DDL is
+ * transactional in PostgreSQL, so a migration that fails leaves no half-made table behind.
+ * Returns the versions this call applied.
+ */
+export async function migrate(sql: Sql): Promise<number[]> {
+  return sql.begin(async (tx) => {
+    await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.migrations.toString()}::bigint)`;
+    await tx`
+      CREATE TABLE IF NOT EXISTS mailnest_schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`;
+    const rows = await tx<{ version: number }[]>`SELECT version FROM mailnest_schema_migrations`;
+    const applied = new Set(rows.map((row) => row.version));
+    const newest = Math.max(0, ...applied);
+    const latest = Math.max(...MIGRATIONS.map((migration) => migration.version));
+    if (newest > latest) {
+      throw new Error(
+        `the database schema is at version ${newest}, newer than this Mailnest knows (${latest}); upgrade Mailnest`,
+      );
+    }
+    const done: number[] = [];
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      await applyMigration(tx, migration);
+      done.push(migration.version);
+    }
+    return done;
+  });
+}
+
+async function applyMigration(tx: Tx, migration: Migration): Promise<void> {
+  for (const statement of migration.statements) await tx.unsafe(statement);
+  await tx`
+    INSERT INTO mailnest_schema_migrations (version, name)
+    VALUES (${migration.version}, ${migration.name})`;
+}
