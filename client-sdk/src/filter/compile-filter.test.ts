@@ -186,6 +186,17 @@ describe("server query", () => {
     expect(JSON.parse(refused.serverQuery.match ?? "null")).toEqual({ text: { contains: "code" } });
     expect(refused.checks.map((check) => check.field)).toEqual(["subject", "text"]);
   });
+
+  it("says when some part runs only here, so that waits read the server's candidates in pages", () => {
+    expect(compileFilter(undefined).checkedHereOnly).toBe(false);
+    expect(
+      compileFilter({ subject: /code/, header: { name: "X-A", value: { exact: "1" } } }).checkedHereOnly,
+    ).toBe(false);
+    expect(compileFilter({ subject: "code", where: () => true }).checkedHereOnly).toBe(true);
+    // biome-ignore lint/complexity/useRegexLiterals: the `v` flag needs an ES2024 target in a literal.
+    expect(compileFilter({ subject: new RegExp("\\p{L}", "v") }).checkedHereOnly).toBe(true);
+    expect(withoutServerPart(compileFilter({ subject: /(?=W)W/ }), "subject").checkedHereOnly).toBe(true);
+  });
 });
 
 describe("validation", () => {

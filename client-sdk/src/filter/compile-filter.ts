@@ -45,6 +45,12 @@ export interface CompiledFilter {
   readonly serverQuery: ServerQuery;
   /** The `match` part, by top-level key. */
   readonly wire: WireFilter;
+  /**
+   * Some part runs only in this process (`where`, a RegExp flag the wire cannot carry, a pattern the
+   * server refused), so a candidate the server returns may still fail here: waits then read the
+   * server's candidates in pages instead of one at a time.
+   */
+  readonly checkedHereOnly: boolean;
 }
 
 /**
@@ -56,7 +62,7 @@ export function withoutServerPart(filter: CompiledFilter, key: keyof WireFilter)
   const { match: _match, ...plain } = filter.serverQuery;
   const serverQuery: ServerQuery = { ...plain };
   if (key in serverQuery) delete serverQuery[key as keyof ServerQuery];
-  return { ...filter, wire, serverQuery: withMatch(serverQuery, wire) };
+  return { ...filter, wire, serverQuery: withMatch(serverQuery, wire), checkedHereOnly: true };
 }
 
 const VERDICT_WORDS = {
@@ -119,7 +125,8 @@ const SERVER_SUBSTRING_FIELDS = ["subject", "from", "to", "text"] as const;
 
 /** Validates a user's filter (a `TypeError` says what was expected) and turns it into checks. */
 export function compileFilter(filter: MessageFilter | undefined, label = "filter"): CompiledFilter {
-  if (filter === undefined) return { checks: [], description: "", serverQuery: {}, wire: {} };
+  if (filter === undefined)
+    return { checks: [], description: "", serverQuery: {}, wire: {}, checkedHereOnly: false };
   if (typeof filter !== "object" || filter === null || Array.isArray(filter) || filter instanceof RegExp) {
     throw new TypeError(
       `Expected ${label} to be an object such as { subject: /Welcome/ }; got ${describeValue(filter)}`,
@@ -137,6 +144,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
   const wire: WireFilter = {};
   const wireHeaders: WireHeaderFilter[] = [];
   let headersOnServer = true;
+  let checkedHereOnly = false;
 
   for (const field of TEXT_FIELDS) {
     const value = filter[field];
@@ -151,6 +159,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     parts.push(`${field} ${matcher.description}`);
     if (matcher.substring !== null && isServerSubstringField(field)) serverQuery[field] = matcher.substring;
     if (matcher.wire !== null) wire[field] = matcher.wire;
+    else checkedHereOnly = true;
   }
 
   if (filter.header !== undefined) {
@@ -165,6 +174,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
       else wireHeaders.push(check.wire);
     });
     if (headersOnServer) wire.header = wireHeaders;
+    else checkedHereOnly = true;
   }
 
   if (filter.hasAttachment !== undefined) {
@@ -223,6 +233,7 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
     checks.push(check.check);
     parts.push(check.description);
     if (check.wire !== null) wire.attachment = check.wire;
+    else checkedHereOnly = true;
   }
 
   if (filter.where !== undefined) {
@@ -242,9 +253,16 @@ export function compileFilter(filter: MessageFilter | undefined, label = "filter
       },
     });
     parts.push(`where(${name})`);
+    checkedHereOnly = true;
   }
 
-  return { checks, description: parts.join(", "), serverQuery: withMatch(serverQuery, wire), wire };
+  return {
+    checks,
+    description: parts.join(", "),
+    serverQuery: withMatch(serverQuery, wire),
+    wire,
+    checkedHereOnly,
+  };
 }
 
 function isServerSubstringField(field: string): field is (typeof SERVER_SUBSTRING_FIELDS)[number] {

@@ -13,6 +13,7 @@ import type { HttpClient } from "../http/http-client.js";
 import { Outage } from "../http/outage.js";
 import { retryDelay, retryReason, sleepUnlessAborted } from "../http/retry-policy.js";
 import type { Message } from "../message/message.js";
+import { CandidatePages } from "./candidate-pages.js";
 
 /** Beyond the wait itself, how long the server may take to answer before the request counts as hung. */
 const ANSWER_GRACE_MS = 5_000;
@@ -56,10 +57,15 @@ export type LongPollOutcome =
 
 /**
  * Waits until `count` messages after `since` match the whole filter, using the server's long-poll:
- * the server applies what it can (plain substrings), this loop the rest, one candidate at a time,
- * advancing its cursor past each. A request never outlives `maxRequestWait`, so a wait longer than
- * the server's or a proxy's cap is simply re-issued. There is no client-side polling: every
- * request blocks on the server until something arrives or its own timeout ends.
+ * the server applies every part it can (`match`), this loop checks each candidate again and runs
+ * the rest (`where`, a refused pattern), advancing its cursor past each. When some part runs only
+ * here, each request asks for a page of candidates (`limit`, `candidate-pages.ts`): the server
+ * answers at once with the first ones after the cursor while there are any, none left out between
+ * them, and blocks like any long-poll once the cursor has caught up, so a backlog costs a few
+ * requests rather than one per candidate, and a message that arrives meanwhile comes in a later
+ * page or wakes the long-poll, exactly once. A request never outlives `maxRequestWait`, so a wait
+ * longer than the server's or a proxy's cap is simply re-issued. There is no client-side polling:
+ * every request blocks on the server until something arrives or its own timeout ends.
  *
  * A restart does not end the wait: refused and broken connections and `503 shutting_down` are
  * retried with backoff (`retry-policy.ts`) until the wait's own deadline, from the same cursor, so
@@ -73,6 +79,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
   let lastTimeout: WaitTimeoutErrorObject | null = null;
   let outage: Outage | null = null;
   let asked = false;
+  const pages = new CandidatePages();
   try {
     for (;;) {
       request.signal?.throwIfAborted();
@@ -86,6 +93,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
         return { kind: "timeout", matched: found, lastTimeout };
       }
       const wait = Math.min(remaining, request.maxRequestWait);
+      const limit = pages.limit(filter, request.count - found.length);
       let response: { status: number; body: unknown };
       try {
         response = await request.http.jsonAccepting("GET", request.path, [408], {
@@ -94,9 +102,11 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
             since: position,
             ...(request.after === undefined ? {} : { after: request.after }),
             ...excludeParameter(request.exclude?.(position)),
-            // One at a time: each answer is exactly the next candidate, so a wait that runs out knows
-            // precisely which matching messages it had found (and a skipped one costs one round trip).
+            // Answer as soon as there is one candidate; `limit` lets the answer carry the next ones
+            // too. Each answer is the next candidates in order, so a wait that runs out knows
+            // precisely which matching messages it had found.
             count: 1,
+            ...(limit === undefined ? {} : { limit }),
             timeout: wait,
           } satisfies WaitParams,
           ...(request.signal ? { signal: request.signal } : {}),
@@ -112,6 +122,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
           filter = withoutServerPart(filter, refused);
           continue;
         }
+        if (pages.refused(error)) continue;
         const reason = retryReason(error, { method: "GET", reachedBefore: request.http.reachedServer });
         if (reason === null) throw error;
         outage ??= new Outage();
@@ -142,7 +153,10 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
       }
       request.observeHead(body.head);
       const unfiltered = Object.keys(filter.serverQuery).length === 0;
+      const before = found.length;
       for (const data of body.messages) {
+        // The rest of a page stays unread: the cursor stops at the last message looked at.
+        if (found.length >= request.count) break;
         const after = position;
         position = Math.max(position, data.sequence);
         const message = request.toMessage(data);
@@ -151,6 +165,7 @@ export async function longPoll(request: LongPollRequest): Promise<LongPollOutcom
         if (unfiltered) request.observeNext?.(after, message);
       }
       if (found.length >= request.count) return { kind: "found", messages: found };
+      if (limit !== undefined && found.length === before && body.messages.length >= limit) pages.grow();
     }
   } catch (error) {
     for (const message of found) request.release(message);
