@@ -9,12 +9,12 @@ import { createFileIndexStorage, createMemoryIndexStorage, type IndexStorage } f
 import { openLocalStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
 import type { MessageAuthenticator, MessageParser, MessageStore } from "./message-store.js";
+import { openPostgresStore } from "./postgres/postgres-message-store.js";
 import {
   createFileSearchTextStorage,
   createMemorySearchTextStorage,
   type SearchTextStorage,
 } from "./search-text-storage.js";
-import { maskDatabaseUrl } from "./store-location.js";
 
 /**
  * What the store reads of the configuration: where to keep mail (a PostgreSQL database; else a data
@@ -35,18 +35,23 @@ export interface StoreDeps {
 }
 
 /**
- * Opens (and reconciles) the store: `.eml` files + sidecars as the truth, a sharded lowdb index,
+ * Opens the PostgreSQL store when `databaseUrl` is set (docs/scaling.md). Otherwise opens (and
+ * reconciles) the embedded store: `.eml` files + sidecars as the truth, a sharded lowdb index,
  * every summary in memory; or all of it in memory when `dataDir` is null (`--in-memory`).
  * See docs/storage.md.
  */
 export async function createMessageStore(config: StoreConfig, deps: StoreDeps): Promise<MessageStore> {
+  const policy = { maxMessages: Math.max(1, config.maxMessages), maxAgeMs: config.maxAgeMs };
   if (config.databaseUrl != null) {
-    // Refused rather than ignored, so `--store postgres://…` never silently keeps mail in memory
-    // while the PostgreSQL store (store/postgres/) is being built.
-    throw new StorageFailedError(
-      `opening the PostgreSQL store at ${maskDatabaseUrl(config.databaseUrl)}`,
-      new Error("the PostgreSQL store is not part of this build yet (issue #18)"),
-    );
+    // Several instances on one database act as one sandbox (docs/scaling.md); the data dir, if
+    // any, is not the store's.
+    return openPostgresStore(config.databaseUrl, {
+      parser: deps.parser,
+      bus: deps.bus,
+      clock: deps.clock ?? systemClock,
+      authenticator: deps.authenticator ?? null,
+      policy,
+    });
   }
   let blobs: BlobStore;
   let indexStorage: IndexStorage;
@@ -73,6 +78,6 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
     authenticator: deps.authenticator ?? null,
     bus: deps.bus,
     clock: deps.clock ?? systemClock,
-    policy: { maxMessages: Math.max(1, config.maxMessages), maxAgeMs: config.maxAgeMs },
+    policy,
   });
 }
