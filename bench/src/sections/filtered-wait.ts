@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Mailnest } from "@mailnest/client";
 import type { ResultRow } from "../report/result-row.js";
 import { textMessage } from "../smtp/message-factory.js";
 import type { SmtpConnection } from "../smtp/smtp-connection.js";
@@ -16,12 +17,50 @@ const TARGET_SUBJECT = /^Target \d+$/;
  */
 const ARM_SETTLE_MS = 25;
 const TIME_CAP_MS = 120_000;
+/** `where` waits per backlog: each reads the whole backlog again, so a few show the cost. */
+const WHERE_WAITS = 10;
 
 /**
  * Issue 11's row: a RegExp-filtered wait, armed on an inbox that already holds 0, 2,000 or 10,000
  * earlier messages that do not match, then the matching one is sent. Before the filter ran on the
  * server, each earlier message cost the SDK one request; the target is flat.
  */
+/**
+ * A `where` wait (it runs only in the SDK) started on a handle whose window holds the whole
+ * backlog: it pages through every earlier message and resolves with the first target. Timed from
+ * the call; each wait's HTTP requests are counted (before issue 11's pages: one per message).
+ */
+async function timeWhereWaits(
+  context: SectionContext,
+  mail: Mailnest,
+  address: string,
+  since: number,
+): Promise<{ summary: LatencySummary; requestsPerWait: number }> {
+  const realFetch = globalThis.fetch;
+  let requests = 0;
+  globalThis.fetch = (...args: Parameters<typeof fetch>) => {
+    requests += 1;
+    return realFetch(...args);
+  };
+  const samples: number[] = [];
+  try {
+    const waits = scaled(context, WHERE_WAITS, 3);
+    for (let i = 0; i < waits; i++) {
+      const inbox = await mail.inbox(address, { since });
+      const startedAt = performance.now();
+      await inbox.waitForMessage(
+        { where: (message) => message.subject.startsWith("Target") },
+        { timeout: 30_000 },
+      );
+      samples.push(performance.now() - startedAt);
+    }
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  // `mail.inbox(address, { since })` itself makes no request, so these are the waits' own.
+  return { summary: summarize(samples), requestsPerWait: requests / samples.length };
+}
+
 export async function timeFilteredWaits(
   context: SectionContext,
   apiUrl: string,
@@ -35,6 +74,7 @@ export async function timeFilteredWaits(
   for (const earlier of [0, 2000, 10_000]) {
     const noise = earlier === 0 ? 0 : scaled(context, earlier, 200);
     const inbox = await mail.createInbox({ prefix: `filtered-${earlier}` });
+    const baseline = await mail.head();
     context.log(`wait: RegExp-filtered, ${noise} earlier non-matching messages, ${waits} waits`);
     for (let i = 0; i < noise; i++) {
       await connection.sendMessage("sender@bench.localhost", [inbox.address], NOISE.render(i, inbox.address));
@@ -76,6 +116,17 @@ export async function timeFilteredWaits(
         target: { op: "<", value: 50 },
       },
     );
+    if (noise === 0) continue;
+    context.log(`wait: where() through ${noise} earlier messages it rejects`);
+    const where = await timeWhereWaits(context, mail, inbox.address, baseline);
+    details[`where${earlier}`] = where.summary;
+    rows.push({
+      section: "wait",
+      metric: `where() wait through ${label} earlier messages it rejects: call → resolved, p50 / p99`,
+      value: where.summary.p50,
+      unit: "ms",
+      note: `p99 ${where.summary.p99.toFixed(1)} ms; ${where.requestsPerWait.toFixed(1)} requests per wait; ${where.summary.count} waits; ${noise} earlier messages${noise === earlier ? "" : " (scaled)"}`,
+    });
   }
   return { rows, details };
 }
