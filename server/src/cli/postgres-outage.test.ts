@@ -1,0 +1,92 @@
+/**
+ * Issue #18, part 2: the database goes away under two running instances (a fast shutdown, as
+ * `pg_ctl stop -m fast` does) and comes back. Meanwhile SMTP answers a clear 451 (try again
+ * later), never a 250 it could not keep; afterwards 250 again, waits across instances work again,
+ * and nothing acknowledged is lost.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { Mailnest } from "@mailnest/client";
+import { describe, expect, it } from "vitest";
+import { listedIds, type MailnestInstance, startInstances } from "../test-support/mailnest-instances.js";
+import { PostgresCluster } from "../test-support/postgres/postgres-cluster.js";
+import { createDatabaseOn } from "../test-support/postgres/test-database.js";
+import { queuedId, type SmtpReply, SmtpTestClient } from "../test-support/smtp-test-client.js";
+import { rfc822, useCleanup } from "../test-support/test-sandbox.js";
+
+const cleanup = useCleanup();
+
+/** Messages per phase, per instance. */
+const PER_PHASE = 5;
+/** After the restart, how often (and how far apart) a message is tried until the first 250. */
+const RECOVERY_ATTEMPTS = 60;
+const RECOVERY_PAUSE_MS = 500;
+
+let sent = 0;
+async function send(instance: MailnestInstance, to = "outage@example.test"): Promise<SmtpReply> {
+  const client = await SmtpTestClient.open(instance.smtpPort);
+  try {
+    const i = sent++;
+    return await client.sendMessage({
+      from: "app@example.test",
+      to: [to],
+      raw: rfc822({ subject: `outage ${i} via ${instance.name}`, to, body: `message ${i}` }),
+    });
+  } finally {
+    await client.quit();
+  }
+}
+
+describe("PostgreSQL restarted under two instances", () => {
+  it("451 while it is down, 250 again once it is back, and every 250 kept", async () => {
+    // A server of its own: stopping the run's shared one would fail other files' tests.
+    const cluster = await PostgresCluster.create();
+    cleanup(() => cluster.destroy());
+    const database = await createDatabaseOn(cluster.url());
+    const [a, b] = (await startInstances(cleanup, database.url, ["A", "B"])) as [
+      MailnestInstance,
+      MailnestInstance,
+    ];
+    const acknowledged = new Set<string>();
+    const accept = (reply: SmtpReply) => {
+      expect(reply.code, reply.raw).toBe(250);
+      acknowledged.add(queuedId(reply.raw));
+    };
+
+    for (let i = 0; i < PER_PHASE; i++) for (const instance of [a, b]) accept(await send(instance));
+
+    await cluster.stop();
+    const duringOutage: SmtpReply[] = [];
+    for (let i = 0; i < PER_PHASE; i++)
+      for (const instance of [a, b]) duringOutage.push(await send(instance));
+    for (const reply of duringOutage) expect(reply.raw).toMatch(/^451 4\.3\.0 .*try again later/);
+    // The HTTP side stays up, and says so.
+    expect((await fetch(`${b.url}/api/health`)).status).toBeLessThan(500);
+
+    await cluster.start();
+    let recovered: SmtpReply | null = null;
+    for (let attempt = 0; attempt < RECOVERY_ATTEMPTS && recovered === null; attempt++) {
+      const reply = await send(a);
+      if (reply.code === 250) recovered = reply;
+      else {
+        expect(reply.raw).toMatch(/^451 /);
+        await sleep(RECOVERY_PAUSE_MS);
+      }
+    }
+    expect(recovered, "no 250 after the database came back").not.toBeNull();
+    if (recovered) accept(recovered);
+
+    // Waits across instances work again: B hears about what A stored after the restart.
+    const inbox = await new Mailnest({ url: b.url }).createInbox();
+    const waiting = inbox.waitForMessage({ subject: /^outage / });
+    const reply = await send(a, inbox.address);
+    accept(reply);
+    expect((await waiting).id).toBe(queuedId(reply.raw));
+    for (let i = 0; i < PER_PHASE; i++) for (const instance of [a, b]) accept(await send(instance));
+
+    for (const instance of [a, b]) {
+      const listed = await listedIds(instance.url);
+      const missing = [...acknowledged].filter((id) => !listed.has(id));
+      expect({ instance: instance.name, missing }).toEqual({ instance: instance.name, missing: [] });
+    }
+  }, 120_000);
+});
