@@ -1,7 +1,8 @@
 import type { InboxRegistration } from "../message-index.js";
 import type { MessageSummary } from "../model.js";
+import { ChangeListener } from "./change-listener.js";
 import type { ChangeOp } from "./change-log.js";
-import type { Sql } from "./connect.js";
+import type { ConnectOptions, Sql } from "./connect.js";
 import type { ChangeRows, Replica } from "./replica.js";
 import {
   type RegistrationRow,
@@ -10,7 +11,6 @@ import {
   type SummaryRow,
   summaryFromRow,
 } from "./rows.js";
-import { CHANGES_CHANNEL } from "./schema.js";
 
 /** Changes read per round trip while catching up. */
 const PULL_BATCH = 500;
@@ -21,8 +21,8 @@ const PULL_BATCH = 500;
 const SAFETY_POLL_MS = 5_000;
 
 /**
- * Keeps the replica current: LISTEN on the change channel, and on each notification (and after
- * every (re)connect of the listening connection, and on a slow safety timer) read the change log
+ * Keeps the replica current: LISTEN on the change channel (`change-listener.ts`), and on each
+ * notification (and after every (re)subscription, and on a slow safety timer) read the change log
  * past the replica's cursor, with the rows it refers to, and apply it in order. One pull runs at a
  * time; `reach(n)` resolves once change `n` is applied here (how a writer makes its own change
  * visible on its own instance before answering).
@@ -34,7 +34,7 @@ export class ChangeFeed {
   /** Set when a notification arrived while a pull ran: its snapshot may predate that commit. */
   #again = false;
   #timer: NodeJS.Timeout | null = null;
-  #unlisten: (() => Promise<void>) | null = null;
+  #listener: ChangeListener | null = null;
   #failing = false;
   /** Until the replica is loaded, notifications are not acted on (the snapshot covers them). */
   #armed = false;
@@ -45,17 +45,17 @@ export class ChangeFeed {
     this.#replica = replica;
   }
 
-  async start(): Promise<void> {
-    const listening = await this.#sql.listen(
-      CHANGES_CHANNEL,
-      (payload) => {
-        if (Number(payload) > this.#replica.cursor) this.kick();
+  /** Subscribes (LISTEN on a connection of its own); rejects when the database cannot be reached. */
+  async start(url: string, options: ConnectOptions): Promise<void> {
+    this.#listener = new ChangeListener(url, options, {
+      notified: (change) => {
+        if (change > this.#replica.cursor) this.kick();
       },
-      // Called after every (re)connect of the LISTEN connection: whatever was committed while it was
-      // down was notified to nobody here, so catch up by cursor.
-      () => this.kick(),
-    );
-    this.#unlisten = () => listening.unlisten();
+      // After every (re)subscription: whatever was committed while the connection was down was
+      // notified to nobody here, so catch up by cursor.
+      listening: () => this.kick(),
+    });
+    await this.#listener.start();
     this.#timer = setInterval(() => this.kick(), SAFETY_POLL_MS);
     this.#timer.unref();
   }
@@ -90,7 +90,7 @@ export class ChangeFeed {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
-    await this.#unlisten?.().catch(() => {});
+    await this.#listener?.close();
     await this.#pulling?.catch(() => {});
   }
 

@@ -49,14 +49,14 @@ export interface PostgresStoreDeps {
 export async function openPostgresStore(url: string, deps: PostgresStoreDeps): Promise<MessageStore> {
   const sql = connect(url, deps.connection);
   try {
-    return await assemble(sql, deps);
+    return await assemble(url, sql, deps);
   } catch (error) {
     await sql.end({ timeout: 1 }).catch(() => {});
     throw new StorageFailedError(`opening the PostgreSQL store at ${describeUrl(url)}`, error);
   }
 }
 
-async function assemble(sql: Sql, deps: PostgresStoreDeps): Promise<MessageStore> {
+async function assemble(url: string, sql: Sql, deps: PostgresStoreDeps): Promise<MessageStore> {
   await migrate(sql);
   const duplicates = new DuplicateWindow();
   // The replica's hooks reach parts built after it: bound late, used only once the feed runs.
@@ -68,9 +68,14 @@ async function assemble(sql: Sql, deps: PostgresStoreDeps): Promise<MessageStore
     registered: (registration) => housekeeping?.inboxExpires(registration.expiresAt),
   });
   const feed = new ChangeFeed(sql, replica);
-  // Listen first, then read the snapshot: a commit in between is applied after it, none is missed.
-  await feed.start();
-  replica.load(await readSnapshot(sql), deps.clock());
+  try {
+    // Listen first, then read the snapshot: a commit in between is applied after it, none is missed.
+    await feed.start(url, deps.connection ?? {});
+    replica.load(await readSnapshot(sql), deps.clock());
+  } catch (error) {
+    await feed.close();
+    throw error;
+  }
   feed.resume();
   queries = new PostgresQueries(sql, replica, deps.parser);
   const writes = new PostgresWrites(sql, replica, feed);

@@ -101,6 +101,8 @@ export class Replica {
       switch (op.op) {
         case "stored":
           for (let sequence = op.from; sequence <= op.to; sequence++) {
+            // Raised before the announcement, so a listener reading `head` finds this message in it.
+            this.#head = Math.max(this.#head, sequence);
             const summary = rows.stored.get(sequence);
             if (summary && !this.index.get(summary.id)) {
               this.#add(summary);
