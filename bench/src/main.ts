@@ -12,6 +12,7 @@ import { runIdleLatency } from "./sections/idle-latency.js";
 import { runIdleWaiters } from "./sections/idle-waiters.js";
 import { type Ceiling, runCeiling, runIngest } from "./sections/ingest.js";
 import { runLargeMessages } from "./sections/large-messages.js";
+import { runPostgres } from "./sections/postgres.js";
 import type { SectionContext, SectionResult } from "./sections/section.js";
 import { runStoreScale } from "./sections/store-scale.js";
 import { runWaitLatency } from "./sections/wait-latency.js";
@@ -87,6 +88,7 @@ async function main(): Promise<number> {
   await run("auth", () => runAuthentication(context));
   await run("webhooks", () => runWebhooks(context));
   await run("retrieval", () => runIdleLatency(context));
+  await run("postgres", () => runPostgres(context, ceiling));
 
   const durationMs = Math.round(performance.now() - started);
   const table = renderTable(rows);

@@ -11,6 +11,7 @@ export const SECTIONS = [
   "retrieval",
   "auth",
   "webhooks",
+  "postgres",
 ] as const;
 export type Section = (typeof SECTIONS)[number];
 

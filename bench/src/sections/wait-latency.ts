@@ -11,7 +11,7 @@ const TIME_CAP_MS = 90_000;
 /** Lets the armed wait's request reach the server, so what is timed is the wake-up path. */
 const ARM_SETTLE_MS = 1;
 
-interface WaitRun {
+export interface WaitRun {
   /** 250 seen by the sender → wait resolved in the test, ms (clamped at 0). */
   samples: number[];
   /** Waits that resolved before the sender even read its 250 (the store announced first). */
@@ -97,7 +97,12 @@ async function timeOne(
   run.samples.push(Math.max(0, latency));
 }
 
-async function timeSdkWaits(apiUrl: string, connection: SmtpConnection, count: number): Promise<WaitRun> {
+/** `count` messages sent on `connection`, each awaited with the SDK's `nextMessage()` on `apiUrl`. */
+export async function timeSdkWaits(
+  apiUrl: string,
+  connection: SmtpConnection,
+  count: number,
+): Promise<WaitRun> {
   // Loaded here, not at the top: a broken SDK build then fails this section only, not the suite.
   const { Mailnest } = await import("@mailnest/client");
   const mail = new Mailnest({ url: apiUrl });
@@ -110,7 +115,12 @@ async function timeSdkWaits(apiUrl: string, connection: SmtpConnection, count: n
   return run;
 }
 
-async function timeLongPolls(apiUrl: string, connection: SmtpConnection, count: number): Promise<WaitRun> {
+/** The same with a bare long-poll (`/wait?since=`) on `apiUrl`. */
+export async function timeLongPolls(
+  apiUrl: string,
+  connection: SmtpConnection,
+  count: number,
+): Promise<WaitRun> {
   const to = "longpoll@mailnest.test";
   const run: WaitRun = { samples: [], resolvedBefore250: 0 };
   let since = ((await (await fetch(`${apiUrl}/api/health`)).json()) as { head: number }).head;
