@@ -16,6 +16,7 @@ import { parseRelayUrl } from "./relay/relay-target.js";
 import { ReleaseService } from "./relay/release-service.js";
 import { type Retrieval, retrievalNeedsCertificate, startRetrieval } from "./retrieval/start-retrieval.js";
 import { messageParser } from "./smtp/parse-message.js";
+import { createParserPool, defaultParserThreads, parserThreadsAvailable } from "./smtp/parser-pool.js";
 import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
 import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.js";
 import { certificateNeeded } from "./smtp/transport-policy.js";
@@ -85,12 +86,24 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   const bus = new EventBus();
   // First: a zone file that cannot be used stops startup before anything is opened.
   const deliverability = await createDeliverabilityLab(config);
-  const store = await createMessageStore(config, {
-    clock,
-    parser: messageParser,
-    bus,
-    authenticator: deliverability.authenticator,
-  });
+  // Parsing on worker threads beside the event loop when running from the build (from the
+  // TypeScript sources, under tests, it stays on the main thread): docs/performance.md.
+  const parsers = parserThreadsAvailable()
+    ? createParserPool({ threads: defaultParserThreads(), fallback: messageParser })
+    : null;
+  let store: MessageStore;
+  try {
+    store = await createMessageStore(config, {
+      clock,
+      parser: parsers ?? messageParser,
+      bus,
+      authenticator: deliverability.authenticator,
+    });
+  } catch (error) {
+    await parsers?.close();
+    await deliverability.close();
+    throw error;
+  }
   const waits = new WaitRegistry(store, bus);
   const events = new EventHub(bus, { head: () => store.head });
 
@@ -122,6 +135,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     metrics.close();
     await faults?.close();
     await store.close();
+    await parsers?.close();
     await deliverability.close();
   };
 

@@ -1,4 +1,5 @@
-import { type Readable, Transform } from "node:stream";
+import { createReadStream } from "node:fs";
+import { Readable, Transform } from "node:stream";
 import libmime from "libmime";
 import type {
   AddressObject,
@@ -20,17 +21,21 @@ import { visibleText } from "./visible-text.js";
  * PostalMime). It uses the streaming `MailParser` rather than `simpleParser` so attachment bodies are
  * hashed as they pass and never all held in memory at once (a 25 MB attachment costs its bytes once).
  */
-export function createMessageParser(): MessageParser {
+export function createMessageParser(): MessageParser & Required<Pick<MessageParser, "parseSource">> {
+  const parse = async (raw: Readable): Promise<ParsedView> => {
+    try {
+      const parsed = await runMailParser(raw, null);
+      const view = toParsedView(parsed);
+      // What mailparser read before it gave up is kept; the error says the view is incomplete.
+      return parsed.error === null ? view : { ...view, parseError: describe(parsed.error) };
+    } catch (error) {
+      return emptyParsedView(describe(error));
+    }
+  };
   return {
-    async parse(raw) {
-      try {
-        const parsed = await runMailParser(raw, null);
-        const view = toParsedView(parsed);
-        // What mailparser read before it gave up is kept; the error says the view is incomplete.
-        return parsed.error === null ? view : { ...view, parseError: describe(parsed.error) };
-      } catch (error) {
-        return emptyParsedView(describe(error));
-      }
+    parse,
+    parseSource(source) {
+      return parse(source.kind === "bytes" ? Readable.from([source.bytes]) : createReadStream(source.path));
     },
     async attachmentContent(raw, index) {
       try {
@@ -43,7 +48,7 @@ export function createMessageParser(): MessageParser {
 }
 
 /** The shared parser instance (it holds no state between messages). */
-export const messageParser: MessageParser = createMessageParser();
+export const messageParser = createMessageParser();
 
 const MAILPARSER_OPTIONS = {
   // The view shows what the message contains: no text synthesised from HTML, no HTML from text,

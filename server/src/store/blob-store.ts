@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { RawSource } from "./model.js";
 import type { Sidecar } from "./sidecar.js";
 
 /**
@@ -55,6 +56,8 @@ export interface RawSink {
   sync(): Promise<void>;
   /** The bytes written so far, for parsing before the commit. */
   read(): Readable;
+  /** Where the bytes are, once `end` resolved: for a parser that reads them on another thread. */
+  source(): RawSource;
   /** Drops the message; safe to call at any point and more than once. */
   discard(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import type { RawSink } from "./blob-store.js";
+import type { RawSource } from "./model.js";
 
 /**
  * Receives a message in memory while it stays under `limit` bytes, so it can be parsed from the
@@ -52,6 +53,10 @@ export class BufferedSink implements RawSink {
 
   read(): Readable {
     return this.#file?.read() ?? Readable.from([this.bytes()]);
+  }
+
+  source(): RawSource {
+    return this.#file?.source() ?? { kind: "bytes", bytes: this.bytes() };
   }
 
   /** The whole message, for a sink that stayed in memory. */

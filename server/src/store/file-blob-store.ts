@@ -16,7 +16,7 @@ import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { DirectorySyncer } from "./directory-syncer.js";
-import { MESSAGE_ID_PATTERN } from "./model.js";
+import { MESSAGE_ID_PATTERN, type RawSource } from "./model.js";
 import { parseSidecar, type Sidecar } from "./sidecar.js";
 import { recoverWal } from "./wal-recovery.js";
 import { type Release, WriteAheadLog, type WriteAheadLogOptions } from "./write-ahead-log.js";
@@ -283,6 +283,10 @@ class FileSink implements RawSink {
 
   read(): Readable {
     return createReadStream(this.path);
+  }
+
+  source(): RawSource {
+    return { kind: "file", path: this.path };
   }
 
   async discard(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
+import type { RawSource } from "./model.js";
 import { parseSidecar, type Sidecar } from "./sidecar.js";
 
 /** `--in-memory` mode: the same contract as the file store, nothing written to disk. */
@@ -62,6 +63,10 @@ class MemorySink implements RawSink {
 
   read(): Readable {
     return Readable.from([this.bytes()]);
+  }
+
+  source(): RawSource {
+    return { kind: "bytes", bytes: this.bytes() };
   }
 
   bytes(): Buffer {

@@ -7,6 +7,7 @@ import type {
   MessagePage,
   MessageSummary,
   ParsedView,
+  RawSource,
   StoredMessage,
 } from "./model.js";
 import type { IntegrityCheck } from "./raw-integrity.js";
@@ -100,6 +101,12 @@ export interface MessageQuery extends MessageFilter {
 export interface MessageParser {
   /** Never rejects for bad MIME: returns a view with `parseError` set instead. */
   parse(raw: Readable): Promise<ParsedView>;
+  /**
+   * The same view of a message being stored, read from where its bytes lie. Ingest calls this when
+   * it is there: a parser on worker threads (`smtp/parser-pool.ts`) is handed the bytes or the temp
+   * file's path instead of a stream the event loop would have to feed.
+   */
+  parseSource?(source: RawSource): Promise<ParsedView>;
   /** The decoded content of the attachment at `index` in `ParsedView.attachments` order, or null. */
   attachmentContent(raw: Readable, index: number): Promise<Buffer | null>;
 }

@@ -19,6 +19,13 @@ export type {
 } from "@mailnest/protocol";
 export { ATTACHMENT_ID_PATTERN, MESSAGE_ID_PATTERN } from "@mailnest/protocol";
 
+/**
+ * Where the bytes of a message being stored lie: in memory (messages up to the buffer limit), or in
+ * a temp file (larger ones). A parser on a worker thread reads a file itself rather than having the
+ * bytes streamed to it through the event loop.
+ */
+export type RawSource = { kind: "bytes"; bytes: Buffer } | { kind: "file"; path: string };
+
 /** What the SMTP session knew when DATA ended; the store adds `receivedAt`. */
 export type IncomingEnvelope = Omit<Envelope, "receivedAt">;
 

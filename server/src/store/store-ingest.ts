@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { RawSink } from "./blob-store.js";
 import { emptyParsedView } from "./empty-parsed-view.js";
 import { StorageFailedError } from "./errors.js";
 import type { Envelope, IncomingEnvelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
@@ -38,7 +39,7 @@ export class StoreIngest {
     // Verification reads the bytes back too, at the same time: the verdicts are part of the message
     // before it is published, and never hold it for long (the authenticator bounds its own time).
     const [view, authentication] = await Promise.all([
-      this.#parse(sink.read()),
+      this.#parse(sink),
       this.#parts.authenticator?.authenticate(sink.read(), incoming, size),
     ]);
 
@@ -75,9 +76,10 @@ export class StoreIngest {
     return storedMessage(summary, sidecar);
   }
 
-  async #parse(raw: Readable): Promise<ParsedView> {
+  async #parse(sink: RawSink): Promise<ParsedView> {
+    const { parser } = this.#parts;
     try {
-      return await this.#parts.parser.parse(raw);
+      return await (parser.parseSource ? parser.parseSource(sink.source()) : parser.parse(sink.read()));
     } catch (error) {
       return emptyParsedView(error instanceof Error ? error.message : String(error));
     }
