@@ -7,6 +7,7 @@ import {
   createStoreKit,
   ingestBuffer,
   readAll,
+  STORE_BACKENDS,
   sha256,
   testEnvelope,
   testMessage,
@@ -17,11 +18,8 @@ import { IngestAbortedError, MessageTooLargeError, StorageFailedError } from "./
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
 
-describe.each([
-  ["on disk", true],
-  ["in memory", false],
-])("message store (%s)", (_mode, onDisk) => {
-  const open = async () => kit.open(onDisk ? await kit.tempDir() : null);
+describe.each(STORE_BACKENDS)("message store (%s)", (backend) => {
+  const open = () => kit.openBackend(backend);
 
   it("stores a message byte-exact and serves it back by id before ingest resolves", async () => {
     const { store, eventsNamed } = await open();
@@ -171,18 +169,20 @@ describe("ingest failures leave nothing behind", () => {
     expect((await store.get(stored.id))?.parseError).toBe(stored.parseError);
     expect(await readAll(await store.readRaw(stored.id))).toEqual(raw);
   });
+});
 
+describe.each(STORE_BACKENDS)("closing (%s)", (backend) => {
   it("refuses to ingest after close", async () => {
-    const { store } = await kit.open(null);
+    const { store } = await kit.openBackend(backend);
     await store.close();
     await store.close();
     await expect(ingestBuffer(store, testMessage())).rejects.toBeInstanceOf(StorageFailedError);
   });
 });
 
-describe("concurrent ingest", () => {
+describe.each(STORE_BACKENDS)("concurrent ingest (%s)", (backend) => {
   it("makes messages visible in sequence order, so head never passes a message still committing", async () => {
-    const { store, bus } = await kit.open(await kit.tempDir());
+    const { store, bus } = await kit.openBackend(backend);
     const seenAtStore: number[] = [];
     const countWhenAnnounced: number[] = [];
     bus.on("message.stored", ({ message }) => {

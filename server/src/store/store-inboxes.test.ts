@@ -1,7 +1,13 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createStoreKit, ingestBuffer, testEnvelope, testMessage } from "../test-support/store-kit.js";
+import {
+  createStoreKit,
+  ingestBuffer,
+  STORE_BACKENDS,
+  testEnvelope,
+  testMessage,
+} from "../test-support/store-kit.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -10,7 +16,89 @@ const threeRecipients = testEnvelope({
   rcptTo: ["To@Mailnest.test", "cc@mailnest.test", "hidden@mailnest.test", "to@mailnest.test"],
 });
 
-describe("inboxes", () => {
+describe.each(STORE_BACKENDS)("inboxes (%s)", (backend) => {
+  it("clearing one inbox keeps the message in the other inboxes", async () => {
+    const { store, eventsNamed } = await kit.openBackend(backend);
+    const stored = await ingestBuffer(store, testMessage(), threeRecipients);
+    expect(await store.clearInbox("hidden@mailnest.test")).toBe(1);
+
+    expect(store.summary(stored.id)?.inboxes).toEqual(["to@mailnest.test", "cc@mailnest.test"]);
+    expect(store.getInbox("hidden@mailnest.test")).toBeNull();
+    expect(store.getInbox("to@mailnest.test")?.messageCount).toBe(1);
+    expect((await store.get(stored.id))?.inboxes).toEqual(["to@mailnest.test", "cc@mailnest.test"]);
+    expect(eventsNamed("message.deleted")).toEqual([]);
+    expect(eventsNamed("inbox.cleared")).toEqual([{ address: "hidden@mailnest.test" }]);
+  });
+
+  it("createInbox lists an empty inbox before mail arrives and keeps it listed after a clear", async () => {
+    const { store, eventsNamed } = await kit.openBackend(backend);
+    const created = store.createInbox(" <Signup-1@Mailnest.test> ");
+    expect(created).toMatchObject({ address: "signup-1@mailnest.test", messageCount: 0, expiresAt: null });
+    expect(store.listInboxes().map((inbox) => inbox.address)).toEqual(["signup-1@mailnest.test"]);
+    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["signup-1@mailnest.test"] }));
+    expect(store.getInbox("signup-1@mailnest.test")?.messageCount).toBe(1);
+    await store.clearInbox("signup-1@mailnest.test");
+    expect(store.getInbox("signup-1@mailnest.test")?.messageCount).toBe(0);
+    expect(eventsNamed("inbox.created")).toEqual([{ address: "signup-1@mailnest.test" }]);
+  });
+
+  it("an inbox that was never created disappears once it is empty", async () => {
+    const { store } = await kit.openBackend(backend);
+    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["adhoc@x.test"] }));
+    expect(store.getInbox("adhoc@x.test")?.messageCount).toBe(1);
+    await store.clearInbox("adhoc@x.test");
+    expect(store.getInbox("adhoc@x.test")).toBeNull();
+  });
+
+  it("deleteInbox clears and forgets a created inbox", async () => {
+    const { store, eventsNamed } = await kit.openBackend(backend);
+    store.createInbox("gone@x.test");
+    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["gone@x.test"] }));
+    expect(await store.deleteInbox("GONE@x.test")).toBe(true);
+    expect(store.getInbox("gone@x.test")).toBeNull();
+    expect(store.messageCount).toBe(0);
+    expect(await store.deleteInbox("gone@x.test")).toBe(false);
+    expect(eventsNamed("inbox.deleted")).toEqual([{ address: "gone@x.test" }]);
+  });
+
+  it("an inbox created with a TTL is deleted with its mail when the TTL runs out", async () => {
+    const { store, eventsNamed } = await kit.openBackend(backend);
+    // Mail first, TTL second: under load an ingest can outlast a short TTL, and mail arriving after
+    // the expiry would (rightly) bring the inbox back.
+    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["short@x.test"] }));
+    const created = store.createInbox("short@x.test", { ttlMs: 50 });
+    expect(created.expiresAt).not.toBeNull();
+    await expect.poll(() => store.getInbox("short@x.test"), { timeout: 2000, interval: 10 }).toBeNull();
+    expect(store.messageCount).toBe(0);
+    expect(eventsNamed("inbox.deleted")).toEqual([{ address: "short@x.test" }]);
+  });
+
+  it("rejects a TTL that is not a positive number", async () => {
+    const { store } = await kit.openBackend(backend);
+    expect(() => store.createInbox("x@x.test", { ttlMs: 0 })).toThrow(TypeError);
+    expect(() => store.createInbox("x@x.test", { ttlMs: Number.NaN })).toThrow(TypeError);
+  });
+
+  it("tracks read flags per message and unread counts per inbox", async () => {
+    const { store, eventsNamed } = await kit.openBackend(backend);
+    const rcptTo = ["r@x.test"];
+    const first = await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo }));
+    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["r@x.test", "other@x.test"] }));
+    expect((await store.setRead(first.id, true))?.read).toBe(true);
+    expect(store.getInbox("r@x.test")?.unreadCount).toBe(1);
+    expect(await store.setRead(first.id, true)).not.toBeNull();
+    expect(eventsNamed("message.updated")).toHaveLength(1);
+
+    expect(await store.setInboxRead("r@x.test", true)).toBe(1);
+    expect(store.getInbox("r@x.test")?.unreadCount).toBe(0);
+    expect(store.getInbox("other@x.test")?.unreadCount).toBe(0);
+    expect(await store.setInboxRead(null, false)).toBe(2);
+    expect(store.getInbox("r@x.test")?.unreadCount).toBe(2);
+    expect(await store.setRead("0".repeat(26), true)).toBeNull();
+  });
+});
+
+describe("inboxes on disk", () => {
   it("a message to three recipients (one only Bcc) is stored once and listed in all three inboxes", async () => {
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir);
@@ -26,19 +114,6 @@ describe("inboxes", () => {
     expect(store.messageCount).toBe(1);
   });
 
-  it("clearing one inbox keeps the message in the other inboxes", async () => {
-    const { store, eventsNamed } = await kit.open(await kit.tempDir());
-    const stored = await ingestBuffer(store, testMessage(), threeRecipients);
-    expect(await store.clearInbox("hidden@mailnest.test")).toBe(1);
-
-    expect(store.summary(stored.id)?.inboxes).toEqual(["to@mailnest.test", "cc@mailnest.test"]);
-    expect(store.getInbox("hidden@mailnest.test")).toBeNull();
-    expect(store.getInbox("to@mailnest.test")?.messageCount).toBe(1);
-    expect((await store.get(stored.id))?.inboxes).toEqual(["to@mailnest.test", "cc@mailnest.test"]);
-    expect(eventsNamed("message.deleted")).toEqual([]);
-    expect(eventsNamed("inbox.cleared")).toEqual([{ address: "hidden@mailnest.test" }]);
-  });
-
   it("deletes the message and its files once the last inbox listing it is cleared", async () => {
     const dataDir = await kit.tempDir();
     const { store, eventsNamed } = await kit.open(dataDir);
@@ -52,73 +127,6 @@ describe("inboxes", () => {
     expect(store.summary(stored.id)).toBeNull();
     expect(await readdir(join(dataDir, "messages"))).toEqual([]);
     expect(eventsNamed("message.deleted")).toEqual([{ id: stored.id, inboxes: ["b@x.test"] }]);
-  });
-
-  it("createInbox lists an empty inbox before mail arrives and keeps it listed after a clear", async () => {
-    const { store, eventsNamed } = await kit.open(null);
-    const created = store.createInbox(" <Signup-1@Mailnest.test> ");
-    expect(created).toMatchObject({ address: "signup-1@mailnest.test", messageCount: 0, expiresAt: null });
-    expect(store.listInboxes().map((inbox) => inbox.address)).toEqual(["signup-1@mailnest.test"]);
-    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["signup-1@mailnest.test"] }));
-    expect(store.getInbox("signup-1@mailnest.test")?.messageCount).toBe(1);
-    await store.clearInbox("signup-1@mailnest.test");
-    expect(store.getInbox("signup-1@mailnest.test")?.messageCount).toBe(0);
-    expect(eventsNamed("inbox.created")).toEqual([{ address: "signup-1@mailnest.test" }]);
-  });
-
-  it("an inbox that was never created disappears once it is empty", async () => {
-    const { store } = await kit.open(null);
-    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["adhoc@x.test"] }));
-    expect(store.getInbox("adhoc@x.test")?.messageCount).toBe(1);
-    await store.clearInbox("adhoc@x.test");
-    expect(store.getInbox("adhoc@x.test")).toBeNull();
-  });
-
-  it("deleteInbox clears and forgets a created inbox", async () => {
-    const { store, eventsNamed } = await kit.open(null);
-    store.createInbox("gone@x.test");
-    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["gone@x.test"] }));
-    expect(await store.deleteInbox("GONE@x.test")).toBe(true);
-    expect(store.getInbox("gone@x.test")).toBeNull();
-    expect(store.messageCount).toBe(0);
-    expect(await store.deleteInbox("gone@x.test")).toBe(false);
-    expect(eventsNamed("inbox.deleted")).toEqual([{ address: "gone@x.test" }]);
-  });
-
-  it("an inbox created with a TTL is deleted with its mail when the TTL runs out", async () => {
-    const { store, eventsNamed } = await kit.open(await kit.tempDir());
-    // Mail first, TTL second: under load an ingest can outlast a short TTL, and mail arriving after
-    // the expiry would (rightly) bring the inbox back.
-    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["short@x.test"] }));
-    const created = store.createInbox("short@x.test", { ttlMs: 50 });
-    expect(created.expiresAt).not.toBeNull();
-    await expect.poll(() => store.getInbox("short@x.test"), { timeout: 2000, interval: 10 }).toBeNull();
-    expect(store.messageCount).toBe(0);
-    expect(eventsNamed("inbox.deleted")).toEqual([{ address: "short@x.test" }]);
-  });
-
-  it("rejects a TTL that is not a positive number", async () => {
-    const { store } = await kit.open(null);
-    expect(() => store.createInbox("x@x.test", { ttlMs: 0 })).toThrow(TypeError);
-    expect(() => store.createInbox("x@x.test", { ttlMs: Number.NaN })).toThrow(TypeError);
-  });
-
-  it("tracks read flags per message and unread counts per inbox", async () => {
-    const { store, eventsNamed } = await kit.open(null);
-    const rcptTo = ["r@x.test"];
-    const first = await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo }));
-    await ingestBuffer(store, testMessage(), testEnvelope({ rcptTo: ["r@x.test", "other@x.test"] }));
-    expect((await store.setRead(first.id, true))?.read).toBe(true);
-    expect(store.getInbox("r@x.test")?.unreadCount).toBe(1);
-    expect(await store.setRead(first.id, true)).not.toBeNull();
-    expect(eventsNamed("message.updated")).toHaveLength(1);
-
-    expect(await store.setInboxRead("r@x.test", true)).toBe(1);
-    expect(store.getInbox("r@x.test")?.unreadCount).toBe(0);
-    expect(store.getInbox("other@x.test")?.unreadCount).toBe(0);
-    expect(await store.setInboxRead(null, false)).toBe(2);
-    expect(store.getInbox("r@x.test")?.unreadCount).toBe(2);
-    expect(await store.setRead("0".repeat(26), true)).toBeNull();
   });
 
   it("deleteMessage and deleteAll remove messages, files and announce it", async () => {

@@ -1,162 +1,170 @@
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStoreKit, ingestBuffer, testEnvelope, testMessage } from "../test-support/store-kit.js";
+import {
+  createStoreKit,
+  ingestBuffer,
+  STORE_BACKENDS,
+  testEnvelope,
+  testMessage,
+} from "../test-support/store-kit.js";
 import { InvalidCursorError } from "./errors.js";
 import type { MessageStore } from "./message-store.js";
 
 const kit = createStoreKit();
-let store: MessageStore;
+describe.each(STORE_BACKENDS)("store queries (%s)", (backend) => {
+  let store: MessageStore;
 
-beforeAll(async () => {
-  ({ store } = await kit.open(await kit.tempDir()));
-  // 1
-  await ingestBuffer(
-    store,
-    testMessage({
-      subject: "Welcome aboard",
-      from: '"Signup Bot" <bot@app.test>',
-      text: "Your code is 123456",
-    }),
-    testEnvelope({ mailFrom: "bounces@app.test", rcptTo: ["alice@mailnest.test"] }),
-  );
-  // 2
-  await ingestBuffer(
-    store,
-    testMessage({
-      subject: "Reset your password",
-      to: "bob@mailnest.test",
-      cc: "Carol <carol@mailnest.test>",
-    }),
-    testEnvelope({ rcptTo: ["bob@mailnest.test", "carol@mailnest.test"], authUser: "app-user" }),
-  );
-  // 3: HTML only, with an attachment
-  const html = await new MailComposer({
-    from: "news@app.test",
-    to: "alice@mailnest.test",
-    subject: "Newsletter",
-    html: "<p>Big <b>summer</b> sale &amp; more</p><style>.hidden-word{}</style>",
-    attachments: [{ filename: "flyer.pdf", content: Buffer.from("%PDF") }],
-  })
-    .compile()
-    .build();
-  await ingestBuffer(store, html, testEnvelope({ rcptTo: ["alice@mailnest.test"] }));
-  // 4: only Bcc'd to dave (not in any header)
-  await ingestBuffer(
-    store,
-    testMessage({ subject: "Weekly report" }),
-    testEnvelope({ rcptTo: ["dave@mailnest.test"] }),
-  );
-});
-afterAll(() => kit.cleanup());
-
-async function subjects(query: Parameters<MessageStore["list"]>[0]): Promise<string[]> {
-  return (await store.list(query)).messages.map((message) => message.subject);
-}
-
-describe("list filters", () => {
-  it("filters by inbox, normalizing the address", async () => {
-    expect(await subjects({ limit: 50, inbox: "ALICE@mailnest.test" })).toEqual([
-      "Newsletter",
-      "Welcome aboard",
-    ]);
+  beforeAll(async () => {
+    ({ store } = await kit.openBackend(backend));
+    // 1
+    await ingestBuffer(
+      store,
+      testMessage({
+        subject: "Welcome aboard",
+        from: '"Signup Bot" <bot@app.test>',
+        text: "Your code is 123456",
+      }),
+      testEnvelope({ mailFrom: "bounces@app.test", rcptTo: ["alice@mailnest.test"] }),
+    );
+    // 2
+    await ingestBuffer(
+      store,
+      testMessage({
+        subject: "Reset your password",
+        to: "bob@mailnest.test",
+        cc: "Carol <carol@mailnest.test>",
+      }),
+      testEnvelope({ rcptTo: ["bob@mailnest.test", "carol@mailnest.test"], authUser: "app-user" }),
+    );
+    // 3: HTML only, with an attachment
+    const html = await new MailComposer({
+      from: "news@app.test",
+      to: "alice@mailnest.test",
+      subject: "Newsletter",
+      html: "<p>Big <b>summer</b> sale &amp; more</p><style>.hidden-word{}</style>",
+      attachments: [{ filename: "flyer.pdf", content: Buffer.from("%PDF") }],
+    })
+      .compile()
+      .build();
+    await ingestBuffer(store, html, testEnvelope({ rcptTo: ["alice@mailnest.test"] }));
+    // 4: only Bcc'd to dave (not in any header)
+    await ingestBuffer(
+      store,
+      testMessage({ subject: "Weekly report" }),
+      testEnvelope({ rcptTo: ["dave@mailnest.test"] }),
+    );
   });
+  afterAll(() => kit.cleanup());
 
-  it("matches from on the header name, the header address and MAIL FROM, case-insensitively", async () => {
-    expect(await subjects({ limit: 50, from: "signup bot" })).toEqual(["Welcome aboard"]);
-    expect(await subjects({ limit: 50, from: "NEWS@" })).toEqual(["Newsletter"]);
-    expect(await subjects({ limit: 50, from: "bounces@" })).toEqual(["Welcome aboard"]);
-  });
+  async function subjects(query: Parameters<MessageStore["list"]>[0]): Promise<string[]> {
+    return (await store.list(query)).messages.map((message) => message.subject);
+  }
 
-  it("matches to on To, Cc and RCPT TO (so a Bcc recipient is found)", async () => {
-    expect(await subjects({ limit: 50, to: "carol" })).toEqual(["Reset your password"]);
-    expect(await subjects({ limit: 50, to: "dave@" })).toEqual(["Weekly report"]);
-  });
-
-  it("matches subject substrings", async () => {
-    expect(await subjects({ limit: 50, subject: "PASSWORD" })).toEqual(["Reset your password"]);
-  });
-
-  it("matches text in the text body and in the HTML's visible text, not in markup or styles", async () => {
-    expect(await subjects({ limit: 50, text: "code is 123456" })).toEqual(["Welcome aboard"]);
-    expect(await subjects({ limit: 50, text: "big summer sale & more" })).toEqual(["Newsletter"]);
-    expect(await subjects({ limit: 50, text: "hidden-word" })).toEqual([]);
-    expect(await subjects({ limit: 50, text: "<b>" })).toEqual([]);
-  });
-
-  it("filters on attachments and the exact auth user", async () => {
-    expect(await subjects({ limit: 50, hasAttachment: true })).toEqual(["Newsletter"]);
-    expect(await subjects({ limit: 50, hasAttachment: false })).toHaveLength(3);
-    expect(await subjects({ limit: 50, authUser: "app-user" })).toEqual(["Reset your password"]);
-    expect(await subjects({ limit: 50, authUser: "app" })).toEqual([]);
-  });
-
-  it("returns only messages after `since`", async () => {
-    expect(await subjects({ limit: 50, since: 2 })).toEqual(["Weekly report", "Newsletter"]);
-    expect(await subjects({ limit: 50, since: 4 })).toEqual([]);
-  });
-
-  it("combines filters", async () => {
-    expect(await subjects({ limit: 50, inbox: "alice@mailnest.test", text: "code" })).toEqual([
-      "Welcome aboard",
-    ]);
-    expect(await subjects({ limit: 50, inbox: "alice@mailnest.test", subject: "reset" })).toEqual([]);
-  });
-
-  it("paginates a filtered list without empty pages", async () => {
-    const first = await store.list({ limit: 1, inbox: "alice@mailnest.test" });
-    expect(first.messages.map((m) => m.subject)).toEqual(["Newsletter"]);
-    const second = await store.list({ limit: 1, inbox: "alice@mailnest.test", cursor: first.nextCursor! });
-    expect(second.messages.map((m) => m.subject)).toEqual(["Welcome aboard"]);
-    expect(second.nextCursor).toBeNull();
-  });
-
-  it("paginates with a text filter", async () => {
-    const first = await store.list({ limit: 1, text: "e" });
-    const second = await store.list({ limit: 1, text: "e", cursor: first.nextCursor! });
-    expect(second.messages[0]!.sequence).toBeLessThan(first.messages[0]!.sequence);
-  });
-
-  it("rejects a cursor it did not hand out", async () => {
-    await expect(store.list({ limit: 5, cursor: "abc" })).rejects.toBeInstanceOf(InvalidCursorError);
-    await expect(store.list({ limit: 5, cursor: "-1" })).rejects.toBeInstanceOf(InvalidCursorError);
-  });
-
-  it("matches() answers like list for one message", async () => {
-    const page = await store.list({ limit: 50 });
-    for (const summary of page.messages) {
-      const listed = (await store.list({ limit: 50, text: "summer" })).messages.some(
-        (m) => m.id === summary.id,
-      );
-      expect(await store.matches(summary, { text: "summer" })).toBe(listed);
-    }
-    const welcome = page.messages.find((m) => m.subject === "Welcome aboard")!;
-    expect(await store.matches(welcome, { inbox: "Alice@Mailnest.test", from: "bot" })).toBe(true);
-    expect(await store.matches(welcome, { inbox: "bob@mailnest.test" })).toBe(false);
-  });
-});
-
-describe("summaries", () => {
-  it("carry a snippet from the text, or from the HTML's visible text", async () => {
-    const page = await store.list({ limit: 50 });
-    expect(page.messages.find((m) => m.subject === "Welcome aboard")?.snippet).toBe("Your code is 123456");
-    expect(page.messages.find((m) => m.subject === "Newsletter")?.snippet).toBe("Big summer sale & more");
-    expect(page.messages.find((m) => m.subject === "Newsletter")?.attachmentCount).toBe(1);
-  });
-});
-
-describe("attachments", () => {
-  it("reads an attachment's bytes by its server id", async () => {
-    const newsletter = (await store.list({ limit: 50, subject: "Newsletter" })).messages[0]!;
-    const attachment = await store.readAttachment(newsletter.id, "a1");
-    expect(attachment?.meta).toMatchObject({
-      id: "a1",
-      filename: "flyer.pdf",
-      contentType: "application/pdf",
+  describe("list filters", () => {
+    it("filters by inbox, normalizing the address", async () => {
+      expect(await subjects({ limit: 50, inbox: "ALICE@mailnest.test" })).toEqual([
+        "Newsletter",
+        "Welcome aboard",
+      ]);
     });
-    const chunks: Buffer[] = [];
-    for await (const chunk of attachment!.content) chunks.push(chunk as Buffer);
-    expect(Buffer.concat(chunks).toString()).toBe("%PDF");
-    expect(await store.readAttachment(newsletter.id, "a2")).toBeNull();
-    expect(await store.readAttachment(newsletter.id, "../a1")).toBeNull();
+
+    it("matches from on the header name, the header address and MAIL FROM, case-insensitively", async () => {
+      expect(await subjects({ limit: 50, from: "signup bot" })).toEqual(["Welcome aboard"]);
+      expect(await subjects({ limit: 50, from: "NEWS@" })).toEqual(["Newsletter"]);
+      expect(await subjects({ limit: 50, from: "bounces@" })).toEqual(["Welcome aboard"]);
+    });
+
+    it("matches to on To, Cc and RCPT TO (so a Bcc recipient is found)", async () => {
+      expect(await subjects({ limit: 50, to: "carol" })).toEqual(["Reset your password"]);
+      expect(await subjects({ limit: 50, to: "dave@" })).toEqual(["Weekly report"]);
+    });
+
+    it("matches subject substrings", async () => {
+      expect(await subjects({ limit: 50, subject: "PASSWORD" })).toEqual(["Reset your password"]);
+    });
+
+    it("matches text in the text body and in the HTML's visible text, not in markup or styles", async () => {
+      expect(await subjects({ limit: 50, text: "code is 123456" })).toEqual(["Welcome aboard"]);
+      expect(await subjects({ limit: 50, text: "big summer sale & more" })).toEqual(["Newsletter"]);
+      expect(await subjects({ limit: 50, text: "hidden-word" })).toEqual([]);
+      expect(await subjects({ limit: 50, text: "<b>" })).toEqual([]);
+    });
+
+    it("filters on attachments and the exact auth user", async () => {
+      expect(await subjects({ limit: 50, hasAttachment: true })).toEqual(["Newsletter"]);
+      expect(await subjects({ limit: 50, hasAttachment: false })).toHaveLength(3);
+      expect(await subjects({ limit: 50, authUser: "app-user" })).toEqual(["Reset your password"]);
+      expect(await subjects({ limit: 50, authUser: "app" })).toEqual([]);
+    });
+
+    it("returns only messages after `since`", async () => {
+      expect(await subjects({ limit: 50, since: 2 })).toEqual(["Weekly report", "Newsletter"]);
+      expect(await subjects({ limit: 50, since: 4 })).toEqual([]);
+    });
+
+    it("combines filters", async () => {
+      expect(await subjects({ limit: 50, inbox: "alice@mailnest.test", text: "code" })).toEqual([
+        "Welcome aboard",
+      ]);
+      expect(await subjects({ limit: 50, inbox: "alice@mailnest.test", subject: "reset" })).toEqual([]);
+    });
+
+    it("paginates a filtered list without empty pages", async () => {
+      const first = await store.list({ limit: 1, inbox: "alice@mailnest.test" });
+      expect(first.messages.map((m) => m.subject)).toEqual(["Newsletter"]);
+      const second = await store.list({ limit: 1, inbox: "alice@mailnest.test", cursor: first.nextCursor! });
+      expect(second.messages.map((m) => m.subject)).toEqual(["Welcome aboard"]);
+      expect(second.nextCursor).toBeNull();
+    });
+
+    it("paginates with a text filter", async () => {
+      const first = await store.list({ limit: 1, text: "e" });
+      const second = await store.list({ limit: 1, text: "e", cursor: first.nextCursor! });
+      expect(second.messages[0]!.sequence).toBeLessThan(first.messages[0]!.sequence);
+    });
+
+    it("rejects a cursor it did not hand out", async () => {
+      await expect(store.list({ limit: 5, cursor: "abc" })).rejects.toBeInstanceOf(InvalidCursorError);
+      await expect(store.list({ limit: 5, cursor: "-1" })).rejects.toBeInstanceOf(InvalidCursorError);
+    });
+
+    it("matches() answers like list for one message", async () => {
+      const page = await store.list({ limit: 50 });
+      for (const summary of page.messages) {
+        const listed = (await store.list({ limit: 50, text: "summer" })).messages.some(
+          (m) => m.id === summary.id,
+        );
+        expect(await store.matches(summary, { text: "summer" })).toBe(listed);
+      }
+      const welcome = page.messages.find((m) => m.subject === "Welcome aboard")!;
+      expect(await store.matches(welcome, { inbox: "Alice@Mailnest.test", from: "bot" })).toBe(true);
+      expect(await store.matches(welcome, { inbox: "bob@mailnest.test" })).toBe(false);
+    });
+  });
+
+  describe("summaries", () => {
+    it("carry a snippet from the text, or from the HTML's visible text", async () => {
+      const page = await store.list({ limit: 50 });
+      expect(page.messages.find((m) => m.subject === "Welcome aboard")?.snippet).toBe("Your code is 123456");
+      expect(page.messages.find((m) => m.subject === "Newsletter")?.snippet).toBe("Big summer sale & more");
+      expect(page.messages.find((m) => m.subject === "Newsletter")?.attachmentCount).toBe(1);
+    });
+  });
+
+  describe("attachments", () => {
+    it("reads an attachment's bytes by its server id", async () => {
+      const newsletter = (await store.list({ limit: 50, subject: "Newsletter" })).messages[0]!;
+      const attachment = await store.readAttachment(newsletter.id, "a1");
+      expect(attachment?.meta).toMatchObject({
+        id: "a1",
+        filename: "flyer.pdf",
+        contentType: "application/pdf",
+      });
+      const chunks: Buffer[] = [];
+      for await (const chunk of attachment!.content) chunks.push(chunk as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe("%PDF");
+      expect(await store.readAttachment(newsletter.id, "a2")).toBeNull();
+      expect(await store.readAttachment(newsletter.id, "../a1")).toBeNull();
+    });
   });
 });

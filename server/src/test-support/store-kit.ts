@@ -13,10 +13,20 @@ import { openLocalStore } from "../store/local-message-store.js";
 import { createMemoryBlobStore } from "../store/memory-blob-store.js";
 import type { MessageStore } from "../store/message-store.js";
 import type { IncomingEnvelope, StoredMessage } from "../store/model.js";
+import { createDatabaseOn, type TestDatabase } from "./postgres/test-database.js";
+import { testPostgresServerUrl } from "./postgres/use-test-database.js";
 
-/** Temp data dirs and open stores of one test file; `cleanup()` in afterEach closes and deletes them. */
+/**
+ * Where a contract test runs its store: a data directory, memory, or a fresh database on the run's
+ * PostgreSQL (`test-support/postgres/`; a test fails, never skips, when there is none).
+ */
+export const STORE_BACKENDS = ["on disk", "in memory", "on PostgreSQL"] as const;
+export type StoreBackend = (typeof STORE_BACKENDS)[number];
+
+/** Temp data dirs, databases and open stores of one test file; `cleanup()` in afterEach closes and deletes them. */
 export function createStoreKit() {
   const dirs: string[] = [];
+  const databases: TestDatabase[] = [];
   const stores: MessageStore[] = [];
 
   return {
@@ -41,7 +51,12 @@ export function createStoreKit() {
         bus.on(name, (event) => events.push({ name, event }));
       }
       const store = await createMessageStore(
-        { dataDir, maxMessages: options.maxMessages ?? 10_000, maxAgeMs: options.maxAgeMs ?? null },
+        {
+          dataDir,
+          databaseUrl: options.databaseUrl ?? null,
+          maxMessages: options.maxMessages ?? 10_000,
+          maxAgeMs: options.maxAgeMs ?? null,
+        },
         {
           parser: options.parser ?? messageParser,
           bus,
@@ -59,6 +74,19 @@ export function createStoreKit() {
             .map((entry) => entry.event as MailnestEvents[K]);
         },
       };
+    },
+
+    /** Opens an empty store on `backend` (see `STORE_BACKENDS`). */
+    async openBackend(
+      backend: StoreBackend,
+      options: Partial<Omit<StoreConfig, "dataDir" | "databaseUrl"> & StoreDeps> = {},
+    ) {
+      if (backend === "on PostgreSQL") {
+        const database = await createDatabaseOn(testPostgresServerUrl());
+        databases.push(database);
+        return this.open(null, { ...options, databaseUrl: database.url });
+      }
+      return this.open(backend === "on disk" ? await this.tempDir() : null, options);
     },
 
     /** An in-memory store whose blob store counts the sidecars read through it. */
@@ -80,6 +108,7 @@ export function createStoreKit() {
     async cleanup(): Promise<void> {
       await Promise.all(stores.splice(0).map((store) => store.close()));
       await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+      await Promise.all(databases.splice(0).map((database) => database.drop()));
     },
   };
 }
