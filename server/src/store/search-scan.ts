@@ -1,4 +1,5 @@
 import type { SearchTable } from "./search-table.js";
+import { needleTrigrams } from "./trigram-blocks.js";
 
 /** What a query reads at once: big enough for few thread-pool trips, small enough to stop early. */
 export const SCAN_CHUNK_BYTES = 2 * 1024 * 1024;
@@ -29,6 +30,7 @@ export interface ScanSource {
 export class SearchScan {
   readonly #source: ScanSource;
   readonly #needle: Buffer;
+  readonly #trigrams: Uint32Array;
   /** The newest sequence there was when the scan began: newer ones are not covered. */
   readonly #top: number;
   /** Every record with a sequence >= this has been searched. */
@@ -38,6 +40,7 @@ export class SearchScan {
   constructor(source: ScanSource, needle: Buffer) {
     this.#source = source;
     this.#needle = needle;
+    this.#trigrams = needleTrigrams(needle);
     this.#top = source.table.lastSequence;
     this.#below = this.#top + 1;
   }
@@ -56,18 +59,31 @@ export class SearchScan {
     return sequence <= this.#top && this.#source.has(sequence) ? false : null;
   }
 
-  /** Searches the next chunk of older records. */
+  /** Searches the next chunk of older records, passing over blocks that cannot hold the needle. */
   async extend(): Promise<void> {
     for (;;) {
       const table = this.#source.table;
-      const high = table.lowerBound(this.#below);
+      const { blocks } = table;
+      let high = table.lowerBound(this.#below);
+      let block = high === 0 ? -1 : blocks.blockOf(high - 1);
+      while (block >= 0 && !blocks.mayContain(block, this.#trigrams)) {
+        high = blocks.start(block);
+        block -= 1;
+      }
       if (high === 0) {
         this.#below = Number.NEGATIVE_INFINITY;
         return;
       }
       const end = table.textEnd(high - 1);
       let low = high - 1;
-      while (low > 0 && end - table.offset(low - 1) <= SCAN_CHUNK_BYTES) low -= 1;
+      while (low > 0 && end - table.offset(low - 1) <= SCAN_CHUNK_BYTES) {
+        if (low - 1 < blocks.start(block)) {
+          // Into the previous block only if it may hold the needle too; else the next call skips it.
+          if (!blocks.mayContain(block - 1, this.#trigrams)) break;
+          block -= 1;
+        }
+        low -= 1;
+      }
       const start = table.offset(low);
       const searched = await this.#source.withBytes(this.#source.generation, start, end - start, (bytes) =>
         this.#search(table, bytes, start, low, high),

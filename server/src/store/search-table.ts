@@ -1,11 +1,13 @@
 import { RECORD_HEADER_BYTES, recordBytes } from "./search-text-record.js";
+import { TrigramBlocks } from "./trigram-blocks.js";
 
 /**
  * Where each message's search text lies in the search-text file, in typed arrays (21 bytes a
  * message, no object per message: the store keeps its heap small at 50,000 messages). Slots are in
  * file order, which is ascending sequence order, so one binary search answers both "which record
  * holds this sequence" and "which record holds this byte". A deleted message's slot is marked dead,
- * not removed, until the next compaction rewrites the file without it.
+ * not removed, until the next compaction rewrites the file without it. Trigram filters over blocks
+ * of slots (`trigram-blocks.ts`) let a query skip records that cannot hold its needle.
  */
 export class SearchTable {
   #sequences = new Float64Array(1024);
@@ -15,6 +17,7 @@ export class SearchTable {
   #count = 0;
   #liveBytes = 0;
   #deadBytes = 0;
+  readonly blocks = new TrigramBlocks();
 
   get count(): number {
     return this.#count;
@@ -34,15 +37,16 @@ export class SearchTable {
     return this.#count === 0 ? -1 : this.#sequences[this.#count - 1]!;
   }
 
-  /** Appends a slot; the caller keeps sequences ascending. */
-  push(sequence: number, offset: number, textBytes: number): void {
+  /** Appends a slot for the record at `offset` holding `text`; the caller keeps sequences ascending. */
+  push(sequence: number, offset: number, text: Buffer): void {
     if (this.#count === this.#sequences.length) this.#grow();
     const slot = this.#count++;
     this.#sequences[slot] = sequence;
     this.#offsets[slot] = offset;
-    this.#textBytes[slot] = textBytes;
+    this.#textBytes[slot] = text.length;
     this.#dead[slot] = 0;
-    this.#liveBytes += recordBytes(textBytes);
+    this.#liveBytes += recordBytes(text.length);
+    this.blocks.add(slot, text, recordBytes(text.length));
   }
 
   sequence(slot: number): number {

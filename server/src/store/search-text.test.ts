@@ -3,15 +3,45 @@ import { matchesVisibleText } from "./match-query.js";
 import type { MessageSummary } from "./model.js";
 import { SCAN_CHUNK_BYTES, type SearchScan } from "./search-scan.js";
 import { SearchText } from "./search-text.js";
-import { createMemorySearchTextStorage } from "./search-text-storage.js";
+import { createMemorySearchTextStorage, type SearchTextStorage } from "./search-text-storage.js";
 
 /** Summaries are only read for their id and sequence here. */
 const summary = (sequence: number): MessageSummary =>
   ({ id: idFor(sequence), sequence }) as unknown as MessageSummary;
 const idFor = (sequence: number) => `01jz4k8q3m2x7v9c0b5n6${sequence.toString(36).padStart(5, "0")}`;
 
-async function openEmpty(): Promise<SearchText> {
-  return SearchText.open(createMemorySearchTextStorage(), [], async () => null);
+async function openEmpty(storage = createMemorySearchTextStorage()): Promise<SearchText> {
+  return SearchText.open(storage, [], async () => null);
+}
+
+/** A memory storage that counts the bytes queries read. */
+function countingStorage(): { storage: SearchTextStorage; read: { bytes: number } } {
+  const inner = createMemorySearchTextStorage();
+  const read = { bytes: 0 };
+  const storage: SearchTextStorage = {
+    get size() {
+      return inner.size;
+    },
+    read(position, length, scratch) {
+      read.bytes += length;
+      return inner.read(position, length, scratch);
+    },
+    readSync: (position, length) => inner.readSync(position, length),
+    append: (bytes) => inner.append(bytes),
+    truncate: (size) => inner.truncate(size),
+    beginReplace: () => inner.beginReplace(),
+    close: () => inner.close(),
+  };
+  return { storage, read };
+}
+
+/** Words enough that the texts are not all alike. */
+function prose(seed: number): string {
+  const words = ["order", "shipped", "invoice", "welcome", "reset", "password", "your", "code", "team"];
+  return Array.from(
+    { length: 200 },
+    (_, i) => `${words[(seed * 31 + i * 7) % words.length]} ${seed + i}`,
+  ).join(" ");
 }
 
 /** Every sequence in `sequences` that the scan finds, newest first, walking as `list` does. */
@@ -102,6 +132,31 @@ describe("SearchText", () => {
     expect(search.storedBytes).toBeGreaterThan(10 * SCAN_CHUNK_BYTES);
     const expected = sequences.filter((sequence) => sequence % 7 === 0 || sequence % 11 === 0).reverse();
     expect(await found(search, "NEEDLE-X", sequences)).toEqual(expected);
+  });
+
+  it("answers a needle that no block can hold without reading the text at all", async () => {
+    const { storage, read } = countingStorage();
+    const search = await openEmpty(storage);
+    const sequences = Array.from({ length: 3000 }, (_, i) => i + 1);
+    for (const sequence of sequences) search.add(sequence, idFor(sequence), prose(sequence));
+    expect(await found(search, "zz-no-such-word-zz", sequences)).toEqual([]);
+    expect(read.bytes).toBe(0);
+  });
+
+  it("reads only the blocks that may hold the needle", async () => {
+    const { storage, read } = countingStorage();
+    const search = await openEmpty(storage);
+    const sequences = Array.from({ length: 3000 }, (_, i) => i + 1);
+    for (const sequence of sequences) {
+      search.add(
+        sequence,
+        idFor(sequence),
+        sequence === 1234 ? `${prose(sequence)} Quixotic-Zebra` : prose(sequence),
+      );
+    }
+    expect(await found(search, "QUIXOTIC-ZEBRA", sequences)).toEqual([1234]);
+    expect(read.bytes).toBeGreaterThan(0);
+    expect(read.bytes).toBeLessThan(search.storedBytes / 10);
   });
 
   it("reads a record larger than a chunk whole", async () => {

@@ -2,7 +2,7 @@ import { mapConcurrently } from "./map-concurrently.js";
 import type { MessageSummary } from "./model.js";
 import { SCAN_CHUNK_BYTES, type ScanSource, SearchScan } from "./search-scan.js";
 import { SearchTable } from "./search-table.js";
-import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES, type SearchRecord } from "./search-text-record.js";
+import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from "./search-text-record.js";
 import type { SearchTextStorage, SearchTextWriter } from "./search-text-storage.js";
 
 /** Sidecars read at once while rebuilding missing records at startup. */
@@ -144,36 +144,36 @@ export class SearchText implements ScanSource {
     this.#storage.close();
   }
 
-  /** Reads every intact record, cuts a torn tail, and returns the summaries without a record. */
+  /**
+   * Reads every intact record into the table, cuts a torn tail, marks dead the records of messages
+   * that are gone, and returns the summaries without a record.
+   */
   #load(summaries: readonly MessageSummary[]): MessageSummary[] {
-    const records = this.#readRecords();
+    const table = this.#table;
+    const ids = this.#readRecords();
     const missing: MessageSummary[] = [];
-    let next = 0;
-    const keep = (record: SearchRecord, live: boolean) => {
-      this.#table.push(record.sequence, record.offset, record.textBytes);
-      if (!live) this.#table.markDead(this.#table.count - 1);
-    };
+    let slot = 0;
     for (const summary of summaries) {
-      while (next < records.length && records[next]!.sequence < summary.sequence)
-        keep(records[next++]!, false);
-      const record = records[next];
-      if (record?.sequence === summary.sequence) {
-        next += 1;
+      while (slot < table.count && table.sequence(slot) < summary.sequence) table.markDead(slot++);
+      if (slot < table.count && table.sequence(slot) === summary.sequence) {
         // Same sequence, another id: reconciliation gave the number to a different message.
-        keep(record, record.id === summary.id);
-        if (record.id === summary.id) continue;
+        if (ids[slot] === summary.id) {
+          slot += 1;
+          continue;
+        }
+        table.markDead(slot++);
       }
       missing.push(summary);
     }
-    while (next < records.length) keep(records[next++]!, false);
+    while (slot < table.count) table.markDead(slot++);
     return missing;
   }
 
-  #readRecords(): SearchRecord[] {
+  /** Fills the table from the file; returns the id of each slot. */
+  #readRecords(): string[] {
     const storage = this.#storage;
-    const records: SearchRecord[] = [];
+    const ids: string[] = [];
     let position = 0;
-    let lastSequence = -1;
     // `bytes` holds the file from `base` on.
     let bytes: Buffer = Buffer.alloc(0);
     let base = 0;
@@ -189,14 +189,15 @@ export class SearchText implements ScanSource {
         base = position;
         continue;
       }
-      if (record === null || record.sequence <= lastSequence) break;
-      records.push(record);
-      lastSequence = record.sequence;
-      position = record.offset + RECORD_HEADER_BYTES + record.textBytes;
+      if (record === null || record.sequence <= this.#table.lastSequence) break;
+      const textStart = at + RECORD_HEADER_BYTES;
+      this.#table.push(record.sequence, position, bytes.subarray(textStart, textStart + record.textBytes));
+      ids.push(record.id);
+      position += RECORD_HEADER_BYTES + record.textBytes;
     }
     // Whatever follows the last intact record is a torn write: nothing may be appended after it.
     if (position < storage.size) storage.truncate(position);
-    return records;
+    return ids;
   }
 
   async #appendMissing(missing: readonly MessageSummary[], textOf: VisibleTextOf): Promise<void> {
@@ -257,9 +258,12 @@ export class SearchText implements ScanSource {
         last += 1;
       }
       const base = out.size;
-      out.append(this.#storage.readSync(start, old.textEnd(last) - start));
+      const bytes = this.#storage.readSync(start, old.textEnd(last) - start);
+      out.append(bytes);
       for (let copied = slot; copied <= last; copied++) {
-        table.push(old.sequence(copied), base + old.offset(copied) - start, old.textBytes(copied));
+        const textStart = old.textStart(copied) - start;
+        const text = bytes.subarray(textStart, textStart + old.textBytes(copied));
+        table.push(old.sequence(copied), base + old.offset(copied) - start, text);
       }
       slot = last + 1;
     }
@@ -274,7 +278,7 @@ export class SearchText implements ScanSource {
   ): void {
     const offset = out.size;
     out.append(encodeRecord(sequence, id, lowercased));
-    table.push(sequence, offset, lowercased.length);
+    table.push(sequence, offset, lowercased);
   }
 
   #worthCompacting(): boolean {
