@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { ZoneFileError } from "../deliverability/zone-file.js";
 import { startSandbox } from "../sandbox.js";
 import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
-import { isDataDirInUseError } from "../store/errors.js";
+import { isDataDirInUseError, isStorageFailedError } from "../store/errors.js";
 import { startupBanner } from "./banner.js";
 import { isConfigError } from "./config-error.js";
 import { helpText } from "./help-text.js";
@@ -109,7 +109,12 @@ function readVersion(): string {
 }
 
 function describe(error: unknown): string {
-  if (isTlsCertificateError(error) || isDataDirInUseError(error) || error instanceof ZoneFileError) {
+  if (
+    isTlsCertificateError(error) ||
+    isDataDirInUseError(error) ||
+    isStorageFailedError(error) ||
+    error instanceof ZoneFileError
+  ) {
     return error.message;
   }
   if (error instanceof Error) {

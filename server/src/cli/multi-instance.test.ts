@@ -5,6 +5,7 @@
 import { Mailnest } from "@mailnest/client";
 import type { Health, MessageSummary } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../test-support/cli-process.js";
 import { EventClient } from "../test-support/event-client.js";
 import { mailerFor } from "../test-support/mailer.js";
 import { startInstances, withPassword } from "../test-support/mailnest-instances.js";
@@ -62,4 +63,15 @@ describe("three instances on one PostgreSQL database", () => {
       expect(instance.cli.stdout + instance.cli.stderr).not.toContain(PASSWORD);
     }
   }, 60_000);
+
+  it("a database that cannot be reached stops startup: exit 1 and one line naming the URL, not its password", async () => {
+    const result = await runCli(["--store", `postgres://mailnest:${PASSWORD}@127.0.0.1:1/none`]);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^mailnest: could not start: .*postgres:\/\/mailnest:\*\*\*@127\.0\.0\.1:1\/none/,
+    );
+    expect(result.stdout + result.stderr).not.toContain(PASSWORD);
+  });
 });
