@@ -41,22 +41,30 @@ function waitFor(
   });
 }
 
+/**
+ * Sends "raced" to ann right after the store's first list page is read: only the bus listener can
+ * see it. Returns whether that happened.
+ */
+function sendDuringFirstLook(sandbox: Sandbox, send: (to: string, subject: string) => Promise<void>) {
+  const list = sandbox.store.list.bind(sandbox.store);
+  let sent = false;
+  vi.spyOn(sandbox.store, "list").mockImplementation(async (query) => {
+    const page = await list(query);
+    if (!sent) {
+      sent = true;
+      await send("ann@example.test", "raced");
+    }
+    return page;
+  });
+  return () => sent;
+}
+
 describe("WaitRegistry", () => {
   it("loses no wake-up when a message is stored while it looks at what the store holds", async () => {
     const { sandbox, waits, send } = await setup();
-    const list = sandbox.store.list.bind(sandbox.store);
-    let sentDuringLook = false;
-    vi.spyOn(sandbox.store, "list").mockImplementation(async (query) => {
-      // The page is read first, then the message arrives: only the bus listener can see it.
-      const page = await list(query);
-      if (!sentDuringLook) {
-        sentDuringLook = true;
-        await send("ann@example.test", "raced");
-      }
-      return page;
-    });
+    const sentDuringLook = sendDuringFirstLook(sandbox, send);
     const result = await waitFor(waits, { inbox: "ann@example.test" });
-    expect(sentDuringLook).toBe(true);
+    expect(sentDuringLook()).toBe(true);
     expect(result.messages.map((m) => m.subject)).toEqual(["raced"]);
     expect(waits.size).toBe(0);
   });
@@ -96,18 +104,9 @@ describe("WaitRegistry", () => {
   it("with a limit, answers with the matches the look found, and one stored during the look comes next", async () => {
     const { sandbox, waits, send } = await setup();
     for (const subject of ["m1", "m2", "m3"]) await send("ann@example.test", subject);
-    const list = sandbox.store.list.bind(sandbox.store);
-    let sentDuringLook = false;
-    vi.spyOn(sandbox.store, "list").mockImplementation(async (query) => {
-      const page = await list(query);
-      if (!sentDuringLook) {
-        sentDuringLook = true;
-        await send("ann@example.test", "raced");
-      }
-      return page;
-    });
+    const sentDuringLook = sendDuringFirstLook(sandbox, send);
     const page = await waitFor(waits, { inbox: "ann@example.test", since: 0 }, { limit: 10 });
-    expect(sentDuringLook).toBe(true);
+    expect(sentDuringLook()).toBe(true);
     // A page without a gap: the raced message is not mixed in ahead of anything older.
     expect(page.messages.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
     const next = await waitFor(waits, { inbox: "ann@example.test", since: page.head }, { limit: 10 });
