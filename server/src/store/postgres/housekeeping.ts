@@ -11,6 +11,8 @@ import type { PostgresWrites } from "./writes.js";
 const CHANGE_LOG_KEEP = "1 hour";
 /** When another instance holds the housekeeping lock, look again this much later. */
 const BUSY_RETRY_MS = 250;
+/** A sweep runs at least this often, so the change log is pruned even while nothing else is due. */
+const PERIODIC_SWEEP_MS = 10 * 60 * 1000;
 
 /**
  * Retention (`maxMessages`, `maxAgeMs`), inbox TTLs and pruning of the change log, run by whichever
@@ -30,6 +32,7 @@ export class PostgresHousekeeping {
   #again = false;
   #retry: NodeJS.Timeout | null = null;
   #stopped = false;
+  readonly #periodic: NodeJS.Timeout;
 
   constructor(
     sql: Sql,
@@ -43,6 +46,8 @@ export class PostgresHousekeeping {
     this.#replica = replica;
     this.#writes = writes;
     this.#policy = policy;
+    this.#periodic = setInterval(() => void this.sweep(), PERIODIC_SWEEP_MS);
+    this.#periodic.unref();
   }
 
   /** Whether the replica holds more than `maxMessages`. */
@@ -91,6 +96,7 @@ export class PostgresHousekeeping {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#timer.stop();
+    clearInterval(this.#periodic);
     if (this.#retry) clearTimeout(this.#retry);
     await this.#running;
   }

@@ -154,7 +154,13 @@ export class PostgresWrites {
     } catch (error) {
       throw new StorageFailedError(`${operation} in PostgreSQL`, error);
     }
-    if (committed !== null) await this.#feed.reach(committed);
+    if (committed === null) return;
+    try {
+      await this.#feed.reach(committed);
+    } catch (error) {
+      // Committed: the change stands, and this replica applies it once the feed can read again.
+      console.error(`mailnest: ${operation} is committed but not yet visible here:`, error);
+    }
   }
 
   async #writeRegistration(registration: InboxRegistration): Promise<void> {
