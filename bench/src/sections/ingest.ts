@@ -23,6 +23,18 @@ interface Repeated {
   runs: Measured[];
   /** The run with the median rate (its latencies are the ones shown). */
   median: Measured;
+  /** With a paired ceiling: its run right before each of `runs`, in the same order. */
+  ceilingRuns: Measured[];
+}
+
+async function measure(server: ServerUnderTest, workload: ReferenceWorkload): Promise<Measured> {
+  const cpuBefore = readCpuMs(server.pid);
+  const { ids: _ids, ...result } = await runWorkload(server.smtp, workload);
+  const cpuMs = readCpuMs(server.pid) - cpuBefore;
+  return {
+    ...result,
+    serverCpuMsPerMessage: Math.round((cpuMs / Math.max(1, result.accepted)) * 1000) / 1000,
+  };
 }
 
 async function repeat(
@@ -31,17 +43,19 @@ async function repeat(
   start: () => Promise<ServerUnderTest>,
   /** true: a fresh server per run (an empty store each time); false: one server for all runs. */
   freshServer: boolean,
+  /**
+   * A ceiling server that runs the same workload right before each fresh server's run: on a machine
+   * shared with other work, a ratio is only meaningful between runs seconds apart.
+   */
+  pair: ServerUnderTest | null = null,
 ): Promise<Repeated[]> {
   const repeats = context.options.quick ? 1 : REPEATS_FULL;
   const workloads = referenceWorkloads(context.scale);
   const runs = new Map<ReferenceWorkload, Measured[]>(workloads.map((workload) => [workload, []]));
+  const ceilingRuns = new Map<ReferenceWorkload, Measured[]>(workloads.map((workload) => [workload, []]));
   const runOnce = async (server: ServerUnderTest, workload: ReferenceWorkload, attempt: number) => {
     context.log(`${label}: ${workload.name} (${workload.messages} messages, run ${attempt + 1}/${repeats})`);
-    const cpuBefore = readCpuMs(server.pid);
-    const { ids: _ids, ...result } = await runWorkload(server.smtp, workload);
-    const cpuMs = readCpuMs(server.pid) - cpuBefore;
-    const serverCpuMsPerMessage = Math.round((cpuMs / Math.max(1, result.accepted)) * 1000) / 1000;
-    runs.get(workload)?.push({ ...result, serverCpuMsPerMessage });
+    runs.get(workload)?.push(await measure(server, workload));
   };
   // Rounds go over all workloads in turn, so a burst of outside load hits one run of several, not all of one.
   for (let attempt = 0; attempt < repeats; attempt += 1) {
@@ -49,6 +63,7 @@ async function repeat(
       for (const workload of workloads) {
         await withServer(await start(), async (server) => {
           await warmUp(context, server);
+          if (pair !== null) ceilingRuns.get(workload)?.push(await measure(pair, workload));
           await runOnce(server, workload, attempt);
         });
       }
@@ -64,7 +79,7 @@ async function repeat(
     const middle = median(measured.map((run) => run.messagesPerSecond));
     const chosen = measured.find((run) => run.messagesPerSecond === middle) ?? measured[0];
     if (!chosen) throw new Error(`${workload.name}: no run finished`);
-    return { workload, runs: measured, median: chosen };
+    return { workload, runs: measured, median: chosen, ceilingRuns: ceilingRuns.get(workload) ?? [] };
   });
 }
 
@@ -112,17 +127,32 @@ export async function runCeiling(
 
 /**
  * Each workload against a fresh Mailnest (warmed up, then emptied; fsync on). Besides the rates
- * (issue 7's targets in msg/s), issue 18's figures: each rate as a share of the ceiling measured in
- * the same run (the machine is shared, so only a ratio within one run compares), and the server's CPU
- * per message at 16 connections (all threads: work moved to a worker thread still counts).
+ * (issue 7's targets in msg/s), issue 18's figures: each rate as a share of the ceiling, and the
+ * server's CPU per message at 16 connections (all threads: work moved to a worker thread still
+ * counts). When the ceiling section runs too, the bare smtp-server runs each workload again right
+ * before each Mailnest run, and the share is the median of those paired ratios: the machine is
+ * shared, and the ceiling section's own figures are minutes older.
  */
 export async function runIngest(context: SectionContext, ceiling: Ceiling | null): Promise<SectionResult> {
-  const measured = await repeat(context, "ingest", () => context.startMailnest(), true);
+  const pair = ceiling === null ? null : await context.startCeiling();
+  const measured = await (async () => {
+    try {
+      if (pair !== null) await warmUp(context, pair);
+      return await repeat(context, "ingest", () => context.startMailnest(), true, pair);
+    } finally {
+      await pair?.close();
+    }
+  })();
   const rows: ResultRow[] = [];
-  for (const { workload, runs, median: result } of measured) {
+  const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+  for (const { workload, runs, median: result, ceilingRuns } of measured) {
     const sent =
       result.accepted < result.requested ? `; ${result.accepted}/${result.requested} accepted` : "";
-    const ceilingRate = ceiling?.rates.get(workload.name);
+    const paired = ceilingRuns.length === runs.length && runs.length > 0;
+    const ceilingRate = paired ? median(ceilingRuns.map((run) => run.messagesPerSecond)) : undefined;
+    const shares = paired
+      ? runs.map((run, i) => run.messagesPerSecond / (ceilingRuns[i]?.messagesPerSecond ?? Number.NaN))
+      : [];
     rows.push({
       section: "ingest",
       metric: workload.name,
@@ -137,26 +167,32 @@ export async function runIngest(context: SectionContext, ceiling: Ceiling | null
     rows.push({
       section: "ingest",
       metric: `${workload.name}: share of the ceiling`,
-      value: ceilingRate ? Math.round((result.messagesPerSecond / ceilingRate) * 100) / 100 : null,
+      value: paired ? round(median(shares), 2) : null,
       unit: "",
-      note:
-        ceilingRate === undefined
-          ? "no ceiling measured in this run (--only without ceiling)"
-          : `${result.messagesPerSecond} / ${ceilingRate} msg/s, medians of the same run`,
+      note: paired
+        ? `median of ${shares.length} paired runs: ${shares.map((share) => share.toFixed(2)).join(" / ")}`
+        : "no ceiling in this run (--only without ceiling)",
       target: { op: ">=", value: workload.ceilingShare },
     });
   }
-  const cpuRuns = measured.find(({ workload }) => workload.name === CPU_WORKLOAD)?.runs ?? [];
-  const cpu = cpuRuns.length > 0 ? median(cpuRuns.map((run) => run.serverCpuMsPerMessage)) : null;
-  const ceilingCpu = ceiling?.cpuMsPerMessage.get(CPU_WORKLOAD);
+  const cpuOf = (runs: readonly Measured[]) =>
+    runs.length > 0 ? median(runs.map((run) => run.serverCpuMsPerMessage)) : null;
+  const cpuMeasured = measured.find(({ workload }) => workload.name === CPU_WORKLOAD);
+  const cpuRuns = cpuMeasured?.runs ?? [];
+  const ceilingCpu = cpuOf(cpuMeasured?.ceilingRuns ?? []);
   rows.push({
     section: "ingest",
     metric: `server CPU per message, ${CPU_WORKLOAD}`,
-    value: cpu,
+    value: cpuOf(cpuRuns),
     unit: "ms",
     note: `all threads, user + system; runs ${cpuRuns.map((run) => run.serverCpuMsPerMessage.toFixed(2)).join(" / ")} ms`,
-    ...(ceilingCpu === undefined ? {} : { ceiling: ceilingCpu }),
+    ...(ceilingCpu === null ? {} : { ceiling: ceilingCpu }),
     target: { op: "<=", value: CPU_PER_MESSAGE_TARGET_MS },
   });
-  return { rows, details: { ingest: measured.map(({ workload, runs }) => ({ name: workload.name, runs })) } };
+  return {
+    rows,
+    details: {
+      ingest: measured.map(({ workload, runs, ceilingRuns }) => ({ name: workload.name, runs, ceilingRuns })),
+    },
+  };
 }
