@@ -113,6 +113,22 @@ describe("WaitRegistry", () => {
     expect(next.messages.map((m) => m.subject)).toEqual(["raced"]);
   });
 
+  it("with a limit, stops adding matches beyond count once their raw bytes would pass the page budget", async () => {
+    const { sandbox, send } = await setup();
+    for (const subject of ["m1", "m2", "m3", "m4"]) await send("ann@example.test", subject);
+    const size = sandbox.store
+      .list({ inbox: "ann@example.test", limit: 1 })
+      .then((page) => page.messages[0]!.size);
+    // Room for two messages of this size, not three.
+    const waits = new WaitRegistry(sandbox.store, sandbox.bus, { pageBytes: 2 * (await size) + 10 });
+    cleanup(() => waits.close());
+    const page = await waitFor(waits, { inbox: "ann@example.test", since: 0 }, { limit: 10 });
+    expect(page.messages.map((m) => m.subject)).toEqual(["m1", "m2"]);
+    // `count` is always carried, whatever it weighs.
+    const counted = await waitFor(waits, { inbox: "ann@example.test", since: 0 }, { count: 3, limit: 10 });
+    expect(counted.messages.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
+  });
+
   it("rejects new waits and answers open ones once closed", async () => {
     const { waits } = await setup();
     const open = waitFor(waits, { inbox: "ann@example.test" }).catch((error: unknown) => error);

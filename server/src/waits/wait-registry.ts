@@ -31,6 +31,12 @@ export interface WaitResult {
 
 /** How many matches one list call fetches while looking for what the store already holds. */
 const PAGE_SIZE = 500;
+/**
+ * Beyond `count`, an answer stops adding matches once their raw bytes would pass this: 500
+ * newsletters of 100 KB each would otherwise make one 50 MB answer. Raw size overstates what an
+ * answer carries (attachments are listed, not sent), so this errs towards smaller pages.
+ */
+export const ANSWER_PAGE_BYTES = 8 * 1024 * 1024;
 const RECENT_IN_TIMEOUT = 5;
 
 /**
@@ -48,11 +54,13 @@ export class WaitRegistry {
   readonly #byInbox = new Map<string, Set<Waiter>>();
   readonly #allInboxes = new Set<Waiter>();
   readonly #unsubscribe: () => void;
+  readonly #pageBytes: number;
   #size = 0;
   #closed = false;
 
-  constructor(store: MessageStore, bus: EventBus) {
+  constructor(store: MessageStore, bus: EventBus, options: { pageBytes?: number } = {}) {
     this.#store = store;
+    this.#pageBytes = options.pageBytes ?? ANSWER_PAGE_BYTES;
     this.#unsubscribe = bus.on("message.stored", ({ message }) => this.#onStored(message));
   }
 
@@ -135,9 +143,8 @@ export class WaitRegistry {
     if (waiter.matched.size < waiter.request.count) return;
     // `matched` holds every match up to the newest one seen (the look read the whole store after
     // `since`; the listener adds later ones in sequence order), so these are the first ones.
-    const first = [...waiter.matched.values()]
-      .sort((a, b) => a.sequence - b.sequence)
-      .slice(0, Math.max(waiter.request.count, waiter.request.limit ?? 0));
+    const sorted = [...waiter.matched.values()].sort((a, b) => a.sequence - b.sequence);
+    const first = firstPage(sorted, waiter.request.count, waiter.request.limit ?? 0, this.#pageBytes);
     const messages = await Promise.all(first.map((summary) => this.#store.get(summary.id)));
     const present = messages.filter((message): message is StoredMessage => message !== null);
     if (present.length < first.length) {
@@ -230,6 +237,24 @@ class Waiter {
     readonly resolve: (result: WaitResult) => void,
     readonly reject: (error: unknown) => void,
   ) {}
+}
+
+/** The first `count`, then more up to `limit` while their raw bytes stay within `pageBytes`. */
+function firstPage(
+  sorted: readonly MessageSummary[],
+  count: number,
+  limit: number,
+  pageBytes: number,
+): MessageSummary[] {
+  let bytes = 0;
+  let taken = 0;
+  for (const summary of sorted) {
+    if (taken >= Math.max(count, limit)) break;
+    if (taken >= count && bytes + summary.size > pageBytes) break;
+    bytes += summary.size;
+    taken++;
+  }
+  return sorted.slice(0, taken);
 }
 
 function recentMessage(summary: MessageSummary): RecentMessage {
