@@ -78,9 +78,10 @@ export interface WaitParams extends MessageFilterParams {
   count?: number;
   /**
    * The most matches one answer carries: once `count` match, the answer holds every match already
-   * there, oldest first, up to this many (`count`–500, `MAX_WAIT_LIMIT`; default `count`). A client
-   * that evaluates part of its filter itself pages through a backlog with `count=1&limit=500`
-   * instead of asking once per candidate.
+   * there, oldest first, up to this many (`count`–500, `MAX_WAIT_LIMIT`; default `count`; beyond
+   * `count`, only while their raw sizes add up to 8 MiB). A client that evaluates part of its
+   * filter itself pages through a backlog with `count=1&limit=500` instead of asking once per
+   * candidate.
    */
   limit?: number;
   /** Milliseconds; capped by the server's `--max-wait`. */
