@@ -63,8 +63,9 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   for (const summary of summaries) index.add(summary);
   for (const registration of state.inboxes) index.register(registration);
   sequencer = new Sequencer(state.lastSequence);
-  // Derived from the sidecars: records that are missing (a crash, a deleted file) are rebuilt here.
-  const searchText = await SearchText.open(
+  // Derived from the sidecars, loaded in the background: records that are missing (a crash, a
+  // deleted file) are rebuilt from them; until then `text` queries read the sidecars.
+  const searchText = SearchText.open(
     options.searchTextStorage ?? createMemorySearchTextStorage(),
     index.all(),
     async (summary) =>
@@ -96,6 +97,14 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
 }
 
 /**
+ * Resolves once the search text of a local store is loaded and `text` queries scan it rather than
+ * reading sidecars (answers are the same either way; tests and benchmarks wait for it).
+ */
+export function searchTextReady(store: MessageStore): Promise<void> {
+  return store instanceof LocalMessageStore ? store.searchTextReady : Promise.resolve();
+}
+
+/**
  * The store behind `createMessageStore`: the `MessageStore` contract over small parts, each with
  * one job: ingest, queries (with the cache of recent messages), inboxes, read flags, removal and
  * housekeeping (retention, inbox TTLs). This class only routes calls and closes.
@@ -122,6 +131,10 @@ class LocalMessageStore implements MessageStore {
 
   get head(): number {
     return this.#parts.sequencer.head;
+  }
+
+  get searchTextReady(): Promise<void> {
+    return this.#parts.searchText.ready;
   }
 
   get messageCount(): number {
@@ -219,7 +232,7 @@ class LocalMessageStore implements MessageStore {
       this.#housekeeping.stop();
       await this.#parts.tasks.drain();
       await this.#parts.persisted.flush();
-      this.#parts.searchText.close();
+      await this.#parts.searchText.close();
       await this.#parts.blobs.close();
     })();
     return this.#closing;

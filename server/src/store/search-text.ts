@@ -10,8 +10,13 @@ const REBUILD_CONCURRENCY = 16;
 const REBUILD_BATCH = 256;
 /** Records of deleted messages are dropped once they outweigh the live ones and this many bytes. */
 const COMPACT_MIN_DEAD_BYTES = 4 * 1024 * 1024;
-/** Startup reads the file in pieces of this size (a larger record is read whole). */
-const LOAD_CHUNK_BYTES = 4 * 1024 * 1024;
+/**
+ * Startup reads the file in pieces of this size (a larger record is read whole), checksumming and
+ * hashing each one between other work: about 5 ms of the event loop at a time.
+ */
+const LOAD_CHUNK_BYTES = 1024 * 1024;
+/** Compaction copies runs of records up to this size. */
+const COPY_BYTES = 4 * 1024 * 1024;
 
 /** A message's visible text, from its sidecar (repaired or re-parsed if need be); null when gone. */
 export type VisibleTextOf = (summary: MessageSummary) => Promise<string | null>;
@@ -22,6 +27,9 @@ export type VisibleTextOf = (summary: MessageSummary) => Promise<string | null>;
  * with `Buffer.indexOf` instead of reading a sidecar per message. Derived data: never fsync'd, made to
  * agree with the index at startup (torn tail cut, missing records rebuilt from sidecars), compacted
  * when deleted messages outweigh live ones. See docs/storage.md.
+ *
+ * Startup does not wait for it: the records are loaded (and missing ones rebuilt) in the background,
+ * while `text` queries read sidecars as before and new messages and deletions are queued for it.
  *
  * Why bytes match exactly where `visibleText.toLowerCase().includes(needle)` does: both sides are
  * lowercased whole, the same way; UTF-8 is self-synchronizing, so a byte match of one well-formed
@@ -38,25 +46,40 @@ export class SearchText implements ScanSource {
   #scratchInUse = false;
   /** Set once a write failed or order was broken: queries go to the sidecars until the next start. */
   #failure: string | null = null;
+  /** Until the background load is done: what arrived and what was deleted meanwhile. */
+  #loading: { done: Promise<void>; added: PendingRecord[]; removed: Set<number> } | null = null;
+  #closed = false;
 
   private constructor(storage: SearchTextStorage) {
     this.#storage = storage;
   }
 
-  /** Loads the records and makes them agree with `summaries` (ascending by sequence). */
-  static async open(
+  /**
+   * Starts loading the records and making them agree with `summaries` (ascending by sequence, taken
+   * now) in the background; `ready` says when that is done.
+   */
+  static open(
     storage: SearchTextStorage,
     summaries: readonly MessageSummary[],
     textOf: VisibleTextOf,
-  ): Promise<SearchText> {
+  ): SearchText {
     const search = new SearchText(storage);
-    const missing = search.#load(summaries);
-    if (missing.length > 0 && missing[0]!.sequence > search.#table.lastSequence) {
-      await search.#appendMissing(missing, textOf);
-    } else if (missing.length > 0 || search.#worthCompacting()) {
-      await search.#rewrite(missing, textOf);
-    }
+    const snapshot = [...summaries];
+    const loading = { done: Promise.resolve(), added: [] as PendingRecord[], removed: new Set<number>() };
+    search.#loading = loading;
+    loading.done = search.#load(snapshot, textOf).then(
+      () => search.#catchUp(loading),
+      (error: unknown) => {
+        search.#loading = null;
+        if (!search.#closed) search.#fail(`loading the search text: ${String(error)}`);
+      },
+    );
     return search;
+  }
+
+  /** Resolves once the records are loaded (or loading failed, and queries read sidecars). */
+  get ready(): Promise<void> {
+    return this.#loading?.done ?? Promise.resolve();
   }
 
   get table(): SearchTable {
@@ -81,6 +104,10 @@ export class SearchText implements ScanSource {
   /** A message became visible (in sequence order). Never throws: a failure only slows search down. */
   add(sequence: number, id: string, visibleText: string): void {
     if (this.#failure !== null) return;
+    if (this.#loading !== null) {
+      this.#loading.added.push({ sequence, id, text: Buffer.from(visibleText.toLowerCase(), "utf8") });
+      return;
+    }
     if (sequence <= this.#table.lastSequence) {
       this.#fail(`message ${id} (sequence ${sequence}) became visible after ${this.#table.lastSequence}`);
       return;
@@ -95,6 +122,10 @@ export class SearchText implements ScanSource {
   }
 
   remove(sequence: number): void {
+    if (this.#loading !== null) {
+      this.#loading.removed.add(sequence);
+      return;
+    }
     const slot = this.#table.find(sequence);
     if (slot < 0) return;
     this.#table.markDead(slot);
@@ -106,7 +137,7 @@ export class SearchText implements ScanSource {
    * bytes could match differently from its characters, or the search text is out of order.
    */
   scan(lowercasedNeedle: string): SearchScan | null {
-    if (this.#failure !== null) return null;
+    if (this.#failure !== null || this.#loading !== null) return null;
     const bytes = Buffer.from(lowercasedNeedle, "utf8");
     if (lowercasedNeedle.includes("\uFFFD") || bytes.toString("utf8") !== lowercasedNeedle) return null;
     return new SearchScan(this, bytes);
@@ -140,23 +171,52 @@ export class SearchText implements ScanSource {
     }
   }
 
-  close(): void {
+  /** Stops a background load that is still running and closes the file. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.ready;
     this.#storage.close();
   }
 
+  async #load(summaries: readonly MessageSummary[], textOf: VisibleTextOf): Promise<void> {
+    const missing = this.#merge(summaries, await this.#readRecords());
+    if (missing.length > 0 && missing[0]!.sequence > this.#table.lastSequence) {
+      await this.#appendMissing(missing, textOf);
+    } else if (missing.length > 0 || this.#worthCompacting()) {
+      await this.#rewrite(missing, textOf);
+    }
+  }
+
+  /** What arrived and went while loading, in the order it happened to the store. */
+  #catchUp(loading: { added: PendingRecord[]; removed: Set<number> }): void {
+    this.#loading = null;
+    if (this.#closed) return;
+    for (const { sequence, id, text } of loading.added) {
+      if (sequence <= this.#table.lastSequence) {
+        this.#fail(`message ${id} (sequence ${sequence}) arrived after ${this.#table.lastSequence}`);
+        return;
+      }
+      try {
+        this.#append(sequence, id, text, this.#storage, this.#table);
+      } catch (error) {
+        this.#fail(`writing the search text of message ${id}: ${String(error)}`);
+        return;
+      }
+    }
+    for (const sequence of loading.removed) this.remove(sequence);
+  }
+
   /**
-   * Reads every intact record into the table, cuts a torn tail, marks dead the records of messages
-   * that are gone, and returns the summaries without a record.
+   * Marks dead the records of messages that are gone (or whose sequence another message now has) and
+   * returns the summaries without a record.
    */
-  #load(summaries: readonly MessageSummary[]): MessageSummary[] {
+  #merge(summaries: readonly MessageSummary[], ids: readonly string[]): MessageSummary[] {
     const table = this.#table;
-    const ids = this.#readRecords();
     const missing: MessageSummary[] = [];
     let slot = 0;
     for (const summary of summaries) {
       while (slot < table.count && table.sequence(slot) < summary.sequence) table.markDead(slot++);
       if (slot < table.count && table.sequence(slot) === summary.sequence) {
-        // Same sequence, another id: reconciliation gave the number to a different message.
         if (ids[slot] === summary.id) {
           slot += 1;
           continue;
@@ -169,10 +229,11 @@ export class SearchText implements ScanSource {
     return missing;
   }
 
-  /** Fills the table from the file; returns the id of each slot. */
-  #readRecords(): string[] {
+  /** Fills the table from the file, checking each record, and cuts a torn tail; returns each slot's id. */
+  async #readRecords(): Promise<string[]> {
     const storage = this.#storage;
     const ids: string[] = [];
+    const scratch = Buffer.allocUnsafe(LOAD_CHUNK_BYTES);
     let position = 0;
     // `bytes` holds the file from `base` on.
     let bytes: Buffer = Buffer.alloc(0);
@@ -185,7 +246,8 @@ export class SearchText implements ScanSource {
         const length = Math.min(storage.size - position, Math.max(LOAD_CHUNK_BYTES, declared));
         // The file ends inside this record.
         if (length <= bytes.length - at) break;
-        bytes = storage.readSync(position, length);
+        if (this.#closed) throw new Error("closed while loading");
+        bytes = await storage.read(position, length, scratch);
         base = position;
         continue;
       }
@@ -202,6 +264,7 @@ export class SearchText implements ScanSource {
 
   async #appendMissing(missing: readonly MessageSummary[], textOf: VisibleTextOf): Promise<void> {
     for (let start = 0; start < missing.length; start += REBUILD_BATCH) {
+      if (this.#closed) return;
       const batch = missing.slice(start, start + REBUILD_BATCH);
       const texts = await mapConcurrently(batch, REBUILD_CONCURRENCY, textOf);
       batch.forEach((summary, position) => {
@@ -222,6 +285,7 @@ export class SearchText implements ScanSource {
     let slot = 0;
     try {
       for (let start = 0; start < missing.length; start += REBUILD_BATCH) {
+        if (this.#closed) throw new Error("closed while rebuilding");
         const batch = missing.slice(start, start + REBUILD_BATCH);
         const texts = await mapConcurrently(batch, REBUILD_CONCURRENCY, textOf);
         batch.forEach((summary, position) => {
@@ -254,7 +318,7 @@ export class SearchText implements ScanSource {
       }
       const start = old.offset(slot);
       let last = slot;
-      while (last + 1 < to && !old.isDead(last + 1) && old.textEnd(last + 1) - start <= LOAD_CHUNK_BYTES) {
+      while (last + 1 < to && !old.isDead(last + 1) && old.textEnd(last + 1) - start <= COPY_BYTES) {
         last += 1;
       }
       const base = out.size;
@@ -288,7 +352,14 @@ export class SearchText implements ScanSource {
 
   /** Synchronous, so no append lands in the middle; skipped while a query is reading. */
   #compactIfWorthIt(): void {
-    if (this.#failure !== null || this.#activeReads > 0 || !this.#worthCompacting()) return;
+    if (
+      this.#failure !== null ||
+      this.#loading !== null ||
+      this.#activeReads > 0 ||
+      !this.#worthCompacting()
+    ) {
+      return;
+    }
     const old = this.#table;
     const table = new SearchTable();
     const writer = this.#storage.beginReplace();
@@ -308,6 +379,13 @@ export class SearchText implements ScanSource {
     this.#failure = reason;
     console.error(`mailnest: text search reads sidecars until the next start, because of ${reason}`);
   }
+}
+
+/** A message that became visible while the records were loading. */
+interface PendingRecord {
+  sequence: number;
+  id: string;
+  text: Buffer;
 }
 
 /** A writer that knows how much it has written (the offsets of the records it receives). */

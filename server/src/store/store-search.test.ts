@@ -2,9 +2,16 @@ import { appendFile, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { afterEach, describe, expect, it } from "vitest";
+import { systemClock } from "../clock.js";
+import { EventBus } from "../events/bus.js";
+import { messageParser } from "../smtp/parse-message.js";
 import { createStoreKit, ingestBuffer, testEnvelope, testMessage } from "../test-support/store-kit.js";
+import { createFileBlobStore } from "./file-blob-store.js";
+import { createFileIndexStorage } from "./index-storage.js";
+import { openLocalStore, searchTextReady } from "./local-message-store.js";
 import { matchesVisibleText } from "./match-query.js";
 import type { MessageQuery, MessageStore } from "./message-store.js";
+import { createFileSearchTextStorage } from "./search-text-storage.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -121,6 +128,38 @@ describe("text search over the search-text file", () => {
     await expectSameAsDefinition(store);
   });
 
+  it("reads no sidecar for a text query once the search text is loaded, after a restart too", async () => {
+    const dataDir = await kit.tempDir();
+    const first = await kit.open(dataDir);
+    await fill(first.store);
+    await first.store.close();
+    const counts = { sidecarReads: 0 };
+    const blobs = await createFileBlobStore(dataDir);
+    const store = await openLocalStore({
+      blobs: {
+        ...blobs,
+        readSidecar(id) {
+          counts.sidecarReads += 1;
+          return blobs.readSidecar(id);
+        },
+      },
+      indexStorage: await createFileIndexStorage(join(dataDir, "index")),
+      searchTextStorage: await createFileSearchTextStorage(join(dataDir, "search")),
+      clock: systemClock,
+      parser: messageParser,
+      bus: new EventBus(),
+      policy: { maxMessages: 10_000, maxAgeMs: null },
+    });
+    try {
+      await searchTextReady(store);
+      expect((await store.list({ limit: 50, text: "ΟΔΟΣ" })).messages).toHaveLength(1);
+      expect((await store.list({ limit: 50, text: "nowhere at all" })).messages).toHaveLength(0);
+      expect(counts.sidecarReads).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("keeps the file across a restart, unchanged", async () => {
     const dataDir = await kit.tempDir();
     const first = await kit.open(dataDir);
@@ -129,6 +168,7 @@ describe("text search over the search-text file", () => {
     const file = join(dataDir, "search", "text.bin");
     const before = await readFile(file);
     const { store } = await kit.open(dataDir);
+    await searchTextReady(store);
     expect((await readFile(file)).equals(before)).toBe(true);
     await expectSameAsDefinition(store);
   });
@@ -142,6 +182,7 @@ describe("text search over the search-text file", () => {
     const before = await readFile(file);
     await rm(file);
     const { store } = await kit.open(dataDir);
+    await searchTextReady(store);
     expect((await readFile(file)).equals(before)).toBe(true);
     await expectSameAsDefinition(store);
   });
@@ -156,6 +197,7 @@ describe("text search over the search-text file", () => {
     await truncate(file, before.length - 7);
     await appendFile(file, Buffer.alloc(30, 0xa5));
     const { store } = await kit.open(dataDir);
+    await searchTextReady(store);
     expect((await readFile(file)).equals(before)).toBe(true);
     await expectSameAsDefinition(store);
     // New mail goes after the repaired records.
@@ -170,10 +212,12 @@ describe("text search over the search-text file", () => {
     await first.store.close();
     const size = (await stat(join(dataDir, "search", "text.bin"))).size;
     const { store: second } = await kit.open(dataDir);
+    await searchTextReady(second);
     const [code] = (await second.list({ limit: 50, text: "482913" })).messages;
     await second.deleteMessage(code!.id);
     await second.close();
     const { store } = await kit.open(dataDir);
+    await searchTextReady(store);
     expect((await store.list({ limit: 50, text: "482913" })).messages).toEqual([]);
     expect((await stat(join(dataDir, "search", "text.bin"))).size).toBe(size);
     await expectSameAsDefinition(store);
