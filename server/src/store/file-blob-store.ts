@@ -101,7 +101,7 @@ async function openLocked(
     syncMessagesDir: () => messagesDirSync.sync(),
     syncLogDir: () => walDirSync.sync(),
   };
-  const { nextSegment } = await recoverWal({ directory: walDir, rawPath, sidecarPath, ...directories });
+  const { nextSegment, segments } = await recoverWal({ directory: walDir, rawPath, sidecarPath });
   const walOptions: WriteAheadLogOptions = {
     directory: walDir,
     segmentBytes: options.walSegmentBytes ?? DEFAULT_SEGMENT_BYTES,
@@ -110,7 +110,8 @@ async function openLocked(
     ...directories,
   };
   if (options.openSegmentFile) walOptions.openSegmentFile = options.openSegmentFile;
-  const wal = await WriteAheadLog.open(walOptions, nextSegment);
+  // The replayed segments are checkpointed in the background, after the store is ready.
+  const wal = await WriteAheadLog.open(walOptions, nextSegment, segments);
 
   /** The large-message path: temp file fsync'd, sidecar fsync'd, rename (the commit point), directory fsync. */
   async function commitFile(sink: FileSink, id: string, sidecar: Sidecar): Promise<void> {

@@ -72,13 +72,17 @@ export function storedMessage(summary: MessageSummary, sidecar: Sidecar): Stored
   };
 }
 
-/** A sidecar read from disk, or null when it is not one of ours (torn, edited, another version). */
-export function parseSidecar(json: string, expectedId: string): Sidecar | null {
+/**
+ * A sidecar read from disk, or null when it is not one of ours (torn, edited, another version).
+ * Without `expectedId` (a log record, which names its own message) any well-formed id is accepted.
+ */
+export function parseSidecar(json: string, expectedId?: string): Sidecar | null {
   try {
     const value = JSON.parse(json) as Partial<Sidecar> | null;
     if (
       value?.version !== 1 ||
-      value.id !== expectedId ||
+      typeof value.id !== "string" ||
+      (expectedId !== undefined && value.id !== expectedId) ||
       !MESSAGE_ID_PATTERN.test(value.id) ||
       !Number.isSafeInteger(value.sequence) ||
       !Array.isArray(value.inboxes) ||

@@ -14,7 +14,13 @@ import { parseSidecar, type Sidecar } from "./sidecar.js";
  * header is `{ "id": … }`: the message was deleted, replay must not bring it back.
  */
 export type WalRecord =
-  | { kind: "message"; sidecar: Sidecar; raw: Buffer }
+  | {
+      kind: "message";
+      sidecar: Sidecar;
+      /** The sidecar exactly as logged: replay compares a sidecar on disk with it byte for byte. */
+      sidecarJson: Buffer;
+      raw: Buffer;
+    }
   | { kind: "tombstone"; id: string };
 
 const MAGIC = 0x4d4e574c;
@@ -72,17 +78,18 @@ function decodePayload(payload: Buffer): WalRecord | null {
   const kind = payload.readUInt8(0);
   const headerLength = payload.readUInt32BE(1);
   if (5 + headerLength > payload.length) return null;
-  const header = payload.subarray(5, 5 + headerLength).toString("utf8");
+  const headerBytes = payload.subarray(5, 5 + headerLength);
+  const header = headerBytes.toString("utf8");
   if (kind === KIND_TOMBSTONE) {
     const id = idOf(header);
     return id === null ? null : { kind: "tombstone", id };
   }
   if (kind !== KIND_MESSAGE) return null;
-  const id = idOf(header);
-  const sidecar = id === null ? null : parseSidecar(header, id);
+  const sidecar = parseSidecar(header);
   if (sidecar === null) return null;
-  // A copy: the segment buffer it was sliced from must not stay alive with it.
-  return { kind: "message", sidecar, raw: Buffer.from(payload.subarray(5 + headerLength)) };
+  // Views into the segment buffer, not copies: replay holds one segment at a time and writes these
+  // straight to disk, and copying 16 MiB per segment is most of what a replay costs.
+  return { kind: "message", sidecar, sidecarJson: headerBytes, raw: payload.subarray(5 + headerLength) };
 }
 
 function idOf(json: string): string | null {

@@ -29,6 +29,16 @@ export interface WriteAheadLogOptions {
   openSegmentFile?(path: string): Promise<SegmentFile>;
 }
 
+/**
+ * A segment left by a crash and replayed at startup (`wal-recovery.ts`): its files are written but
+ * not yet fsync'd, so it stays on disk, the durable copy of its messages, until checkpointed.
+ */
+export interface LeftoverSegment {
+  path: string;
+  /** The messages whose files the checkpoint must fsync before deleting the segment. */
+  ids: string[];
+}
+
 /** Called once the record's files are written (or given up): until then its segment is not checkpointed. */
 export type Release = () => void;
 
@@ -44,7 +54,8 @@ interface Pending {
   reject(error: unknown): void;
 }
 
-class Segment {
+/** `F` is null for a segment adopted from recovery: it is closed already. */
+class Segment<F extends SegmentFile | null = SegmentFile | null> {
   readonly ids = new Set<string>();
   bytes = 0;
   firstRecordAt = 0;
@@ -53,7 +64,7 @@ class Segment {
 
   constructor(
     readonly path: string,
-    readonly file: SegmentFile,
+    readonly file: F,
   ) {}
 
   hold(): Release {
@@ -87,7 +98,7 @@ class Segment {
 export class WriteAheadLog {
   readonly #options: WriteAheadLogOptions;
   readonly #openFile: (path: string) => Promise<SegmentFile>;
-  #current: Segment;
+  #current: Segment<SegmentFile>;
   #nextNumber: number;
   /** Closed segments not yet checkpointed, oldest first. */
   readonly #closed: Segment[] = [];
@@ -104,7 +115,7 @@ export class WriteAheadLog {
   #broken = false;
   readonly #timer: NodeJS.Timeout;
 
-  private constructor(options: WriteAheadLogOptions, current: Segment, nextNumber: number) {
+  private constructor(options: WriteAheadLogOptions, current: Segment<SegmentFile>, nextNumber: number) {
     this.#options = options;
     this.#openFile = options.openSegmentFile ?? openSegmentFile;
     this.#current = current;
@@ -113,12 +124,31 @@ export class WriteAheadLog {
     this.#timer.unref();
   }
 
-  static async open(options: WriteAheadLogOptions, firstNumber: number): Promise<WriteAheadLog> {
+  /**
+   * Starts a new segment numbered `firstNumber`. `leftovers` (oldest first, numbered below it) are
+   * checkpointed in the background, before any segment written from now on.
+   */
+  static async open(
+    options: WriteAheadLogOptions,
+    firstNumber: number,
+    leftovers: readonly LeftoverSegment[] = [],
+  ): Promise<WriteAheadLog> {
     const openFile = options.openSegmentFile ?? openSegmentFile;
     const path = segmentPath(options.directory, firstNumber);
     const file = await openFile(path);
     await options.syncLogDir();
-    return new WriteAheadLog(options, new Segment(path, file), firstNumber + 1);
+    const log = new WriteAheadLog(options, new Segment(path, file), firstNumber + 1);
+    log.#adopt(leftovers);
+    return log;
+  }
+
+  #adopt(leftovers: readonly LeftoverSegment[]): void {
+    for (const leftover of leftovers) {
+      const segment = new Segment(leftover.path, null);
+      for (const id of leftover.ids) segment.ids.add(id);
+      this.#closed.push(segment);
+    }
+    if (this.#closed.length > 0) void this.#checkpoint();
   }
 
   /** Durably logs a message; resolves once its record is fdatasync'd. Call the release when its files are written. */
@@ -276,7 +306,7 @@ export class WriteAheadLog {
 
   async #checkpointSegment(segment: Segment): Promise<void> {
     await segment.idle();
-    await segment.file.close().catch(() => {});
+    await segment.file?.close().catch(() => {});
     const paths = [...segment.ids].flatMap((id) => this.#options.filesOf(id));
     let next = 0;
     const worker = async () => {
