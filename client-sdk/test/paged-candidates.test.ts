@@ -110,6 +110,14 @@ describe("a wait behind a backlog its client-side part rejects", () => {
     // Seven pages read the 2,002 messages; the rest of the window is one or two long-polls.
     expect(requests.urls().length).toBeLessThanOrEqual(10);
   });
+
+  // Last in this group: it adds a message to the shared backlog.
+  it("nextMessage with where still means after the call: the backlog's match is not returned", async () => {
+    const inbox = await server.mail.inbox(address, { since: 0 });
+    const next = inbox.nextMessage({ where: (candidate) => candidate.subject.startsWith("Your code") });
+    await server.send({ to: address, subject: "Your code is 111111" });
+    expect((await next).subject).toBe("Your code is 111111");
+  });
 });
 
 describe("a message that arrives while a wait pages through the backlog", () => {
