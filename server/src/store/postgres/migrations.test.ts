@@ -10,6 +10,9 @@ const kit = createPostgresStoreKit();
 afterEach(() => kit.cleanup());
 afterAll(() => kit.dropDatabases());
 
+/** How long a change may take to reach another instance (or a timer to fire) on a loaded machine. */
+const PROPAGATION = { timeout: 15_000 };
+
 async function appliedMigrations(url: string): Promise<number[]> {
   const sql = postgres(url, { max: 1 });
   try {
@@ -28,7 +31,7 @@ describe("schema migrations", () => {
     const opened = await Promise.all([1, 2, 3].map(() => kit.open(database.url)));
     expect(await appliedMigrations(database.url)).toEqual(MIGRATIONS.map((migration) => migration.version));
     const stored = await ingestBuffer(opened[0]!.store, testMessage());
-    await expect.poll(() => opened[2]!.store.summary(stored.id)?.id).toBe(stored.id);
+    await expect.poll(() => opened[2]!.store.summary(stored.id)?.id, PROPAGATION).toBe(stored.id);
   });
 
   it("migrating an up-to-date database does nothing and keeps the data", async () => {

@@ -8,6 +8,9 @@ const kit = createPostgresStoreKit();
 afterEach(() => kit.cleanup());
 afterAll(() => kit.dropDatabases());
 
+/** How long a change may take to reach another instance (or a timer to fire) on a loaded machine. */
+const PROPAGATION = { timeout: 15_000 };
+
 /** Every id the change log records as deleted, in order: a message pruned twice would appear twice. */
 async function deletionsLogged(url: string): Promise<string[]> {
   const sql = postgres(url, { max: 1 });
@@ -34,7 +37,9 @@ describe("retention across instances", () => {
     for (const instance of [a, b]) {
       // Each ingest resolves once its own instance is current up to its message; the other instance
       // may still be applying later ones, so wait until it has seen all eight and pruned.
-      await expect.poll(() => [instance.store.head, instance.store.messageCount]).toEqual([8, 3]);
+      await expect
+        .poll(() => [instance.store.head, instance.store.messageCount], PROPAGATION)
+        .toEqual([8, 3]);
       expect((await instance.store.list({ limit: 10 })).messages.map((m) => m.id)).toEqual(
         bySequence.slice(5).reverse(),
       );
@@ -62,15 +67,15 @@ describe("retention across instances", () => {
     const a = await kit.open(database.url, { maxAgeMs: 400 });
     const b = await kit.open(database.url);
     await ingestBuffer(b.store, testMessage());
-    await expect.poll(() => a.store.messageCount, { timeout: 5000 }).toBe(0);
-    await expect.poll(() => b.store.messageCount, { timeout: 5000 }).toBe(0);
+    await expect.poll(() => a.store.messageCount, PROPAGATION).toBe(0);
+    await expect.poll(() => b.store.messageCount, PROPAGATION).toBe(0);
     expect(b.eventsNamed("message.deleted")).toHaveLength(1);
     await a.store.close();
 
     for (let i = 1; i <= 3; i++) await ingestBuffer(b.store, testMessage({ subject: `k${i}` }));
     const c = await kit.open(database.url, { maxMessages: 1 });
     expect((await c.store.list({ limit: 10 })).messages.map((m) => m.subject)).toEqual(["k3"]);
-    await expect.poll(() => b.store.messageCount).toBe(1);
+    await expect.poll(() => b.store.messageCount, PROPAGATION).toBe(1);
   });
 
   it("an inbox TTL set on one instance deletes the inbox once, announced on both", async () => {
@@ -78,9 +83,9 @@ describe("retention across instances", () => {
     const a = await kit.open(database.url);
     const b = await kit.open(database.url);
     a.store.createInbox("brief@mailnest.test", { ttlMs: 300 });
-    await expect.poll(() => b.store.getInbox("brief@mailnest.test")).not.toBeNull();
-    await expect.poll(() => a.store.getInbox("brief@mailnest.test"), { timeout: 5000 }).toBeNull();
-    await expect.poll(() => b.store.getInbox("brief@mailnest.test"), { timeout: 5000 }).toBeNull();
+    await expect.poll(() => b.store.getInbox("brief@mailnest.test"), PROPAGATION).not.toBeNull();
+    await expect.poll(() => a.store.getInbox("brief@mailnest.test"), PROPAGATION).toBeNull();
+    await expect.poll(() => b.store.getInbox("brief@mailnest.test"), PROPAGATION).toBeNull();
     expect(a.eventsNamed("inbox.deleted")).toEqual([{ address: "brief@mailnest.test" }]);
     expect(b.eventsNamed("inbox.deleted")).toEqual([{ address: "brief@mailnest.test" }]);
   });

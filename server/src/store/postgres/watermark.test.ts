@@ -9,6 +9,9 @@ const kit = createPostgresStoreKit();
 afterEach(() => kit.cleanup());
 afterAll(() => kit.dropDatabases());
 
+/** How long a change may take to reach another instance (or a timer to fire) on a loaded machine. */
+const PROPAGATION = { timeout: 15_000 };
+
 describe("the visibility watermark with concurrent writers", () => {
   it("a transaction that allocated change N+1 commits only after N: a reader never sees N+1 without N", async () => {
     const database = await kit.database();
@@ -39,7 +42,7 @@ describe("the visibility watermark with concurrent writers", () => {
             SELECT count(*)::int AS waiting FROM pg_stat_activity
             WHERE datname = current_database() AND wait_event_type = 'Lock'`;
           return row?.waiting;
-        })
+        }, PROPAGATION)
         .toBe(1);
       expect(await sql`SELECT change FROM mailnest_changes`).toEqual([]);
 
@@ -86,7 +89,7 @@ describe("the visibility watermark with concurrent writers", () => {
       ...Array.from({ length: count }, (_, i) => ingestBuffer(a.store, testMessage({ subject: `a${i}` }))),
       ...Array.from({ length: count }, (_, i) => ingestBuffer(b.store, testMessage({ subject: `b${i}` }))),
     ]);
-    await expect.poll(() => reader.store.head).toBe(2 * count);
+    await expect.poll(() => reader.store.head, PROPAGATION).toBe(2 * count);
     polling = false;
     await poller;
     await raw.end({ timeout: 1 });
