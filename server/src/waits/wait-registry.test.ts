@@ -113,6 +113,24 @@ describe("WaitRegistry", () => {
     expect(next.messages.map((m) => m.subject)).toEqual(["raced"]);
   });
 
+  it("answers with the rest of a page at once when one of it was deleted after it matched", async () => {
+    const { sandbox, waits, send } = await setup();
+    for (const subject of ["m1", "m2", "m3"]) await send("ann@example.test", subject);
+    const { messages } = await sandbox.store.list({ inbox: "ann@example.test", limit: 10 });
+    const deleted = messages.find((m) => m.subject === "m2")!.id;
+    const get = sandbox.store.get.bind(sandbox.store);
+    // As if m2 were deleted between the look and the answer.
+    vi.spyOn(sandbox.store, "get").mockImplementation((id) =>
+      id === deleted ? Promise.resolve(null) : get(id),
+    );
+    const page = await waitFor(
+      waits,
+      { inbox: "ann@example.test", since: 0 },
+      { limit: 10, timeoutMs: 5_000 },
+    );
+    expect(page.messages.map((m) => m.subject)).toEqual(["m1", "m3"]);
+  });
+
   it("with a limit, stops adding matches beyond count once their raw bytes would pass the page budget", async () => {
     const { sandbox, send } = await setup();
     for (const subject of ["m1", "m2", "m3", "m4"]) await send("ann@example.test", subject);

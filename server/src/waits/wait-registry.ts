@@ -148,10 +148,11 @@ export class WaitRegistry {
     const messages = await Promise.all(first.map((summary) => this.#store.get(summary.id)));
     const present = messages.filter((message): message is StoredMessage => message !== null);
     if (present.length < first.length) {
-      // Deleted since they matched: forget them and keep waiting for others.
-      for (const summary of first)
-        if (!present.some((m) => m.id === summary.id)) waiter.matched.delete(summary.id);
-      return;
+      // Deleted since they matched: forget them, and answer with the others if they still make
+      // `count` (a page of 500 must not wait for new mail because one of it was deleted).
+      const kept = new Set(present.map((message) => message.id));
+      for (const summary of first) if (!kept.has(summary.id)) waiter.matched.delete(summary.id);
+      return this.#completeIfSatisfied(waiter);
     }
     const head = present[present.length - 1]?.sequence ?? 0;
     this.#settle(waiter, () => waiter.resolve({ messages: present, head }));
