@@ -1,7 +1,8 @@
 import postgres from "postgres";
 import { describe, expect, it } from "vitest";
 import { useCleanup } from "../test-sandbox.js";
-import { PostgresCluster } from "./postgres-cluster.js";
+import { findPostgresBinaries } from "./postgres-binaries.js";
+import { PostgresCluster, PostgresStartError } from "./postgres-cluster.js";
 import { createTestDatabase } from "./use-test-database.js";
 
 const cleanup = useCleanup();
@@ -47,5 +48,13 @@ describe("the tests' PostgreSQL", () => {
     const gone = postgres(`postgres://mailnest@127.0.0.1:${port}/postgres`, { max: 1, connect_timeout: 2 });
     cleanup(() => gone.end({ timeout: 1 }));
     await expect(gone`SELECT 1`).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it("without server binaries, starting one fails with what to install, not a skip", async () => {
+    const env = { MAILNEST_PG_BIN: "/nonexistent/bin" };
+    expect(findPostgresBinaries(env)).toBeNull();
+    const failure = PostgresCluster.create({ env });
+    await expect(failure).rejects.toBeInstanceOf(PostgresStartError);
+    await expect(failure).rejects.toThrow(/apt-get install postgresql.*MAILNEST_TEST_DATABASE_URL/);
   });
 });

@@ -30,6 +30,8 @@ export interface PostgresClusterOptions {
   fsync?: boolean;
   /** Connections the server allows; several Mailnest pools and the tests' own clients share it. */
   maxConnections?: number;
+  /** Where `MAILNEST_PG_BIN` is read (`findPostgresBinaries`); this process's environment by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -45,7 +47,7 @@ export class PostgresCluster {
   readonly #bin: string;
   readonly #root: string;
   readonly #owner: { uid: number; gid: number } | null;
-  readonly #options: Required<PostgresClusterOptions>;
+  readonly #options: Required<Omit<PostgresClusterOptions, "env">>;
   #port = 0;
   #server: ChildProcess | null = null;
   #exited: Promise<void> = Promise.resolve();
@@ -56,7 +58,7 @@ export class PostgresCluster {
     bin: string,
     root: string,
     owner: { uid: number; gid: number } | null,
-    options: Required<PostgresClusterOptions>,
+    options: Required<Omit<PostgresClusterOptions, "env">>,
   ) {
     this.#bin = bin;
     this.#root = root;
@@ -66,7 +68,7 @@ export class PostgresCluster {
 
   /** initdb + start. Throws a `PostgresStartError` that says what is missing or what the server logged. */
   static async create(options: PostgresClusterOptions = {}): Promise<PostgresCluster> {
-    const bin = findPostgresBinaries();
+    const bin = findPostgresBinaries(options.env);
     if (bin === null) {
       throw new PostgresStartError(
         "no PostgreSQL server binaries (initdb, postgres) found in MAILNEST_PG_BIN, /usr/lib/postgresql/*/bin, pg_config --bindir or PATH: install them (Debian/Ubuntu: apt-get install postgresql; `npm test` does it when root) or set MAILNEST_TEST_DATABASE_URL to a server the tests may create databases on",
