@@ -68,8 +68,12 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   const searchText = SearchText.open(
     options.searchTextStorage ?? createMemorySearchTextStorage(),
     index.all(),
-    async (summary) =>
-      (await readServedSidecar(options.blobs, options.parser, summary, () => true))?.view.visibleText ?? null,
+    // A message deleted meanwhile is not repaired back (its record, if any, is dropped after).
+    async (summary) => {
+      const stillIndexed = () => index.get(summary.id) !== undefined;
+      const sidecar = await readServedSidecar(options.blobs, options.parser, summary, stillIndexed);
+      return sidecar?.view.visibleText ?? null;
+    },
   );
   const duplicates = new DuplicateWindow();
   duplicates.rebuild(summaries, options.clock());
