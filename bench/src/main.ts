@@ -88,7 +88,7 @@ async function main(): Promise<number> {
   await run("auth", () => runAuthentication(context));
   await run("webhooks", () => runWebhooks(context));
   await run("retrieval", () => runIdleLatency(context));
-  await run("postgres", () => runPostgres(context, ceiling));
+  await run("postgres", () => runPostgres(context));
 
   const durationMs = Math.round(performance.now() - started);
   const table = renderTable(rows);
