@@ -16,6 +16,7 @@ import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { DirectorySyncer } from "./directory-syncer.js";
+import { fileSystemSync } from "./file-system-sync.js";
 import { MESSAGE_ID_PATTERN, type RawSource } from "./model.js";
 import { parseSidecar, type Sidecar } from "./sidecar.js";
 import { recoverWal } from "./wal-recovery.js";
@@ -104,6 +105,9 @@ async function openLocked(
     ...directories,
   };
   if (options.openSegmentFile) walOptions.openSegmentFile = options.openSegmentFile;
+  // One syncfs per checkpoint instead of an fsync per file, unless a test observes the files synced.
+  const wholeSync = options.syncFile ? null : fileSystemSync(messagesDir);
+  if (wholeSync) walOptions.syncFileSystem = wholeSync;
   // The replayed segments are checkpointed in the background, after the store is ready.
   const wal = await WriteAheadLog.open(walOptions, nextSegment, segments);
 

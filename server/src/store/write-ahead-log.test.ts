@@ -133,6 +133,49 @@ describe("write-ahead log", () => {
     ]);
   });
 
+  it("with a file-system sync, a checkpoint makes one call per segment instead of an fsync per file", async () => {
+    const synced: string[] = [];
+    let wholeSyncs = 0;
+    const { log, directory } = await openLog({
+      segmentBytes: 1,
+      syncFile: async (path) => {
+        synced.push(path);
+      },
+      syncMessagesDir: async () => {
+        synced.push("messages/");
+      },
+      syncFileSystem: async () => {
+        wholeSyncs += 1;
+      },
+    });
+    for (const id of ["a", "b", "c"])
+      (await log.appendMessage(id, sidecarJson(id), Buffer.from(`raw ${id}`)))();
+    // Each record rotated the one before it out: two closed segments, two syncs, nothing file by file.
+    await expect.poll(async () => readdir(directory)).toEqual(["000000000003.wal"]);
+    expect(wholeSyncs).toBe(2);
+    expect(synced).toEqual([]);
+  });
+
+  it("falls back to an fsync per file, for good, once the file-system sync fails", async () => {
+    const synced: string[] = [];
+    let wholeSyncs = 0;
+    const { log, directory, messages } = await openLog({
+      segmentBytes: 1,
+      syncFile: async (path) => {
+        synced.push(path);
+      },
+      syncFileSystem: async () => {
+        wholeSyncs += 1;
+        throw new Error("sync: unrecognized option '--file-system'");
+      },
+    });
+    for (const id of ["a", "b", "c"])
+      (await log.appendMessage(id, sidecarJson(id), Buffer.from(`raw ${id}`)))();
+    await expect.poll(async () => readdir(directory)).toEqual(["000000000003.wal"]);
+    expect(wholeSyncs).toBe(1);
+    expect(synced).toEqual(["a.eml", "a.json", "b.eml", "b.json"].map((name) => join(messages, name)));
+  });
+
   it("refuses a batch whose fdatasync failed and tombstones it in a fresh segment", async () => {
     const opened: { path: string; appended: Buffer[][] }[] = [];
     const { log, directory } = await openLog({

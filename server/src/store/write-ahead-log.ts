@@ -24,6 +24,12 @@ export interface WriteAheadLogOptions {
   syncFile(path: string): Promise<void>;
   /** fsyncs `messages/`, so the names of checkpointed files are durable too. */
   syncMessagesDir(): Promise<void>;
+  /**
+   * Makes every file of the file system durable at once (`file-system-sync.ts`); when given, the
+   * checkpoint calls it once per segment instead of `syncFile` per file and `syncMessagesDir`. If it
+   * ever fails, the checkpoint falls back to file-by-file fsyncs for good.
+   */
+  syncFileSystem?(): Promise<void>;
   /** fsyncs `wal/`, so a new segment's name is durable before a record in it is acknowledged. */
   syncLogDir(): Promise<void>;
   openSegmentFile?(path: string): Promise<SegmentFile>;
@@ -111,6 +117,7 @@ export class WriteAheadLog {
   #checkpointed: Promise<void> = Promise.resolve();
   #rotateRequested = false;
   #closing = false;
+  #fileSystemSyncFailed = false;
   /** A failed append leaves the segment's tail unknown: nothing more may follow it there. */
   #broken = false;
   readonly #timer: NodeJS.Timeout;
@@ -308,13 +315,32 @@ export class WriteAheadLog {
     await segment.idle();
     await segment.file?.close().catch(() => {});
     const paths = [...segment.ids].flatMap((id) => this.#options.filesOf(id));
-    let next = 0;
-    const worker = async () => {
-      while (next < paths.length) await this.#options.syncFile(paths[next++]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(CHECKPOINT_CONCURRENCY, paths.length) }, worker));
-    if (paths.length > 0) await this.#options.syncMessagesDir();
+    if (paths.length > 0 && !(await this.#syncFileSystem())) {
+      let next = 0;
+      const worker = async () => {
+        while (next < paths.length) await this.#options.syncFile(paths[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(CHECKPOINT_CONCURRENCY, paths.length) }, worker));
+      await this.#options.syncMessagesDir();
+    }
     await rm(segment.path, { force: true });
+  }
+
+  /** Whether one file-system sync made the segment's files durable (false: sync them one by one). */
+  async #syncFileSystem(): Promise<boolean> {
+    const sync = this.#options.syncFileSystem;
+    if (sync === undefined || this.#fileSystemSyncFailed) return false;
+    try {
+      await sync();
+      return true;
+    } catch (error) {
+      this.#fileSystemSyncFailed = true;
+      console.error(
+        "mailnest: syncing the file system failed; checkpoints fsync file by file from now on:",
+        error,
+      );
+      return false;
+    }
   }
 }
 
