@@ -103,6 +103,11 @@ export interface MailnestConfig {
    * only from the build (running from the TypeScript sources, verification stays on the event loop).
    */
   verifyThreads: number;
+  /**
+   * Worker threads that parse incoming mail (MIME, links, visible text) beside the event loop; null =
+   * one per core but one (at least one), 0 = on the event loop. Threads run only from the build.
+   */
+  parseThreads: number | null;
   /** A BIND-style zone file loaded at start; null = start with an empty zone. */
   dnsZoneFile: string | null;
   /** Where lookups go: only the zone (the default: nothing leaves the machine), the system's DNS, or both. */
@@ -184,6 +189,7 @@ export const DEFAULT_CONFIG: MailnestConfig = {
   receivingRules: [],
   verifyAuth: true,
   verifyThreads: 1,
+  parseThreads: null,
   dnsZoneFile: null,
   dnsMode: "zone",
   xclientPeers: ["127.0.0.1", "::1"],

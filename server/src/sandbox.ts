@@ -88,9 +88,11 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   const deliverability = await createDeliverabilityLab(config);
   // Parsing on worker threads beside the event loop when running from the build (from the
   // TypeScript sources, under tests, it stays on the main thread): docs/performance.md.
-  const parsers = parserThreadsAvailable()
-    ? createParserPool({ threads: defaultParserThreads(), fallback: messageParser })
-    : null;
+  const parseThreads = config.parseThreads ?? defaultParserThreads();
+  const parsers =
+    parseThreads > 0 && parserThreadsAvailable()
+      ? createParserPool({ threads: parseThreads, fallback: messageParser })
+      : null;
   let store: MessageStore;
   try {
     store = await createMessageStore(config, {

@@ -219,6 +219,13 @@ export const FLAGS: readonly FlagSpec[] = [
     "worker threads that verify messages beside the event loop (0 = on the event loop)",
   ),
   flag(
+    "parse-threads",
+    "string",
+    "<count|auto>",
+    "auto",
+    "worker threads that parse incoming mail beside the event loop (auto = cores − 1; 0 = on the event loop)",
+  ),
+  flag(
     "dns-zone",
     "string",
     "<file>",

@@ -263,6 +263,16 @@ describe("parseCommandLine", () => {
     expect(reasonFor(argv)).toBe(reason);
   });
 
+  it("--parse-threads takes a count from 0 to 16 or auto (cores − 1, the default)", () => {
+    expect(run([]).config.parseThreads).toBeNull();
+    expect(run(["--parse-threads", "0"]).config.parseThreads).toBe(0);
+    expect(run(["--parse-threads", "auto"]).config.parseThreads).toBeNull();
+    expect(run([], { MAILNEST_PARSE_THREADS: "3" }).config.parseThreads).toBe(3);
+    expect(reasonFor(["--parse-threads", "many"])).toBe(
+      '--parse-threads: expected auto or a number of threads from 0 to 16, got "many"',
+    );
+  });
+
   it("names the environment variable when the bad value came from there", () => {
     expect(reasonFor([], { MAILNEST_MAX_MESSAGE_SIZE: "huge" })).toMatch(
       /^MAILNEST_MAX_MESSAGE_SIZE: expected a size/,

@@ -144,6 +144,8 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
   config.relayAuto = relay.relayAuto;
   config.verifyAuth = read("verify-auth", parseBoolean) ?? config.verifyAuth;
   config.verifyThreads = read("verify-threads", parseThreadCount) ?? config.verifyThreads;
+  const parseThreads = read("parse-threads", parseThreadCountOrAuto);
+  if (parseThreads !== undefined) config.parseThreads = parseThreads;
   config.dnsZoneFile = pathOrNull(read("dns-zone", parseNonEmpty), cwd);
   config.dnsMode = read("dns-mode", parseDnsMode) ?? config.dnsMode;
   const xclientPeers = readList(flags, env, "xclient-from", parseXclientPeer);
@@ -276,6 +278,18 @@ function parseThreadCount(raw: string, source: string): number {
   const value = raw.trim();
   if (!/^\d{1,2}$/.test(value) || Number(value) > 16) {
     throw new ConfigError(`${source}: expected a number of threads from 0 to 16, got ${JSON.stringify(raw)}`);
+  }
+  return Number(value);
+}
+
+/** A thread count, or `auto` (null: the server picks, from the cores). */
+function parseThreadCountOrAuto(raw: string, source: string): number | null {
+  const value = raw.trim().toLowerCase();
+  if (value === "auto") return null;
+  if (!/^\d{1,2}$/.test(value) || Number(value) > 16) {
+    throw new ConfigError(
+      `${source}: expected auto or a number of threads from 0 to 16, got ${JSON.stringify(raw)}`,
+    );
   }
   return Number(value);
 }
