@@ -81,5 +81,5 @@ describe("an instance killed mid-load", () => {
       if (sha256(body) !== expected) damaged.push(id);
     }
     expect(damaged).toEqual([]);
-  }, 120_000);
+  }, 180_000);
 });

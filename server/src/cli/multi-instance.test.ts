@@ -62,7 +62,7 @@ describe("three instances on one PostgreSQL database", () => {
       expect(instance.cli.stdout).toContain("PostgreSQL");
       expect(instance.cli.stdout + instance.cli.stderr).not.toContain(PASSWORD);
     }
-  }, 60_000);
+  }, 180_000);
 
   it("a database that cannot be reached stops startup: exit 1 and one line naming the URL, not its password", async () => {
     const result = await runCli(["--store", `postgres://mailnest:${PASSWORD}@127.0.0.1:1/none`]);

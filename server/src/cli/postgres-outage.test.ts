@@ -88,5 +88,5 @@ describe("PostgreSQL restarted under two instances", () => {
       const missing = [...acknowledged].filter((id) => !listed.has(id));
       expect({ instance: instance.name, missing }).toEqual({ instance: instance.name, missing: [] });
     }
-  }, 120_000);
+  }, 180_000);
 });

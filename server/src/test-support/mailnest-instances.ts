@@ -3,6 +3,8 @@ import { CliProcess } from "./cli-process.js";
 
 /** A graceful stop may take this long (messages in DATA finish, the pool closes) before SIGKILL. */
 const STOP_TIMEOUT_MS = 15_000;
+/** Several processes compiling the sources through tsx at once, on a busy 2-core CI machine, start slowly. */
+const START_TIMEOUT_MS = 60_000;
 
 /** One `mailnest` process of a multi-instance test: its own ports, the shared database. */
 export interface MailnestInstance {
@@ -39,7 +41,7 @@ export async function startInstances(
   });
   return Promise.all(
     clis.map(async ({ name, cli }) => {
-      const { smtpPort, url } = await cli.listening();
+      const { smtpPort, url } = await cli.listening(START_TIMEOUT_MS);
       return { name, cli, smtpPort, url };
     }),
   );
