@@ -35,6 +35,8 @@ export class ChangeFeed {
   #again = false;
   #timer: NodeJS.Timeout | null = null;
   #listener: ChangeListener | null = null;
+  /** Summaries of messages this instance has just committed, by sequence: not read back. */
+  readonly #provided = new Map<number, MessageSummary>();
   #failing = false;
   /** Until the replica is loaded, notifications are not acted on (the snapshot covers them). */
   #armed = false;
@@ -80,6 +82,16 @@ export class ChangeFeed {
         console.error("mailnest: the PostgreSQL change feed cannot read the change log:", describe(error));
       },
     );
+  }
+
+  /**
+   * The summary of a message this instance committed, so applying its change needs no read of the
+   * row. Only for messages committed by this instance, before `reach` of their change.
+   */
+  provide(summary: MessageSummary): void {
+    // Already applied (a notification's pull got there first): nothing would ever take it.
+    if (summary.sequence <= this.#replica.head) return;
+    this.#provided.set(summary.sequence, summary);
   }
 
   /** Resolves once change `change` (committed) is applied to the replica; rejects if reading fails. */
@@ -148,8 +160,16 @@ export class ChangeFeed {
       }
     }
     const sql = this.#sql;
+    const stored = new Map<number, MessageSummary>();
+    for (let sequence = from; sequence <= to; sequence++) {
+      const provided = this.#provided.get(sequence);
+      if (provided === undefined) break;
+      stored.set(sequence, provided);
+    }
+    const allProvided = stored.size === to - from + 1;
+    for (const sequence of stored.keys()) this.#provided.delete(sequence);
     const [storedRows, updatedRows, registrationRows] = await Promise.all([
-      to === 0
+      to === 0 || allProvided
         ? []
         : sql<SummaryRow[]>`
             SELECT sequence, id, inboxes, read, summary FROM mailnest_messages
@@ -164,7 +184,7 @@ export class ChangeFeed {
             SELECT address, created_at, expires_at FROM mailnest_inboxes
             WHERE address = ANY(${[...registered]}::text[])`,
     ]);
-    const stored = new Map<number, MessageSummary>();
+    // A message deleted since it was provided is in the replica only until the deletion is applied.
     for (const row of storedRows) stored.set(row.sequence, summaryFromRow(row));
     const registrations = new Map<string, InboxRegistration | null>();
     for (const address of registered) registrations.set(address, null);

@@ -21,23 +21,18 @@ export type ChangeOp =
 /**
  * Appends one change to the log, at the end of a transaction: the `mailnest_clock` row lock taken
  * here is held until COMMIT, so change numbers are handed out in commit order and a reader that
- * sees change N committed has seen every change below it (no gap is ever filled later). `messages`
- * reserves that many message sequences in the same step; the first is returned.
+ * sees change N committed has seen every change below it (no gap is ever filled later). Ingest does
+ * the same in its one-statement batch (`group-commit.ts`), reserving message sequences on the same
+ * row, so sequences too are visible in order.
  *
  * The notification carries only the change number: listeners fetch what is past their cursor, so a
- * batch of messages costs one NOTIFY, and PostgreSQL delivers it only if the transaction commits.
+ * transaction costs one NOTIFY, and PostgreSQL delivers it only if the transaction commits.
  */
-export async function appendChange(
-  tx: Tx,
-  ops: (first: number) => ChangeOp[],
-  messages = 0,
-): Promise<{ change: number; first: number }> {
-  const [clock] = await tx<{ head: number; change: number }[]>`
-    UPDATE mailnest_clock SET head = head + ${messages}, change = change + 1
-    WHERE id = 1 RETURNING head, change`;
+export async function appendChange(tx: Tx, ops: ChangeOp[]): Promise<number> {
+  const [clock] = await tx<{ change: number }[]>`
+    UPDATE mailnest_clock SET change = change + 1 WHERE id = 1 RETURNING change`;
   if (!clock) throw new Error("mailnest_clock has no row: the schema is damaged");
-  const first = clock.head - messages + 1;
-  await tx`INSERT INTO mailnest_changes (change, ops) VALUES (${clock.change}, ${tx.json(ops(first))})`;
+  await tx`INSERT INTO mailnest_changes (change, ops) VALUES (${clock.change}, ${tx.json(ops)})`;
   await tx`SELECT pg_notify(${CHANGES_CHANNEL}, ${String(clock.change)})`;
-  return { change: clock.change, first };
+  return clock.change;
 }

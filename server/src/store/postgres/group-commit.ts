@@ -1,7 +1,7 @@
 import type { MessageSummary } from "../model.js";
 import type { Sidecar } from "../sidecar.js";
-import { appendChange } from "./change-log.js";
-import type { Sql, Tx } from "./connect.js";
+import type { Sql } from "./connect.js";
+import { CHANGES_CHANNEL } from "./schema.js";
 
 /** A parsed message waiting for its transaction; its sequence is given there. */
 export interface ReadyMessage {
@@ -32,7 +32,8 @@ interface Waiting {
  * Group commit: the messages that became ready while the previous transaction ran are inserted
  * together in the next one, with one change-log entry, one NOTIFY and one COMMIT (one WAL flush), so
  * sixteen connections share a flush instead of paying one each. One transaction of this instance runs
- * at a time; across instances the clock row serialises them (`change-log.ts`).
+ * at a time; across instances the clock row serialises them (as `appendChange` does for the other
+ * writes: its comment says why that makes commit order sequence order).
  */
 export class GroupCommit {
   readonly #sql: Sql;
@@ -57,8 +58,8 @@ export class GroupCommit {
       while (this.#waiting.length > 0) {
         const batch = this.#takeBatch();
         try {
-          const { change, first } = await this.#sql.begin((tx) => insertBatch(tx, batch));
-          for (const [i, waiting] of batch.entries()) waiting.resolve({ sequence: first + i, change });
+          const committed = await insertBatch(this.#sql, batch);
+          for (const [i, waiting] of batch.entries()) waiting.resolve(committed[i]!);
         } catch (error) {
           for (const waiting of batch) waiting.reject(error);
         }
@@ -81,31 +82,67 @@ export class GroupCommit {
 }
 
 /**
- * Reserves the batch's sequences (taking the clock row lock, held to COMMIT), then inserts the rows,
- * pipelined on the transaction's connection. Summary and sidecar are `json`, not `jsonb`: they are
- * only ever read whole, `json` keeps them as written, and `jsonb` refuses the `\u0000` a message body
- * may carry.
+ * The whole batch in ONE statement, so it costs one round trip and runs as its own implicit
+ * transaction (no BEGIN/COMMIT round trips): take the clock row (locked until the statement
+ * commits) and reserve the sequences, insert the rows, append the change and notify. The rows travel
+ * as one `json` array of metadata plus one `bytea` of every raw message end to end, cut apart by
+ * offset in SQL. Summary and sidecar stay `json`, not `jsonb`: they are only ever read whole, `json`
+ * keeps them as written, and `jsonb` refuses the `\u0000` a message body may carry. Neither holds
+ * the sequence: the column does, and readers put it back (`rows.ts`).
  */
-async function insertBatch(tx: Tx, batch: Waiting[]): Promise<{ change: number; first: number }> {
+async function insertBatch(sql: Sql, batch: Waiting[]): Promise<Committed[]> {
   const count = batch.length;
-  const allocated = await appendChange(
-    tx,
-    (first) => [{ op: "stored", from: first, to: first + count - 1 }],
-    count,
+  let offset = 0;
+  const meta = batch.map(({ message }, ord) => {
+    const { summary, sidecar, raw } = message;
+    const row = {
+      ord,
+      id: summary.id,
+      inboxes: summary.inboxes,
+      received_time: summary.receivedTime,
+      size: raw.length,
+      sha256: summary.sha256,
+      // As text inside the metadata: json_to_recordset would decode a `\u0000` in a json column and
+      // fail; a text column decodes only the outer quoting, and the text is then cast to json.
+      summary: JSON.stringify(summary),
+      sidecar: JSON.stringify(sidecar),
+      offset,
+    };
+    offset += raw.length;
+    return row;
+  });
+  const raw = Buffer.concat(
+    batch.map(({ message }) => message.raw),
+    offset,
   );
-  await Promise.all(
-    batch.map(({ message }, i) => {
-      const sequence = allocated.first + i;
-      const { summary, sidecar, raw } = message;
-      return tx`
-        INSERT INTO mailnest_messages
-          (sequence, id, inboxes, read, received_time, size, sha256, summary, sidecar, raw)
-        VALUES (
-          ${sequence}, ${summary.id}, ${tx.array(summary.inboxes, 25)}, false, ${summary.receivedTime},
-          ${summary.size}, ${summary.sha256}, ${tx.typed({ ...summary, sequence }, JSON_OID)},
-          ${tx.typed({ ...sidecar, sequence }, JSON_OID)}, ${raw}
-        )`;
-    }),
-  );
-  return allocated;
+  const [result] = await sql<{ head: number; change: number }[]>`
+    WITH clock AS (
+      UPDATE mailnest_clock SET head = head + ${count}, change = change + 1
+      WHERE id = 1 RETURNING head, change
+    ),
+    batch AS (
+      SELECT * FROM json_to_recordset(${sql.typed(meta, JSON_OID)}) AS m(
+        ord integer, id text, inboxes json, received_time double precision, size bigint,
+        sha256 text, summary text, sidecar text, "offset" bigint
+      )
+    ),
+    inserted AS (
+      INSERT INTO mailnest_messages
+        (sequence, id, inboxes, read, received_time, size, sha256, summary, sidecar, raw)
+      SELECT clock.head - ${count} + 1 + batch.ord, batch.id,
+        ARRAY(SELECT json_array_elements_text(batch.inboxes)), false, batch.received_time,
+        batch.size, batch.sha256, batch.summary::json, batch.sidecar::json,
+        substring(${raw}::bytea FROM (batch."offset" + 1)::integer FOR batch.size::integer)
+      FROM clock, batch
+    ),
+    logged AS (
+      INSERT INTO mailnest_changes (change, ops)
+      SELECT change, jsonb_build_array(
+        jsonb_build_object('op', 'stored', 'from', head - ${count} + 1, 'to', head))
+      FROM clock
+    )
+    SELECT head, change, pg_notify(${CHANGES_CHANNEL}, change::text) FROM clock`;
+  if (!result) throw new Error("mailnest_clock has no row: the schema is damaged");
+  const first = result.head - count + 1;
+  return batch.map((_, i) => ({ sequence: first + i, change: result.change }));
 }

@@ -146,7 +146,7 @@ export class PostgresHousekeeping {
         WHERE committed_at < now() - ${CHANGE_LOG_KEEP}::interval
           AND change < (SELECT max(change) FROM mailnest_changes)`;
       if (deleted.length === 0) return 0;
-      return (await appendChange(tx, () => [{ op: "deleted", ids: deleted.map((row) => row.id) }])).change;
+      return appendChange(tx, [{ op: "deleted", ids: deleted.map((row) => row.id) }]);
     });
     if (change === null) return null;
     if (change > 0) await this.#feed.reach(change);

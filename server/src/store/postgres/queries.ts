@@ -159,9 +159,10 @@ export class PostgresQueries {
   }
 
   async #sidecars(ids: string[]): Promise<Map<string, Sidecar>> {
-    const rows = await this.#sql<{ id: string; sidecar: Sidecar }[]>`
-      SELECT id, sidecar FROM mailnest_messages WHERE id = ANY(${ids}::text[])`;
-    return new Map(rows.map((row) => [row.id, row.sidecar]));
+    const rows = await this.#sql<{ id: string; sequence: number; sidecar: Omit<Sidecar, "sequence"> }[]>`
+      SELECT id, sequence, sidecar FROM mailnest_messages WHERE id = ANY(${ids}::text[])`;
+    // The stored sidecar has no sequence (the column holds it: `group-commit.ts`).
+    return new Map(rows.map((row) => [row.id, { ...row.sidecar, sequence: row.sequence }]));
   }
 
   #prepare(filter: MessageFilter): PreparedFilter {
