@@ -1,9 +1,16 @@
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { matchesVisibleText } from "./match-query.js";
 import type { MessageSummary } from "./model.js";
 import { SCAN_CHUNK_BYTES, type SearchScan } from "./search-scan.js";
 import { SearchText } from "./search-text.js";
-import { createMemorySearchTextStorage, type SearchTextStorage } from "./search-text-storage.js";
+import {
+  createFileSearchTextStorage,
+  createMemorySearchTextStorage,
+  type SearchTextStorage,
+} from "./search-text-storage.js";
 
 /** Summaries are only read for their id and sequence here. */
 const summary = (sequence: number): MessageSummary =>
@@ -183,12 +190,56 @@ describe("SearchText", () => {
     }
     const generation = search.generation;
     for (let sequence = 1; sequence <= 120; sequence++) search.remove(sequence);
+    await search.idle();
     expect(search.generation).toBeGreaterThan(generation);
     expect(search.storedBytes).toBeLessThan(100 * text.length);
     // ...and the rest after it: removed messages are gone, the others still found.
     const after = await walk(scan, sequences.slice(0, 150));
     expect([...before, ...after]).toEqual(sequences.slice(120).reverse());
     expect(await found(search, "find-me", sequences)).toEqual(sequences.slice(120).reverse());
+  });
+
+  it("compacts on disk in the background while messages keep arriving and leaving", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "mailnest-search-"));
+    try {
+      const search = await openEmpty(await createFileSearchTextStorage(directory));
+      const text = (sequence: number) => `message ${sequence} ${"y".repeat(64 * 1024)}`;
+      for (let sequence = 1; sequence <= 200; sequence++)
+        search.add(sequence, idFor(sequence), text(sequence));
+      const generation = search.generation;
+      // Deletions start a compaction; more mail and more deletions land while it copies.
+      for (let sequence = 1; sequence <= 130; sequence++) search.remove(sequence);
+      for (let sequence = 201; sequence <= 210; sequence++)
+        search.add(sequence, idFor(sequence), text(sequence));
+      search.remove(150);
+      search.remove(205);
+      await search.idle();
+      expect(search.generation).toBeGreaterThan(generation);
+      const live = Array.from({ length: 80 }, (_, i) => i + 131).filter(
+        (sequence) => sequence !== 150 && sequence !== 205,
+      );
+      expect(
+        await found(
+          search,
+          "message",
+          Array.from({ length: 210 }, (_, i) => i + 1),
+        ),
+      ).toEqual([...live].reverse());
+      expect(await found(search, "message 207 ", [207])).toEqual([207]);
+      expect((await stat(join(directory, "text.bin"))).size).toBe(search.storedBytes);
+      await search.close();
+      // What is on disk is what was swapped in: it loads as it was.
+      const reopened = SearchText.open(
+        await createFileSearchTextStorage(directory),
+        live.map(summary),
+        async () => null,
+      );
+      await reopened.ready;
+      expect(await found(reopened, "message", live)).toEqual([...live].reverse());
+      await reopened.close();
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   it("leaves needles whose bytes could match differently (U+FFFD, lone surrogates) to the sidecars", async () => {

@@ -1,9 +1,10 @@
 import { mapConcurrently } from "./map-concurrently.js";
 import type { MessageSummary } from "./model.js";
+import { CountingWriter, copyLive, SearchCompaction } from "./search-compaction.js";
 import { SCAN_CHUNK_BYTES, type ScanSource, SearchScan } from "./search-scan.js";
 import { SearchTable } from "./search-table.js";
 import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from "./search-text-record.js";
-import type { SearchTextStorage, SearchTextWriter } from "./search-text-storage.js";
+import type { SearchTextStorage } from "./search-text-storage.js";
 
 /** Sidecars read at once while rebuilding missing records at startup. */
 const REBUILD_CONCURRENCY = 16;
@@ -15,8 +16,6 @@ const COMPACT_MIN_DEAD_BYTES = 4 * 1024 * 1024;
  * hashing each one between other work: about 5 ms of the event loop at a time.
  */
 const LOAD_CHUNK_BYTES = 1024 * 1024;
-/** Compaction copies runs of records up to this size. */
-const COPY_BYTES = 4 * 1024 * 1024;
 
 /** A message's visible text, from its sidecar (repaired or re-parsed if need be); null when gone. */
 export type VisibleTextOf = (summary: MessageSummary) => Promise<string | null>;
@@ -49,6 +48,8 @@ export class SearchText implements ScanSource {
   /** Until the background load is done: what arrived and what was deleted meanwhile. */
   #loading: { done: Promise<void>; added: PendingRecord[]; removed: Set<number> } | null = null;
   #closed = false;
+  /** The compaction running in the background, if any. */
+  #compaction: Promise<void> | null = null;
 
   private constructor(storage: SearchTextStorage) {
     this.#storage = storage;
@@ -171,10 +172,17 @@ export class SearchText implements ScanSource {
     }
   }
 
+  /** Resolves once no load or compaction is running in the background. */
+  async idle(): Promise<void> {
+    await this.ready;
+    await this.#compaction;
+  }
+
   /** Stops a background load that is still running and closes the file. */
   async close(): Promise<void> {
     this.#closed = true;
     await this.ready;
+    await this.#compaction;
     this.#storage.close();
   }
 
@@ -182,7 +190,7 @@ export class SearchText implements ScanSource {
     const missing = this.#merge(summaries, await this.#readRecords());
     if (missing.length > 0 && missing[0]!.sequence > this.#table.lastSequence) {
       await this.#appendMissing(missing, textOf);
-    } else if (missing.length > 0 || this.#worthCompacting()) {
+    } else if (missing.length > 0) {
       await this.#rewrite(missing, textOf);
     }
   }
@@ -204,6 +212,7 @@ export class SearchText implements ScanSource {
       }
     }
     for (const sequence of loading.removed) this.remove(sequence);
+    this.#compactIfWorthIt();
   }
 
   /**
@@ -290,7 +299,7 @@ export class SearchText implements ScanSource {
         const texts = await mapConcurrently(batch, REBUILD_CONCURRENCY, textOf);
         batch.forEach((summary, position) => {
           const upTo = old.lowerBound(summary.sequence);
-          this.#copyLive(old, slot, upTo, out, table);
+          copyLive(this.#storage, old, slot, upTo, out, table);
           slot = upTo;
           const text = texts[position];
           if (text != null) {
@@ -298,7 +307,7 @@ export class SearchText implements ScanSource {
           }
         });
       }
-      this.#copyLive(old, slot, old.count, out, table);
+      copyLive(this.#storage, old, slot, old.count, out, table);
       writer.commit();
     } catch (error) {
       writer.abort();
@@ -306,31 +315,6 @@ export class SearchText implements ScanSource {
     }
     this.#table = table;
     this.#generation += 1;
-  }
-
-  /** Copies the live records of slots [from, to), in runs of adjacent ones. */
-  #copyLive(old: SearchTable, from: number, to: number, out: CountingWriter, table: SearchTable): void {
-    let slot = from;
-    while (slot < to) {
-      if (old.isDead(slot)) {
-        slot += 1;
-        continue;
-      }
-      const start = old.offset(slot);
-      let last = slot;
-      while (last + 1 < to && !old.isDead(last + 1) && old.textEnd(last + 1) - start <= COPY_BYTES) {
-        last += 1;
-      }
-      const base = out.size;
-      const bytes = this.#storage.readSync(start, old.textEnd(last) - start);
-      out.append(bytes);
-      for (let copied = slot; copied <= last; copied++) {
-        const textStart = old.textStart(copied) - start;
-        const text = bytes.subarray(textStart, textStart + old.textBytes(copied));
-        table.push(old.sequence(copied), base + old.offset(copied) - start, text);
-      }
-      slot = last + 1;
-    }
   }
 
   #append(
@@ -350,29 +334,32 @@ export class SearchText implements ScanSource {
     return table.deadBytes >= COMPACT_MIN_DEAD_BYTES && table.deadBytes > table.liveBytes;
   }
 
-  /** Synchronous, so no append lands in the middle; skipped while a query is reading. */
+  /** Starts a compaction in the background when dead records outweigh live ones (one at a time). */
   #compactIfWorthIt(): void {
-    if (
-      this.#failure !== null ||
-      this.#loading !== null ||
-      this.#activeReads > 0 ||
-      !this.#worthCompacting()
-    ) {
-      return;
-    }
-    const old = this.#table;
-    const table = new SearchTable();
-    const writer = this.#storage.beginReplace();
+    if (this.#failure !== null || this.#loading !== null || this.#compaction !== null) return;
+    if (this.#closed || !this.#worthCompacting()) return;
+    this.#compaction = this.#compact().finally(() => {
+      this.#compaction = null;
+    });
+  }
+
+  async #compact(): Promise<void> {
+    const source = this.#table;
+    const compaction = new SearchCompaction(this.#storage, source);
     try {
-      this.#copyLive(old, 0, old.count, new CountingWriter(writer), table);
-      writer.commit();
+      await compaction.copy(() => this.#closed || this.#failure !== null);
+      // The swap moves every record: not while a query is reading.
+      while (this.#activeReads > 0 && !this.#closed) await new Promise((resolve) => setImmediate(resolve));
+      if (this.#closed || this.#failure !== null || this.#table !== source) {
+        compaction.abort();
+        return;
+      }
+      this.#table = compaction.finish();
+      this.#generation += 1;
     } catch (error) {
-      writer.abort();
-      this.#fail(`compacting the search text: ${String(error)}`);
-      return;
+      compaction.abort();
+      if (!this.#closed) this.#fail(`compacting the search text: ${String(error)}`);
     }
-    this.#table = table;
-    this.#generation += 1;
   }
 
   #fail(reason: string): void {
@@ -386,19 +373,4 @@ interface PendingRecord {
   sequence: number;
   id: string;
   text: Buffer;
-}
-
-/** A writer that knows how much it has written (the offsets of the records it receives). */
-class CountingWriter {
-  readonly #writer: SearchTextWriter;
-  size = 0;
-
-  constructor(writer: SearchTextWriter) {
-    this.#writer = writer;
-  }
-
-  append(bytes: Buffer): void {
-    this.#writer.append(bytes);
-    this.size += bytes.length;
-  }
 }
