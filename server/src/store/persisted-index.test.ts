@@ -124,6 +124,36 @@ describe("PersistedIndex", () => {
     await expect.poll(() => storage.writes.get("messages-000000"), { timeout: 2000 }).toBe(1);
   });
 
+  it("reads the shards in parallel at startup, and keeps them in sequence order", async () => {
+    const { storage, persisted, summaries } = fixture(SHARD_SIZE * 6);
+    for (const s of summaries) persisted.markSequence(s.sequence);
+    await persisted.flush();
+    let reading = 0;
+    let mostAtOnce = 0;
+    const slow: IndexStorage = {
+      ...storage,
+      adapter<T>(name: string): Adapter<T> {
+        const inner = storage.adapter<T>(name);
+        return {
+          async read() {
+            reading += 1;
+            mostAtOnce = Math.max(mostAtOnce, reading);
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            reading -= 1;
+            return inner.read();
+          },
+          write: (data: T) => inner.write(data),
+        };
+      },
+    };
+    const reloaded = await new PersistedIndex(slow, {
+      summariesInShard: () => [],
+      state: () => ({ lastSequence: 0, inboxes: [] }),
+    }).load();
+    expect(mostAtOnce).toBeGreaterThan(1);
+    expect(reloaded.summaries.map((s) => s.sequence)).toEqual(summaries.map((s) => s.sequence));
+  });
+
   it("treats unreadable documents as empty", async () => {
     const storage = createMemoryIndexStorage();
     await storage.adapter<unknown>("messages-000000").write({ messages: [{ id: "../../etc" }, "junk"] });

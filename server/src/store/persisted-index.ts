@@ -1,5 +1,6 @@
 import { Low } from "lowdb";
 import type { IndexStorage } from "./index-storage.js";
+import { mapConcurrently } from "./map-concurrently.js";
 import type { InboxRegistration } from "./message-index.js";
 import { MESSAGE_ID_PATTERN, type MessageSummary } from "./model.js";
 
@@ -9,6 +10,8 @@ import { MESSAGE_ID_PATTERN, type MessageSummary } from "./model.js";
  */
 export const SHARD_SIZE = 250;
 const FLUSH_DELAY_MS = 200;
+/** Shards read at once at startup: enough to keep the thread pool busy. */
+const LOAD_CONCURRENCY = 8;
 const STATE_DOCUMENT = "state";
 const SHARD_PREFIX = "messages-";
 
@@ -52,16 +55,21 @@ export class PersistedIndex {
 
   /** Everything the documents hold; unreadable documents count as empty (reconciliation fills the gap). */
   async load(): Promise<{ summaries: MessageSummary[]; state: IndexState }> {
+    const names = await this.#storage.list();
+    const state = names.includes(STATE_DOCUMENT)
+      ? normalizeState(await this.#read<Partial<IndexState>>(STATE_DOCUMENT))
+      : { lastSequence: 0, inboxes: [] };
+    // Read in parallel: one after the other, 200 shards (50,000 messages) spent most of a restart
+    // waiting on reads.
+    const shards = await mapConcurrently(
+      names.filter((name) => name.startsWith(SHARD_PREFIX)),
+      LOAD_CONCURRENCY,
+      (name) => this.#read<Partial<ShardDocument>>(name),
+    );
     const summaries: MessageSummary[] = [];
-    let state: IndexState = { lastSequence: 0, inboxes: [] };
-    for (const name of await this.#storage.list()) {
-      if (name === STATE_DOCUMENT) {
-        state = normalizeState(await this.#read<Partial<IndexState>>(name));
-      } else if (name.startsWith(SHARD_PREFIX)) {
-        const document = await this.#read<Partial<ShardDocument>>(name);
-        for (const summary of Array.isArray(document?.messages) ? document.messages : []) {
-          if (isSummary(summary)) summaries.push(withCurrentFields(summary));
-        }
+    for (const document of shards) {
+      for (const summary of Array.isArray(document?.messages) ? document.messages : []) {
+        if (isSummary(summary)) summaries.push(withCurrentFields(summary));
       }
     }
     return { summaries, state };
