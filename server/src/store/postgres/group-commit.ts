@@ -1,3 +1,4 @@
+import postgres from "postgres";
 import type { MessageSummary } from "../model.js";
 import type { Sidecar } from "../sidecar.js";
 import type { Sql } from "./connect.js";
@@ -61,7 +62,18 @@ export class GroupCommit {
           const committed = await insertBatch(this.#sql, batch);
           for (const [i, waiting] of batch.entries()) waiting.resolve(committed[i]!);
         } catch (error) {
-          for (const waiting of batch) waiting.reject(error);
+          if (batch.length > 1 && error instanceof postgres.PostgresError) {
+            // The server refused the batch (not the connection): one message may be at fault, and
+            // must not take the others down with it. Each is tried on its own.
+            for (const waiting of batch) {
+              await insertBatch(this.#sql, [waiting]).then(
+                ([committed]) => waiting.resolve(committed!),
+                (alone: unknown) => waiting.reject(alone),
+              );
+            }
+          } else {
+            for (const waiting of batch) waiting.reject(error);
+          }
         }
       }
     } finally {

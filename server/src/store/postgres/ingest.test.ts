@@ -11,7 +11,12 @@ import {
   testEnvelope,
   testMessage,
 } from "../../test-support/store-kit.js";
-import { IngestAbortedError, MessageDamagedError, MessageTooLargeError } from "../errors.js";
+import {
+  IngestAbortedError,
+  MessageDamagedError,
+  MessageTooLargeError,
+  StorageFailedError,
+} from "../errors.js";
 
 const kit = createPostgresStoreKit();
 afterEach(() => kit.cleanup());
@@ -101,6 +106,36 @@ describe("PostgreSQL ingest", () => {
     const check = await store.checkIntegrity();
     expect(check.checked).toBe(2);
     expect(check.damaged.map((error) => error.id)).toEqual([damaged.id]);
+  });
+
+  it("a message the database refuses fails alone (451); the messages committed with it in one batch are stored", async () => {
+    const database = await kit.database();
+    const { store } = await kit.open(database.url);
+    const sql = postgres(database.url, { max: 1, onnotice: () => {} });
+    await sql.unsafe(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.summary->>'subject' = 'poison' THEN RAISE EXCEPTION 'poison refused'; END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_poison BEFORE INSERT ON mailnest_messages
+        FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
+    await sql.end();
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 4 }, (_, i) => ingestBuffer(store, testMessage({ subject: `fine ${i}` }))),
+      ingestBuffer(store, testMessage({ subject: "poison" })),
+      ...Array.from({ length: 4 }, (_, i) => ingestBuffer(store, testMessage({ subject: `also fine ${i}` }))),
+    ]);
+    expect(results.map((result) => result.status)).toEqual([
+      ...Array(4).fill("fulfilled"),
+      "rejected",
+      ...Array(4).fill("fulfilled"),
+    ]);
+    const refused = results[4] as PromiseRejectedResult;
+    expect(refused.reason).toBeInstanceOf(StorageFailedError);
+    expect(String(refused.reason.message)).toMatch(/poison refused/);
+    expect(store.messageCount).toBe(8);
+    expect(await rowCount(database.url)).toBe(8);
   });
 
   it("sixteen concurrent messages are all stored with distinct sequences, announced in order", async () => {
