@@ -3,7 +3,7 @@
  * of a bounded load, loses nothing it or the others acknowledged: a 250 is given only after COMMIT.
  */
 import { describe, expect, it } from "vitest";
-import { listedIds, type MailnestInstance, startInstances } from "../test-support/mailnest-instances.js";
+import { type MailnestInstance, missingFrom, startInstances } from "../test-support/mailnest-instances.js";
 import { createTestDatabase } from "../test-support/postgres/use-test-database.js";
 import { queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
 import { rfc822, sha256, useCleanup } from "../test-support/test-sandbox.js";
@@ -70,8 +70,7 @@ describe("an instance killed mid-load", () => {
     expect(acknowledged.size).toBeGreaterThan(KILL_AFTER);
 
     for (const survivor of [a, b]) {
-      const listed = await listedIds(survivor.url);
-      const missing = [...acknowledged.keys()].filter((id) => !listed.has(id));
+      const missing = await missingFrom(survivor.url, acknowledged.keys());
       expect({ survivor: survivor.name, missing }).toEqual({ survivor: survivor.name, missing: [] });
     }
     const damaged: string[] = [];

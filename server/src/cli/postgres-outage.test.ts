@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Mailnest } from "@mailnest/client";
 import { describe, expect, it } from "vitest";
-import { listedIds, type MailnestInstance, startInstances } from "../test-support/mailnest-instances.js";
+import { type MailnestInstance, missingFrom, startInstances } from "../test-support/mailnest-instances.js";
 import { PostgresCluster } from "../test-support/postgres/postgres-cluster.js";
 import { createDatabaseOn } from "../test-support/postgres/test-database.js";
 import { queuedId, type SmtpReply, SmtpTestClient } from "../test-support/smtp-test-client.js";
@@ -84,8 +84,7 @@ describe("PostgreSQL restarted under two instances", () => {
     for (let i = 0; i < PER_PHASE; i++) for (const instance of [a, b]) accept(await send(instance));
 
     for (const instance of [a, b]) {
-      const listed = await listedIds(instance.url);
-      const missing = [...acknowledged].filter((id) => !listed.has(id));
+      const missing = await missingFrom(instance.url, acknowledged);
       expect({ instance: instance.name, missing }).toEqual({ instance: instance.name, missing: [] });
     }
   }, 180_000);

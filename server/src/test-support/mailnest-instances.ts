@@ -71,6 +71,22 @@ export async function listedIds(url: string, maxPages = 100): Promise<Set<string
   throw new Error(`${url} listed more than ${maxPages} pages`);
 }
 
+/**
+ * The ids of `expected` that `url` does not list, after giving it the time replication takes: an
+ * instance lists mail another instance acknowledged once it has heard the change (a NOTIFY away),
+ * so this looks again with growing pauses, at most `attempts` times, before it answers.
+ */
+export async function missingFrom(url: string, expected: Iterable<string>, attempts = 12): Promise<string[]> {
+  let missing: string[] = [...expected];
+  for (let attempt = 0, pauseMs = 25; attempt < attempts; attempt++, pauseMs = Math.min(pauseMs * 2, 1_000)) {
+    const listed = await listedIds(url);
+    missing = missing.filter((id) => !listed.has(id));
+    if (missing.length === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
+  return missing;
+}
+
 /** The same database URL with a password in it (trust authentication ignores it): for tests that it is never shown. */
 export function withPassword(databaseUrl: string, password: string): string {
   const url = new URL(databaseUrl);
