@@ -1,19 +1,11 @@
 import { systemClock } from "../clock.js";
-import { EventBus, type MailnestEventName, type MailnestEvents } from "../events/bus.js";
+import { EventBus } from "../events/bus.js";
 import { messageParser } from "../smtp/parse-message.js";
 import type { MessageStore } from "../store/message-store.js";
 import { openPostgresStore, type PostgresStoreDeps } from "../store/postgres/postgres-message-store.js";
 import { createDatabaseOn, type TestDatabase } from "./postgres/test-database.js";
 import { testPostgresServerUrl } from "./postgres/use-test-database.js";
-
-const RECORDED = [
-  "message.stored",
-  "message.updated",
-  "message.deleted",
-  "inbox.created",
-  "inbox.cleared",
-  "inbox.deleted",
-] as const satisfies readonly MailnestEventName[];
+import { recordStoreEvents } from "./store-kit.js";
 
 export type PostgresStoreOptions = Partial<Omit<PostgresStoreDeps, "policy">> & {
   maxMessages?: number;
@@ -39,8 +31,7 @@ export function createPostgresStoreKit() {
 
     async open(url: string, options: PostgresStoreOptions = {}) {
       const bus = options.bus ?? new EventBus();
-      const events: { name: MailnestEventName; event: unknown }[] = [];
-      for (const name of RECORDED) bus.on(name, (event) => events.push({ name, event }));
+      const recorder = recordStoreEvents(bus);
       const store = await openPostgresStore(url, {
         parser: options.parser ?? messageParser,
         bus,
@@ -50,16 +41,7 @@ export function createPostgresStoreKit() {
         ...(options.connection ? { connection: options.connection } : {}),
       });
       stores.push(store);
-      return {
-        store,
-        bus,
-        events,
-        eventsNamed<K extends MailnestEventName>(name: K): MailnestEvents[K][] {
-          return events
-            .filter((entry) => entry.name === name)
-            .map((entry) => entry.event as MailnestEvents[K]);
-        },
-      };
+      return { store, bus, ...recorder };
     },
 
     async cleanup(): Promise<void> {

@@ -39,17 +39,7 @@ export function createStoreKit() {
     /** Opens a store (on `dataDir`, or in memory for null) with an event recorder on its bus. */
     async open(dataDir: string | null, options: Partial<Omit<StoreConfig, "dataDir"> & StoreDeps> = {}) {
       const bus = options.bus ?? new EventBus();
-      const events: { name: MailnestEventName; event: unknown }[] = [];
-      for (const name of [
-        "message.stored",
-        "message.updated",
-        "message.deleted",
-        "inbox.created",
-        "inbox.cleared",
-        "inbox.deleted",
-      ] as const) {
-        bus.on(name, (event) => events.push({ name, event }));
-      }
+      const recorder = recordStoreEvents(bus);
       const store = await createMessageStore(
         {
           dataDir,
@@ -64,16 +54,7 @@ export function createStoreKit() {
         },
       );
       stores.push(store);
-      return {
-        store,
-        bus,
-        events,
-        eventsNamed<K extends MailnestEventName>(name: K): MailnestEvents[K][] {
-          return events
-            .filter((entry) => entry.name === name)
-            .map((entry) => entry.event as MailnestEvents[K]);
-        },
-      };
+      return { store, bus, ...recorder };
     },
 
     /** Opens an empty store on `backend` (see `STORE_BACKENDS`). */
@@ -119,6 +100,27 @@ function countSidecarReads(inner: BlobStore, counts: { sidecarReads: number }): 
     readSidecar(id) {
       counts.sidecarReads += 1;
       return inner.readSidecar(id);
+    },
+  };
+}
+
+/** Records what a store announces on `bus`, in order; `eventsNamed` picks one kind. */
+export function recordStoreEvents(bus: EventBus) {
+  const events: { name: MailnestEventName; event: unknown }[] = [];
+  for (const name of [
+    "message.stored",
+    "message.updated",
+    "message.deleted",
+    "inbox.created",
+    "inbox.cleared",
+    "inbox.deleted",
+  ] as const) {
+    bus.on(name, (event) => events.push({ name, event }));
+  }
+  return {
+    events,
+    eventsNamed<K extends MailnestEventName>(name: K): MailnestEvents[K][] {
+      return events.filter((entry) => entry.name === name).map((entry) => entry.event as MailnestEvents[K]);
     },
   };
 }
