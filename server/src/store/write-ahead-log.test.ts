@@ -133,7 +133,7 @@ describe("write-ahead log", () => {
     ]);
   });
 
-  it("with a file-system sync, a checkpoint makes one call per segment instead of an fsync per file", async () => {
+  it("with a file-system sync, a checkpoint makes one call for its segments instead of an fsync per file", async () => {
     const synced: string[] = [];
     let wholeSyncs = 0;
     const { log, directory } = await openLog({
@@ -150,9 +150,11 @@ describe("write-ahead log", () => {
     });
     for (const id of ["a", "b", "c"])
       (await log.appendMessage(id, sidecarJson(id), Buffer.from(`raw ${id}`)))();
-    // Each record rotated the one before it out: two closed segments, two syncs, nothing file by file.
+    // Each record rotated the one before it out: two closed segments, at most two syncs (one when
+    // both were closed before the checkpoint started), nothing file by file.
     await expect.poll(async () => readdir(directory)).toEqual(["000000000003.wal"]);
-    expect(wholeSyncs).toBe(2);
+    expect(wholeSyncs).toBeGreaterThanOrEqual(1);
+    expect(wholeSyncs).toBeLessThanOrEqual(2);
     expect(synced).toEqual([]);
   });
 

@@ -26,7 +26,8 @@ export interface WriteAheadLogOptions {
   syncMessagesDir(): Promise<void>;
   /**
    * Makes every file of the file system durable at once (`file-system-sync.ts`); when given, the
-   * checkpoint calls it once per segment instead of `syncFile` per file and `syncMessagesDir`. If it
+   * checkpoint calls it once for all the segments closed by then, instead of `syncFile` per file and
+   * `syncMessagesDir`. If it
    * ever fails, the checkpoint falls back to file-by-file fsyncs for good.
    */
   syncFileSystem?(): Promise<void>;
@@ -299,11 +300,14 @@ export class WriteAheadLog {
   async #checkpointAll(): Promise<void> {
     try {
       while (this.#closed.length > 0) {
-        await this.#checkpointSegment(this.#closed[0]!);
-        this.#closed.shift();
+        // Every segment closed by now, in one go: after a crash recovery hands over a dozen, and one
+        // file-system sync covers them all.
+        const batch = [...this.#closed];
+        await this.#checkpointSegments(batch);
+        this.#closed.splice(0, batch.length);
       }
     } catch (error) {
-      // The segment stays on disk and in the list: the next rotation (or startup recovery) retries.
+      // The segments stay on disk and in the list: the next rotation (or startup recovery) retries.
       console.error("mailnest: checkpointing the write-ahead log failed:", error);
     } finally {
       // Same tick as the loop's last check (see #drain).
@@ -311,10 +315,13 @@ export class WriteAheadLog {
     }
   }
 
-  async #checkpointSegment(segment: Segment): Promise<void> {
-    await segment.idle();
-    await segment.file?.close().catch(() => {});
-    const paths = [...segment.ids].flatMap((id) => this.#options.filesOf(id));
+  /** Oldest first. */
+  async #checkpointSegments(segments: readonly Segment[]): Promise<void> {
+    for (const segment of segments) {
+      await segment.idle();
+      await segment.file?.close().catch(() => {});
+    }
+    const paths = segments.flatMap((segment) => [...segment.ids].flatMap((id) => this.#options.filesOf(id)));
     if (paths.length > 0 && !(await this.#syncFileSystem())) {
       let next = 0;
       const worker = async () => {
@@ -323,7 +330,8 @@ export class WriteAheadLog {
       await Promise.all(Array.from({ length: Math.min(CHECKPOINT_CONCURRENCY, paths.length) }, worker));
       await this.#options.syncMessagesDir();
     }
-    await rm(segment.path, { force: true });
+    // Oldest first: a tombstone is never deleted before the record it cancels.
+    for (const segment of segments) await rm(segment.path, { force: true });
   }
 
   /** Whether one file-system sync made the segment's files durable (false: sync them one by one). */
