@@ -14,6 +14,7 @@ import { type Ceiling, runCeiling, runIngest } from "./sections/ingest.js";
 import { runLargeMessages } from "./sections/large-messages.js";
 import { runPostgres } from "./sections/postgres.js";
 import type { SectionContext, SectionResult } from "./sections/section.js";
+import { runStoreRestart } from "./sections/store-restart.js";
 import { runStoreScale } from "./sections/store-scale.js";
 import { runWaitLatency } from "./sections/wait-latency.js";
 import { runWebhooks } from "./sections/webhooks.js";
@@ -83,6 +84,7 @@ async function main(): Promise<number> {
   await run("ingest", () => runIngest(context, ceiling));
   await run("wait", () => runWaitLatency(context));
   await run("scale", () => runStoreScale(context));
+  await run("restart", () => runStoreRestart(context));
   await run("memory", () => runLargeMessages(context));
   await run("waiters", () => runIdleWaiters(context));
   await run("auth", () => runAuthentication(context));

@@ -6,6 +6,7 @@ export const SECTIONS = [
   "ceiling",
   "wait",
   "scale",
+  "restart",
   "memory",
   "waiters",
   "retrieval",
