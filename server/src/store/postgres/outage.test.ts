@@ -67,7 +67,9 @@ describe("PostgreSQL outages", () => {
       expect(await seenOnB).toBe(after.id);
       expect(b.store.messageCount).toBe(2);
       expect((await b.store.list({ limit: 5 })).messages.map((m) => m.subject)).toEqual(["after", "before"]);
-      await expect.poll(() => b.store.getInbox("made-during@mailnest.test"), { timeout: 15_000 }).not.toBeNull();
+      await expect
+        .poll(() => b.store.getInbox("made-during@mailnest.test"), { timeout: 15_000 })
+        .not.toBeNull();
     } finally {
       await kit.cleanup();
       await database?.drop().catch(() => {});
