@@ -4,6 +4,7 @@
  */
 import { Mailnest } from "@mailnest/client";
 import type { Health, MessageSummary } from "@mailnest/protocol";
+import { ImapFlow } from "imapflow";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../test-support/cli-process.js";
 import { EventClient } from "../test-support/event-client.js";
@@ -18,7 +19,7 @@ const cleanup = useCleanup();
 const PASSWORD = "never-shown-8c1f";
 
 describe("three instances on one PostgreSQL database", () => {
-  it("mail sent to A's SMTP is awaited with the SDK on B and arrives live on C's WebSocket", async () => {
+  it("mail sent to A's SMTP is awaited with the SDK on B and arrives live on C's WebSocket and in C's IMAP IDLE", async () => {
     const database = await createTestDatabase(cleanup);
     const url = withPassword(database.url, PASSWORD);
     const [a, b, c] = await startInstances(cleanup, url, ["A", "B", "C"]);
@@ -27,10 +28,25 @@ describe("three instances on one PostgreSQL database", () => {
     // C: a viewer subscribed to every inbox.
     const live = await EventClient.connect(cleanup, `${c.url.replace(/^http/, "ws")}/api/events`);
     expect((await live.subscribe("*")).type).toBe("subscribed");
+    // C too: a mail reader idling over IMAP on that inbox (IMAP is on, on a free port, in every instance).
+    const imapPort = ((await (await fetch(`${c.url}/api/health`)).json()) as Health).imap.port;
+    if (imapPort === null) throw new Error("C has no IMAP listener");
     // B: a test that armed its wait before the app sent anything.
     const sdk = new Mailnest({ url: b.url });
     const inbox = await sdk.createInbox({ prefix: "signup" });
     const waiting = inbox.waitForMessage({ subject: /Welcome/ });
+    const reader = new ImapFlow({
+      host: "127.0.0.1",
+      port: imapPort,
+      secure: false,
+      auth: { user: inbox.address, pass: "any password" },
+      logger: false,
+    });
+    await reader.connect();
+    cleanup(() => reader.logout().catch(() => reader.close()));
+    await reader.mailboxOpen("INBOX");
+    const exists = new Promise<{ count: number }>((resolve) => reader.once("exists", resolve));
+    void reader.idle(); // ended by the logout at cleanup
 
     const info = await mailerFor(cleanup, { port: a.smtpPort }).sendMail({
       from: "app@example.test",
@@ -45,6 +61,7 @@ describe("three instances on one PostgreSQL database", () => {
     expect(message.text).toContain("424242");
     const frame = await live.nextOf("message.received");
     expect((frame.data.message as unknown as MessageSummary).id).toBe(id);
+    expect(await exists).toMatchObject({ count: 1 });
 
     // The same message, byte for byte, from every instance.
     const raws = await Promise.all(
