@@ -41,6 +41,8 @@ export class SearchText implements ScanSource {
   /** Changes whenever records move (compaction), so a scan between two reads starts over. */
   #generation = 0;
   #activeReads = 0;
+  /** Woken when the last read in progress ends (a compaction waiting to swap). */
+  #readsEnded: (() => void) | null = null;
   #scratch: Buffer | null = null;
   #scratchInUse = false;
   /** Set once a write failed or order was broken: queries go to the sidecars until the next start. */
@@ -168,6 +170,7 @@ export class SearchText implements ScanSource {
     } finally {
       this.#activeReads -= 1;
       if (ownScratch) this.#scratchInUse = false;
+      if (this.#activeReads === 0) this.#readsEnded?.();
       this.#compactIfWorthIt();
     }
   }
@@ -349,7 +352,12 @@ export class SearchText implements ScanSource {
     try {
       await compaction.copy(() => this.#closed || this.#failure !== null);
       // The swap moves every record: not while a query is reading.
-      while (this.#activeReads > 0 && !this.#closed) await new Promise((resolve) => setImmediate(resolve));
+      while (this.#activeReads > 0 && !this.#closed) {
+        await new Promise<void>((resolve) => {
+          this.#readsEnded = resolve;
+        });
+        this.#readsEnded = null;
+      }
       if (this.#closed || this.#failure !== null || this.#table !== source) {
         compaction.abort();
         return;
