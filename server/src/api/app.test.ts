@@ -25,7 +25,7 @@ function rawRequest(url: string, headers: Record<string, string>): Promise<{ sta
 }
 
 describe("service routes", () => {
-  it("reports health: status, version, head, counts, readiness and the SMTP port", async () => {
+  it("reports health: status, version, head, counts, readiness, the SMTP port and the store", async () => {
     const api = await ApiHarness.start(cleanup);
     await api.send({ to: ["ann@example.test", "bob@example.test"], subject: "one" });
     await api.send({ to: "ann@example.test", subject: "two" });
@@ -46,6 +46,7 @@ describe("service routes", () => {
       imap: { port: null },
       imaps: { port: null },
       damaged: 0,
+      store: { kind: "files", location: api.sandbox.config.dataDir },
     });
   });
 
