@@ -33,6 +33,13 @@ export interface BlobStore {
   remove(id: string): Promise<void>;
   /** Startup: removes temporary files and lists what is committed. */
   scan(): Promise<BlobScan>;
+  /**
+   * Whether the last close was clean and made everything under the data directory durable (log
+   * checkpointed; files and the index, flushed before that close, synced) and nothing was replayed
+   * at this start. The index as flushed then is trustworthy, so startup need not list the files.
+   * Known once the store is open; always false in memory.
+   */
+  readonly cleanShutdown: boolean;
   close(): Promise<void>;
 }
 

@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
 import { BufferedSink } from "./buffered-sink.js";
+import { leaveCleanShutdownMarker, takeCleanShutdownMarker } from "./clean-shutdown.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { DirectorySyncer } from "./directory-syncer.js";
 import { fileSystemSync } from "./file-system-sync.js";
@@ -75,6 +76,7 @@ async function openLocked(
   options: FileBlobStoreOptions,
   lock: DataDirLock,
 ): Promise<BlobStore> {
+  const wasClean = await takeCleanShutdownMarker(dataDir);
   const messagesDir = join(dataDir, "messages");
   const tmpDir = join(dataDir, "tmp");
   const walDir = join(dataDir, "wal");
@@ -241,9 +243,25 @@ async function openLocked(
       return scan;
     },
 
+    cleanShutdown: wasClean && segments.length === 0,
+
+    /**
+     * Called after the index's last flush (`local-message-store.ts`). A clean close syncs the file
+     * system once more, which makes those index documents durable too (they live in `index/` beside
+     * `messages/`), and then leaves the clean-shutdown marker. Without a file-system sync there is no
+     * marker, and the next start lists the files as before.
+     */
     async close() {
-      await wal.close();
+      const checkpointed = await wal.close();
       await Promise.all([messagesDirSync.close(), walDirSync.close()]);
+      if (checkpointed && wholeSync) {
+        try {
+          await wholeSync();
+          await leaveCleanShutdownMarker(dataDir);
+        } catch {
+          // No marker: the next start reconciles the index with the files, as after a crash.
+        }
+      }
       await lock.release();
     },
   };

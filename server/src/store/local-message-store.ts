@@ -57,7 +57,11 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   let sequencer: Sequencer | null = null;
   const persisted = new PersistedIndex(options.indexStorage, {
     summariesInShard: (shard) => index.range(shard * SHARD_SIZE, (shard + 1) * SHARD_SIZE),
-    state: () => ({ lastSequence: sequencer?.head ?? 0, inboxes: index.registrations() }),
+    state: () => ({
+      lastSequence: sequencer?.head ?? 0,
+      inboxes: index.registrations(),
+      messageCount: index.count,
+    }),
   });
   const { summaries, state } = await reconcile(options.blobs, persisted, options.parser);
   for (const summary of summaries) index.add(summary);
@@ -235,6 +239,9 @@ class LocalMessageStore implements MessageStore {
     this.#closing ??= (async () => {
       this.#housekeeping.stop();
       await this.#parts.tasks.drain();
+      // The state records how many summaries the shards hold, which the next start checks before
+      // trusting them after a clean shutdown.
+      this.#parts.persisted.markState();
       await this.#parts.persisted.flush();
       await this.#parts.searchText.close();
       await this.#parts.blobs.close();

@@ -42,6 +42,7 @@ export function createMemoryBlobStore(): BlobStore {
     async scan(): Promise<BlobScan> {
       return { raw: new Set(raws.keys()), sidecars: new Set(sidecars.keys()) };
     },
+    cleanShutdown: false,
     async close() {},
   };
 }

@@ -54,7 +54,7 @@ function countingStorage(): IndexStorage & { writes: Map<string, number> } {
 
 function fixture(count: number) {
   const summaries = Array.from({ length: count }, (_, i) => summary(i + 1));
-  const state: IndexState = { lastSequence: count, inboxes: [] };
+  const state: IndexState = { lastSequence: count, inboxes: [], messageCount: count };
   const storage = countingStorage();
   const persisted = new PersistedIndex(storage, {
     summariesInShard: (shard) =>
@@ -79,7 +79,7 @@ describe("PersistedIndex", () => {
 
     const reloaded = await new PersistedIndex(storage, {
       summariesInShard: () => [],
-      state: () => ({ lastSequence: 0, inboxes: [] }),
+      state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
     }).load();
     expect(reloaded.summaries.map((s) => s.sequence)).toEqual(summaries.map((s) => s.sequence));
     expect(reloaded.state.lastSequence).toBe(summaries.length);
@@ -148,7 +148,7 @@ describe("PersistedIndex", () => {
     };
     const reloaded = await new PersistedIndex(slow, {
       summariesInShard: () => [],
-      state: () => ({ lastSequence: 0, inboxes: [] }),
+      state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
     }).load();
     expect(mostAtOnce).toBeGreaterThan(1);
     expect(reloaded.summaries.map((s) => s.sequence)).toEqual(summaries.map((s) => s.sequence));
@@ -160,8 +160,8 @@ describe("PersistedIndex", () => {
     await storage.adapter<unknown>("state").write({ lastSequence: "x", inboxes: [{ address: 1 }] });
     const loaded = await new PersistedIndex(storage, {
       summariesInShard: () => [],
-      state: () => ({ lastSequence: 0, inboxes: [] }),
+      state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
     }).load();
-    expect(loaded).toEqual({ summaries: [], state: { lastSequence: 0, inboxes: [] } });
+    expect(loaded).toEqual({ summaries: [], state: { lastSequence: 0, inboxes: [], messageCount: null } });
   });
 });

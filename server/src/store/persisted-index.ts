@@ -23,6 +23,12 @@ interface ShardDocument {
 export interface IndexState {
   lastSequence: number;
   inboxes: InboxRegistration[];
+  /**
+   * Summaries in the shards when this was written; after a clean shutdown, a load that finds fewer
+   * (a shard or the whole folder deleted, a shard unreadable) does not trust the index. null when
+   * not recorded (an index written before this field).
+   */
+  messageCount: number | null;
 }
 
 /** Where a flush reads the current state from (the in-memory index). */
@@ -58,7 +64,7 @@ export class PersistedIndex {
     const names = await this.#storage.list();
     const state = names.includes(STATE_DOCUMENT)
       ? normalizeState(await this.#read<Partial<IndexState>>(STATE_DOCUMENT))
-      : { lastSequence: 0, inboxes: [] };
+      : { lastSequence: 0, inboxes: [], messageCount: null };
     // Read in parallel: one after the other, 200 shards (50,000 messages) spent most of a restart
     // waiting on reads.
     const shards = await mapConcurrently(
@@ -120,7 +126,10 @@ export class PersistedIndex {
     }
     if (writeState) {
       try {
-        await new Low<IndexState>(this.#storage.adapter(STATE_DOCUMENT), this.#source.state()).write();
+        const state = this.#source.state();
+        // A shard that failed to write may disagree with the count: vouch for none of them.
+        if (this.#dirtyShards.size > 0) state.messageCount = null;
+        await new Low<IndexState>(this.#storage.adapter(STATE_DOCUMENT), state).write();
       } catch (error) {
         this.#stateDirty = true;
         this.#reportFailure(error);
@@ -162,6 +171,7 @@ export class PersistedIndex {
 function normalizeState(value: Partial<IndexState> | null): IndexState {
   return {
     lastSequence: Number.isSafeInteger(value?.lastSequence) ? (value?.lastSequence ?? 0) : 0,
+    messageCount: Number.isSafeInteger(value?.messageCount) ? (value?.messageCount ?? null) : null,
     inboxes: Array.isArray(value?.inboxes)
       ? value.inboxes.filter(
           (inbox): inbox is InboxRegistration =>

@@ -27,27 +27,33 @@ export interface Reconciled {
  *   they are re-parsed and get a new sequence above every known one.
  *
  * Every change is marked on `persisted`, so the next flush writes the repaired shards.
+ *
+ * After a clean shutdown (`clean-shutdown.ts`) whose index still holds as many summaries as it
+ * recorded, the files are not listed at all: the index is their exact account, and listing 100,000
+ * names was a good part of a restart.
  */
 export async function reconcile(
   blobs: BlobStore,
   persisted: PersistedIndex,
   parser: MessageParser,
 ): Promise<Reconciled> {
-  const scan = await blobs.scan();
   const { summaries: indexed, state } = await persisted.load();
+  // After a clean shutdown the index is the files' exact account, unless a shard went missing since.
+  const trusted = blobs.cleanShutdown && state.messageCount === indexed.length;
+  const scan = trusted ? null : await blobs.scan();
 
   const byId = new Map<string, MessageSummary>();
   for (const summary of indexed) {
-    if (scan.raw.has(summary.id) && !byId.has(summary.id)) byId.set(summary.id, summary);
+    if ((scan === null || scan.raw.has(summary.id)) && !byId.has(summary.id)) byId.set(summary.id, summary);
     else persisted.markSequence(summary.sequence);
   }
 
-  for (const id of scan.sidecars) {
-    if (!scan.raw.has(id)) await blobs.remove(id);
+  for (const id of scan?.sidecars ?? []) {
+    if (!scan?.raw.has(id)) await blobs.remove(id);
   }
 
   // ULIDs sort by arrival, so re-numbered messages keep their relative order.
-  const unindexed = [...scan.raw].filter((id) => !byId.has(id)).sort();
+  const unindexed = [...(scan?.raw ?? [])].filter((id) => !byId.has(id)).sort();
   const sidecars = await mapConcurrently(unindexed, READ_CONCURRENCY, (id) => blobs.readSidecar(id));
   const renumber: { id: string; sidecar: Sidecar | null }[] = [];
   unindexed.forEach((id, position) => {

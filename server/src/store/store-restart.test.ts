@@ -1,4 +1,4 @@
-import { readdir, rm, writeFile } from "node:fs/promises";
+import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
@@ -112,6 +112,8 @@ describe("restart", () => {
   it("drops index entries whose .eml is gone and removes orphan sidecars and temp files", async () => {
     const { dataDir, store, ids } = await storeWithThreeMessages();
     await store.close();
+    // What a crash leaves: no clean-shutdown marker, so the files are listed.
+    await rm(join(dataDir, "clean-shutdown"));
     await rm(join(dataDir, "messages", `${ids[1]}.eml`));
     await writeFile(join(dataDir, "tmp", "abandoned.eml"), "half a message");
 
@@ -120,6 +122,39 @@ describe("restart", () => {
     expect(reopened.getInbox("two@mailnest.test")).toBeNull();
     expect(await readdir(join(dataDir, "tmp"))).toEqual([]);
     expect((await readdir(join(dataDir, "messages"))).some((name) => name.startsWith(ids[1]!))).toBe(false);
+  });
+
+  it("after a clean shutdown trusts the index and does not list the files; after a crash it does", async () => {
+    const { dataDir, store, ids } = await storeWithThreeMessages();
+    await store.close();
+    expect(await readdir(dataDir)).toContain("clean-shutdown");
+    // A message file the index does not know, put there while the store was stopped: only a listing
+    // of messages/ can find it.
+    const stray = "01jz4k8q3m2x7v9c0b5n6t1r8p";
+    await cp(join(dataDir, "messages", `${ids[0]}.eml`), join(dataDir, "messages", `${stray}.eml`));
+
+    const { store: trusting } = await kit.open(dataDir);
+    expect(trusting.messageCount).toBe(3);
+    expect(trusting.summary(stray)).toBeNull();
+    // Taken at startup: a crash of this run must not leave a marker behind.
+    expect(await readdir(dataDir)).not.toContain("clean-shutdown");
+    await trusting.close();
+
+    await rm(join(dataDir, "clean-shutdown"));
+    const { store: listing } = await kit.open(dataDir);
+    expect(listing.messageCount).toBe(4);
+    expect(listing.summary(stray)?.subject).toBe("one");
+  });
+
+  it("after a clean shutdown still lists the files when the index lost summaries since", async () => {
+    const { dataDir, store } = await storeWithThreeMessages();
+    await store.close();
+    const shard = join(dataDir, "index", "messages-000000.json");
+    const document = JSON.parse(await readFile(shard, "utf8")) as { messages: unknown[] };
+    await writeFile(shard, JSON.stringify({ messages: document.messages.slice(1) }));
+
+    const { store: reopened } = await kit.open(dataDir);
+    expect(await subjects(reopened)).toEqual(["three", "two", "one"]);
   });
 
   it("ignores a corrupt index shard and rebuilds it", async () => {

@@ -177,14 +177,18 @@ export class WriteAheadLog {
     for (const segment of segments) segment.ids.delete(id);
   }
 
-  /** Stops accepting records, checkpoints everything and deletes every segment. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting records, checkpoints everything and deletes every segment. Resolves whether that
+   * succeeded (false: a checkpoint failed and segments are left for the next startup to replay).
+   */
+  async close(): Promise<boolean> {
     this.#closing = true;
     clearInterval(this.#timer);
     await this.#drained;
     const last = this.#current;
     this.#closed.push(last);
     await this.#checkpoint();
+    return this.#closed.length === 0;
   }
 
   #enqueue(chunks: Buffer[], id: string | null): Promise<Release> {
