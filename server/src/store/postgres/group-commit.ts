@@ -3,6 +3,7 @@ import type { MessageSummary } from "../model.js";
 import type { Sidecar } from "../sidecar.js";
 import type { Sql } from "./connect.js";
 import { CHANGES_CHANNEL } from "./schema.js";
+import { searchColumn } from "./search-column.js";
 
 /** A parsed message waiting for its transaction; its sequence is given there. */
 export interface ReadyMessage {
@@ -114,6 +115,7 @@ async function insertBatch(sql: Sql, batch: Waiting[]): Promise<Committed[]> {
       received_time: summary.receivedTime,
       size: raw.length,
       sha256: summary.sha256,
+      search_text: searchColumn(sidecar.view.visibleText),
       // As text inside the metadata: json_to_recordset would decode a `\u0000` in a json column and
       // fail; a text column decodes only the outer quoting, and the text is then cast to json.
       summary: JSON.stringify(summary),
@@ -135,15 +137,15 @@ async function insertBatch(sql: Sql, batch: Waiting[]): Promise<Committed[]> {
     batch AS (
       SELECT * FROM json_to_recordset(${sql.typed(meta, JSON_OID)}) AS m(
         ord integer, id text, inboxes json, received_time double precision, size bigint,
-        sha256 text, summary text, sidecar text, "offset" bigint
+        sha256 text, search_text text, summary text, sidecar text, "offset" bigint
       )
     ),
     inserted AS (
       INSERT INTO mailnest_messages
-        (sequence, id, inboxes, read, received_time, size, sha256, summary, sidecar, raw)
+        (sequence, id, inboxes, read, received_time, size, sha256, search_text, summary, sidecar, raw)
       SELECT clock.head - ${count} + 1 + batch.ord, batch.id,
         ARRAY(SELECT json_array_elements_text(batch.inboxes)), false, batch.received_time,
-        batch.size, batch.sha256, batch.summary::json, batch.sidecar::json,
+        batch.size, batch.sha256, batch.search_text, batch.summary::json, batch.sidecar::json,
         substring(${raw}::bytea FROM (batch."offset" + 1)::integer FOR batch.size::integer)
       FROM clock, batch
     ),

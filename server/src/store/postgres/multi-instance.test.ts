@@ -124,6 +124,27 @@ describe("two store instances on one database", () => {
     expect(later.events).toEqual([]);
   });
 
+  it("a text search on B finds the bodies A stored (checked in PostgreSQL first), NUL characters included", async () => {
+    const [a, b] = await twoInstances();
+    const bodies = ["Your code is 123456", "Reset link inside", "with a NUL\u0000inside", "İSTANBUL straße"];
+    const ids: string[] = [];
+    for (const text of bodies) ids.push((await ingestBuffer(a.store, testMessage({ text }))).id);
+    const lastOnB = nextEvent(b.bus, "message.stored", (event) => event.message.id === ids.at(-1));
+    if (b.store.summary(ids.at(-1)!) === null) await lastOnB;
+
+    const search = async (text: string) =>
+      (await b.store.list({ limit: 10, text })).messages.map((m) => m.id);
+    expect(await search("CODE is 123")).toEqual([ids[0]]);
+    expect(await search("nul\u0000in")).toEqual([ids[2]]);
+    expect(await search("İstanbul")).toEqual([ids[3]]);
+    expect(await search("straße")).toEqual([ids[3]]);
+    expect(await search("nowhere to be found")).toEqual([]);
+    expect(await search("i")).toEqual([...ids].reverse());
+    // A wait's filter check on B reads the same way.
+    expect(await b.store.matches(b.store.summary(ids[1]!)!, { text: "reset LINK" })).toBe(true);
+    expect(await b.store.matches(b.store.summary(ids[1]!)!, { text: "code" })).toBe(false);
+  });
+
   it("a second copy of a message stored through another instance is marked duplicateOf the first", async () => {
     const [a, b] = await twoInstances();
     const raw = testMessage({ subject: "Once" });

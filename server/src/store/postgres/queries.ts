@@ -22,10 +22,13 @@ import { RecentMessages } from "../recent-messages.js";
 import { type Sidecar, storedMessage } from "../sidecar.js";
 import type { Sql } from "./connect.js";
 import type { Replica } from "./replica.js";
+import { searchNeedle } from "./search-column.js";
 
 const MAX_PAGE_SIZE = 500;
 /** Sidecars a full-message filter (`text`, headers) reads per query, newest first. */
 const SIDECAR_BATCH = 64;
+/** Candidates whose `search_text` one query checks against a `text` needle. */
+const TEXT_BATCH = 1000;
 
 /**
  * Everything that reads. Summaries, pages and filters on summaries come from the replica (memory);
@@ -108,9 +111,10 @@ export class PostgresQueries {
   }
 
   /**
-   * Newest first, from the replica. Conditions on summaries are checked in memory; conditions on the
-   * full message read the parsed views of the candidates from PostgreSQL, a batch at a time, newest
-   * first, and stop once the page (plus one, to know whether there is more) is full.
+   * Newest first, from the replica. Conditions on summaries are checked in memory. For conditions on
+   * the full message, a `text` needle is first checked in PostgreSQL on `search_text` for a batch of
+   * candidates (only ids come back), then the parsed views of those that may match are read, newest
+   * first, until the page (plus one, to know whether there is more) is full.
    */
   async list(query: MessageQuery): Promise<MessagePage> {
     const index = this.#replica.index;
@@ -122,20 +126,18 @@ export class PostgresQueries {
     const end = query.cursor === undefined ? source.length : lowerBound(source, decodeCursor(query.cursor));
     // A snapshot: the replica may change while sidecars are read.
     const candidates = source.slice(query.since === undefined ? 0 : lowerBound(source, query.since + 1), end);
+    const batchSize = filter.textNeedle === null ? SIDECAR_BATCH : TEXT_BATCH;
 
     const found: MessageSummary[] = [];
     let position = candidates.length - 1;
     while (position >= 0 && found.length <= limit) {
       const batch: MessageSummary[] = [];
-      for (
-        ;
-        position >= 0 && batch.length < SIDECAR_BATCH && found.length + batch.length <= limit;
-        position--
-      ) {
+      for (; position >= 0 && batch.length < batchSize && found.length + batch.length <= limit; position--) {
         const summary = candidates[position]!;
         if (filter.matchesSummary(summary)) batch.push(summary);
       }
-      found.push(...(filter.needsFullMessage ? await this.#matchingFull(batch, filter) : batch));
+      if (!filter.needsFullMessage) found.push(...batch);
+      else found.push(...(await this.#matchingFull(batch, filter, limit + 1 - found.length)));
     }
     const more = found.length > limit;
     const messages = found.slice(0, limit);
@@ -146,16 +148,43 @@ export class PostgresQueries {
     const prepared = this.#prepare(filter);
     if (!prepared.matchesSummary(summary)) return false;
     if (!prepared.needsFullMessage) return true;
-    return (await this.#matchingFull([summary], prepared)).length === 1;
+    return (await this.#matchingFull([summary], prepared, 1)).length === 1;
   }
 
-  async #matchingFull(batch: MessageSummary[], filter: PreparedFilter): Promise<MessageSummary[]> {
-    const missing = batch.filter((summary) => !this.#recent.get(summary.id)).map((summary) => summary.id);
-    const read = missing.length === 0 ? new Map<string, Sidecar>() : await this.#sidecars(missing);
-    return batch.filter((summary) => {
-      const sidecar = this.#recent.get(summary.id) ?? read.get(summary.id);
-      return sidecar !== undefined && filter.matchesFull(storedMessage(summary, sidecar));
-    });
+  /** Those of `batch` (newest first) that match in full, at most `wanted` of them. */
+  async #matchingFull(
+    batch: MessageSummary[],
+    filter: PreparedFilter,
+    wanted: number,
+  ): Promise<MessageSummary[]> {
+    const possible = await this.#textPrefilter(batch, filter);
+    const matching: MessageSummary[] = [];
+    for (let start = 0; start < possible.length && matching.length < wanted; start += SIDECAR_BATCH) {
+      const chunk = possible.slice(start, start + SIDECAR_BATCH);
+      const missing = chunk.filter((summary) => !this.#recent.get(summary.id)).map((summary) => summary.id);
+      const read = missing.length === 0 ? new Map<string, Sidecar>() : await this.#sidecars(missing);
+      for (const summary of chunk) {
+        const sidecar = this.#recent.get(summary.id) ?? read.get(summary.id);
+        if (sidecar !== undefined && filter.matchesFull(storedMessage(summary, sidecar)))
+          matching.push(summary);
+      }
+    }
+    return matching.slice(0, wanted);
+  }
+
+  /**
+   * Drops the messages whose `search_text` shows they cannot hold the needle (`search-column.ts`);
+   * keeps those whose parsed view is in memory, and all of them when there is no usable needle.
+   */
+  async #textPrefilter(batch: MessageSummary[], filter: PreparedFilter): Promise<MessageSummary[]> {
+    const needle = filter.textNeedle === null ? null : searchNeedle(filter.textNeedle);
+    const remote = batch.filter((summary) => !this.#recent.get(summary.id)).map((summary) => summary.id);
+    if (needle === null || remote.length === 0) return batch;
+    const rows = await this.#sql<{ id: string }[]>`
+      SELECT id FROM mailnest_messages
+      WHERE id = ANY(${remote}::text[]) AND (search_text IS NULL OR strpos(search_text, ${needle}) > 0)`;
+    const possible = new Set(rows.map((row) => row.id));
+    return batch.filter((summary) => this.#recent.get(summary.id) !== undefined || possible.has(summary.id));
   }
 
   async #sidecars(ids: string[]): Promise<Map<string, Sidecar>> {

@@ -61,6 +61,14 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    name: "search text column",
+    statements: [
+      // `search-column.ts`. NULL for rows stored before it, which the full check still reads.
+      "ALTER TABLE mailnest_messages ADD COLUMN search_text text",
+    ],
+  },
 ];
 
 /**
