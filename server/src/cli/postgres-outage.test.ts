@@ -20,6 +20,8 @@ const PER_PHASE = 5;
 /** After the restart, how often (and how far apart) a message is tried until the first 250. */
 const RECOVERY_ATTEMPTS = 60;
 const RECOVERY_PAUSE_MS = 500;
+/** A wait armed during the outage must outlive it: a bound, not a measure. */
+const WAIT_TIMEOUT_MS = 120_000;
 
 let sent = 0;
 async function send(instance: MailnestInstance, to = "outage@example.test"): Promise<SmtpReply> {
@@ -59,8 +61,10 @@ describe("PostgreSQL restarted under two instances", () => {
     for (let i = 0; i < PER_PHASE; i++)
       for (const instance of [a, b]) duringOutage.push(await send(instance));
     for (const reply of duringOutage) expect(reply.raw).toMatch(/^451 4\.3\.0 .*try again later/);
-    // The HTTP side stays up, and says so.
+    // The HTTP side stays up, and says so; a test may even arm a wait on B now.
     expect((await fetch(`${b.url}/api/health`)).status).toBeLessThan(500);
+    const held = await new Mailnest({ url: b.url }).inbox("held@example.test");
+    const heldWait = held.waitForMessage({ subject: /^outage / }, { timeout: WAIT_TIMEOUT_MS });
 
     await cluster.start();
     let recovered: SmtpReply | null = null;
@@ -75,7 +79,12 @@ describe("PostgreSQL restarted under two instances", () => {
     expect(recovered, "no 250 after the database came back").not.toBeNull();
     if (recovered) accept(recovered);
 
-    // Waits across instances work again: B hears about what A stored after the restart.
+    // The wait armed during the outage is answered by mail A stored after it: B listens again.
+    const heldReply = await send(a, "held@example.test");
+    accept(heldReply);
+    expect((await heldWait).id).toBe(queuedId(heldReply.raw));
+
+    // And a wait armed now, too.
     const inbox = await new Mailnest({ url: b.url }).createInbox();
     const waiting = inbox.waitForMessage({ subject: /^outage / });
     const reply = await send(a, inbox.address);
