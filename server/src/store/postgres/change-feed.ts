@@ -160,16 +160,21 @@ export class ChangeFeed {
       }
     }
     const sql = this.#sql;
+    // What this instance committed itself is taken as provided (and a message deleted since is in
+    // the replica only until that deletion, later in the log, is applied); the rest is read.
     const stored = new Map<number, MessageSummary>();
+    let missing = false;
     for (let sequence = from; sequence <= to; sequence++) {
       const provided = this.#provided.get(sequence);
-      if (provided === undefined) break;
+      if (provided === undefined) {
+        missing = true;
+        continue;
+      }
       stored.set(sequence, provided);
+      this.#provided.delete(sequence);
     }
-    const allProvided = stored.size === to - from + 1;
-    for (const sequence of stored.keys()) this.#provided.delete(sequence);
     const [storedRows, updatedRows, registrationRows] = await Promise.all([
-      to === 0 || allProvided
+      !missing
         ? []
         : sql<SummaryRow[]>`
             SELECT sequence, id, inboxes, read, summary FROM mailnest_messages
@@ -184,8 +189,9 @@ export class ChangeFeed {
             SELECT address, created_at, expires_at FROM mailnest_inboxes
             WHERE address = ANY(${[...registered]}::text[])`,
     ]);
-    // A message deleted since it was provided is in the replica only until the deletion is applied.
-    for (const row of storedRows) stored.set(row.sequence, summaryFromRow(row));
+    for (const row of storedRows) {
+      if (!stored.has(row.sequence)) stored.set(row.sequence, summaryFromRow(row));
+    }
     const registrations = new Map<string, InboxRegistration | null>();
     for (const address of registered) registrations.set(address, null);
     for (const row of registrationRows) registrations.set(row.address, registrationFromRow(row));
