@@ -195,6 +195,7 @@ export class PostgresCluster {
         resolve();
       });
     });
+    this.#removeExitHook(); // the previous start's, if this is a restart
     const hook = () => {
       killGroup(server, "SIGQUIT");
       rmSync(this.#root, { recursive: true, force: true });
