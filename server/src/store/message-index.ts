@@ -1,5 +1,6 @@
 import type { InboxInfo } from "./message-store.js";
 import type { MessageSummary } from "./model.js";
+import { SummaryInterner } from "./summary-interner.js";
 
 /** An inbox created through the API (listed before mail arrives, optionally with an expiry). */
 export interface InboxRegistration {
@@ -26,6 +27,8 @@ export class MessageIndex {
   readonly #all: MessageSummary[] = [];
   readonly #byId = new Map<string, MessageSummary>();
   readonly #inboxes = new Map<string, InboxEntry>();
+  /** Summaries share their repeated values (addresses, inbox keys): about half of their heap. */
+  readonly #interner = new SummaryInterner();
 
   get count(): number {
     return this.#all.length;
@@ -55,6 +58,7 @@ export class MessageIndex {
   }
 
   add(summary: MessageSummary): void {
+    this.#interner.compact(summary);
     insertSorted(this.#all, summary);
     this.#byId.set(summary.id, summary);
     for (const address of summary.inboxes) {
@@ -77,7 +81,7 @@ export class MessageIndex {
   removeFromInbox(summary: MessageSummary, address: string): void {
     if (!summary.inboxes.includes(address)) return;
     this.#detach(summary, address);
-    summary.inboxes = summary.inboxes.filter((inbox) => inbox !== address);
+    summary.inboxes = this.#interner.list(summary.inboxes.filter((inbox) => inbox !== address));
   }
 
   /** Returns whether the flag changed. */

@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { MessageIndex } from "./message-index.js";
+import type { MessageSummary } from "./model.js";
+import { SummaryInterner } from "./summary-interner.js";
+
+function summary(sequence: number, inboxes: string[]): MessageSummary {
+  // Fresh objects and strings each time, as JSON.parse or the parser hands them over.
+  const copy = (text: string) => JSON.parse(JSON.stringify(text)) as string;
+  return {
+    id: `01jz${String(sequence).padStart(22, "0")}`,
+    sequence,
+    inboxes: inboxes.map(copy),
+    mailFrom: copy("app@example.test"),
+    rcptTo: inboxes.map(copy),
+    messageId: `<${sequence}@example.test>`,
+    subject: `message ${sequence}`,
+    from: [{ name: copy("The App"), address: copy("app@example.test") }],
+    to: inboxes.map((address) => ({ name: "", address: copy(address) })),
+    cc: [],
+    date: null,
+    receivedAt: "2025-07-01T10:00:00.000Z",
+    receivedTime: Date.parse("2025-07-01T10:00:00.000Z"),
+    duplicateOf: null,
+    size: 1,
+    sha256: "",
+    attachmentCount: 0,
+    authUser: null,
+    tls: false,
+    read: false,
+    snippet: "",
+    parseError: null,
+  };
+}
+
+describe("SummaryInterner", () => {
+  it("gives summaries with the same addresses one shared, frozen copy, equal to the original", () => {
+    const interner = new SummaryInterner();
+    const first = summary(1, ["a@x.test", "b@x.test"]);
+    const second = summary(2, ["a@x.test", "b@x.test"]);
+    const original = structuredClone(first);
+    interner.compact(first);
+    interner.compact(second);
+
+    expect(first).toEqual(original);
+    expect(second.inboxes).toBe(first.inboxes);
+    expect(second.rcptTo).toBe(first.rcptTo);
+    expect(second.from).toBe(first.from);
+    expect(second.to).toBe(first.to);
+    // A change in place would change every message sharing the list: it throws instead.
+    expect(() => first.inboxes.push("c@x.test")).toThrow(TypeError);
+    expect(() => {
+      first.from[0]!.name = "Someone else";
+    }).toThrow(TypeError);
+  });
+
+  it("keeps lists that differ apart", () => {
+    const interner = new SummaryInterner();
+    const first = summary(1, ["a@x.test"]);
+    const second = summary(2, ["b@x.test"]);
+    interner.compact(first);
+    interner.compact(second);
+    expect(second.inboxes).not.toBe(first.inboxes);
+    expect(second.inboxes).toEqual(["b@x.test"]);
+  });
+});
+
+describe("MessageIndex over shared summaries", () => {
+  it("taking a message out of one inbox leaves another message with the same inboxes alone", () => {
+    const index = new MessageIndex();
+    const first = summary(1, ["a@x.test", "b@x.test"]);
+    const second = summary(2, ["a@x.test", "b@x.test"]);
+    index.add(first);
+    index.add(second);
+    index.removeFromInbox(first, "a@x.test");
+
+    expect(first.inboxes).toEqual(["b@x.test"]);
+    expect(second.inboxes).toEqual(["a@x.test", "b@x.test"]);
+    expect(index.inboxMessages("a@x.test").map((s) => s.sequence)).toEqual([2]);
+    expect(index.inboxMessages("b@x.test").map((s) => s.sequence)).toEqual([1, 2]);
+  });
+});
