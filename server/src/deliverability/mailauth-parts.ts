@@ -86,41 +86,58 @@ type GetPublicKey = (
   resolver: MailauthResolver,
 ) => Promise<{ publicKey: unknown; rr: string; modulusLength?: number }>;
 
+interface MailauthParts {
+  mailauth: MailauthModule;
+  spfVerify(domain: string, options: MailauthSpfOptions): Promise<MailauthSpfOutcome | false>;
+}
+
+let loaded: MailauthParts | null = null;
+
 /**
- * mailauth turns every key record into a KeyObject, exports it as PEM, and `crypto.verify` parses
- * that PEM again: three key parses per signature, the largest single cost of verifying a small
- * message. This wraps mailauth's `getPublicKey` (lib/tools.js) before the modules that call it load
- * and bind it: the lookup still goes through Mailnest's resolver every time (so every lookup is
- * recorded and a changed record takes effect at once), but the key parsed from a given record text
- * is kept, as a KeyObject, which `crypto.verify` takes without parsing anything.
+ * Loaded on first use, not at import: mailauth pulls in BIMI, VMC and ASN.1 parsers, a third of a
+ * second of a server's startup on a busy 2-core machine, and most runs verify on worker threads, so
+ * the main thread's fallback verifier may never need it.
  */
-const tools = require("mailauth/lib/tools.js") as { getPublicKey: GetPublicKey };
-const parseKey = tools.getPublicKey;
-const parsedKeys = new Map<string, Awaited<ReturnType<GetPublicKey>>>();
+function load(): MailauthParts {
+  if (loaded) return loaded;
+  /**
+   * mailauth turns every key record into a KeyObject, exports it as PEM, and `crypto.verify` parses
+   * that PEM again: three key parses per signature, the largest single cost of verifying a small
+   * message. This wraps mailauth's `getPublicKey` (lib/tools.js) before the modules that call it load
+   * and bind it: the lookup still goes through Mailnest's resolver every time (so every lookup is
+   * recorded and a changed record takes effect at once), but the key parsed from a given record text
+   * is kept, as a KeyObject, which `crypto.verify` takes without parsing anything.
+   */
+  const tools = require("mailauth/lib/tools.js") as { getPublicKey: GetPublicKey };
+  const parseKey = tools.getPublicKey;
+  const parsedKeys = new Map<string, Awaited<ReturnType<GetPublicKey>>>();
+  tools.getPublicKey = async (type, name, minBitLength, resolver) => {
+    const answers = (await resolver(name, "TXT")) as string[][] | undefined;
+    const text = answers?.[0]?.join("") ?? "";
+    const cacheKey = `${type} ${minBitLength ?? ""} ${text}`;
+    const cached = parsedKeys.get(cacheKey);
+    if (cached) return cached;
+    const parsed = await parseKey(type, name, minBitLength, async () => answers);
+    const entry = {
+      ...parsed,
+      publicKey: typeof parsed.publicKey === "string" ? createPublicKey(parsed.publicKey) : parsed.publicKey,
+    };
+    if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.delete(parsedKeys.keys().next().value as string);
+    parsedKeys.set(cacheKey, entry);
+    return entry;
+  };
+
+  const mailauth = require("mailauth") as MailauthModule;
+  // Not exported by mailauth's entry point; its package has no `exports` map, and the version is pinned.
+  const { spfVerify } = require("mailauth/lib/spf/spf-verify.js") as Pick<MailauthParts, "spfVerify">;
+  loaded = { mailauth, spfVerify };
+  return loaded;
+}
+
 /** Distinct key records kept; a test run publishes a few dozen. */
 const MAX_PARSED_KEYS = 500;
-tools.getPublicKey = async (type, name, minBitLength, resolver) => {
-  const answers = (await resolver(name, "TXT")) as string[][] | undefined;
-  const text = answers?.[0]?.join("") ?? "";
-  const cacheKey = `${type} ${minBitLength ?? ""} ${text}`;
-  const cached = parsedKeys.get(cacheKey);
-  if (cached) return cached;
-  const parsed = await parseKey(type, name, minBitLength, async () => answers);
-  const entry = {
-    ...parsed,
-    publicKey: typeof parsed.publicKey === "string" ? createPublicKey(parsed.publicKey) : parsed.publicKey,
-  };
-  if (parsedKeys.size >= MAX_PARSED_KEYS) parsedKeys.delete(parsedKeys.keys().next().value as string);
-  parsedKeys.set(cacheKey, entry);
-  return entry;
-};
 
-const mailauth = require("mailauth") as MailauthModule;
-// Not exported by mailauth's entry point; its package has no `exports` map, and the version is pinned.
-const { spfVerify } = require("mailauth/lib/spf/spf-verify.js") as {
-  spfVerify(domain: string, options: MailauthSpfOptions): Promise<MailauthSpfOutcome | false>;
-};
-
-export const dkimVerify = mailauth.dkimVerify;
-export const verifyArc = mailauth.arc;
-export { spfVerify };
+export const dkimVerify: MailauthModule["dkimVerify"] = (input, options) =>
+  load().mailauth.dkimVerify(input, options);
+export const verifyArc: MailauthModule["arc"] = (data, options) => load().mailauth.arc(data, options);
+export const spfVerify: MailauthParts["spfVerify"] = (domain, options) => load().spfVerify(domain, options);
