@@ -1,4 +1,5 @@
 import postgres from "postgres";
+import { maskDatabaseUrl } from "../store-location.js";
 
 /** The client the PostgreSQL store talks through: `postgres` (porsager/postgres), numbers as numbers. */
 export type Sql = postgres.Sql<{ bigint: number }>;
@@ -33,13 +34,10 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   });
 }
 
-/** The URL without its password, for error messages and logs. */
+/**
+ * The URL without its password, for error messages and logs: the same masking as the banner and
+ * `GET /api/health` (`store-location.ts`), which also covers a `?password=` parameter.
+ */
 export function describeUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(an unparseable database URL)";
-  }
+  return maskDatabaseUrl(url);
 }
