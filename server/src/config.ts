@@ -105,7 +105,8 @@ export interface MailnestConfig {
   verifyThreads: number;
   /**
    * Worker threads that parse incoming mail (MIME, links, visible text) beside the event loop; null =
-   * one per core but one (at least one), 0 = on the event loop. Threads run only from the build.
+   * auto (one per core but one, and none on two cores or fewer), 0 = on the event loop. Threads run
+   * only from the build.
    */
   parseThreads: number | null;
   /** A BIND-style zone file loaded at start; null = start with an empty zone. */

@@ -223,7 +223,7 @@ export const FLAGS: readonly FlagSpec[] = [
     "string",
     "<count|auto>",
     "auto",
-    "worker threads that parse incoming mail beside the event loop (auto = cores − 1; 0 = on the event loop)",
+    "worker threads that parse incoming mail beside the event loop (auto = cores − 1, none on 2 cores or fewer; 0 = on the event loop)",
   ),
   flag(
     "dns-zone",

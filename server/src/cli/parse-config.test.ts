@@ -263,7 +263,7 @@ describe("parseCommandLine", () => {
     expect(reasonFor(argv)).toBe(reason);
   });
 
-  it("--parse-threads takes a count from 0 to 16 or auto (cores − 1, the default)", () => {
+  it("--parse-threads takes a count from 0 to 16, or auto (the default, decided from the cores)", () => {
     expect(run([]).config.parseThreads).toBeNull();
     expect(run(["--parse-threads", "0"]).config.parseThreads).toBe(0);
     expect(run(["--parse-threads", "auto"]).config.parseThreads).toBeNull();

@@ -6,7 +6,7 @@ import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RawSource } from "../store/model.js";
 import { createMessageParser } from "./parse-message.js";
-import { createParserPool, type ParserPool } from "./parser-pool.js";
+import { createParserPool, defaultParserThreads, type ParserPool } from "./parser-pool.js";
 
 /** A parsing thread started from the TypeScript sources (the build starts parser-worker.js). */
 function spawnFromSource(): Worker {
@@ -235,5 +235,11 @@ describe("parsing on a worker thread", () => {
     expect(view.subject).toBe("after close");
     expect(fallback.parsed).toBe(1);
     expect(spawned).toHaveLength(1);
+  });
+});
+
+describe("--parse-threads auto", () => {
+  it("leaves parsing on the event loop on two cores or fewer, and uses all cores but one above", () => {
+    expect([1, 2, 3, 4, 8].map((cores) => defaultParserThreads(cores))).toEqual([0, 0, 2, 3, 7]);
   });
 });

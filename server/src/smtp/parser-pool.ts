@@ -15,9 +15,15 @@ export function parserThreadsAvailable(): boolean {
   return WORKER_FILE.protocol === "file:" && existsSync(fileURLToPath(WORKER_FILE));
 }
 
-/** One core is the event loop's; the others parse. At least one thread, even on one core. */
-export function defaultParserThreads(): number {
-  return Math.max(1, availableParallelism() - 1);
+/**
+ * `--parse-threads auto`: one core is the event loop's, the others parse; but none on two cores or
+ * fewer. There the SMTP clients (a test suite, the bench's load generator) take the other core, and
+ * measured in the same run on the 2-core bench machine (docs/performance.md) a parsing thread added
+ * 0.6–1 ms of CPU per 2 KB message and 8 ms per 1 MiB one (waking threads, two isolates' JIT and
+ * heaps) without a throughput gain that stood out of the noise.
+ */
+export function defaultParserThreads(cores: number = availableParallelism()): number {
+  return cores <= 2 ? 0 : cores - 1;
 }
 
 type InThreadParser = MessageParser & Required<Pick<MessageParser, "parseSource">>;
