@@ -53,7 +53,7 @@ describe("SummaryInterner", () => {
     }).toThrow(TypeError);
   });
 
-  it("keeps lists that differ apart", () => {
+  it("keeps lists that differ apart, the empty one and one empty string included", () => {
     const interner = new SummaryInterner();
     const first = summary(1, ["a@x.test"]);
     const second = summary(2, ["b@x.test"]);
@@ -61,6 +61,11 @@ describe("SummaryInterner", () => {
     interner.compact(second);
     expect(second.inboxes).not.toBe(first.inboxes);
     expect(second.inboxes).toEqual(["b@x.test"]);
+    expect(interner.list([])).toEqual([]);
+    expect(interner.list([""])).toEqual([""]);
+    expect(interner.list(["a", "b"])).toEqual(["a", "b"]);
+    expect(interner.list(["a\u0000b"])).toEqual(["a\u0000b"]);
+    expect(interner.list(['["a","b"]'])).toEqual(['["a","b"]']);
   });
 });
 

@@ -5,6 +5,8 @@ import type { Address, MessageSummary } from "./model.js";
  * seen that many distinct addresses) a table starts over, which costs sharing, never correctness.
  */
 const MAX_ENTRIES = 50_000;
+const NO_STRINGS = Object.freeze([]) as unknown as string[];
+const NO_ADDRESSES = Object.freeze([]) as unknown as Address[];
 
 /**
  * Shares the values that repeat from message to message (inbox keys, envelope addresses, header
@@ -32,7 +34,10 @@ export class SummaryInterner {
 
   /** A shared, frozen list equal to `values`. */
   list(values: readonly string[]): string[] {
-    const key = values.join("\u0000");
+    if (values.length === 0) return NO_STRINGS;
+    // Unambiguous keys: a lone value behind "1", several as JSON (which starts with "["). Most
+    // messages have one recipient, whose key then costs no serialisation.
+    const key = values.length === 1 ? `1${values[0]!}` : JSON.stringify(values);
     let shared = this.#lists.get(key);
     if (shared === undefined) {
       shared = Object.freeze(values.map((value) => this.#string(value))) as string[];
@@ -42,7 +47,8 @@ export class SummaryInterner {
   }
 
   #addresses(addresses: readonly Address[]): Address[] {
-    const key = addresses.map(({ name, address }) => `${name}\u0001${address}`).join("\u0000");
+    if (addresses.length === 0) return NO_ADDRESSES;
+    const key = JSON.stringify(addresses.map(({ name, address }) => [name, address]));
     let shared = this.#addressLists.get(key);
     if (shared === undefined) {
       const copies = addresses.map(({ name, address }) =>
