@@ -12,6 +12,14 @@ import {
   summaryFromRow,
 } from "./rows.js";
 
+/** A row of the change log. */
+interface LoggedChange {
+  change: number;
+  ops: ChangeOp[];
+  /** For a `stored` change: the summaries as written at ingest, without their sequence. */
+  summaries: Omit<MessageSummary, "sequence">[] | null;
+}
+
 /** Changes read per round trip while catching up. */
 const PULL_BATCH = 500;
 /**
@@ -35,8 +43,6 @@ export class ChangeFeed {
   #again = false;
   #timer: NodeJS.Timeout | null = null;
   #listener: ChangeListener | null = null;
-  /** Summaries of messages this instance has just committed, by sequence: not read back. */
-  readonly #provided = new Map<number, MessageSummary>();
   #failing = false;
   /** Until the replica is loaded, notifications are not acted on (the snapshot covers them). */
   #armed = false;
@@ -84,16 +90,6 @@ export class ChangeFeed {
     );
   }
 
-  /**
-   * The summary of a message this instance committed, so applying its change needs no read of the
-   * row. Only for messages committed by this instance, before `reach` of their change.
-   */
-  provide(summary: MessageSummary): void {
-    // Already applied (a notification's pull got there first): nothing would ever take it.
-    if (summary.sequence <= this.#replica.head) return;
-    this.#provided.set(summary.sequence, summary);
-  }
-
   /** Resolves once change `change` (committed) is applied to the replica; rejects if reading fails. */
   async reach(change: number): Promise<void> {
     while (this.#replica.cursor < change) await this.#pull();
@@ -130,55 +126,53 @@ export class ChangeFeed {
   async #pullBatch(): Promise<boolean> {
     if (this.#closed) return false;
     const cursor = this.#replica.cursor;
-    const changes = await this.#sql<{ change: number; ops: ChangeOp[] }[]>`
-      SELECT change, ops FROM mailnest_changes WHERE change > ${cursor} ORDER BY change LIMIT ${PULL_BATCH}`;
+    const changes = await this.#sql<LoggedChange[]>`
+      SELECT change, ops, summaries FROM mailnest_changes
+      WHERE change > ${cursor} ORDER BY change LIMIT ${PULL_BATCH}`;
     if (changes.length === 0 || this.#closed) return false;
     if (changes[0]!.change !== cursor + 1) {
       // The log was pruned past this cursor (housekeeping keeps it for a while): start over from a snapshot.
       this.#replica.replace(await readSnapshot(this.#sql));
       return true;
     }
-    const rows = await this.#readRows(changes.flatMap((change) => change.ops));
+    const rows = await this.#readRows(changes);
     if (this.#replica.cursor !== cursor) return true;
     for (const { change, ops } of changes) this.#replica.apply(change, ops, rows);
     return changes.length === PULL_BATCH;
   }
 
-  async #readRows(ops: ChangeOp[]): Promise<ChangeRows> {
-    let from = Number.POSITIVE_INFINITY;
-    let to = 0;
+  /**
+   * The rows the changes name: stored summaries from the log itself (as written at ingest; later
+   * changes in the log bring read flags and inbox lists up to date), current read flags and inboxes
+   * of updated messages, current registrations.
+   */
+  async #readRows(changes: LoggedChange[]): Promise<ChangeRows> {
+    const stored = new Map<number, MessageSummary>();
+    const unlogged: { from: number; to: number }[] = [];
     const updated = new Set<string>();
     const registered = new Set<string>();
-    for (const op of ops) {
-      if (op.op === "stored") {
-        from = Math.min(from, op.from);
-        to = Math.max(to, op.to);
-      } else if (op.op === "updated") {
-        for (const id of op.ids) updated.add(id);
-      } else if (op.op === "registered") {
-        registered.add(op.address);
+    for (const { ops, summaries } of changes) {
+      for (const op of ops) {
+        if (op.op === "stored") {
+          if (summaries === null) unlogged.push(op);
+          else
+            summaries.forEach((summary, i) => stored.set(op.from + i, { ...summary, sequence: op.from + i }));
+        } else if (op.op === "updated") {
+          for (const id of op.ids) updated.add(id);
+        } else if (op.op === "registered") {
+          registered.add(op.address);
+        }
       }
     }
     const sql = this.#sql;
-    // What this instance committed itself is taken as provided (and a message deleted since is in
-    // the replica only until that deletion, later in the log, is applied); the rest is read.
-    const stored = new Map<number, MessageSummary>();
-    let missing = false;
-    for (let sequence = from; sequence <= to; sequence++) {
-      const provided = this.#provided.get(sequence);
-      if (provided === undefined) {
-        missing = true;
-        continue;
-      }
-      stored.set(sequence, provided);
-      this.#provided.delete(sequence);
-    }
     const [storedRows, updatedRows, registrationRows] = await Promise.all([
-      !missing
+      // Changes logged before summaries were (schema version 2): read what is left of their rows.
+      unlogged.length === 0
         ? []
         : sql<SummaryRow[]>`
             SELECT sequence, id, inboxes, read, summary FROM mailnest_messages
-            WHERE sequence BETWEEN ${from} AND ${to} ORDER BY sequence`,
+            WHERE sequence BETWEEN ${Math.min(...unlogged.map((op) => op.from))}
+              AND ${Math.max(...unlogged.map((op) => op.to))}`,
       updated.size === 0
         ? []
         : sql<{ id: string; read: boolean; inboxes: string[] }[]>`

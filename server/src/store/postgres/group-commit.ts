@@ -97,7 +97,8 @@ export class GroupCommit {
 /**
  * The whole batch in ONE statement, so it costs one round trip and runs as its own implicit
  * transaction (no BEGIN/COMMIT round trips): take the clock row (locked until the statement
- * commits) and reserve the sequences, insert the rows, append the change and notify. The rows travel
+ * commits) and reserve the sequences, insert the rows, append the change (with the summaries, so
+ * every replica can announce the messages without reading the rows) and notify. The rows travel
  * as one `json` array of metadata plus one `bytea` of every raw message end to end, cut apart by
  * offset in SQL. Summary and sidecar stay `json`, not `jsonb`: they are only ever read whole, `json`
  * keeps them as written, and `jsonb` refuses the `\u0000` a message body may carry. Neither holds
@@ -150,9 +151,10 @@ async function insertBatch(sql: Sql, batch: Waiting[]): Promise<Committed[]> {
       FROM clock, batch
     ),
     logged AS (
-      INSERT INTO mailnest_changes (change, ops)
-      SELECT change, jsonb_build_array(
-        jsonb_build_object('op', 'stored', 'from', head - ${count} + 1, 'to', head))
+      INSERT INTO mailnest_changes (change, ops, summaries)
+      SELECT change,
+        jsonb_build_array(jsonb_build_object('op', 'stored', 'from', head - ${count} + 1, 'to', head)),
+        (SELECT json_agg(batch.summary::json ORDER BY batch.ord) FROM batch)
       FROM clock
     )
     SELECT head, change, pg_notify(${CHANGES_CHANNEL}, change::text) FROM clock`;

@@ -84,9 +84,6 @@ export async function ingestMessage(
   }
   const stored: Sidecar = { ...sidecar, sequence: committed.sequence };
   parts.remember(stored);
-  // A fresh copy: strings sliced out of the parsed message (subject, names, snippet) would otherwise
-  // keep their whole source strings alive for as long as the summary lives in the replica.
-  parts.feed.provide(structuredClone({ ...summary, sequence: committed.sequence }));
   try {
     await parts.feed.reach(committed.change);
   } catch (error) {

@@ -69,6 +69,15 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE mailnest_messages ADD COLUMN search_text text",
     ],
   },
+  {
+    version: 3,
+    name: "summaries in the change log",
+    statements: [
+      // The summaries of a `stored` change, in sequence order: a replica announces a message even
+      // when it was deleted before the replica read it. NULL for other changes (and older ones).
+      "ALTER TABLE mailnest_changes ADD COLUMN summaries json",
+    ],
+  },
 ];
 
 /**
