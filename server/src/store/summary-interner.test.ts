@@ -66,6 +66,13 @@ describe("SummaryInterner", () => {
     expect(interner.list(["a", "b"])).toEqual(["a", "b"]);
     expect(interner.list(["a\u0000b"])).toEqual(["a\u0000b"]);
     expect(interner.list(['["a","b"]'])).toEqual(['["a","b"]']);
+    const one = summary(3, ["a@x.test"]);
+    const other = summary(4, ["a@x.test"]);
+    one.from = [{ name: "1:a", address: "b" }];
+    other.from = [{ name: "1", address: ":ab" }];
+    interner.compact(one);
+    interner.compact(other);
+    expect(other.from).toEqual([{ name: "1", address: ":ab" }]);
   });
 });
 

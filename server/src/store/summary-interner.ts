@@ -48,7 +48,9 @@ export class SummaryInterner {
 
   #addresses(addresses: readonly Address[]): Address[] {
     if (addresses.length === 0) return NO_ADDRESSES;
-    const key = JSON.stringify(addresses.map(({ name, address }) => [name, address]));
+    // Length-prefixed, so unambiguous whatever the values hold; cheaper than JSON.
+    let key = "";
+    for (const { name, address } of addresses) key += `${name.length}:${name}${address.length}:${address}`;
     let shared = this.#addressLists.get(key);
     if (shared === undefined) {
       const copies = addresses.map(({ name, address }) =>
