@@ -154,9 +154,13 @@ export class ChangeFeed {
     for (const { ops, summaries } of changes) {
       for (const op of ops) {
         if (op.op === "stored") {
-          if (summaries === null) unlogged.push(op);
-          else
-            summaries.forEach((summary, i) => stored.set(op.from + i, { ...summary, sequence: op.from + i }));
+          if (summaries === null) {
+            unlogged.push(op);
+            continue;
+          }
+          for (const [i, summary] of summaries.entries()) {
+            stored.set(op.from + i, { ...summary, sequence: op.from + i });
+          }
         } else if (op.op === "updated") {
           for (const id of op.ids) updated.add(id);
         } else if (op.op === "registered") {
