@@ -130,8 +130,9 @@ export class ChangeFeed {
       SELECT change, ops, summaries FROM mailnest_changes
       WHERE change > ${cursor} ORDER BY change LIMIT ${PULL_BATCH}`;
     if (changes.length === 0 || this.#closed) return false;
-    if (changes[0]!.change !== cursor + 1) {
-      // The log was pruned past this cursor (housekeeping keeps it for a while): start over from a snapshot.
+    if (changes.some((change, i) => change.change !== cursor + 1 + i)) {
+      // The log was pruned past this cursor (housekeeping keeps it for a while), or has a hole it
+      // should never have: start over from a snapshot.
       this.#replica.replace(await readSnapshot(this.#sql));
       return true;
     }

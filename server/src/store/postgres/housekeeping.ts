@@ -141,9 +141,11 @@ export class PostgresHousekeeping {
           ${cutoff === null ? tx`` : tx`OR floor(received_time) < ${cutoff}`}
         RETURNING id`;
       // Keep the newest entry always: a replica behind it then finds a gap and reloads.
+      // A prefix by change number (committed_at is when a transaction began, not when it committed).
       await tx`
         DELETE FROM mailnest_changes
-        WHERE committed_at < now() - ${CHANGE_LOG_KEEP}::interval
+        WHERE change <= (
+            SELECT max(change) FROM mailnest_changes WHERE committed_at < now() - ${CHANGE_LOG_KEEP}::interval)
           AND change < (SELECT max(change) FROM mailnest_changes)`;
       if (deleted.length === 0) return 0;
       return appendChange(tx, [{ op: "deleted", ids: deleted.map((row) => row.id) }]);
