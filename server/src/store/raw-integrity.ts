@@ -15,7 +15,7 @@ export const VERIFY_WHOLE_LIMIT = 1024 * 1024;
 const CHECK_CONCURRENCY = 4;
 
 /** Where the raw bytes are read from: a blob store, or the PostgreSQL store's messages table. */
-export type RawSource = Pick<BlobStore, "rawSize" | "readRaw">;
+export type RawReader = Pick<BlobStore, "rawSize" | "readRaw">;
 
 /** What ingest recorded of a message's raw bytes (its summary carries these). */
 export interface RecordedRaw {
@@ -37,10 +37,10 @@ export interface IntegrityCheck {
  * remembered, so health can report it, until a check finds it whole again or it is deleted.
  */
 export class RawIntegrity {
-  readonly #blobs: RawSource;
+  readonly #blobs: RawReader;
   readonly #damaged = new Map<string, MessageDamagedError>();
 
-  constructor(blobs: RawSource) {
+  constructor(blobs: RawReader) {
     this.#blobs = blobs;
   }
 

@@ -95,7 +95,10 @@ export async function ingestMessage(
 
 async function parse(parser: MessageParser, bytes: Buffer): Promise<ParsedView> {
   try {
-    return await parser.parse(Readable.from([bytes]));
+    // A parser on worker threads (`parseSource`) takes the bytes themselves, off the event loop.
+    return await (parser.parseSource
+      ? parser.parseSource({ kind: "bytes", bytes })
+      : parser.parse(Readable.from([bytes])));
   } catch (error) {
     return emptyParsedView(error instanceof Error ? error.message : String(error));
   }
