@@ -118,9 +118,15 @@ async function openLocked(
   if (options.openSegmentFile) walOptions.openSegmentFile = options.openSegmentFile;
   // One syncfs per checkpoint instead of an fsync per file, unless a test observes the files synced.
   const wholeSync = options.syncFile ? null : fileSystemSync(messagesDir);
-  if (wholeSync) walOptions.syncFileSystem = wholeSync;
+  if (wholeSync) walOptions.syncFileSystem = () => wholeSync.sync();
   // The replayed segments are checkpointed in the background, after the store is ready.
-  const wal = await WriteAheadLog.open(walOptions, nextSegment, segments);
+  let wal: WriteAheadLog;
+  try {
+    wal = await WriteAheadLog.open(walOptions, nextSegment, segments);
+  } catch (error) {
+    wholeSync?.close();
+    throw error;
+  }
 
   /** The large-message path: temp file fsync'd, sidecar fsync'd, rename (the commit point), directory fsync. */
   async function commitFile(sink: FileSink, id: string, sidecar: Sidecar): Promise<void> {
@@ -255,12 +261,13 @@ async function openLocked(
       await Promise.all([messagesDirSync.close(), walDirSync.close()]);
       if (checkpointed && wholeSync) {
         try {
-          await wholeSync();
+          await wholeSync.sync();
           await leaveCleanShutdownMarker(dataDir);
         } catch {
           // No marker: the next start reconciles the index with the files, as after a crash.
         }
       }
+      wholeSync?.close();
       await lock.release();
     },
   };
