@@ -17,10 +17,10 @@ export function parserThreadsAvailable(): boolean {
 
 /**
  * `--parse-threads auto`: one core is the event loop's, the others parse; but none on two cores or
- * fewer. There the SMTP clients (a test suite, the bench's load generator) take the other core, and
- * measured in the same run on the 2-core bench machine (docs/performance.md) a parsing thread added
- * 0.6–1 ms of CPU per 2 KB message and 8 ms per 1 MiB one (waking threads, two isolates' JIT and
- * heaps) without a throughput gain that stood out of the noise.
+ * fewer. There the SMTP clients (a test suite, the bench's load generator) take the other core: in
+ * same-run comparisons on the 2-core bench machine (docs/performance.md) a parsing thread gave 2 KB
+ * messages no gain that stood out of the noise, and cost 1 MiB ones 3–8 ms more CPU each (waking
+ * threads, a second isolate's JIT and heap) at a lower rate.
  */
 export function defaultParserThreads(cores: number = availableParallelism()): number {
   return cores <= 2 ? 0 : cores - 1;
