@@ -78,6 +78,8 @@ export class Replica {
       if (!registered.has(registration.address)) this.#unregister(registration.address);
     }
     for (const registration of snapshot.registrations) this.#register(registration);
+    // Raised first, so a listener of the announcements below finds each message within `head`.
+    this.#head = Math.max(this.#head, snapshot.head);
     let added = false;
     for (const summary of snapshot.summaries) {
       if (this.index.get(summary.id)) this.#update(summary.id, summary);
@@ -86,7 +88,6 @@ export class Replica {
         added = true;
       }
     }
-    this.#head = Math.max(this.#head, snapshot.head);
     this.#cursor = snapshot.change;
     if (added) this.#hooks.stored();
   }
