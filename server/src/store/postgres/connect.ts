@@ -10,6 +10,12 @@ export interface ConnectOptions {
   max?: number;
   /** How long a connection attempt may take before the query fails (seconds). @default 5 */
   connectTimeoutSeconds?: number;
+  /**
+   * How long PostgreSQL lets one statement run before it cancels it (`statement_timeout`), so a
+   * database that is up but stuck (a lock held elsewhere, overload) answers an ingest with a 451
+   * instead of holding it until the client gives up. @default 60000
+   */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -23,6 +29,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
     connect_timeout: options.connectTimeoutSeconds ?? 5,
     // Notices ("relation already exists, skipping") are not worth a line on stderr.
     onnotice: () => {},
+    connection: { statement_timeout: options.statementTimeoutMs ?? 60_000 },
     types: {
       bigint: {
         to: 20,

@@ -77,6 +77,27 @@ describe("PostgreSQL outages", () => {
     }
   });
 
+  it("a database that is up but stuck (the clock row locked elsewhere) answers ingest with StorageFailedError, then recovers", async () => {
+    const database = await kit.database();
+    const { store } = await kit.open(database.url, { connection: { statementTimeoutMs: 300 } });
+    const blocker = postgres(database.url, { max: 1 });
+    try {
+      const holding = await blocker.reserve();
+      await holding`BEGIN`;
+      await holding`SELECT * FROM mailnest_clock FOR UPDATE`;
+      const stuck = ingestBuffer(store, testMessage({ subject: "stuck" }));
+      await expect(stuck).rejects.toBeInstanceOf(StorageFailedError);
+      await expect(stuck).rejects.toThrow(/statement timeout/);
+      await holding`ROLLBACK`;
+      holding.release();
+      const after = await ingestBuffer(store, testMessage({ subject: "unstuck" }));
+      expect(store.summary(after.id)?.subject).toBe("unstuck");
+      expect(store.messageCount).toBe(1);
+    } finally {
+      await blocker.end({ timeout: 1 });
+    }
+  });
+
   it("when the database drops every connection, the LISTEN connection subscribes again and catches up", async () => {
     const database = await kit.database();
     const a = await kit.open(database.url, FAST_FAILURE);
