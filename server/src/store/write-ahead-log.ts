@@ -27,8 +27,7 @@ export interface WriteAheadLogOptions {
   /**
    * Makes every file of the file system durable at once (`file-system-sync.ts`); when given, the
    * checkpoint calls it once for all the segments closed by then, instead of `syncFile` per file and
-   * `syncMessagesDir`. If it
-   * ever fails, the checkpoint falls back to file-by-file fsyncs for good.
+   * `syncMessagesDir`. If it ever fails, the checkpoint falls back to file-by-file fsyncs for good.
    */
   syncFileSystem?(): Promise<void>;
   /** fsyncs `wal/`, so a new segment's name is durable before a record in it is acknowledged. */
