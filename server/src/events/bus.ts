@@ -38,6 +38,22 @@ export interface DsnRequest {
 
 export type MailnestEventName = keyof MailnestEvents;
 
+/**
+ * Where a change was made. With one process it is always "here". With several instances on one
+ * PostgreSQL database (docs/scaling.md), each instance also announces what the others committed,
+ * learned from the change log: "elsewhere". Listeners that keep a per-instance view (WebSockets,
+ * waits, IDLE, metrics) take both; those with an effect outside the sandbox (webhooks, auto-relay)
+ * act only on "here", so N instances deliver once, not N times.
+ */
+export type EventOrigin = "here" | "elsewhere";
+
+/** What the bus says about an event beside its payload (kept out of the payload, which some listeners forward as is). */
+export interface EventMeta {
+  origin: EventOrigin;
+}
+
+const HERE: EventMeta = Object.freeze({ origin: "here" });
+
 /** A typed, synchronous event bus. Listeners must not throw; a throwing listener is logged and skipped. */
 export class EventBus {
   readonly #emitter = new EventEmitter();
@@ -47,10 +63,13 @@ export class EventBus {
     this.#emitter.setMaxListeners(0);
   }
 
-  on<K extends MailnestEventName>(name: K, listener: (event: MailnestEvents[K]) => void): () => void {
-    const safe = (event: MailnestEvents[K]) => {
+  on<K extends MailnestEventName>(
+    name: K,
+    listener: (event: MailnestEvents[K], meta: EventMeta) => void,
+  ): () => void {
+    const safe = (event: MailnestEvents[K], meta: EventMeta) => {
       try {
-        listener(event);
+        listener(event, meta);
       } catch (error) {
         console.error(`mailnest: a "${name}" listener failed:`, error);
       }
@@ -59,8 +78,9 @@ export class EventBus {
     return () => this.#emitter.off(name, safe);
   }
 
-  emit<K extends MailnestEventName>(name: K, event: MailnestEvents[K]): void {
-    this.#emitter.emit(name, event);
+  /** `meta` defaults to `{ origin: "here" }`: only a replica of other instances' changes says otherwise. */
+  emit<K extends MailnestEventName>(name: K, event: MailnestEvents[K], meta: EventMeta = HERE): void {
+    this.#emitter.emit(name, event, meta);
   }
 
   listenerCount(name: MailnestEventName): number {

@@ -287,6 +287,18 @@ describe("auto-relay rules", () => {
     expect(releases.rules()).toEqual([]);
   });
 
+  it("a message another instance stored (origin 'elsewhere', docs/scaling.md) is left to that instance", async () => {
+    const staging = await startTestSandbox(cleanup);
+    const device = await startTestSandbox(cleanup);
+    const theirs = await capture(staging, original, "theirs@staging.test");
+    const releases = await openReleases(staging, device.smtpPort);
+    await releases.addRule({ match: "*@staging.test", relayTo: ["qa@device.test"] });
+
+    staging.bus.emit("message.stored", { message: staging.store.summary(theirs)! }, { origin: "elsewhere" });
+    const mine = await capture(staging, original, "mine@staging.test");
+    expect(releases.releases().map((release) => release.messageId)).toEqual([mine]);
+  });
+
   it("never auto-relays a message that a Mailnest already released (loop guard)", async () => {
     const staging = await startTestSandbox(cleanup);
     const device = await startTestSandbox(cleanup);

@@ -104,7 +104,10 @@ export class ReleaseService {
       const lane = outbox.lane(LANE);
       await outbox.putLane(LANE, { rules: lane?.meta.rules ?? [] }, service.#settings());
       await service.#applyCliRules(options.cliRules ?? []);
-      service.#unsubscribe = options.bus.on("message.stored", ({ message }) => service!.#autoRelay(message));
+      // Only mail stored on this instance: the others relay what they stored (docs/scaling.md).
+      service.#unsubscribe = options.bus.on("message.stored", ({ message }, { origin }) => {
+        if (origin === "here") service!.#autoRelay(message);
+      });
       outbox.start();
     } catch (error) {
       await outbox.close();

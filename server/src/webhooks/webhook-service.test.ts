@@ -147,6 +147,25 @@ describe("webhooks", () => {
     expect(clearsOnly.received).toHaveLength(1);
   });
 
+  it("changes another instance made (origin 'elsewhere', docs/scaling.md) are not sent: that instance sends them", async () => {
+    const sandbox = await startTestSandbox(cleanup);
+    const [theirs] = await sendMail(sandbox, 1, "shared@example.test");
+    const receiver = await WebhookReceiver.start(cleanup);
+    const webhooks = await openWebhooks(sandbox);
+    receiver.useSecret((await webhooks.add({ url: receiver.url })).secret);
+
+    const elsewhere = { origin: "elsewhere" } as const;
+    sandbox.bus.emit("message.stored", { message: sandbox.store.summary(theirs!)! }, elsewhere);
+    sandbox.bus.emit("message.deleted", { id: theirs!, inboxes: ["shared@example.test"] }, elsewhere);
+    sandbox.bus.emit("inbox.cleared", { address: "shared@example.test" }, elsewhere);
+    const [mine] = await sendMail(sandbox, 1, "shared@example.test");
+
+    // Delivered in order: anything queued for the events above would have come first.
+    const [first] = await receiver.waitForAccepted(1);
+    expect(first!.event).toMatchObject({ type: "message.received", data: { message: { id: mine } } });
+    expect(receiver.received).toHaveLength(1);
+  });
+
   it("a receiver that never answers does not hold up SMTP: every message is accepted and waits in the queue", async () => {
     const sandbox = await startTestSandbox(cleanup);
     const receiver = await WebhookReceiver.start(cleanup, { delayMs: 60_000 });

@@ -258,13 +258,17 @@ export class WebhookService {
   #subscribe(): void {
     const { bus } = this.#options;
     this.#unsubscribe.push(
-      bus.on("message.stored", ({ message }) => this.#publishReceived(message, new Date().toISOString())),
-      bus.on("message.deleted", ({ id, inboxes }) =>
-        this.#publish(messageDeleted(id, inboxes, new Date().toISOString()), null),
-      ),
-      bus.on("inbox.cleared", ({ address }) =>
-        this.#publish(inboxCleared(address, new Date().toISOString()), null),
-      ),
+      // Only changes made on this instance: with several instances on one database (docs/scaling.md)
+      // each also hears the others' changes, and each change must reach an endpoint once.
+      bus.on("message.stored", ({ message }, { origin }) => {
+        if (origin === "here") this.#publishReceived(message, new Date().toISOString());
+      }),
+      bus.on("message.deleted", ({ id, inboxes }, { origin }) => {
+        if (origin === "here") this.#publish(messageDeleted(id, inboxes, new Date().toISOString()), null);
+      }),
+      bus.on("inbox.cleared", ({ address }, { origin }) => {
+        if (origin === "here") this.#publish(inboxCleared(address, new Date().toISOString()), null);
+      }),
     );
   }
 

@@ -13,7 +13,11 @@ afterEach(() => kit.cleanup());
 afterAll(() => kit.dropDatabases());
 
 function replicaOn(bus: EventBus): Replica {
-  return new Replica(bus, new DuplicateWindow(), { forgotten() {}, stored() {}, registered() {} });
+  return new Replica(bus, new DuplicateWindow(), "change-feed-test", {
+    forgotten() {},
+    stored() {},
+    registered() {},
+  });
 }
 
 function record(bus: EventBus): string[] {

@@ -16,6 +16,8 @@ import {
 interface LoggedChange {
   change: number;
   ops: ChangeOp[];
+  /** The instance that committed it (null: logged before schema version 4). */
+  writer: string | null;
   /** For a `stored` change: the summaries as written at ingest, without their sequence. */
   summaries: Omit<MessageSummary, "sequence">[] | null;
 }
@@ -127,7 +129,7 @@ export class ChangeFeed {
     if (this.#closed) return false;
     const cursor = this.#replica.cursor;
     const changes = await this.#sql<LoggedChange[]>`
-      SELECT change, ops, summaries FROM mailnest_changes
+      SELECT change, ops, summaries, writer FROM mailnest_changes
       WHERE change > ${cursor} ORDER BY change LIMIT ${PULL_BATCH}`;
     if (changes.length === 0 || this.#closed) return false;
     if (changes.some((change, i) => change.change !== cursor + 1 + i)) {
@@ -138,7 +140,7 @@ export class ChangeFeed {
     }
     const rows = await this.#readRows(changes);
     if (this.#replica.cursor !== cursor) return true;
-    for (const { change, ops } of changes) this.#replica.apply(change, ops, rows);
+    for (const { change, ops, writer } of changes) this.#replica.apply(change, ops, rows, writer);
     return changes.length === PULL_BATCH;
   }
 

@@ -25,14 +25,18 @@ export type ChangeOp =
  * the same in its one-statement batch (`group-commit.ts`), reserving message sequences on the same
  * row, so sequences too are visible in order.
  *
+ * `writer` is the id of the instance committing (`Replica.instance`, made at open): each replica
+ * compares it with its own to announce the change as made "here" or "elsewhere" (`EventOrigin`).
+ *
  * The notification carries only the change number: listeners fetch what is past their cursor, so a
  * transaction costs one NOTIFY, and PostgreSQL delivers it only if the transaction commits.
  */
-export async function appendChange(tx: Tx, ops: ChangeOp[]): Promise<number> {
+export async function appendChange(tx: Tx, ops: ChangeOp[], writer: string): Promise<number> {
   const [clock] = await tx<{ change: number }[]>`
     UPDATE mailnest_clock SET change = change + 1 WHERE id = 1 RETURNING change`;
   if (!clock) throw new Error("mailnest_clock has no row: the schema is damaged");
-  await tx`INSERT INTO mailnest_changes (change, ops) VALUES (${clock.change}, ${tx.json(ops)})`;
+  await tx`
+    INSERT INTO mailnest_changes (change, ops, writer) VALUES (${clock.change}, ${tx.json(ops)}, ${writer})`;
   await tx`SELECT pg_notify(${CHANGES_CHANNEL}, ${String(clock.change)})`;
   return clock.change;
 }

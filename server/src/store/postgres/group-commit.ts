@@ -39,11 +39,14 @@ interface Waiting {
  */
 export class GroupCommit {
   readonly #sql: Sql;
+  /** This instance's id, written with each change (`appendChange` says why). */
+  readonly #writer: string;
   #waiting: Waiting[] = [];
   #running = false;
 
-  constructor(sql: Sql) {
+  constructor(sql: Sql, writer: string) {
     this.#sql = sql;
+    this.#writer = writer;
   }
 
   /** Resolves after COMMIT with the message's sequence; rejects if the transaction failed. */
@@ -60,14 +63,14 @@ export class GroupCommit {
       while (this.#waiting.length > 0) {
         const batch = this.#takeBatch();
         try {
-          const committed = await insertBatch(this.#sql, batch);
+          const committed = await insertBatch(this.#sql, this.#writer, batch);
           for (const [i, waiting] of batch.entries()) waiting.resolve(committed[i]!);
         } catch (error) {
           if (batch.length > 1 && error instanceof postgres.PostgresError) {
             // The server refused the batch (not the connection): one message may be at fault, and
             // must not take the others down with it. Each is tried on its own.
             for (const waiting of batch) {
-              await insertBatch(this.#sql, [waiting]).then(
+              await insertBatch(this.#sql, this.#writer, [waiting]).then(
                 ([committed]) => waiting.resolve(committed!),
                 (alone: unknown) => waiting.reject(alone),
               );
@@ -104,7 +107,7 @@ export class GroupCommit {
  * keeps them as written, and `jsonb` refuses the `\u0000` a message body may carry. Neither holds
  * the sequence: the column does, and readers put it back (`rows.ts`).
  */
-async function insertBatch(sql: Sql, batch: Waiting[]): Promise<Committed[]> {
+async function insertBatch(sql: Sql, writer: string, batch: Waiting[]): Promise<Committed[]> {
   const count = batch.length;
   let offset = 0;
   const meta = batch.map(({ message }, ord) => {
@@ -151,10 +154,11 @@ async function insertBatch(sql: Sql, batch: Waiting[]): Promise<Committed[]> {
       FROM clock, batch
     ),
     logged AS (
-      INSERT INTO mailnest_changes (change, ops, summaries)
+      INSERT INTO mailnest_changes (change, ops, summaries, writer)
       SELECT change,
         jsonb_build_array(jsonb_build_object('op', 'stored', 'from', head - ${count} + 1, 'to', head)),
-        (SELECT json_agg(batch.summary::json ORDER BY batch.ord) FROM batch)
+        (SELECT json_agg(batch.summary::json ORDER BY batch.ord) FROM batch),
+        ${writer}
       FROM clock
     )
     SELECT head, change, pg_notify(${CHANGES_CHANNEL}, change::text) FROM clock`;

@@ -148,7 +148,7 @@ export class PostgresHousekeeping {
             SELECT max(change) FROM mailnest_changes WHERE committed_at < now() - ${CHANGE_LOG_KEEP}::interval)
           AND change < (SELECT max(change) FROM mailnest_changes)`;
       if (deleted.length === 0) return 0;
-      return appendChange(tx, [{ op: "deleted", ids: deleted.map((row) => row.id) }]);
+      return appendChange(tx, [{ op: "deleted", ids: deleted.map((row) => row.id) }], this.#replica.instance);
     });
     if (change === null) return null;
     if (change > 0) await this.#feed.reach(change);

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
 import { normalizeAddress } from "@mailnest/protocol";
 import type { Clock } from "../../clock.js";
@@ -62,7 +63,10 @@ async function assemble(url: string, sql: Sql, deps: PostgresStoreDeps): Promise
   // The replica's hooks reach parts built after it: bound late, used only once the feed runs.
   let queries: PostgresQueries | null = null;
   let housekeeping: PostgresHousekeeping | null = null;
-  const replica = new Replica(deps.bus, duplicates, {
+  // This open's identity in the change log: new at every open, so a restarted instance never takes
+  // the changes its previous run wrote (and another instance may have announced) for its own.
+  const instance = randomUUID();
+  const replica = new Replica(deps.bus, duplicates, instance, {
     forgotten: (id) => queries?.forget(id),
     stored: () => housekeeping?.afterStored(),
     registered: (registration) => housekeeping?.inboxExpires(registration.expiresAt),
@@ -114,7 +118,7 @@ class PostgresMessageStore implements MessageStore {
 
   constructor(parts: Parts) {
     this.#parts = parts;
-    this.#commits = new GroupCommit(parts.sql);
+    this.#commits = new GroupCommit(parts.sql, parts.replica.instance);
   }
 
   get head(): number {

@@ -78,6 +78,16 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE mailnest_changes ADD COLUMN summaries json",
     ],
   },
+  {
+    version: 4,
+    name: "writer of each change",
+    statements: [
+      // The instance id (a UUID made at open) of the instance that committed the change: a replica
+      // announces its own changes as made "here" and the others' as "elsewhere", so webhooks and the
+      // auto-relay act once per change, not once per instance. NULL for older changes ("elsewhere").
+      "ALTER TABLE mailnest_changes ADD COLUMN writer text",
+    ],
+  },
 ];
 
 /**

@@ -27,14 +27,14 @@ describe("the visibility watermark with concurrent writers", () => {
         firstAllocated = resolve;
       });
       const first = sql.begin(async (tx) => {
-        const change = await appendChange(tx, [{ op: "cleared", address: "first@mailnest.test" }]);
+        const change = await appendChange(tx, [{ op: "cleared", address: "first@mailnest.test" }], "first");
         firstAllocated();
         await firstHolds;
         return change;
       });
       await allocated;
       const second = sql.begin((tx) =>
-        appendChange(tx, [{ op: "cleared", address: "second@mailnest.test" }]),
+        appendChange(tx, [{ op: "cleared", address: "second@mailnest.test" }], "second"),
       );
 
       // The second writer is queued behind the first one's clock row lock, before it has a number.

@@ -149,7 +149,7 @@ export class PostgresWrites {
       committed = await this.#sql.begin(async (tx) => {
         const ops = await change(tx);
         if (ops.length === 0) return null;
-        return appendChange(tx, ops);
+        return appendChange(tx, ops, this.#replica.instance);
       });
     } catch (error) {
       throw new StorageFailedError(`${operation} in PostgreSQL`, error);
