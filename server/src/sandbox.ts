@@ -164,6 +164,8 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
       dataDir: config.dataDir,
       bus,
       store,
+      // A shared store holds other instances' mail, theirs to send (docs/scaling.md, "Webhooks").
+      catchUp: config.databaseUrl === null,
       baseUrl: () => http?.url ?? `http://${config.host}:${config.httpPort}`,
       cliEndpoints: config.webhooks.map((url) =>
         config.webhookSecret === null ? { url } : { url, secret: config.webhookSecret },

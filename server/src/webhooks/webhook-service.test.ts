@@ -299,6 +299,30 @@ describe("webhooks across restarts", () => {
     expect(receiver.received).toHaveLength(2);
   });
 
+  it("with catchUp off (a store shared by several instances) a restart queues nothing from the store", async () => {
+    const sandbox = await startTestSandbox(cleanup);
+    const receiver = await WebhookReceiver.start(cleanup);
+    const journalDir = await tempDir(cleanup);
+    const first = await openWebhooks(sandbox, { dataDir: journalDir, catchUp: false });
+    const endpoint = await first.add({ url: receiver.url, events: ["message.received"] });
+    receiver.useSecret(endpoint.secret);
+    const delivered = deliveryWhere(first, (delivery) => delivery.state === "delivered");
+    const [before] = await sendMail(sandbox);
+    await delivered;
+    await first.close();
+    // Stored while this service was away: on a shared store, by another instance, which sends it.
+    await sendMail(sandbox);
+
+    await openWebhooks(sandbox, { dataDir: journalDir, catchUp: false });
+    const [after] = await sendMail(sandbox);
+    // In order: a caught-up delivery would have come before `after`.
+    const received = await receiver.waitForAccepted(2);
+    expect(
+      received.map((request) => (request.event as { data: { message: { id: string } } }).data.message.id),
+    ).toEqual([before, after]);
+    expect(receiver.received).toHaveLength(2);
+  });
+
   it("--webhook endpoints are recreated from the flags: kept with their secret, or removed when no longer given", async () => {
     const sandbox = await startTestSandbox(cleanup);
     const journalDir = await tempDir(cleanup);

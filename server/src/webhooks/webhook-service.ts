@@ -60,6 +60,13 @@ export interface WebhookServiceOptions {
   bus: EventBus;
   /** Read at startup to queue what a crash kept out of the journal (see `catchUp`). */
   store: Pick<MessageStore, "head" | "list">;
+  /**
+   * Queue at startup what the store holds past an endpoint's last queued message. Off when several
+   * instances share the store (PostgreSQL, docs/scaling.md): the store does not say which instance
+   * took a message, and another instance's mail is that instance's to send, so this instance would
+   * send it a second time. @default true
+   */
+  catchUp?: boolean;
   /** Base of the links in `message.received` (the sandbox's HTTP URL). */
   baseUrl: () => string;
   /** The `--webhook` endpoints; CLI endpoints no longer given are removed. */
@@ -138,7 +145,7 @@ export class WebhookService {
     const service = new WebhookService(outbox, options, agents);
     try {
       await service.#applyCliEndpoints(options.cliEndpoints ?? []);
-      await service.#catchUp();
+      if (options.catchUp ?? true) await service.#catchUp();
       service.#subscribe();
     } catch (error) {
       await outbox.close();
