@@ -17,6 +17,11 @@ export const ERROR_STATUS = {
   internal_error: 500,
   message_damaged: 500,
   shutting_down: 503,
+  /**
+   * The storage could not be read or written: the PostgreSQL database is unreachable (restart,
+   * failover), or the disk refused. Temporary: the same request may succeed later.
+   */
+  storage_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

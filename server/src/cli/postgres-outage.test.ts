@@ -7,13 +7,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Mailnest } from "@mailnest/client";
 import { describe, expect, it } from "vitest";
-import { type MailnestInstance, missingFrom, startInstances } from "../test-support/mailnest-instances.js";
+import {
+  type MailnestInstance,
+  missingFrom,
+  startInstances,
+  withPassword,
+} from "../test-support/mailnest-instances.js";
 import { PostgresCluster } from "../test-support/postgres/postgres-cluster.js";
 import { createDatabaseOn } from "../test-support/postgres/test-database.js";
 import { queuedId, type SmtpReply, SmtpTestClient } from "../test-support/smtp-test-client.js";
 import { rfc822, useCleanup } from "../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
+/** Trust authentication ignores it; it is there to show that no answer ever contains it. */
+const PASSWORD = "never-shown-51d7";
 
 /** Messages per phase, per instance. */
 const PER_PHASE = 5;
@@ -44,7 +51,7 @@ describe("PostgreSQL restarted under two instances", () => {
     const cluster = await PostgresCluster.create();
     cleanup(() => cluster.destroy());
     const database = await createDatabaseOn(cluster.url());
-    const [a, b] = (await startInstances(cleanup, database.url, ["A", "B"])) as [
+    const [a, b] = (await startInstances(cleanup, withPassword(database.url, PASSWORD), ["A", "B"])) as [
       MailnestInstance,
       MailnestInstance,
     ];
@@ -55,6 +62,8 @@ describe("PostgreSQL restarted under two instances", () => {
     };
 
     for (let i = 0; i < PER_PHASE; i++) for (const instance of [a, b]) accept(await send(instance));
+    const storedByB = await send(b);
+    accept(storedByB);
 
     await cluster.stop();
     const duringOutage: SmtpReply[] = [];
@@ -63,6 +72,13 @@ describe("PostgreSQL restarted under two instances", () => {
     for (const reply of duringOutage) expect(reply.raw).toMatch(/^451 4\.3\.0 .*try again later/);
     // The HTTP side stays up, and says so; a test may even arm a wait on B now.
     expect((await fetch(`${b.url}/api/health`)).status).toBeLessThan(500);
+    // What must come from the database answers 503 storage_unavailable, saying what it read.
+    const raw = await fetch(`${b.url}/api/messages/${queuedId(storedByB.raw)}/raw`);
+    expect(raw.status).toBe(503);
+    const body = (await raw.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("storage_unavailable");
+    expect(body.error.message).toMatch(/^Storage unavailable while reading the (size|raw bytes) of message /);
+    expect(JSON.stringify(body)).not.toContain(PASSWORD);
     const held = await new Mailnest({ url: b.url }).inbox("held@example.test");
     const heldWait = held.waitForMessage({ subject: /^outage / }, { timeout: WAIT_TIMEOUT_MS });
 

@@ -25,9 +25,19 @@ export class MessageTooLargeError extends StoreError {
 /** The disk refused (full, permissions, I/O error). Nothing is kept; the client should retry later. */
 export class StorageFailedError extends StoreError {
   override name = "StorageFailedError" as const;
+  /**
+   * The storage could not be reached at all (a PostgreSQL server down, restarting, refusing
+   * connections), as opposed to refusing this operation: the API answers `503 storage_unavailable`
+   * instead of 500. SMTP answers 451 either way.
+   */
+  readonly unavailable: boolean;
 
-  constructor(operation: string, cause: unknown) {
-    super(`Storage failed while ${operation}: ${describe(cause)}`, { cause });
+  constructor(operation: string, cause: unknown, options: { unavailable?: boolean } = {}) {
+    super(
+      `Storage ${options.unavailable ? "unavailable" : "failed"} while ${operation}: ${describe(cause)}`,
+      { cause },
+    );
+    this.unavailable = options.unavailable ?? false;
   }
 }
 

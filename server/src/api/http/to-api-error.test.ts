@@ -38,6 +38,21 @@ describe("toApiError", () => {
     });
   });
 
+  it("answers storage that cannot be reached (the database is down) with 503 storage_unavailable; a disk that refuses stays a 500", () => {
+    const refused = new Error("connect ECONNREFUSED 127.0.0.1:5432");
+    const unavailable = new StorageFailedError(
+      "reading the raw bytes of message 01x from PostgreSQL",
+      refused,
+      {
+        unavailable: true,
+      },
+    );
+    expect(answer(unavailable)).toEqual({ status: 503, code: "storage_unavailable" });
+    expect(toApiError(unavailable)?.message).toBe(
+      "Storage unavailable while reading the raw bytes of message 01x from PostgreSQL: connect ECONNREFUSED 127.0.0.1:5432",
+    );
+  });
+
   it("keeps an ApiError as it is and leaves anything unknown (a bug, a 500) unmapped", () => {
     const notFound = new NotFoundError("No such thing");
     expect(toApiError(notFound)).toBe(notFound);

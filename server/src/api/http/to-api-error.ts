@@ -2,7 +2,7 @@ import { InvalidDkimKeyRequestError } from "../../deliverability/dkim-keys.js";
 import { InvalidDnsRecordError } from "../../deliverability/dns-record.js";
 import { ZoneFullError } from "../../deliverability/dns-zone.js";
 import { isInvalidFaultRuleError } from "../../faults/invalid-fault-rule-error.js";
-import { InvalidCursorError, isMessageDamagedError } from "../../store/errors.js";
+import { InvalidCursorError, isMessageDamagedError, isStorageFailedError } from "../../store/errors.js";
 import { isWaitClosedError, isWaitTimeoutError } from "../../waits/wait-errors.js";
 import {
   type ApiError,
@@ -30,6 +30,11 @@ export function toApiError(error: unknown): ApiError | null {
   if (isMessageDamagedError(error)) {
     const { id, expected, found } = error;
     return new MappedError("message_damaged", error.message, { id, expected, found });
+  }
+  // The database is away for now (a disk that refuses stays a 500); the message names the operation
+  // and what failed, never a URL.
+  if (isStorageFailedError(error) && error.unavailable) {
+    return new MappedError("storage_unavailable", error.message);
   }
   if (isInvalidFaultRuleError(error)) return new InvalidParameterError(error.parameter, error.message);
   if (error instanceof InvalidDnsRecordError || error instanceof InvalidDkimKeyRequestError) {

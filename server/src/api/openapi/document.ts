@@ -268,7 +268,11 @@ export const openApiDocument: OpenApiDocument = {
         summary: "The full parsed message",
         tags: ["messages"],
         parameters: [param("id")],
-        responses: { "200": json(ref("StoredMessage"), "The message"), "404": response("NotFound") },
+        responses: {
+          "200": json(ref("StoredMessage"), "The message"),
+          "404": response("NotFound"),
+          "503": response("StorageUnavailable"),
+        },
       }),
       patch: operation({
         operationId: "updateMessage",
@@ -280,6 +284,7 @@ export const openApiDocument: OpenApiDocument = {
           "200": json(ref("MessageSummary"), "The updated summary"),
           "400": response("BadRequest"),
           "404": response("NotFound"),
+          "503": response("StorageUnavailable"),
           ...bodyErrors,
         },
       }),
@@ -288,7 +293,7 @@ export const openApiDocument: OpenApiDocument = {
         summary: "Delete one message from every inbox",
         tags: ["messages"],
         parameters: [param("id")],
-        responses: { "204": noContent, "404": response("NotFound") },
+        responses: { "204": noContent, "404": response("NotFound"), "503": response("StorageUnavailable") },
       }),
     },
     "/api/messages/{id}/raw": {
@@ -305,6 +310,7 @@ export const openApiDocument: OpenApiDocument = {
           },
           "404": response("NotFound"),
           "500": messageDamaged,
+          "503": response("StorageUnavailable"),
         },
       }),
     },
@@ -318,6 +324,7 @@ export const openApiDocument: OpenApiDocument = {
         responses: {
           "200": { description: "The HTML body", content: { "text/html": { schema: string } } },
           "404": response("NotFound"),
+          "503": response("StorageUnavailable"),
         },
       }),
     },
@@ -331,6 +338,7 @@ export const openApiDocument: OpenApiDocument = {
         responses: {
           "200": { description: "The text body", content: { "text/plain": { schema: string } } },
           "404": response("NotFound"),
+          "503": response("StorageUnavailable"),
         },
       }),
     },
@@ -343,6 +351,7 @@ export const openApiDocument: OpenApiDocument = {
         responses: {
           "200": json(ref("HeaderList"), "The headers"),
           "404": response("NotFound"),
+          "503": response("StorageUnavailable"),
         },
       }),
     },
@@ -367,6 +376,7 @@ export const openApiDocument: OpenApiDocument = {
           },
           "404": response("NotFound"),
           "500": messageDamaged,
+          "503": response("StorageUnavailable"),
         },
       }),
     },
@@ -438,6 +448,10 @@ export const openApiDocument: OpenApiDocument = {
       PayloadTooLarge: json(errorBody("payload_too_large"), "Request body above 1 MiB"),
       UnsupportedMediaType: json(errorBody("unsupported_media_type"), "A request body that is not JSON"),
       ShuttingDown: json(errorBody("shutting_down"), "The server is closing"),
+      StorageUnavailable: json(
+        errorBody("storage_unavailable"),
+        "The storage cannot be reached for now (the PostgreSQL database is down or restarting); retry later",
+      ),
     },
     schemas: { ...wireSchemas, ...compatSchemas },
   },

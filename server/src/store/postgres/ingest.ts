@@ -3,7 +3,6 @@ import type { Clock } from "../../clock.js";
 import { BufferedSink } from "../buffered-sink.js";
 import type { DuplicateWindow } from "../duplicate-window.js";
 import { emptyParsedView } from "../empty-parsed-view.js";
-import { StorageFailedError } from "../errors.js";
 import type { MessageAuthenticator, MessageParser } from "../message-store.js";
 import type { Envelope, IncomingEnvelope, MessageSummary, ParsedView, StoredMessage } from "../model.js";
 import { receiveRaw } from "../receive-raw.js";
@@ -12,6 +11,7 @@ import { type Sidecar, storedMessage, summaryFromSidecar } from "../sidecar.js";
 import { createMessageId } from "../ulid.js";
 import type { ChangeFeed } from "./change-feed.js";
 import type { GroupCommit } from "./group-commit.js";
+import { databaseError } from "./unavailable.js";
 
 /** Where received bytes go: memory, whatever the size (the SMTP layer caps it with `maxSize`). */
 const inMemory = {
@@ -80,7 +80,7 @@ export async function ingestMessage(
     committed = await parts.commits.commit({ sidecar, summary, raw: bytes });
   } catch (error) {
     parts.duplicates.forget(id);
-    throw new StorageFailedError("committing the message to PostgreSQL", error);
+    throw databaseError("committing the message to PostgreSQL", error);
   }
   const stored: Sidecar = { ...sidecar, sequence: committed.sequence };
   parts.remember(stored);

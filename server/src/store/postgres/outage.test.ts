@@ -46,7 +46,9 @@ describe("PostgreSQL outages", () => {
       database = await createDatabaseOn(cluster.url());
       const a = await kit.open(database.url, FAST_FAILURE);
       const b = await kit.open(database.url, FAST_FAILURE);
-      await ingestBuffer(a.store, testMessage({ subject: "before" }));
+      const { id } = await ingestBuffer(a.store, testMessage({ subject: "before" }));
+      // B too, before the database goes: B reads it from the database below.
+      await expect.poll(() => b.store.summary(id), { timeout: 15_000 }).not.toBeNull();
 
       await cluster.stop();
       const stream = chunked(testMessage({ subject: "during" }));
@@ -57,6 +59,21 @@ describe("PostgreSQL outages", () => {
       await expect(a.store.setInboxRead(null, true)).rejects.toBeInstanceOf(StorageFailedError);
       // createInbox answers at once (the contract is synchronous) and writes through once it can.
       expect(a.store.createInbox("made-during@mailnest.test")).toMatchObject({ messageCount: 0 });
+      // Reads that must reach the database fail as unavailable, saying what was read.
+      for (const read of [() => b.store.readRaw(id), () => b.store.get(id)]) {
+        const failure = await read().then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(failure).toBeInstanceOf(StorageFailedError);
+        expect(failure).toMatchObject({ unavailable: true });
+        expect((failure as Error).message).toMatch(
+          new RegExp(
+            `^Storage unavailable while reading the (size|raw bytes|parsed view) of message ${id} from PostgreSQL: `,
+          ),
+        );
+      }
+      await expect(b.store.deleteMessage(id)).rejects.toMatchObject({ unavailable: true });
       // Reads of what the replica holds keep working.
       expect(a.store.messageCount).toBe(1);
       expect((await a.store.list({ limit: 5 })).messages.map((m) => m.subject)).toEqual(["before"]);

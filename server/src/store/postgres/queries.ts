@@ -23,6 +23,7 @@ import { type Sidecar, storedMessage } from "../sidecar.js";
 import type { Sql } from "./connect.js";
 import type { Replica } from "./replica.js";
 import { searchNeedle } from "./search-column.js";
+import { databaseError } from "./unavailable.js";
 
 const MAX_PAGE_SIZE = 500;
 /** Sidecars a full-message filter (`text`, headers) reads per query, newest first. */
@@ -33,7 +34,9 @@ const TEXT_BATCH = 1000;
 /**
  * Everything that reads. Summaries, pages and filters on summaries come from the replica (memory);
  * parsed views (`get`, `text` filters) and raw bytes from PostgreSQL, the raw bytes checked against
- * the size and sha256 recorded at ingest, exactly as the local store does.
+ * the size and sha256 recorded at ingest, exactly as the local store does. A read that PostgreSQL
+ * cannot answer (down, restarting) rejects with `StorageFailedError`, which the API answers
+ * `503 storage_unavailable`, the SMTP layer 451.
  */
 export class PostgresQueries {
   readonly #sql: Sql;
@@ -49,12 +52,17 @@ export class PostgresQueries {
     this.#parser = parser;
     this.#integrity = new RawIntegrity({
       rawSize: async (id) => {
-        const [row] = await sql<{ size: number }[]>`
-          SELECT octet_length(raw) AS size FROM mailnest_messages WHERE id = ${id}`;
+        const [row] = await reading(
+          `the size of message ${id}`,
+          sql<{ size: number }[]>`SELECT octet_length(raw) AS size FROM mailnest_messages WHERE id = ${id}`,
+        );
         return row?.size ?? null;
       },
       readRaw: async (id) => {
-        const [row] = await sql<{ raw: Buffer }[]>`SELECT raw FROM mailnest_messages WHERE id = ${id}`;
+        const [row] = await reading(
+          `the raw bytes of message ${id}`,
+          sql<{ raw: Buffer }[]>`SELECT raw FROM mailnest_messages WHERE id = ${id}`,
+        );
         return row ? Readable.from([row.raw]) : null;
       },
     });
@@ -180,16 +188,24 @@ export class PostgresQueries {
     const needle = filter.textNeedle === null ? null : searchNeedle(filter.textNeedle);
     const remote = batch.filter((summary) => !this.#recent.get(summary.id)).map((summary) => summary.id);
     if (needle === null || remote.length === 0) return batch;
-    const rows = await this.#sql<{ id: string }[]>`
-      SELECT id FROM mailnest_messages
-      WHERE id = ANY(${remote}::text[]) AND (search_text IS NULL OR strpos(search_text, ${needle}) > 0)`;
+    const rows = await reading(
+      "the search text of messages",
+      this.#sql<{ id: string }[]>`
+        SELECT id FROM mailnest_messages
+        WHERE id = ANY(${remote}::text[]) AND (search_text IS NULL OR strpos(search_text, ${needle}) > 0)`,
+    );
     const possible = new Set(rows.map((row) => row.id));
     return batch.filter((summary) => this.#recent.get(summary.id) !== undefined || possible.has(summary.id));
   }
 
   async #sidecars(ids: string[]): Promise<Map<string, Sidecar>> {
-    const rows = await this.#sql<{ id: string; sequence: number; sidecar: Omit<Sidecar, "sequence"> }[]>`
-      SELECT id, sequence, sidecar FROM mailnest_messages WHERE id = ANY(${ids}::text[])`;
+    const rows = await reading(
+      ids.length === 1
+        ? `the parsed view of message ${ids[0]}`
+        : `the parsed views of ${ids.length} messages`,
+      this.#sql<{ id: string; sequence: number; sidecar: Omit<Sidecar, "sequence"> }[]>`
+        SELECT id, sequence, sidecar FROM mailnest_messages WHERE id = ANY(${ids}::text[])`,
+    );
     // The stored sidecar has no sequence (the column holds it: `group-commit.ts`).
     return new Map(rows.map((row) => [row.id, { ...row.sidecar, sequence: row.sequence }]));
   }
@@ -205,5 +221,14 @@ export class PostgresQueries {
 
   #indexed(id: string): boolean {
     return this.#replica.index.get(id) !== undefined;
+  }
+}
+
+/** A query's rows, or `StorageFailedError` naming what was being read (the cause says why: refused, terminated…). */
+async function reading<T>(what: string, query: PromiseLike<T>): Promise<T> {
+  try {
+    return await query;
+  } catch (error) {
+    throw databaseError(`reading ${what} from PostgreSQL`, error);
   }
 }

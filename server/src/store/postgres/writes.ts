@@ -1,5 +1,4 @@
 import { normalizeAddress } from "@mailnest/protocol";
-import { StorageFailedError } from "../errors.js";
 import type { InboxRegistration } from "../message-index.js";
 import type { InboxInfo } from "../message-store.js";
 import { MESSAGE_ID_PATTERN, type MessageSummary } from "../model.js";
@@ -7,6 +6,7 @@ import type { ChangeFeed } from "./change-feed.js";
 import { appendChange, type ChangeOp } from "./change-log.js";
 import type { Sql, Tx } from "./connect.js";
 import type { Replica } from "./replica.js";
+import { databaseError } from "./unavailable.js";
 
 /** How long a failed write-through of `createInbox` waits before it is tried again. */
 const REGISTRATION_RETRY_MS = 1_000;
@@ -152,7 +152,7 @@ export class PostgresWrites {
         return appendChange(tx, ops, this.#replica.instance);
       });
     } catch (error) {
-      throw new StorageFailedError(`${operation} in PostgreSQL`, error);
+      throw databaseError(`${operation} in PostgreSQL`, error);
     }
     if (committed === null) return;
     try {
