@@ -8,6 +8,7 @@ import type { RetryReason } from "./retry-policy.js";
  */
 export class Outage {
   #shuttingDownAt: Date | null = null;
+  #storageUnavailableSince: Date | null = null;
   #unreachableSince: Date | null = null;
   #attempts = 0;
   #lastError: unknown = null;
@@ -20,6 +21,7 @@ export class Outage {
     this.#attempts++;
     this.#lastError = error;
     if (reason === "shutting_down") this.#shuttingDownAt ??= new Date();
+    else if (reason === "storage_unavailable") this.#storageUnavailableSince ??= new Date();
     else this.#unreachableSince ??= new Date();
   }
 
@@ -32,12 +34,16 @@ export class Outage {
       this.#shuttingDownAt === null
         ? []
         : [`the server said it was shutting down at ${clock(this.#shuttingDownAt)}`];
+    const storage =
+      this.#storageUnavailableSince === null
+        ? []
+        : [`the server said its storage was unavailable since ${clock(this.#storageUnavailableSince)}`];
     const unreachable =
       this.#unreachableSince === null
         ? []
         : [`it has been unreachable since ${clock(this.#unreachableSince)}`];
     const tries = `${this.#attempts} attempt${this.#attempts === 1 ? "" : "s"}`;
-    const why = [...said, ...unreachable].join(", and ");
+    const why = [...said, ...storage, ...unreachable].join(", and ");
     return new ServerUnavailableError(
       `${headline}: ${why} (${tries}); last error: ${describe(this.#lastError)}`,
       {
@@ -46,6 +52,7 @@ export class Outage {
         code: errorCode(this.#lastError),
         cause: this.#lastError,
         shuttingDownAt: this.#shuttingDownAt,
+        storageUnavailableSince: this.#storageUnavailableSince,
         unreachableSince: this.#unreachableSince,
         attempts: this.#attempts,
       },

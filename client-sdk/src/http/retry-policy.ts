@@ -30,8 +30,12 @@ const NOT_LISTENING_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREAC
 /** Methods that mean the same when sent twice (RFC 9110 section 9.2.2). */
 const IDEMPOTENT_METHODS = new Set(["GET", "HEAD", "PUT", "DELETE", "OPTIONS"]);
 
-/** Why a failed request is worth another try: the server said it is stopping, or could not be reached. */
-export type RetryReason = "shutting_down" | "unreachable";
+/**
+ * Why a failed request is worth another try: the server said it is stopping, or that its storage
+ * (the PostgreSQL database of a multi-instance sandbox) cannot be reached for now, or the server
+ * itself could not be reached.
+ */
+export type RetryReason = "shutting_down" | "storage_unavailable" | "unreachable";
 
 export interface RetryContext {
   method: string;
@@ -47,8 +51,10 @@ export function retryReason(error: unknown, context: RetryContext): RetryReason 
   const idempotent = IDEMPOTENT_METHODS.has(context.method.toUpperCase());
   if (isHttpError(error)) {
     if (!idempotent || error.status < 502 || error.status > 504) return null;
+    if (error.status === 503 && isShuttingDown(error.code, error.body)) return "shutting_down";
+    if (error.status === 503 && error.code === "storage_unavailable") return "storage_unavailable";
     // 502 and 504 (and a 503 of no Mailnest shape) come from a proxy in front of a restarting server.
-    return error.status === 503 && isShuttingDown(error.code, error.body) ? "shutting_down" : "unreachable";
+    return "unreachable";
   }
   if (!isConnectionError(error)) return null;
   const code = error.code ?? "";
