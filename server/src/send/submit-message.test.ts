@@ -58,7 +58,7 @@ describe("submitMessage (POST /api/send)", () => {
       tls: null,
       submittedVia: "api",
     });
-    expect(message.inboxes.sort()).toEqual([
+    expect([...message.inboxes].sort()).toEqual([
       "ada@example.test",
       "carol@example.test",
       "grace@example.test",

@@ -45,7 +45,7 @@ describe("quoted local parts", () => {
 
     const message = await sandbox.store.get(id);
     expect(message?.envelope.mailFrom).toBe('"john doe"@example.test');
-    expect(message?.inboxes.sort()).toEqual(
+    expect([...(message?.inboxes ?? [])].sort()).toEqual(
       [
         '"jane roe"@example.test',
         '"ann@home <x>"@example.test',
