@@ -165,7 +165,11 @@ describe("delivery from nodemailer", () => {
       expect(sandbox.store.getInbox(inbox)?.messageCount).toBe(1);
     }
     const message = await sandbox.store.get(id);
-    expect([...(message?.rcptTo ?? [])].sort()).toEqual(["cc@example.test", "hidden@example.test", "to@example.test"]);
+    expect([...(message?.rcptTo ?? [])].sort()).toEqual([
+      "cc@example.test",
+      "hidden@example.test",
+      "to@example.test",
+    ]);
     // nodemailer leaves Bcc out of the headers: only the envelope knows.
     expect(message?.headers.some((header) => header.name.toLowerCase() === "bcc")).toBe(false);
   });
