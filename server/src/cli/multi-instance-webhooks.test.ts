@@ -6,10 +6,10 @@
 import type { WebhookEvent } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import { mailerFor } from "../test-support/mailer.js";
-import { type MailnestInstance, startInstances } from "../test-support/mailnest-instances.js";
+import { type MailnestInstance, startInstances, stopInstance } from "../test-support/mailnest-instances.js";
 import { createTestDatabase } from "../test-support/postgres/use-test-database.js";
 import { queuedId } from "../test-support/smtp-test-client.js";
-import { useCleanup } from "../test-support/test-sandbox.js";
+import { tempDir, useCleanup } from "../test-support/test-sandbox.js";
 import { WebhookReceiver } from "../test-support/webhook-receiver.js";
 
 const cleanup = useCleanup();
@@ -78,5 +78,48 @@ describe("webhooks with two instances on one database, both given the same --web
     expect(deletions).toHaveLength(1);
     expect(deletions[0]).toMatchObject({ data: { id: deleted.id } });
     expect(events).toHaveLength(sent.length + markers.length + 1);
+  }, 180_000);
+
+  it("an instance restarted on its --data-dir does not send again what the other stored while it was away", async () => {
+    const receiver = await WebhookReceiver.start(cleanup, { secret: SECRET });
+    const database = await createTestDatabase(cleanup);
+    const hooks = ["--webhook", receiver.url, "--webhook-secret", SECRET];
+    const dataDir = await tempDir(cleanup);
+    const [a] = await startInstances(cleanup, database.url, ["A"], [...hooks, "--data-dir", dataDir]);
+    const [b] = await startInstances(cleanup, database.url, ["B"], hooks);
+    if (!a || !b) throw new Error("two instances were started");
+    const first = await send(a, "before the restart");
+    await expect.poll(() => receiver.accepted.length, { timeout: 30_000 }).toBe(1);
+
+    await stopInstance(a.cli);
+    // Stored (and sent) by B while A is away: past A's last queued message in the shared store.
+    const whileAway = await send(b, "while A is away");
+    const [restarted] = await startInstances(
+      cleanup,
+      database.url,
+      ["A again"],
+      [...hooks, "--data-dir", dataDir],
+    );
+    if (!restarted) throw new Error("A was restarted");
+    const markers = [await send(restarted, "marker A"), await send(b, "marker B")];
+    // Each instance delivers in order, and a restarted A would queue what it caught up from the
+    // store before its marker: once both markers are in, so would be any second copy.
+    await expect
+      .poll(
+        () =>
+          markers.every((marker) =>
+            receiver.accepted.some(
+              (request) =>
+                request.event !== null &&
+                receivedId(request.event) === marker.id &&
+                JSON.stringify(request.event).includes(`${marker.via.url}/api/messages/`),
+            ),
+          ),
+        { timeout: 30_000 },
+      )
+      .toBe(true);
+
+    const ids = receiver.accepted.map((request) => receivedId(request.event!));
+    expect(ids.sort()).toEqual([first, whileAway, ...markers].map((m) => m.id).sort());
   }, 180_000);
 });
