@@ -1,16 +1,11 @@
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { normalizeAddress } from "@mailnest/protocol";
+import { attachmentContent } from "./attachment-content.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { type PreparedFilter, prepareFilter } from "./match-query.js";
 import { lowerBound } from "./message-index.js";
 import type { IntegrityCheck, MessageFilter, MessagePage, MessageQuery } from "./message-store.js";
-import {
-  ATTACHMENT_ID_PATTERN,
-  type AttachmentMeta,
-  MESSAGE_ID_PATTERN,
-  type MessageSummary,
-  type StoredMessage,
-} from "./model.js";
+import { type AttachmentMeta, MESSAGE_ID_PATTERN, type MessageSummary, type StoredMessage } from "./model.js";
 import { RawIntegrity } from "./raw-integrity.js";
 import { RecentMessages } from "./recent-messages.js";
 import { readServedSidecar } from "./recover-sidecar.js";
@@ -83,24 +78,16 @@ export class StoreQueries {
     return this.#integrity.checkAll([...this.#parts.index.all()], (id) => this.#indexed(id));
   }
 
-  /**
-   * Re-parses the `.eml` rather than keeping attachment files: ingest (the hot path, fsync'd) writes
-   * two files per message whatever it carries, and downloading an attachment is rare by comparison.
-   */
-  async readAttachment(
+  readAttachment(
     id: string,
     attachmentId: string,
   ): Promise<{ meta: AttachmentMeta; content: Readable } | null> {
-    if (!ATTACHMENT_ID_PATTERN.test(attachmentId)) return null;
-    const message = await this.get(id);
-    const position = message?.attachments.findIndex((attachment) => attachment.id === attachmentId) ?? -1;
-    const meta = message?.attachments[position];
-    if (!meta) return null;
-    // Read whole and verified first: an attachment cut from damaged bytes would be served as genuine.
-    const raw = await this.#integrity.read(message, () => this.#indexed(id), { whole: true });
-    if (raw === null) return null;
-    const content = await this.#parts.parser.attachmentContent(raw, position);
-    return content === null ? null : { meta, content: Readable.from([content]) };
+    return attachmentContent(
+      attachmentId,
+      () => this.get(id),
+      (message) => this.#integrity.read(message, () => this.#indexed(id), { whole: true }),
+      this.#parts.parser,
+    );
   }
 
   async list(query: MessageQuery): Promise<MessagePage> {

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import { normalizeAddress } from "@mailnest/protocol";
+import { attachmentContent } from "../attachment-content.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { type PreparedFilter, prepareFilter } from "../match-query.js";
 import { lowerBound } from "../message-index.js";
@@ -11,7 +12,6 @@ import type {
   MessageQuery,
 } from "../message-store.js";
 import {
-  ATTACHMENT_ID_PATTERN,
   type AttachmentMeta,
   MESSAGE_ID_PATTERN,
   type MessageSummary,
@@ -95,19 +95,16 @@ export class PostgresQueries {
     return this.#integrity.read(summary, () => this.#indexed(id));
   }
 
-  async readAttachment(
+  readAttachment(
     id: string,
     attachmentId: string,
   ): Promise<{ meta: AttachmentMeta; content: Readable } | null> {
-    if (!ATTACHMENT_ID_PATTERN.test(attachmentId)) return null;
-    const message = await this.get(id);
-    const position = message?.attachments.findIndex((attachment) => attachment.id === attachmentId) ?? -1;
-    const meta = message?.attachments[position];
-    if (!meta) return null;
-    const raw = await this.#integrity.read(message, () => this.#indexed(id), { whole: true });
-    if (raw === null) return null;
-    const content = await this.#parser.attachmentContent(raw, position);
-    return content === null ? null : { meta, content: Readable.from([content]) };
+    return attachmentContent(
+      attachmentId,
+      () => this.get(id),
+      (message) => this.#integrity.read(message, () => this.#indexed(id), { whole: true }),
+      this.#parser,
+    );
   }
 
   get damagedCount(): number {
