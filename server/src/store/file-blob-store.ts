@@ -11,7 +11,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { leaveCleanShutdownMarker, takeCleanShutdownMarker } from "./clean-shutdown.js";
@@ -20,6 +20,7 @@ import { DirectorySyncer } from "./directory-syncer.js";
 import { fileSystemSync } from "./file-system-sync.js";
 import { MESSAGE_ID_PATTERN, type RawSource } from "./model.js";
 import { parseSidecar, type Sidecar } from "./sidecar.js";
+import { MessageSegments, type MessageSegmentsOptions } from "./message-segments.js";
 import { recoverWal } from "./wal-recovery.js";
 import { type Release, WriteAheadLog, type WriteAheadLogOptions } from "./write-ahead-log.js";
 import { writeAll } from "./write-all.js";
@@ -41,6 +42,15 @@ export interface FileBlobStoreOptions {
   /** fsyncs one file by path (checkpoint and recovery); injectable so tests can observe it. */
   syncFile?: (path: string) => Promise<void>;
   openSegmentFile?: WriteAheadLogOptions["openSegmentFile"];
+  /**
+   * Messages up to the buffer limit live in `segments/` (kept, compacted; no file per message).
+   * false: the previous layout, `messages/<id>.eml` + sidecar checkpointed from the log.
+   * @default true
+   */
+  messageSegments?: boolean;
+  /** @default 64 MiB */
+  messageSegmentBytes?: number;
+  openAppendFile?: MessageSegmentsOptions["openAppendFile"];
 }
 
 const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
@@ -55,14 +65,20 @@ const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 const SYNC_WRITE_LIMIT = 64 * 1024;
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const DEFAULT_SEGMENT_MS = 2000;
+const DEFAULT_MESSAGE_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Layout under the data directory:
  *
- * - `messages/<id>.eml`: the raw bytes exactly as received; its presence is what makes a message exist.
- * - `messages/<id>.json`: the sidecar (envelope, sequence, inboxes, parsed view).
- * - `wal/<n>.wal`: write-ahead-log segments, the commit point of small messages until their files
- *   are checkpointed (fsync'd); replayed at startup.
+ * - `segments/<n>.seg`: messages up to the buffer limit, as `[sidecar JSON | raw bytes]` records
+ *   (`message-segments.ts`); a record's group-committed append is the commit point, and the
+ *   segments are their home for good (compacted, never checkpointed into files).
+ * - `messages/<id>.eml`: larger messages (and every message of a store written before segments), the
+ *   raw bytes exactly as received; its presence is what makes such a message exist.
+ * - `messages/<id>.json`: the sidecar (envelope, sequence, inboxes, parsed view) of such a message.
+ * - `wal/<n>.wal`: write-ahead-log segments of the previous layout, the commit point of small
+ *   messages until their files are checkpointed (fsync'd); replayed at startup. With segments on,
+ *   only a store written before them has any.
  * - `tmp/`: large messages being received; anything here at startup is from a crash and is removed.
  */
 export async function createFileBlobStore(
@@ -89,7 +105,10 @@ async function openLocked(
   const messagesDir = join(dataDir, "messages");
   const tmpDir = join(dataDir, "tmp");
   const walDir = join(dataDir, "wal");
-  await Promise.all([messagesDir, tmpDir, walDir].map((dir) => mkdir(dir, { recursive: true })));
+  const segmentsDir = join(dataDir, "segments");
+  await Promise.all(
+    [messagesDir, tmpDir, walDir, segmentsDir].map((dir) => mkdir(dir, { recursive: true })),
+  );
   const messagesDirSync = await DirectorySyncer.open(messagesDir);
   const walDirSync = await DirectorySyncer.open(walDir);
   const bufferLimit = options.bufferLimit ?? DEFAULT_BUFFER_LIMIT;
@@ -121,12 +140,28 @@ async function openLocked(
   if (wholeSync) walOptions.syncFileSystem = () => wholeSync.sync();
   // The replayed segments are checkpointed in the background, after the store is ready.
   let wal: WriteAheadLog;
+  let store: MessageSegments | null = null;
+  const segmentsDirSync = await DirectorySyncer.open(segmentsDir);
   try {
     wal = await WriteAheadLog.open(walOptions, nextSegment, segments);
+    if (options.messageSegments !== false) {
+      const segmentOptions: MessageSegmentsOptions = {
+        directory: segmentsDir,
+        segmentBytes: options.messageSegmentBytes ?? DEFAULT_MESSAGE_SEGMENT_BYTES,
+        syncDir: () => segmentsDirSync.sync(),
+      };
+      if (options.openAppendFile) segmentOptions.openAppendFile = options.openAppendFile;
+      store = await MessageSegments.open(segmentOptions).catch(async (error: unknown) => {
+        await wal.close().catch(() => {});
+        throw error;
+      });
+    }
   } catch (error) {
     wholeSync?.close();
+    await segmentsDirSync.close().catch(() => {});
     throw error;
   }
+  const segmented = store;
 
   /** The large-message path: temp file fsync'd, sidecar fsync'd, rename (the commit point), directory fsync. */
   async function commitFile(sink: FileSink, id: string, sidecar: Sidecar): Promise<void> {
@@ -177,10 +212,13 @@ async function openLocked(
     async commit(sink, id, sidecar) {
       if (!(sink instanceof BufferedSink)) throw new TypeError("Not a sink of this store");
       if (sink.file instanceof FileSink) return commitFile(sink.file, id, sidecar);
+      if (segmented) return segmented.appendMessage(id, JSON.stringify(sidecar), sink.bytes());
       return commitLogged(sink.bytes(), id, sidecar);
     },
 
     async readRaw(id) {
+      const bytes = segmented?.readRaw(id);
+      if (bytes) return Readable.from([bytes]);
       let handle: FileHandle;
       try {
         handle = await open(rawPath(id), "r");
@@ -192,6 +230,8 @@ async function openLocked(
     },
 
     async rawSize(id) {
+      const size = segmented?.rawSize(id);
+      if (size != null) return size;
       try {
         return (await stat(rawPath(id))).size;
       } catch (error) {
@@ -201,6 +241,8 @@ async function openLocked(
     },
 
     async readSidecar(id) {
+      const json = segmented?.readSidecar(id);
+      if (json) return parseSidecar(json.toString("utf8"), id);
       try {
         return parseSidecar(await readFile(sidecarPath(id), "utf8"), id);
       } catch {
@@ -209,6 +251,7 @@ async function openLocked(
     },
 
     async hasSidecar(id) {
+      if (segmented?.has(id)) return true;
       try {
         await stat(sidecarPath(id));
         return true;
@@ -218,6 +261,7 @@ async function openLocked(
     },
 
     async writeSidecar(sidecar: Sidecar) {
+      if (segmented?.has(sidecar.id)) return segmented.replaceSidecar(sidecar.id, JSON.stringify(sidecar));
       const temporary = tmpPath(".json");
       try {
         await writeDurably(temporary, JSON.stringify(sidecar));
@@ -229,6 +273,7 @@ async function openLocked(
     },
 
     async remove(id) {
+      await segmented?.remove(id);
       await wal.forget(id);
       await rm(rawPath(id), { force: true });
       await rm(sidecarPath(id), { force: true });
@@ -245,6 +290,10 @@ async function openLocked(
         if (extension === "eml") scan.raw.add(id);
         else if (extension === "json") scan.sidecars.add(id);
       }
+      for (const id of segmented?.ids ?? []) {
+        scan.raw.add(id);
+        scan.sidecars.add(id);
+      }
       return scan;
     },
 
@@ -258,7 +307,8 @@ async function openLocked(
      */
     async close() {
       const checkpointed = await wal.close();
-      await Promise.all([messagesDirSync.close(), walDirSync.close()]);
+      await segmented?.close();
+      await Promise.all([messagesDirSync.close(), walDirSync.close(), segmentsDirSync.close()]);
       if (checkpointed && wholeSync) {
         try {
           await wholeSync.sync();

@@ -100,3 +100,59 @@ function idOf(json: string): string | null {
     return null;
   }
 }
+
+/** Where one intact record lies in a segment, without copying its bytes (`message-segments.ts`). */
+export interface RecordPosition {
+  kind: "message" | "tombstone";
+  id: string;
+  /** Of the frame header. */
+  offset: number;
+  /** The whole frame: header, lead, sidecar JSON and raw bytes. */
+  frameLength: number;
+  headerLength: number;
+  rawLength: number;
+}
+
+/** Bytes from a frame's start to its header (sidecar JSON): frame header plus kind and length. */
+export const RECORD_HEADER_OFFSET = FRAME_HEADER_BYTES + 5;
+
+/**
+ * Like `decodeSegment`, but yields positions: the id is all a scan needs of the sidecar, and our
+ * sidecars start with it (`{"version":1,"id":"…"`), so a full JSON parse is only the fallback.
+ */
+export function scanSegment(bytes: Buffer): { positions: RecordPosition[]; validLength: number } {
+  const positions: RecordPosition[] = [];
+  let offset = 0;
+  while (offset + FRAME_HEADER_BYTES <= bytes.length) {
+    if (bytes.readUInt32BE(offset) !== MAGIC) break;
+    const length = bytes.readUInt32BE(offset + 4);
+    const end = offset + FRAME_HEADER_BYTES + length;
+    if (length < 5 || end > bytes.length) break;
+    const payload = bytes.subarray(offset + FRAME_HEADER_BYTES, end);
+    if (crc32(payload) !== bytes.readUInt32BE(offset + 8)) break;
+    const kind = payload.readUInt8(0);
+    const headerLength = payload.readUInt32BE(1);
+    if (5 + headerLength > payload.length || (kind !== KIND_MESSAGE && kind !== KIND_TOMBSTONE)) break;
+    const header = payload.subarray(5, 5 + headerLength);
+    const id = kind === KIND_TOMBSTONE ? idOf(header.toString("utf8")) : sidecarIdOf(header);
+    if (id === null) break;
+    positions.push({
+      kind: kind === KIND_TOMBSTONE ? "tombstone" : "message",
+      id,
+      offset,
+      frameLength: end - offset,
+      headerLength,
+      rawLength: payload.length - 5 - headerLength,
+    });
+    offset = end;
+  }
+  return { positions, validLength: offset };
+}
+
+const SIDECAR_PREFIX = /^\{"version":1,"id":"([0-9a-z]{26})"/;
+
+function sidecarIdOf(header: Buffer): string | null {
+  const fast = SIDECAR_PREFIX.exec(header.subarray(0, 64).toString("latin1"));
+  if (fast) return fast[1]!;
+  return parseSidecar(header.toString("utf8"))?.id ?? null;
+}

@@ -1,0 +1,453 @@
+import { closeSync, openSync, readSync, writevSync } from "node:fs";
+import { open, readdir, readFile, rm, truncate } from "node:fs/promises";
+import { join } from "node:path";
+import { encodeMessageRecord, encodeTombstone, RECORD_HEADER_OFFSET, scanSegment } from "./wal-record.js";
+import { dropBytes } from "./write-all.js";
+
+/** An open segment file: appends and fdatasyncs. Injectable so tests can make them fail. */
+export interface AppendFile {
+  append(chunks: Buffer[]): Promise<void>;
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface MessageSegmentsOptions {
+  /** `<dataDir>/segments`. */
+  directory: string;
+  /** A new segment is started once the current one holds this many bytes. */
+  segmentBytes: number;
+  /** fsyncs the directory, so a new segment's name (or an unlinked one's absence) is durable. */
+  syncDir(): Promise<void>;
+  openAppendFile?(path: string): Promise<AppendFile>;
+}
+
+/** Where a message's latest record lies: segment number, frame offset and the lengths within it. */
+interface Locator {
+  segment: number;
+  offset: number;
+  frameLength: number;
+  headerLength: number;
+  rawLength: number;
+}
+
+class SegmentInfo {
+  bytes = 0;
+  /** Bytes of message records that are still some message's latest. */
+  live = 0;
+  /** Ids whose tombstone is here: needed while an older segment may still hold their records. */
+  readonly tombstones = new Set<string>();
+  tombstoneBytes = 0;
+  readFd: number | null = null;
+
+  constructor(
+    readonly number: number,
+    readonly path: string,
+  ) {}
+}
+
+interface Pending {
+  chunks: Buffer[];
+  bytes: number;
+  kind: "message" | "tombstone";
+  id: string;
+  headerLength: number;
+  rawLength: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Bytes copied by compaction before it waits for their group commit: bounds its memory. */
+const COMPACTION_BATCH_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The home of every message up to the buffer limit (docs/storage.md): framed, checksummed
+ * `[sidecar JSON | raw bytes]` records appended to numbered segment files and made durable by a
+ * group commit (every record queued while the previous write + fdatasync ran goes out in the next
+ * single write + fdatasync). Segments are kept; a locator per message says where its latest record
+ * is, and reads are byte ranges of it. A sidecar change appends the message again (the newest
+ * position wins), a deletion appends a tombstone, and a background compaction copies the live
+ * records of a segment that is more than half dead into the current one, fdatasyncs, and only then
+ * unlinks it. Startup scans the segments in order to rebuild the locators, truncating a torn tail.
+ */
+export class MessageSegments {
+  readonly #options: MessageSegmentsOptions;
+  readonly #openFile: (path: string) => Promise<AppendFile>;
+  readonly #locators = new Map<string, Locator>();
+  /** Oldest first (Map keeps insertion order, and numbers only grow). */
+  readonly #segments = new Map<number, SegmentInfo>();
+  #current: SegmentInfo;
+  #file: AppendFile;
+  #queue: Pending[] = [];
+  #draining = false;
+  #drained: Promise<void> = Promise.resolve();
+  #broken = false;
+  #closing = false;
+  /** Set while a compaction copies: sidecar writes and removals wait, so no copy can land after them. */
+  #compaction: Promise<void> | null = null;
+  #writers = 0;
+  #writersIdle: (() => void) | null = null;
+  readonly #toCompact = new Set<number>();
+  /** False while startup scans: compaction waits until every segment is loaded. */
+  #ready = false;
+
+  private constructor(options: MessageSegmentsOptions, current: SegmentInfo, file: AppendFile) {
+    this.#options = options;
+    this.#openFile = options.openAppendFile ?? openAppendFile;
+    this.#current = current;
+    this.#file = file;
+  }
+
+  /** Scans what is there (oldest first, torn tails truncated) and starts a new current segment. */
+  static async open(options: MessageSegmentsOptions): Promise<MessageSegments> {
+    const found = (await readdir(options.directory))
+      .map((name) => SEGMENT_FILE_PATTERN.exec(name))
+      .filter((match) => match !== null)
+      .map((match) => Number(match[1]))
+      .sort((a, b) => a - b);
+    const number = (found.at(-1) ?? 0) + 1;
+    const path = segmentFilePath(options.directory, number);
+    const file = await (options.openAppendFile ?? openAppendFile)(path);
+    await options.syncDir();
+    const segments = new MessageSegments(options, new SegmentInfo(number, path), file);
+    try {
+      for (const existing of found) await segments.#load(existing);
+    } catch (error) {
+      await segments.close().catch(() => {});
+      throw error;
+    }
+    segments.#segments.set(number, segments.#current);
+    segments.#ready = true;
+    for (const segment of segments.#segments.values()) segments.#considerCompaction(segment);
+    return segments;
+  }
+
+  async #load(number: number): Promise<void> {
+    const path = segmentFilePath(this.#options.directory, number);
+    const bytes = await readFile(path);
+    const { positions, validLength } = scanSegment(bytes);
+    // Records after a torn or corrupt frame were never acknowledged: each acknowledgement waits for
+    // the fdatasync of everything before it.
+    if (validLength < bytes.length) await truncate(path, validLength);
+    const segment = new SegmentInfo(number, path);
+    this.#segments.set(number, segment);
+    for (const position of positions) {
+      this.#place(segment, position.offset, { ...position, bytes: position.frameLength });
+    }
+    segment.bytes = validLength;
+  }
+
+  get ids(): IterableIterator<string> {
+    return this.#locators.keys();
+  }
+
+  has(id: string): boolean {
+    return this.#locators.has(id);
+  }
+
+  rawSize(id: string): number | null {
+    return this.#locators.get(id)?.rawLength ?? null;
+  }
+
+  /** The sidecar JSON as stored, or null when no segment holds the message. */
+  readSidecar(id: string): Buffer | null {
+    const locator = this.#locators.get(id);
+    if (locator === undefined) return null;
+    return this.#read(locator, RECORD_HEADER_OFFSET, locator.headerLength);
+  }
+
+  /**
+   * The raw bytes, read at once (at most the buffer limit): a stream over a descriptor that
+   * compaction may close would be a race; a blocking read of the page cache is microseconds.
+   */
+  readRaw(id: string): Buffer | null {
+    const locator = this.#locators.get(id);
+    if (locator === undefined) return null;
+    return this.#read(locator, RECORD_HEADER_OFFSET + locator.headerLength, locator.rawLength);
+  }
+
+  /** Resolves once the record is durable: the commit point. */
+  appendMessage(id: string, sidecarJson: string, raw: Buffer): Promise<void> {
+    const chunks = encodeMessageRecord(sidecarJson, raw);
+    const headerLength = chunks[2]!.length;
+    return this.#enqueue({ chunks, kind: "message", id, headerLength, rawLength: raw.length });
+  }
+
+  /** A new sidecar for a message held here: the message is appended again with it. */
+  async replaceSidecar(id: string, sidecarJson: string): Promise<void> {
+    await this.#asWriter(async () => {
+      const raw = this.readRaw(id);
+      if (raw === null) throw new Error(`message ${id} is not in a segment`);
+      await this.appendMessage(id, sidecarJson, raw);
+    });
+  }
+
+  /** Durably deletes a message held here (a no-op for one that is not). */
+  async remove(id: string): Promise<void> {
+    await this.#asWriter(async () => {
+      if (!this.#locators.has(id)) return;
+      await this.#enqueue({ chunks: encodeTombstone(id), kind: "tombstone", id, headerLength: 0, rawLength: 0 });
+    });
+  }
+
+  /** Stops accepting records once those queued are durable; an empty current segment is removed. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await this.#compaction?.catch(() => {});
+    await this.#drained;
+    await this.#file.close().catch(() => {});
+    for (const segment of this.#segments.values()) this.#closeReader(segment);
+    if (this.#current.bytes === 0) await rm(this.#current.path, { force: true }).catch(() => {});
+  }
+
+  #read(locator: Locator, from: number, length: number): Buffer {
+    const segment = this.#segments.get(locator.segment);
+    if (segment === undefined) throw new Error(`segment ${locator.segment} is gone`);
+    segment.readFd ??= openSync(segment.path, "r");
+    const buffer = Buffer.allocUnsafe(length);
+    let done = 0;
+    while (done < length) {
+      const count = readSync(segment.readFd, buffer, done, length - done, locator.offset + from + done);
+      // Cut short on disk (damaged by hand): what is there, which the size check then refuses.
+      if (count === 0) return buffer.subarray(0, done);
+      done += count;
+    }
+    return buffer;
+  }
+
+  #closeReader(segment: SegmentInfo): void {
+    if (segment.readFd === null) return;
+    closeSync(segment.readFd);
+    segment.readFd = null;
+  }
+
+  async #asWriter(work: () => Promise<void>): Promise<void> {
+    while (this.#compaction) await this.#compaction.catch(() => {});
+    this.#writers += 1;
+    try {
+      await work();
+    } finally {
+      this.#writers -= 1;
+      if (this.#writers === 0) this.#writersIdle?.();
+    }
+  }
+
+  #enqueue(record: Omit<Pending, "bytes" | "resolve" | "reject">): Promise<void> {
+    if (this.#closing && this.#compaction === null) {
+      return Promise.reject(new Error("the message segments are closed"));
+    }
+    return new Promise((resolve, reject) => {
+      const bytes = record.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      this.#queue.push({ ...record, bytes, resolve, reject });
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#drained = this.#drain();
+      }
+    });
+  }
+
+  async #drain(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) await this.#writeNextBatch();
+    } finally {
+      // Same tick as the loop's last check: nothing queued is stranded.
+      this.#draining = false;
+    }
+  }
+
+  async #writeNextBatch(): Promise<void> {
+    if (this.#broken || this.#current.bytes >= this.#options.segmentBytes) {
+      try {
+        await this.#rotate();
+      } catch (error) {
+        for (const pending of this.#queue.splice(0)) pending.reject(error);
+        return;
+      }
+    }
+    const batch = this.#queue.splice(0);
+    const segment = this.#current;
+    try {
+      await this.#file.append(batch.flatMap((pending) => pending.chunks));
+      await this.#file.datasync();
+    } catch (error) {
+      this.#broken = true;
+      await this.#disown(batch);
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    let offset = segment.bytes;
+    for (const pending of batch) {
+      this.#place(segment, offset, pending);
+      offset += pending.bytes;
+    }
+    segment.bytes = offset;
+    for (const pending of batch) pending.resolve();
+  }
+
+  /**
+   * After a failed write or fdatasync part of the batch may be on disk, and those messages are about
+   * to be refused. Best effort: tombstones for them in a fresh segment, so a scan cannot bring them
+   * back.
+   */
+  async #disown(batch: Pending[]): Promise<void> {
+    const ids = batch.filter((pending) => pending.kind === "message" && !this.#locators.has(pending.id));
+    if (ids.length === 0) return;
+    try {
+      await this.#rotate();
+      const chunks = ids.flatMap((pending) => encodeTombstone(pending.id));
+      await this.#file.append(chunks);
+      await this.#file.datasync();
+      let offset = this.#current.bytes;
+      for (const pending of ids) {
+        const tombstone = encodeTombstone(pending.id);
+        const bytes = tombstone.reduce((sum, chunk) => sum + chunk.length, 0);
+        this.#place(this.#current, offset, { kind: "tombstone", id: pending.id, headerLength: 0, rawLength: 0, bytes });
+        offset += bytes;
+      }
+      this.#current.bytes = offset;
+    } catch {
+      this.#broken = true;
+    }
+  }
+
+  async #rotate(): Promise<void> {
+    const number = this.#current.number + 1;
+    const path = segmentFilePath(this.#options.directory, number);
+    const file = await this.#openFile(path);
+    try {
+      await this.#options.syncDir();
+    } catch (error) {
+      await file.close().catch(() => {});
+      await rm(path, { force: true }).catch(() => {});
+      throw error;
+    }
+    const previous = this.#current;
+    await this.#file.close().catch(() => {});
+    this.#file = file;
+    this.#current = new SegmentInfo(number, path);
+    this.#segments.set(number, this.#current);
+    this.#broken = false;
+    this.#considerCompaction(previous);
+  }
+
+  /** Records a durable record's position: the newest position of an id wins. */
+  #place(
+    segment: SegmentInfo,
+    offset: number,
+    record: Pick<Pending, "kind" | "id" | "headerLength" | "rawLength" | "bytes">,
+  ): void {
+    const previous = this.#locators.get(record.id);
+    if (previous !== undefined) {
+      const old = this.#segments.get(previous.segment);
+      if (old) {
+        old.live -= previous.frameLength;
+        this.#considerCompaction(old);
+      }
+    }
+    if (record.kind === "tombstone") {
+      this.#locators.delete(record.id);
+      segment.tombstones.add(record.id);
+      segment.tombstoneBytes += record.bytes;
+      return;
+    }
+    this.#locators.set(record.id, {
+      segment: segment.number,
+      offset,
+      frameLength: record.bytes,
+      headerLength: record.headerLength,
+      rawLength: record.rawLength,
+    });
+    segment.live += record.bytes;
+  }
+
+  /** Tombstones are live while an older segment exists: it may hold what they cancel. */
+  #liveBytes(segment: SegmentInfo): number {
+    const oldest = this.#segments.keys().next().value;
+    return segment.live + (segment.number === oldest ? 0 : segment.tombstoneBytes);
+  }
+
+  #considerCompaction(segment: SegmentInfo): void {
+    if (!this.#ready || segment === this.#current || this.#closing || !this.#segments.has(segment.number)) return;
+    if (this.#liveBytes(segment) * 2 >= segment.bytes) return;
+    this.#toCompact.add(segment.number);
+    if (this.#compaction === null) this.#compaction = this.#compactAll();
+  }
+
+  async #compactAll(): Promise<void> {
+    try {
+      // Writers already inside finish first; new ones wait for this compaction.
+      if (this.#writers > 0) {
+        await new Promise<void>((resolve) => {
+          this.#writersIdle = resolve;
+        });
+        this.#writersIdle = null;
+      }
+      while (this.#toCompact.size > 0 && !this.#closing) {
+        const number = Math.min(...this.#toCompact);
+        this.#toCompact.delete(number);
+        const segment = this.#segments.get(number);
+        if (segment && segment !== this.#current) await this.#compact(segment);
+      }
+    } catch (error) {
+      // The segment stays; its records are intact and the next change to it retries.
+      console.error("mailnest: compacting a message segment failed:", error);
+    } finally {
+      this.#toCompact.clear();
+      this.#compaction = null;
+    }
+  }
+
+  /**
+   * Copies the live records (and, unless it is the oldest, the tombstones) of `segment` into the
+   * current one, waits for their fdatasync, then unlinks it. A crash in between leaves a message in
+   * two segments: the scan keeps the newer position, which is the same bytes.
+   */
+  async #compact(segment: SegmentInfo): Promise<void> {
+    const oldest = this.#segments.keys().next().value === segment.number;
+    const copies: Promise<void>[] = [];
+    let copiedBytes = 0;
+    for (const [id, locator] of this.#locators) {
+      if (locator.segment !== segment.number) continue;
+      const frame = this.#read(locator, 0, locator.frameLength);
+      copies.push(this.#enqueue({ chunks: [frame], kind: "message", id, headerLength: locator.headerLength, rawLength: locator.rawLength }));
+      copiedBytes += frame.length;
+      if (copiedBytes >= COMPACTION_BATCH_BYTES) {
+        await Promise.all(copies.splice(0));
+        copiedBytes = 0;
+      }
+    }
+    if (!oldest) {
+      for (const id of segment.tombstones) {
+        copies.push(this.#enqueue({ chunks: encodeTombstone(id), kind: "tombstone", id, headerLength: 0, rawLength: 0 }));
+      }
+    }
+    await Promise.all(copies);
+    this.#closeReader(segment);
+    this.#segments.delete(segment.number);
+    await rm(segment.path, { force: true });
+    await this.#options.syncDir();
+    // Its removal may leave the next one oldest, whose tombstones are then dead weight.
+    const next = this.#segments.values().next().value;
+    if (next !== undefined && next !== this.#current && this.#liveBytes(next) * 2 < next.bytes) {
+      this.#toCompact.add(next.number);
+    }
+  }
+}
+
+export function segmentFilePath(directory: string, number: number): string {
+  return join(directory, `${String(number).padStart(12, "0")}.seg`);
+}
+
+export const SEGMENT_FILE_PATTERN = /^(\d{12})\.seg$/;
+
+/** A blocking `writev` (a few KB into the page cache) and an fdatasync through the thread pool. */
+async function openAppendFile(path: string): Promise<AppendFile> {
+  const handle = await open(path, "a");
+  return {
+    async append(chunks) {
+      let pending = chunks;
+      while (pending.length > 0) pending = dropBytes(pending, writevSync(handle.fd, pending));
+    },
+    datasync: () => handle.datasync(),
+    close: () => handle.close(),
+  };
+}
