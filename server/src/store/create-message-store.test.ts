@@ -1,4 +1,4 @@
-import { readdir, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import {
   testMessage,
 } from "../test-support/store-kit.js";
 
+import { storedRawRange } from "../test-support/stored-raw.js";
 import { IngestAbortedError, MessageTooLargeError, StorageFailedError } from "./errors.js";
 
 const kit = createStoreKit();
@@ -66,9 +67,21 @@ describe.each(STORE_BACKENDS)("message store (%s)", (backend) => {
 });
 
 describe("message store files", () => {
-  it("keeps the .eml and its sidecar under messages/ and nothing in tmp/", async () => {
+  it("keeps a small message in a segment under segments/, with no file of its own, and nothing in tmp/", async () => {
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir);
+    const raw = testMessage();
+    const stored = await ingestBuffer(store, raw, testEnvelope());
+    expect(await readdir(join(dataDir, "messages"))).toEqual([]);
+    const range = await storedRawRange(dataDir, stored.id);
+    expect(range.path).toMatch(/segments[/\\]\d{12}\.seg$/);
+    expect((await readFile(range.path)).subarray(range.start, range.start + range.length).equals(raw)).toBe(true);
+    expect(await readdir(join(dataDir, "tmp"))).toEqual([]);
+  });
+
+  it("keeps a message over the buffer limit as its .eml and sidecar under messages/", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, { fileStore: { bufferLimit: 64 } });
     const stored = await ingestBuffer(store, testMessage(), testEnvelope());
     expect((await readdir(join(dataDir, "messages"))).sort()).toEqual([
       `${stored.id}.eml`,
@@ -139,9 +152,10 @@ describe("ingest failures leave nothing behind", () => {
     expect(await readdir(join(dataDir, "messages"))).toEqual([]);
   });
 
-  it("rejects with StorageFailedError and cleans up when the commit into messages/ fails", async () => {
+  it("rejects with StorageFailedError and cleans up when the commit of a large message into messages/ fails", async () => {
     const dataDir = await kit.tempDir();
-    const { store } = await kit.open(dataDir);
+    // Over the buffer limit (shrunk for the test): the message is committed by a rename into messages/.
+    const { store } = await kit.open(dataDir, { fileStore: { bufferLimit: 64 } });
     await rename(join(dataDir, "messages"), join(dataDir, "elsewhere"));
     await writeFile(join(dataDir, "messages"), "a file where a folder must be");
     await expect(ingestBuffer(store, testMessage())).rejects.toBeInstanceOf(StorageFailedError);

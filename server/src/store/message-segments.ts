@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, writevSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync, writevSync } from "node:fs";
 import { open, readdir, readFile, rm, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeMessageRecord, encodeTombstone, RECORD_HEADER_OFFSET, scanSegment } from "./wal-record.js";
@@ -144,8 +144,13 @@ export class MessageSegments {
     return this.#locators.has(id);
   }
 
+  /** As stored now: less than recorded when the segment was cut short by hand (damage to report). */
   rawSize(id: string): number | null {
-    return this.#locators.get(id)?.rawLength ?? null;
+    const locator = this.#locators.get(id);
+    if (locator === undefined) return null;
+    const start = locator.offset + RECORD_HEADER_OFFSET + locator.headerLength;
+    const fileSize = fstatSync(this.#readerOf(locator)).size;
+    return Math.max(0, Math.min(locator.rawLength, fileSize - start));
   }
 
   /** The sidecar JSON as stored, or null when no segment holds the message. */
@@ -200,18 +205,24 @@ export class MessageSegments {
   }
 
   #read(locator: Locator, from: number, length: number): Buffer {
-    const segment = this.#segments.get(locator.segment);
-    if (segment === undefined) throw new Error(`segment ${locator.segment} is gone`);
-    segment.readFd ??= openSync(segment.path, "r");
+    const fd = this.#readerOf(locator);
     const buffer = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const count = readSync(segment.readFd, buffer, done, length - done, locator.offset + from + done);
+      const count = readSync(fd, buffer, done, length - done, locator.offset + from + done);
       // Cut short on disk (damaged by hand): what is there, which the size check then refuses.
       if (count === 0) return buffer.subarray(0, done);
       done += count;
     }
     return buffer;
+  }
+
+  /** A descriptor kept open per segment until it is compacted away or the store closes. */
+  #readerOf(locator: Locator): number {
+    const segment = this.#segments.get(locator.segment);
+    if (segment === undefined) throw new Error(`segment ${locator.segment} is gone`);
+    segment.readFd ??= openSync(segment.path, "r");
+    return segment.readFd;
   }
 
   #closeReader(segment: SegmentInfo): void {

@@ -2,6 +2,7 @@ import { readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit, ingestBuffer, readAll, testMessage } from "../test-support/store-kit.js";
+import { cutStoredRaw, flipLastStoredRawByte, storedRawRange } from "../test-support/stored-raw.js";
 import { isMessageDamagedError, type MessageDamagedError } from "./errors.js";
 import { VERIFY_WHOLE_LIMIT } from "./raw-integrity.js";
 
@@ -32,11 +33,11 @@ function largeMessage(): Buffer {
 }
 
 describe("what is served is what was stored", () => {
-  it("refuses a truncated .eml before sending a byte, naming the message and both sizes", async () => {
+  it("refuses truncated raw bytes before sending a byte, naming the message and both sizes", async () => {
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir);
     const message = await ingestBuffer(store, testMessage({ subject: "cut short" }));
-    await truncate(emlPath(dataDir, message.id), message.size - 10);
+    await cutStoredRaw(dataDir, message.id, message.size - 10);
 
     const error = await rejection(store.readRaw(message.id));
     expect(error.message).toBe(
@@ -50,11 +51,11 @@ describe("what is served is what was stored", () => {
     expect(store.damagedCount).toBe(1);
   });
 
-  it("refuses a small .eml whose bytes changed but not its size, before sending a byte", async () => {
+  it("refuses a small message whose bytes changed in its segment but not its size, before sending a byte", async () => {
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir);
     const message = await ingestBuffer(store, testMessage({ subject: "edited" }));
-    await flipLastByte(emlPath(dataDir, message.id));
+    await flipLastStoredRawByte(dataDir, message.id);
 
     const error = await rejection(store.readRaw(message.id));
     expect(error.message).toMatch(
@@ -83,7 +84,8 @@ describe("what is served is what was stored", () => {
 
   it("calls a message whose .eml vanished damaged, not missing: its summary is still listed", async () => {
     const dataDir = await kit.tempDir();
-    const { store } = await kit.open(dataDir);
+    // The files layout (large messages, stores written before segments): a file can vanish alone.
+    const { store } = await kit.open(dataDir, { fileStore: { messageSegments: false } });
     const message = await ingestBuffer(store, testMessage());
     await rm(emlPath(dataDir, message.id));
     const error = await rejection(store.readRaw(message.id));
@@ -117,7 +119,7 @@ describe("what is served is what was stored", () => {
     expect(
       await readAll((await store.readAttachment(message.id, attachmentId))?.content ?? null),
     ).toHaveLength(10);
-    await flipLastByte(emlPath(dataDir, message.id));
+    await flipLastStoredRawByte(dataDir, message.id);
     expect((await rejection(store.readAttachment(message.id, attachmentId))).id).toBe(message.id);
   });
 
@@ -136,20 +138,21 @@ describe("what is served is what was stored", () => {
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir);
     const intact = await ingestBuffer(store, testMessage({ subject: "intact" }));
-    const cut = await ingestBuffer(store, testMessage({ subject: "cut" }));
     const edited = await ingestBuffer(store, testMessage({ subject: "edited" }));
-    const original = await readFile(emlPath(dataDir, edited.id));
-    await truncate(emlPath(dataDir, cut.id), 3);
-    await flipLastByte(emlPath(dataDir, edited.id));
+    // Last, so cutting its segment cuts nothing else.
+    const cut = await ingestBuffer(store, testMessage({ subject: "cut" }));
+    const editedRange = await storedRawRange(dataDir, edited.id);
+    await cutStoredRaw(dataDir, cut.id, 3);
+    await flipLastStoredRawByte(dataDir, edited.id, editedRange);
     expect(store.damagedCount).toBe(0);
 
     const report = await store.checkIntegrity();
     expect(report.checked).toBe(3);
-    expect(report.damaged.map((damage) => damage.id)).toEqual([cut.id, edited.id]);
+    expect(report.damaged.map((damage) => damage.id)).toEqual([edited.id, cut.id]);
     expect(store.damagedCount).toBe(2);
     expect((await readAll(await store.readRaw(intact.id))).length).toBe(intact.size);
 
-    await writeFile(emlPath(dataDir, edited.id), original);
+    await flipLastStoredRawByte(dataDir, edited.id, editedRange);
     expect((await store.checkIntegrity()).damaged.map((damage) => damage.id)).toEqual([cut.id]);
     await store.deleteMessage(cut.id);
     expect(store.damagedCount).toBe(0);

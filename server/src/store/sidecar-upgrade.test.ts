@@ -9,12 +9,17 @@ afterEach(() => kit.cleanup());
 
 /** Segments that never rotate during a test, so the log still holds every record. */
 const NO_ROTATION = { fileStore: { walSegmentMs: 600_000 } };
+/**
+ * How stores were written before messages moved into segments (`messages/` + a checkpointed log).
+ * They are reopened with segments on: a store of the previous layout stays readable as it is.
+ */
+const PREVIOUS_LAYOUT = { fileStore: { walSegmentMs: 600_000, messageSegments: false } };
 const TO = "ann@mailnest.test";
 
 /** A store on disk holding one message whose visible text says "4711" only in its body. */
 async function storeWithOneMessage() {
   const dataDir = await kit.tempDir();
-  const { store } = await kit.open(dataDir, NO_ROTATION);
+  const { store } = await kit.open(dataDir, PREVIOUS_LAYOUT);
   const stored = await ingestBuffer(
     store,
     testMessage({ subject: "Your code", to: TO, text: "Your code is 4711." }),

@@ -16,6 +16,11 @@ afterEach(() => kit.cleanup());
 
 /** Segments that never rotate during a test, so the log still holds every record. */
 const NO_ROTATION = { fileStore: { walSegmentMs: 600_000 } };
+/**
+ * How stores were written before messages moved into segments (`messages/` + a checkpointed log).
+ * They are reopened with segments on: a store of the previous layout stays readable as it is.
+ */
+const PREVIOUS_LAYOUT = { fileStore: { walSegmentMs: 600_000, messageSegments: false } };
 
 /**
  * What a kill -9 leaves behind: the data directory as it is while the store still runs (everything
@@ -30,7 +35,7 @@ async function crashCopy(dataDir: string): Promise<string> {
 
 async function storeWithMessages(count: number) {
   const dataDir = await kit.tempDir();
-  const { store } = await kit.open(dataDir, NO_ROTATION);
+  const { store } = await kit.open(dataDir, PREVIOUS_LAYOUT);
   const sent: { id: string; raw: Buffer; sequence: number }[] = [];
   for (let n = 0; n < count; n++) {
     const to = `user-${n}@mailnest.test`;

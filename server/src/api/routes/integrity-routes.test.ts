@@ -1,22 +1,14 @@
-import { readFile, truncate, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Health, IntegrityReport, MessageDamagedErrorObject, StoredMessage } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import { ApiHarness } from "../../test-support/api-harness.js";
+import { cutStoredRaw, flipLastStoredRawByte } from "../../test-support/stored-raw.js";
 import { useCleanup } from "../../test-support/test-sandbox.js";
 
 const cleanup = useCleanup();
 
-function emlPath(api: ApiHarness, id: string): string {
+function dataDirOf(api: ApiHarness): string {
   if (api.config.dataDir === null) throw new Error("the harness has no data directory");
-  return join(api.config.dataDir, "messages", `${id}.eml`);
-}
-
-async function flipLastByte(path: string): Promise<void> {
-  const bytes = await readFile(path);
-  const last = bytes.length - 1;
-  bytes[last] = (bytes[last] ?? 0) ^ 0x01;
-  await writeFile(path, bytes);
+  return api.config.dataDir;
 }
 
 async function stored(api: ApiHarness, id: string): Promise<StoredMessage> {
@@ -24,7 +16,7 @@ async function stored(api: ApiHarness, id: string): Promise<StoredMessage> {
 }
 
 describe("damaged messages", () => {
-  it("answers 500 message_damaged for a truncated .eml, naming the message and the sizes, instead of serving it", async () => {
+  it("answers 500 message_damaged for truncated raw bytes, naming the message and the sizes, instead of serving it", async () => {
     const api = await ApiHarness.start(cleanup);
     const id = await api.send({
       to: "ann@example.test",
@@ -33,7 +25,7 @@ describe("damaged messages", () => {
       attachments: [{ filename: "a.txt", content: "attached" }],
     });
     const { size, sha256 } = await stored(api, id);
-    await truncate(emlPath(api, id), size - 20);
+    await cutStoredRaw(dataDirOf(api), id, size - 20);
 
     for (const path of [
       `/api/messages/${id}/raw`,
@@ -58,7 +50,7 @@ describe("damaged messages", () => {
   it("cuts the transfer of a large message whose content changed, rather than ending it cleanly", async () => {
     const api = await ApiHarness.start(cleanup);
     const id = await api.send({ to: "ann@example.test", subject: "large", text: "x".repeat(1536 * 1024) });
-    await flipLastByte(emlPath(api, id));
+    await flipLastStoredRawByte(dataDirOf(api), id);
 
     const response = await api.fetch(`/api/messages/${id}/raw`);
     // The size matched, so the answer had started; the hash can only differ at the end.
@@ -72,7 +64,7 @@ describe("damaged messages", () => {
     const intact = await api.send({ to: "ann@example.test", subject: "intact" });
     const edited = await api.send({ to: "ann@example.test", subject: "edited" });
     const { size, sha256 } = await stored(api, edited);
-    await flipLastByte(emlPath(api, edited));
+    await flipLastStoredRawByte(dataDirOf(api), edited);
     expect((await api.json<Health>("/api/health")).body.damaged).toBe(0);
 
     const { status, body } = await api.json<IntegrityReport>("/api/check", { method: "POST" });
