@@ -75,7 +75,9 @@ describe("message store files", () => {
     expect(await readdir(join(dataDir, "messages"))).toEqual([]);
     const range = await storedRawRange(dataDir, stored.id);
     expect(range.path).toMatch(/segments[/\\]\d{12}\.seg$/);
-    expect((await readFile(range.path)).subarray(range.start, range.start + range.length).equals(raw)).toBe(true);
+    expect((await readFile(range.path)).subarray(range.start, range.start + range.length).equals(raw)).toBe(
+      true,
+    );
     expect(await readdir(join(dataDir, "tmp"))).toEqual([]);
   });
 

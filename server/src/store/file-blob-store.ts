@@ -18,9 +18,9 @@ import { leaveCleanShutdownMarker, takeCleanShutdownMarker } from "./clean-shutd
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { DirectorySyncer } from "./directory-syncer.js";
 import { fileSystemSync } from "./file-system-sync.js";
+import { MessageSegments, type MessageSegmentsOptions } from "./message-segments.js";
 import { MESSAGE_ID_PATTERN, type RawSource } from "./model.js";
 import { parseSidecar, type Sidecar } from "./sidecar.js";
-import { MessageSegments, type MessageSegmentsOptions } from "./message-segments.js";
 import { recoverWal } from "./wal-recovery.js";
 import { type Release, WriteAheadLog, type WriteAheadLogOptions } from "./write-ahead-log.js";
 import { writeAll } from "./write-all.js";
@@ -106,9 +106,7 @@ async function openLocked(
   const tmpDir = join(dataDir, "tmp");
   const walDir = join(dataDir, "wal");
   const segmentsDir = join(dataDir, "segments");
-  await Promise.all(
-    [messagesDir, tmpDir, walDir, segmentsDir].map((dir) => mkdir(dir, { recursive: true })),
-  );
+  await Promise.all([messagesDir, tmpDir, walDir, segmentsDir].map((dir) => mkdir(dir, { recursive: true })));
   const messagesDirSync = await DirectorySyncer.open(messagesDir);
   const walDirSync = await DirectorySyncer.open(walDir);
   const bufferLimit = options.bufferLimit ?? DEFAULT_BUFFER_LIMIT;

@@ -190,7 +190,13 @@ export class MessageSegments {
   async remove(id: string): Promise<void> {
     await this.#asWriter(async () => {
       if (!this.#locators.has(id)) return;
-      await this.#enqueue({ chunks: encodeTombstone(id), kind: "tombstone", id, headerLength: 0, rawLength: 0 });
+      await this.#enqueue({
+        chunks: encodeTombstone(id),
+        kind: "tombstone",
+        id,
+        headerLength: 0,
+        rawLength: 0,
+      });
     });
   }
 
@@ -243,17 +249,26 @@ export class MessageSegments {
   }
 
   #enqueue(record: Omit<Pending, "bytes" | "resolve" | "reject">): Promise<void> {
+    return this.#enqueueAll([record])[0]!;
+  }
+
+  /** Queued together, so they share one write + fdatasync unless a batch is already being written. */
+  #enqueueAll(records: Omit<Pending, "bytes" | "resolve" | "reject">[]): Promise<void>[] {
     if (this.#closing && this.#compaction === null) {
-      return Promise.reject(new Error("the message segments are closed"));
+      return records.map(() => Promise.reject(new Error("the message segments are closed")));
     }
-    return new Promise((resolve, reject) => {
-      const bytes = record.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-      this.#queue.push({ ...record, bytes, resolve, reject });
-      if (!this.#draining) {
-        this.#draining = true;
-        this.#drained = this.#drain();
-      }
-    });
+    const promises = records.map(
+      (record) =>
+        new Promise<void>((resolve, reject) => {
+          const bytes = record.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+          this.#queue.push({ ...record, bytes, resolve, reject });
+        }),
+    );
+    if (!this.#draining) {
+      this.#draining = true;
+      this.#drained = this.#drain();
+    }
+    return promises;
   }
 
   async #drain(): Promise<void> {
@@ -311,7 +326,13 @@ export class MessageSegments {
       for (const pending of ids) {
         const tombstone = encodeTombstone(pending.id);
         const bytes = tombstone.reduce((sum, chunk) => sum + chunk.length, 0);
-        this.#place(this.#current, offset, { kind: "tombstone", id: pending.id, headerLength: 0, rawLength: 0, bytes });
+        this.#place(this.#current, offset, {
+          kind: "tombstone",
+          id: pending.id,
+          headerLength: 0,
+          rawLength: 0,
+          bytes,
+        });
         offset += bytes;
       }
       this.#current.bytes = offset;
@@ -377,7 +398,8 @@ export class MessageSegments {
   }
 
   #considerCompaction(segment: SegmentInfo): void {
-    if (!this.#ready || segment === this.#current || this.#closing || !this.#segments.has(segment.number)) return;
+    if (!this.#ready || segment === this.#current || this.#closing || !this.#segments.has(segment.number))
+      return;
     if (this.#liveBytes(segment) * 2 >= segment.bytes) return;
     this.#toCompact.add(segment.number);
     if (this.#compaction === null) this.#compaction = this.#compactAll();
@@ -414,24 +436,27 @@ export class MessageSegments {
    */
   async #compact(segment: SegmentInfo): Promise<void> {
     const oldest = this.#segments.keys().next().value === segment.number;
-    const copies: Promise<void>[] = [];
-    let copiedBytes = 0;
+    type Copy = Omit<Pending, "bytes" | "resolve" | "reject">;
+    let batch: Copy[] = [];
+    let batchBytes = 0;
     for (const [id, locator] of this.#locators) {
       if (locator.segment !== segment.number) continue;
       const frame = this.#read(locator, 0, locator.frameLength);
-      copies.push(this.#enqueue({ chunks: [frame], kind: "message", id, headerLength: locator.headerLength, rawLength: locator.rawLength }));
-      copiedBytes += frame.length;
-      if (copiedBytes >= COMPACTION_BATCH_BYTES) {
-        await Promise.all(copies.splice(0));
-        copiedBytes = 0;
+      const { headerLength, rawLength } = locator;
+      batch.push({ chunks: [frame], kind: "message", id, headerLength, rawLength });
+      batchBytes += frame.length;
+      if (batchBytes >= COMPACTION_BATCH_BYTES) {
+        await Promise.all(this.#enqueueAll(batch));
+        batch = [];
+        batchBytes = 0;
       }
     }
     if (!oldest) {
       for (const id of segment.tombstones) {
-        copies.push(this.#enqueue({ chunks: encodeTombstone(id), kind: "tombstone", id, headerLength: 0, rawLength: 0 }));
+        batch.push({ chunks: encodeTombstone(id), kind: "tombstone", id, headerLength: 0, rawLength: 0 });
       }
     }
-    await Promise.all(copies);
+    await Promise.all(this.#enqueueAll(batch));
     this.#closeReader(segment);
     this.#segments.delete(segment.number);
     await rm(segment.path, { force: true });
@@ -451,7 +476,7 @@ export function segmentFilePath(directory: string, number: number): string {
 export const SEGMENT_FILE_PATTERN = /^(\d{12})\.seg$/;
 
 /** A blocking `writev` (a few KB into the page cache) and an fdatasync through the thread pool. */
-async function openAppendFile(path: string): Promise<AppendFile> {
+export async function openAppendFile(path: string): Promise<AppendFile> {
   const handle = await open(path, "a");
   return {
     async append(chunks) {

@@ -1,4 +1,4 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -8,6 +8,7 @@ import {
   testEnvelope,
   testMessage,
 } from "../test-support/store-kit.js";
+import { scanSegment } from "./wal-record.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -110,7 +111,12 @@ describe("inboxes on disk", () => {
       expect((await store.list({ limit: 10, inbox })).messages.map((m) => m.id)).toEqual([stored.id]);
       expect(store.getInbox(inbox)).toMatchObject({ messageCount: 1, unreadCount: 1 });
     }
-    expect(await readdir(join(dataDir, "messages"))).toHaveLength(2);
+    // One record in one segment, no file of its own.
+    expect(await readdir(join(dataDir, "messages"))).toEqual([]);
+    const segments = await readdir(join(dataDir, "segments"));
+    const records = scanSegment(await readFile(join(dataDir, "segments", segments[0]!))).positions;
+    expect(segments).toHaveLength(1);
+    expect(records.map((record) => [record.kind, record.id])).toEqual([["message", stored.id]]);
     expect(store.messageCount).toBe(1);
   });
 

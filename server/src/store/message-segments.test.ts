@@ -1,0 +1,298 @@
+import { appendFile, cp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createStoreKit,
+  ingestBuffer,
+  readAll,
+  testEnvelope,
+  testMessage,
+} from "../test-support/store-kit.js";
+import { storedRawRange } from "../test-support/stored-raw.js";
+import { StorageFailedError } from "./errors.js";
+import type { FileBlobStoreOptions } from "./file-blob-store.js";
+import { type AppendFile, openAppendFile } from "./message-segments.js";
+import { encodeMessageRecord } from "./wal-record.js";
+
+const kit = createStoreKit();
+afterEach(() => kit.cleanup());
+
+/** A few small messages per segment, so tests see rotation and compaction. */
+const SMALL_SEGMENTS: FileBlobStoreOptions = { messageSegmentBytes: 8 * 1024 };
+
+/**
+ * What a kill -9 leaves behind: the data directory as it is while the store runs (every appended
+ * byte is in the page cache). The live store is closed afterwards; the copy is opened as after a
+ * restart.
+ */
+async function crashCopy(dataDir: string): Promise<string> {
+  const copy = await kit.tempDir();
+  await cp(dataDir, copy, { recursive: true });
+  return copy;
+}
+
+async function segmentNames(dataDir: string): Promise<string[]> {
+  return (await readdir(join(dataDir, "segments"))).filter((name) => name.endsWith(".seg")).sort();
+}
+
+async function ingestMany(
+  store: Awaited<ReturnType<typeof kit.open>>["store"],
+  count: number,
+): Promise<{ id: string; raw: Buffer }[]> {
+  const sent: { id: string; raw: Buffer }[] = [];
+  for (let n = 0; n < count; n++) {
+    const to = `user-${n}@mailnest.test`;
+    const raw = testMessage({ subject: `message ${n}`, to, text: `Body ${n} `.repeat(20) });
+    sent.push({ id: (await ingestBuffer(store, raw, testEnvelope({ rcptTo: [to] }))).id, raw });
+  }
+  return sent;
+}
+
+/** A message record's frame (`wal-record.ts`): magic, then the kind byte after the frame header. */
+function holdsMessageRecord(chunks: Buffer[]): boolean {
+  return chunks.some((chunk) => chunk.length > 12 && chunk.readUInt32BE(0) === 0x4d4e574c && chunk[12] === 1);
+}
+
+/**
+ * Wraps the real segment files so a test can hold the fdatasync of compaction's copies (the bytes
+ * are written, not yet durable: what a kill -9 at that moment finds) or fail the next fdatasync.
+ * Copies are the only message records appended while a test only deletes.
+ */
+function appendFileGate() {
+  let holdCopies = false;
+  let copyWritten = false;
+  let tombstones = 0;
+  let failNext = false;
+  let release: () => void = () => {};
+  let held: () => void = () => {};
+  const isHeld = new Promise<void>((resolve) => {
+    held = resolve;
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    holdCopies() {
+      holdCopies = true;
+    },
+    failNextDatasync() {
+      failNext = true;
+    },
+    isHeld,
+    tombstonesWritten: () => tombstones,
+    release: () => release(),
+    async openAppendFile(path: string): Promise<AppendFile> {
+      const file = await openAppendFile(path);
+      return {
+        append(chunks) {
+          if (holdsMessageRecord(chunks)) copyWritten = true;
+          tombstones += chunks.filter((chunk) => chunk.length === 5 && chunk[0] === 2).length;
+          return file.append(chunks);
+        },
+        close: () => file.close(),
+        async datasync() {
+          if (failNext) {
+            failNext = false;
+            throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+          }
+          if (holdCopies && copyWritten) {
+            held();
+            await released;
+          }
+          await file.datasync();
+        },
+      };
+    },
+  };
+}
+
+describe("messages in segment files", () => {
+  it("reads each message back byte for byte after a crash with the index deleted, in sequence order", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, { fileStore: SMALL_SEGMENTS });
+    const sent = await ingestMany(store, 12);
+    expect((await segmentNames(dataDir)).length).toBeGreaterThan(2);
+    const crashed = await crashCopy(dataDir);
+    await rm(join(crashed, "index"), { recursive: true });
+
+    const { store: reopened } = await kit.open(crashed, { fileStore: SMALL_SEGMENTS });
+    const listed = (await reopened.list({ limit: 50 })).messages;
+    expect(listed.map((message) => message.id)).toEqual(sent.map((message) => message.id).reverse());
+    expect(listed.map((message) => message.sequence)).toEqual(sent.map((_, n) => 12 - n));
+    for (const { id, raw } of sent)
+      expect((await readAll(await reopened.readRaw(id))).equals(raw)).toBe(true);
+    expect(await readdir(join(crashed, "messages"))).toEqual([]);
+  });
+
+  it("a sidecar change appends the message again: the newest record wins after a crash", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir);
+    const raw = testMessage({ subject: "two inboxes" });
+    const stored = await ingestBuffer(
+      store,
+      raw,
+      testEnvelope({ rcptTo: ["a@mailnest.test", "b@mailnest.test"] }),
+    );
+    expect(await store.clearInbox("a@mailnest.test")).toBe(1);
+    const crashed = await crashCopy(dataDir);
+    await rm(join(crashed, "index"), { recursive: true });
+
+    const { store: reopened } = await kit.open(crashed);
+    expect(reopened.getInbox("a@mailnest.test")).toBeNull();
+    expect(reopened.summary(stored.id)?.inboxes).toEqual(["b@mailnest.test"]);
+    expect((await readAll(await reopened.readRaw(stored.id))).equals(raw)).toBe(true);
+  });
+
+  it("a deletion is a durable tombstone: a crash right after it does not bring the message back", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir);
+    const [deleted, kept] = await ingestMany(store, 2);
+    expect(await store.deleteMessage(deleted!.id)).toBe(true);
+    const crashed = await crashCopy(dataDir);
+    await rm(join(crashed, "index"), { recursive: true });
+
+    const { store: reopened } = await kit.open(crashed);
+    expect(reopened.summary(deleted!.id)).toBeNull();
+    expect(await reopened.readRaw(deleted!.id)).toBeNull();
+    expect(reopened.summary(kept!.id)).not.toBeNull();
+  });
+
+  it("truncates a torn tail and keeps every record before it", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir);
+    const sent = await ingestMany(store, 3);
+    const crashed = await crashCopy(dataDir);
+    const [segment] = await segmentNames(crashed);
+    const path = join(crashed, "segments", segment!);
+    const intactLength = (await stat(path)).size;
+    // Half of a fourth record: what a crash during its write leaves (it was never acknowledged).
+    const torn = Buffer.concat(encodeMessageRecord('{"version":1}', Buffer.from("half a message")));
+    await appendFile(path, torn.subarray(0, torn.length - 5));
+
+    const { store: reopened } = await kit.open(crashed);
+    expect(reopened.messageCount).toBe(3);
+    for (const { id, raw } of sent)
+      expect((await readAll(await reopened.readRaw(id))).equals(raw)).toBe(true);
+    expect((await stat(path)).size).toBe(intactLength);
+  });
+
+  it("compaction copies the live messages of a mostly deleted segment forward and unlinks it", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, { fileStore: SMALL_SEGMENTS });
+    const sent = await ingestMany(store, 12);
+    const first = (await storedRawRange(dataDir, sent[0]!.id)).path;
+    const inFirst: typeof sent = [];
+    for (const message of sent) {
+      if ((await storedRawRange(dataDir, message.id)).path === first) inFirst.push(message);
+    }
+    expect(inFirst.length).toBeGreaterThan(2);
+    const survivor = inFirst.at(-1)!;
+    for (const message of inFirst.slice(0, -1)) await store.deleteMessage(message.id);
+    // Closing waits for a compaction that is running.
+    await store.close();
+
+    expect((await segmentNames(dataDir)).map((name) => join(dataDir, "segments", name))).not.toContain(first);
+    expect((await storedRawRange(dataDir, survivor.id)).path).not.toBe(first);
+    const { store: reopened } = await kit.open(dataDir, { fileStore: SMALL_SEGMENTS });
+    const live = sent.filter((message) => !inFirst.slice(0, -1).includes(message));
+    expect(reopened.messageCount).toBe(live.length);
+    for (const { id, raw } of live)
+      expect((await readAll(await reopened.readRaw(id))).equals(raw)).toBe(true);
+  });
+
+  it("a crash in the middle of compaction (copies written, old segment still there) loses nothing and doubles nothing", async () => {
+    const dataDir = await kit.tempDir();
+    const gate = appendFileGate();
+    const options = { ...SMALL_SEGMENTS, openAppendFile: gate.openAppendFile };
+    // Held in the middle: the index is deleted before the reopen, so the scan alone must be right.
+    const { store } = await kit.open(dataDir, { fileStore: options });
+    const sent = await ingestMany(store, 12);
+    const first = (await storedRawRange(dataDir, sent[0]!.id)).path;
+    const inFirst: typeof sent = [];
+    for (const message of sent) {
+      if ((await storedRawRange(dataDir, message.id)).path === first) inFirst.push(message);
+    }
+    // Deleted one by one until the segment is more than half dead: the compaction that starts then
+    // writes its copies and is held at their fdatasync. A deletion asked for meanwhile waits for it.
+    gate.holdCopies();
+    const doomed: typeof sent = [];
+    let waiting: Promise<boolean> | null = null;
+    for (const message of inFirst.slice(0, -1)) {
+      const deletion = store.deleteMessage(message.id);
+      const first = await Promise.race([deletion.then(() => "deleted"), gate.isHeld.then(() => "held")]);
+      if (first === "held") {
+        waiting = deletion;
+        break;
+      }
+      doomed.push(message);
+    }
+    const crashed = await crashCopy(dataDir);
+    gate.release();
+    await waiting;
+    await store.close();
+
+    expect((await segmentNames(crashed)).map((name) => join(crashed, "segments", name))).toContain(
+      first.replace(dataDir, crashed),
+    );
+    // The deletion that started the compaction may have been the one left waiting.
+    if (waiting !== null && gate.tombstonesWritten() > doomed.length) doomed.push(inFirst[doomed.length]!);
+    // Every live message of the old segment exists twice in the copy: there and, newer, in the current one.
+    const copied = inFirst.filter((message) => !doomed.includes(message));
+    for (const { id } of copied) {
+      expect((await storedRawRange(crashed, id)).path).not.toBe(first.replace(dataDir, crashed));
+    }
+    await rm(join(crashed, "index"), { recursive: true });
+    const { store: reopened } = await kit.open(crashed, { fileStore: SMALL_SEGMENTS });
+    const live = sent.filter((message) => !doomed.includes(message));
+    expect(reopened.messageCount).toBe(live.length);
+    const listed = (await reopened.list({ limit: 50 })).messages.map((message) => message.id);
+    expect(listed).toEqual(live.map((message) => message.id).reverse());
+    for (const { id, raw } of live)
+      expect((await readAll(await reopened.readRaw(id))).equals(raw)).toBe(true);
+    for (const { id } of doomed) expect(reopened.summary(id)).toBeNull();
+  });
+
+  it("refuses a message whose fdatasync failed, and a restart does not bring it back", async () => {
+    const dataDir = await kit.tempDir();
+    const gate = appendFileGate();
+    const { store } = await kit.open(dataDir, { fileStore: { openAppendFile: gate.openAppendFile } });
+    const [kept] = await ingestMany(store, 1);
+    gate.failNextDatasync();
+    await expect(ingestBuffer(store, testMessage({ subject: "refused" }))).rejects.toBeInstanceOf(
+      StorageFailedError,
+    );
+    const next = await ingestBuffer(store, testMessage({ subject: "after" }));
+    expect(store.messageCount).toBe(2);
+    const crashed = await crashCopy(dataDir);
+    await rm(join(crashed, "index"), { recursive: true });
+
+    const { store: reopened } = await kit.open(crashed);
+    const subjects = (await reopened.list({ limit: 10 })).messages.map((message) => message.subject);
+    expect(subjects).toEqual(["after", "message 0"]);
+    expect(reopened.summary(kept!.id)).not.toBeNull();
+    expect(reopened.summary(next.id)).not.toBeNull();
+  });
+
+  it("opens a data directory written in the previous layout (messages/*.eml): old messages read, new ones go to segments", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, { fileStore: { messageSegments: false } });
+    const [old] = await ingestMany(store, 1);
+    await store.close();
+    expect((await readdir(join(dataDir, "messages"))).sort()).toEqual([`${old!.id}.eml`, `${old!.id}.json`]);
+
+    const { store: upgraded } = await kit.open(dataDir);
+    expect((await readAll(await upgraded.readRaw(old!.id))).equals(old!.raw)).toBe(true);
+    expect((await upgraded.get(old!.id))?.subject).toBe("message 0");
+    const raw = testMessage({ subject: "new" });
+    const fresh = await ingestBuffer(upgraded, raw);
+    expect((await storedRawRange(dataDir, fresh.id)).path).toMatch(/\.seg$/);
+    expect(await upgraded.deleteMessage(old!.id)).toBe(true);
+    expect(await readdir(join(dataDir, "messages"))).toEqual([]);
+    await upgraded.close();
+
+    const { store: reopened } = await kit.open(dataDir);
+    expect((await reopened.list({ limit: 10 })).messages.map((message) => message.id)).toEqual([fresh.id]);
+    expect((await readAll(await reopened.readRaw(fresh.id))).equals(raw)).toBe(true);
+    expect(await readFile(join(dataDir, "segments", (await segmentNames(dataDir))[0]!))).not.toHaveLength(0);
+  });
+});
