@@ -11,7 +11,7 @@ import {
 import { storedRawRange } from "../test-support/stored-raw.js";
 import { StorageFailedError } from "./errors.js";
 import type { FileBlobStoreOptions } from "./file-blob-store.js";
-import { type AppendFile, openAppendFile } from "./message-segments.js";
+import { type AppendFile, MessageSegments, openAppendFile } from "./message-segments.js";
 import { encodeMessageRecord } from "./wal-record.js";
 
 const kit = createStoreKit();
@@ -294,5 +294,51 @@ describe("messages in segment files", () => {
     expect((await reopened.list({ limit: 10 })).messages.map((message) => message.id)).toEqual([fresh.id]);
     expect((await readAll(await reopened.readRaw(fresh.id))).equals(raw)).toBe(true);
     expect(await readFile(join(dataDir, "segments", (await segmentNames(dataDir))[0]!))).not.toHaveLength(0);
+  });
+});
+
+describe("the locators of a clean close", () => {
+  async function openSegments(directory: string) {
+    return MessageSegments.open({ directory, segmentBytes: 8 * 1024, syncDir: async () => {} });
+  }
+  const sidecarOf = (id: string) => JSON.stringify({ version: 1, id, sequence: 1, inboxes: [] });
+  const id = (n: number) => `01jz4k8q3m2x7v9c0b5n6t1r${String(n).padStart(2, "0")}`;
+
+  it("spare the next start reading the segments; after a crash only the segments written since are read", async () => {
+    const directory = await kit.tempDir();
+    const first = await openSegments(directory);
+    for (let n = 0; n < 10; n++) await first.appendMessage(id(n), sidecarOf(id(n)), Buffer.alloc(2000, n));
+    await first.remove(id(3));
+    await first.close();
+
+    const second = await openSegments(directory);
+    expect(second.scanned).toEqual([]);
+    expect([...second.ids].sort()).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9].map(id));
+    expect(second.readRaw(id(9))?.equals(Buffer.alloc(2000, 9))).toBe(true);
+    await second.appendMessage(id(10), sidecarOf(id(10)), Buffer.from("after"));
+    await second.remove(id(0));
+    // A kill -9 now: the snapshot of the first close is still there, and the new segment is not in it.
+    const crashed = await crashCopy(directory);
+    await second.close();
+
+    const third = await openSegments(crashed);
+    expect(third.scanned).toHaveLength(1);
+    expect([...third.ids].sort()).toEqual([1, 2, 4, 5, 6, 7, 8, 9, 10].map(id));
+    expect(third.readRaw(id(10))?.toString()).toBe("after");
+    await third.close();
+  });
+
+  it("are not trusted once a segment they name changed length: every segment is read", async () => {
+    const directory = await kit.tempDir();
+    const first = await openSegments(directory);
+    for (let n = 0; n < 3; n++) await first.appendMessage(id(n), sidecarOf(id(n)), Buffer.alloc(100, n));
+    await first.close();
+    const [segment] = await readdir(directory).then((names) => names.filter((name) => name.endsWith(".seg")));
+    await appendFile(join(directory, segment!), Buffer.from("torn"));
+
+    const second = await openSegments(directory);
+    expect(second.scanned).toHaveLength(1);
+    expect([...second.ids].sort()).toEqual([0, 1, 2].map(id));
+    await second.close();
   });
 });

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, writevSync } from "node:fs";
-import { open, readdir, readFile, rm, truncate } from "node:fs/promises";
+import { open, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
+import { readSegmentSnapshot, type SegmentSnapshot, writeSegmentSnapshot } from "./segment-snapshot.js";
 import { encodeMessageRecord, encodeTombstone, RECORD_HEADER_OFFSET, scanSegment } from "./wal-record.js";
 import { dropBytes } from "./write-all.js";
 
@@ -110,7 +111,15 @@ export class MessageSegments {
     await options.syncDir();
     const segments = new MessageSegments(options, new SegmentInfo(number, path), file);
     try {
-      for (const existing of found) await segments.#load(existing);
+      const snapshot = await readSegmentSnapshot(options.directory);
+      const known = snapshot && (await matches(snapshot, found, options.directory)) ? snapshot : null;
+      if (known) segments.#restore(known);
+      const restored = new Set(known?.segments.map((segment) => segment.number));
+      for (const existing of found) {
+        if (restored.has(existing)) continue;
+        await segments.#load(existing);
+        segments.scanned.push(existing);
+      }
     } catch (error) {
       await segments.close().catch(() => {});
       throw error;
@@ -134,6 +143,43 @@ export class MessageSegments {
       this.#place(segment, position.offset, { ...position, bytes: position.frameLength });
     }
     segment.bytes = validLength;
+  }
+
+  /** The segments read at startup (the others came from the snapshot of the last clean close). */
+  readonly scanned: number[] = [];
+
+  #restore(snapshot: SegmentSnapshot): void {
+    for (const saved of snapshot.segments) {
+      const segment = new SegmentInfo(saved.number, segmentFilePath(this.#options.directory, saved.number));
+      segment.bytes = saved.bytes;
+      segment.live = saved.live;
+      segment.tombstoneBytes = saved.tombstoneBytes;
+      for (const id of saved.tombstones) segment.tombstones.add(id);
+      this.#segments.set(saved.number, segment);
+    }
+    for (const [id, segment, offset, frameLength, headerLength, rawLength] of snapshot.locators) {
+      this.#locators.set(id, { segment, offset, frameLength, headerLength, rawLength });
+    }
+  }
+
+  #snapshot(): SegmentSnapshot {
+    return {
+      segments: [...this.#segments.values()].map((segment) => ({
+        number: segment.number,
+        bytes: segment.bytes,
+        live: segment.live,
+        tombstoneBytes: segment.tombstoneBytes,
+        tombstones: [...segment.tombstones],
+      })),
+      locators: [...this.#locators].map(([id, locator]) => [
+        id,
+        locator.segment,
+        locator.offset,
+        locator.frameLength,
+        locator.headerLength,
+        locator.rawLength,
+      ]),
+    };
   }
 
   get ids(): IterableIterator<string> {
@@ -207,7 +253,19 @@ export class MessageSegments {
     await this.#drained;
     await this.#file.close().catch(() => {});
     for (const segment of this.#segments.values()) this.#closeReader(segment);
-    if (this.#current.bytes === 0) await rm(this.#current.path, { force: true }).catch(() => {});
+    if (this.#current.bytes === 0) {
+      await rm(this.#current.path, { force: true }).catch(() => {});
+      this.#segments.delete(this.#current.number);
+    }
+    // Only once opened: a store that failed to open has no account of its segments to leave.
+    if (!this.#ready) return;
+    try {
+      await writeSegmentSnapshot(this.#options.directory, this.#snapshot());
+      await this.#options.syncDir();
+    } catch (error) {
+      // The next start scans every segment instead; nothing is lost.
+      console.error("mailnest: writing the segment locators failed:", error);
+    }
   }
 
   #read(locator: Locator, from: number, length: number): Buffer {
@@ -467,6 +525,25 @@ export class MessageSegments {
       this.#toCompact.add(next.number);
     }
   }
+}
+
+/** Whether every segment the snapshot names is there with its recorded length, and no older one is unnamed. */
+async function matches(
+  snapshot: SegmentSnapshot,
+  found: readonly number[],
+  directory: string,
+): Promise<boolean> {
+  const recorded = new Map(snapshot.segments.map((segment) => [segment.number, segment.bytes]));
+  const newest = Math.max(0, ...recorded.keys());
+  if (found.some((number) => number <= newest && !recorded.has(number))) return false;
+  for (const [number, bytes] of recorded) {
+    try {
+      if ((await stat(segmentFilePath(directory, number))).size !== bytes) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 export function segmentFilePath(directory: string, number: number): string {
