@@ -1,4 +1,4 @@
-import { appendFile, cp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { appendFile, cp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -12,7 +12,7 @@ import { storedRawRange } from "../test-support/stored-raw.js";
 import { StorageFailedError } from "./errors.js";
 import type { FileBlobStoreOptions } from "./file-blob-store.js";
 import { type AppendFile, MessageSegments, openAppendFile } from "./message-segments.js";
-import { encodeMessageRecord } from "./wal-record.js";
+import { encodeMessageRecord, scanSegment } from "./wal-record.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -339,6 +339,26 @@ describe("the locators of a clean close", () => {
     const second = await openSegments(directory);
     expect(second.scanned).toHaveLength(1);
     expect([...second.ids].sort()).toEqual([0, 1, 2].map(id));
+    await second.close();
+  });
+
+  it("a record damaged in the middle of a segment costs only itself: the scan skips to the next intact one", async () => {
+    const directory = await kit.tempDir();
+    const first = await openSegments(directory);
+    for (let n = 0; n < 3; n++) await first.appendMessage(id(n), sidecarOf(id(n)), Buffer.alloc(100, n));
+    await first.close();
+    await rm(join(directory, "locators.json"));
+    const [segment] = await readdir(directory).then((names) => names.filter((name) => name.endsWith(".seg")));
+    const path = join(directory, segment!);
+    const bytes = await readFile(path);
+    const middle = scanSegment(bytes).positions[1]!;
+    bytes[middle.offset + middle.frameLength - 1]! ^= 0x01;
+    await writeFile(path, bytes);
+
+    const second = await openSegments(directory);
+    expect([...second.ids].sort()).toEqual([id(0), id(2)]);
+    expect(second.readRaw(id(2))?.equals(Buffer.alloc(100, 2))).toBe(true);
+    expect((await stat(path)).size).toBe(bytes.length);
     await second.close();
   });
 });

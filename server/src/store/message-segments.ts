@@ -2,7 +2,13 @@ import { closeSync, fstatSync, openSync, readSync, writevSync } from "node:fs";
 import { open, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { readSegmentSnapshot, type SegmentSnapshot, writeSegmentSnapshot } from "./segment-snapshot.js";
-import { encodeMessageRecord, encodeTombstone, RECORD_HEADER_OFFSET, scanSegment } from "./wal-record.js";
+import {
+  encodeMessageRecord,
+  encodeTombstone,
+  positionAt,
+  RECORD_HEADER_OFFSET,
+  scanSegment,
+} from "./wal-record.js";
 import { dropBytes } from "./write-all.js";
 
 /** An open segment file: appends and fdatasyncs. Injectable so tests can make them fail. */
@@ -133,10 +139,13 @@ export class MessageSegments {
   async #load(number: number): Promise<void> {
     const path = segmentFilePath(this.#options.directory, number);
     const bytes = await readFile(path);
-    const { positions, validLength } = scanSegment(bytes);
-    // Records after a torn or corrupt frame were never acknowledged: each acknowledgement waits for
+    const { positions, validLength, skipped } = scanSegment(bytes);
+    // Records after a torn frame at the end were never acknowledged: each acknowledgement waits for
     // the fdatasync of everything before it.
     if (validLength < bytes.length) await truncate(path, validLength);
+    for (const [offset, length] of skipped) {
+      console.error(`mailnest: segment ${path} has ${length} damaged bytes at ${offset}; skipped`);
+    }
     const segment = new SegmentInfo(number, path);
     this.#segments.set(number, segment);
     for (const position of positions) {
@@ -500,6 +509,11 @@ export class MessageSegments {
     for (const [id, locator] of this.#locators) {
       if (locator.segment !== segment.number) continue;
       const frame = this.#read(locator, 0, locator.frameLength);
+      // A record damaged on disk since it was written is not copied: mid-segment it would hide every
+      // record after it from the next scan. The segment stays, and the damage is reported on reads.
+      if (positionAt(frame, 0)?.frameLength !== frame.length) {
+        throw new Error(`record of ${id} in segment ${segment.number} is damaged; not compacting it`);
+      }
       const { headerLength, rawLength } = locator;
       batch.push({ chunks: [frame], kind: "message", id, headerLength, rawLength });
       batchBytes += frame.length;

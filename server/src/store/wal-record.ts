@@ -119,34 +119,68 @@ export const RECORD_HEADER_OFFSET = FRAME_HEADER_BYTES + 5;
 /**
  * Like `decodeSegment`, but yields positions: the id is all a scan needs of the sidecar, and our
  * sidecars start with it (`{"version":1,"id":"…"`), so a full JSON parse is only the fallback.
+ *
+ * Segments are kept for good, so a damaged record in the middle (a flipped bit, an edit by hand) must
+ * not cost the records after it: the scan skips to the next frame that is intact and carries on.
+ * Only when no intact frame follows is the rest a torn tail (`validLength` ends before it).
  */
-export function scanSegment(bytes: Buffer): { positions: RecordPosition[]; validLength: number } {
+export function scanSegment(bytes: Buffer): {
+  positions: RecordPosition[];
+  validLength: number;
+  /** Damaged stretches skipped in the middle, as [offset, length]. */
+  skipped: [number, number][];
+} {
   const positions: RecordPosition[] = [];
+  const skipped: [number, number][] = [];
   let offset = 0;
+  let validLength = 0;
   while (offset + FRAME_HEADER_BYTES <= bytes.length) {
-    if (bytes.readUInt32BE(offset) !== MAGIC) break;
-    const length = bytes.readUInt32BE(offset + 4);
-    const end = offset + FRAME_HEADER_BYTES + length;
-    if (length < 5 || end > bytes.length) break;
-    const payload = bytes.subarray(offset + FRAME_HEADER_BYTES, end);
-    if (crc32(payload) !== bytes.readUInt32BE(offset + 8)) break;
-    const kind = payload.readUInt8(0);
-    const headerLength = payload.readUInt32BE(1);
-    if (5 + headerLength > payload.length || (kind !== KIND_MESSAGE && kind !== KIND_TOMBSTONE)) break;
-    const header = payload.subarray(5, 5 + headerLength);
-    const id = kind === KIND_TOMBSTONE ? idOf(header.toString("utf8")) : sidecarIdOf(header);
-    if (id === null) break;
-    positions.push({
-      kind: kind === KIND_TOMBSTONE ? "tombstone" : "message",
-      id,
-      offset,
-      frameLength: end - offset,
-      headerLength,
-      rawLength: payload.length - 5 - headerLength,
-    });
-    offset = end;
+    const position = positionAt(bytes, offset);
+    if (position !== null) {
+      positions.push(position);
+      offset += position.frameLength;
+      validLength = offset;
+      continue;
+    }
+    const next = nextIntactFrame(bytes, offset + 1);
+    if (next === null) break;
+    skipped.push([offset, next - offset]);
+    offset = next;
   }
-  return { positions, validLength: offset };
+  return { positions, validLength, skipped };
+}
+
+function nextIntactFrame(bytes: Buffer, from: number): number | null {
+  const magic = Buffer.alloc(4);
+  magic.writeUInt32BE(MAGIC, 0);
+  for (let at = bytes.indexOf(magic, from); at !== -1; at = bytes.indexOf(magic, at + 1)) {
+    if (positionAt(bytes, at) !== null) return at;
+  }
+  return null;
+}
+
+/** The record framed at `offset`, or null when it is short, mis-framed or fails its checksum. */
+export function positionAt(bytes: Buffer, offset: number): RecordPosition | null {
+  if (offset + FRAME_HEADER_BYTES > bytes.length || bytes.readUInt32BE(offset) !== MAGIC) return null;
+  const length = bytes.readUInt32BE(offset + 4);
+  const end = offset + FRAME_HEADER_BYTES + length;
+  if (length < 5 || end > bytes.length) return null;
+  const payload = bytes.subarray(offset + FRAME_HEADER_BYTES, end);
+  if (crc32(payload) !== bytes.readUInt32BE(offset + 8)) return null;
+  const kind = payload.readUInt8(0);
+  const headerLength = payload.readUInt32BE(1);
+  if (5 + headerLength > payload.length || (kind !== KIND_MESSAGE && kind !== KIND_TOMBSTONE)) return null;
+  const header = payload.subarray(5, 5 + headerLength);
+  const id = kind === KIND_TOMBSTONE ? idOf(header.toString("utf8")) : sidecarIdOf(header);
+  if (id === null) return null;
+  return {
+    kind: kind === KIND_TOMBSTONE ? "tombstone" : "message",
+    id,
+    offset,
+    frameLength: end - offset,
+    headerLength,
+    rawLength: payload.length - 5 - headerLength,
+  };
 }
 
 const SIDECAR_PREFIX = /^\{"version":1,"id":"([0-9a-z]{26})"/;
