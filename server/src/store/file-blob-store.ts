@@ -239,8 +239,13 @@ async function openLocked(
     },
 
     async readSidecar(id) {
-      const json = segmented?.readSidecar(id);
-      if (json) return parseSidecar(json.toString("utf8"), id);
+      if (segmented?.has(id)) {
+        try {
+          return parseSidecar(segmented.readSidecar(id)?.toString("utf8") ?? "", id);
+        } catch {
+          return null;
+        }
+      }
       try {
         return parseSidecar(await readFile(sidecarPath(id), "utf8"), id);
       } catch {
