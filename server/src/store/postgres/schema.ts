@@ -88,6 +88,27 @@ export const MIGRATIONS: readonly Migration[] = [
       "ALTER TABLE mailnest_changes ADD COLUMN writer text",
     ],
   },
+  {
+    version: 5,
+    name: "fault rules and fault log",
+    statements: [
+      // `fault-table.ts`. `rule` is the rule as the API shows it; `remaining` and `triggered` live
+      // in their own columns so that taking one use is a single conditional UPDATE under the row's
+      // lock: with any number of instances, a rule for N messages strikes N times, never more.
+      // `position` keeps the order rules were added in, which is the order they are tried.
+      `CREATE TABLE mailnest_fault_rules (
+         position bigserial PRIMARY KEY,
+         id text NOT NULL UNIQUE,
+         rule jsonb NOT NULL,
+         remaining integer,
+         triggered integer NOT NULL DEFAULT 0
+       )`,
+      `CREATE TABLE mailnest_fault_log (
+         sequence bigserial PRIMARY KEY,
+         entry jsonb NOT NULL
+       )`,
+    ],
+  },
 ];
 
 /**
