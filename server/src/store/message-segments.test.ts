@@ -362,3 +362,170 @@ describe("the locators of a clean close", () => {
     await second.close();
   });
 });
+
+describe("the locators persisted at each rotation", () => {
+  const SEGMENT_BYTES = 8 * 1024;
+  async function openSegments(directory: string) {
+    return MessageSegments.open({ directory, segmentBytes: SEGMENT_BYTES, syncDir: async () => {} });
+  }
+  const sidecarOf = (id: string, inboxes: string[] = []) =>
+    JSON.stringify({ version: 1, id, sequence: 1, inboxes });
+  const id = (n: number) => `01jz4k8q3m2x7v9c0b5n6t1r${String(n).padStart(2, "0")}`;
+  const body = (n: number) => Buffer.alloc(2000, n);
+
+  /** The newest segment the locator file names: the scan after a crash starts past it. */
+  async function newestPersisted(directory: string): Promise<number> {
+    const file = JSON.parse(await readFile(join(directory, "locators.json"), "utf8")) as {
+      segments: { number: number }[];
+    };
+    return Math.max(...file.segments.map((segment) => segment.number));
+  }
+
+  async function segmentNumbers(directory: string): Promise<number[]> {
+    return (await readdir(directory))
+      .filter((name) => name.endsWith(".seg"))
+      .map((name) => Number(name.slice(0, 12)))
+      .sort((a, b) => a - b);
+  }
+
+  /** What a start that reads every segment finds: the reference the locator file must agree with. */
+  async function fullScanOf(directory: string): Promise<MessageSegments> {
+    const copy = await crashCopy(directory);
+    await rm(join(copy, "locators.json"));
+    const segments = await openSegments(copy);
+    expect(segments.scanned).toEqual(await segmentNumbers(directory));
+    return segments;
+  }
+
+  it("a crash after several rotations reads only the segments after the last locator file, and deletes and updates from before and after it hold", async () => {
+    const directory = await kit.tempDir();
+    const live = await openSegments(directory);
+    for (let n = 0; n < 12; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    // Before a persisted point: a deletion and a sidecar change of messages in the first segment.
+    await live.remove(id(0));
+    await live.replaceSidecar(id(1), sidecarOf(id(1), ["before@mailnest.test"]));
+    for (let n = 12; n < 24; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    await live.whenLocatorsWritten();
+    expect(live.persisted).toBeGreaterThan(3);
+    // After it: the same kinds of change to messages the file places in older segments.
+    await live.remove(id(2));
+    await live.replaceSidecar(id(3), sidecarOf(id(3), ["after@mailnest.test"]));
+    await live.appendMessage(id(24), sidecarOf(id(24)), Buffer.from("last"));
+    const crashed = await crashCopy(directory);
+    await live.close();
+
+    const persisted = await newestPersisted(crashed);
+    const found = await segmentNumbers(crashed);
+    const reference = await fullScanOf(crashed);
+    const restarted = await openSegments(crashed);
+    expect(restarted.scanned).toEqual(found.filter((number) => number > persisted));
+    expect(restarted.scanned.length).toBeLessThan(found.length / 2);
+
+    const expected = [1, ...Array.from({ length: 21 }, (_, n) => n + 3), 24].map(id).sort();
+    expect([...restarted.ids].sort()).toEqual(expected);
+    expect(restarted.readSidecar(id(1))?.toString()).toContain("before@mailnest.test");
+    expect(restarted.readSidecar(id(3))?.toString()).toContain("after@mailnest.test");
+    expect(restarted.readRaw(id(3))?.equals(body(3))).toBe(true);
+    expect(restarted.readRaw(id(24))?.toString()).toBe("last");
+    // The live-byte accounts that decide compaction are those of a full scan: nothing counted twice.
+    expect(restarted.accounts()).toEqual(reference.accounts());
+    await reference.close();
+    await restarted.close();
+  });
+
+  it("a start that had to scan leaves a locator file, so a second crash does not read those segments again", async () => {
+    const directory = await kit.tempDir();
+    const live = await openSegments(directory);
+    for (let n = 0; n < 3; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    const crashed = await crashCopy(directory);
+    await live.close();
+
+    const first = await openSegments(crashed);
+    expect(first.scanned).toHaveLength(1);
+    await first.whenLocatorsWritten();
+    await first.appendMessage(id(3), sidecarOf(id(3)), body(3));
+    const again = await crashCopy(crashed);
+    await first.close();
+
+    const newest = (await segmentNumbers(again)).at(-1);
+    const second = await openSegments(again);
+    expect(second.scanned).toEqual([newest]);
+    expect([...second.ids].sort()).toEqual([0, 1, 2, 3].map(id));
+    await second.close();
+  });
+
+  it.each([
+    ["torn", (text: string) => text.slice(0, text.length / 2)],
+    ["garbage", () => "\u0000\u0001not json"],
+    ["of another shape", () => JSON.stringify({ version: 1, segments: [{ number: "one" }], locators: [] })],
+  ])("a locator file that is %s means a full scan, which loses nothing", async (_, damage) => {
+    const directory = await kit.tempDir();
+    const live = await openSegments(directory);
+    for (let n = 0; n < 12; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    await live.remove(id(4));
+    await live.whenLocatorsWritten();
+    const crashed = await crashCopy(directory);
+    await live.close();
+    const file = join(crashed, "locators.json");
+    await writeFile(file, damage(await readFile(file, "utf8")));
+
+    const found = await segmentNumbers(crashed);
+    const restarted = await openSegments(crashed);
+    expect(restarted.scanned).toEqual(found);
+    expect([...restarted.ids].sort()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11].map(id));
+    await restarted.close();
+  });
+
+  it("compaction after a crash restart triggers as it would have without the crash", async () => {
+    const directory = await kit.tempDir();
+    const live = await openSegments(directory);
+    for (let n = 0; n < 16; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    await live.whenLocatorsWritten();
+    const oldest = (await segmentNumbers(directory))[0]!;
+    // One deletion in the oldest segment after the persisted point: not enough to compact it.
+    await live.remove(id(0));
+    const crashed = await crashCopy(directory);
+    await live.close();
+
+    const restarted = await openSegments(crashed);
+    expect(restarted.scanned).not.toContain(oldest);
+    // The second deletion takes the oldest segment below half live (3 of 4 records there are dead).
+    await restarted.remove(id(1));
+    const [account] = restarted.accounts();
+    expect(account?.number).toBe(oldest);
+    expect(account!.live * 2).toBeGreaterThanOrEqual(account!.bytes);
+    expect(await segmentNumbers(crashed)).toContain(oldest);
+    await restarted.remove(id(2));
+    await restarted.close();
+    expect(await segmentNumbers(crashed)).not.toContain(oldest);
+
+    const reopened = await openSegments(crashed);
+    expect([...reopened.ids].sort()).toEqual(Array.from({ length: 13 }, (_, n) => id(n + 3)));
+    expect(reopened.readRaw(id(3))?.equals(body(3))).toBe(true);
+    await reopened.close();
+  });
+
+  it("a segment the locator file names that compaction removed since is no reason to read the others", async () => {
+    const directory = await kit.tempDir();
+    const live = await openSegments(directory);
+    for (let n = 0; n < 16; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    await live.whenLocatorsWritten();
+    const before = await readFile(join(directory, "locators.json"));
+    const oldest = (await segmentNumbers(directory))[0]!;
+    for (let n = 0; n < 3; n++) await live.remove(id(n));
+    // Wait for the compaction to unlink it: close waits for a compaction that is running.
+    await live.close();
+    expect(await segmentNumbers(directory)).not.toContain(oldest);
+    // A kill -9 before the next locator file: the one on disk still names the compacted segment.
+    await writeFile(join(directory, "locators.json"), before);
+    const persisted = await newestPersisted(directory);
+
+    const found = await segmentNumbers(directory);
+    const restarted = await openSegments(directory);
+    expect(restarted.scanned).toEqual(found.filter((n) => n > persisted));
+    expect(restarted.scanned.length).toBeLessThan(found.length - 1);
+    expect([...restarted.ids].sort()).toEqual(Array.from({ length: 13 }, (_, n) => id(n + 3)));
+    expect(restarted.readRaw(id(3))?.equals(body(3))).toBe(true);
+    await restarted.close();
+  });
+});

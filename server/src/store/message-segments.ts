@@ -1,7 +1,12 @@
 import { closeSync, fstatSync, openSync, readSync, writevSync } from "node:fs";
 import { open, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
-import { readSegmentSnapshot, type SegmentSnapshot, writeSegmentSnapshot } from "./segment-snapshot.js";
+import {
+  encodeSegmentSnapshot,
+  readSegmentSnapshot,
+  type SegmentSnapshot,
+  writeSegmentSnapshot,
+} from "./segment-snapshot.js";
 import {
   encodeMessageRecord,
   encodeTombstone,
@@ -96,6 +101,8 @@ export class MessageSegments {
   readonly #toCompact = new Set<number>();
   /** False while startup scans: compaction waits until every segment is loaded. */
   #ready = false;
+  /** The locator file writes, one after another: they share a temp file and the newest must land last. */
+  #persisting: Promise<void> = Promise.resolve();
 
   private constructor(options: MessageSegmentsOptions, current: SegmentInfo, file: AppendFile) {
     this.#options = options;
@@ -119,19 +126,23 @@ export class MessageSegments {
     try {
       const snapshot = await readSegmentSnapshot(options.directory);
       const known = snapshot && (await matches(snapshot, found, options.directory)) ? snapshot : null;
-      if (known) segments.#restore(known);
+      if (known) segments.#restore(known, found);
       const restored = new Set(known?.segments.map((segment) => segment.number));
       for (const existing of found) {
         if (restored.has(existing)) continue;
         await segments.#load(existing);
         segments.scanned.push(existing);
       }
+      segments.#dropDangling();
     } catch (error) {
       await segments.close().catch(() => {});
       throw error;
     }
     segments.#segments.set(number, segments.#current);
     segments.#ready = true;
+    // Every segment is closed and the current one empty: a point the locator file can record, so a
+    // crash before the first rotation does not read again what this start just read.
+    if (segments.scanned.length > 0) segments.#persistInBackground();
     for (const segment of segments.#segments.values()) segments.#considerCompaction(segment);
     return segments;
   }
@@ -154,11 +165,18 @@ export class MessageSegments {
     segment.bytes = validLength;
   }
 
-  /** The segments read at startup (the others came from the snapshot of the last clean close). */
+  /** The segments read at startup (the others came from the locator file). */
   readonly scanned: number[] = [];
 
-  #restore(snapshot: SegmentSnapshot): void {
+  /**
+   * A segment the file names may be gone since: compaction unlinks a segment only once its live
+   * records and tombstones are durable in a newer one, which is never named by a file written before
+   * that compaction, so the scan of the newer segments re-places them (`#dropDangling`).
+   */
+  #restore(snapshot: SegmentSnapshot, found: readonly number[]): void {
+    const present = new Set(found);
     for (const saved of snapshot.segments) {
+      if (!present.has(saved.number)) continue;
       const segment = new SegmentInfo(saved.number, segmentFilePath(this.#options.directory, saved.number));
       segment.bytes = saved.bytes;
       segment.live = saved.live;
@@ -171,9 +189,54 @@ export class MessageSegments {
     }
   }
 
-  #snapshot(): SegmentSnapshot {
+  /** A locator still in a segment that is gone after the scan: that segment's compaction dropped it. */
+  #dropDangling(): void {
+    for (const [id, locator] of this.#locators) {
+      if (!this.#segments.has(locator.segment)) this.#locators.delete(id);
+    }
+  }
+
+  /**
+   * At a rotation (the current segment is new and empty) the in-memory state describes exactly the
+   * closed segments: captured now, in this tick, and written in the background, so an acknowledgement
+   * never waits for it. A write that fails leaves the previous file, which is still right about what
+   * it names; the next start scans more, nothing is lost.
+   */
+  #persistInBackground(): void {
+    const segments = [...this.#segments.values()].filter((segment) => segment !== this.#current);
+    const text = encodeSegmentSnapshot(this.#snapshot(segments));
+    this.#persisting = this.#persisting
+      .then(async () => {
+        await writeSegmentSnapshot(this.#options.directory, text);
+        await this.#options.syncDir();
+        this.persisted += 1;
+      })
+      .catch((error: unknown) => {
+        console.error("mailnest: writing the segment locators failed:", error);
+      });
+  }
+
+  /** Locator files written since open (rotations, a start that scanned, close). */
+  persisted = 0;
+
+  /** Resolves once every locator file captured so far is written (or has failed). */
+  whenLocatorsWritten(): Promise<void> {
+    return this.#persisting;
+  }
+
+  /** Per segment, oldest first: its length and the bytes that compaction counts as live. */
+  accounts(): { number: number; bytes: number; live: number; tombstoneBytes: number }[] {
+    return [...this.#segments.values()].map(({ number, bytes, live, tombstoneBytes }) => ({
+      number,
+      bytes,
+      live,
+      tombstoneBytes,
+    }));
+  }
+
+  #snapshot(segments: readonly SegmentInfo[] = [...this.#segments.values()]): SegmentSnapshot {
     return {
-      segments: [...this.#segments.values()].map((segment) => ({
+      segments: segments.map((segment) => ({
         number: segment.number,
         bytes: segment.bytes,
         live: segment.live,
@@ -267,12 +330,14 @@ export class MessageSegments {
       this.#segments.delete(this.#current.number);
     }
     // Only once opened: a store that failed to open has no account of its segments to leave.
+    await this.#persisting;
     if (!this.#ready) return;
     try {
-      await writeSegmentSnapshot(this.#options.directory, this.#snapshot());
+      await writeSegmentSnapshot(this.#options.directory, encodeSegmentSnapshot(this.#snapshot()));
       await this.#options.syncDir();
+      this.persisted += 1;
     } catch (error) {
-      // The next start scans every segment instead; nothing is lost.
+      // The next start scans the segments written since the last file instead; nothing is lost.
       console.error("mailnest: writing the segment locators failed:", error);
     }
   }
@@ -409,6 +474,8 @@ export class MessageSegments {
   }
 
   async #rotate(): Promise<void> {
+    // After a failed write the closing segment may hold bytes past what it accounts for.
+    const clean = !this.#broken;
     const number = this.#current.number + 1;
     const path = segmentFilePath(this.#options.directory, number);
     const file = await this.#openFile(path);
@@ -425,6 +492,7 @@ export class MessageSegments {
     this.#current = new SegmentInfo(number, path);
     this.#segments.set(number, this.#current);
     this.#broken = false;
+    if (clean && !this.#closing) this.#persistInBackground();
     this.#considerCompaction(previous);
   }
 
@@ -541,7 +609,10 @@ export class MessageSegments {
   }
 }
 
-/** Whether every segment the snapshot names is there with its recorded length, and no older one is unnamed. */
+/**
+ * Whether every segment the snapshot names is there with its recorded length (or gone, compacted
+ * away), and no older one is unnamed.
+ */
 async function matches(
   snapshot: SegmentSnapshot,
   found: readonly number[],
@@ -553,8 +624,8 @@ async function matches(
   for (const [number, bytes] of recorded) {
     try {
       if ((await stat(segmentFilePath(directory, number))).size !== bytes) return false;
-    } catch {
-      return false;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") return false;
     }
   }
   return true;

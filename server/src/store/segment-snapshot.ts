@@ -3,11 +3,14 @@ import { join } from "node:path";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 
 /**
- * `segments/locators.json`: where every message's newest record was, per segment, when the store
- * last closed cleanly. The next start loads it instead of reading every segment, and scans only the
- * segments written since (each run appends only to segments it starts). It is trusted only while
- * every segment it names still exists with the length it recorded: a compaction since (a segment
- * gone) or anything else means a full scan, which needs nothing from here.
+ * `segments/locators.json`: where every message's newest record was, and each segment's length and
+ * live-byte accounts, at the last point where every segment it names was closed: a clean close, a
+ * rotation, or a start that had to scan. The next start loads it instead of reading those segments,
+ * and scans only the segments written since (each run appends only to segments it starts), so the
+ * accounts are never counted twice. It is trusted only while every segment it names either still
+ * exists with the length it recorded or is gone (compacted away, its records re-found in newer
+ * segments); anything else (a length changed, an unnamed older segment, a torn or garbled file)
+ * means a full scan, which needs nothing from here.
  */
 const FILE_NAME = "locators.json";
 const VERSION = 1;
@@ -28,11 +31,16 @@ export interface SegmentSnapshot {
   locators: SnapshotLocator[];
 }
 
+/** Encoded when the state is captured (a consistent point), written later. */
+export function encodeSegmentSnapshot(snapshot: SegmentSnapshot): string {
+  return JSON.stringify({ version: VERSION, ...snapshot });
+}
+
 /** Written durably (temp file fsync'd, renamed, directory fsync'd by the caller). */
-export async function writeSegmentSnapshot(directory: string, snapshot: SegmentSnapshot): Promise<void> {
+export async function writeSegmentSnapshot(directory: string, text: string): Promise<void> {
   const path = join(directory, FILE_NAME);
   const temporary = `${path}.tmp`;
-  await writeFile(temporary, JSON.stringify({ version: VERSION, ...snapshot }));
+  await writeFile(temporary, text);
   const handle = await open(temporary, "r");
   try {
     await handle.sync();
