@@ -103,6 +103,11 @@ export class MessageSegments {
   #ready = false;
   /** The locator file writes, one after another: they share a temp file and the newest must land last. */
   #persisting: Promise<void> = Promise.resolve();
+  /**
+   * Set by a rotation: the state is to be captured for the locator file before anything is placed in
+   * the new segment, which the first batch does while its fdatasync runs (off the acknowledgement path).
+   */
+  #capturePending = false;
 
   private constructor(options: MessageSegmentsOptions, current: SegmentInfo, file: AppendFile) {
     this.#options = options;
@@ -197,9 +202,9 @@ export class MessageSegments {
   }
 
   /**
-   * At a rotation (the current segment is new and empty) the in-memory state describes exactly the
-   * closed segments: captured now, in this tick, and written in the background, so an acknowledgement
-   * never waits for it. A write that fails leaves the previous file, which is still right about what
+   * While nothing is placed in the current segment (a rotation's first batch, or the end of open) the
+   * in-memory state describes exactly the closed segments: captured in this tick and written in the
+   * background, so an acknowledgement never waits for the write. A write that fails leaves the previous file, which is still right about what
    * it names; the next start scans more, nothing is lost.
    */
   #persistInBackground(): void {
@@ -425,7 +430,14 @@ export class MessageSegments {
     const segment = this.#current;
     try {
       await this.#file.append(batch.flatMap((pending) => pending.chunks));
-      await this.#file.datasync();
+      const synced = this.#file.datasync();
+      // Nothing is placed in the new segment before this batch is durable: the state still describes
+      // exactly the closed segments.
+      if (this.#capturePending) {
+        this.#capturePending = false;
+        this.#persistInBackground();
+      }
+      await synced;
     } catch (error) {
       this.#broken = true;
       await this.#disown(batch);
@@ -492,7 +504,7 @@ export class MessageSegments {
     this.#current = new SegmentInfo(number, path);
     this.#segments.set(number, this.#current);
     this.#broken = false;
-    if (clean && !this.#closing) this.#persistInBackground();
+    this.#capturePending = clean && !this.#closing;
     this.#considerCompaction(previous);
   }
 
