@@ -204,8 +204,9 @@ export class MessageSegments {
   /**
    * While nothing is placed in the current segment (a rotation's first batch, or the end of open) the
    * in-memory state describes exactly the closed segments: captured in this tick and written in the
-   * background, so an acknowledgement never waits for the write. A write that fails leaves the previous file, which is still right about what
-   * it names; the next start scans more, nothing is lost.
+   * background, so an acknowledgement never waits for the write. A write that fails leaves the
+   * previous file, which is still right about what it names; the next start scans more, nothing is
+   * lost.
    */
   #persistInBackground(): void {
     const segments = [...this.#segments.values()].filter((segment) => segment !== this.#current);
