@@ -1,3 +1,4 @@
+import { MAX_FAULT_LOG_ENTRIES } from "@mailnest/protocol";
 import { specRuleInput } from "./after-acceptance/parse-report-rule.js";
 import { ReportEngine } from "./after-acceptance/report-engine.js";
 import { createApp } from "./api/app.js";
@@ -22,6 +23,7 @@ import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.
 import { certificateNeeded } from "./smtp/transport-policy.js";
 import { createMessageStore } from "./store/create-message-store.js";
 import type { MessageStore } from "./store/message-store.js";
+import { PostgresFaultRules } from "./store/postgres/postgres-fault-rules.js";
 import { WaitRegistry } from "./waits/wait-registry.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 
@@ -142,7 +144,14 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   };
 
   try {
-    faults = await FaultStore.open({ dataDir: config.dataDir });
+    faults = await FaultStore.open({
+      dataDir: config.dataDir,
+      // On PostgreSQL the API's rules and the log are the sandbox's, shared by every instance.
+      shared:
+        config.databaseUrl === null
+          ? null
+          : await PostgresFaultRules.open(config.databaseUrl, { maxLogEntries: MAX_FAULT_LOG_ENTRIES }),
+    });
     for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
     for (const input of config.receivingRules) await faults.add(input, "cli");
     // Before SMTP, so every message stored is looked at.

@@ -10,6 +10,7 @@ import {
   type FaultRuleInput,
 } from "./fault-rule.js";
 import { byPrecedence, type FaultOccasion, occasionInboxes, ruleMatches } from "./match-fault.js";
+import type { FaultLogRecord, SharedFaultRules } from "./shared-fault-rules.js";
 
 export type { FaultEffect } from "./fault-behaviors.js";
 
@@ -22,12 +23,18 @@ export interface FaultStoreOptions {
   now?: () => number;
   /** The log keeps the newest entries only: a chaos soak must not grow the file without bound. */
   maxLogEntries?: number;
+  /**
+   * Where the API's rules and the log live when instances share them (PostgreSQL): `dataDir` then
+   * keeps nothing. Null = this instance's own (memory or `faults.json`).
+   */
+  shared?: SharedFaultRules | null;
 }
 
 /** A fault that struck: the rule as it was when it fired, its log entry, and what to do. */
 export interface FaultHit {
   rule: FaultRule;
-  entry: FaultLogEntry;
+  /** Without its sequence when the log is shared: that is given when the entry is stored. */
+  entry: FaultLogRecord;
   effect: FaultEffect;
 }
 
@@ -42,9 +49,14 @@ export class FaultStore {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #state: BehaviorState;
+  readonly #shared: SharedFaultRules | null;
+  /** Shared-log writes still in flight, so `flushed()` can wait for them. */
+  readonly #pending = new Set<Promise<unknown>>();
+  #sharedFailed = false;
 
   private constructor(book: RuleBook<FaultRule, FaultLogEntry>, options: FaultStoreOptions) {
     this.#book = book;
+    this.#shared = options.shared ?? null;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#state = new BehaviorState(this.#now);
@@ -52,7 +64,7 @@ export class FaultStore {
 
   static async open(options: FaultStoreOptions): Promise<FaultStore> {
     const book = await RuleBook.open<FaultRule, FaultLogEntry>({
-      dataDir: options.dataDir,
+      dataDir: options.shared ? null : options.dataDir,
       file: FAULTS_FILE,
       label: "the fault rules",
       maxLogEntries: options.maxLogEntries ?? MAX_FAULT_LOG_ENTRIES,
@@ -61,15 +73,28 @@ export class FaultStore {
     return new FaultStore(book, options);
   }
 
-  /** Active rules, in the order they are tried. */
+  /** Active rules, in the order they are tried (shared ones as this instance last read them). */
   rules(): FaultRule[] {
-    return [...this.#book.rules].sort(byPrecedence).map((rule) => ({ ...rule }));
+    return this.#candidates().map((rule) => ({ ...rule }));
   }
 
-  /** Adds a rule; resolves once it is saved. */
-  add(input: FaultRuleInput, origin: FaultRule["origin"] = "api"): Promise<FaultRule> {
+  /** Active rules, in the order they are tried, shared ones with their counters as stored now. */
+  async currentRules(): Promise<FaultRule[]> {
+    if (this.#shared === null) return this.rules();
+    const shared = await this.#shared.list();
+    return [...this.#book.rules, ...shared].sort(byPrecedence).map((rule) => ({ ...rule }));
+  }
+
+  /** The rules the SMTP hooks try: this instance's own (CLI) first, then the shared ones; targeted before global. */
+  #candidates(): FaultRule[] {
+    const shared = this.#shared?.rules ?? [];
+    return [...this.#book.rules, ...shared].sort(byPrecedence);
+  }
+
+  /** Adds a rule; resolves once it is saved (shared: stored, and applied on this instance). */
+  async add(input: FaultRuleInput, origin: FaultRule["origin"] = "api"): Promise<FaultRule> {
     const id = newRuleId("flt");
-    return this.#book.add({
+    const rule: FaultRule = {
       id,
       ...input,
       message: input.message ?? defaultFaultMessage(input, id),
@@ -77,29 +102,43 @@ export class FaultStore {
       triggered: 0,
       origin,
       createdAt: new Date(this.#now()).toISOString(),
-    });
+    };
+    // CLI rules are each instance's own: every instance's flags add them again.
+    if (this.#shared === null || origin === "cli") return this.#book.add(rule);
+    await this.#shared.insert(rule);
+    return { ...rule };
   }
 
   async remove(id: string): Promise<boolean> {
     this.#state.forget(id);
-    return this.#book.remove(id);
+    if (await this.#book.remove(id)) return true;
+    return this.#shared !== null && (await this.#shared.delete(id));
   }
 
   /** Removes every rule, CLI ones included (they come back on the next start). Returns how many. */
   async clear(): Promise<number> {
-    const removed = await this.#book.clear();
+    const removed = [...(await this.#book.clear()), ...((await this.#shared?.clear()) ?? [])];
     for (const id of removed) this.#state.forget(id);
     return removed.length;
   }
 
-  /** Injected faults, oldest first; with `inbox`, only those that concerned that inbox. */
+  /**
+   * Injected faults, oldest first; with `inbox`, only those that concerned that inbox. This
+   * instance's log only: with a shared log use `currentLog`.
+   */
   log(filter: { inbox?: string } = {}): FaultLogEntry[] {
-    const inbox = filter.inbox === undefined ? undefined : normalizeAddress(filter.inbox);
-    return this.#book.log.list((entry) => inbox === undefined || entry.inboxes.includes(inbox));
+    return this.#book.log.list(concerns(filter));
+  }
+
+  /** Injected faults, oldest first, by every instance when the log is shared. */
+  async currentLog(filter: { inbox?: string } = {}): Promise<FaultLogEntry[]> {
+    if (this.#shared === null) return this.log(filter);
+    await this.flushed();
+    return (await this.#shared.log()).filter(concerns(filter));
   }
 
   clearLog(): Promise<number> {
-    return this.#book.clearLog();
+    return this.#shared ? this.#shared.clearLog() : this.#book.clearLog();
   }
 
   /** The SMTP listener reports each connection, so limits per client and per connection can count. */
@@ -118,12 +157,29 @@ export class FaultStore {
    * normally. A greylisted triple let through is logged too, without firing.
    */
   trigger(occasion: FaultOccasion): FaultHit | null {
-    if (this.#book.rules.length === 0) return null;
+    const hit = this.decide(occasion);
+    if (hit instanceof Promise) {
+      throw new Error(
+        "FaultStore.trigger met a shared rule with a limited count: use decide(), which may wait",
+      );
+    }
+    return hit;
+  }
+
+  /**
+   * `trigger` for the SMTP hooks when rules may be shared: a shared rule with a limited count
+   * takes its use from the shared store first (one round trip, exact across instances), so the
+   * answer is then a promise. Every other answer is immediate. A use that cannot be taken (used up
+   * elsewhere meanwhile, or the database unreachable) means no fault: the command carries on.
+   */
+  decide(occasion: FaultOccasion): FaultHit | null | Promise<FaultHit | null> {
+    const candidates = this.#candidates();
+    if (candidates.length === 0) return null;
     const inboxes = occasionInboxes(occasion);
     const roll = (rule: FaultRule) => () =>
       // Probability 1 always fires and 0 never does, without asking the random source.
       rule.probability >= 1 || (rule.probability > 0 && this.#random() < rule.probability);
-    for (const rule of [...this.#book.rules].sort(byPrecedence)) {
+    for (const rule of candidates) {
       if (!ruleMatches(rule, occasion, inboxes)) continue;
       const verdict = this.#state.decide(rule, occasion, roll(rule));
       if (!verdict.fires) {
@@ -132,6 +188,9 @@ export class FaultStore {
           this.#book.saveSoon();
         }
         continue;
+      }
+      if (this.#shared !== null && rule.origin === "api") {
+        return this.#fireShared(this.#shared, rule, occasion, inboxes, verdict);
       }
       rule.triggered += 1;
       if (rule.remaining !== null) rule.remaining -= 1;
@@ -147,23 +206,94 @@ export class FaultStore {
     return null;
   }
 
-  /** Resolves once every change so far is on disk (a failed save is logged, not thrown). */
-  flushed(): Promise<void> {
-    return this.#book.flushed();
+  /**
+   * A shared rule fired here. Unlimited: the fault is injected at once and its count and log entry
+   * are written behind it. Limited: the use is taken first, and the fault injected only if it was,
+   * once its log entry is stored.
+   */
+  #fireShared(
+    shared: SharedFaultRules,
+    rule: FaultRule,
+    occasion: FaultOccasion,
+    inboxes: string[],
+    verdict: { effect: FaultEffect; logged: { code: number | null; message: string } },
+  ): FaultHit | null | Promise<FaultHit | null> {
+    const entry = this.#record(rule, occasion, inboxes, verdict.logged);
+    if (rule.remaining === null) {
+      rule.triggered += 1;
+      this.#behind(shared.consume(rule.id).then(() => shared.appendLog(entry)));
+      return { rule: { ...rule }, entry: structuredClone(entry), effect: verdict.effect };
+    }
+    return shared.consume(rule.id).then(
+      async (used) => {
+        if (used === null) return null;
+        if (used.remaining === 0) this.#state.forget(rule.id);
+        // Logged before the reply: once a client has its refusal, every instance's log lists it.
+        // The use is taken either way, so a log that fails to save does not undo the fault.
+        await shared.appendLog(entry).catch((error: unknown) => this.#sharedFailure(error));
+        return { rule: used, entry: structuredClone(entry), effect: verdict.effect };
+      },
+      (error: unknown) => {
+        this.#sharedFailure(error);
+        return null;
+      },
+    );
+  }
+
+  /** A shared write the SMTP answer does not wait for; `flushed()` does. */
+  #behind(write: Promise<unknown>): void {
+    const tracked = write.then(
+      () => {
+        this.#sharedFailed = false;
+      },
+      (error: unknown) => this.#sharedFailure(error),
+    );
+    this.#pending.add(tracked);
+    void tracked.finally(() => this.#pending.delete(tracked));
+  }
+
+  /** Said once per outage, not once per command. */
+  #sharedFailure(error: unknown): void {
+    if (this.#sharedFailed) return;
+    this.#sharedFailed = true;
+    console.error(
+      "mailnest: the shared fault rules could not be reached; faults are not injected meanwhile:",
+      error,
+    );
+  }
+
+  /** Resolves once every change so far is on disk or in the shared store (a failure is logged, not thrown). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.#pending]);
+    await this.#book.flushed();
   }
 
   /** Waits for the last save. The store stays usable: closing only means nothing is left in flight. */
-  close(): Promise<void> {
-    return this.flushed();
+  async close(): Promise<void> {
+    await this.flushed();
+    await this.#shared?.close();
   }
 
+  /** Logs a fault: in this instance's log, or written behind to the shared one. */
   #append(
     rule: FaultRule,
     occasion: FaultOccasion,
     inboxes: string[],
     outcome: { code: number | null; message: string },
-  ): FaultLogEntry {
-    return this.#book.log.append({
+  ): FaultLogRecord {
+    const record = this.#record(rule, occasion, inboxes, outcome);
+    if (this.#shared === null) return this.#book.log.append(record);
+    this.#behind(this.#shared.appendLog(record));
+    return record;
+  }
+
+  #record(
+    rule: FaultRule,
+    occasion: FaultOccasion,
+    inboxes: string[],
+    outcome: { code: number | null; message: string },
+  ): FaultLogRecord {
+    return {
       at: new Date(this.#now()).toISOString(),
       ruleId: rule.id,
       behavior: rule.behavior,
@@ -173,6 +303,11 @@ export class FaultStore {
       message: outcome.message,
       inboxes,
       envelope: structuredClone(occasion.envelope),
-    });
+    };
   }
+}
+
+function concerns(filter: { inbox?: string }): (entry: FaultLogEntry) => boolean {
+  const inbox = filter.inbox === undefined ? undefined : normalizeAddress(filter.inbox);
+  return (entry) => inbox === undefined || entry.inboxes.includes(inbox);
 }

@@ -93,20 +93,30 @@ export async function startSmtpListener(
   const heldReplies = new WeakMap<SMTPServerSession, Set<NodeJS.Timeout>>();
   let closing: Promise<void> | null = null;
 
-  /** Asks the fault rules about this stage; a refusal or a dropped connection is announced like any refusal. */
+  /**
+   * Asks the fault rules about this stage and hands the answer to `then`: at once, or after the
+   * database when a shared rule's use must be taken first (docs/scaling.md, "Fault rules"). A
+   * refusal or a dropped connection is announced like any refusal.
+   */
   function injectFault(
     stage: FaultStage,
     session: SMTPServerSession,
-    offered: { mailFrom?: string; recipient?: string } = {},
-  ): FaultHit | null {
-    const hit =
-      faults?.trigger({ stage, envelope: toFaultEnvelope(session, offered), connectionId: session.id }) ??
+    offered: { mailFrom?: string; recipient?: string },
+    then: (hit: FaultHit | null) => void,
+  ): void {
+    const announce = (hit: FaultHit | null) => {
+      const { effect } = hit ?? {};
+      // A dropped connection has no reply code: it is counted as code 0.
+      if (effect?.kind === "reply") bus.emit("smtp.rejected", { reason: "fault", code: effect.code });
+      if (effect?.kind === "drop") bus.emit("smtp.rejected", { reason: "fault", code: 0 });
+      then(hit);
+    };
+    const decided =
+      faults?.decide({ stage, envelope: toFaultEnvelope(session, offered), connectionId: session.id }) ??
       null;
-    const { effect } = hit ?? {};
-    // A dropped connection has no reply code: it is counted as code 0.
-    if (effect?.kind === "reply") bus.emit("smtp.rejected", { reason: "fault", code: effect.code });
-    if (effect?.kind === "drop") bus.emit("smtp.rejected", { reason: "fault", code: 0 });
-    return hit;
+    // `decide` settles to null rather than rejecting, so a fault store failure never leaves a command unanswered.
+    if (decided instanceof Promise) void decided.then(announce);
+    else announce(decided);
   }
 
   /** Runs `then` after `ms` (at once for 0), unless the connection is gone by then. */
@@ -183,7 +193,7 @@ export async function startSmtpListener(
       faults?.connectionOpened(session.id, session.remoteAddress);
       // smtp-server answers an onConnect error instead of the greeting and closes the connection;
       // the greeting carries no enhanced status code of its own, so a refusal's status is in its text.
-      answer(injectFault("connect", session), session, callback);
+      injectFault("connect", session, {}, (hit) => answer(hit, session, callback));
     },
 
     onSecure(socket, session, callback) {
@@ -217,7 +227,7 @@ export async function startSmtpListener(
         refuse(refusal, callback);
         return;
       }
-      answer(injectFault("mail", session, { mailFrom: address.address }), session, callback);
+      injectFault("mail", session, { mailFrom: address.address }, (hit) => answer(hit, session, callback));
     },
 
     onRcptTo(address, session, callback) {
@@ -226,43 +236,52 @@ export async function startSmtpListener(
         refuse(refusal, callback);
         return;
       }
-      answer(injectFault("rcpt", session, { recipient: address.address }), session, callback);
+      injectFault("rcpt", session, { recipient: address.address }, (hit) => answer(hit, session, callback));
     },
 
     onData(stream, session, callback) {
-      if (injectFault("disconnect", session)) {
-        dropMidData(stream, session);
-        return;
-      }
-      const effect = injectFault("data", session)?.effect;
-      if (effect?.kind === "reply") {
-        // smtp-server reads the rest of the message and answers after the final dot; nothing is stored.
-        callback(new SmtpReplyError(effect.code, effect.text, "fault"));
-        return;
-      }
-      if (effect?.kind === "blackhole") {
-        // Answered like a stored message, with an id that names nothing: the message is read and dropped.
-        stream.on("error", () => {});
-        stream.resume();
-        stream.once("end", () => callback(null, `Ok: queued as ${createMessageId()}`));
-        return;
-      }
-      // A `slow` or `tarpit` data fault: the message is stored at once and its 250 comes late, so a
-      // client that gives up first and sends again delivers it twice, as with a real slow server.
-      const lateMs = effect?.kind === "delay" ? effect.ms : 0;
-      busySessions.add(session);
-      const finish = (error: Error | null, reply?: string) =>
-        holdReply(session, lateMs, () => {
-          busySessions.delete(session);
-          callback(error, reply);
-          if (closing) hangUpAfterReply(session);
-        });
-      receiveMessage(stream, session).then(
-        (reply) => finish(null, reply),
-        (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
-      );
+      injectFault("disconnect", session, {}, (dropped) => {
+        if (dropped) dropMidData(stream, session);
+        else injectFault("data", session, {}, (hit) => receiveData(stream, session, hit, callback));
+      });
     },
   };
+
+  /** DATA after the fault rules have spoken: refused, dropped, answered late, or stored. */
+  function receiveData(
+    stream: SMTPServerDataStream,
+    session: SMTPServerSession,
+    hit: FaultHit | null,
+    callback: (error: Error | null, reply?: string) => void,
+  ): void {
+    const effect = hit?.effect;
+    if (effect?.kind === "reply") {
+      // smtp-server reads the rest of the message and answers after the final dot; nothing is stored.
+      callback(new SmtpReplyError(effect.code, effect.text, "fault"));
+      return;
+    }
+    if (effect?.kind === "blackhole") {
+      // Answered like a stored message, with an id that names nothing: the message is read and dropped.
+      stream.on("error", () => {});
+      stream.resume();
+      stream.once("end", () => callback(null, `Ok: queued as ${createMessageId()}`));
+      return;
+    }
+    // A `slow` or `tarpit` data fault: the message is stored at once and its 250 comes late, so a
+    // client that gives up first and sends again delivers it twice, as with a real slow server.
+    const lateMs = effect?.kind === "delay" ? effect.ms : 0;
+    busySessions.add(session);
+    const finish = (error: Error | null, reply?: string) =>
+      holdReply(session, lateMs, () => {
+        busySessions.delete(session);
+        callback(error, reply);
+        if (closing) hangUpAfterReply(session);
+      });
+    receiveMessage(stream, session).then(
+      (reply) => finish(null, reply),
+      (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
 
   async function receiveMessage(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
     const envelope = toIncomingEnvelope(session, session.secure ? (tlsSessions.get(session) ?? null) : null);

@@ -17,8 +17,8 @@ export function faultRoutes(routes: ApiRoutes, deps: ApiDeps): void {
     res.status(201).json(await faults().add(parseFaultRuleInput(req.body)));
   });
 
-  routes.get("/api/faults", (_req, res) => {
-    res.json({ rules: faults().rules() });
+  routes.get("/api/faults", async (_req, res) => {
+    res.json({ rules: await faults().currentRules() });
   });
 
   routes.delete("/api/faults", async (_req, res) => {
@@ -26,9 +26,9 @@ export function faultRoutes(routes: ApiRoutes, deps: ApiDeps): void {
   });
 
   // Before `/api/faults/:id`, which would otherwise take "log" for an id.
-  routes.get("/api/faults/log", (req, res) => {
+  routes.get("/api/faults/log", async (req, res) => {
     const inbox = logInboxQuery(req.query);
-    res.json({ entries: faults().log(inbox === undefined ? {} : { inbox }) });
+    res.json({ entries: await faults().currentLog(inbox === undefined ? {} : { inbox }) });
   });
 
   routes.delete("/api/faults/log", async (_req, res) => {
@@ -48,8 +48,8 @@ export function faultRoutes(routes: ApiRoutes, deps: ApiDeps): void {
     res.status(201).json(await faults().add(parseFaultRuleInput(req.body, inbox)));
   });
 
-  routes.get("/api/inboxes/:address/faults", (req, res) => {
-    res.json({ entries: faults().log({ inbox: addressParam(req.params.address) }) });
+  routes.get("/api/inboxes/:address/faults", async (req, res) => {
+    res.json({ entries: await faults().currentLog({ inbox: addressParam(req.params.address) }) });
   });
 }
 

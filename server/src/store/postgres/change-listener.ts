@@ -21,11 +21,19 @@ export interface ChangeListenerHandlers {
 export class ChangeListener {
   readonly #client: postgres.Sql;
   readonly #handlers: ChangeListenerHandlers;
+  readonly #channel: string;
   #relistening = false;
   #closed = false;
 
-  constructor(url: string, options: ConnectOptions, handlers: ChangeListenerHandlers) {
+  /** `channel`: the change log's by default; the fault rules have their own (`FAULTS_CHANNEL`). */
+  constructor(
+    url: string,
+    options: ConnectOptions,
+    handlers: ChangeListenerHandlers,
+    channel: string = CHANGES_CHANNEL,
+  ) {
     this.#handlers = handlers;
+    this.#channel = channel;
     this.#client = postgres(url, {
       max: 1,
       idle_timeout: 0,
@@ -34,7 +42,7 @@ export class ChangeListener {
       fetch_types: false,
       onnotice: () => {},
       onnotify: (channel: string, payload: string) => {
-        if (channel === CHANGES_CHANNEL) handlers.notified(Number(payload));
+        if (channel === this.#channel) handlers.notified(Number(payload));
       },
       onclose: () => this.#relisten(),
     } as postgres.Options<Record<string, postgres.PostgresType>>);
@@ -42,7 +50,7 @@ export class ChangeListener {
 
   /** Subscribes; rejects when the database cannot be reached. */
   async start(): Promise<void> {
-    await this.#client.unsafe(`LISTEN ${CHANGES_CHANNEL}`);
+    await this.#client.unsafe(`LISTEN ${this.#channel}`);
     this.#handlers.listening();
   }
 
@@ -61,7 +69,7 @@ export class ChangeListener {
         );
         if (this.#closed) break;
         try {
-          await this.#client.unsafe(`LISTEN ${CHANGES_CHANNEL}`);
+          await this.#client.unsafe(`LISTEN ${this.#channel}`);
           this.#relistening = false;
           if (!this.#closed) this.#handlers.listening();
           return;

@@ -12,6 +12,9 @@ export const ADVISORY_LOCK = {
 /** The channel a commit notifies with its change number (docs/storage.md, "PostgreSQL"). */
 export const CHANGES_CHANNEL = "mailnest_changes";
 
+/** The channel a change of the fault rules is notified on: every instance then reads them again. */
+export const FAULTS_CHANNEL = "mailnest_faults";
+
 interface Migration {
   version: number;
   name: string;
