@@ -4,6 +4,7 @@ import { ChangeListener } from "./change-listener.js";
 import { type ConnectOptions, connect, type Sql } from "./connect.js";
 import { FaultTable } from "./fault-table.js";
 import { FAULTS_CHANNEL, migrate } from "./schema.js";
+import { databaseError } from "./unavailable.js";
 
 export interface PostgresFaultRulesOptions {
   maxLogEntries: number;
@@ -51,25 +52,34 @@ export class PostgresFaultRules implements SharedFaultRules {
     return rules;
   }
 
-  async insert(rule: FaultRule): Promise<void> {
-    await this.#table.insert(rule);
-    await this.#changed();
+  // What the API calls fails with StorageFailedError, so a database that is away answers
+  // `503 storage_unavailable` as for messages (docs/scaling.md, "When PostgreSQL is unavailable").
+
+  insert(rule: FaultRule): Promise<void> {
+    return guard(`adding fault rule ${rule.id}`, async () => {
+      await this.#table.insert(rule);
+      await this.#changed();
+    });
   }
 
   list(): Promise<FaultRule[]> {
-    return this.#table.rules();
+    return guard("reading the fault rules", () => this.#table.rules());
   }
 
-  async delete(id: string): Promise<boolean> {
-    const deleted = await this.#table.delete(id);
-    if (deleted) await this.#changed();
-    return deleted;
+  delete(id: string): Promise<boolean> {
+    return guard(`deleting fault rule ${id}`, async () => {
+      const deleted = await this.#table.delete(id);
+      if (deleted) await this.#changed();
+      return deleted;
+    });
   }
 
-  async clear(): Promise<string[]> {
-    const ids = await this.#table.clear();
-    if (ids.length > 0) await this.#changed();
-    return ids;
+  clear(): Promise<string[]> {
+    return guard("deleting the fault rules", async () => {
+      const ids = await this.#table.clear();
+      if (ids.length > 0) await this.#changed();
+      return ids;
+    });
   }
 
   async consume(id: string): Promise<FaultRule | null> {
@@ -89,11 +99,11 @@ export class PostgresFaultRules implements SharedFaultRules {
   }
 
   log(): Promise<FaultLogEntry[]> {
-    return this.#table.log();
+    return guard("reading the fault log", () => this.#table.log());
   }
 
   clearLog(): Promise<number> {
-    return this.#table.clearLog();
+    return guard("clearing the fault log", () => this.#table.clearLog());
   }
 
   /**
@@ -136,5 +146,13 @@ export class PostgresFaultRules implements SharedFaultRules {
 
   async #notify(): Promise<void> {
     await this.#sql`SELECT pg_notify(${FAULTS_CHANNEL}, '')`;
+  }
+}
+
+async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw databaseError(`${operation} in PostgreSQL`, error);
   }
 }
