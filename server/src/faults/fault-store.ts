@@ -43,6 +43,11 @@ export interface FaultHit {
  * synchronously, so two connections can never both take a rule's last injection) and saved to
  * `<dataDir>/faults.json` after every change. `--chaos`, `--greylist` and `--rate-limit` rules
  * (`origin: "cli"`) are not saved. What greylisting and rate limits remember is in memory only.
+ *
+ * With `shared` (PostgreSQL), the API's rules and the whole log live there instead, for every
+ * instance of the sandbox; matching still runs on an in-memory copy, and only a shared rule with a
+ * limited count makes the hook wait, for its use to be taken in the database (docs/scaling.md,
+ * "Fault rules").
  */
 export class FaultStore {
   readonly #book: RuleBook<FaultRule, FaultLogEntry>;
@@ -226,6 +231,7 @@ export class FaultStore {
     }
     return shared.consume(rule.id).then(
       async (used) => {
+        this.#sharedFailed = false;
         if (used === null) return null;
         if (used.remaining === 0) this.#state.forget(rule.id);
         // Logged before the reply: once a client has its refusal, every instance's log lists it.
