@@ -83,11 +83,15 @@ export class FaultStore {
     return this.#candidates().map((rule) => ({ ...rule }));
   }
 
-  /** Active rules, in the order they are tried, shared ones with their counters as stored now. */
+  /**
+   * The rules this instance applies now, in the order they are tried, shared ones with their
+   * counters as stored now. The set is this instance's copy, not the database's: a rule added or
+   * deleted through another instance is listed here exactly when it starts or stops applying here.
+   */
   async currentRules(): Promise<FaultRule[]> {
     if (this.#shared === null) return this.rules();
-    const shared = await this.#shared.list();
-    return [...this.#book.rules, ...shared].sort(byPrecedence).map((rule) => ({ ...rule }));
+    const stored = new Map((await this.#shared.list()).map((rule) => [rule.id, rule]));
+    return this.#candidates().map((rule) => ({ ...(stored.get(rule.id) ?? rule) }));
   }
 
   /** The rules the SMTP hooks try: this instance's own (CLI) first, then the shared ones; targeted before global. */
