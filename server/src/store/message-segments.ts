@@ -1,6 +1,7 @@
-import { closeSync, fstatSync, openSync, readSync, writevSync } from "node:fs";
-import { open, readdir, readFile, rm, stat, truncate } from "node:fs/promises";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
+import { type AppendFile, openAppendFile } from "./append-file.js";
 import {
   encodeSegmentSnapshot,
   readSegmentSnapshot,
@@ -14,14 +15,8 @@ import {
   RECORD_HEADER_OFFSET,
   scanSegment,
 } from "./wal-record.js";
-import { dropBytes } from "./write-all.js";
 
-/** An open segment file: appends and fdatasyncs. Injectable so tests can make them fail. */
-export interface AppendFile {
-  append(chunks: Buffer[]): Promise<void>;
-  datasync(): Promise<void>;
-  close(): Promise<void>;
-}
+export { type AppendFile, openAppendFile } from "./append-file.js";
 
 export interface MessageSegmentsOptions {
   /** `<dataDir>/segments`. */
@@ -649,16 +644,3 @@ export function segmentFilePath(directory: string, number: number): string {
 }
 
 export const SEGMENT_FILE_PATTERN = /^(\d{12})\.seg$/;
-
-/** A blocking `writev` (a few KB into the page cache) and an fdatasync through the thread pool. */
-export async function openAppendFile(path: string): Promise<AppendFile> {
-  const handle = await open(path, "a");
-  return {
-    async append(chunks) {
-      let pending = chunks;
-      while (pending.length > 0) pending = dropBytes(pending, writevSync(handle.fd, pending));
-    },
-    datasync: () => handle.datasync(),
-    close: () => handle.close(),
-  };
-}

@@ -1,15 +1,10 @@
-import { writevSync } from "node:fs";
-import { open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { type AppendFile, openAppendFile } from "./append-file.js";
 import { encodeMessageRecord, encodeTombstone } from "./wal-record.js";
-import { dropBytes } from "./write-all.js";
 
-/** An open segment file: appends and fdatasyncs. Injectable so tests can count syncs. */
-export interface SegmentFile {
-  append(chunks: Buffer[]): Promise<void>;
-  datasync(): Promise<void>;
-  close(): Promise<void>;
-}
+/** An open log segment: appends and fdatasyncs. Injectable so tests can count syncs. */
+export type SegmentFile = AppendFile;
 
 export interface WriteAheadLogOptions {
   /** `<dataDir>/wal`, already emptied by recovery. */
@@ -124,7 +119,7 @@ export class WriteAheadLog {
 
   private constructor(options: WriteAheadLogOptions, current: Segment<SegmentFile>, nextNumber: number) {
     this.#options = options;
-    this.#openFile = options.openSegmentFile ?? openSegmentFile;
+    this.#openFile = options.openSegmentFile ?? openAppendFile;
     this.#current = current;
     this.#nextNumber = nextNumber;
     this.#timer = setInterval(() => this.#rotateIfDue(), Math.max(10, options.segmentMs / 2));
@@ -140,7 +135,7 @@ export class WriteAheadLog {
     firstNumber: number,
     leftovers: readonly LeftoverSegment[] = [],
   ): Promise<WriteAheadLog> {
-    const openFile = options.openSegmentFile ?? openSegmentFile;
+    const openFile = options.openSegmentFile ?? openAppendFile;
     const path = segmentPath(options.directory, firstNumber);
     const file = await openFile(path);
     await options.syncLogDir();
@@ -360,20 +355,3 @@ export function segmentPath(directory: string, number: number): string {
 }
 
 export const SEGMENT_NAME_PATTERN = /^(\d{12})\.wal$/;
-
-/**
- * Appends with a blocking `writev` (a few KB into the page cache, microseconds) and fdatasyncs
- * through the thread pool: one round trip per group commit. Records appended while an fdatasync runs
- * are covered by the next one, which is what the group commit waits for.
- */
-async function openSegmentFile(path: string): Promise<SegmentFile> {
-  const handle = await open(path, "a");
-  return {
-    async append(chunks) {
-      let pending = chunks;
-      while (pending.length > 0) pending = dropBytes(pending, writevSync(handle.fd, pending));
-    },
-    datasync: () => handle.datasync(),
-    close: () => handle.close(),
-  };
-}
