@@ -1,15 +1,12 @@
 import type { Readable } from "node:stream";
-import type { RawSink } from "./blob-store.js";
-import { emptyParsedView } from "./empty-parsed-view.js";
 import { StorageFailedError } from "./errors.js";
-import type { Envelope, IncomingEnvelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
+import type { IncomingEnvelope, MessageSummary, StoredMessage } from "./model.js";
 import { receiveRaw } from "./receive-raw.js";
-import { inboxesFor } from "./recover-sidecar.js";
+import { newSidecar, parseReceived } from "./received-message.js";
 import { type Sidecar, storedMessage, summaryFromSidecar } from "./sidecar.js";
 import type { StoreHousekeeping } from "./store-housekeeping.js";
 import type { StoreParts } from "./store-parts.js";
 import type { StoreQueries } from "./store-queries.js";
-import { createMessageId } from "./ulid.js";
 
 /**
  * The way in: receive the bytes (counted, hashed, size-capped), parse them while the fsync runs,
@@ -39,27 +36,13 @@ export class StoreIngest {
     // Verification reads the bytes back too, at the same time: the verdicts are part of the message
     // before it is published, and never hold it for long (the authenticator bounds its own time).
     const [view, authentication] = await Promise.all([
-      this.#parse(sink),
+      parseReceived(this.#parts.parser, sink),
       this.#parts.authenticator?.authenticate(sink.read(), incoming, size),
     ]);
 
-    const id = createMessageId();
-    const sequence = sequencer.next();
-    const envelope: Envelope = { ...incoming, rcptTo: [...incoming.rcptTo], receivedAt };
-    const duplicateOf = duplicates.claim(id, receivedTime, { sha256, ...envelope });
-    const sidecar: Sidecar = {
-      version: 1,
-      id,
-      sequence,
-      inboxes: inboxesFor(incoming.rcptTo),
-      envelope,
-      size,
-      sha256,
-      view,
-      ...(authentication ? { authentication } : {}),
-      receivedTime,
-      duplicateOf,
-    };
+    const received = { incoming, receivedAt, receivedTime, size, sha256, view, authentication };
+    const sidecar = newSidecar(received, sequencer.next(), duplicates);
+    const { id, sequence } = sidecar;
     try {
       await blobs.commit(sink, id, sidecar);
     } catch (error) {
@@ -74,15 +57,6 @@ export class StoreIngest {
     const summary = structuredClone(summaryFromSidecar(sidecar, false));
     await sequencer.settle(sequence, () => this.#publish(summary, sidecar));
     return storedMessage(summary, sidecar);
-  }
-
-  async #parse(sink: RawSink): Promise<ParsedView> {
-    const { parser } = this.#parts;
-    try {
-      return await (parser.parseSource ? parser.parseSource(sink.source()) : parser.parse(sink.read()));
-    } catch (error) {
-      return emptyParsedView(error instanceof Error ? error.message : String(error));
-    }
   }
 
   /** Runs in sequence order: from here on the message is visible to get/list/waiters. */

@@ -2,13 +2,11 @@ import { Readable } from "node:stream";
 import type { Clock } from "../../clock.js";
 import { BufferedSink } from "../buffered-sink.js";
 import type { DuplicateWindow } from "../duplicate-window.js";
-import { emptyParsedView } from "../empty-parsed-view.js";
 import type { MessageAuthenticator, MessageParser } from "../message-store.js";
-import type { Envelope, IncomingEnvelope, MessageSummary, ParsedView, StoredMessage } from "../model.js";
+import type { IncomingEnvelope, MessageSummary, StoredMessage } from "../model.js";
 import { receiveRaw } from "../receive-raw.js";
-import { inboxesFor } from "../recover-sidecar.js";
+import { newSidecar, parseReceived } from "../received-message.js";
 import { type Sidecar, storedMessage, summaryFromSidecar } from "../sidecar.js";
-import { createMessageId } from "../ulid.js";
 import type { ChangeFeed } from "./change-feed.js";
 import type { GroupCommit } from "./group-commit.js";
 import { databaseError } from "./unavailable.js";
@@ -52,26 +50,13 @@ export async function ingestMessage(
   );
   const bytes = (sink as BufferedSink).bytes();
   const [view, authentication] = await Promise.all([
-    parse(parts.parser, bytes),
+    parseReceived(parts.parser, sink),
     parts.authenticator?.authenticate(Readable.from([bytes]), incoming, size),
   ]);
 
-  const id = createMessageId();
-  const envelope: Envelope = { ...incoming, rcptTo: [...incoming.rcptTo], receivedAt };
-  const duplicateOf = parts.duplicates.claim(id, receivedTime, { sha256, ...envelope });
-  const unsequenced: Sidecar = {
-    version: 1,
-    id,
-    sequence: 0,
-    inboxes: inboxesFor(incoming.rcptTo),
-    envelope,
-    size,
-    sha256,
-    view,
-    ...(authentication ? { authentication } : {}),
-    receivedTime,
-    duplicateOf,
-  };
+  const received = { incoming, receivedAt, receivedTime, size, sha256, view, authentication };
+  const unsequenced = newSidecar(received, 0, parts.duplicates);
+  const { id } = unsequenced;
   const { sequence: _unset, ...sidecar } = unsequenced;
   const { sequence: _none, ...summary } = summaryFromSidecar(unsequenced, false);
 
@@ -91,15 +76,4 @@ export async function ingestMessage(
     console.error(`mailnest: message ${id} is committed but not yet visible here:`, error);
   }
   return storedMessage(parts.summary(id) ?? { ...summary, sequence: committed.sequence }, stored);
-}
-
-async function parse(parser: MessageParser, bytes: Buffer): Promise<ParsedView> {
-  try {
-    // A parser on worker threads (`parseSource`) takes the bytes themselves, off the event loop.
-    return await (parser.parseSource
-      ? parser.parseSource({ kind: "bytes", bytes })
-      : parser.parse(Readable.from([bytes])));
-  } catch (error) {
-    return emptyParsedView(error instanceof Error ? error.message : String(error));
-  }
 }

@@ -1,0 +1,65 @@
+import type { MessageAuthentication } from "@mailnest/protocol";
+import type { RawSink } from "./blob-store.js";
+import type { DuplicateWindow } from "./duplicate-window.js";
+import { emptyParsedView } from "./empty-parsed-view.js";
+import type { MessageParser } from "./message-store.js";
+import type { Envelope, IncomingEnvelope, ParsedView } from "./model.js";
+import { inboxesFor } from "./recover-sidecar.js";
+import type { Sidecar } from "./sidecar.js";
+import { createMessageId } from "./ulid.js";
+
+/**
+ * Parses a received message, for both stores. A parser on worker threads (`parseSource`) is told
+ * where the bytes are (a buffer, or a large message's temp file) and reads them off the event loop.
+ * Never rejects: a parser that fails yields an empty view with `parseError` set.
+ */
+export async function parseReceived(
+  parser: MessageParser,
+  sink: Pick<RawSink, "source" | "read">,
+): Promise<ParsedView> {
+  try {
+    return await (parser.parseSource ? parser.parseSource(sink.source()) : parser.parse(sink.read()));
+  } catch (error) {
+    return emptyParsedView(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** What receiving, parsing and verifying a message found, before it has an id. */
+export interface ReceivedMessage {
+  incoming: IncomingEnvelope;
+  receivedAt: string;
+  receivedTime: number;
+  size: number;
+  sha256: string;
+  view: ParsedView;
+  /** Undefined when verification is off. */
+  authentication: MessageAuthentication | undefined;
+}
+
+/**
+ * Names a received message and claims it in the duplicate window (which says whether it repeats an
+ * earlier one): its sidecar, at `sequence`. A store whose commit fails must `forget` the id again.
+ */
+export function newSidecar(
+  received: ReceivedMessage,
+  sequence: number,
+  duplicates: Pick<DuplicateWindow, "claim">,
+): Sidecar {
+  const { incoming, receivedAt, receivedTime, size, sha256, view, authentication } = received;
+  const id = createMessageId();
+  const envelope: Envelope = { ...incoming, rcptTo: [...incoming.rcptTo], receivedAt };
+  const duplicateOf = duplicates.claim(id, receivedTime, { sha256, ...envelope });
+  return {
+    version: 1,
+    id,
+    sequence,
+    inboxes: inboxesFor(incoming.rcptTo),
+    envelope,
+    size,
+    sha256,
+    view,
+    ...(authentication ? { authentication } : {}),
+    receivedTime,
+    duplicateOf,
+  };
+}
