@@ -1,3 +1,4 @@
+import type { AuthenticationSummary } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import { MessageIndex } from "./message-index.js";
 import type { MessageSummary } from "./model.js";
@@ -51,6 +52,23 @@ describe("SummaryInterner", () => {
     expect(() => {
       first.from[0]!.name = "Someone else";
     }).toThrow(TypeError);
+  });
+
+  it("shares verdict sets, keeps different ones apart and leaves a summary without verdicts alone", () => {
+    const interner = new SummaryInterner();
+    const verdicts = (dkim: string) =>
+      JSON.parse(JSON.stringify({ dkim, spf: "none", dmarc: "none", arc: "none" })) as AuthenticationSummary;
+    const first = { ...summary(1, ["a@x.test"]), authSummary: verdicts("none") };
+    const second = { ...summary(2, ["a@x.test"]), authSummary: verdicts("none") };
+    const signed = { ...summary(3, ["a@x.test"]), authSummary: verdicts("pass") };
+    const unverified = summary(4, ["a@x.test"]);
+    for (const each of [first, second, signed, unverified]) interner.compact(each);
+
+    expect(second.authSummary).toBe(first.authSummary);
+    expect(signed.authSummary).toEqual({ dkim: "pass", spf: "none", dmarc: "none", arc: "none" });
+    expect(signed.authSummary).not.toBe(first.authSummary);
+    expect(Object.isFrozen(first.authSummary)).toBe(true);
+    expect("authSummary" in unverified).toBe(false);
   });
 
   it("keeps lists that differ apart, the empty one and one empty string included", () => {

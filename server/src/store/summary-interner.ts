@@ -1,3 +1,4 @@
+import type { AuthenticationSummary } from "@mailnest/protocol";
 import type { Address, MessageSummary } from "./model.js";
 
 /**
@@ -21,6 +22,7 @@ export class SummaryInterner {
   readonly #strings = new Map<string, string>();
   readonly #lists = new Map<string, string[]>();
   readonly #addressLists = new Map<string, Address[]>();
+  readonly #verdictSets = new Map<string, AuthenticationSummary>();
 
   /** Replaces the summary's repeated values with shared ones, in place (the object keeps its shape). */
   compact(summary: MessageSummary): void {
@@ -30,6 +32,7 @@ export class SummaryInterner {
     summary.from = this.#addresses(summary.from);
     summary.to = this.#addresses(summary.to);
     summary.cc = this.#addresses(summary.cc);
+    if (summary.authSummary !== undefined) summary.authSummary = this.#verdicts(summary.authSummary);
   }
 
   /** A shared, frozen list equal to `values`. */
@@ -58,6 +61,18 @@ export class SummaryInterner {
       );
       shared = Object.freeze(copies) as Address[];
       remember(this.#addressLists, key, shared);
+    }
+    return shared;
+  }
+
+  /** Most messages share one of a handful of verdict combinations ("none" four times, say). */
+  #verdicts(verdicts: AuthenticationSummary): AuthenticationSummary {
+    const { dkim, spf, dmarc, arc } = verdicts;
+    const key = `${dkim} ${spf} ${dmarc} ${arc}`;
+    let shared = this.#verdictSets.get(key);
+    if (shared === undefined) {
+      shared = Object.freeze({ dkim, spf, dmarc, arc });
+      remember(this.#verdictSets, key, shared);
     }
     return shared;
   }
