@@ -23,7 +23,6 @@ import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.
 import { certificateNeeded } from "./smtp/transport-policy.js";
 import { createMessageStore } from "./store/create-message-store.js";
 import type { MessageStore } from "./store/message-store.js";
-import { PostgresFaultRules } from "./store/postgres/postgres-fault-rules.js";
 import { WaitRegistry } from "./waits/wait-registry.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 
@@ -86,8 +85,15 @@ export interface SandboxOptions {
 export async function startSandbox(config: MailnestConfig, options: SandboxOptions = {}): Promise<Sandbox> {
   const clock = options.clock ?? systemClock;
   const bus = new EventBus();
+  // Work that can wait (loading the search text of `text` queries, starting the verification
+  // threads) starts once the listeners are up: on a small machine it would slow the restart down.
+  // Until then `text` queries read sidecars and the first message starts a thread itself.
+  let startBackgroundWork = () => {};
+  const backgroundWorkAfter = new Promise<void>((resolve) => {
+    startBackgroundWork = resolve;
+  });
   // First: a zone file that cannot be used stops startup before anything is opened.
-  const deliverability = await createDeliverabilityLab(config);
+  const deliverability = await createDeliverabilityLab(config, { threadsAfter: backgroundWorkAfter });
   // Parsing on worker threads beside the event loop when running from the build (from the
   // TypeScript sources, under tests, it stays on the main thread): docs/performance.md.
   const parseThreads = config.parseThreads ?? defaultParserThreads();
@@ -102,6 +108,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
       parser: parsers ?? messageParser,
       bus,
       authenticator: deliverability.authenticator,
+      backgroundWorkAfter,
     });
   } catch (error) {
     await parsers?.close();
@@ -150,7 +157,10 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
       shared:
         config.databaseUrl === null
           ? null
-          : await PostgresFaultRules.open(config.databaseUrl, { maxLogEntries: MAX_FAULT_LOG_ENTRIES }),
+          : await (await import("./store/postgres/postgres-fault-rules.js")).PostgresFaultRules.open(
+              config.databaseUrl,
+              { maxLogEntries: MAX_FAULT_LOG_ENTRIES },
+            ),
     });
     for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
     for (const input of config.receivingRules) await faults.add(input, "cli");
@@ -217,6 +227,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     });
     // The links in webhook events point at the HTTP server: deliveries start once it listens.
     webhooks.start();
+    startBackgroundWork();
   } catch (error) {
     await closeAll();
     throw error;

@@ -45,7 +45,11 @@ export interface DeliverabilityLab {
  */
 export async function createDeliverabilityLab(
   config: DeliverabilityConfig,
-  options: { system?: SystemDns } = {},
+  options: {
+    system?: SystemDns;
+    /** Verification threads start once this resolves (or at the first message); absent: at once. */
+    threadsAfter?: Promise<void>;
+  } = {},
 ): Promise<DeliverabilityLab> {
   const zone = new DnsZone();
   if (config.dnsZoneFile !== null) await loadZoneFile(zone, config.dnsZoneFile);
@@ -64,6 +68,7 @@ export async function createDeliverabilityLab(
           authservId: config.domain,
           threads: config.verifyThreads,
           fallback: inThread,
+          ...(options.threadsAfter ? { startAfter: options.threadsAfter } : {}),
         })
       : null;
   const verifier = pool ?? inThread;

@@ -70,3 +70,46 @@ describe("verification on a worker thread", () => {
     expect(auth.spf.result).toBe("none");
   });
 });
+
+describe("when the threads start", () => {
+  function countingPool(startAfter: Promise<void>) {
+    const zone = new DnsZone();
+    zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
+    const resolver = createDnsResolver({ zone });
+    const spawned: VerifierWorkerData[] = [];
+    const pool = createVerifierPool({
+      resolver,
+      authservId: "mx.mailnest.test",
+      threads: 2,
+      fallback: createMessageVerifier({ resolver, authservId: "mx.mailnest.test" }),
+      spawn: (workerData) => {
+        spawned.push(workerData);
+        return spawnFromSource(workerData);
+      },
+      startAfter,
+    });
+    pools.push(pool);
+    return { pool, spawned };
+  }
+
+  it("waits for startAfter (the server's own startup), then starts every thread", async () => {
+    let start = () => {};
+    const { spawned } = countingPool(
+      new Promise<void>((resolve) => {
+        start = resolve;
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(spawned).toHaveLength(0);
+    start();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(spawned).toHaveLength(2);
+  });
+
+  it("a message that comes first starts its thread itself and is verified there", async () => {
+    const { pool, spawned } = countingPool(new Promise<void>(() => {}));
+    const result = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+    expect(result.spf).toMatchObject({ result: "pass" });
+    expect(spawned).toHaveLength(1);
+  });
+});

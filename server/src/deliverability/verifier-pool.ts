@@ -35,6 +35,12 @@ export function createVerifierPool(options: {
   fallback: MessageVerifier;
   /** How a thread is started; tests start one from the TypeScript sources. */
   spawn?: (workerData: VerifierWorkerData) => Worker;
+  /**
+   * Threads start when this resolves (or at the first message, whichever comes first): loading
+   * mailauth in a thread takes a core for a third of a second, which would slow the server's own
+   * startup on a small machine. Absent: at once.
+   */
+  startAfter?: Promise<void>;
 }): MessageVerifier & { close(): Promise<void> } {
   const { resolver, authservId, fallback } = options;
   const { zone } = resolver;
@@ -83,8 +89,10 @@ export function createVerifierPool(options: {
   const unsubscribe = zone.onChange((change) => {
     for (const worker of slots) worker?.postMessage(change satisfies ToWorker);
   });
-  // Started now, so the first message does not wait for a thread to load.
-  for (let slot = 0; slot < slots.length; slot += 1) start(slot);
+  // Started ahead of the first message, so it does not wait for a thread to load.
+  void (options.startAfter ?? Promise.resolve()).then(() => {
+    for (let slot = 0; slot < slots.length && !closed; slot += 1) if (slots[slot] === null) start(slot);
+  });
 
   return {
     resolver,

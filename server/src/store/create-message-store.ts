@@ -9,7 +9,6 @@ import { createFileIndexStorage, createMemoryIndexStorage, type IndexStorage } f
 import { openLocalStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
 import type { MessageAuthenticator, MessageParser, MessageStore } from "./message-store.js";
-import { openPostgresStore } from "./postgres/postgres-message-store.js";
 import {
   createFileSearchTextStorage,
   createMemorySearchTextStorage,
@@ -32,6 +31,11 @@ export interface StoreDeps {
   authenticator?: MessageAuthenticator | null;
   /** Tuning of the on-disk store (buffer limit, write-ahead-log segments); tests shrink it. */
   fileStore?: FileBlobStoreOptions;
+  /**
+   * Background work of opening (loading the search text of `text` queries) waits for this, so it
+   * does not compete with the rest of startup; until then queries read sidecars. Absent: at once.
+   */
+  backgroundWorkAfter?: Promise<void>;
 }
 
 /**
@@ -45,6 +49,8 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
   if (config.databaseUrl != null) {
     // Several instances on one database act as one sandbox (docs/scaling.md); the data dir, if
     // any, is not the store's.
+    // Loaded only when asked for: the embedded store's startup does not pay for the client.
+    const { openPostgresStore } = await import("./postgres/postgres-message-store.js");
     return openPostgresStore(config.databaseUrl, {
       parser: deps.parser,
       bus: deps.bus,
@@ -79,5 +85,6 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
     bus: deps.bus,
     clock: deps.clock ?? systemClock,
     policy,
+    ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
   });
 }

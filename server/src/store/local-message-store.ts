@@ -46,6 +46,8 @@ export interface LocalStoreOptions {
   bus: EventBus;
   policy: RetentionPolicy;
   clock: Clock;
+  /** Loading the search text waits for this (StoreDeps.backgroundWorkAfter). */
+  backgroundWorkAfter?: Promise<void>;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
       const sidecar = await readServedSidecar(options.blobs, options.parser, summary, stillIndexed);
       return sidecar?.view.visibleText ?? null;
     },
+    options.backgroundWorkAfter,
   );
   const duplicates = new DuplicateWindow();
   duplicates.rebuild(summaries, options.clock());

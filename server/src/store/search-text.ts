@@ -50,6 +50,7 @@ export class SearchText implements ScanSource {
   /** Until the background load is done: what arrived and what was deleted meanwhile. */
   #loading: { done: Promise<void>; added: PendingRecord[]; removed: Set<number> } | null = null;
   #closed = false;
+  #onClose: () => void = () => {};
   /** The compaction running in the background, if any. */
   #compaction: Promise<void> | null = null;
 
@@ -59,24 +60,31 @@ export class SearchText implements ScanSource {
 
   /**
    * Starts loading the records and making them agree with `summaries` (ascending by sequence, taken
-   * now) in the background; `ready` says when that is done.
+   * now) in the background, once `startAfter` resolves (or at close, to end at once); `ready` says
+   * when that is done.
    */
   static open(
     storage: SearchTextStorage,
     summaries: readonly MessageSummary[],
     textOf: VisibleTextOf,
+    startAfter: Promise<void> = Promise.resolve(),
   ): SearchText {
     const search = new SearchText(storage);
     const snapshot = [...summaries];
     const loading = { done: Promise.resolve(), added: [] as PendingRecord[], removed: new Set<number>() };
     search.#loading = loading;
-    loading.done = search.#load(snapshot, textOf).then(
-      () => search.#catchUp(loading),
-      (error: unknown) => {
-        search.#loading = null;
-        if (!search.#closed) search.#fail(`loading the search text: ${String(error)}`);
-      },
-    );
+    const closed = new Promise<void>((resolve) => {
+      search.#onClose = resolve;
+    });
+    loading.done = Promise.race([startAfter, closed])
+      .then(() => (search.#closed ? undefined : search.#load(snapshot, textOf)))
+      .then(
+        () => search.#catchUp(loading),
+        (error: unknown) => {
+          search.#loading = null;
+          if (!search.#closed) search.#fail(`loading the search text: ${String(error)}`);
+        },
+      );
     return search;
   }
 
@@ -184,6 +192,7 @@ export class SearchText implements ScanSource {
   /** Stops a background load that is still running and closes the file. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#onClose();
     await this.ready;
     await this.#compaction;
     this.#storage.close();

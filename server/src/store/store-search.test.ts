@@ -160,6 +160,63 @@ describe("text search over the search-text file", () => {
     }
   });
 
+  it("waits for backgroundWorkAfter before loading, answers from sidecars meanwhile, and closes while waiting", async () => {
+    const dataDir = await kit.tempDir();
+    const first = await kit.open(dataDir);
+    await fill(first.store);
+    await first.store.close();
+    const counts = { sidecarReads: 0 };
+    const open = async (backgroundWorkAfter: Promise<void>) => {
+      const blobs = await createFileBlobStore(dataDir);
+      return openLocalStore({
+        blobs: {
+          ...blobs,
+          readSidecar(id) {
+            counts.sidecarReads += 1;
+            return blobs.readSidecar(id);
+          },
+        },
+        indexStorage: await createFileIndexStorage(join(dataDir, "index")),
+        searchTextStorage: await createFileSearchTextStorage(join(dataDir, "search")),
+        clock: systemClock,
+        parser: messageParser,
+        bus: new EventBus(),
+        policy: { maxMessages: 10_000, maxAgeMs: null },
+        backgroundWorkAfter,
+      });
+    };
+    let start = () => {};
+    const store = await open(
+      new Promise<void>((resolve) => {
+        start = resolve;
+      }),
+    );
+    let loaded = false;
+    const ready = searchTextReady(store).then(() => {
+      loaded = true;
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(loaded).toBe(false);
+      // Not loaded yet: the same answers, read from the sidecars.
+      await ingestBuffer(store, testMessage({ text: "arrived while waiting" }));
+      expect((await store.list({ limit: 50, text: "ΟΔΟΣ" })).messages).toHaveLength(1);
+      expect((await store.list({ limit: 50, text: "WHILE WAITING" })).messages).toHaveLength(1);
+      expect(counts.sidecarReads).toBeGreaterThan(0);
+      start();
+      await ready;
+      counts.sidecarReads = 0;
+      expect((await store.list({ limit: 50, text: "while waiting" })).messages).toHaveLength(1);
+      expect(counts.sidecarReads).toBe(0);
+      await expectSameAsDefinition(store);
+    } finally {
+      await store.close();
+    }
+    // A store closed before its background work may start closes at once (startup failed, say).
+    const never = await open(new Promise<void>(() => {}));
+    await never.close();
+  });
+
   it("keeps the file across a restart, unchanged", async () => {
     const dataDir = await kit.tempDir();
     const first = await kit.open(dataDir);
