@@ -1,7 +1,7 @@
 import net from "node:net";
 import type { Release } from "@mailnest/protocol";
 import { SMTPServer } from "smtp-server";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type Sandbox, startSandbox } from "../sandbox.js";
 import { queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
 import {
@@ -296,6 +296,9 @@ describe("auto-relay rules", () => {
 
     staging.bus.emit("message.stored", { message: staging.store.summary(theirs)! }, { origin: "elsewhere" });
     const mine = await capture(staging, original, "mine@staging.test");
+    // The auto-relay is queued beside the 250 (its journal write is off the SMTP path): wait for
+    // it; the one for "theirs", had it been queued, would have come first.
+    await vi.waitFor(() => expect(releases.releases()).not.toHaveLength(0));
     expect(releases.releases().map((release) => release.messageId)).toEqual([mine]);
   });
 
