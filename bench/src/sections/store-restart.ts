@@ -202,7 +202,7 @@ function rowsFor(context: SectionContext, results: RestartResults): ResultRow[] 
     },
     {
       section: "restart",
-      metric: `resident memory after a clean restart (after GC), ${at}`,
+      metric: `resident memory after a clean restart (after GC and heap compaction), ${at}`,
       value: megabytes(results.memory.rss),
       unit: "MB",
       note: `JS heap ${megabytes(results.memory.heapUsed)} MB; nothing received since the restart`,
