@@ -1,4 +1,4 @@
-import type { Readable } from "node:stream";
+import { open } from "node:fs/promises";
 import type { DkimKey, DnsMode } from "@mailnest/protocol";
 import type { MailnestConfig } from "../config.js";
 import type { MessageAuthenticator } from "../store/message-store.js";
@@ -115,21 +115,17 @@ function authenticatorOver(
   settings: { mode: DnsMode; authservId: string },
 ): MessageAuthenticator {
   return {
-    async authenticate(raw: Readable, envelope, size) {
+    async authenticate(source, envelope, size) {
       const started = performance.now();
       const tooLarge = size > MAX_VERIFIED_BYTES;
       // A message over the limit is not verified: only its head is read (for the header fields).
       const limit = tooLarge ? HEADER_BYTES_KEPT : MAX_VERIFIED_BYTES;
-      const chunks: Buffer[] = [];
-      let read = 0;
-      for await (const chunk of raw) {
-        const data = chunk as Buffer;
-        chunks.push(read + data.length > limit ? data.subarray(0, limit - read) : data);
-        read += data.length;
-        if (read >= limit && tooLarge) break;
-      }
+      // Bytes in memory go to the verifier before the first await: the store starts parsing only
+      // after this call, so the verifier's thread works beside the parse instead of after it.
+      const raw =
+        source.kind === "bytes" ? source.bytes.subarray(0, limit) : await readHead(source.path, limit);
       const input = {
-        raw: Buffer.concat(chunks),
+        raw,
         ip: envelope.remoteAddress,
         helo: envelope.heloName,
         mailFrom: envelope.mailFrom,
@@ -142,4 +138,22 @@ function authenticatorOver(
       );
     },
   };
+}
+
+/** Up to `limit` bytes from the start of a file (a message that was too large to keep in memory). */
+async function readHead(path: string, limit: number): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.allocUnsafe(Math.min(size, limit));
+    let filled = 0;
+    while (filled < head.length) {
+      const { bytesRead } = await handle.read(head, filled, head.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return head.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
 }

@@ -117,6 +117,10 @@ export interface MessageParser {
  * implementation (`deliverability/`); absent when verification is off.
  */
 export interface MessageAuthenticator {
-  /** Never rejects and never takes long: a verification that cannot finish yields `temperror` verdicts. */
-  authenticate(raw: Readable, envelope: IncomingEnvelope, size: number): Promise<MessageAuthentication>;
+  /**
+   * Never rejects and never takes long: a verification that cannot finish yields `temperror` verdicts.
+   * Bytes in memory are handed to the verifier before this returns, so the store calls it before it
+   * starts parsing, and verification (on its thread) runs beside the parse rather than after it.
+   */
+  authenticate(raw: RawSource, envelope: IncomingEnvelope, size: number): Promise<MessageAuthentication>;
 }

@@ -1,12 +1,25 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import type { MessageAuthentication } from "@mailnest/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { unfinishedAuthentication } from "../deliverability/verify-message.js";
 import { messageParser } from "../smtp/parse-message.js";
 import { createStoreKit, ingestBuffer, sha256, testMessage } from "../test-support/store-kit.js";
 import type { MessageParser } from "./message-store.js";
 import type { RawSource } from "./model.js";
 
 const kit = createStoreKit();
+
+/** Verdicts that name what they were computed from, in their Authentication-Results field. */
+function verdicts(label: string): MessageAuthentication {
+  const input = { raw: Buffer.alloc(0), ip: "127.0.0.1", helo: "client.test", mailFrom: "" };
+  return unfinishedAuthentication(input, label, {
+    mode: "zone",
+    authservId: label,
+    lookups: [],
+    durationMs: 0,
+  });
+}
 afterEach(() => kit.cleanup());
 
 /** The main thread's parser, recording where ingest told it the bytes are (what a pool is handed). */
@@ -42,6 +55,39 @@ describe("what ingest hands the parser", () => {
     ]);
     expect((await store.get(storedSmall.id))?.subject).toBe("small");
     expect((await store.get(storedLarge.id))?.subject).toBe("large");
+  });
+
+  it("the verifier gets the bytes (or the temp file) before parsing starts, so the two overlap", async () => {
+    const order: string[] = [];
+    const parser: MessageParser = {
+      ...messageParser,
+      parseSource(source) {
+        order.push(`parse ${source.kind}`);
+        return messageParser.parseSource(source);
+      },
+    };
+    const { store } = await kit.open(await kit.tempDir(), {
+      parser,
+      fileStore: { bufferLimit: 4096 },
+      authenticator: {
+        async authenticate(source, envelope, size) {
+          // Synchronously, before the first await: what a verifier thread is handed at once.
+          order.push(`verify ${source.kind}`);
+          const bytes = source.kind === "bytes" ? source.bytes : await readFile(source.path);
+          expect(bytes.length).toBe(size);
+          return verdicts(`${envelope.mailFrom} ${sha256(bytes)}`);
+        },
+      },
+    });
+    const small = testMessage({ subject: "small" });
+    const large = testMessage({ subject: "large", text: "x".repeat(20_000) });
+
+    const storedSmall = await ingestBuffer(store, small);
+    const storedLarge = await ingestBuffer(store, large);
+
+    expect(order).toEqual(["verify bytes", "parse bytes", "verify file", "parse file"]);
+    expect(storedSmall.authentication?.authenticationResults).toContain(sha256(small));
+    expect((await store.get(storedLarge.id))?.authentication?.authenticationResults).toContain(sha256(large));
   });
 
   it("a parser without parseSource is handed a stream, as before", async () => {

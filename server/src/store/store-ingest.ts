@@ -33,12 +33,11 @@ export class StoreIngest {
     const { sink, size, sha256, receivedAt, receivedTime } = await receiveRaw(raw, blobs, maxSize, clock);
     // The fsync runs while parsing reads the bytes back (from the page cache); commit awaits it.
     sink.sync().catch(() => {});
-    // Verification reads the bytes back too, at the same time: the verdicts are part of the message
-    // before it is published, and never hold it for long (the authenticator bounds its own time).
-    const [view, authentication] = await Promise.all([
-      parseReceived(this.#parts.parser, sink),
-      this.#parts.authenticator?.authenticate(sink.read(), incoming, size),
-    ]);
+    // Verification starts first (its thread gets the bytes now) and runs beside the parse: the
+    // verdicts are part of the message before it is published, and never hold it for long (the
+    // authenticator bounds its own time).
+    const verifying = this.#parts.authenticator?.authenticate(sink.source(), incoming, size);
+    const [view, authentication] = await Promise.all([parseReceived(this.#parts.parser, sink), verifying]);
 
     const received = { incoming, receivedAt, receivedTime, size, sha256, view, authentication };
     const sidecar = newSidecar(received, sequencer.next(), duplicates);

@@ -51,6 +51,7 @@ export function createStoreKit() {
           parser: options.parser ?? messageParser,
           bus,
           ...(options.fileStore ? { fileStore: options.fileStore } : {}),
+          ...(options.authenticator ? { authenticator: options.authenticator } : {}),
         },
       );
       stores.push(store);

@@ -1,4 +1,4 @@
-import { Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import type { Clock } from "../../clock.js";
 import { BufferedSink } from "../buffered-sink.js";
 import type { DuplicateWindow } from "../duplicate-window.js";
@@ -49,10 +49,9 @@ export async function ingestMessage(
     parts.clock,
   );
   const bytes = (sink as BufferedSink).bytes();
-  const [view, authentication] = await Promise.all([
-    parseReceived(parts.parser, sink),
-    parts.authenticator?.authenticate(Readable.from([bytes]), incoming, size),
-  ]);
+  // Verification first: its thread gets the bytes now and works beside the parse.
+  const verifying = parts.authenticator?.authenticate({ kind: "bytes", bytes }, incoming, size);
+  const [view, authentication] = await Promise.all([parseReceived(parts.parser, sink), verifying]);
 
   const received = { incoming, receivedAt, receivedTime, size, sha256, view, authentication };
   const unsequenced = newSidecar(received, 0, parts.duplicates);
