@@ -68,6 +68,15 @@ s1              TXT   "v=DKIM1; p="
     expect(await codeOf(resolver.lookup("mail.example.test", "TXT", NOW))).toBe("ENODATA");
     // `_domainkey.example.test` has no records but a name below it has: it exists (RFC 8020).
     expect(await codeOf(resolver.lookup("_domainkey.example.test", "TXT", NOW))).toBe("ENODATA");
+    // The common misses carry no stack (cheap), but are the same kind of error, with a message.
+    const miss = await resolver.lookup("nowhere.test", "TXT", NOW).catch((error: unknown) => error);
+    expect(miss).toBeInstanceOf(DnsLookupError);
+    expect(miss).toMatchObject({
+      code: "ENOTFOUND",
+      hostname: "nowhere.test",
+      message: "ENOTFOUND nowhere.test",
+    });
+    expect(Error.stackTraceLimit).toBeGreaterThan(0);
   });
 
   it("in zone mode never asks anyone else", async () => {
