@@ -105,7 +105,11 @@ async function startChild(
     apiUrl: ready.httpPort === null ? null : `http://${HOST}:${ready.httpPort}`,
     dataDir,
     async collectGarbage() {
-      const reply = waitForMessage<{ memory: NodeJS.MemoryUsage & { rssAfterGc: number } }>(child, "memory", 30_000);
+      const reply = waitForMessage<{ memory: NodeJS.MemoryUsage & { rssAfterGc: number } }>(
+        child,
+        "memory",
+        30_000,
+      );
       child.send({ type: "gc" });
       return (await reply).memory;
     },
