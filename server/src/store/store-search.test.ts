@@ -45,6 +45,40 @@ const NEEDLES = [
   "\uFFFD",
 ];
 
+/** The store on `dataDir`, counting the sidecars it reads (what a text query must not need). */
+async function openCountingSidecarReads(
+  dataDir: string,
+  counts: { sidecarReads: number },
+  backgroundWorkAfter?: Promise<void>,
+): Promise<MessageStore> {
+  const blobs = await createFileBlobStore(dataDir);
+  return openLocalStore({
+    blobs: {
+      ...blobs,
+      readSidecar(id) {
+        counts.sidecarReads += 1;
+        return blobs.readSidecar(id);
+      },
+    },
+    indexStorage: await createFileIndexStorage(join(dataDir, "index")),
+    searchTextStorage: await createFileSearchTextStorage(join(dataDir, "search")),
+    clock: systemClock,
+    parser: messageParser,
+    bus: new EventBus(),
+    policy: { maxMessages: 10_000, maxAgeMs: null },
+    ...(backgroundWorkAfter ? { backgroundWorkAfter } : {}),
+  });
+}
+
+/** A data directory holding the test messages, its store closed again. */
+async function filledAndClosed(): Promise<string> {
+  const dataDir = await kit.tempDir();
+  const first = await kit.open(dataDir);
+  await fill(first.store);
+  await first.store.close();
+  return dataDir;
+}
+
 async function fill(store: MessageStore): Promise<void> {
   for (const [position, text] of TEXTS.entries()) {
     await ingestBuffer(
@@ -129,27 +163,9 @@ describe("text search over the search-text file", () => {
   });
 
   it("reads no sidecar for a text query once the search text is loaded, after a restart too", async () => {
-    const dataDir = await kit.tempDir();
-    const first = await kit.open(dataDir);
-    await fill(first.store);
-    await first.store.close();
+    const dataDir = await filledAndClosed();
     const counts = { sidecarReads: 0 };
-    const blobs = await createFileBlobStore(dataDir);
-    const store = await openLocalStore({
-      blobs: {
-        ...blobs,
-        readSidecar(id) {
-          counts.sidecarReads += 1;
-          return blobs.readSidecar(id);
-        },
-      },
-      indexStorage: await createFileIndexStorage(join(dataDir, "index")),
-      searchTextStorage: await createFileSearchTextStorage(join(dataDir, "search")),
-      clock: systemClock,
-      parser: messageParser,
-      bus: new EventBus(),
-      policy: { maxMessages: 10_000, maxAgeMs: null },
-    });
+    const store = await openCountingSidecarReads(dataDir, counts);
     try {
       await searchTextReady(store);
       expect((await store.list({ limit: 50, text: "ΟΔΟΣ" })).messages).toHaveLength(1);
@@ -161,30 +177,10 @@ describe("text search over the search-text file", () => {
   });
 
   it("waits for backgroundWorkAfter before loading, answers from sidecars meanwhile, and closes while waiting", async () => {
-    const dataDir = await kit.tempDir();
-    const first = await kit.open(dataDir);
-    await fill(first.store);
-    await first.store.close();
+    const dataDir = await filledAndClosed();
     const counts = { sidecarReads: 0 };
-    const open = async (backgroundWorkAfter: Promise<void>) => {
-      const blobs = await createFileBlobStore(dataDir);
-      return openLocalStore({
-        blobs: {
-          ...blobs,
-          readSidecar(id) {
-            counts.sidecarReads += 1;
-            return blobs.readSidecar(id);
-          },
-        },
-        indexStorage: await createFileIndexStorage(join(dataDir, "index")),
-        searchTextStorage: await createFileSearchTextStorage(join(dataDir, "search")),
-        clock: systemClock,
-        parser: messageParser,
-        bus: new EventBus(),
-        policy: { maxMessages: 10_000, maxAgeMs: null },
-        backgroundWorkAfter,
-      });
-    };
+    const open = (backgroundWorkAfter: Promise<void>) =>
+      openCountingSidecarReads(dataDir, counts, backgroundWorkAfter);
     let start = () => {};
     const store = await open(
       new Promise<void>((resolve) => {
@@ -218,10 +214,7 @@ describe("text search over the search-text file", () => {
   });
 
   it("keeps the file across a restart, unchanged", async () => {
-    const dataDir = await kit.tempDir();
-    const first = await kit.open(dataDir);
-    await fill(first.store);
-    await first.store.close();
+    const dataDir = await filledAndClosed();
     const file = join(dataDir, "search", "text.bin");
     const before = await readFile(file);
     const { store } = await kit.open(dataDir);
@@ -231,10 +224,7 @@ describe("text search over the search-text file", () => {
   });
 
   it("rebuilds the file from the sidecars when it was deleted", async () => {
-    const dataDir = await kit.tempDir();
-    const first = await kit.open(dataDir);
-    await fill(first.store);
-    await first.store.close();
+    const dataDir = await filledAndClosed();
     const file = join(dataDir, "search", "text.bin");
     const before = await readFile(file);
     await rm(file);
@@ -245,10 +235,7 @@ describe("text search over the search-text file", () => {
   });
 
   it("cuts a torn tail (a write cut short by kill -9 or a power cut) and rebuilds what it held", async () => {
-    const dataDir = await kit.tempDir();
-    const first = await kit.open(dataDir);
-    await fill(first.store);
-    await first.store.close();
+    const dataDir = await filledAndClosed();
     const file = join(dataDir, "search", "text.bin");
     const before = await readFile(file);
     await truncate(file, before.length - 7);
@@ -263,10 +250,7 @@ describe("text search over the search-text file", () => {
   });
 
   it("drops the records of messages deleted while it was not looking (index and files agree without them)", async () => {
-    const dataDir = await kit.tempDir();
-    const first = await kit.open(dataDir);
-    await fill(first.store);
-    await first.store.close();
+    const dataDir = await filledAndClosed();
     const size = (await stat(join(dataDir, "search", "text.bin"))).size;
     const { store: second } = await kit.open(dataDir);
     await searchTextReady(second);
