@@ -1,4 +1,4 @@
-import { appendFile, cp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -19,17 +19,6 @@ afterEach(() => kit.cleanup());
 
 /** A few small messages per segment, so tests see rotation and compaction. */
 const SMALL_SEGMENTS: FileBlobStoreOptions = { messageSegmentBytes: 8 * 1024 };
-
-/**
- * What a kill -9 leaves behind: the data directory as it is while the store runs (every appended
- * byte is in the page cache). The live store is closed afterwards; the copy is opened as after a
- * restart.
- */
-async function crashCopy(dataDir: string): Promise<string> {
-  const copy = await kit.tempDir();
-  await cp(dataDir, copy, { recursive: true });
-  return copy;
-}
 
 async function segmentNames(dataDir: string): Promise<string[]> {
   return (await readdir(join(dataDir, "segments"))).filter((name) => name.endsWith(".seg")).sort();
@@ -112,7 +101,7 @@ describe("messages in segment files", () => {
     const { store } = await kit.open(dataDir, { fileStore: SMALL_SEGMENTS });
     const sent = await ingestMany(store, 12);
     expect((await segmentNames(dataDir)).length).toBeGreaterThan(2);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await rm(join(crashed, "index"), { recursive: true });
 
     const { store: reopened } = await kit.open(crashed, { fileStore: SMALL_SEGMENTS });
@@ -134,7 +123,7 @@ describe("messages in segment files", () => {
       testEnvelope({ rcptTo: ["a@mailnest.test", "b@mailnest.test"] }),
     );
     expect(await store.clearInbox("a@mailnest.test")).toBe(1);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await rm(join(crashed, "index"), { recursive: true });
 
     const { store: reopened } = await kit.open(crashed);
@@ -148,7 +137,7 @@ describe("messages in segment files", () => {
     const { store } = await kit.open(dataDir);
     const [deleted, kept] = await ingestMany(store, 2);
     expect(await store.deleteMessage(deleted!.id)).toBe(true);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await rm(join(crashed, "index"), { recursive: true });
 
     const { store: reopened } = await kit.open(crashed);
@@ -161,7 +150,7 @@ describe("messages in segment files", () => {
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir);
     const sent = await ingestMany(store, 3);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     const [segment] = await segmentNames(crashed);
     const path = join(crashed, "segments", segment!);
     const intactLength = (await stat(path)).size;
@@ -226,7 +215,7 @@ describe("messages in segment files", () => {
       }
       doomed.push(message);
     }
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     gate.release();
     await waiting;
     await store.close();
@@ -263,7 +252,7 @@ describe("messages in segment files", () => {
     );
     const next = await ingestBuffer(store, testMessage({ subject: "after" }));
     expect(store.messageCount).toBe(2);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await rm(join(crashed, "index"), { recursive: true });
 
     const { store: reopened } = await kit.open(crashed);
@@ -318,7 +307,7 @@ describe("the locators of a clean close", () => {
     await second.appendMessage(id(10), sidecarOf(id(10)), Buffer.from("after"));
     await second.remove(id(0));
     // A kill -9 now: the snapshot of the first close is still there, and the new segment is not in it.
-    const crashed = await crashCopy(directory);
+    const crashed = await kit.crashCopy(directory);
     await second.close();
 
     const third = await openSegments(crashed);
@@ -390,7 +379,7 @@ describe("the locators persisted at each rotation", () => {
 
   /** What a start that reads every segment finds: the reference the locator file must agree with. */
   async function fullScanOf(directory: string): Promise<MessageSegments> {
-    const copy = await crashCopy(directory);
+    const copy = await kit.crashCopy(directory);
     await rm(join(copy, "locators.json"));
     const segments = await openSegments(copy);
     expect(segments.scanned).toEqual(await segmentNumbers(directory));
@@ -411,7 +400,7 @@ describe("the locators persisted at each rotation", () => {
     await live.remove(id(2));
     await live.replaceSidecar(id(3), sidecarOf(id(3), ["after@mailnest.test"]));
     await live.appendMessage(id(24), sidecarOf(id(24)), Buffer.from("last"));
-    const crashed = await crashCopy(directory);
+    const crashed = await kit.crashCopy(directory);
     await live.close();
 
     const persisted = await newestPersisted(crashed);
@@ -437,14 +426,14 @@ describe("the locators persisted at each rotation", () => {
     const directory = await kit.tempDir();
     const live = await openSegments(directory);
     for (let n = 0; n < 3; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
-    const crashed = await crashCopy(directory);
+    const crashed = await kit.crashCopy(directory);
     await live.close();
 
     const first = await openSegments(crashed);
     expect(first.scanned).toHaveLength(1);
     await first.whenLocatorsWritten();
     await first.appendMessage(id(3), sidecarOf(id(3)), body(3));
-    const again = await crashCopy(crashed);
+    const again = await kit.crashCopy(crashed);
     await first.close();
 
     const newest = (await segmentNumbers(again)).at(-1);
@@ -464,7 +453,7 @@ describe("the locators persisted at each rotation", () => {
     for (let n = 0; n < 12; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
     await live.remove(id(4));
     await live.whenLocatorsWritten();
-    const crashed = await crashCopy(directory);
+    const crashed = await kit.crashCopy(directory);
     await live.close();
     const file = join(crashed, "locators.json");
     await writeFile(file, damage(await readFile(file, "utf8")));
@@ -484,7 +473,7 @@ describe("the locators persisted at each rotation", () => {
     const oldest = (await segmentNumbers(directory))[0]!;
     // One deletion in the oldest segment after the persisted point: not enough to compact it.
     await live.remove(id(0));
-    const crashed = await crashCopy(directory);
+    const crashed = await kit.crashCopy(directory);
     await live.close();
 
     const restarted = await openSegments(crashed);

@@ -1,4 +1,4 @@
-import { cp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit, ingestBuffer, testEnvelope, testMessage } from "../test-support/store-kit.js";
@@ -57,8 +57,7 @@ describe("a message stored by 0.1 (no visibleText in its sidecar)", () => {
   it("is re-parsed when its sidecar comes back from a write-ahead-log record of 0.1", async () => {
     const { dataDir, store, stored } = await storeWithOneMessage();
     // A crash before the log was checkpointed: the copy is what a restart finds.
-    const crashed = await kit.tempDir();
-    await cp(dataDir, crashed, { recursive: true });
+    const crashed = await kit.crashCopy(dataDir);
     await store.close();
     const [segment] = (await readdir(join(crashed, "wal"))).filter((name) => name.endsWith(".wal"));
     const segmentPath = join(crashed, "wal", segment!);

@@ -1,4 +1,4 @@
-import { appendFile, cp, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { appendFile, readdir, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -21,17 +21,6 @@ const NO_ROTATION = { fileStore: { walSegmentMs: 600_000 } };
  * They are reopened with segments on: a store of the previous layout stays readable as it is.
  */
 const PREVIOUS_LAYOUT = { fileStore: { walSegmentMs: 600_000, messageSegments: false } };
-
-/**
- * What a kill -9 leaves behind: the data directory as it is while the store still runs (everything
- * written is in the page cache, the log not yet checkpointed). The live store is closed afterwards
- * and the copy is opened as if after a restart.
- */
-async function crashCopy(dataDir: string): Promise<string> {
-  const copy = await kit.tempDir();
-  await cp(dataDir, copy, { recursive: true });
-  return copy;
-}
 
 async function storeWithMessages(count: number) {
   const dataDir = await kit.tempDir();
@@ -83,7 +72,7 @@ async function segmentsIn(dataDir: string): Promise<string[]> {
 describe("write-ahead log recovery at startup", () => {
   it("restores an .eml that is missing or truncated, and a missing sidecar, from the log", async () => {
     const { dataDir, store, sent } = await storeWithMessages(3);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await store.close();
     const [missing, truncated, noSidecar] = sent as [(typeof sent)[0], (typeof sent)[0], (typeof sent)[0]];
     await rm(join(crashed, "messages", `${missing.id}.eml`));
@@ -105,7 +94,7 @@ describe("write-ahead log recovery at startup", () => {
 
   it("recovers a log of many records: every message readable, byte-exact and indexed with its sequence", async () => {
     const { dataDir, store, sent } = await storeWithMessages(120);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await store.close();
     // What a crash can leave: .eml files missing or torn, sidecars missing or torn, no index at all.
     for (const [n, { id }] of sent.entries()) {
@@ -126,7 +115,7 @@ describe("write-ahead log recovery at startup", () => {
 
   it("is ready before any replayed file is fsync'd; the background checkpoint then syncs each one", async () => {
     const { dataDir, store, sent } = await storeWithMessages(20);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await store.close();
     const gate = syncGate(0);
 
@@ -152,7 +141,7 @@ describe("write-ahead log recovery at startup", () => {
 
   it("loses nothing when the process dies in the middle of the background checkpoint", async () => {
     const { dataDir, store, sent } = await storeWithMessages(20);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await store.close();
     // The checkpoint gets through a few files, then hangs: the process is "killed" there.
     const gate = syncGate(7);
@@ -160,7 +149,7 @@ describe("write-ahead log recovery at startup", () => {
       fileStore: { ...NO_ROTATION.fileStore, syncFile: gate.syncFile },
     });
     await gate.stalled;
-    const crashedAgain = await crashCopy(crashed);
+    const crashedAgain = await kit.crashCopy(crashed);
     gate.open();
     await reopened.close();
 
@@ -174,7 +163,7 @@ describe("write-ahead log recovery at startup", () => {
 
   it("truncates a torn tail and recovers every record before it", async () => {
     const { dataDir, store, sent } = await storeWithMessages(2);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await store.close();
     const [segment] = await segmentsIn(crashed);
     const segmentPath = join(crashed, "wal", segment!);
@@ -194,7 +183,7 @@ describe("write-ahead log recovery at startup", () => {
     const { dataDir, store, sent } = await storeWithMessages(2);
     const [deleted, kept] = sent as [(typeof sent)[0], (typeof sent)[0]];
     expect(await store.deleteMessage(deleted.id)).toBe(true);
-    const crashed = await crashCopy(dataDir);
+    const crashed = await kit.crashCopy(dataDir);
     await store.close();
 
     const { store: reopened } = await kit.open(crashed, NO_ROTATION);

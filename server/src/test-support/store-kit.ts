@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -34,6 +34,25 @@ export function createStoreKit() {
       const dir = await mkdtemp(join(tmpdir(), "mailnest-store-"));
       dirs.push(dir);
       return dir;
+    },
+
+    /**
+     * What a kill -9 leaves behind: the data directory as it is while the store still runs
+     * (everything written is in the page cache). The live store is closed afterwards; the copy is
+     * opened as after a restart. The store renames files in the background (the segment locators:
+     * a temp file, then a rename), and a copy that listed the temp file before the rename finds it
+     * gone; a kill -9 never sees that half state, so the copy is taken again.
+     */
+    async crashCopy(dataDir: string): Promise<string> {
+      for (let attempt = 1; ; attempt += 1) {
+        const copy = await this.tempDir();
+        try {
+          await cp(dataDir, copy, { recursive: true });
+          return copy;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT" || attempt === 20) throw error;
+        }
+      }
     },
 
     /** Opens a store (on `dataDir`, or in memory for null) with an event recorder on its bus. */
