@@ -2,18 +2,36 @@ import type { MessageAuthentication } from "@mailnest/protocol";
 import type { RawSink } from "./blob-store.js";
 import type { DuplicateWindow } from "./duplicate-window.js";
 import { emptyParsedView } from "./empty-parsed-view.js";
-import type { MessageParser } from "./message-store.js";
+import type { MessageAuthenticator, MessageParser } from "./message-store.js";
 import type { Envelope, IncomingEnvelope, ParsedView } from "./model.js";
+import type { ReceivedRaw } from "./receive-raw.js";
 import { inboxesFor } from "./recover-sidecar.js";
 import type { Sidecar } from "./sidecar.js";
 import { createMessageId } from "./ulid.js";
 
 /**
- * Parses a received message, for both stores. A parser on worker threads (`parseSource`) is told
- * where the bytes are (a buffer, or a large message's temp file) and reads them off the event loop.
- * Never rejects: a parser that fails yields an empty view with `parseError` set.
+ * Parses and verifies a received message, for both stores. Verification starts first: bytes in
+ * memory reach the verifier's thread before the parse begins, so the two run side by side (started
+ * the other way round, the bytes reached the thread only once the parse had mostly run). The
+ * verdicts are part of the message before it is published; the authenticator bounds its own time.
  */
-export async function parseReceived(
+export async function examineReceived(
+  tools: { parser: MessageParser; authenticator: MessageAuthenticator | null },
+  raw: ReceivedRaw,
+  incoming: IncomingEnvelope,
+): Promise<ReceivedMessage> {
+  const { sink, size, sha256, receivedAt, receivedTime } = raw;
+  const verifying = tools.authenticator?.authenticate(sink.source(), incoming, size);
+  const [view, authentication] = await Promise.all([parseReceived(tools.parser, sink), verifying]);
+  return { incoming, receivedAt, receivedTime, size, sha256, view, authentication };
+}
+
+/**
+ * A parser on worker threads (`parseSource`) is told where the bytes are (a buffer, or a large
+ * message's temp file) and reads them off the event loop. Never rejects: a parser that fails yields
+ * an empty view with `parseError` set.
+ */
+async function parseReceived(
   parser: MessageParser,
   sink: Pick<RawSink, "source" | "read">,
 ): Promise<ParsedView> {

@@ -2,7 +2,7 @@ import type { Readable } from "node:stream";
 import { StorageFailedError } from "./errors.js";
 import type { IncomingEnvelope, MessageSummary, StoredMessage } from "./model.js";
 import { receiveRaw } from "./receive-raw.js";
-import { newSidecar, parseReceived } from "./received-message.js";
+import { examineReceived, newSidecar } from "./received-message.js";
 import { type Sidecar, storedMessage, summaryFromSidecar } from "./sidecar.js";
 import type { StoreHousekeeping } from "./store-housekeeping.js";
 import type { StoreParts } from "./store-parts.js";
@@ -30,17 +30,12 @@ export class StoreIngest {
 
   async ingest(raw: Readable, incoming: IncomingEnvelope, maxSize: number): Promise<StoredMessage> {
     const { blobs, sequencer, clock, duplicates } = this.#parts;
-    const { sink, size, sha256, receivedAt, receivedTime } = await receiveRaw(raw, blobs, maxSize, clock);
+    const received = await receiveRaw(raw, blobs, maxSize, clock);
+    const { sink } = received;
     // The fsync runs while parsing reads the bytes back (from the page cache); commit awaits it.
     sink.sync().catch(() => {});
-    // Verification starts first (its thread gets the bytes now) and runs beside the parse: the
-    // verdicts are part of the message before it is published, and never hold it for long (the
-    // authenticator bounds its own time).
-    const verifying = this.#parts.authenticator?.authenticate(sink.source(), incoming, size);
-    const [view, authentication] = await Promise.all([parseReceived(this.#parts.parser, sink), verifying]);
-
-    const received = { incoming, receivedAt, receivedTime, size, sha256, view, authentication };
-    const sidecar = newSidecar(received, sequencer.next(), duplicates);
+    const examined = await examineReceived(this.#parts, received, incoming);
+    const sidecar = newSidecar(examined, sequencer.next(), duplicates);
     const { id, sequence } = sidecar;
     try {
       await blobs.commit(sink, id, sidecar);

@@ -5,7 +5,7 @@ import type { DuplicateWindow } from "../duplicate-window.js";
 import type { MessageAuthenticator, MessageParser } from "../message-store.js";
 import type { IncomingEnvelope, MessageSummary, StoredMessage } from "../model.js";
 import { receiveRaw } from "../receive-raw.js";
-import { newSidecar, parseReceived } from "../received-message.js";
+import { examineReceived, newSidecar } from "../received-message.js";
 import { type Sidecar, storedMessage, summaryFromSidecar } from "../sidecar.js";
 import type { ChangeFeed } from "./change-feed.js";
 import type { GroupCommit } from "./group-commit.js";
@@ -42,19 +42,9 @@ export async function ingestMessage(
   incoming: IncomingEnvelope,
   maxSize: number,
 ): Promise<StoredMessage> {
-  const { size, sha256, receivedAt, receivedTime, sink } = await receiveRaw(
-    raw,
-    inMemory,
-    maxSize,
-    parts.clock,
-  );
-  const bytes = (sink as BufferedSink).bytes();
-  // Verification first: its thread gets the bytes now and works beside the parse.
-  const verifying = parts.authenticator?.authenticate({ kind: "bytes", bytes }, incoming, size);
-  const [view, authentication] = await Promise.all([parseReceived(parts.parser, sink), verifying]);
-
-  const received = { incoming, receivedAt, receivedTime, size, sha256, view, authentication };
-  const unsequenced = newSidecar(received, 0, parts.duplicates);
+  const received = await receiveRaw(raw, inMemory, maxSize, parts.clock);
+  const bytes = (received.sink as BufferedSink).bytes();
+  const unsequenced = newSidecar(await examineReceived(parts, received, incoming), 0, parts.duplicates);
   const { id } = unsequenced;
   const { sequence: _unset, ...sidecar } = unsequenced;
   const { sequence: _none, ...summary } = summaryFromSidecar(unsequenced, false);
