@@ -9,9 +9,10 @@ import {
   testMessage,
 } from "../test-support/store-kit.js";
 import { storedRawRange } from "../test-support/stored-raw.js";
+import { type AppendFile, openAppendFile } from "./append-file.js";
 import { StorageFailedError } from "./errors.js";
 import type { FileBlobStoreOptions } from "./file-blob-store.js";
-import { type AppendFile, MessageSegments, openAppendFile } from "./message-segments.js";
+import { MessageSegments } from "./message-segments.js";
 import { encodeMessageRecord, scanSegment } from "./wal-record.js";
 
 const kit = createStoreKit();

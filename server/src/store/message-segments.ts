@@ -16,8 +16,6 @@ import {
   scanSegment,
 } from "./wal-record.js";
 
-export { type AppendFile, openAppendFile } from "./append-file.js";
-
 export interface MessageSegmentsOptions {
   /** `<dataDir>/segments`. */
   directory: string;

@@ -3,13 +3,9 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { AppendFile } from "./append-file.js";
 import { decodeSegment } from "./wal-record.js";
-import {
-  type Release,
-  type SegmentFile,
-  WriteAheadLog,
-  type WriteAheadLogOptions,
-} from "./write-ahead-log.js";
+import { type Release, WriteAheadLog, type WriteAheadLogOptions } from "./write-ahead-log.js";
 
 const dirs: string[] = [];
 const logs: WriteAheadLog[] = [];
@@ -54,7 +50,7 @@ function gatedSegmentFile() {
   const gates: (() => void)[] = [];
   const batches: number[] = [];
   let pendingChunks = 0;
-  const file: SegmentFile = {
+  const file: AppendFile = {
     async append(chunks) {
       pendingChunks = chunks.length;
     },

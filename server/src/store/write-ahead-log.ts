@@ -3,9 +3,6 @@ import { join } from "node:path";
 import { type AppendFile, openAppendFile } from "./append-file.js";
 import { encodeMessageRecord, encodeTombstone } from "./wal-record.js";
 
-/** An open log segment: appends and fdatasyncs. Injectable so tests can count syncs. */
-export type SegmentFile = AppendFile;
-
 export interface WriteAheadLogOptions {
   /** `<dataDir>/wal`, already emptied by recovery. */
   directory: string;
@@ -27,7 +24,7 @@ export interface WriteAheadLogOptions {
   syncFileSystem?(): Promise<void>;
   /** fsyncs `wal/`, so a new segment's name is durable before a record in it is acknowledged. */
   syncLogDir(): Promise<void>;
-  openSegmentFile?(path: string): Promise<SegmentFile>;
+  openSegmentFile?(path: string): Promise<AppendFile>;
 }
 
 /**
@@ -56,7 +53,7 @@ interface Pending {
 }
 
 /** `F` is null for a segment adopted from recovery: it is closed already. */
-class Segment<F extends SegmentFile | null = SegmentFile | null> {
+class Segment<F extends AppendFile | null = AppendFile | null> {
   readonly ids = new Set<string>();
   bytes = 0;
   firstRecordAt = 0;
@@ -98,8 +95,8 @@ class Segment<F extends SegmentFile | null = SegmentFile | null> {
  */
 export class WriteAheadLog {
   readonly #options: WriteAheadLogOptions;
-  readonly #openFile: (path: string) => Promise<SegmentFile>;
-  #current: Segment<SegmentFile>;
+  readonly #openFile: (path: string) => Promise<AppendFile>;
+  #current: Segment<AppendFile>;
   #nextNumber: number;
   /** Closed segments not yet checkpointed, oldest first. */
   readonly #closed: Segment[] = [];
@@ -117,7 +114,7 @@ export class WriteAheadLog {
   #broken = false;
   readonly #timer: NodeJS.Timeout;
 
-  private constructor(options: WriteAheadLogOptions, current: Segment<SegmentFile>, nextNumber: number) {
+  private constructor(options: WriteAheadLogOptions, current: Segment<AppendFile>, nextNumber: number) {
     this.#options = options;
     this.#openFile = options.openSegmentFile ?? openAppendFile;
     this.#current = current;
