@@ -20,18 +20,24 @@ afterEach(async () => {
   for (const pool of pools.splice(0)) await pool.close();
 });
 
-function poolOver(zone: DnsZone) {
+/** A pool over `zone` whose threads run the TypeScript sources; `spawned` lists each thread started. */
+function poolOver(zone: DnsZone, options: { threads?: number; startAfter?: Promise<void> } = {}) {
   const resolver = createDnsResolver({ zone });
   const fallback = createMessageVerifier({ resolver, authservId: "mx.mailnest.test" });
+  const spawned: VerifierWorkerData[] = [];
   const pool = createVerifierPool({
     resolver,
     authservId: "mx.mailnest.test",
-    threads: 1,
+    threads: options.threads ?? 1,
     fallback,
-    spawn: spawnFromSource,
+    spawn: (workerData) => {
+      spawned.push(workerData);
+      return spawnFromSource(workerData);
+    },
+    ...(options.startAfter ? { startAfter: options.startAfter } : {}),
   });
   pools.push(pool);
-  return pool;
+  return { pool, spawned };
 }
 
 const FROM_EXAMPLE = { ip: "192.0.2.10", helo: "mail.example.test", mailFrom: "ada@example.test" };
@@ -40,7 +46,7 @@ describe("verification on a worker thread", () => {
   it("sees every zone change made after it started, in order", async () => {
     const zone = new DnsZone();
     zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
-    const pool = poolOver(zone);
+    const { pool } = poolOver(zone);
     const key = await createDkimKey(zone, { domain: "example.test", selector: "s1" });
     const raw = await signWithMailauth(plainMessage(), {
       domain: "example.test",
@@ -62,7 +68,7 @@ describe("verification on a worker thread", () => {
 
   it("after close, messages are verified on the main thread", async () => {
     const zone = new DnsZone();
-    const pool = poolOver(zone);
+    const { pool } = poolOver(zone);
     await pool.close();
 
     const auth = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
@@ -75,21 +81,7 @@ describe("when the threads start", () => {
   function countingPool(startAfter: Promise<void>) {
     const zone = new DnsZone();
     zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
-    const resolver = createDnsResolver({ zone });
-    const spawned: VerifierWorkerData[] = [];
-    const pool = createVerifierPool({
-      resolver,
-      authservId: "mx.mailnest.test",
-      threads: 2,
-      fallback: createMessageVerifier({ resolver, authservId: "mx.mailnest.test" }),
-      spawn: (workerData) => {
-        spawned.push(workerData);
-        return spawnFromSource(workerData);
-      },
-      startAfter,
-    });
-    pools.push(pool);
-    return { pool, spawned };
+    return poolOver(zone, { threads: 2, startAfter });
   }
 
   it("waits for startAfter (the server's own startup), then starts every thread", async () => {
