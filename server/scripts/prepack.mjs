@@ -21,7 +21,7 @@ for (const { to } of copies) await rm(to, { recursive: true, force: true });
 if (process.argv.includes("--clean")) process.exit(0);
 
 for (const required of [
-  path.join(server, "dist/cli/main.js"),
+  path.join(server, "dist/bundle/main.js"),
   path.join(server, "dist/vendor/smtp-server/smtp-server.js"),
   path.join(workspace, "web/dist/index.html"),
 ]) {

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -47,11 +48,11 @@ export function startInProcess(): Promise<RestartableServer> {
   });
 }
 
-/** The built CLI (`server/dist/cli/main.js`) as a child process. */
+/** The built CLI, started the way npm's `mailnest` bin starts it, as a child process. */
 export function startCli(): Promise<RestartableServer> {
-  // The package's entry is dist/index.js; the CLI sits beside it.
-  const dist = path.dirname(createRequire(import.meta.url).resolve("@mailnest/server"));
-  const main = path.join(dist, "cli/main.js");
+  const manifestFile = createRequire(import.meta.url).resolve("@mailnest/server/package.json");
+  const manifest = JSON.parse(readFileSync(manifestFile, "utf8")) as { bin: { mailnest: string } };
+  const main = path.join(path.dirname(manifestFile), manifest.bin.mailnest);
   return restartable(async (dataDir, ports) => {
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => !name.startsWith("MAILNEST_")),

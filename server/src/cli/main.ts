@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZoneFileError } from "../deliverability/zone-file.js";
 import { startSandbox } from "../sandbox.js";
 import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
 import { isDataDirInUseError, isStorageFailedError } from "../store/errors.js";
+import { SERVER_PACKAGE_ROOT, SERVER_VERSION } from "../version.js";
 import { startupBanner } from "./banner.js";
 import { isConfigError } from "./config-error.js";
 import { helpText } from "./help-text.js";
@@ -15,11 +16,8 @@ import { mergeSmtpUsers, readSmtpUsersFile } from "./smtp-users.js";
 const EXIT_FAILED = 1;
 const EXIT_USAGE = 2;
 
-// Both src/cli/main.ts (tsx) and dist/cli/main.js sit two folders below the server package.
-const packageRoot = new URL("../../", import.meta.url);
-
 async function main(): Promise<void> {
-  const version = readVersion();
+  const version = SERVER_VERSION;
   let command: ReturnType<typeof parseCommandLine>;
   try {
     command = parseCommandLine(process.argv.slice(2), process.env, process.cwd());
@@ -95,17 +93,10 @@ async function main(): Promise<void> {
  */
 function findWebRoot(): string | null {
   for (const candidate of ["web/", "../web/dist/"]) {
-    const root = fileURLToPath(new URL(candidate, packageRoot));
+    const root = fileURLToPath(new URL(candidate, SERVER_PACKAGE_ROOT));
     if (existsSync(path.join(root, "index.html"))) return root;
   }
   return null;
-}
-
-function readVersion(): string {
-  const manifest = JSON.parse(readFileSync(new URL("package.json", packageRoot), "utf8")) as {
-    version?: string;
-  };
-  return manifest.version ?? "unknown";
 }
 
 function describe(error: unknown): string {

@@ -51,7 +51,9 @@ async function generatePair(names: readonly string[]): Promise<SelfSignedPair> {
   const notBeforeDate = new Date(Date.now() - 60_000); // a client clock slightly behind still accepts it
   // Loaded only when a certificate must be made: selfsigned pulls in a full X.509 stack (~18 MB of
   // resident memory) that a sandbox without --tls, or with a stored certificate, never needs.
-  const { generate } = await import("selfsigned");
+  // selfsigned is CommonJS: take its exports object as the default export, which is what both Node
+  // and the bundle (scripts/bundle.mjs) give; only Node also lifts out named exports.
+  const { generate } = (await import("selfsigned")).default;
   const pems = await generate([{ name: "commonName", value: names[0] ?? "localhost" }], {
     // P-256 generates in milliseconds (an RSA key takes much longer) and every current TLS stack speaks it.
     keyType: "ec",

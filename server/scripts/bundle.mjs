@@ -1,0 +1,76 @@
+// Bundles what `mailnest` and `import "@mailnest/server"` run into dist/bundle/, after tsc and
+// scripts/vendor.mjs: the CLI, the library entry and the two worker threads, with their shared code
+// and their dependencies split into common chunks.
+//
+// Why: loading ~1,000 separate modules (our own ESM plus express, mailparser and the rest as CJS)
+// cost about 1.3 s before the server listened on a slow 2-core machine, most of it in Node's module
+// resolution, file reads and per-module format detection, not in running the code. One graph of
+// chunks starts in about 0.8 s there (docs/performance.md, "Startup").
+//
+// The bundle is built from dist/, not src/, so it is exactly the code tsc checked, with the
+// vendored (patched) smtp-server and protocol. What it cannot carry stays outside: modules loaded
+// through `createRequire` at run time (mailauth, see mailauth-parts.ts) are resolved from the
+// installed dependencies as before, and a dependency that reads files beside itself would need to be
+// listed under `external` (none does today: the checks below fail the build if a bundled module
+// refers to __dirname or __filename, which do not exist in an ES module, or if a CommonJS module is
+// loaded with import() and its code reads a named export: esbuild gives such a module only a
+// default export, where Node also lifts out the names).
+import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const server = fileURLToPath(new URL("..", import.meta.url));
+const dist = path.join(server, "dist");
+const outdir = path.join(dist, "bundle");
+
+await rm(outdir, { recursive: true, force: true });
+await build({
+  // Output names matter: the pools start their threads with new URL("./parser-worker.js",
+  // import.meta.url), which from any chunk in dist/bundle/ names the worker's own bundle beside it.
+  entryPoints: {
+    main: path.join(dist, "cli/main.js"),
+    index: path.join(dist, "index.js"),
+    "parser-worker": path.join(dist, "smtp/parser-worker.js"),
+    "verifier-worker": path.join(dist, "deliverability/verifier-worker.js"),
+  },
+  outdir,
+  chunkNames: "chunk-[hash]",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20.19",
+  // Error classes are told apart by name in places (and in users' logs); keep them as written.
+  keepNames: true,
+  legalComments: "eof",
+  // CommonJS dependencies call require() for Node's built-ins; an ES module has none of its own.
+  banner: {
+    js: 'import { createRequire as __mailnestCreateRequire } from "node:module"; const require = __mailnestCreateRequire(import.meta.url);',
+  },
+  logLevel: "warning",
+});
+
+const chunks = new Map();
+for (const file of await readdir(outdir)) chunks.set(file, await readFile(path.join(outdir, file), "utf8"));
+for (const [file, text] of chunks) {
+  const found = text.match(/\b__(dirname|filename)\b/);
+  if (found) {
+    fail(
+      `dist/bundle/${file} refers to ${found[0]}, which an ES module does not have: mark the dependency that uses it as external`,
+    );
+  }
+  // `const { name } = await import("./chunk-X.js")` where chunk-X is `export default require_x()`.
+  for (const [, names, chunk] of text.matchAll(/const\s*\{([^}]*)\}\s*=\s*await import\("\.\/([^"]+)"\)/g)) {
+    if (/^export default require_/m.test(chunks.get(chunk) ?? "") && !/^\s*default\b/.test(names)) {
+      fail(
+        `dist/bundle/${file} takes {${names.trim()}} from import() of a CommonJS module (${chunk}): take .default instead`,
+      );
+    }
+  }
+}
+
+function fail(message) {
+  process.stderr.write(`server/scripts/bundle.mjs: ${message}\n`);
+  process.exit(1);
+}
