@@ -98,8 +98,18 @@ describe("the packed packages, installed in an empty project", () => {
     ]);
     assert.ok(linked.has("docs/smtp.md") && linked.has("docs/ci.md"), [...linked].join(", "));
     for (const doc of linked) await readFile(path.join(server, doc));
-    const engine = await readFile(path.join(server, "dist/vendor/smtp-server/smtp-connection.js"), "utf8");
-    assert.match(engine, /options\.greetingDelay/);
+    // What the bin runs is the bundle (scripts/bundle.mjs), and the patched engine must be in it.
+    const bin = await readFile(path.join(server, manifest.bin.mailnest), "utf8");
+    assert.match(bin, /import "\.\.\/dist\/bundle\/main\.js"/);
+    assert.equal(manifest.exports["."].default, "./dist/bundle/index.js");
+    const bundle = path.join(server, "dist/bundle");
+    const chunks = await Promise.all(
+      (await readdir(bundle)).map((name) => readFile(path.join(bundle, name), "utf8")),
+    );
+    assert.ok(
+      chunks.some((text) => /options\.greetingDelay/.test(text)),
+      "the bundle does not carry the patched smtp-server",
+    );
     const client = path.join(app, "node_modules/@mailnest/client");
     await readFile(path.join(client, "README.md"));
     await readFile(path.join(client, "LICENSE"));
