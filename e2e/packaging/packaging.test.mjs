@@ -18,6 +18,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workspace = path.resolve(here, "../..");
@@ -349,17 +350,6 @@ async function portsEnv() {
     MAILNEST_IMAP_PORT: "off",
     MAILNEST_URL: `http://127.0.0.1:${http}`,
   };
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function timeToGreeting(port) {

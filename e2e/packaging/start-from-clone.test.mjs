@@ -15,6 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { freePort } from "./free-port.mjs";
 
 const workspace = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Install plus the build of protocol, server, SDK and viewer: about 2 minutes on a slow 2-core machine. */
@@ -151,15 +152,4 @@ async function sendOverSmtp(port, from, to, subject) {
   } finally {
     socket.destroy();
   }
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 }

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type Adapter, Memory } from "lowdb";
 import { DataFile } from "lowdb/node";
@@ -9,7 +9,15 @@ export interface IndexStorage {
   list(): Promise<string[]>;
   adapter<T>(name: string): Adapter<T>;
   remove(name: string): Promise<void>;
+  /** The summaries snapshot a clean close left (`persisted-index.ts`), or null when there is none. */
+  readSnapshot(): Promise<Buffer | null>;
+  /** Replaces the snapshot whole: a reader sees the old one, the new one or none, never a mix. */
+  writeSnapshot(data: Buffer): Promise<void>;
+  removeSnapshot(): Promise<void>;
 }
+
+/** Not `.json`, so `list()` never takes it for a document. */
+const SNAPSHOT_FILE = "summaries.snapshot";
 
 export async function createFileIndexStorage(directory: string): Promise<IndexStorage> {
   await mkdir(directory, { recursive: true });
@@ -31,11 +39,29 @@ export async function createFileIndexStorage(directory: string): Promise<IndexSt
     async remove(name) {
       await rm(join(directory, `${name}.json`), { force: true });
     },
+    async readSnapshot() {
+      try {
+        return await readFile(join(directory, SNAPSHOT_FILE));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw error;
+      }
+    },
+    async writeSnapshot(data) {
+      // No fsync: a snapshot lost to a power cut only means the next start reads the shards.
+      const temporary = join(directory, `${SNAPSHOT_FILE}.tmp`);
+      await writeFile(temporary, data);
+      await rename(temporary, join(directory, SNAPSHOT_FILE));
+    },
+    async removeSnapshot() {
+      await rm(join(directory, SNAPSHOT_FILE), { force: true });
+    },
   };
 }
 
 export function createMemoryIndexStorage(): IndexStorage {
   const documents = new Map<string, Memory<unknown>>();
+  let snapshot: Buffer | null = null;
   return {
     async list() {
       return [...documents.keys()];
@@ -50,6 +76,15 @@ export function createMemoryIndexStorage(): IndexStorage {
     },
     async remove(name) {
       documents.delete(name);
+    },
+    async readSnapshot() {
+      return snapshot;
+    },
+    async writeSnapshot(data) {
+      snapshot = data;
+    },
+    async removeSnapshot() {
+      snapshot = null;
     },
   };
 }

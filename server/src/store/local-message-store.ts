@@ -59,6 +59,7 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   let sequencer: Sequencer | null = null;
   const persisted = new PersistedIndex(options.indexStorage, {
     summariesInShard: (shard) => index.range(shard * SHARD_SIZE, (shard + 1) * SHARD_SIZE),
+    all: () => index.all(),
     state: () => ({
       lastSequence: sequencer?.head ?? 0,
       inboxes: index.registrations(),
@@ -243,9 +244,9 @@ class LocalMessageStore implements MessageStore {
       this.#housekeeping.stop();
       await this.#parts.tasks.drain();
       // The state records how many summaries the shards hold, which the next start checks before
-      // trusting them after a clean shutdown.
+      // trusting them (or the snapshot) after a clean shutdown.
       this.#parts.persisted.markState();
-      await this.#parts.persisted.flush();
+      await this.#parts.persisted.writeSnapshot();
       await this.#parts.searchText.close();
       await this.#parts.blobs.close();
     })();

@@ -1,5 +1,6 @@
+import { serialize } from "node:v8";
 import type { Adapter } from "lowdb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createMemoryIndexStorage, type IndexStorage } from "./index-storage.js";
 import type { MessageSummary } from "./model.js";
 import { type IndexState, PersistedIndex, SHARD_SIZE } from "./persisted-index.js";
@@ -39,6 +40,9 @@ function countingStorage(): IndexStorage & { writes: Map<string, number> } {
     writes,
     list: () => inner.list(),
     remove: (name) => inner.remove(name),
+    readSnapshot: () => inner.readSnapshot(),
+    writeSnapshot: (data) => inner.writeSnapshot(data),
+    removeSnapshot: () => inner.removeSnapshot(),
     adapter<T>(name: string): Adapter<T> {
       const adapter = inner.adapter<T>(name);
       return {
@@ -59,6 +63,7 @@ function fixture(count: number) {
   const persisted = new PersistedIndex(storage, {
     summariesInShard: (shard) =>
       summaries.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE),
+    all: () => summaries,
     state: () => state,
   });
   return { summaries, state, storage, persisted };
@@ -79,6 +84,7 @@ describe("PersistedIndex", () => {
 
     const reloaded = await new PersistedIndex(storage, {
       summariesInShard: () => [],
+      all: () => [],
       state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
     }).load();
     expect(reloaded.summaries.map((s) => s.sequence)).toEqual(summaries.map((s) => s.sequence));
@@ -148,6 +154,7 @@ describe("PersistedIndex", () => {
     };
     const reloaded = await new PersistedIndex(slow, {
       summariesInShard: () => [],
+      all: () => [],
       state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
     }).load();
     expect(mostAtOnce).toBeGreaterThan(1);
@@ -160,8 +167,99 @@ describe("PersistedIndex", () => {
     await storage.adapter<unknown>("state").write({ lastSequence: "x", inboxes: [{ address: 1 }] });
     const loaded = await new PersistedIndex(storage, {
       summariesInShard: () => [],
+      all: () => [],
       state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
     }).load();
     expect(loaded).toEqual({ summaries: [], state: { lastSequence: 0, inboxes: [], messageCount: null } });
+  });
+});
+
+describe("PersistedIndex: the snapshot a clean close leaves", () => {
+  /** A fresh index over the same storage, as the next start builds it. */
+  const nextStart = (storage: IndexStorage) =>
+    new PersistedIndex(storage, {
+      summariesInShard: () => [],
+      all: () => [],
+      state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
+    });
+
+  /** Three shards and the state on disk, the snapshot beside them, then one shard lost. */
+  async function closedWithSnapshot() {
+    const made = fixture(SHARD_SIZE * 2 + 10);
+    for (const s of made.summaries) made.persisted.markSequence(s.sequence);
+    made.persisted.markState();
+    await made.persisted.writeSnapshot();
+    // Only the snapshot still holds shard 1's summaries, which tells which source a load read.
+    await made.storage.remove("messages-000001");
+    return made;
+  }
+
+  it("is what the next start loads, and that start takes it: the one after reads the shards", async () => {
+    const { storage, summaries } = await closedWithSnapshot();
+    expect(await storage.readSnapshot()).not.toBeNull();
+
+    const first = await nextStart(storage).load();
+    expect(first.summaries.map((s) => s.sequence)).toEqual(summaries.map((s) => s.sequence));
+    expect(first.summaries[0]).toEqual(summaries[0]);
+    expect(await storage.readSnapshot()).toBeNull();
+
+    const second = await nextStart(storage).load();
+    expect(second.summaries).toHaveLength(summaries.length - SHARD_SIZE);
+  });
+
+  it("is ignored (and removed) when state.json has moved on since it was written", async () => {
+    const { storage, state, persisted, summaries } = await closedWithSnapshot();
+    state.lastSequence += 1; // a message stored and deleted after the close, say
+    persisted.markState();
+    await persisted.flush();
+
+    const loaded = await nextStart(storage).load();
+    expect(loaded.summaries).toHaveLength(summaries.length - SHARD_SIZE);
+    expect(await storage.readSnapshot()).toBeNull();
+  });
+
+  it("is ignored when damaged or not a snapshot of summaries", async () => {
+    for (const damaged of [
+      Buffer.from("not a V8 serialisation"),
+      serialize({ format: 1, lastSequence: 510, messageCount: 510, summaries: ["junk"] }),
+      serialize({ format: 99, lastSequence: 510, messageCount: 510, summaries: [] }),
+    ]) {
+      const { storage, summaries } = await closedWithSnapshot();
+      await storage.writeSnapshot(damaged);
+      const loaded = await nextStart(storage).load();
+      expect(loaded.summaries).toHaveLength(summaries.length - SHARD_SIZE);
+    }
+  });
+
+  it("is not written when a shard write failed: the shards are behind the index", async () => {
+    const { storage, summaries } = fixture(SHARD_SIZE + 10);
+    const failing: IndexStorage = {
+      ...storage,
+      adapter<T>(name: string): Adapter<T> {
+        const inner = storage.adapter<T>(name);
+        return {
+          read: () => inner.read(),
+          write: async (data: T) => {
+            if (name === "messages-000001") throw new Error("disk full");
+            await inner.write(data);
+          },
+        };
+      },
+    };
+    const persisted = new PersistedIndex(failing, {
+      summariesInShard: (shard) =>
+        summaries.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE),
+      all: () => summaries,
+      state: () => ({ lastSequence: summaries.length, inboxes: [], messageCount: summaries.length }),
+    });
+    for (const s of summaries) persisted.markSequence(s.sequence);
+    persisted.markState();
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await persisted.writeSnapshot();
+    } finally {
+      quiet.mockRestore();
+    }
+    expect(await storage.readSnapshot()).toBeNull();
   });
 });

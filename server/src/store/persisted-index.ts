@@ -1,3 +1,4 @@
+import { deserialize, serialize } from "node:v8";
 import { Low } from "lowdb";
 import type { IndexStorage } from "./index-storage.js";
 import { mapConcurrently } from "./map-concurrently.js";
@@ -14,6 +15,15 @@ const FLUSH_DELAY_MS = 200;
 const LOAD_CONCURRENCY = 8;
 const STATE_DOCUMENT = "state";
 const SHARD_PREFIX = "messages-";
+/** Bumped when the snapshot's layout changes; a snapshot of another format is ignored (shards are read). */
+const SNAPSHOT_FORMAT = 1;
+
+interface SnapshotPayload {
+  format: number;
+  lastSequence: number;
+  messageCount: number;
+  summaries: readonly MessageSummary[];
+}
 
 interface ShardDocument {
   messages: MessageSummary[];
@@ -34,6 +44,8 @@ export interface IndexState {
 /** Where a flush reads the current state from (the in-memory index). */
 export interface IndexSource {
   summariesInShard(shard: number): MessageSummary[];
+  /** Every summary, for the snapshot a clean close writes. */
+  all(): readonly MessageSummary[];
   state(): IndexState;
 }
 
@@ -43,6 +55,12 @@ export interface IndexSource {
  * together every 200 ms and on close, so the cost of a change never depends on how many messages are
  * stored, and a burst of ingests costs one write per touched shard. The `.eml` files stay the source
  * of truth: whatever a crash loses here, startup reconciliation re-adds from the sidecars.
+ *
+ * A clean close also leaves every summary in one snapshot (V8's serializer, `summaries.snapshot`),
+ * which the next start reads instead of the shards: at 50,000 messages the shards are 47 MB of JSON
+ * whose decoding, parsing and garbage took most of a restart (docs/performance.md). The snapshot
+ * only speeds up a start: the start that reads it removes it first, so it can never outlive a change,
+ * and one that is missing, damaged or disagrees with `state.json` is ignored.
  */
 export class PersistedIndex {
   readonly #storage: IndexStorage;
@@ -65,6 +83,8 @@ export class PersistedIndex {
     const state = names.includes(STATE_DOCUMENT)
       ? normalizeState(await this.#read<Partial<IndexState>>(STATE_DOCUMENT))
       : { lastSequence: 0, inboxes: [], messageCount: null };
+    const snapshot = await this.#takeSnapshot(state);
+    if (snapshot !== null) return { summaries: snapshot, state };
     // Read in parallel: one after the other, 200 shards (50,000 messages) spent most of a restart
     // waiting on reads.
     const shards = await mapConcurrently(
@@ -79,6 +99,40 @@ export class PersistedIndex {
       }
     }
     return { summaries, state };
+  }
+
+  /**
+   * The last step of a clean close: flushes, then writes the snapshot, unless a write failed and
+   * the shards are behind (then the next start reads the shards and reconciles, as after a crash).
+   */
+  async writeSnapshot(): Promise<void> {
+    await this.flush();
+    if (this.#dirtyShards.size > 0 || this.#stateDirty) return;
+    const state = this.#source.state();
+    if (state.messageCount === null) return;
+    const payload: SnapshotPayload = {
+      format: SNAPSHOT_FORMAT,
+      lastSequence: state.lastSequence,
+      messageCount: state.messageCount,
+      summaries: this.#source.all(),
+    };
+    try {
+      await this.#storage.writeSnapshot(serialize(payload));
+    } catch (error) {
+      this.#reportFailure(error);
+    }
+  }
+
+  /**
+   * The clean close's snapshot, if there is one that agrees with `state`. Taken, not just read: it is
+   * removed before it is used, since after the first change it would be stale and nothing may find
+   * it after a crash. If it cannot be removed the open fails rather than risk that.
+   */
+  async #takeSnapshot(state: IndexState): Promise<MessageSummary[] | null> {
+    const data = await this.#storage.readSnapshot().catch(() => null);
+    if (data === null) return null;
+    await this.#storage.removeSnapshot();
+    return decodeSnapshot(data, state);
   }
 
   /** Until started, changes are only recorded (startup reconciliation flushes explicitly, once). */
@@ -166,6 +220,27 @@ export class PersistedIndex {
       error,
     );
   }
+}
+
+function decodeSnapshot(data: Buffer, state: IndexState): MessageSummary[] | null {
+  let payload: Partial<SnapshotPayload> | null;
+  try {
+    payload = deserialize(data) as Partial<SnapshotPayload> | null;
+  } catch {
+    return null; // torn or not ours: the shards are read instead
+  }
+  if (
+    payload?.format !== SNAPSHOT_FORMAT ||
+    payload.lastSequence !== state.lastSequence ||
+    state.messageCount === null ||
+    payload.messageCount !== state.messageCount ||
+    !Array.isArray(payload.summaries) ||
+    payload.summaries.length !== state.messageCount ||
+    !payload.summaries.every(isSummary)
+  ) {
+    return null;
+  }
+  return payload.summaries.map(withCurrentFields);
 }
 
 function normalizeState(value: Partial<IndexState> | null): IndexState {

@@ -75,7 +75,30 @@ describe("restart", () => {
     expect((await reopened.list({ limit: 50 })).messages.map((m) => m.sequence)).toEqual([3, 2, 1]);
     expect(reopened.getInbox("two@mailnest.test")?.messageCount).toBe(1);
     await reopened.close();
-    expect((await readdir(join(dataDir, "index"))).sort()).toEqual(["messages-000000.json", "state.json"]);
+    expect((await readdir(join(dataDir, "index"))).sort()).toEqual([
+      "messages-000000.json",
+      "state.json",
+      "summaries.snapshot",
+    ]);
+  });
+
+  it("a clean close leaves a summaries snapshot; the start that reads it removes it, so a crash after a change cannot bring it back", async () => {
+    const { dataDir, store, ids } = await storeWithThreeMessages();
+    await store.close();
+    expect(await readdir(join(dataDir, "index"))).toContain("summaries.snapshot");
+
+    const { store: reopened } = await kit.open(dataDir);
+    expect(await subjects(reopened)).toEqual(["three", "two", "one"]);
+    expect(await readdir(join(dataDir, "index"))).not.toContain("summaries.snapshot");
+    await reopened.setRead(ids[0]!, true);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the index's periodic flush
+    // kill -9 now: the snapshot, had it stayed, would still agree with state.json (same count and
+    // sequence) but say "unread".
+    const crashed = await kit.crashCopy(dataDir);
+    const { store: afterCrash } = await kit.open(crashed);
+    expect(afterCrash.summary(ids[0]!)?.read).toBe(true);
+    await afterCrash.close();
+    await reopened.close();
   });
 
   it("re-adds an .eml whose index entry is missing (crash before the index flush)", async () => {
