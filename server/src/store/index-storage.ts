@@ -13,7 +13,6 @@ export interface IndexStorage {
   readSnapshot(): Promise<Buffer | null>;
   /** Replaces the snapshot whole: a reader sees the old one, the new one or none, never a mix. */
   writeSnapshot(data: Buffer): Promise<void>;
-  removeSnapshot(): Promise<void>;
 }
 
 /** Not `.json`, so `list()` never takes it for a document. */
@@ -53,9 +52,6 @@ export async function createFileIndexStorage(directory: string): Promise<IndexSt
       await writeFile(temporary, data);
       await rename(temporary, join(directory, SNAPSHOT_FILE));
     },
-    async removeSnapshot() {
-      await rm(join(directory, SNAPSHOT_FILE), { force: true });
-    },
   };
 }
 
@@ -82,9 +78,6 @@ export function createMemoryIndexStorage(): IndexStorage {
     },
     async writeSnapshot(data) {
       snapshot = data;
-    },
-    async removeSnapshot() {
-      snapshot = null;
     },
   };
 }

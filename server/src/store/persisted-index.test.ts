@@ -42,7 +42,6 @@ function countingStorage(): IndexStorage & { writes: Map<string, number> } {
     remove: (name) => inner.remove(name),
     readSnapshot: () => inner.readSnapshot(),
     writeSnapshot: (data) => inner.writeSnapshot(data),
-    removeSnapshot: () => inner.removeSnapshot(),
     adapter<T>(name: string): Adapter<T> {
       const adapter = inner.adapter<T>(name);
       return {
@@ -175,60 +174,110 @@ describe("PersistedIndex", () => {
 });
 
 describe("PersistedIndex: the snapshot a clean close leaves", () => {
-  /** A fresh index over the same storage, as the next start builds it. */
-  const nextStart = (storage: IndexStorage) =>
+  /** A fresh index over the same storage, as the next start builds it (the source is what it then holds). */
+  const nextStart = (storage: IndexStorage, held: MessageSummary[] = []) =>
     new PersistedIndex(storage, {
-      summariesInShard: () => [],
-      all: () => [],
-      state: () => ({ lastSequence: 0, inboxes: [], messageCount: null }),
+      summariesInShard: (shard) =>
+        held.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE),
+      all: () => held,
+      state: () => ({ lastSequence: held.length, inboxes: [], messageCount: held.length }),
     });
 
-  /** Three shards and the state on disk, the snapshot beside them, then one shard lost. */
+  /**
+   * Three shards and the state on disk and the snapshot beside them, then shard 1's file lost by hand:
+   * only the snapshot still holds shard 1's summaries, which tells which source a load read.
+   */
   async function closedWithSnapshot() {
     const made = fixture(SHARD_SIZE * 2 + 10);
     for (const s of made.summaries) made.persisted.markSequence(s.sequence);
     made.persisted.markState();
     await made.persisted.writeSnapshot();
-    // Only the snapshot still holds shard 1's summaries, which tells which source a load read.
     await made.storage.remove("messages-000001");
     return made;
   }
+  const sequences = (list: MessageSummary[]) => list.map((s) => s.sequence);
 
-  it("is what the next start loads, and that start takes it: the one after reads the shards", async () => {
+  it("is what the next starts load for the shards not written since", async () => {
     const { storage, summaries } = await closedWithSnapshot();
-    expect(await storage.readSnapshot()).not.toBeNull();
-
-    const first = await nextStart(storage).load();
-    expect(first.summaries.map((s) => s.sequence)).toEqual(summaries.map((s) => s.sequence));
-    expect(first.summaries[0]).toEqual(summaries[0]);
-    expect(await storage.readSnapshot()).toBeNull();
-
-    const second = await nextStart(storage).load();
-    expect(second.summaries).toHaveLength(summaries.length - SHARD_SIZE);
+    for (let start = 0; start < 2; start += 1) {
+      const loaded = await nextStart(storage).load();
+      expect(sequences(loaded.summaries)).toEqual(sequences(summaries));
+      expect(loaded.summaries[0]).toEqual(summaries[0]);
+    }
   });
 
-  it("is ignored (and removed) when state.json has moved on since it was written", async () => {
-    const { storage, state, persisted, summaries } = await closedWithSnapshot();
-    state.lastSequence += 1; // a message stored and deleted after the close, say
-    persisted.markState();
-    await persisted.flush();
+  it("a shard written after it replaces its range, and one emptied since empties it, crash or not", async () => {
+    const { storage, summaries } = await closedWithSnapshot();
+    const held = structuredClone(summaries);
+    const running = nextStart(storage, held);
+    await running.load();
+    held[0]!.read = true; // shard 0 changes
+    held.splice(SHARD_SIZE * 2 - 1); // shard 2 (sequences 500–510) loses every message: its file goes
+    running.markSequence(held[0]!.sequence);
+    running.markSequence(SHARD_SIZE * 2);
+    await running.flush(); // and then the process is killed: no close, no new snapshot
 
     const loaded = await nextStart(storage).load();
-    expect(loaded.summaries).toHaveLength(summaries.length - SHARD_SIZE);
-    expect(await storage.readSnapshot()).toBeNull();
+    expect(loaded.summaries[0]!.read).toBe(true);
+    expect(sequences(loaded.summaries)).toEqual(sequences(held)); // shard 1 still from the snapshot
   });
 
-  it("is ignored when damaged or not a snapshot of summaries", async () => {
-    for (const damaged of [
+  it("is ignored when state.json names another snapshot, and when damaged", async () => {
+    for (const replacement of [
+      serialize({ format: 2, id: "another", summaries: [] }),
       Buffer.from("not a V8 serialisation"),
-      serialize({ format: 1, lastSequence: 510, messageCount: 510, summaries: ["junk"] }),
-      serialize({ format: 99, lastSequence: 510, messageCount: 510, summaries: [] }),
+      serialize({ format: 99, id: "x", summaries: [] }),
     ]) {
       const { storage, summaries } = await closedWithSnapshot();
-      await storage.writeSnapshot(damaged);
+      await storage.writeSnapshot(replacement);
       const loaded = await nextStart(storage).load();
       expect(loaded.summaries).toHaveLength(summaries.length - SHARD_SIZE);
     }
+  });
+
+  it("is ignored when one of its entries is not a summary", async () => {
+    const { storage, summaries } = await closedWithSnapshot();
+    const state = await storage.adapter<{ snapshot: { id: string } }>("state").read();
+    await storage.writeSnapshot(serialize({ format: 2, id: state!.snapshot.id, summaries: ["junk"] }));
+    const loaded = await nextStart(storage).load();
+    expect(loaded.summaries).toHaveLength(summaries.length - SHARD_SIZE);
+  });
+
+  it("a shard is listed as changed before it is written: if the listing fails, the shard is not written", async () => {
+    const { storage, summaries } = await closedWithSnapshot();
+    let failState = false;
+    const flaky: IndexStorage = {
+      ...storage,
+      adapter<T>(name: string): Adapter<T> {
+        const inner = storage.adapter<T>(name);
+        return {
+          read: () => inner.read(),
+          write: async (data: T) => {
+            if (name === "state" && failState) throw new Error("disk full");
+            await inner.write(data);
+          },
+        };
+      },
+    };
+    const held = structuredClone(summaries);
+    const running = nextStart(flaky, held);
+    await running.load();
+    held[0]!.read = true;
+    running.markSequence(held[0]!.sequence);
+    storage.writes.clear();
+    failState = true;
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      await running.flush();
+    } finally {
+      quiet.mockRestore();
+    }
+    expect(storage.writes.get("messages-000000")).toBeUndefined();
+    // Once state.json can be written again, the same flush retries both, listing first.
+    failState = false;
+    await running.flush();
+    expect(storage.writes.get("messages-000000")).toBe(1);
+    expect((await nextStart(storage).load()).summaries[0]!.read).toBe(true);
   });
 
   it("is not written when a shard write failed: the shards are behind the index", async () => {

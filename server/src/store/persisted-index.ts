@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { deserialize, serialize } from "node:v8";
 import { Low } from "lowdb";
 import type { IndexStorage } from "./index-storage.js";
@@ -16,13 +17,19 @@ const LOAD_CONCURRENCY = 8;
 const STATE_DOCUMENT = "state";
 const SHARD_PREFIX = "messages-";
 /** Bumped when the snapshot's layout changes; a snapshot of another format is ignored (shards are read). */
-const SNAPSHOT_FORMAT = 1;
+const SNAPSHOT_FORMAT = 2;
 
 interface SnapshotPayload {
   format: number;
-  lastSequence: number;
-  messageCount: number;
+  /** Named by `state.json`'s `snapshot.id`; a snapshot it does not name is not used. */
+  id: string;
   summaries: readonly MessageSummary[];
+}
+
+/** What `state.json` says about the snapshot: which one the shards overlay, and which shards changed since. */
+interface SnapshotLink {
+  id: string;
+  changedShards: number[];
 }
 
 interface ShardDocument {
@@ -56,11 +63,13 @@ export interface IndexSource {
  * stored, and a burst of ingests costs one write per touched shard. The `.eml` files stay the source
  * of truth: whatever a crash loses here, startup reconciliation re-adds from the sidecars.
  *
- * A clean close also leaves every summary in one snapshot (V8's serializer, `summaries.snapshot`),
- * which the next start reads instead of the shards: at 50,000 messages the shards are 47 MB of JSON
- * whose decoding, parsing and garbage took most of a restart (docs/performance.md). The snapshot
- * only speeds up a start: the start that reads it removes it first, so it can never outlive a change,
- * and one that is missing, damaged or disagrees with `state.json` is ignored.
+ * A clean close also leaves every summary in one snapshot (V8's serializer, `summaries.snapshot`):
+ * at 50,000 messages the shards are 47 MB of JSON whose decoding, parsing and garbage took most of a
+ * restart (docs/performance.md). `state.json` names the snapshot and lists every shard written since
+ * it, each one *before* that shard is written, so a crash can only over-report. A start reads the
+ * snapshot, then the listed shards over it (a listed shard that is gone empties its range), even
+ * after a crash. A snapshot that `state.json` does not name, or that is damaged, is ignored and every
+ * shard is read, as before the snapshot existed.
  */
 export class PersistedIndex {
   readonly #storage: IndexStorage;
@@ -71,6 +80,10 @@ export class PersistedIndex {
   #flushing: Promise<void> = Promise.resolve();
   #reportedFailure = false;
   #started = false;
+  /** The snapshot the shards overlay (`state.json` names it), or null: then every shard is read. */
+  #snapshotId: string | null = null;
+  /** Shards written since that snapshot, as `state.json` records them. */
+  #changedShards = new Set<number>();
 
   constructor(storage: IndexStorage, source: IndexSource) {
     this.#storage = storage;
@@ -80,17 +93,61 @@ export class PersistedIndex {
   /** Everything the documents hold; unreadable documents count as empty (reconciliation fills the gap). */
   async load(): Promise<{ summaries: MessageSummary[]; state: IndexState }> {
     const names = await this.#storage.list();
-    const state = names.includes(STATE_DOCUMENT)
-      ? normalizeState(await this.#read<Partial<IndexState>>(STATE_DOCUMENT))
-      : { lastSequence: 0, inboxes: [], messageCount: null };
-    const snapshot = await this.#takeSnapshot(state);
-    if (snapshot !== null) return { summaries: snapshot, state };
+    const document = names.includes(STATE_DOCUMENT)
+      ? await this.#read<Partial<IndexState> & { snapshot?: unknown }>(STATE_DOCUMENT)
+      : null;
+    const state = normalizeState(document);
+    const link = normalizeLink(document?.snapshot);
+    const snapshot = link === null ? null : await this.#readSnapshot(link.id);
+    if (link !== null && snapshot !== null) {
+      this.#snapshotId = link.id;
+      this.#changedShards = new Set(link.changedShards);
+      const changed = new Set(link.changedShards);
+      const kept = snapshot.filter((summary) => !changed.has(shardOf(summary.sequence)));
+      const overlay = await this.#readShards(
+        link.changedShards.map(shardName).filter((name) => names.includes(name)),
+      );
+      const summaries = [...kept, ...overlay].sort((a, b) => a.sequence - b.sequence);
+      return { summaries, state };
+    }
+    const summaries = await this.#readShards(names.filter((name) => name.startsWith(SHARD_PREFIX)));
+    return { summaries, state };
+  }
+
+  /**
+   * The last step of a clean close: flushes, writes a new snapshot, then points `state.json` at it
+   * with no shard changed since. Skipped when a write failed and the shards are behind. A crash
+   * between the two writes leaves `state.json` naming the previous snapshot, which the new file
+   * replaced: the next start finds no snapshot it names and reads the shards.
+   */
+  async writeSnapshot(): Promise<void> {
+    await this.flush();
+    if (this.#dirtyShards.size > 0 || this.#stateDirty) return;
+    const payload: SnapshotPayload = {
+      format: SNAPSHOT_FORMAT,
+      id: randomUUID(),
+      summaries: this.#source.all(),
+    };
+    try {
+      await this.#storage.writeSnapshot(serialize(payload));
+      this.#snapshotId = payload.id;
+      this.#changedShards = new Set();
+      await this.#writeState();
+    } catch (error) {
+      this.#reportFailure(error);
+    }
+  }
+
+  async #readSnapshot(id: string): Promise<MessageSummary[] | null> {
+    const data = await this.#storage.readSnapshot().catch(() => null);
+    return data === null ? null : decodeSnapshot(data, id);
+  }
+
+  async #readShards(names: string[]): Promise<MessageSummary[]> {
     // Read in parallel: one after the other, 200 shards (50,000 messages) spent most of a restart
     // waiting on reads.
-    const shards = await mapConcurrently(
-      names.filter((name) => name.startsWith(SHARD_PREFIX)),
-      LOAD_CONCURRENCY,
-      (name) => this.#read<Partial<ShardDocument>>(name),
+    const shards = await mapConcurrently(names, LOAD_CONCURRENCY, (name) =>
+      this.#read<Partial<ShardDocument>>(name),
     );
     const summaries: MessageSummary[] = [];
     for (const document of shards) {
@@ -98,41 +155,7 @@ export class PersistedIndex {
         if (isSummary(summary)) summaries.push(withCurrentFields(summary));
       }
     }
-    return { summaries, state };
-  }
-
-  /**
-   * The last step of a clean close: flushes, then writes the snapshot, unless a write failed and
-   * the shards are behind (then the next start reads the shards and reconciles, as after a crash).
-   */
-  async writeSnapshot(): Promise<void> {
-    await this.flush();
-    if (this.#dirtyShards.size > 0 || this.#stateDirty) return;
-    const state = this.#source.state();
-    if (state.messageCount === null) return;
-    const payload: SnapshotPayload = {
-      format: SNAPSHOT_FORMAT,
-      lastSequence: state.lastSequence,
-      messageCount: state.messageCount,
-      summaries: this.#source.all(),
-    };
-    try {
-      await this.#storage.writeSnapshot(serialize(payload));
-    } catch (error) {
-      this.#reportFailure(error);
-    }
-  }
-
-  /**
-   * The clean close's snapshot, if there is one that agrees with `state`. Taken, not just read: it is
-   * removed before it is used, since after the first change it would be stale and nothing may find
-   * it after a crash. If it cannot be removed the open fails rather than risk that.
-   */
-  async #takeSnapshot(state: IndexState): Promise<MessageSummary[] | null> {
-    const data = await this.#storage.readSnapshot().catch(() => null);
-    if (data === null) return null;
-    await this.#storage.removeSnapshot();
-    return decodeSnapshot(data, state);
+    return summaries;
   }
 
   /** Until started, changes are only recorded (startup reconciliation flushes explicitly, once). */
@@ -142,7 +165,7 @@ export class PersistedIndex {
   }
 
   markSequence(sequence: number): void {
-    this.#dirtyShards.add(Math.floor(sequence / SHARD_SIZE));
+    this.#dirtyShards.add(shardOf(sequence));
     this.#schedule();
   }
 
@@ -167,8 +190,25 @@ export class PersistedIndex {
     const writeState = this.#stateDirty;
     this.#stateDirty = false;
 
+    // The intention first: `state.json` lists a shard as changed since the snapshot before the shard
+    // changes. If that cannot be recorded, no shard is written this time.
+    const unlisted =
+      this.#snapshotId === null ? [] : shards.filter((shard) => !this.#changedShards.has(shard));
+    if (unlisted.length > 0) {
+      for (const shard of unlisted) this.#changedShards.add(shard);
+      try {
+        await this.#writeState({ vouchForCount: false });
+      } catch (error) {
+        for (const shard of unlisted) this.#changedShards.delete(shard);
+        for (const shard of shards) this.#dirtyShards.add(shard);
+        this.#stateDirty ||= writeState;
+        this.#reportFailure(error);
+        return;
+      }
+    }
+
     for (const shard of shards) {
-      const name = `${SHARD_PREFIX}${String(shard).padStart(6, "0")}`;
+      const name = shardName(shard);
       try {
         const messages = this.#source.summariesInShard(shard);
         if (messages.length === 0) await this.#storage.remove(name);
@@ -180,15 +220,30 @@ export class PersistedIndex {
     }
     if (writeState) {
       try {
-        const state = this.#source.state();
         // A shard that failed to write may disagree with the count: vouch for none of them.
-        if (this.#dirtyShards.size > 0) state.messageCount = null;
-        await new Low<IndexState>(this.#storage.adapter(STATE_DOCUMENT), state).write();
+        await this.#writeState({ vouchForCount: this.#dirtyShards.size === 0 });
       } catch (error) {
         this.#stateDirty = true;
         this.#reportFailure(error);
       }
     }
+  }
+
+  /**
+   * `state.json`: the source's state, and the snapshot link. The count is left out (null) while the
+   * shards may disagree with it: before they are written, or after one failed.
+   */
+  async #writeState({ vouchForCount } = { vouchForCount: true }): Promise<void> {
+    const state = this.#source.state();
+    if (!vouchForCount) state.messageCount = null;
+    const snapshot: SnapshotLink | null =
+      this.#snapshotId === null
+        ? null
+        : { id: this.#snapshotId, changedShards: [...this.#changedShards].sort((a, b) => a - b) };
+    await new Low<IndexState & { snapshot: SnapshotLink | null }>(this.#storage.adapter(STATE_DOCUMENT), {
+      ...state,
+      snapshot,
+    }).write();
   }
 
   #schedule(): void {
@@ -222,7 +277,7 @@ export class PersistedIndex {
   }
 }
 
-function decodeSnapshot(data: Buffer, state: IndexState): MessageSummary[] | null {
+function decodeSnapshot(data: Buffer, id: string): MessageSummary[] | null {
   let payload: Partial<SnapshotPayload> | null;
   try {
     payload = deserialize(data) as Partial<SnapshotPayload> | null;
@@ -231,16 +286,28 @@ function decodeSnapshot(data: Buffer, state: IndexState): MessageSummary[] | nul
   }
   if (
     payload?.format !== SNAPSHOT_FORMAT ||
-    payload.lastSequence !== state.lastSequence ||
-    state.messageCount === null ||
-    payload.messageCount !== state.messageCount ||
+    payload.id !== id ||
     !Array.isArray(payload.summaries) ||
-    payload.summaries.length !== state.messageCount ||
     !payload.summaries.every(isSummary)
   ) {
     return null;
   }
   return payload.summaries.map(withCurrentFields);
+}
+
+function normalizeLink(value: unknown): SnapshotLink | null {
+  const link = value as Partial<SnapshotLink> | null | undefined;
+  if (typeof link?.id !== "string" || !Array.isArray(link.changedShards)) return null;
+  if (!link.changedShards.every((shard) => Number.isSafeInteger(shard) && shard >= 0)) return null;
+  return { id: link.id, changedShards: [...link.changedShards] };
+}
+
+function shardOf(sequence: number): number {
+  return Math.floor(sequence / SHARD_SIZE);
+}
+
+function shardName(shard: number): string {
+  return `${SHARD_PREFIX}${String(shard).padStart(6, "0")}`;
 }
 
 function normalizeState(value: Partial<IndexState> | null): IndexState {
