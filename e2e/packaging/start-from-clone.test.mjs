@@ -33,7 +33,7 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  if (root) await rm(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 });
 
 describe("npm start in a fresh copy of the repository", () => {
@@ -94,12 +94,17 @@ async function npmStart(cwd, dataDir) {
       resolve();
     });
   });
+  // npm can exit before the server it started has finished closing (and writing its data dir), so
+  // stopping waits for the whole process group to be gone, not only for npm.
   const stop = async () => {
-    if (exited !== null) return;
     try {
       process.kill(-child.pid, "SIGTERM");
     } catch {}
     await exit;
+    const deadline = Date.now() + 30_000;
+    while (groupAlive(child.pid) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   };
   const url = `http://127.0.0.1:${httpPort}`;
   const deadline = Date.now() + START_TIMEOUT_MS;
@@ -115,6 +120,15 @@ async function npmStart(cwd, dataDir) {
     );
     if (answered) return { url, smtpPort, stop };
     await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+function groupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
