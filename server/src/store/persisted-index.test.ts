@@ -55,6 +55,23 @@ function countingStorage(): IndexStorage & { writes: Map<string, number> } {
   };
 }
 
+/** The same storage, with writes of the documents `fails` names throwing "disk full". */
+function failingWrites(storage: IndexStorage, fails: (name: string) => boolean): IndexStorage {
+  return {
+    ...storage,
+    adapter<T>(name: string): Adapter<T> {
+      const inner = storage.adapter<T>(name);
+      return {
+        read: () => inner.read(),
+        write: async (data: T) => {
+          if (fails(name)) throw new Error("disk full");
+          await inner.write(data);
+        },
+      };
+    },
+  };
+}
+
 function fixture(count: number) {
   const summaries = Array.from({ length: count }, (_, i) => summary(i + 1));
   const state: IndexState = { lastSequence: count, inboxes: [], messageCount: count };
@@ -246,19 +263,7 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
   it("a shard is listed as changed before it is written: if the listing fails, the shard is not written", async () => {
     const { storage, summaries } = await closedWithSnapshot();
     let failState = false;
-    const flaky: IndexStorage = {
-      ...storage,
-      adapter<T>(name: string): Adapter<T> {
-        const inner = storage.adapter<T>(name);
-        return {
-          read: () => inner.read(),
-          write: async (data: T) => {
-            if (name === "state" && failState) throw new Error("disk full");
-            await inner.write(data);
-          },
-        };
-      },
-    };
+    const flaky = failingWrites(storage, (name) => name === "state" && failState);
     const held = structuredClone(summaries);
     const running = nextStart(flaky, held);
     await running.load();
@@ -282,19 +287,7 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
 
   it("is not written when a shard write failed: the shards are behind the index", async () => {
     const { storage, summaries } = fixture(SHARD_SIZE + 10);
-    const failing: IndexStorage = {
-      ...storage,
-      adapter<T>(name: string): Adapter<T> {
-        const inner = storage.adapter<T>(name);
-        return {
-          read: () => inner.read(),
-          write: async (data: T) => {
-            if (name === "messages-000001") throw new Error("disk full");
-            await inner.write(data);
-          },
-        };
-      },
-    };
+    const failing = failingWrites(storage, (name) => name === "messages-000001");
     const persisted = new PersistedIndex(failing, {
       summariesInShard: (shard) =>
         summaries.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE),
