@@ -72,13 +72,26 @@ function failingWrites(storage: IndexStorage, fails: (name: string) => boolean):
   };
 }
 
+function inShard(summaries: MessageSummary[], shard: number): MessageSummary[] {
+  return summaries.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE);
+}
+
+/** Runs `work` with console.error silenced: the index reports a failed write there once. */
+async function withoutErrorLog(work: () => Promise<void>): Promise<void> {
+  const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+  try {
+    await work();
+  } finally {
+    quiet.mockRestore();
+  }
+}
+
 function fixture(count: number) {
   const summaries = Array.from({ length: count }, (_, i) => summary(i + 1));
   const state: IndexState = { lastSequence: count, inboxes: [], messageCount: count };
   const storage = countingStorage();
   const persisted = new PersistedIndex(storage, {
-    summariesInShard: (shard) =>
-      summaries.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE),
+    summariesInShard: (shard) => inShard(summaries, shard),
     all: () => summaries,
     state: () => state,
   });
@@ -194,8 +207,7 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
   /** A fresh index over the same storage, as the next start builds it (the source is what it then holds). */
   const nextStart = (storage: IndexStorage, held: MessageSummary[] = []) =>
     new PersistedIndex(storage, {
-      summariesInShard: (shard) =>
-        held.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE),
+      summariesInShard: (shard) => inShard(held, shard),
       all: () => held,
       state: () => ({ lastSequence: held.length, inboxes: [], messageCount: held.length }),
     });
@@ -271,12 +283,7 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
     running.markSequence(held[0]!.sequence);
     storage.writes.clear();
     failState = true;
-    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
-    try {
-      await running.flush();
-    } finally {
-      quiet.mockRestore();
-    }
+    await withoutErrorLog(() => running.flush());
     expect(storage.writes.get("messages-000000")).toBeUndefined();
     // Once state.json can be written again, the same flush retries both, listing first.
     failState = false;
@@ -287,21 +294,13 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
 
   it("is not written when a shard write failed: the shards are behind the index", async () => {
     const { storage, summaries } = fixture(SHARD_SIZE + 10);
-    const failing = failingWrites(storage, (name) => name === "messages-000001");
-    const persisted = new PersistedIndex(failing, {
-      summariesInShard: (shard) =>
-        summaries.filter((s) => s.sequence >= shard * SHARD_SIZE && s.sequence < (shard + 1) * SHARD_SIZE),
-      all: () => summaries,
-      state: () => ({ lastSequence: summaries.length, inboxes: [], messageCount: summaries.length }),
-    });
+    const persisted = nextStart(
+      failingWrites(storage, (name) => name === "messages-000001"),
+      summaries,
+    );
     for (const s of summaries) persisted.markSequence(s.sequence);
     persisted.markState();
-    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
-    try {
-      await persisted.writeSnapshot();
-    } finally {
-      quiet.mockRestore();
-    }
+    await withoutErrorLog(() => persisted.writeSnapshot());
     expect(await storage.readSnapshot()).toBeNull();
   });
 });

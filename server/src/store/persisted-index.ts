@@ -102,8 +102,7 @@ export class PersistedIndex {
     if (link !== null && snapshot !== null) {
       this.#snapshotId = link.id;
       this.#changedShards = new Set(link.changedShards);
-      const changed = new Set(link.changedShards);
-      const kept = snapshot.filter((summary) => !changed.has(shardOf(summary.sequence)));
+      const kept = snapshot.filter((summary) => !this.#changedShards.has(shardOf(summary.sequence)));
       const overlay = await this.#readShards(
         link.changedShards.map(shardName).filter((name) => names.includes(name)),
       );
