@@ -6,6 +6,7 @@ import { createDkimKey } from "./dkim-keys.js";
 import { InvalidDnsRecordError } from "./dns-record.js";
 import { createDnsResolver, type SystemDns } from "./dns-resolver.js";
 import { DnsZone, ZoneFullError } from "./dns-zone.js";
+import { bytesToVerify } from "./header-fields.js";
 import { createVerifierPool, verifierThreadsAvailable } from "./verifier-pool.js";
 import { createMessageVerifier, type MessageVerifier, unfinishedAuthentication } from "./verify-message.js";
 import { readZoneFile, ZoneFileError } from "./zone-file.js";
@@ -123,7 +124,7 @@ function authenticatorOver(
       // Bytes in memory go to the verifier before the first await: the store starts parsing only
       // after this call, so the verifier's thread works beside the parse instead of after it.
       const raw =
-        source.kind === "bytes" ? source.bytes.subarray(0, limit) : await readHead(source.path, limit);
+        source.kind === "bytes" ? source.bytes.subarray(0, limit) : await readToVerify(source.path, limit);
       const input = {
         raw,
         ip: envelope.remoteAddress,
@@ -138,6 +139,23 @@ function authenticatorOver(
       );
     },
   };
+}
+
+/** Read first from a message on disk: enough for the header section of nearly any message. */
+const HEAD_READ_BYTES = 64 * 1024;
+
+/**
+ * What verification needs of a message that was too large to keep in memory: its header section
+ * alone when no field makes DKIM or ARC hash the body (read in one small read instead of the whole
+ * file, then copied to the verifier's thread), otherwise up to `limit` bytes.
+ */
+async function readToVerify(path: string, limit: number): Promise<Buffer> {
+  const headLimit = Math.min(limit, HEAD_READ_BYTES);
+  const head = await readHead(path, headLimit);
+  const needed = bytesToVerify(head);
+  const truncated = head.length === headLimit && headLimit < limit;
+  // `head` itself comes back when the body is needed or the header section runs past the read.
+  return needed === head && truncated ? readHead(path, limit) : needed;
 }
 
 /** Up to `limit` bytes from the start of a file (a message that was too large to keep in memory). */

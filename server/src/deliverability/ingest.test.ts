@@ -54,6 +54,45 @@ describe("verification at ingest", () => {
     expect(auth?.spf.result).toBe("temperror");
   }, 60_000);
 
+  it("a message kept on disk while received (over 1 MiB) reads its body only when a signature hashes it", async () => {
+    const sandbox = await sandboxWithZone();
+    const key = await fetchJson<DkimKey>(sandbox.url, "POST", "/api/dns/dkim-keys", {
+      domain: "example.test",
+      selector: "disk",
+    });
+    const mailer = mailerFor(cleanup, { port: sandbox.smtpPort });
+    const dkim = { domainName: "example.test", keySelector: "disk", privateKey: key.body.privateKeyPem };
+    const text = "y".repeat(1536 * 1024);
+    const verdicts = async (mail: Parameters<typeof mailer.sendMail>[0]) => {
+      const info = await mailer.sendMail({
+        from: "ada@example.test",
+        to: "bob@mailnest.test",
+        text,
+        ...mail,
+      });
+      const message = await fetchJson<StoredMessage>(
+        sandbox.url,
+        "GET",
+        `/api/messages/${queuedId(info.response)}`,
+      );
+      return message.body.authSummary;
+    };
+
+    // Signed: the body hash needs the whole file. Unsigned: the header section alone gives DMARC
+    // its From domain. A header section longer than the first read (64 KiB) is read whole.
+    expect(await verdicts({ subject: "Signed", dkim })).toMatchObject({ dkim: "pass", dmarc: "pass" });
+    expect(await verdicts({ subject: "Unsigned" })).toMatchObject({
+      dkim: "none",
+      spf: "pass",
+      dmarc: "pass",
+    });
+    const padding = { "X-Padding": Array.from({ length: 1200 }, (_, i) => `word${i}`.repeat(12)).join(" ") };
+    expect(await verdicts({ subject: "Long header", dkim, headers: padding })).toMatchObject({
+      dkim: "pass",
+      dmarc: "pass",
+    });
+  }, 60_000);
+
   it("a message signed with a key from the API has its verdicts before anyone can see it", async () => {
     const sandbox = await sandboxWithZone();
     const key = await fetchJson<DkimKey>(sandbox.url, "POST", "/api/dns/dkim-keys", {

@@ -13,7 +13,7 @@ import { dkimVerdicts } from "./dkim-check.js";
 import { aligns, checkDmarc, dmarcVerdictWithout } from "./dmarc-check.js";
 import { DnsLookupSession } from "./dns-lookup-session.js";
 import type { DnsResolver } from "./dns-resolver.js";
-import { headerFieldsOf, withoutFields } from "./header-fields.js";
+import { bytesToVerify, headerFieldsOf, withoutFields } from "./header-fields.js";
 import { dkimVerify, verifyArc } from "./mailauth-parts.js";
 import { checkSpf } from "./spf-check.js";
 import { parseTagList } from "./tag-list.js";
@@ -80,7 +80,7 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
     const message =
       signatures.length > MAX_DKIM_SIGNATURES_VERIFIED
         ? withoutFields(input.raw, signatures.slice(MAX_DKIM_SIGNATURES_VERIFIED))
-        : input.raw;
+        : bytesToVerify(input.raw);
     const resolve = session.resolve;
     const verification = await dkimVerify(message, { resolver: resolve, minBitLength: MIN_DKIM_KEY_BITS });
     const spf = await checkSpf(session, {
