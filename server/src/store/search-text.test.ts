@@ -1,7 +1,7 @@
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { matchesVisibleText } from "./match-query.js";
 import type { MessageSummary } from "./model.js";
 import { SCAN_CHUNK_BYTES, type SearchScan } from "./search-scan.js";
@@ -30,6 +30,9 @@ function countingStorage(): { storage: SearchTextStorage; read: { bytes: number 
   const storage: SearchTextStorage = {
     get size() {
       return inner.size;
+    },
+    get failure() {
+      return inner.failure;
     },
     read(position, length, scratch) {
       read.bytes += length;
@@ -241,6 +244,54 @@ describe("SearchText", () => {
       await rm(directory, { recursive: true, force: true });
     }
   });
+
+  it("on disk, writes the appends of one event-loop turn together at its end; reads see them before", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "mailnest-search-"));
+    try {
+      const storage = await createFileSearchTextStorage(directory);
+      const file = join(directory, "text.bin");
+      for (const word of ["one ", "two ", "three "]) storage.append(Buffer.from(word));
+      expect(storage.size).toBe(14);
+      expect((await stat(file)).size).toBe(0);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect((await stat(file)).size).toBe(14);
+
+      storage.append(Buffer.from("four"));
+      expect(storage.readSync(10, 8).toString()).toBe("ree four");
+      storage.append(Buffer.from("!"));
+      storage.close();
+      expect((await readFile(file)).toString()).toBe("one two three four!");
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+
+  it.skipIf(process.platform !== "linux")(
+    "leaves queries to the sidecars when a write made at the end of a turn fails",
+    async () => {
+      const directory = await mkdtemp(join(tmpdir(), "mailnest-search-"));
+      try {
+        // Every write to /dev/full fails with ENOSPC.
+        await symlink("/dev/full", join(directory, "text.bin"));
+        const storage = await createFileSearchTextStorage(directory);
+        const search = await openEmpty(storage);
+        search.add(1, idFor(1), "hello");
+        expect(search.scan("hello")).not.toBeNull();
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(storage.failure?.message).toMatch(/ENOSPC/);
+        const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+        try {
+          expect(search.scan("hello")).toBeNull();
+          expect(errors).toHaveBeenCalledWith(expect.stringMatching(/ENOSPC/));
+        } finally {
+          errors.mockRestore();
+        }
+        await search.close();
+      } finally {
+        await rm(directory, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("leaves needles whose bytes could match differently (U+FFFD, lone surrogates) to the sidecars", async () => {
     const search = await openEmpty();

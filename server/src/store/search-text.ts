@@ -148,6 +148,8 @@ export class SearchText implements ScanSource {
    * bytes could match differently from its characters, or the search text is out of order.
    */
   scan(lowercasedNeedle: string): SearchScan | null {
+    const { failure } = this.#storage;
+    if (failure !== null && this.#failure === null) this.#fail(`writing the search text: ${String(failure)}`);
     if (this.#failure !== null || this.#loading !== null) return null;
     const bytes = Buffer.from(lowercasedNeedle, "utf8");
     if (lowercasedNeedle.includes("\uFFFD") || bytes.toString("utf8") !== lowercasedNeedle) return null;
