@@ -67,7 +67,7 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
     }),
   });
   const { summaries, state } = await reconcile(options.blobs, persisted, options.parser);
-  for (const summary of summaries) index.add(summary);
+  index.addAll(summaries);
   for (const registration of state.inboxes) index.register(registration);
   sequencer = new Sequencer(state.lastSequence);
   // Derived from the sidecars, loaded in the background: records that are missing (a crash, a

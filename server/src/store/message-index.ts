@@ -1,6 +1,6 @@
 import type { InboxInfo } from "./message-store.js";
 import type { MessageSummary } from "./model.js";
-import { SummaryInterner } from "./summary-interner.js";
+import { type IdentityCache, SummaryInterner } from "./summary-interner.js";
 
 /** An inbox created through the API (listed before mail arrives, optionally with an expiry). */
 export interface InboxRegistration {
@@ -57,8 +57,14 @@ export class MessageIndex {
     return this.#all.slice(lowerBound(this.#all, from), lowerBound(this.#all, to));
   }
 
-  add(summary: MessageSummary): void {
-    this.#interner.compact(summary);
+  /** Many summaries at once, in sequence order (a store's load): see `SummaryInterner.compact`. */
+  addAll(summaries: Iterable<MessageSummary>): void {
+    const seen: IdentityCache = new Map();
+    for (const summary of summaries) this.add(summary, seen);
+  }
+
+  add(summary: MessageSummary, seen?: IdentityCache): void {
+    this.#interner.compact(summary, seen);
     insertSorted(this.#all, summary);
     this.#byId.set(summary.id, summary);
     for (const address of summary.inboxes) {

@@ -1,3 +1,4 @@
+import { deserialize, serialize } from "node:v8";
 import type { AuthenticationSummary } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import { MessageIndex } from "./message-index.js";
@@ -52,6 +53,33 @@ describe("SummaryInterner", () => {
     expect(() => {
       first.from[0]!.name = "Someone else";
     }).toThrow(TypeError);
+  });
+
+  it("in a batch (a load from the snapshot), interns lists that are one object already to the right copy", () => {
+    // v8.deserialize keeps identity: the messages of one inbox share one `inboxes` array, as here.
+    const written = Array.from({ length: 6 }, (_, i) =>
+      summary(i + 1, [i % 2 ? "odd@x.test" : "even@x.test"]),
+    );
+    const shared = { odd: written[1]!.inboxes, even: written[0]!.inboxes };
+    for (const [i, each] of written.entries()) {
+      each.inboxes = i % 2 ? shared.odd : shared.even;
+      each.rcptTo = each.inboxes;
+    }
+    const loaded = deserialize(serialize(written)) as MessageSummary[];
+    const expected = structuredClone(loaded);
+    const index = new MessageIndex();
+    index.addAll(loaded);
+
+    expect(loaded).toEqual(expected);
+    expect(loaded[2]!.inboxes).toBe(loaded[0]!.inboxes);
+    expect(loaded[3]!.inboxes).toBe(loaded[1]!.inboxes);
+    expect(loaded[0]!.inboxes).not.toBe(loaded[1]!.inboxes);
+    expect(Object.isFrozen(loaded[5]!.inboxes)).toBe(true);
+    expect(index.inboxMessages("odd@x.test").map((each) => each.sequence)).toEqual([2, 4, 6]);
+    // A message added after the load shares the copy the load interned.
+    const later = summary(7, ["even@x.test"]);
+    index.add(later);
+    expect(later.inboxes).toBe(loaded[0]!.inboxes);
   });
 
   it("shares verdict sets, keeps different ones apart and leaves a summary without verdicts alone", () => {
