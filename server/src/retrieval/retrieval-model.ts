@@ -8,7 +8,8 @@ import type { RetrievalLogin, RetrievalModel } from "./retrieval-deps.js";
 
 /**
  * The model one store's POP3 and IMAP servers share: the flags the store has no place for, the
- * message-bytes cache and UIDVALIDITY (kept in the data directory). `close()` unsubscribes.
+ * message-bytes cache and UIDVALIDITY (the store's sequence epoch where it keeps one, as PostgreSQL
+ * does for every instance on a database; otherwise kept in the data directory). `close()` unsubscribes.
  */
 export async function createRetrievalModel(options: {
   store: MessageStore;
@@ -23,7 +24,7 @@ export async function createRetrievalModel(options: {
     bus: options.bus,
     flags,
     content: new MessageContent(options.store),
-    uidValidity: await loadUidValidity(options.dataDir),
+    uidValidity: options.store.sequenceEpoch ?? (await loadUidValidity(options.dataDir)),
     access: options.access,
     onLogin: options.onLogin ?? (() => {}),
     close: () => flags.close(),

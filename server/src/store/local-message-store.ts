@@ -153,6 +153,11 @@ class LocalMessageStore implements MessageStore {
     return this.#parts.index.count;
   }
 
+  /** Kept beside the store by whoever needs it (retrieval's `uidvalidity` file). */
+  get sequenceEpoch(): null {
+    return null;
+  }
+
   get damagedCount(): number {
     return this.#queries.damagedCount;
   }

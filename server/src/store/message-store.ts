@@ -24,6 +24,12 @@ export interface MessageStore {
   readonly head: number;
   /** How many messages are stored (each counted once, however many inboxes list it). Health, wait timeouts, metrics. */
   readonly messageCount: number;
+  /**
+   * Seconds since 1970 when this store's sequence numbers began, kept by the store itself, or null
+   * when it keeps none (a data directory keeps IMAP's value in a file of its own, memory takes the
+   * clock). PostgreSQL keeps it, so every instance on one database gives IMAP the same UIDVALIDITY.
+   */
+  readonly sequenceEpoch: number | null;
 
   /**
    * Streams a message to storage and indexes it. Resolves only when the raw bytes are durable

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { EventBus, MailnestEventName, MailnestEvents } from "../../events/bus.js";
+import { createRetrievalModel } from "../../retrieval/retrieval-model.js";
 import { createPostgresStoreKit } from "../../test-support/postgres-store-kit.js";
 import { ingestBuffer, readAll, sha256, testEnvelope, testMessage } from "../../test-support/store-kit.js";
 
@@ -28,6 +29,27 @@ async function twoInstances() {
 }
 
 describe("two store instances on one database", () => {
+  it("give IMAP one UIDVALIDITY, the database's, also to an instance started seconds later", async () => {
+    const database = await kit.database();
+    const a = await kit.open(database.url);
+    // In memory mode (no --data-dir, the usual way to run on PostgreSQL) a start used to take the
+    // clock's second: two instances started in different seconds disagreed.
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const b = await kit.open(database.url);
+    const models = await Promise.all(
+      [a, b].map(({ store, bus }) =>
+        createRetrievalModel({ store, bus, dataDir: null, access: { catchAllLogin: "all", users: null } }),
+      ),
+    );
+    const [onA, onB] = models.map((model) => model.uidValidity);
+    for (const model of models) model.close();
+
+    expect(a.store.sequenceEpoch).not.toBeNull();
+    expect(onA).toBe(a.store.sequenceEpoch);
+    expect(onB).toBe(onA);
+    expect(Math.abs(onA! - Date.now() / 1000)).toBeLessThan(3_600);
+  });
+
   it("mail stored through A is announced on B's bus and served by B byte for byte", async () => {
     const [a, b] = await twoInstances();
     const announced = nextEvent(b.bus, "message.stored");

@@ -25,7 +25,7 @@ import { PostgresHousekeeping } from "./housekeeping.js";
 import { ingestMessage } from "./ingest.js";
 import { PostgresQueries } from "./queries.js";
 import { Replica } from "./replica.js";
-import { readSnapshot } from "./rows.js";
+import { readSnapshot, type Snapshot } from "./rows.js";
 import { migrate } from "./schema.js";
 import { PostgresWrites } from "./writes.js";
 
@@ -72,10 +72,12 @@ async function assemble(url: string, sql: Sql, deps: PostgresStoreDeps): Promise
     registered: (registration) => housekeeping?.inboxExpires(registration.expiresAt),
   });
   const feed = new ChangeFeed(sql, replica);
+  let snapshot: Snapshot;
   try {
     // Listen first, then read the snapshot: a commit in between is applied after it, none is missed.
     await feed.start(url, deps.connection ?? {});
-    replica.load(await readSnapshot(sql), deps.clock());
+    snapshot = await readSnapshot(sql);
+    replica.load(snapshot, deps.clock());
   } catch (error) {
     await feed.close();
     throw error;
@@ -93,6 +95,7 @@ async function assemble(url: string, sql: Sql, deps: PostgresStoreDeps): Promise
     queries,
     writes,
     housekeeping,
+    sequenceEpoch: snapshot.sequenceEpoch,
   });
   await housekeeping.sweep();
   return store;
@@ -107,6 +110,7 @@ interface Parts {
   queries: PostgresQueries;
   writes: PostgresWrites;
   housekeeping: PostgresHousekeeping;
+  sequenceEpoch: number;
 }
 
 /** The `MessageStore` contract over PostgreSQL; this class only routes calls and closes. */
@@ -127,6 +131,10 @@ class PostgresMessageStore implements MessageStore {
 
   get messageCount(): number {
     return this.#parts.replica.index.count;
+  }
+
+  get sequenceEpoch(): number {
+    return this.#parts.sequenceEpoch;
   }
 
   get damagedCount(): number {

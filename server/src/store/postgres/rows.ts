@@ -30,6 +30,8 @@ export function registrationFromRow(row: RegistrationRow): InboxRegistration {
 export interface Snapshot {
   head: number;
   change: number;
+  /** `mailnest_clock.sequence_epoch`: fixed for the life of the database. */
+  sequenceEpoch: number;
   summaries: MessageSummary[];
   registrations: InboxRegistration[];
 }
@@ -40,14 +42,15 @@ export interface Snapshot {
  */
 export async function readSnapshot(sql: Sql): Promise<Snapshot> {
   return sql.begin("isolation level repeatable read read only", async (tx) => {
-    const [clock] = await tx<{ head: number; change: number }[]>`
-      SELECT head, change FROM mailnest_clock WHERE id = 1`;
+    const [clock] = await tx<{ head: number; change: number; sequence_epoch: number }[]>`
+      SELECT head, change, sequence_epoch FROM mailnest_clock WHERE id = 1`;
     const messages = await tx<SummaryRow[]>`
       SELECT sequence, id, inboxes, read, summary FROM mailnest_messages ORDER BY sequence`;
     const inboxes = await tx<RegistrationRow[]>`SELECT address, created_at, expires_at FROM mailnest_inboxes`;
     return {
       head: clock?.head ?? 0,
       change: clock?.change ?? 0,
+      sequenceEpoch: clock?.sequence_epoch ?? 1,
       summaries: messages.map(summaryFromRow),
       registrations: inboxes.map(registrationFromRow),
     };

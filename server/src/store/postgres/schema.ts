@@ -112,6 +112,16 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 6,
+    name: "the epoch of the sequence numbers",
+    statements: [
+      // Seconds since 1970 when this database's sequence numbers began (or when this migration ran,
+      // for an older database): IMAP's UIDVALIDITY on every instance (`MessageStore.sequenceEpoch`).
+      `ALTER TABLE mailnest_clock ADD COLUMN sequence_epoch bigint NOT NULL
+         DEFAULT greatest(1, floor(extract(epoch from now()))::bigint % 4294967296)`,
+    ],
+  },
 ];
 
 /**
