@@ -159,6 +159,9 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
       if (fd === null) return;
       try {
         flush();
+      } catch (error) {
+        // Derived data: the next start adds the records it lacks. The store's close goes on.
+        failure ??= error instanceof Error ? error : new Error(String(error));
       } finally {
         closeSync(fd);
         fd = null;
