@@ -71,15 +71,20 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
     writeFully(handle(), bytes, written);
     written += bytes.length;
   };
-  const flushLater = () => {
-    flushScheduled = false;
-    if (fd === null || failure !== null) return;
+  /**
+   * A write nobody awaits (at the end of a turn, at close) keeps its error as `failure`: the search
+   * text asks for it before it answers from the file, and the next start adds what is missing.
+   */
+  const flushKeepingFailure = () => {
     try {
       flush();
     } catch (error) {
-      // No caller to tell: the search text asks `failure` before it answers from the file.
-      failure = error instanceof Error ? error : new Error(String(error));
+      failure ??= error instanceof Error ? error : new Error(String(error));
     }
+  };
+  const flushLater = () => {
+    flushScheduled = false;
+    if (fd !== null && failure === null) flushKeepingFailure();
   };
 
   return {
@@ -157,11 +162,9 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
     },
     close() {
       if (fd === null) return;
+      // The store's close goes on whatever this write does.
       try {
-        flush();
-      } catch (error) {
-        // Derived data: the next start adds the records it lacks. The store's close goes on.
-        failure ??= error instanceof Error ? error : new Error(String(error));
+        flushKeepingFailure();
       } finally {
         closeSync(fd);
         fd = null;

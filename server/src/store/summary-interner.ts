@@ -53,7 +53,7 @@ export class SummaryInterner {
       shared = Object.freeze(values.map((value) => this.#string(value))) as string[];
       remember(this.#lists, key, shared);
     }
-    if (seen) note(seen, values, shared);
+    if (seen) remember(seen, values, shared, MAX_IDENTITIES);
     return shared;
   }
 
@@ -72,7 +72,7 @@ export class SummaryInterner {
       shared = Object.freeze(copies) as Address[];
       remember(this.#addressLists, key, shared);
     }
-    if (seen) note(seen, addresses, shared);
+    if (seen) remember(seen, addresses, shared, MAX_IDENTITIES);
     return shared;
   }
 
@@ -105,12 +105,8 @@ export type IdentityCache = Map<readonly unknown[], readonly unknown[]>;
  */
 const MAX_IDENTITIES = 4096;
 
-function note(seen: IdentityCache, original: readonly unknown[], shared: readonly unknown[]): void {
-  if (seen.size >= MAX_IDENTITIES) seen.clear();
-  seen.set(original, shared);
-}
-
-function remember<V>(table: Map<string, V>, key: string, value: V): void {
-  if (table.size >= MAX_ENTRIES) table.clear();
+/** Adds to a bounded table: a full one starts over (sharing is lost for a while, nothing else). */
+function remember<K, V>(table: Map<K, V>, key: K, value: V, max = MAX_ENTRIES): void {
+  if (table.size >= max) table.clear();
   table.set(key, value);
 }
