@@ -100,6 +100,17 @@ describe("FaultStore with shared rules", () => {
     expect(await store.currentRules()).toMatchObject([{ id: cli.id }]);
   });
 
+  it("clearing the log clears the entries still being written behind a reply", async () => {
+    const { shared, store } = await openShared();
+    await store.add(parseFaultRuleInput({ stage: "rcpt", code: 550, to: "bob@x.test", probability: 1 }));
+    // An unlimited rule answers at once; its use and log entry are written after the reply.
+    expect(store.decide(rcpt("bob@x.test"))).toMatchObject({ effect: { code: 550 } });
+    expect(shared.entries).toHaveLength(0);
+
+    expect(await store.clearLog()).toBe(1);
+    expect(shared.entries).toEqual([]);
+  });
+
   it("while the shared store is away, a limited rule is not applied (the command carries on) and an unlimited one still is", async () => {
     const { shared, store } = await openShared();
     const limited = await store.add(

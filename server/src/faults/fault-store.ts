@@ -146,8 +146,11 @@ export class FaultStore {
     return (await this.#shared.log()).filter(concerns(filter));
   }
 
-  clearLog(): Promise<number> {
-    return this.#shared ? this.#shared.clearLog() : this.#book.clearLog();
+  async clearLog(): Promise<number> {
+    if (this.#shared === null) return this.#book.clearLog();
+    // As `currentLog`: the entries this instance is still writing behind its replies are cleared too.
+    await this.flushed();
+    return this.#shared.clearLog();
   }
 
   /** The SMTP listener reports each connection, so limits per client and per connection can count. */
