@@ -12,6 +12,7 @@ import { EventHub } from "./events/event-hub.js";
 import { FaultStore } from "./faults/fault-store.js";
 import { chaosRuleInput } from "./faults/parse-fault-rule.js";
 import { createMetrics } from "./metrics/create-metrics.js";
+import type { SharedOutboxes } from "./outbox/shared-outboxes.js";
 import { compileRecipientPattern } from "./relay/recipient-pattern.js";
 import { parseRelayUrl } from "./relay/relay-target.js";
 import { ReleaseService } from "./relay/release-service.js";
@@ -125,6 +126,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   let smtps: SmtpListener | null = null;
   let http: HttpServer | null = null;
   let webhooks: WebhookService | null = null;
+  let outboxes: (SharedOutboxes & { close(): Promise<void> }) | null = null;
   let releases: ReleaseService | null = null;
   let retrieval: Retrieval | null = null;
   // Subscribed before SMTP starts, so no connection or message goes uncounted.
@@ -143,6 +145,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     await events.close();
     // After SMTP and HTTP, so nothing more is queued; before the store, which a release reads.
     await Promise.all([webhooks?.close(), releases?.close()]);
+    await outboxes?.close();
     metrics.close();
     await faults?.close();
     await store.close();
@@ -179,8 +182,16 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
         ? await loadTlsCredentials(config)
         : null;
     // Before SMTP, so every stored message is announced to them (and what a crash left out is queued).
+    // On PostgreSQL, endpoints and deliveries are the sandbox's, shared by every instance.
+    outboxes =
+      config.databaseUrl === null
+        ? null
+        : await (await import("./store/postgres/postgres-outboxes.js")).PostgresOutboxes.open(
+            config.databaseUrl,
+          );
     webhooks = await WebhookService.open({
       dataDir: config.dataDir,
+      shared: outboxes,
       bus,
       store,
       // A shared store holds other instances' mail, theirs to send (docs/scaling.md, "Webhooks").
@@ -190,6 +201,12 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
         config.webhookSecret === null ? { url } : { url, secret: config.webhookSecret },
       ),
     });
+    const delivering = webhooks;
+    metrics.registerGauge(
+      "mailnest_webhooks_delivering",
+      "1 when this instance makes the webhook delivery attempts (with PostgreSQL, one instance at a time).",
+      () => (delivering.delivering ? 1 : 0),
+    );
     releases = await ReleaseService.open({
       dataDir: config.dataDir,
       bus,

@@ -1,6 +1,7 @@
 import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname } from "node:path";
 import { decodeLines, encodeLine } from "./journal-line.js";
+import type { RecordJournal } from "./shared-outboxes.js";
 
 export interface JournalOptions<R> {
   /** The journal file, or null for memory only (records are applied, nothing is written). */
@@ -52,7 +53,7 @@ interface Pending<R> {
  * open; nothing after it was acknowledged, since each acknowledgement waits for the fdatasync of
  * everything before it.
  */
-export class Journal<R> {
+export class Journal<R> implements RecordJournal<R> {
   readonly #options: JournalOptions<R>;
   readonly #compactAfter: number;
   #handle: FileHandle | null = null;
@@ -112,6 +113,11 @@ export class Journal<R> {
         this.#drained = this.#drain();
       }
     });
+  }
+
+  /** One process owns the file (the data dir's lock), so nothing else can interleave. */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return work();
   }
 
   /** Waits for what was appended, then closes the file. Further appends reject. */

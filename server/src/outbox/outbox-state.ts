@@ -133,6 +133,12 @@ export class OutboxState<P, M> {
     }
   }
 
+  /** Forgets every lane and job (a shared journal's snapshot then rebuilds them). */
+  clear(): void {
+    this.lanes.clear();
+    this.jobs.clear();
+  }
+
   /** The whole state as records: per lane, its settings, then its finished and pending jobs in order. */
   snapshot(): OutboxRecord<P, M>[] {
     const records: OutboxRecord<P, M>[] = [];

@@ -5,6 +5,7 @@ import { newId } from "./new-id.js";
 import type { OutboxRecord } from "./outbox-state.js";
 import { type Job, type Lane, type LaneSettings, OutboxState, parseOutboxRecord } from "./outbox-state.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelay } from "./retry-policy.js";
+import type { DeliveryTurn, RecordJournal, SharedOutboxes } from "./shared-outboxes.js";
 
 export type { Job, LaneSettings } from "./outbox-state.js";
 
@@ -28,8 +29,13 @@ export type AttemptResult =
     };
 
 export interface OutboxOptions<P> {
-  /** The journal file, or null to keep everything in memory. */
+  /** The journal file, or null to keep everything in memory. Ignored with `shared`. */
   file: string | null;
+  /**
+   * Keep the journal in `outboxes` under `name` instead, shared by every instance of the sandbox:
+   * each holds the same lanes and jobs, and only the holder of the delivery turn attempts them.
+   */
+  shared?: { outboxes: SharedOutboxes; name: string } | null;
   /** Job ids are `<prefix>_<ulid>`, e.g. "dl" for webhook deliveries. */
   jobIdPrefix: string;
   /** Makes one attempt. Should honour `signal` (aborted on timeout and at shutdown); may not throw. */
@@ -74,7 +80,10 @@ export class Outbox<P, M> {
   readonly #attemptTimeoutMs: number;
   readonly #maxPending: number;
   readonly #random: () => number;
-  #journal!: Journal<OutboxRecord<P, M>>;
+  #journal!: RecordJournal<OutboxRecord<P, M>>;
+  /** With a shared journal: whether this instance makes the attempts now. */
+  #turn: DeliveryTurn | null = null;
+  #unsubscribeTurn: () => void = () => {};
   /** Jobs whose attempt is running, with the controller that aborts it. */
   readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -99,24 +108,61 @@ export class Outbox<P, M> {
   static async open<P, M>(options: OutboxOptions<P>): Promise<Outbox<P, M>> {
     const outbox = new Outbox<P, M>(options);
     const state = outbox.#state;
-    outbox.#journal = await Journal.open<OutboxRecord<P, M>>({
-      path: options.file,
-      parse: parseOutboxRecord,
-      apply: (record) => state.apply(record),
-      snapshot: () => state.snapshot(),
-      ...(options.compactAfterBytes === undefined ? {} : { compactAfterBytes: options.compactAfterBytes }),
-    });
+    const shared = options.shared ?? null;
+    const apply = (record: OutboxRecord<P, M>) => {
+      state.apply(record);
+      // Another instance's deletion of a lane arrives here too.
+      if (record.op === "drop-lane") outbox.#abortOrphans();
+    };
+    outbox.#journal =
+      shared === null
+        ? await Journal.open<OutboxRecord<P, M>>({
+            path: options.file,
+            parse: parseOutboxRecord,
+            apply,
+            snapshot: () => state.snapshot(),
+            ...(options.compactAfterBytes === undefined
+              ? {}
+              : { compactAfterBytes: options.compactAfterBytes }),
+          })
+        : await shared.outboxes.openJournal<OutboxRecord<P, M>>(shared.name, {
+            parse: parseOutboxRecord,
+            apply,
+            snapshot: () => state.snapshot(),
+            reset: () => state.clear(),
+          });
     state.onJobChanged = (job) => {
       for (const listener of outbox.#listeners) listener(job);
       if (!outbox.#closing) outbox.#pump(job.lane);
     };
+    if (shared !== null) {
+      const turn = shared.outboxes.deliveryTurn(shared.name);
+      outbox.#turn = turn;
+      outbox.#unsubscribeTurn = turn.onChange((held) => {
+        if (held) outbox.#pumpAll();
+        else outbox.#interruptAll(new TurnLost());
+      });
+    }
     return outbox;
   }
 
   /** Starts attempting what is due (after a restart: everything pending, oldest first per lane). */
   start(): void {
     this.#started = true;
-    for (const lane of this.#state.lanes.keys()) this.#pump(lane);
+    this.#pumpAll();
+  }
+
+  /** Whether this instance makes the attempts: always, unless the journal is shared and another has the turn. */
+  get delivering(): boolean {
+    return this.#turn?.held ?? true;
+  }
+
+  /**
+   * Runs `work` alone among the instances sharing the journal, once this one has applied every
+   * record committed before (see `RecordJournal.exclusive`).
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return this.#journal.exclusive(work);
   }
 
   lanes(): Array<Readonly<Lane<P, M>>> {
@@ -151,10 +197,14 @@ export class Outbox<P, M> {
   async dropLane(id: string): Promise<boolean> {
     if (!this.#state.lanes.has(id)) return false;
     await this.#journal.append({ op: "drop-lane", id });
+    return true;
+  }
+
+  /** Aborts the attempts whose job is gone (its lane dropped, here or by another instance). */
+  #abortOrphans(): void {
     for (const [jobId, running] of this.#running) {
       if (!this.#state.jobs.has(jobId)) running.controller.abort(new Error("the lane was deleted"));
     }
-    return true;
   }
 
   /**
@@ -228,11 +278,24 @@ export class Outbox<P, M> {
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;
+    this.#unsubscribeTurn();
+    await this.#interruptAll(new ShutdownAbort());
+    // Before the journal: the turn's holder is then free to another instance only once this one
+    // has recorded its interrupted attempts.
+    await this.#turn?.close();
+    await this.#journal.close();
+  }
+
+  #pumpAll(): void {
+    for (const lane of this.#state.lanes.keys()) this.#pump(lane);
+  }
+
+  /** Stops every timer and attempt; the jobs stay pending (an interrupted attempt is made again). */
+  async #interruptAll(reason: Interruption): Promise<void> {
     for (const timer of this.#timers.values()) clearTimeout(timer);
     this.#timers.clear();
-    for (const running of this.#running.values()) running.controller.abort(new ShutdownAbort());
+    for (const running of this.#running.values()) running.controller.abort(reason);
     await Promise.all([...this.#running.values()].map((running) => running.done));
-    await this.#journal.close();
   }
 
   /** Starts whatever jobs of the lane are due and fit in its concurrency; arms a timer for the next one. */
@@ -243,7 +306,7 @@ export class Outbox<P, M> {
       clearTimeout(timer);
       this.#timers.delete(laneId);
     }
-    if (!lane || lane.paused || !this.#started || this.#closing) return;
+    if (!lane || lane.paused || !this.#started || this.#closing || !this.delivering) return;
     const now = Date.now();
     let slots = Math.max(1, lane.concurrency);
     let nextDue = Number.POSITIVE_INFINITY;
@@ -275,7 +338,7 @@ export class Outbox<P, M> {
     const startedAt = Date.now();
     const result = await this.#performWithTimeout(job, controller);
     const finishedAt = Date.now();
-    const interrupted = controller.signal.reason instanceof ShutdownAbort;
+    const interrupted = controller.signal.reason instanceof Interruption;
     const attempt: DeliveryAttempt = {
       attempt: job.attemptCount + 1,
       at: new Date(startedAt).toISOString(),
@@ -347,9 +410,18 @@ export class Outbox<P, M> {
   }
 }
 
-class ShutdownAbort extends Error {
+/** An attempt stopped for a reason of this instance's, not the receiver's: made again, without backoff. */
+class Interruption extends Error {}
+
+class ShutdownAbort extends Interruption {
   constructor() {
     super("interrupted: Mailnest shut down during the attempt");
+  }
+}
+
+class TurnLost extends Interruption {
+  constructor() {
+    super("interrupted: this instance lost its turn to deliver (another instance makes the attempt)");
   }
 }
 

@@ -16,6 +16,7 @@ import { newId } from "../outbox/new-id.js";
 import { type Job, Outbox, OutboxLookupError } from "../outbox/outbox.js";
 import { progressOf } from "../outbox/outbox-state.js";
 import type { RetryPolicy } from "../outbox/retry-policy.js";
+import type { SharedOutboxes } from "../outbox/shared-outboxes.js";
 import type { MessageStore } from "../store/message-store.js";
 import { normalizeWebhookUrl } from "./endpoint-url.js";
 import { createWebhookAgents, postWebhook, type WebhookAgents } from "./post-webhook.js";
@@ -55,8 +56,13 @@ export interface CliWebhook {
 }
 
 export interface WebhookServiceOptions {
-  /** `<dataDir>/outbox/webhooks.journal`; null = memory only. */
+  /** `<dataDir>/outbox/webhooks.journal`; null = memory only. Unused with `shared`. */
   dataDir: string | null;
+  /**
+   * Keep endpoints and deliveries in these shared outboxes (PostgreSQL, docs/scaling.md "Webhooks"):
+   * every instance then shows the same endpoints and delivery log, and one of them delivers.
+   */
+  shared?: SharedOutboxes | null;
   bus: EventBus;
   /** Read at startup to queue what a crash kept out of the journal (see `catchUp`). */
   store: Pick<MessageStore, "head" | "list">;
@@ -125,6 +131,7 @@ export class WebhookService {
     const agents = createWebhookAgents();
     const outbox: Outbox<WebhookPayload, EndpointMeta> = await Outbox.open({
       file: options.dataDir === null ? null : path.join(options.dataDir, "outbox", "webhooks.journal"),
+      shared: options.shared ? { outboxes: options.shared, name: "webhooks" } : null,
       jobIdPrefix: "dl",
       attemptTimeoutMs: options.attemptTimeoutMs ?? DEFAULT_ATTEMPT_TIMEOUT_MS,
       ...(options.retry ? { retry: options.retry } : {}),
@@ -144,7 +151,8 @@ export class WebhookService {
     });
     const service = new WebhookService(outbox, options, agents);
     try {
-      await service.#applyCliEndpoints(options.cliEndpoints ?? []);
+      // Alone among instances sharing the journal: two starting at once add one endpoint, not two.
+      await outbox.exclusive(() => service.#applyCliEndpoints(options.cliEndpoints ?? []));
       if (options.catchUp ?? true) await service.#catchUp();
       service.#subscribe();
     } catch (error) {
@@ -158,6 +166,14 @@ export class WebhookService {
   /** Starts delivering: everything pending (after a restart, oldest first per endpoint) and all that comes. */
   start(): void {
     this.#outbox.start();
+  }
+
+  /**
+   * Whether this instance makes the delivery attempts: always, unless the outboxes are shared and
+   * another instance has the turn (`mailnest_webhooks_delivering` in `/metrics`).
+   */
+  get delivering(): boolean {
+    return this.#outbox.delivering;
   }
 
   endpoints(): WebhookEndpoint[] {
@@ -335,7 +351,8 @@ export class WebhookService {
       if (lane.meta.source !== "cli") continue;
       const entry = urls.get(lane.meta.url);
       if (!entry) {
-        await this.#outbox.dropLane(lane.id);
+        // Shared endpoints are every instance's: one started without the flag leaves them alone.
+        if (!this.#options.shared) await this.#outbox.dropLane(lane.id);
         continue;
       }
       urls.delete(lane.meta.url);

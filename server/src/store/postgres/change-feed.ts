@@ -58,7 +58,8 @@ export class ChangeFeed {
   /** Subscribes (LISTEN on a connection of its own); rejects when the database cannot be reached. */
   async start(url: string, options: ConnectOptions): Promise<void> {
     this.#listener = new ChangeListener(url, options, {
-      notified: (change) => {
+      notified: (payload) => {
+        const change = Number(payload);
         if (change > this.#replica.cursor) this.kick();
       },
       // After every (re)subscription: whatever was committed while the connection was down was

@@ -6,8 +6,8 @@ import { CHANGES_CHANNEL } from "./schema.js";
 const RELISTEN_DELAYS_MS = [50, 100, 250, 500, 1_000, 2_000];
 
 export interface ChangeListenerHandlers {
-  /** A commit notified its change number. */
-  notified(change: number): void;
+  /** A commit notified the channel: its payload (the change log's: the change number). */
+  notified(payload: string): void;
   /** LISTEN is (again) in place: whatever was committed before may have been notified to nobody. */
   listening(): void;
 }
@@ -25,7 +25,7 @@ export class ChangeListener {
   #relistening = false;
   #closed = false;
 
-  /** `channel`: the change log's by default; the fault rules have their own (`FAULTS_CHANNEL`). */
+  /** `channel`: the change log's by default; the fault rules and the journals have their own. */
   constructor(
     url: string,
     options: ConnectOptions,
@@ -42,7 +42,7 @@ export class ChangeListener {
       fetch_types: false,
       onnotice: () => {},
       onnotify: (channel: string, payload: string) => {
-        if (channel === this.#channel) handlers.notified(Number(payload));
+        if (channel === this.#channel) handlers.notified(payload);
       },
       onclose: () => this.#relisten(),
     } as postgres.Options<Record<string, postgres.PostgresType>>);

@@ -7,6 +7,12 @@ import type { Sql, Tx } from "./connect.js";
 export const ADVISORY_LOCK = {
   migrations: 0x6d61696c6e6e0001n,
   housekeeping: 0x6d61696c6e6e0002n,
+  /** Appends to `mailnest_journal` (and its compaction): held until commit, so order of sequence is order of commit. */
+  journalAppend: 0x6d61696c6e6e0003n,
+  /** `RecordJournal.exclusive`: a session lock, beside the append lock so that the work can append. */
+  journalExclusive: 0x6d61696c6e6e0004n,
+  /** A shared outbox's delivery turn: this plus a small number per outbox (`delivery-turn.ts`). */
+  deliveryTurn: 0x6d61696c6e6e0100n,
 } as const;
 
 /** The channel a commit notifies with its change number (docs/storage.md, "PostgreSQL"). */
@@ -14,6 +20,9 @@ export const CHANGES_CHANNEL = "mailnest_changes";
 
 /** The channel a change of the fault rules is notified on: every instance then reads them again. */
 export const FAULTS_CHANNEL = "mailnest_faults";
+
+/** The channel an append to a shared journal notifies, with the journal's name. */
+export const JOURNAL_CHANNEL = "mailnest_journal";
 
 interface Migration {
   version: number;
@@ -120,6 +129,25 @@ export const MIGRATIONS: readonly Migration[] = [
       // for an older database): IMAP's UIDVALIDITY on every instance (`MessageStore.sequenceEpoch`).
       `ALTER TABLE mailnest_clock ADD COLUMN sequence_epoch bigint NOT NULL
          DEFAULT greatest(1, floor(extract(epoch from now()))::bigint % 4294967296)`,
+    ],
+  },
+  {
+    version: 7,
+    name: "shared outbox journals",
+    statements: [
+      // `postgres-journal.ts`: the webhook deliveries' journal, one order for every instance. `seq`
+      // is given under the append lock (max + 1), so a reader that has seen seq N has seen every
+      // record before it. A `snapshot` row holds the whole state as of `through` (the last record
+      // it covers) and replaces the rows before it. `json`, not `jsonb`: an event carries a
+      // message's header fields, and `jsonb` refuses the `\u0000` they may hold.
+      `CREATE TABLE mailnest_journal (
+         seq bigint PRIMARY KEY,
+         journal text NOT NULL,
+         kind text NOT NULL CHECK (kind IN ('record', 'snapshot')),
+         body json NOT NULL,
+         through bigint
+       )`,
+      "CREATE INDEX mailnest_journal_by_name ON mailnest_journal (journal, seq)",
     ],
   },
 ];
