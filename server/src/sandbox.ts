@@ -182,7 +182,8 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
         ? await loadTlsCredentials(config)
         : null;
     // Before SMTP, so every stored message is announced to them (and what a crash left out is queued).
-    // On PostgreSQL, endpoints and deliveries are the sandbox's, shared by every instance.
+    // On PostgreSQL, webhook endpoints and deliveries, relay rules and releases are the sandbox's,
+    // shared by every instance.
     outboxes =
       config.databaseUrl === null
         ? null
@@ -209,6 +210,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     );
     releases = await ReleaseService.open({
       dataDir: config.dataDir,
+      shared: outboxes,
       bus,
       store,
       relay:
@@ -219,6 +221,12 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
       maxRecipients: config.maxRecipients,
       cliRules: config.relayAuto,
     });
+    const sending = releases;
+    metrics.registerGauge(
+      "mailnest_releases_delivering",
+      "1 when this instance sends the releases to --relay (with PostgreSQL, one instance at a time).",
+      () => (sending.delivering ? 1 : 0),
+    );
     const smtpDeps = { config, store, bus, faults, tls };
     smtp = await startSmtpListener(smtpDeps, { port: config.smtpPort });
     refuseReportLoop(config, smtp.port);

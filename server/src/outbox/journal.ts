@@ -68,6 +68,7 @@ export class Journal<R> implements RecordJournal<R> {
   /** Written but not yet fdatasync'd (lazy records). */
   #unsynced = false;
   #lazyTimer: NodeJS.Timeout | null = null;
+  #exclusive: Promise<unknown> = Promise.resolve();
 
   private constructor(options: JournalOptions<R>) {
     this.#options = options;
@@ -115,9 +116,14 @@ export class Journal<R> implements RecordJournal<R> {
     });
   }
 
-  /** One process owns the file (the data dir's lock), so nothing else can interleave. */
+  /**
+   * One process owns the file (the data dir's lock), so only this process's own work can
+   * interleave: one at a time, in call order.
+   */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    return work();
+    const run = this.#exclusive.then(work, work);
+    this.#exclusive = run.catch(() => {});
+    return run;
   }
 
   /** Waits for what was appended, then closes the file. Further appends reject. */

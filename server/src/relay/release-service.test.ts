@@ -338,6 +338,21 @@ describe("auto-relay rules", () => {
       [ids[0], "*@staging.test", "cli"],
     ]);
   });
+
+  it("rules added and removed by concurrent requests are all kept (the list is saved whole, one change at a time)", async () => {
+    const staging = await startTestSandbox(cleanup);
+    const releases = await openReleases(staging, 9, { cliRules: [{ match: "keep@device.test" }] });
+    const [kept] = releases.rules();
+    const added = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => releases.addRule({ match: `user${i}@device.test` })),
+    );
+    await Promise.all([releases.removeRule(added[3]!.id), releases.addRule({ match: "late@device.test" })]);
+    expect(releases.rules().map((rule) => rule.match)).toEqual([
+      kept!.match,
+      ...added.filter((_, i) => i !== 3).map((rule) => rule.match),
+      "late@device.test",
+    ]);
+  });
 });
 
 describe("relay configuration", () => {

@@ -6,6 +6,7 @@ import { newId } from "../outbox/new-id.js";
 import { type AttemptResult, type Job, Outbox, OutboxLookupError } from "../outbox/outbox.js";
 import { progressOf } from "../outbox/outbox-state.js";
 import type { RetryPolicy } from "../outbox/retry-policy.js";
+import type { SharedOutboxes } from "../outbox/shared-outboxes.js";
 import { isMailAddress } from "../send/mail-address.js";
 import type { MessageStore } from "../store/message-store.js";
 import { compileRecipientPattern, isAllowed, type RecipientPattern } from "./recipient-pattern.js";
@@ -35,8 +36,13 @@ export interface CliRelayRule {
 }
 
 export interface ReleaseServiceOptions {
-  /** `<dataDir>/outbox/releases.journal`; null = memory only. */
+  /** `<dataDir>/outbox/releases.journal`; null = memory only. Unused with `shared`. */
   dataDir: string | null;
+  /**
+   * Keep rules and releases in these shared outboxes (PostgreSQL, docs/scaling.md "Releases and
+   * auto-relay"): every instance shows the same, and one of them sends.
+   */
+  shared?: SharedOutboxes | null;
   bus: EventBus;
   store: Pick<MessageStore, "summary" | "readRaw">;
   /** null: no relay configured; every release is refused (never an open relay). */
@@ -93,6 +99,7 @@ export class ReleaseService {
     let service: ReleaseService | null = null;
     const outbox = await Outbox.open<ReleasePayload, RelayLaneMeta>({
       file: options.dataDir === null ? null : path.join(options.dataDir, "outbox", "releases.journal"),
+      shared: options.shared ? { outboxes: options.shared, name: "releases" } : null,
       jobIdPrefix: "rl",
       attemptTimeoutMs: options.attemptTimeoutMs ?? 120_000,
       ...(options.retry ? { retry: options.retry } : {}),
@@ -101,9 +108,12 @@ export class ReleaseService {
     });
     service = new ReleaseService(outbox, options, client);
     try {
-      const lane = outbox.lane(LANE);
-      await outbox.putLane(LANE, { rules: lane?.meta.rules ?? [] }, service.#settings());
-      await service.#applyCliRules(options.cliRules ?? []);
+      // Alone among instances sharing the journal: two starting at once add each rule once.
+      await outbox.exclusive(async () => {
+        const lane = outbox.lane(LANE);
+        await outbox.putLane(LANE, { rules: lane?.meta.rules ?? [] }, service!.#settings());
+        await service!.#applyCliRules(options.cliRules ?? []);
+      });
       // Only mail stored on this instance: the others relay what they stored (docs/scaling.md).
       service.#unsubscribe = options.bus.on("message.stored", ({ message }, { origin }) => {
         if (origin === "here") service!.#autoRelay(message);
@@ -115,6 +125,11 @@ export class ReleaseService {
       throw error;
     }
     return service;
+  }
+
+  /** Whether this instance sends the releases: always, unless the outboxes are shared and another has the turn. */
+  get delivering(): boolean {
+    return this.#outbox.delivering;
   }
 
   status(): RelayStatus {
@@ -178,6 +193,14 @@ export class ReleaseService {
   }
 
   async addRule(request: unknown, source: "cli" | "api" = "api"): Promise<RelayRule> {
+    const rule = this.#parseRule(request, source);
+    // The list is saved whole: read and written alone, so a rule added meanwhile (by another
+    // request, or instance) is kept.
+    await this.#outbox.exclusive(() => this.#saveRules([...this.rules(), rule]));
+    return rule;
+  }
+
+  #parseRule(request: unknown, source: "cli" | "api"): RelayRule {
     const relay = this.#requireRelay();
     if (typeof request !== "object" || request === null) {
       throw new InvalidReleaseError('Expected { "match": "*@staging.example.com" }', "match");
@@ -201,14 +224,15 @@ export class ReleaseService {
       source,
       createdAt: new Date().toISOString(),
     };
-    await this.#saveRules([...this.rules(), rule]);
     return rule;
   }
 
   async removeRule(id: string): Promise<void> {
-    const rules = this.rules();
-    if (!rules.some((rule) => rule.id === id)) throw new UnknownReleaseError("rule", id);
-    await this.#saveRules(rules.filter((rule) => rule.id !== id));
+    await this.#outbox.exclusive(async () => {
+      const rules = this.rules();
+      if (!rules.some((rule) => rule.id === id)) throw new UnknownReleaseError("rule", id);
+      await this.#saveRules(rules.filter((rule) => rule.id !== id));
+    });
   }
 
   onReleaseChange(listener: (release: Release) => void): () => void {
@@ -317,12 +341,15 @@ export class ReleaseService {
     const cli = current.filter((rule) => rule.source === "cli");
     const key = (rule: { match: string; relayTo?: string[] | null }) =>
       JSON.stringify([rule.match.toLowerCase(), rule.relayTo ?? null]);
-    const kept = cli.filter((rule) => wanted.some((entry) => key(entry) === key(rule)));
-    if (kept.length !== cli.length) await this.#saveRules([...kept, ...api]);
-    for (const entry of wanted) {
-      if (kept.some((rule) => key(rule) === key(entry))) continue;
-      await this.addRule(entry, "cli");
-    }
+    // Shared rules are every instance's: one started without a flag leaves the rule alone.
+    const kept = this.#options.shared
+      ? cli
+      : cli.filter((rule) => wanted.some((entry) => key(entry) === key(rule)));
+    const added = wanted
+      .filter((entry) => !kept.some((rule) => key(rule) === key(entry)))
+      .map((entry) => this.#parseRule(entry, "cli"));
+    // Called inside `exclusive` already (at open): saves directly.
+    if (kept.length !== cli.length || added.length > 0) await this.#saveRules([...kept, ...api, ...added]);
   }
 
   async #saveRules(rules: RelayRule[]): Promise<void> {
