@@ -167,8 +167,17 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     });
     for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
     for (const input of config.receivingRules) await faults.add(input, "cli");
+    // On PostgreSQL, report rules and their log, webhook endpoints and deliveries, relay rules and
+    // releases are the sandbox's, shared by every instance.
+    outboxes =
+      config.databaseUrl === null
+        ? null
+        : await (await import("./store/postgres/postgres-outboxes.js")).PostgresOutboxes.open(
+            config.databaseUrl,
+          );
     // Before SMTP, so every message stored is looked at.
     reports = await ReportEngine.open({
+      shared: outboxes,
       config: {
         ...config,
         reportRelay: config.reportRelay === null ? null : parseRelayUrl(config.reportRelay, []),
@@ -182,14 +191,6 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
         ? await loadTlsCredentials(config)
         : null;
     // Before SMTP, so every stored message is announced to them (and what a crash left out is queued).
-    // On PostgreSQL, webhook endpoints and deliveries, relay rules and releases are the sandbox's,
-    // shared by every instance.
-    outboxes =
-      config.databaseUrl === null
-        ? null
-        : await (await import("./store/postgres/postgres-outboxes.js")).PostgresOutboxes.open(
-            config.databaseUrl,
-          );
     webhooks = await WebhookService.open({
       dataDir: config.dataDir,
       shared: outboxes,

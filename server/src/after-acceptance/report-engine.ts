@@ -10,6 +10,7 @@ import {
 import type { MailnestConfig } from "../config.js";
 import type { DsnRequest, EventBus } from "../events/bus.js";
 import type { RetryPolicy } from "../outbox/retry-policy.js";
+import type { SharedOutboxes } from "../outbox/shared-outboxes.js";
 import type { RelayClient } from "../relay/relay-client.js";
 import type { RelayTarget } from "../relay/relay-target.js";
 import type { MessageStore } from "../store/message-store.js";
@@ -22,8 +23,9 @@ import { type AcceptedMessage, type PlannedReport, planReports, type ReportReque
 import { ReportForwarder } from "./report-forwarder.js";
 import { bracketed, buildGeneratedMessage, type GeneratedMessage } from "./report-mime.js";
 import type { ReportLogEntry } from "./report-rule.js";
-import { ReportRules } from "./report-rules.js";
+import { type ReportRuleStore, ReportRules } from "./report-rules.js";
 import { ReportScheduler } from "./report-scheduler.js";
+import { SharedReportRules } from "./shared-report-rules.js";
 import { SIMULATOR, simulatorInfo, simulatorMailbox } from "./simulator.js";
 
 /** What the reports read of the configuration. */
@@ -38,6 +40,11 @@ export interface ReportEngineOptions {
   store: MessageStore;
   bus: EventBus;
   random?: () => number;
+  /**
+   * Keep the API's report rules and the log in these shared journals (PostgreSQL, docs/scaling.md
+   * "Report rules") instead of `<dataDir>/reports.json`.
+   */
+  shared?: SharedOutboxes | null;
   /** For the forwarder's tests: its retry policy and SMTP client. */
   relayRetry?: Partial<RetryPolicy>;
   relayClient?: RelayClient;
@@ -63,7 +70,7 @@ const MAX_PENDING_HEADER_BYTES = 64 * 1024 * 1024;
  * webhooks see it), then optionally sent on over SMTP. Every report made or skipped is logged.
  */
 export class ReportEngine {
-  readonly rules: ReportRules;
+  readonly rules: ReportRuleStore;
   readonly #config: ReportsConfig;
   readonly #store: MessageStore;
   readonly #forwarder: ReportForwarder | null;
@@ -73,7 +80,11 @@ export class ReportEngine {
   readonly #deciding = new Set<Promise<void>>();
   #pendingHeaderBytes = 0;
 
-  private constructor(options: ReportEngineOptions, rules: ReportRules, forwarder: ReportForwarder | null) {
+  private constructor(
+    options: ReportEngineOptions,
+    rules: ReportRuleStore,
+    forwarder: ReportForwarder | null,
+  ) {
     this.rules = rules;
     this.#config = options.config;
     this.#store = options.store;
@@ -97,10 +108,10 @@ export class ReportEngine {
   /** Opens the rules (and the forwarder's queue) and starts listening. Open before SMTP starts. */
   static async open(options: ReportEngineOptions): Promise<ReportEngine> {
     const { config } = options;
-    const rules = await ReportRules.open({
-      dataDir: config.dataDir,
-      ...(options.random === undefined ? {} : { random: options.random }),
-    });
+    const random = options.random === undefined ? {} : { random: options.random };
+    const rules = options.shared
+      ? await SharedReportRules.open(options.shared, random)
+      : await ReportRules.open({ dataDir: config.dataDir, ...random });
     let engine: ReportEngine | null = null;
     const forwarder =
       config.reportRelay === null
@@ -162,7 +173,7 @@ export class ReportEngine {
 
     const { planned, skipped } = planReports(message, dsn, requests);
     for (const report of skipped) {
-      this.#log(message, report.request, {
+      await this.#log(message, report.request, {
         action: report.action,
         status: report.status,
         recipients: report.recipients,
@@ -172,19 +183,25 @@ export class ReportEngine {
       });
     }
     if (planned.length === 0) return;
+    // A rule used up meanwhile (by another message, or instance) makes no report for this one.
+    const refused = new Set<string>();
     for (const ruleId of new Set(planned.map((report) => report.request.ruleId))) {
-      if (ruleId !== null) this.rules.consume(ruleId);
+      if (ruleId !== null && !(await this.rules.take(ruleId))) refused.add(ruleId);
     }
+    const made = planned.filter(
+      (report) => report.request.ruleId === null || !refused.has(report.request.ruleId),
+    );
+    if (made.length === 0) return;
     const raw = await this.#store.readRaw(id);
     const header = raw === null ? Buffer.alloc(0) : await readHeaderBlock(raw);
-    for (const report of planned) {
+    for (const report of made) {
       const job: ReportJob = { report, message, dsn, header };
       const fits = this.#pendingHeaderBytes + header.length <= MAX_PENDING_HEADER_BYTES;
       if (fits && this.#scheduler.schedule(report.delayMs, job)) {
         this.#pendingHeaderBytes += header.length;
         continue;
       }
-      this.#log(message, report.request, {
+      await this.#log(message, report.request, {
         action: report.action,
         status: report.recipients[0]?.status || null,
         recipients: report.recipients.map((recipient) => recipient.address),
@@ -251,7 +268,7 @@ export class ReportEngine {
       const stored = await this.#store.ingest(Readable.from([built.raw]), this.#envelope(report.to), {
         maxSize,
       });
-      const entry = this.#log(message, report.request, {
+      const entry = await this.#log(message, report.request, {
         action: report.action,
         status,
         recipients,
@@ -265,13 +282,15 @@ export class ReportEngine {
         this.rules.updateForward(entry.sequence, forward);
       }
     } catch (error) {
-      this.#log(message, report.request, {
+      await this.#log(message, report.request, {
         action: report.action,
         status,
         recipients,
         to: report.to,
         outcome: "skipped",
         note: `could not make the report: ${error instanceof Error ? error.message : String(error)}`,
+      }).catch((logError: unknown) => {
+        console.error("mailnest: could not log a report that failed:", error, logError);
       });
     }
   }
@@ -378,7 +397,7 @@ export class ReportEngine {
       recipients: string[];
       report?: ReportLogEntry["report"];
     },
-  ): ReportLogEntry {
+  ): Promise<ReportLogEntry> {
     return this.rules.append({
       ruleId: request.ruleId,
       simulator: request.simulator,

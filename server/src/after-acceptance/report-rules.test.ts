@@ -22,10 +22,11 @@ describe("ReportRules", () => {
     expect(rules.select(message(["bob@x.test"], "News@Example.test"))).toEqual([
       expect.objectContaining({ kind: "complaint", recipients: ["bob@x.test"] }),
     ]);
-    rules.consume(rule.id);
+    expect(await rules.take(rule.id)).toBe(true);
     expect(rules.rules()[0]).toMatchObject({ remaining: 1, triggered: 1 });
-    rules.consume(rule.id);
+    expect(await rules.take(rule.id)).toBe(true);
     expect(rules.rules().map((each) => each.kind)).toEqual(["complaint"]);
+    expect(await rules.take(rule.id)).toBe(false);
   });
 
   it("rules and the log survive a reopen; --report rules do not", async () => {

@@ -16,11 +16,45 @@ export interface ReportRulesOptions {
 }
 
 /**
+ * Where the report rules and their log live: `ReportRules` (memory and `<dataDir>/reports.json`,
+ * one instance) or `SharedReportRules` (a journal shared by every instance on PostgreSQL).
+ */
+export interface ReportRuleStore {
+  /** Active rules, oldest first (the order they are tried in). */
+  rules(): ReportRule[];
+  add(input: ReportRuleInput, origin?: ReportRule["origin"]): Promise<ReportRule>;
+  remove(id: string): Promise<boolean>;
+  /** Removes every rule, `--report` ones included (they come back on the next start). Returns how many. */
+  clear(): Promise<number>;
+  /**
+   * The rules that ask for a report on this message: each matching rule whose probability comes
+   * up, with the recipients it matches. Nothing is counted yet: `take` does that once the report
+   * is known to be made, so a report that is skipped (a null sender) leaves the rule for the next
+   * message.
+   */
+  select(message: { mailFrom: string; rcptTo: readonly string[] }): ReportRequest[];
+  /**
+   * Counts one reported message against a rule (a used-up rule is removed). False when the rule
+   * is gone or used up meanwhile: that report is not made. Two messages can never both take a
+   * rule's last report.
+   */
+  take(ruleId: string): Promise<boolean>;
+  /** Reports made or skipped, oldest first; with `inbox`, those about mail to it or sent to it. */
+  log(filter?: { inbox?: string }): ReportLogEntry[];
+  append(fields: Omit<ReportLogEntry, "sequence" | "at">): Promise<ReportLogEntry>;
+  /** Records what became of a report's onward delivery. */
+  updateForward(sequence: number, forward: ReportForward): void;
+  clearLog(): Promise<number>;
+  /** Resolves once every change so far is saved. */
+  flushed(): Promise<void>;
+}
+
+/**
  * The report rules and the log of reports made (or skipped), in memory and saved to
  * `<dataDir>/reports.json` after every change. `--report` rules (`origin: "cli"`) are not saved.
- * Deciding is synchronous, so two messages can never both take a rule's last report.
+ * A use is taken synchronously, so two messages can never both take a rule's last report.
  */
-export class ReportRules {
+export class ReportRules implements ReportRuleStore {
   readonly #book: RuleBook<ReportRule, ReportLogEntry>;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -41,7 +75,6 @@ export class ReportRules {
     return new ReportRules(book, options);
   }
 
-  /** Active rules, oldest first (the order they are tried in). */
   rules(): ReportRule[] {
     return this.#book.rules.map((rule) => ({ ...rule }));
   }
@@ -61,60 +94,32 @@ export class ReportRules {
     return this.#book.remove(id);
   }
 
-  /** Removes every rule, `--report` ones included (they come back on the next start). Returns how many. */
   async clear(): Promise<number> {
     return (await this.#book.clear()).length;
   }
 
-  /**
-   * The rules that ask for a report on this message: each matching rule whose probability comes
-   * up, with the recipients it matches. Nothing is counted yet: `consume` does that once the
-   * report is known to be made, so a report that is skipped (a null sender) leaves the rule for
-   * the next message.
-   */
   select(message: { mailFrom: string; rcptTo: readonly string[] }): ReportRequest[] {
-    const sender = message.mailFrom === "" ? null : normalizeAddress(message.mailFrom);
-    const requests: ReportRequest[] = [];
-    for (const rule of this.#book.rules) {
-      if (rule.from !== null && rule.from !== sender) continue;
-      const recipients = unique(message.rcptTo).filter(
-        (recipient) => rule.inbox === null || normalizeAddress(recipient) === rule.inbox,
-      );
-      if (recipients.length === 0) continue;
-      if (rule.probability <= 0 || (rule.probability < 1 && !(this.#random() < rule.probability))) continue;
-      requests.push({ ruleId: rule.id, simulator: null, kind: rule.kind, recipients, settings: { ...rule } });
-    }
-    return requests;
+    return selectReports(this.#book.rules, message, this.#random);
   }
 
-  /** Counts one reported message against a rule; a used-up rule is removed. */
-  consume(ruleId: string): void {
+  take(ruleId: string): Promise<boolean> {
     const rule = this.#book.rules.find((candidate) => candidate.id === ruleId);
-    if (!rule) return;
-    rule.triggered += 1;
-    if (rule.remaining !== null) rule.remaining -= 1;
+    if (!rule || !takeOne(rule)) return Promise.resolve(false);
     if (rule.remaining === 0) this.#book.drop(rule);
     else this.#book.saveSoon();
+    return Promise.resolve(true);
   }
 
-  /** Reports made or skipped, oldest first; with `inbox`, those about mail to it or sent to it. */
   log(filter: { inbox?: string } = {}): ReportLogEntry[] {
-    const inbox = filter.inbox === undefined ? undefined : normalizeAddress(filter.inbox);
-    return this.#book.log.list(
-      (entry) =>
-        inbox === undefined ||
-        entry.original.recipients.includes(inbox) ||
-        (entry.to !== null && normalizeAddress(entry.to) === inbox),
-    );
+    return this.#book.log.list(logFilter(filter));
   }
 
-  append(fields: Omit<ReportLogEntry, "sequence" | "at">): ReportLogEntry {
+  append(fields: Omit<ReportLogEntry, "sequence" | "at">): Promise<ReportLogEntry> {
     const entry = this.#book.log.append({ at: new Date(this.#now()).toISOString(), ...fields });
     this.#book.saveSoon();
-    return structuredClone(entry);
+    return Promise.resolve(structuredClone(entry));
   }
 
-  /** Records what became of a report's onward delivery. */
   updateForward(sequence: number, forward: ReportForward): void {
     const entry = this.#book.log.find(sequence);
     if (!entry) return;
@@ -129,6 +134,43 @@ export class ReportRules {
   flushed(): Promise<void> {
     return this.#book.flushed();
   }
+}
+
+/** What `ReportRuleStore.select` answers, from `rules` in the order they are tried. */
+export function selectReports(
+  rules: readonly ReportRule[],
+  message: { mailFrom: string; rcptTo: readonly string[] },
+  random: () => number,
+): ReportRequest[] {
+  const sender = message.mailFrom === "" ? null : normalizeAddress(message.mailFrom);
+  const requests: ReportRequest[] = [];
+  for (const rule of rules) {
+    if (rule.from !== null && rule.from !== sender) continue;
+    const recipients = unique(message.rcptTo).filter(
+      (recipient) => rule.inbox === null || normalizeAddress(recipient) === rule.inbox,
+    );
+    if (recipients.length === 0) continue;
+    if (rule.probability <= 0 || (rule.probability < 1 && !(random() < rule.probability))) continue;
+    requests.push({ ruleId: rule.id, simulator: null, kind: rule.kind, recipients, settings: { ...rule } });
+  }
+  return requests;
+}
+
+/** Takes one use of `rule` in place; false when it has none left. */
+export function takeOne(rule: ReportRule): boolean {
+  if (rule.remaining !== null && rule.remaining <= 0) return false;
+  rule.triggered += 1;
+  if (rule.remaining !== null) rule.remaining -= 1;
+  return true;
+}
+
+/** The log entries `ReportRuleStore.log` keeps for `filter`. */
+export function logFilter(filter: { inbox?: string }): (entry: ReportLogEntry) => boolean {
+  const inbox = filter.inbox === undefined ? undefined : normalizeAddress(filter.inbox);
+  return (entry) =>
+    inbox === undefined ||
+    entry.original.recipients.includes(inbox) ||
+    (entry.to !== null && normalizeAddress(entry.to) === inbox);
 }
 
 /** The recipients once each (by inbox), in order, as sent. */

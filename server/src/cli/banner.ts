@@ -43,7 +43,7 @@ function describeData(config: Sandbox["config"]): string[] {
   if (store.kind === "files") return [`  Data      ${store.location}`];
   return [
     `  Data      PostgreSQL ${store.location} (shared by every instance on it; docs/scaling.md)`,
-    `  Local     ${config.dataDir ?? "in memory: report rules, TLS certificate (--data-dir keeps them)"}`,
+    `  Local     ${config.dataDir ?? "in memory: report relay queue, TLS certificate (--data-dir keeps them)"}`,
   ];
 }
 
