@@ -16,7 +16,7 @@ export interface MailnestConfig {
   smtpsPort: number | null;
   /**
    * null = in-memory mode (nothing written to disk). With `databaseUrl` it holds only this
-   * instance's own state (the report relay queue, TLS certificate…), and is null unless `--data-dir` is given.
+   * instance's own state (the report relay queue…), and is null unless `--data-dir` is given.
    */
   dataDir: string | null;
   /**

@@ -188,7 +188,15 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     for (const spec of config.reports) await reports.rules.add(specRuleInput(spec), "cli");
     tls =
       certificateNeeded(config) || retrievalNeedsCertificate(config)
-        ? await loadTlsCredentials(config)
+        ? await loadTlsCredentials(
+            config,
+            // On PostgreSQL every instance presents the same self-signed certificate (docs/scaling.md, "TLS").
+            config.databaseUrl === null
+              ? null
+              : (await import("./store/postgres/shared-certificate.js")).sharedCertificate(
+                  config.databaseUrl,
+                ),
+          )
         : null;
     // Before SMTP, so every stored message is announced to them (and what a crash left out is queued).
     webhooks = await WebhookService.open({

@@ -43,7 +43,7 @@ function describeData(config: Sandbox["config"]): string[] {
   if (store.kind === "files") return [`  Data      ${store.location}`];
   return [
     `  Data      PostgreSQL ${store.location} (shared by every instance on it; docs/scaling.md)`,
-    `  Local     ${config.dataDir ?? "in memory: report relay queue, TLS certificate (--data-dir keeps them)"}`,
+    `  Local     ${config.dataDir ?? "in memory: report relay queue (--data-dir keeps it)"}`,
   ];
 }
 
@@ -57,6 +57,9 @@ export function describePeers(compat: readonly CompatPeer[]): string {
 function describeCertificate(tls: TlsCredentials): string {
   if (tls.source === "files") return `certificate ${tls.certFile}`;
   const names = tls.names.join(", ");
+  if (tls.shared) {
+    return `self-signed for ${names}, the same on every instance on the database (clients trust it or skip verification)`;
+  }
   return tls.certFile === null
     ? `self-signed for ${names}, in memory (new each run; clients must skip verification)`
     : `self-signed for ${names}, stored at ${tls.certFile} (clients trust this file or skip verification)`;

@@ -36,7 +36,7 @@ export function parseStoreValue(raw: string, source: string, cwd: string): Store
 /**
  * Reconciles `--store` with the older `--data-dir` and `--in-memory`. A folder or memory given both
  * ways is refused (which one would win is a guess); with PostgreSQL, `--data-dir` keeps this
- * instance's own state (the report relay queue, TLS certificate), and without it that state is in memory,
+ * instance's own state (the report relay queue), and without it that state is in memory,
  * so instances on one machine never share a folder by accident.
  */
 export function resolveStore(

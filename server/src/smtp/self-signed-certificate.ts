@@ -47,7 +47,8 @@ export function certificatePaths(dir: string): { certFile: string; keyFile: stri
   return { certFile: path.join(dir, "cert.pem"), keyFile: path.join(dir, "key.pem") };
 }
 
-async function generatePair(names: readonly string[]): Promise<SelfSignedPair> {
+/** A new self-signed certificate for `names`, valid for three years. */
+export async function generatePair(names: readonly string[]): Promise<SelfSignedPair> {
   const notBeforeDate = new Date(Date.now() - 60_000); // a client clock slightly behind still accepts it
   // Loaded only when a certificate must be made: selfsigned pulls in a full X.509 stack (~18 MB of
   // resident memory) that a sandbox without --tls, or with a stored certificate, never needs.
@@ -83,7 +84,8 @@ async function readSaved(dir: string): Promise<{ key: string; cert: string } | n
   }
 }
 
-function isUsable(pair: { key: string; cert: string }, names: readonly string[]): boolean {
+/** Whether the pair matches, is valid now and for another month, and covers every one of `names`. */
+export function isUsable(pair: { key: string; cert: string }, names: readonly string[]): boolean {
   try {
     const certificate = new X509Certificate(pair.cert);
     if (!certificate.checkPrivateKey(createPrivateKey(pair.key))) return false;

@@ -2,7 +2,14 @@ import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createSecureContext } from "node:tls";
 import type { MailnestConfig } from "../config.js";
-import { certificateNames, certificatePaths, selfSignedCertificate } from "./self-signed-certificate.js";
+import {
+  certificateNames,
+  certificatePaths,
+  generatePair,
+  isUsable,
+  type SelfSignedPair,
+  selfSignedCertificate,
+} from "./self-signed-certificate.js";
 import { TlsCertificateError } from "./tls-certificate-error.js";
 
 /** The certificate both TLS listeners (STARTTLS and implicit) present. */
@@ -17,6 +24,25 @@ export interface TlsCredentials {
   certFile: string | null;
   /** For a self-signed certificate, the names it is valid for; empty for files. */
   names: string[];
+  /** A self-signed certificate every instance on one PostgreSQL database presents (`SharedCertificate`). */
+  shared: boolean;
+}
+
+/**
+ * A self-signed certificate kept outside this process, so that every instance of a sandbox presents
+ * the same one (PostgreSQL: `store/postgres/shared-certificate.ts`): a client behind a load balancer
+ * that trusts it once trusts every instance.
+ */
+export interface SharedCertificate {
+  /**
+   * The stored pair for `names` when `usable` says it still is; otherwise one from `make`, stored
+   * for the others. Instances asking at once get the same pair.
+   */
+  keep(
+    names: readonly string[],
+    make: (names: readonly string[]) => Promise<SelfSignedPair>,
+    usable: (pair: { key: string; cert: string }, names: readonly string[]) => boolean,
+  ): Promise<{ key: string; cert: string }>;
 }
 
 /** What loading the certificate reads: the PEM files, or where and for which names to make one. */
@@ -31,17 +57,26 @@ export function selfSignedDir(dataDir: string): string {
  * `config.tls` files when given (both or neither), else the self-signed certificate of the data
  * dir. Throws `TlsCertificateError` with the file and the reason when they cannot be used.
  */
-export async function loadTlsCredentials(config: TlsConfig): Promise<TlsCredentials> {
+export async function loadTlsCredentials(
+  config: TlsConfig,
+  shared: SharedCertificate | null = null,
+): Promise<TlsCredentials> {
   const { certFile, keyFile } = config.tls;
   if (certFile === null && keyFile === null) {
+    const names = certificateNames(config.domain, config.host);
+    if (shared !== null) {
+      const pair = await shared.keep(names, generatePair, isUsable);
+      return { ...pair, source: "self-signed", certFile: null, names, shared: true };
+    }
     const dir = config.dataDir === null ? null : selfSignedDir(config.dataDir);
-    const pair = await selfSignedCertificate(dir, certificateNames(config.domain, config.host));
+    const pair = await selfSignedCertificate(dir, names);
     return {
       key: pair.key,
       cert: pair.cert,
       source: "self-signed",
       certFile: dir === null ? null : certificatePaths(dir).certFile,
       names: pair.names,
+      shared: false,
     };
   }
   if (certFile === null || keyFile === null) {
@@ -59,7 +94,7 @@ export async function loadTlsCredentials(config: TlsConfig): Promise<TlsCredenti
       `--tls-cert ${certFile} / --tls-key ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  return { key, cert, source: "files", certFile, names: [] };
+  return { key, cert, source: "files", certFile, names: [], shared: false };
 }
 
 async function readPem(file: string, flag: string): Promise<string> {

@@ -11,6 +11,8 @@ export const ADVISORY_LOCK = {
   journalAppend: 0x6d61696c6e6e0003n,
   /** `RecordJournal.exclusive`: a session lock, beside the append lock so that the work can append. */
   journalExclusive: 0x6d61696c6e6e0004n,
+  /** Making the shared self-signed certificate: one instance at a time (`shared-certificate.ts`). */
+  certificate: 0x6d61696c6e6e0005n,
   /** A shared outbox's delivery turn: this plus a small number per outbox (`delivery-turn.ts`). */
   deliveryTurn: 0x6d61696c6e6e0100n,
 } as const;
@@ -148,6 +150,21 @@ export const MIGRATIONS: readonly Migration[] = [
          through bigint
        )`,
       "CREATE INDEX mailnest_journal_by_name ON mailnest_journal (journal, seq)",
+    ],
+  },
+  {
+    version: 8,
+    name: "the shared self-signed certificate",
+    statements: [
+      // `shared-certificate.ts`: with --tls and no --tls-cert every instance presents this pair, made
+      // by the first that needed it. Keyed by the names it covers (the domain, loopback, the bind
+      // address), so instances given another --domain or --host get their own.
+      `CREATE TABLE mailnest_certificates (
+         names text PRIMARY KEY,
+         cert text NOT NULL,
+         key text NOT NULL,
+         created_at timestamptz NOT NULL DEFAULT now()
+       )`,
     ],
   },
 ];
