@@ -1,6 +1,7 @@
 import { MAX_FAULT_DELAY_MS, normalizeAddress } from "@mailnest/protocol";
 import type { FaultRule } from "./fault-rule.js";
 import type { FaultOccasion } from "./match-fault.js";
+import type { GreylistSighting, SharedFaultMemory } from "./shared-fault-memory.js";
 
 /** What the SMTP listener does about a fault that struck. */
 export type FaultEffect =
@@ -36,9 +37,14 @@ interface Triple {
  * The memory of the stateful behaviours: greylisted triples, rate windows, tarpit counts and the
  * connections open per client. In memory only: after a restart greylisting starts over, as it does
  * on a real server that lost its database. Every map is bounded.
+ *
+ * With `shared` memory (several instances on PostgreSQL), greylisted triples and the rate windows
+ * per sender or client are kept there instead, and their verdicts are promises; what is tied to a
+ * connection (its rate window, tarpit, open connections) stays here, where the connection is.
  */
 export class BehaviorState {
   readonly #now: () => number;
+  readonly #shared: SharedFaultMemory | null;
   readonly #triples = new Map<string, Map<string, Triple>>();
   readonly #rates = new Map<string, Map<string, number[]>>();
   /** `${ruleId} ${connectionId}` → replies delayed so far. */
@@ -48,8 +54,9 @@ export class BehaviorState {
   /** client address → open connections. */
   readonly #clients = new Map<string, number>();
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, shared: SharedFaultMemory | null = null) {
     this.#now = now;
+    this.#shared = shared;
   }
 
   /** Called by the SMTP listener for each new connection, before the `connect` stage. */
@@ -78,8 +85,12 @@ export class BehaviorState {
     return this.#clients.get(remoteAddress) ?? 0;
   }
 
-  /** Drops what a removed rule remembered. */
-  forget(ruleId: string): void {
+  /**
+   * Drops what a removed rule remembered; with `shared`, in the shared memory too (for an API
+   * rule, which is gone for every instance; a flag's rule lives on in the other instances).
+   */
+  forget(ruleId: string, shared = false): void {
+    if (shared) this.#shared?.forget(ruleId);
     this.#triples.delete(ruleId);
     this.#rates.delete(ruleId);
     for (const key of this.#tarpits.keys()) {
@@ -91,12 +102,16 @@ export class BehaviorState {
    * Whether `rule` (already known to match the occasion) strikes. `roll` rolls the rule's
    * probability; each behaviour rolls only when it would strike (greylisting once per triple).
    */
-  decide(rule: FaultRule, occasion: FaultOccasion, roll: () => boolean): Verdict {
+  decide(rule: FaultRule, occasion: FaultOccasion, roll: () => boolean): Verdict | Promise<Verdict> {
     switch (rule.behavior) {
       case "greylist":
-        return this.#greylist(rule, occasion, roll);
+        return this.#shared
+          ? this.#greylistShared(this.#shared, rule, occasion, roll)
+          : this.#greylist(rule, occasion, roll);
       case "rate-limit":
-        return this.#rateLimit(rule, occasion, roll);
+        return this.#shared && rule.per !== "connection"
+          ? this.#rateLimitShared(this.#shared, rule, occasion, roll)
+          : this.#rateLimit(rule, occasion, roll);
       case "connection-limit": {
         const open = this.openConnections(occasion.envelope.remoteAddress);
         return open > (rule.limit ?? Number.POSITIVE_INFINITY) && roll() ? refusal(rule) : { fires: false };
@@ -131,43 +146,60 @@ export class BehaviorState {
    * comes too early is refused again, the wait still counted from the first attempt.
    */
   #greylist(rule: FaultRule, occasion: FaultOccasion, roll: () => boolean): Verdict {
-    const { envelope } = occasion;
-    const sender = envelope.mailFrom ? normalizeAddress(envelope.mailFrom) : "";
-    const recipient = envelope.recipient === null ? "" : normalizeAddress(envelope.recipient);
-    const key = `${envelope.remoteAddress}\n${sender}\n${recipient}`;
+    const key = tripleKey(occasion);
     const triples = bounded(this.#triples, rule.id);
     const now = this.#now();
     const seen = triples.get(key);
     if (seen === undefined) {
       const greylisted = roll();
       remember(triples, key, { firstSeenAt: now, passed: !greylisted }, MAX_TRIPLES_PER_RULE);
-      return greylisted ? refusal(rule) : { fires: false };
+      return greylistVerdict(rule, { kind: "first", greylisted });
     }
-    if (seen.passed) return { fires: false };
-    const waited = now - seen.firstSeenAt;
-    const required = rule.delayMs ?? 0;
-    if (waited >= required) {
-      seen.passed = true;
-      return {
-        fires: false,
-        note: {
-          code: 250,
-          message: `Greylisting passed: retried ${waited} ms after the first attempt (${required} ms required)`,
-        },
-      };
-    }
-    return refusal(rule, ` [retried after ${waited} ms of ${required} ms]`);
+    if (seen.passed) return greylistVerdict(rule, { kind: "passed" });
+    const waitedMs = now - seen.firstSeenAt;
+    const passedNow = waitedMs >= (rule.delayMs ?? 0);
+    if (passedNow) seen.passed = true;
+    return greylistVerdict(rule, { kind: "retried", waitedMs, passedNow });
+  }
+
+  /** `#greylist` against the shared memory. The probability is rolled at each attempt, and used for a first sighting only. */
+  async #greylistShared(
+    shared: SharedFaultMemory,
+    rule: FaultRule,
+    occasion: FaultOccasion,
+    roll: () => boolean,
+  ): Promise<Verdict> {
+    const sighting = await shared.greylist(
+      ruleKey(rule),
+      tripleKey(occasion),
+      this.#now(),
+      rule.delayMs ?? 0,
+      roll(),
+    );
+    return greylistVerdict(rule, sighting);
+  }
+
+  /** `#rateLimit` against the shared memory (per sender or client; per connection stays here). */
+  async #rateLimitShared(
+    shared: SharedFaultMemory,
+    rule: FaultRule,
+    occasion: FaultOccasion,
+    roll: () => boolean,
+  ): Promise<Verdict> {
+    const refused = await shared.rate(
+      ruleKey(rule),
+      rateKey(rule, occasion),
+      this.#now(),
+      rule.windowMs ?? 0,
+      rule.limit ?? Number.POSITIVE_INFINITY,
+      roll(),
+    );
+    return refused ? refusal(rule) : { fires: false };
   }
 
   /** A sliding window of the last `limit` transactions (MAIL FROM) per sender, connection or client. */
   #rateLimit(rule: FaultRule, occasion: FaultOccasion, roll: () => boolean): Verdict {
-    const { envelope } = occasion;
-    const key =
-      rule.per === "connection"
-        ? `connection ${connectionKey(occasion)}`
-        : rule.per === "client"
-          ? `client ${envelope.remoteAddress}`
-          : `sender ${envelope.mailFrom ? normalizeAddress(envelope.mailFrom) : ""}`;
+    const key = rateKey(rule, occasion);
     const windows = bounded(this.#rates, rule.id);
     const now = this.#now();
     const since = now - (rule.windowMs ?? 0);
@@ -183,6 +215,60 @@ export class BehaviorState {
     remember(windows, key, recent, MAX_RATE_KEYS_PER_RULE);
     return { fires: false };
   }
+}
+
+/**
+ * RFC 6647 section 2.2: the first attempt of a (client IP, sender, recipient) triple is refused; a
+ * retry at least `delayMs` later is accepted and the triple is let through from then on; one that
+ * comes too early is refused again, the wait still counted from the first attempt.
+ */
+function greylistVerdict(rule: FaultRule, sighting: GreylistSighting): Verdict {
+  switch (sighting.kind) {
+    case "first":
+      return sighting.greylisted ? refusal(rule) : { fires: false };
+    case "passed":
+      return { fires: false };
+    case "retried": {
+      const required = rule.delayMs ?? 0;
+      if (!sighting.passedNow)
+        return refusal(rule, ` [retried after ${sighting.waitedMs} ms of ${required} ms]`);
+      return {
+        fires: false,
+        note: {
+          code: 250,
+          message: `Greylisting passed: retried ${sighting.waitedMs} ms after the first attempt (${required} ms required)`,
+        },
+      };
+    }
+  }
+}
+
+function tripleKey(occasion: FaultOccasion): string {
+  const { envelope } = occasion;
+  const sender = envelope.mailFrom ? normalizeAddress(envelope.mailFrom) : "";
+  const recipient = envelope.recipient === null ? "" : normalizeAddress(envelope.recipient);
+  return `${envelope.remoteAddress}\n${sender}\n${recipient}`;
+}
+
+function rateKey(rule: FaultRule, occasion: FaultOccasion): string {
+  const { envelope } = occasion;
+  return rule.per === "connection"
+    ? `connection ${connectionKey(occasion)}`
+    : rule.per === "client"
+      ? `client ${envelope.remoteAddress}`
+      : `sender ${envelope.mailFrom ? normalizeAddress(envelope.mailFrom) : ""}`;
+}
+
+/**
+ * A rule's name in the shared memory: an API rule's id (one rule for every instance); for a rule
+ * from a flag, which each instance makes with its own id, what it does, so that every instance's
+ * `--greylist 5m` shares one memory.
+ */
+export function ruleKey(rule: FaultRule): string {
+  if (rule.origin === "api") return rule.id;
+  // Not its message (which names the id) or reply: they do not change what is remembered.
+  const { behavior, stage, delayMs, limit, windowMs, per, pattern, inbox, from } = rule;
+  return `cli ${JSON.stringify([behavior, stage, delayMs, limit, windowMs, per, pattern, inbox, from])}`;
 }
 
 /** The reply a refusing rule sends: its status code (when it has one) in front of its text. */

@@ -1,7 +1,7 @@
 import { MAX_FAULT_LOG_ENTRIES, normalizeAddress } from "@mailnest/protocol";
 import { RuleBook } from "../rules/rule-book.js";
 import { newRuleId } from "../rules/rule-id.js";
-import { BehaviorState, type FaultEffect } from "./fault-behaviors.js";
+import { BehaviorState, type FaultEffect, type Verdict } from "./fault-behaviors.js";
 import { FAULTS_FILE, upgradeFaultDocument } from "./fault-document.js";
 import {
   defaultFaultMessage,
@@ -31,6 +31,9 @@ export interface FaultStoreOptions {
 }
 
 /** A fault that struck: the rule as it was when it fired, its log entry, and what to do. */
+/** `#act`'s "this rule does not strike: try the next". */
+const NEXT = Symbol("next rule");
+
 export interface FaultHit {
   rule: FaultRule;
   /** Without its sequence when the log is shared: that is given when the entry is stored. */
@@ -45,9 +48,9 @@ export interface FaultHit {
  * (`origin: "cli"`) are not saved. What greylisting and rate limits remember is in memory only.
  *
  * With `shared` (PostgreSQL), the API's rules and the whole log live there instead, for every
- * instance of the sandbox; matching still runs on an in-memory copy, and only a shared rule with a
- * limited count makes the hook wait, for its use to be taken in the database (docs/scaling.md,
- * "Fault rules").
+ * instance of the sandbox, and so does what greylisting and rate limits remember; matching still
+ * runs on an in-memory copy, and only a shared rule with a limited count, greylisting and rate
+ * limits make the hook wait for the database (docs/scaling.md, "Fault rules").
  */
 export class FaultStore {
   readonly #book: RuleBook<FaultRule, FaultLogEntry>;
@@ -64,7 +67,7 @@ export class FaultStore {
     this.#shared = options.shared ?? null;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-    this.#state = new BehaviorState(this.#now);
+    this.#state = new BehaviorState(this.#now, options.shared?.memory ?? null);
   }
 
   static async open(options: FaultStoreOptions): Promise<FaultStore> {
@@ -121,14 +124,18 @@ export class FaultStore {
   async remove(id: string): Promise<boolean> {
     this.#state.forget(id);
     if (await this.#book.remove(id)) return true;
-    return this.#shared !== null && (await this.#shared.delete(id));
+    if (this.#shared === null || !(await this.#shared.delete(id))) return false;
+    this.#state.forget(id, true);
+    return true;
   }
 
   /** Removes every rule, CLI ones included (they come back on the next start). Returns how many. */
   async clear(): Promise<number> {
-    const removed = [...(await this.#book.clear()), ...((await this.#shared?.clear()) ?? [])];
-    for (const id of removed) this.#state.forget(id);
-    return removed.length;
+    const local = await this.#book.clear();
+    const shared = (await this.#shared?.clear()) ?? [];
+    for (const id of local) this.#state.forget(id);
+    for (const id of shared) this.#state.forget(id, true);
+    return local.length + shared.length;
   }
 
   /**
@@ -187,35 +194,75 @@ export class FaultStore {
   decide(occasion: FaultOccasion): FaultHit | null | Promise<FaultHit | null> {
     const candidates = this.#candidates();
     if (candidates.length === 0) return null;
-    const inboxes = occasionInboxes(occasion);
-    const roll = (rule: FaultRule) => () =>
-      // Probability 1 always fires and 0 never does, without asking the random source.
-      rule.probability >= 1 || (rule.probability > 0 && this.#random() < rule.probability);
-    for (const rule of candidates) {
+    return this.#scan(candidates, 0, occasion, occasionInboxes(occasion));
+  }
+
+  /**
+   * Tries `candidates` from `from` on. Synchronous until a rule's verdict needs the shared memory
+   * (greylisting, a rate limit, on PostgreSQL): then the rest is tried once it is in.
+   */
+  #scan(
+    candidates: FaultRule[],
+    from: number,
+    occasion: FaultOccasion,
+    inboxes: string[],
+  ): FaultHit | null | Promise<FaultHit | null> {
+    for (let i = from; i < candidates.length; i++) {
+      const rule = candidates[i]!;
       if (!ruleMatches(rule, occasion, inboxes)) continue;
-      const verdict = this.#state.decide(rule, occasion, roll(rule));
-      if (!verdict.fires) {
-        if ("note" in verdict) {
-          this.#append(rule, occasion, inboxes, verdict.note);
-          this.#book.saveSoon();
-        }
-        continue;
+      const verdict = this.#state.decide(rule, occasion, this.#roll(rule));
+      if (verdict instanceof Promise) {
+        return verdict.then(
+          (known) => {
+            this.#sharedFailed = false;
+            const outcome = this.#act(rule, known, occasion, inboxes);
+            return outcome === NEXT ? this.#scan(candidates, i + 1, occasion, inboxes) : outcome;
+          },
+          (error: unknown) => {
+            // The memory cannot be reached: this rule does not apply meanwhile (never over-applied).
+            this.#sharedFailure(error);
+            return this.#scan(candidates, i + 1, occasion, inboxes);
+          },
+        );
       }
-      if (this.#shared !== null && rule.origin === "api") {
-        return this.#fireShared(this.#shared, rule, occasion, inboxes, verdict);
-      }
-      rule.triggered += 1;
-      if (rule.remaining !== null) rule.remaining -= 1;
-      const entry = this.#append(rule, occasion, inboxes, verdict.logged);
-      if (rule.remaining === 0) {
-        this.#state.forget(rule.id);
-        this.#book.drop(rule);
-      } else {
-        this.#book.saveSoon();
-      }
-      return { rule: { ...rule }, entry: structuredClone(entry), effect: verdict.effect };
+      const outcome = this.#act(rule, verdict, occasion, inboxes);
+      if (outcome !== NEXT) return outcome;
     }
     return null;
+  }
+
+  /** Rolls the rule's probability: 1 always fires and 0 never does, without asking the random source. */
+  #roll(rule: FaultRule): () => boolean {
+    return () => rule.probability >= 1 || (rule.probability > 0 && this.#random() < rule.probability);
+  }
+
+  /** What a matching rule's verdict comes to: a hit, or NEXT to try the next rule. */
+  #act(
+    rule: FaultRule,
+    verdict: Verdict,
+    occasion: FaultOccasion,
+    inboxes: string[],
+  ): FaultHit | null | Promise<FaultHit | null> | typeof NEXT {
+    if (!verdict.fires) {
+      if ("note" in verdict) {
+        this.#append(rule, occasion, inboxes, verdict.note);
+        this.#book.saveSoon();
+      }
+      return NEXT;
+    }
+    if (this.#shared !== null && rule.origin === "api") {
+      return this.#fireShared(this.#shared, rule, occasion, inboxes, verdict);
+    }
+    rule.triggered += 1;
+    if (rule.remaining !== null) rule.remaining -= 1;
+    const entry = this.#append(rule, occasion, inboxes, verdict.logged);
+    if (rule.remaining === 0) {
+      this.#state.forget(rule.id);
+      this.#book.drop(rule);
+    } else {
+      this.#book.saveSoon();
+    }
+    return { rule: { ...rule }, entry: structuredClone(entry), effect: verdict.effect };
   }
 
   /**
@@ -240,7 +287,7 @@ export class FaultStore {
       async (used) => {
         this.#sharedFailed = false;
         if (used === null) return null;
-        if (used.remaining === 0) this.#state.forget(rule.id);
+        if (used.remaining === 0) this.#state.forget(rule.id, true);
         // Logged before the reply: once a client has its refusal, every instance's log lists it.
         // The use is taken either way, so a log that fails to save does not undo the fault.
         await shared.appendLog(entry).catch((error: unknown) => this.#sharedFailure(error));

@@ -1,4 +1,5 @@
 import type { FaultLogEntry, FaultRule } from "./fault-rule.js";
+import type { SharedFaultMemory } from "./shared-fault-memory.js";
 
 /** A log entry before the shared log gave it its sequence. */
 export type FaultLogRecord = Omit<FaultLogEntry, "sequence">;
@@ -31,5 +32,7 @@ export interface SharedFaultRules {
   appendLog(entry: FaultLogRecord): Promise<FaultLogEntry>;
   log(): Promise<FaultLogEntry[]>;
   clearLog(): Promise<number>;
+  /** What greylisting and rate limits remember, for every instance; absent: each instance's own. */
+  readonly memory?: SharedFaultMemory;
   close(): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseGreylist } from "../cli/parse-after-acceptance.js";
 import type { FaultLogEntry, FaultRule } from "../faults/fault-rule.js";
 import { fetchJson } from "../test-support/fetch-json.js";
 import { mailerFor } from "../test-support/mailer.js";
@@ -104,4 +105,54 @@ describe("fault rules shared through PostgreSQL", () => {
     expect(await fetchJson(a.url, "DELETE", "/api/faults/log")).toMatchObject({ body: { deleted: 1 } });
     expect(await logOf(b.url)).toEqual([]);
   });
+
+  it("greylisting remembers across instances: a retry that reaches B after the delay passes (the same --greylist flag on both)", async () => {
+    const database = await createTestDatabase(cleanup);
+    // Each instance makes its own copy of the flag's rule, with its own id: one memory all the same.
+    const flag = parseGreylist("400ms", "--greylist");
+    const [a, b] = [
+      await startTestSandbox(cleanup, { databaseUrl: database.url, receivingRules: [flag] }),
+      await startTestSandbox(cleanup, { databaseUrl: database.url, receivingRules: [flag] }),
+    ];
+    expect(await send(a.smtpPort, "first@mailnest.test")).toBe(451);
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    // B never saw this triple itself: it remembers A's first sighting.
+    expect(await send(b.smtpPort, "first@mailnest.test")).toBe(250);
+    expect(await send(a.smtpPort, "first@mailnest.test")).toBe(250); // passed, for A as well
+    expect(await send(b.smtpPort, "second@mailnest.test")).toBe(451);
+    expect(await send(a.smtpPort, "second@mailnest.test")).toBe(451); // too early, on A too
+  }, 60_000);
+
+  it("an API greylisting rule: refused on B, the retry on A after the delay passes", async () => {
+    const [a, b] = await twoInstances();
+    const rule = await fetchJson<FaultRule>(a.url, "POST", "/api/inboxes/api%40mailnest.test/faults", {
+      behavior: "greylist",
+      delayMs: 300,
+    });
+    expect(rule.status).toBe(201);
+    await expect.poll(async () => (await rulesOf(b.url)).length, PROPAGATION).toBe(1);
+    expect(await send(b.smtpPort, "api@mailnest.test")).toBe(451);
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await send(a.smtpPort, "api@mailnest.test")).toBe(250);
+    // The pass is logged, once, in the shared log.
+    await expect
+      .poll(async () => (await logOf(b.url)).map((entry) => entry.code), PROPAGATION)
+      .toEqual([451, 250]);
+  }, 60_000);
+
+  it("a rate limit per sender counts the transactions of every instance", async () => {
+    const [a, b] = await twoInstances();
+    const rule = await fetchJson<FaultRule>(a.url, "POST", "/api/faults", {
+      behavior: "rate-limit",
+      per: "sender",
+      limit: 3,
+      windowMs: 60_000,
+    });
+    expect(rule.status).toBe(201);
+    await expect.poll(async () => (await rulesOf(b.url)).length, PROPAGATION).toBe(1);
+    const codes: number[] = [];
+    for (const sandbox of [a, b, a, b, a]) codes.push(await send(sandbox.smtpPort, "counted@mailnest.test"));
+    expect(codes.slice(0, 3)).toEqual([250, 250, 250]);
+    expect(codes.slice(3).every((code) => code >= 400)).toBe(true);
+  }, 60_000);
 });

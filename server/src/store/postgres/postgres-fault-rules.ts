@@ -2,6 +2,7 @@ import type { FaultLogEntry, FaultRule } from "@mailnest/protocol";
 import type { FaultLogRecord, SharedFaultRules } from "../../faults/shared-fault-rules.js";
 import { ChangeListener } from "./change-listener.js";
 import { type ConnectOptions, connect, type Sql } from "./connect.js";
+import { PostgresFaultMemory } from "./fault-memory.js";
 import { FaultTable } from "./fault-table.js";
 import { FAULTS_CHANNEL, migrate } from "./schema.js";
 import { databaseError } from "./unavailable.js";
@@ -19,6 +20,7 @@ export interface PostgresFaultRulesOptions {
  */
 export class PostgresFaultRules implements SharedFaultRules {
   rules: FaultRule[] = [];
+  readonly memory: PostgresFaultMemory;
   readonly #sql: Sql;
   readonly #table: FaultTable;
   #listener: ChangeListener | null = null;
@@ -28,6 +30,7 @@ export class PostgresFaultRules implements SharedFaultRules {
   private constructor(sql: Sql, options: PostgresFaultRulesOptions) {
     this.#sql = sql;
     this.#table = new FaultTable(sql, { maxLogEntries: options.maxLogEntries });
+    this.memory = new PostgresFaultMemory(sql);
   }
 
   /** Connects (a small pool of its own), migrates if needed, listens, and reads the rules. */

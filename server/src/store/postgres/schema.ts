@@ -167,6 +167,25 @@ export const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 9,
+    name: "greylisting and rate-limit memory",
+    statements: [
+      // `fault-memory.ts`: per rule and key (a greylisted triple, a rate limit's sender or client),
+      // the first sighting and whether it passed (greylisting), or the times counted in the window
+      // (rate limits), shared by every instance. `touched` lets old rows be pruned.
+      `CREATE TABLE mailnest_fault_memory (
+         rule text NOT NULL,
+         key text NOT NULL,
+         first_seen double precision NOT NULL,
+         passed boolean NOT NULL DEFAULT false,
+         times double precision[] NOT NULL DEFAULT '{}',
+         touched timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (rule, key)
+       )`,
+      "CREATE INDEX mailnest_fault_memory_touched ON mailnest_fault_memory (touched)",
+    ],
+  },
 ];
 
 /**
