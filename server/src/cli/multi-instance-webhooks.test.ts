@@ -194,13 +194,24 @@ describe("webhook endpoints and deliveries with two instances on one database", 
       (await logOn(a)).map((delivery) => [delivery.id, delivery.state]),
     );
 
+    // Paused and resumed through the instance that does not deliver: the one that does resumes.
+    const holder = await deliverer([a, b]);
+    const other = holder === a ? b : a;
+    await fetchJson(other.url, "PATCH", `/api/webhooks/${id}`, { paused: true });
+    await expect.poll(async () => (await endpoints(holder))[0]?.paused, { timeout: 10_000 }).toBe(true);
+    const whilePaused = await send(holder, "while paused");
+    await expect.poll(async () => (await endpoints(other))[0]?.pending, { timeout: 10_000 }).toBe(1);
+    await fetchJson(other.url, "PATCH", `/api/webhooks/${id}`, { paused: false });
+    await expect.poll(() => receiver.accepted.length, { timeout: 30_000 }).toBe(2);
+    expect(receivedId(receiver.accepted[1]!.event!)).toBe(whilePaused.id);
+
     expect((await fetch(`${b.url}/api/webhooks/${id}`, { method: "DELETE" })).status).toBe(204);
     await expect.poll(() => endpoints(a), { timeout: 10_000 }).toEqual([]);
     await send(a, "after the delete");
     await send(b, "after the delete");
-    // Nothing queued for a deleted endpoint: the one delivery stays the only one.
+    // Nothing queued for a deleted endpoint: the two deliveries stay the only ones.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(receiver.received).toHaveLength(1);
+    expect(receiver.received).toHaveLength(2);
   }, 180_000);
 
   it("what the delivering instance queued is delivered by the other after a kill -9 of it", async () => {

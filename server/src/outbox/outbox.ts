@@ -111,8 +111,10 @@ export class Outbox<P, M> {
     const shared = options.shared ?? null;
     const apply = (record: OutboxRecord<P, M>) => {
       state.apply(record);
-      // Another instance's deletion of a lane arrives here too.
+      // Another instance's changes of a lane arrive here too: a deletion stops its attempts, and
+      // an unpaused lane starts on the instance that delivers.
       if (record.op === "drop-lane") outbox.#abortOrphans();
+      if (record.op === "lane" && !outbox.#closing) outbox.#pump(record.id);
     };
     outbox.#journal =
       shared === null
