@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createDatabaseOn, type TestDatabase } from "../../test-support/postgres/test-database.js";
 import { testPostgresServerUrl } from "../../test-support/postgres/use-test-database.js";
 import { connect, type Sql } from "./connect.js";
-import { PostgresDeliveryTurn } from "./delivery-turn.js";
+import { PostgresDeliveryTurns } from "./delivery-turn.js";
 import { PostgresJournal } from "./postgres-journal.js";
 import { PostgresOutboxes } from "./postgres-outboxes.js";
 import { migrate } from "./schema.js";
@@ -192,31 +192,52 @@ describe("PostgresJournal: one order of records for every instance", () => {
   });
 });
 
-describe("PostgresDeliveryTurn: one instance delivers at a time", () => {
-  it("is held by one of two; when its holder's session ends the other takes it", async () => {
+describe("PostgresDeliveryTurns: one instance delivers at a time", () => {
+  it("a turn is held by one of two instances; another outbox's turn is its own; the holder's exit hands it on", async () => {
     const { url } = await database();
     const options = { retryMs: 50, checkMs: 50 };
-    const first = new PostgresDeliveryTurn(url, "webhooks", {}, options);
-    const second = new PostgresDeliveryTurn(url, "webhooks", {}, options);
-    const other = new PostgresDeliveryTurn(url, "relay", {}, options);
+    const one = new PostgresDeliveryTurns(url, {}, options);
+    const two = new PostgresDeliveryTurns(url, {}, options);
     closers.push(
-      () => first.close(),
-      () => second.close(),
-      () => other.close(),
+      () => one.close(),
+      () => two.close(),
     );
-    await expect
-      .poll(() => [first.held || second.held, other.held], { timeout: 5_000 })
-      .toEqual([true, true]);
-    // Several rounds of asking do not hand it to the second.
+    const first = one.turn("webhooks");
+    const second = two.turn("webhooks");
+    await expect.poll(() => first.held || second.held, { timeout: 5_000 }).toBe(true);
+    const [holder, waiting] = first.held ? [one, two] : [two, one];
+    const waitingTurn = waiting === one ? first : second;
+    // The other outbox's turn, asked for by the instance without the first: it gets it.
+    const other = waiting.turn("releases");
+    await expect.poll(() => other.held, { timeout: 5_000 }).toBe(true);
+    // Several rounds of asking do not hand the first to the second.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect([first.held, second.held].filter(Boolean)).toHaveLength(1);
 
-    const [holder, waiting] = first.held ? [first, second] : [second, first];
     const changes: boolean[] = [];
-    waiting.onChange((held) => changes.push(held));
+    waitingTurn.onChange((held: boolean) => changes.push(held));
     await holder.close();
-    expect(holder.held).toBe(false);
-    await expect.poll(() => waiting.held, { timeout: 5_000 }).toBe(true);
+    await expect.poll(() => waitingTurn.held, { timeout: 5_000 }).toBe(true);
     expect(changes).toEqual([true]);
+    expect(other.held).toBe(true);
+  });
+
+  it("closing one turn hands it on at once, while the instance keeps its others", async () => {
+    const { url } = await database();
+    const options = { retryMs: 50, checkMs: 50 };
+    const one = new PostgresDeliveryTurns(url, {}, options);
+    const two = new PostgresDeliveryTurns(url, {}, options);
+    closers.push(
+      () => one.close(),
+      () => two.close(),
+    );
+    const webhooks = one.turn("webhooks");
+    const releases = one.turn("releases");
+    await expect.poll(() => webhooks.held && releases.held, { timeout: 5_000 }).toBe(true);
+    const theirs = two.turn("webhooks");
+    await webhooks.close();
+    expect(webhooks.held).toBe(false);
+    await expect.poll(() => theirs.held, { timeout: 5_000 }).toBe(true);
+    expect(releases.held).toBe(true);
   });
 });

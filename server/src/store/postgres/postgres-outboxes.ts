@@ -1,7 +1,7 @@
 import type { DeliveryTurn, SharedJournalOptions, SharedOutboxes } from "../../outbox/shared-outboxes.js";
 import { ChangeListener } from "./change-listener.js";
 import { type ConnectOptions, connect, type Sql } from "./connect.js";
-import { type DeliveryTurnOptions, PostgresDeliveryTurn } from "./delivery-turn.js";
+import { type DeliveryTurnOptions, PostgresDeliveryTurns } from "./delivery-turn.js";
 import { PostgresJournal } from "./postgres-journal.js";
 import { JOURNAL_CHANNEL, migrate } from "./schema.js";
 
@@ -21,18 +21,17 @@ export interface PostgresOutboxesOptions {
  * never waits behind ingest's connections or holds them.
  */
 export class PostgresOutboxes implements SharedOutboxes {
-  readonly #url: string;
   readonly #sql: Sql;
   readonly #options: PostgresOutboxesOptions;
   readonly #journals = new Map<string, PostgresJournal<unknown>>();
-  readonly #turns: PostgresDeliveryTurn[] = [];
+  readonly #turns: PostgresDeliveryTurns;
   #listener: ChangeListener | null = null;
   readonly #safety: NodeJS.Timeout;
 
   private constructor(url: string, options: PostgresOutboxesOptions) {
-    this.#url = url;
     this.#options = options;
     this.#sql = connect(url, { max: 4, ...options.connection });
+    this.#turns = new PostgresDeliveryTurns(url, options.connection ?? {}, options.turn);
     // NOTIFY is not kept for a connection that is down or not yet listening: a slow look now and
     // then bounds how long anything missed that way waits (normally nothing is).
     this.#safety = setInterval(() => this.#catchUpAll(), SAFETY_READ_MS);
@@ -88,21 +87,14 @@ export class PostgresOutboxes implements SharedOutboxes {
   }
 
   deliveryTurn(name: string): DeliveryTurn {
-    const turn = new PostgresDeliveryTurn(
-      this.#url,
-      name,
-      this.#options.connection ?? {},
-      this.#options.turn,
-    );
-    this.#turns.push(turn);
-    return turn;
+    return this.#turns.turn(name);
   }
 
   /** After the outboxes that use it are closed. */
   async close(): Promise<void> {
     clearInterval(this.#safety);
     await this.#listener?.close();
-    await Promise.all(this.#turns.map((turn) => turn.close()));
+    await this.#turns.close();
     for (const journal of this.#journals.values()) await journal.close();
     await this.#sql.end({ timeout: 1 }).catch(() => {});
   }
