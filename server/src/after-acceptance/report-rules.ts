@@ -80,14 +80,7 @@ export class ReportRules implements ReportRuleStore {
   }
 
   add(input: ReportRuleInput, origin: ReportRule["origin"] = "api"): Promise<ReportRule> {
-    return this.#book.add({
-      id: newRuleId("rpt"),
-      ...input,
-      remaining: input.times,
-      triggered: 0,
-      origin,
-      createdAt: new Date(this.#now()).toISOString(),
-    });
+    return this.#book.add(newReportRule(input, origin, this.#now()));
   }
 
   remove(id: string): Promise<boolean> {
@@ -134,6 +127,18 @@ export class ReportRules implements ReportRuleStore {
   flushed(): Promise<void> {
     return this.#book.flushed();
   }
+}
+
+/** A new rule from what a client asked for: a fresh id, its uses all left. */
+export function newReportRule(input: ReportRuleInput, origin: ReportRule["origin"], now: number): ReportRule {
+  return {
+    id: newRuleId("rpt"),
+    ...input,
+    remaining: input.times,
+    triggered: 0,
+    origin,
+    createdAt: new Date(now).toISOString(),
+  };
 }
 
 /** What `ReportRuleStore.select` answers, from `rules` in the order they are tried. */

@@ -1,11 +1,10 @@
 import { MAX_REPORT_LOG_ENTRIES } from "@mailnest/protocol";
 import { newId } from "../outbox/new-id.js";
 import type { RecordJournal, SharedOutboxes } from "../outbox/shared-outboxes.js";
-import { newRuleId } from "../rules/rule-id.js";
 import { SequencedLog } from "../rules/sequenced-log.js";
 import type { ReportRequest } from "./plan-reports.js";
 import type { ReportForward, ReportLogEntry, ReportRule, ReportRuleInput } from "./report-rule.js";
-import { logFilter, type ReportRuleStore, selectReports, takeOne } from "./report-rules.js";
+import { logFilter, newReportRule, type ReportRuleStore, selectReports, takeOne } from "./report-rules.js";
 
 /** The journal's name in the shared store. */
 const JOURNAL = "reports";
@@ -83,14 +82,7 @@ export class SharedReportRules implements ReportRuleStore {
   }
 
   async add(input: ReportRuleInput, origin: ReportRule["origin"] = "api"): Promise<ReportRule> {
-    const rule: ReportRule = {
-      id: newRuleId("rpt"),
-      ...input,
-      remaining: input.times,
-      triggered: 0,
-      origin,
-      createdAt: new Date(this.#now()).toISOString(),
-    };
+    const rule = newReportRule(input, origin, this.#now());
     if (origin === "cli") this.#cli.push(rule);
     else await this.#write({ op: "add", rule });
     return { ...rule };

@@ -105,6 +105,16 @@ describe("PostgresJournal: one order of records for every instance", () => {
     ]);
   });
 
+  it("an append made the moment the one before resolves is committed too (none is stranded between two drains)", async () => {
+    const { url } = await database();
+    const sql = await pool(url);
+    const state = new ListState();
+    const journal = new PostgresJournal(sql, "t", state.options);
+    // Each append is made by the continuation of the one before, with no I/O in between.
+    for (let n = 0; n < 20; n++) await journal.append({ from: "A", n });
+    expect(state.items.map((item) => item.n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+  });
+
   it("keeps text jsonb would refuse (a NUL a header field may decode to), in records and snapshots", async () => {
     const { url } = await database();
     const [sqlA, sqlB] = [await pool(url), await pool(url)];
@@ -115,9 +125,13 @@ describe("PostgresJournal: one order of records for every instance", () => {
     await new PostgresJournal(sqlB, "t", reader.options).catchUp();
     expect(reader.items).toEqual([hostile]);
     await journal.append({ ...hostile, n: 2 }); // past the line: a snapshot holds both
-    expect(await rowCount(sqlA)).toEqual({ records: 0, snapshots: 1 });
+    expect(await rowCount(sqlA)).toEqual({ records: 2, snapshots: 1 });
+    await journal.append({ ...hostile, n: 3 });
+    await journal.append({ ...hostile, n: 4 }); // a second snapshot: the rows before the first go
+    expect(await rowCount(sqlA)).toEqual({ records: 2, snapshots: 2 });
     await new PostgresJournal(sqlB, "t", later.options).catchUp();
-    expect(later.items).toEqual([hostile, { ...hostile, n: 2 }]);
+    expect(later.items.map((item) => item.n)).toEqual([1, 2, 3, 4]);
+    expect(later.items[0]).toEqual(hostile);
   });
 
   it("compacts to a snapshot; an instance that fell behind it starts over from it, one that kept up does not", async () => {
@@ -138,8 +152,8 @@ describe("PostgresJournal: one order of records for every instance", () => {
     expect(writer.items).toEqual(expected);
     expect(keptUp.items).toEqual(expected);
     expect(keptUp.resets).toBe(0);
-    // Three compactions (after records 11, 22, 33): only the last snapshot and what follows it remain.
-    expect(await rowCount(sqlA)).toEqual({ records: 2, snapshots: 1 });
+    // Three compactions (after records 11, 22, 33); the rows before the second snapshot are gone.
+    expect(await rowCount(sqlA)).toEqual({ records: 13, snapshots: 2 });
 
     // C read one record, then was away while the rows it needed were deleted.
     await journalC.catchUp();
@@ -192,16 +206,21 @@ describe("PostgresJournal: one order of records for every instance", () => {
   });
 });
 
+/** Two instances' delivery turns on one fresh database, quick to ask and to check. */
+async function twoTurnSessions(): Promise<[PostgresDeliveryTurns, PostgresDeliveryTurns]> {
+  const { url } = await database();
+  const options = { retryMs: 50, checkMs: 50 };
+  const sessions: [PostgresDeliveryTurns, PostgresDeliveryTurns] = [
+    new PostgresDeliveryTurns(url, {}, options),
+    new PostgresDeliveryTurns(url, {}, options),
+  ];
+  closers.push(...sessions.map((session) => () => session.close()));
+  return sessions;
+}
+
 describe("PostgresDeliveryTurns: one instance delivers at a time", () => {
   it("a turn is held by one of two instances; another outbox's turn is its own; the holder's exit hands it on", async () => {
-    const { url } = await database();
-    const options = { retryMs: 50, checkMs: 50 };
-    const one = new PostgresDeliveryTurns(url, {}, options);
-    const two = new PostgresDeliveryTurns(url, {}, options);
-    closers.push(
-      () => one.close(),
-      () => two.close(),
-    );
+    const [one, two] = await twoTurnSessions();
     const first = one.turn("webhooks");
     const second = two.turn("webhooks");
     await expect.poll(() => first.held || second.held, { timeout: 5_000 }).toBe(true);
@@ -223,14 +242,7 @@ describe("PostgresDeliveryTurns: one instance delivers at a time", () => {
   });
 
   it("closing one turn hands it on at once, while the instance keeps its others", async () => {
-    const { url } = await database();
-    const options = { retryMs: 50, checkMs: 50 };
-    const one = new PostgresDeliveryTurns(url, {}, options);
-    const two = new PostgresDeliveryTurns(url, {}, options);
-    closers.push(
-      () => one.close(),
-      () => two.close(),
-    );
+    const [one, two] = await twoTurnSessions();
     const webhooks = one.turn("webhooks");
     const releases = one.turn("releases");
     await expect.poll(() => webhooks.held && releases.held, { timeout: 5_000 }).toBe(true);

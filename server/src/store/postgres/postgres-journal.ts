@@ -40,8 +40,9 @@ export interface PostgresJournalOptions<R> extends SharedJournalOptions<R> {
  *
  * Compaction: once more than `compactAfterRecords` records follow the last snapshot, the appender
  * that crossed the line writes a snapshot row (its whole state, under the append lock, after
- * applying every committed row) and deletes the rows before it. An instance that had applied all of
- * them skips the snapshot (its state is the same); one that had not (it was away) starts over from it.
+ * applying every committed row) and deletes the rows before the previous snapshot. An instance that
+ * had applied every record a snapshot covers skips it (its state is the same); one further behind
+ * than the previous snapshot (it was away) starts over from the oldest snapshot kept.
  */
 export class PostgresJournal<R> implements RecordJournal<R> {
   readonly #sql: Sql;
@@ -52,7 +53,8 @@ export class PostgresJournal<R> implements RecordJournal<R> {
   #applied = 0;
   #sinceSnapshot = 0;
   #queue: Pending<R>[] = [];
-  #draining: Promise<void> | null = null;
+  #draining = false;
+  #drained: Promise<void> = Promise.resolve();
   /** Reads and compactions of this instance, one at a time, so no row is applied twice. */
   #local: Promise<unknown> = Promise.resolve();
   /** A read queued behind the running work, not started yet: it will see everything committed so far. */
@@ -85,9 +87,10 @@ export class PostgresJournal<R> implements RecordJournal<R> {
     if (this.#closed) return Promise.reject(new Error("the journal is closed"));
     return new Promise((resolve, reject) => {
       this.#queue.push({ record, resolve, reject });
-      this.#draining ??= this.#drain().finally(() => {
-        this.#draining = null;
-      });
+      if (!this.#draining) {
+        this.#draining = true;
+        this.#drained = this.#drain();
+      }
     });
   }
 
@@ -111,36 +114,44 @@ export class PostgresJournal<R> implements RecordJournal<R> {
   /** Waits for the appends queued, then refuses more. The pool is its owner's to end. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#draining;
+    await this.#drained;
     await this.#local.catch(() => {});
   }
 
   async #drain(): Promise<void> {
-    // Let the rest of this turn's appends join the batch (a burst of bus events is one transaction).
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0);
-      try {
-        await this.#insert(batch.map((pending) => pending.record));
-      } catch (error) {
-        for (const pending of batch) pending.reject(error);
-        continue;
-      }
-      try {
-        // Started after the commit (a read queued but not started counts), so it applies the rows.
-        await this.catchUp();
-      } catch (error) {
-        // Committed, so other instances apply it; this one will at its next successful read.
-        for (const pending of batch) pending.reject(error);
-        continue;
-      }
-      for (const pending of batch) pending.resolve();
-      if (this.#sinceSnapshot > this.#compactAfter) {
-        await this.#alone(() => this.#compact()).catch((error: unknown) => {
-          console.error(`mailnest: compacting the ${this.#name} journal in PostgreSQL failed:`, error);
-        });
-      }
+    try {
+      // Let the rest of this turn's appends join the batch (a burst of bus events is one transaction).
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      while (this.#queue.length > 0) await this.#commitBatch(this.#queue.splice(0));
+    } finally {
+      // In the same microtask as the loop's last look at the queue: an append made by whoever a
+      // resolved batch woke up (it runs just after) starts a drain of its own, never strands.
+      this.#draining = false;
     }
+  }
+
+  async #commitBatch(batch: Pending<R>[]): Promise<void> {
+    try {
+      await this.#insert(batch.map((pending) => pending.record));
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    try {
+      // Started after the commit (a read queued but not started counts), so it applies the rows.
+      await this.catchUp();
+    } catch (error) {
+      // Committed, so other instances apply it; this one will at its next successful read.
+      for (const pending of batch) pending.reject(error);
+      return;
+    }
+    // Before the batch resolves, so that whoever waits for it finds the journal compacted.
+    if (this.#sinceSnapshot > this.#compactAfter) {
+      await this.#alone(() => this.#compact()).catch((error: unknown) => {
+        console.error(`mailnest: compacting the ${this.#name} journal in PostgreSQL failed:`, error);
+      });
+    }
+    for (const pending of batch) pending.resolve();
   }
 
   /**
@@ -199,13 +210,19 @@ export class PostgresJournal<R> implements RecordJournal<R> {
       // Under the lock nothing more can commit: after this read the state is the journal's whole.
       await this.#read(tx);
       if (this.#sinceSnapshot <= this.#compactAfter) return null; // another instance just did it
+      const [previous] = await tx<{ seq: number | null }[]>`
+        SELECT max(seq) AS seq FROM mailnest_journal WHERE journal = ${this.#name} AND kind = 'snapshot'`;
       const [row] = await tx<{ seq: number }[]>`
         INSERT INTO mailnest_journal (seq, journal, kind, body, through)
         SELECT coalesce(max(seq), 0) + 1, ${this.#name}, 'snapshot',
           ${JSON.stringify(this.#options.snapshot())}::text::json, ${this.#applied}
         FROM mailnest_journal
         RETURNING seq`;
-      await tx`DELETE FROM mailnest_journal WHERE journal = ${this.#name} AND seq < ${row!.seq}`;
+      // One generation is kept: an instance a little behind (it had not read the last records when
+      // this snapshot was taken) reads them and then skips the snapshot, instead of starting over.
+      if (previous?.seq != null) {
+        await tx`DELETE FROM mailnest_journal WHERE journal = ${this.#name} AND seq < ${previous.seq}`;
+      }
       await tx`SELECT pg_notify(${JOURNAL_CHANNEL}, ${this.#name})`;
       return row!.seq;
     });
