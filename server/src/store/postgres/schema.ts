@@ -137,10 +137,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 7,
     name: "shared outbox journals",
     statements: [
-      // `postgres-journal.ts`: the webhook deliveries' journal, one order for every instance. `seq`
-      // is given under the append lock (max + 1), so a reader that has seen seq N has seen every
-      // record before it. A `snapshot` row holds the whole state as of `through` (the last record
-      // it covers) and replaces the rows before it. `json`, not `jsonb`: an event carries a
+      // `postgres-journal.ts`: shared journals (webhooks, releases, report rules), one order for
+      // every instance. `seq` is given under the append lock (max + 1), so a reader that has seen
+      // seq N has seen every record before it. A `snapshot` row holds the whole state as of
+      // `through` (the last record it covers); writing one deletes the rows before the previous
+      // one. `json`, not `jsonb`: an event carries a
       // message's header fields, and `jsonb` refuses the `\u0000` they may hold.
       `CREATE TABLE mailnest_journal (
          seq bigint PRIMARY KEY,
