@@ -53,7 +53,7 @@ const MAIL_FROM = "sender@bench.localhost";
 /** A run with this many failures is broken; stop rather than hammer a failing server. */
 const MAX_FAILURES = 50;
 /** A store message id (26-character ULID) in a reply text. */
-const ID_IN_REPLY = /\b([0-9a-z]{26})\b/;
+export const ID_IN_REPLY = /\b([0-9a-z]{26})\b/;
 
 export async function runWorkload(target: Target, workload: Workload): Promise<WorkloadResult> {
   const latencies: number[] = [];

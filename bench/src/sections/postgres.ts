@@ -1,10 +1,14 @@
 // The tests' throwaway PostgreSQL (initdb into a temp folder, a free port, the `postgres` user when
 // root), reused rather than copied; started with fsync on here, so the figures are a durable server's.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { performance } from "node:perf_hooks";
 import { PostgresCluster } from "../../../server/src/test-support/postgres/postgres-cluster.js";
 import type { ResultRow } from "../report/result-row.js";
 import type { ServerUnderTest } from "../server/server-process.js";
+import { textMessage } from "../smtp/message-factory.js";
 import { SmtpConnection } from "../smtp/smtp-connection.js";
-import { runWorkload, type WorkloadResult } from "../smtp-load.js";
+import { ID_IN_REPLY, runWorkload, type WorkloadResult } from "../smtp-load.js";
 import { median, summarize } from "../stats.js";
 import { referenceWorkloads } from "../workloads.js";
 import {
@@ -44,7 +48,11 @@ export async function runPostgres(context: SectionContext): Promise<SectionResul
     );
     const [a, b] = await Promise.all([context.startMailnest(onDatabase), context.startMailnest(onDatabase)]);
     const latency = await withServer(a, () => withServer(b, () => measureCrossInstance(context, a, b)));
-    return { rows: [...ingest.rows, ...latency.rows], details: { ...ingest.details, ...latency.details } };
+    const webhook = await measureSharedWebhook(context, onDatabase);
+    return {
+      rows: [...ingest.rows, ...latency.rows, ...webhook.rows],
+      details: { ...ingest.details, ...latency.details, ...webhook.details },
+    };
   } finally {
     await cluster.destroy();
   }
@@ -153,4 +161,109 @@ async function measureCrossInstance(
     ],
     details: { crossInstance: { sdk: sdkSummary, longPoll: longPollSummary } },
   };
+}
+
+const WEBHOOK_MESSAGE = textMessage(2 * 1024);
+/** One message's webhook that has not arrived after this long fails the section. */
+const WEBHOOK_TIMEOUT_MS = 15_000;
+const WEBHOOK_TIME_CAP_MS = 90_000;
+
+/**
+ * The shared webhook queue (docs/scaling.md, "Webhooks"): two instances on one database, both given
+ * the same `--webhook`; mail sent to A one message at a time, timed from A's 250 to the receiver's
+ * POST. The path: A queues the delivery in `mailnest_journal`, and whichever instance holds the
+ * delivery turn reads it (its own append, or A's NOTIFY) and posts it.
+ */
+async function measureSharedWebhook(
+  context: SectionContext,
+  onDatabase: { databaseUrl: string; dataDir: null },
+): Promise<SectionResult> {
+  const arrivals = new Map<string, number>();
+  const waiters = new Map<string, () => void>();
+  const receiver = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on("data", (chunk: Buffer) => chunks.push(chunk));
+    request.on("end", () => {
+      const at = performance.now();
+      response.writeHead(204).end();
+      try {
+        const event = JSON.parse(Buffer.concat(chunks).toString("utf8")) as {
+          type?: string;
+          data?: { message?: { id?: string } };
+        };
+        const id = event.type === "message.received" ? event.data?.message?.id : undefined;
+        if (id === undefined || arrivals.has(id)) return;
+        arrivals.set(id, at);
+        waiters.get(id)?.();
+      } catch {
+        // Not an event: nothing to time.
+      }
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+    const config = { ...onDatabase, webhooks: [url] };
+    const [a, b] = await Promise.all([context.startMailnest(config), context.startMailnest(config)]);
+    const count = scaled(context, 200, 30);
+    context.log(`postgres: shared webhook queue, ${count} messages to A, 250 → POST received`);
+    const samples = await withServer(a, () =>
+      withServer(b, async () => {
+        const { connection } = await SmtpConnection.open(a.smtp.host, a.smtp.port);
+        await connection.ehlo();
+        const times: number[] = [];
+        const deadline = performance.now() + WEBHOOK_TIME_CAP_MS;
+        try {
+          for (let i = 0; i < count && performance.now() < deadline; i += 1) {
+            const to = "hooked@bench.localhost";
+            const sent = await connection.sendMessage(
+              "sender@bench.localhost",
+              [to],
+              WEBHOOK_MESSAGE.render(i, to),
+            );
+            const okAt = performance.now();
+            const id = ID_IN_REPLY.exec(sent.reply.lines.join(" "))?.[1];
+            if (id === undefined) throw new Error(`postgres: no message id in ${sent.reply.lines.join(" ")}`);
+            await arrival(id, arrivals, waiters);
+            times.push(Math.max(0, (arrivals.get(id) ?? okAt) - okAt));
+          }
+        } finally {
+          connection.quit();
+        }
+        return times;
+      }),
+    );
+    const summary = summarize(samples);
+    return {
+      rows: [
+        {
+          section: "postgres",
+          metric: "250 on A → webhook POST received (shared queue), p50 / p99",
+          value: summary.p50,
+          unit: "ms",
+          note: `p99 ${summary.p99.toFixed(2)} ms; ${samples.length} messages, two instances with the same --webhook, one delivering`,
+        },
+      ],
+      details: { sharedWebhook: summary },
+    };
+  } finally {
+    await new Promise((resolve) => receiver.close(resolve));
+  }
+}
+
+function arrival(id: string, arrivals: Map<string, number>, waiters: Map<string, () => void>): Promise<void> {
+  if (arrivals.has(id)) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      waiters.delete(id);
+      reject(
+        new Error(`postgres: the webhook for message ${id} did not arrive within ${WEBHOOK_TIMEOUT_MS} ms`),
+      );
+    }, WEBHOOK_TIMEOUT_MS);
+    waiters.set(id, () => {
+      clearTimeout(timer);
+      waiters.delete(id);
+      resolve();
+    });
+  });
 }
