@@ -179,7 +179,7 @@ export class FaultStore {
     const hit = this.decide(occasion);
     if (hit instanceof Promise) {
       throw new Error(
-        "FaultStore.trigger met a shared rule with a limited count: use decide(), which may wait",
+        "FaultStore.trigger met a verdict that needs the shared store (a limited shared rule, greylisting or a rate limit on PostgreSQL): use decide(), which may wait",
       );
     }
     return hit;
