@@ -94,21 +94,18 @@ export class PostgresJournal<R> implements RecordJournal<R> {
     });
   }
 
+  /**
+   * The lock is a transaction's, held on one pooled connection while `work` runs (and appends
+   * through others): PostgreSQL releases it when the transaction ends, however it ends.
+   */
   async exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const reserved = await this.#sql.reserve();
-    try {
-      await reserved`SELECT pg_advisory_lock(${ADVISORY_LOCK.journalExclusive.toString()}::bigint)`;
-      try {
-        await this.catchUp();
-        return await work();
-      } finally {
-        await reserved`SELECT pg_advisory_unlock(${ADVISORY_LOCK.journalExclusive.toString()}::bigint)`.catch(
-          () => {},
-        );
-      }
-    } finally {
-      reserved.release();
-    }
+    let result: T | undefined;
+    await this.#sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.journalExclusive.toString()}::bigint)`;
+      await this.catchUp();
+      result = await work();
+    });
+    return result as T;
   }
 
   /** Waits for the appends queued, then refuses more. The pool is its owner's to end. */
