@@ -167,6 +167,8 @@ const WEBHOOK_MESSAGE = textMessage(2 * 1024);
 /** One message's webhook that has not arrived after this long fails the section. */
 const WEBHOOK_TIMEOUT_MS = 15_000;
 const WEBHOOK_TIME_CAP_MS = 90_000;
+/** How long the section waits for the burst's webhooks after its last 250. */
+const WEBHOOK_DRAIN_CAP_MS = 120_000;
 
 /**
  * The shared webhook queue (docs/scaling.md, "Webhooks"): two instances on one database, both given
@@ -207,7 +209,11 @@ async function measureSharedWebhook(
     const [a, b] = await Promise.all([context.startMailnest(config), context.startMailnest(config)]);
     const count = scaled(context, 200, 30);
     context.log(`postgres: shared webhook queue, ${count} messages to A, 250 → POST received`);
-    const samples = await withServer(a, () =>
+    const workload = referenceWorkloads(context.scale).find(
+      (candidate) => candidate.name === INGEST_WORKLOAD,
+    );
+    if (!workload) throw new Error(`no reference workload named ${INGEST_WORKLOAD}`);
+    const { samples, burst } = await withServer(a, () =>
       withServer(b, async () => {
         const { connection } = await SmtpConnection.open(a.smtp.host, a.smtp.port);
         await connection.ehlo();
@@ -230,10 +236,22 @@ async function measureSharedWebhook(
         } finally {
           connection.quit();
         }
-        return times;
+        // Then the ingest workload on A with the webhook on: its rate, and how long after its last
+        // 250 the last of its webhooks arrived.
+        context.log(`postgres: ingest with a --webhook, ${workload.name} (${workload.messages} messages)`);
+        const result = await runWorkload(a.smtp, { ...workload, collectIds: true });
+        const endedAt = performance.now();
+        const drainDeadline = endedAt + WEBHOOK_DRAIN_CAP_MS;
+        while (result.ids.some((id) => !arrivals.has(id)) && performance.now() < drainDeadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const missing = result.ids.filter((id) => !arrivals.has(id)).length;
+        const lastArrival = Math.max(endedAt, ...result.ids.map((id) => arrivals.get(id) ?? endedAt));
+        return { samples: times, burst: { result, missing, drainMs: lastArrival - endedAt } };
       }),
     );
     const summary = summarize(samples);
+    const { result: ingest, missing, drainMs } = burst;
     return {
       rows: [
         {
@@ -243,8 +261,18 @@ async function measureSharedWebhook(
           unit: "ms",
           note: `p99 ${summary.p99.toFixed(2)} ms; ${samples.length} messages, two instances with the same --webhook, one delivering`,
         },
+        {
+          section: "postgres",
+          metric: `ingest on PostgreSQL with a --webhook, ${workload.name}`,
+          value: ingest.messagesPerSecond,
+          unit: "msg/s",
+          note: `one run on A (B delivering or not); ${latencyNote("DATA→250", ingest.dataToOk)}; ${missing === 0 ? `last of ${ingest.ids.length} webhooks ${(drainMs / 1000).toFixed(1)} s after the last 250` : `${missing} of ${ingest.ids.length} webhooks not received ${WEBHOOK_DRAIN_CAP_MS / 1000} s after the last 250`}`,
+        },
       ],
-      details: { sharedWebhook: summary },
+      details: {
+        sharedWebhook: summary,
+        ingestWithWebhook: { ...ingest, ids: undefined, missing, drainMs },
+      },
     };
   } finally {
     await new Promise((resolve) => receiver.close(resolve));
