@@ -1,5 +1,5 @@
-import postgres from "postgres";
-import type { ConnectOptions } from "./connect.js";
+import type postgres from "postgres";
+import { type ConnectOptions, sessionClient } from "./connect.js";
 import { CHANGES_CHANNEL } from "./schema.js";
 
 /** Waits between attempts to LISTEN again after the connection dropped: grows to the last, then stays. */
@@ -34,18 +34,12 @@ export class ChangeListener {
   ) {
     this.#handlers = handlers;
     this.#channel = channel;
-    this.#client = postgres(url, {
-      max: 1,
-      idle_timeout: 0,
-      max_lifetime: null,
-      connect_timeout: options.connectTimeoutSeconds ?? 5,
-      fetch_types: false,
-      onnotice: () => {},
-      onnotify: (channel: string, payload: string) => {
+    this.#client = sessionClient(url, options, {
+      onnotify: (channel, payload) => {
         if (channel === this.#channel) handlers.notified(payload);
       },
       onclose: () => this.#relisten(),
-    } as postgres.Options<Record<string, postgres.PostgresType>>);
+    });
   }
 
   /** Subscribes; rejects when the database cannot be reached. */

@@ -42,6 +42,28 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
 }
 
 /**
+ * A client of one connection kept open for good (no idle or lifetime limit), outside any pool: for
+ * what lives in a session, `LISTEN` (`change-listener.ts`) and advisory locks (`delivery-turn.ts`).
+ * `onclose` says that the session, and what it held, is gone.
+ */
+export function sessionClient(
+  url: string,
+  options: ConnectOptions,
+  events: { onclose(): void; onnotify?(channel: string, payload: string): void },
+): postgres.Sql {
+  return postgres(url, {
+    max: 1,
+    idle_timeout: 0,
+    max_lifetime: null,
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
+    fetch_types: false,
+    onnotice: () => {},
+    ...(events.onnotify ? { onnotify: events.onnotify } : {}),
+    onclose: events.onclose,
+  } as postgres.Options<Record<string, postgres.PostgresType>>);
+}
+
+/**
  * The URL without its password, for error messages and logs: the same masking as the banner and
  * `GET /api/health` (`store-location.ts`), which also covers a `?password=` parameter.
  */

@@ -1,6 +1,6 @@
-import postgres from "postgres";
+import type postgres from "postgres";
 import type { DeliveryTurn } from "../../outbox/shared-outboxes.js";
-import type { ConnectOptions } from "./connect.js";
+import { type ConnectOptions, sessionClient } from "./connect.js";
 import { ADVISORY_LOCK } from "./schema.js";
 
 export interface DeliveryTurnOptions {
@@ -37,23 +37,17 @@ export class PostgresDeliveryTurns {
   constructor(url: string, connection: ConnectOptions, options: DeliveryTurnOptions = {}) {
     this.#retryMs = options.retryMs ?? 1000;
     this.#checkMs = options.checkMs ?? 2000;
-    this.#client = postgres(url, {
-      max: 1,
-      idle_timeout: 0,
-      max_lifetime: null,
-      connect_timeout: connection.connectTimeoutSeconds ?? 5,
-      fetch_types: false,
-      onnotice: () => {},
-      // The session, and with it every lock, is gone.
-      onclose: () => this.#loseAll(),
-    } as postgres.Options<Record<string, postgres.PostgresType>>);
+    // When the session closes, every lock goes with it.
+    this.#client = sessionClient(url, connection, { onclose: () => this.#loseAll() });
   }
 
   /** Starts competing for the named outbox's turn. */
   turn(name: string): DeliveryTurn {
     if (this.#turns.has(name)) throw new Error(`the ${name} delivery turn is already asked for`);
+    const key = ADVISORY_LOCK.deliveryTurn[name as keyof typeof ADVISORY_LOCK.deliveryTurn];
+    if (key === undefined) throw new Error(`no delivery turn is defined for an outbox named ${name}`);
     const turn: Turn = {
-      key: (ADVISORY_LOCK.deliveryTurn + BigInt(smallHash(name))).toString(),
+      key: key.toString(),
       held: false,
       closed: false,
       listeners: new Set(),
@@ -129,11 +123,4 @@ export class PostgresDeliveryTurns {
     turn.held = held;
     for (const listener of turn.listeners) listener(held);
   }
-}
-
-/** 0–255 from the outbox's name, so each outbox has its own turn. */
-function smallHash(name: string): number {
-  let hash = 0;
-  for (const char of name) hash = (hash * 31 + (char.codePointAt(0) ?? 0)) % 256;
-  return hash;
 }

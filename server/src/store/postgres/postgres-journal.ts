@@ -69,10 +69,6 @@ export class PostgresJournal<R> implements RecordJournal<R> {
     this.#compactAfter = options.compactAfterRecords ?? DEFAULT_COMPACT_AFTER_RECORDS;
   }
 
-  get name(): string {
-    return this.#name;
-  }
-
   /** Reads and applies every row committed past what this instance applied (on NOTIFY, after LISTEN is back). */
   catchUp(): Promise<void> {
     // One read waiting behind the running one is enough: it starts after, so it sees all of it.

@@ -13,8 +13,8 @@ export const ADVISORY_LOCK = {
   journalExclusive: 0x6d61696c6e6e0004n,
   /** Making the shared self-signed certificate: one instance at a time (`shared-certificate.ts`). */
   certificate: 0x6d61696c6e6e0005n,
-  /** A shared outbox's delivery turn: this plus a small number per outbox (`delivery-turn.ts`). */
-  deliveryTurn: 0x6d61696c6e6e0100n,
+  /** Each shared outbox's delivery turn (`delivery-turn.ts`). */
+  deliveryTurn: { webhooks: 0x6d61696c6e6e0101n, releases: 0x6d61696c6e6e0102n },
 } as const;
 
 /** The channel a commit notifies with its change number (docs/storage.md, "PostgreSQL"). */
