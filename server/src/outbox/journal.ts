@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import { BatchQueue, SerialRunner } from "./batch-queue.js";
 import { decodeLines, encodeLine } from "./journal-line.js";
 import type { RecordJournal } from "./shared-outboxes.js";
 
@@ -57,9 +58,7 @@ export class Journal<R> implements RecordJournal<R> {
   readonly #options: JournalOptions<R>;
   readonly #compactAfter: number;
   #handle: FileHandle | null = null;
-  #queue: Pending<R>[] = [];
-  #draining = false;
-  #drained: Promise<void> = Promise.resolve();
+  readonly #batches = new BatchQueue<Pending<R>>((batch) => this.#writeBatch(batch));
   /** Bytes appended since the last snapshot. */
   #grown = 0;
   /** A failed append may have left a partial line: the next batch rewrites the file first. */
@@ -68,7 +67,7 @@ export class Journal<R> implements RecordJournal<R> {
   /** Written but not yet fdatasync'd (lazy records). */
   #unsynced = false;
   #lazyTimer: NodeJS.Timeout | null = null;
-  #exclusive: Promise<unknown> = Promise.resolve();
+  readonly #exclusive = new SerialRunner();
 
   private constructor(options: JournalOptions<R>) {
     this.#options = options;
@@ -108,11 +107,7 @@ export class Journal<R> implements RecordJournal<R> {
 
   #enqueue(record: R | null, durable: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ record, durable, resolve, reject });
-      if (!this.#draining) {
-        this.#draining = true;
-        this.#drained = this.#drain();
-      }
+      this.#batches.push({ record, durable, resolve, reject });
     });
   }
 
@@ -121,9 +116,7 @@ export class Journal<R> implements RecordJournal<R> {
    * interleave: one at a time, in call order.
    */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#exclusive.then(work, work);
-    this.#exclusive = run.catch(() => {});
-    return run;
+    return this.#exclusive.run(work);
   }
 
   /** Waits for what was appended, then closes the file. Further appends reject. */
@@ -131,20 +124,9 @@ export class Journal<R> implements RecordJournal<R> {
     this.#closed = true;
     if (this.#lazyTimer) clearTimeout(this.#lazyTimer);
     if (this.#unsynced) await this.#enqueue(null, true).catch(() => {});
-    await this.#drained;
+    await this.#batches.drained;
     await this.#handle?.close();
     this.#handle = null;
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      // Let the rest of this tick's appends join the batch (a burst of bus events is one write).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      while (this.#queue.length > 0) await this.#writeBatch(this.#queue.splice(0));
-    } finally {
-      // Same tick as the loop's last check: nothing queued is stranded.
-      this.#draining = false;
-    }
   }
 
   async #writeBatch(batch: Pending<R>[]): Promise<void> {

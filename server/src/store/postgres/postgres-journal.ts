@@ -1,3 +1,4 @@
+import { BatchQueue, SerialRunner } from "../../outbox/batch-queue.js";
 import type { RecordJournal, SharedJournalOptions } from "../../outbox/shared-outboxes.js";
 import type { Sql, Tx } from "./connect.js";
 import { ADVISORY_LOCK, JOURNAL_CHANNEL } from "./schema.js";
@@ -52,11 +53,9 @@ export class PostgresJournal<R> implements RecordJournal<R> {
   /** The seq of the last row applied (or skipped as already applied). */
   #applied = 0;
   #sinceSnapshot = 0;
-  #queue: Pending<R>[] = [];
-  #draining = false;
-  #drained: Promise<void> = Promise.resolve();
+  readonly #batches = new BatchQueue<Pending<R>>((batch) => this.#commitBatch(batch));
   /** Reads and compactions of this instance, one at a time, so no row is applied twice. */
-  #local: Promise<unknown> = Promise.resolve();
+  readonly #local = new SerialRunner();
   /** A read queued behind the running work, not started yet: it will see everything committed so far. */
   #queuedRead: Promise<void> | null = null;
   #closed = false;
@@ -72,7 +71,7 @@ export class PostgresJournal<R> implements RecordJournal<R> {
   /** Reads and applies every row committed past what this instance applied (on NOTIFY, after LISTEN is back). */
   catchUp(): Promise<void> {
     // One read waiting behind the running one is enough: it starts after, so it sees all of it.
-    this.#queuedRead ??= this.#alone(async () => {
+    this.#queuedRead ??= this.#local.run(async () => {
       this.#queuedRead = null;
       await this.#read(this.#sql);
     });
@@ -82,11 +81,7 @@ export class PostgresJournal<R> implements RecordJournal<R> {
   append(record: R): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("the journal is closed"));
     return new Promise((resolve, reject) => {
-      this.#queue.push({ record, resolve, reject });
-      if (!this.#draining) {
-        this.#draining = true;
-        this.#drained = this.#drain();
-      }
+      this.#batches.push({ record, resolve, reject });
     });
   }
 
@@ -107,20 +102,8 @@ export class PostgresJournal<R> implements RecordJournal<R> {
   /** Waits for the appends queued, then refuses more. The pool is its owner's to end. */
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#drained;
-    await this.#local.catch(() => {});
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      // Let the rest of this turn's appends join the batch (a burst of bus events is one transaction).
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      while (this.#queue.length > 0) await this.#commitBatch(this.#queue.splice(0));
-    } finally {
-      // In the same microtask as the loop's last look at the queue: an append made by whoever a
-      // resolved batch woke up (it runs just after) starts a drain of its own, never strands.
-      this.#draining = false;
-    }
+    await this.#batches.drained;
+    await this.#local.idle;
   }
 
   async #commitBatch(batch: Pending<R>[]): Promise<void> {
@@ -140,9 +123,11 @@ export class PostgresJournal<R> implements RecordJournal<R> {
     }
     // Before the batch resolves, so that whoever waits for it finds the journal compacted.
     if (this.#sinceSnapshot > this.#compactAfter) {
-      await this.#alone(() => this.#compact()).catch((error: unknown) => {
-        console.error(`mailnest: compacting the ${this.#name} journal in PostgreSQL failed:`, error);
-      });
+      await this.#local
+        .run(() => this.#compact())
+        .catch((error: unknown) => {
+          console.error(`mailnest: compacting the ${this.#name} journal in PostgreSQL failed:`, error);
+        });
     }
     for (const pending of batch) pending.resolve();
   }
@@ -163,7 +148,7 @@ export class PostgresJournal<R> implements RecordJournal<R> {
     });
   }
 
-  /** Applies the rows past `#applied`, oldest first. Only ever inside `#alone`. */
+  /** Applies the rows past `#applied`, oldest first. Only ever inside `#local`. */
   async #read(sql: Sql | Tx): Promise<void> {
     for (;;) {
       const rows = await sql<JournalRow[]>`
@@ -196,7 +181,7 @@ export class PostgresJournal<R> implements RecordJournal<R> {
     if (record !== null) this.#options.apply(record);
   }
 
-  /** Writes the state as a snapshot row and deletes the rows before it. Only ever inside `#alone`. */
+  /** Writes the state as a snapshot row and deletes the rows before it. Only ever inside `#local`. */
   async #compact(): Promise<void> {
     const seq = await this.#sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.journalAppend.toString()}::bigint)`;
@@ -223,11 +208,5 @@ export class PostgresJournal<R> implements RecordJournal<R> {
       this.#applied = seq;
       this.#sinceSnapshot = 0;
     }
-  }
-
-  #alone<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.#local.then(work, work);
-    this.#local = run.catch(() => {});
-    return run;
   }
 }
