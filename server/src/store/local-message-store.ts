@@ -85,6 +85,8 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   );
   const duplicates = new DuplicateWindow();
   duplicates.rebuild(summaries, options.clock());
+  // Walked by the first message, or once the server is up (the verification threads wait for it too).
+  void (options.backgroundWorkAfter ?? Promise.resolve()).then(() => setImmediate(() => duplicates.settle()));
   const store = new LocalMessageStore(
     {
       clock: options.clock,

@@ -447,7 +447,25 @@ describe("the locators persisted at each rotation", () => {
   it.each([
     ["torn", (text: string) => text.slice(0, text.length / 2)],
     ["garbage", () => "\u0000\u0001not json"],
-    ["of another shape", () => JSON.stringify({ version: 1, segments: [{ number: "one" }], locators: [] })],
+    [
+      "of another shape",
+      () => JSON.stringify({ version: 2, segments: [{ number: "one" }], locators: { ids: "", numbers: [] } }),
+    ],
+    [
+      "one whose locators do not add up",
+      (text: string) => {
+        const file = JSON.parse(text) as { locators: { ids: string } };
+        file.locators.ids = file.locators.ids.slice(26);
+        return JSON.stringify(file);
+      },
+    ],
+    [
+      "of the previous version with this version's locators",
+      (text: string) => {
+        const file = JSON.parse(text) as { version: number };
+        return JSON.stringify({ ...file, version: 1 });
+      },
+    ],
   ])("a locator file that is %s means a full scan, which loses nothing", async (_, damage) => {
     const directory = await kit.tempDir();
     const live = await openSegments(directory);
@@ -463,6 +481,32 @@ describe("the locators persisted at each rotation", () => {
     const restarted = await openSegments(crashed);
     expect(restarted.scanned).toEqual(found);
     expect([...restarted.ids].sort()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11].map(id));
+    await restarted.close();
+  });
+
+  it("a locator file of version 1 (an array per locator), as 0.1 left it, is read: no full scan after the upgrade", async () => {
+    const directory = await kit.tempDir();
+    const live = await openSegments(directory);
+    for (let n = 0; n < 12; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    await live.remove(id(4));
+    await live.close();
+    const file = join(directory, "locators.json");
+    const current = JSON.parse(await readFile(file, "utf8")) as {
+      segments: unknown[];
+      locators: { ids: string; numbers: string };
+    };
+    const { ids } = current.locators;
+    const packed = Buffer.from(current.locators.numbers, "base64");
+    const arrays = Array.from({ length: ids.length / 26 }, (_, n) => [
+      ids.slice(26 * n, 26 * (n + 1)),
+      ...Array.from({ length: 5 }, (_, field) => packed.readDoubleLE(8 * (5 * n + field))),
+    ]);
+    await writeFile(file, JSON.stringify({ version: 1, segments: current.segments, locators: arrays }));
+
+    const restarted = await openSegments(directory);
+    expect(restarted.scanned).toEqual([]);
+    expect([...restarted.ids].sort()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11].map(id));
+    expect(restarted.readRaw(id(11))?.equals(body(11))).toBe(true);
     await restarted.close();
   });
 

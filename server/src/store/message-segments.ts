@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { type AppendFile, openAppendFile } from "./append-file.js";
 import {
   encodeSegmentSnapshot,
+  forEachLocator,
+  locatorColumns,
   readSegmentSnapshot,
   type SegmentSnapshot,
   writeSegmentSnapshot,
@@ -131,7 +133,6 @@ export class MessageSegments {
         await segments.#load(existing);
         segments.scanned.push(existing);
       }
-      segments.#dropDangling();
     } catch (error) {
       await segments.close().catch(() => {});
       throw error;
@@ -169,7 +170,8 @@ export class MessageSegments {
   /**
    * A segment the file names may be gone since: compaction unlinks a segment only once its live
    * records and tombstones are durable in a newer one, which is never named by a file written before
-   * that compaction, so the scan of the newer segments re-places them (`#dropDangling`).
+   * that compaction, so the scan of the newer segments re-places them. A locator in such a segment
+   * is not restored: that segment's compaction dropped it.
    */
   #restore(snapshot: SegmentSnapshot, found: readonly number[]): void {
     const present = new Set(found);
@@ -182,16 +184,10 @@ export class MessageSegments {
       for (const id of saved.tombstones) segment.tombstones.add(id);
       this.#segments.set(saved.number, segment);
     }
-    for (const [id, segment, offset, frameLength, headerLength, rawLength] of snapshot.locators) {
-      this.#locators.set(id, { segment, offset, frameLength, headerLength, rawLength });
-    }
-  }
-
-  /** A locator still in a segment that is gone after the scan: that segment's compaction dropped it. */
-  #dropDangling(): void {
-    for (const [id, locator] of this.#locators) {
-      if (!this.#segments.has(locator.segment)) this.#locators.delete(id);
-    }
+    forEachLocator(snapshot.locators, (id, segment, offset, frameLength, headerLength, rawLength) => {
+      if (this.#segments.has(segment))
+        this.#locators.set(id, { segment, offset, frameLength, headerLength, rawLength });
+    });
   }
 
   /**
@@ -242,14 +238,7 @@ export class MessageSegments {
         tombstoneBytes: segment.tombstoneBytes,
         tombstones: [...segment.tombstones],
       })),
-      locators: [...this.#locators].map(([id, locator]) => [
-        id,
-        locator.segment,
-        locator.offset,
-        locator.frameLength,
-        locator.headerLength,
-        locator.rawLength,
-      ]),
+      locators: locatorColumns(this.#locators),
     };
   }
 

@@ -56,6 +56,30 @@ describe("restart", () => {
     ).toBe(4);
   });
 
+  it.each([
+    ["a clean close", false],
+    ["a kill -9", true],
+  ])("a copy sent again after %s is still marked a duplicate of the first", async (_, crash) => {
+    const { dataDir, store, ids } = await storeWithThreeMessages();
+    const reopenFrom = crash ? await kit.crashCopy(dataDir) : dataDir;
+    await store.close();
+
+    const { store: reopened } = await kit.open(reopenFrom);
+    const again = await ingestBuffer(
+      reopened,
+      testMessage({ subject: "two", to: "two@mailnest.test" }),
+      testEnvelope({ rcptTo: ["two@mailnest.test"] }),
+    );
+    expect(again.duplicateOf).toBe(ids[1]);
+    // The same bytes to another envelope repeat nothing.
+    const elsewhere = await ingestBuffer(
+      reopened,
+      testMessage({ subject: "two", to: "two@mailnest.test" }),
+      testEnvelope({ rcptTo: ["other@mailnest.test"] }),
+    );
+    expect(elsewhere.duplicateOf).toBeNull();
+  });
+
   it("never reuses sequences, even after every message was deleted", async () => {
     const { dataDir, store } = await storeWithThreeMessages();
     await store.deleteAll();

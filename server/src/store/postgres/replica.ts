@@ -72,6 +72,7 @@ export class Replica {
     for (const summary of snapshot.summaries) this.index.add(summary);
     for (const registration of snapshot.registrations) this.index.register(registration);
     this.#duplicates.rebuild(snapshot.summaries, now);
+    this.#duplicates.settle();
     this.#head = snapshot.head;
     this.#cursor = snapshot.change;
   }
