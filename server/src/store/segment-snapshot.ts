@@ -120,13 +120,22 @@ export function forEachLocator(
   for (let index = 0, at = 0; at < ids.length; index += NUMBERS_PER_LOCATOR, at += ID_LENGTH) {
     visit(
       ids.slice(at, at + ID_LENGTH),
-      numbers[index]!,
-      numbers[index + 1]!,
-      numbers[index + 2]!,
-      numbers[index + 3]!,
-      numbers[index + 4]!,
+      tagged(numbers[index]!),
+      tagged(numbers[index + 1]!),
+      tagged(numbers[index + 2]!),
+      tagged(numbers[index + 3]!),
+      tagged(numbers[index + 4]!),
     );
   }
+}
+
+/**
+ * A float64 read from the array is a double to V8, and an object field given one holds it boxed (12
+ * bytes more per field): 50,000 locators held 3 MB more than when they came from JSON. `| 0` makes
+ * one that fits 31 bits a small integer again, which every real offset and length does.
+ */
+function tagged(number: number): number {
+  return number <= 0x3fffffff ? number | 0 : number;
 }
 
 /** Encoded when the state is captured (a consistent point), written later. */
