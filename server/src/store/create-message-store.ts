@@ -71,7 +71,10 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
       // The index storage first: it starts reading the summaries snapshot while the blob store takes
       // the lock and opens the segments.
       indexStorage = await createFileIndexStorage(join(config.dataDir, "index"), { prefetchSnapshot: true });
-      blobs = await createFileBlobStore(config.dataDir, deps.fileStore);
+      blobs = await createFileBlobStore(config.dataDir, {
+        ...deps.fileStore,
+        ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
+      });
       searchTextStorage = await createFileSearchTextStorage(join(config.dataDir, "search"));
     }
   } catch (error) {

@@ -51,6 +51,8 @@ export interface FileBlobStoreOptions {
   /** @default 64 MiB */
   messageSegmentBytes?: number;
   openAppendFile?: MessageSegmentsOptions["openAppendFile"];
+  /** Work a start can put off (writing the locator file after a scan) waits for this. */
+  backgroundWorkAfter?: Promise<void>;
 }
 
 const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
@@ -149,6 +151,7 @@ async function openLocked(
         syncDir: () => segmentsDirSync.sync(),
       };
       if (options.openAppendFile) segmentOptions.openAppendFile = options.openAppendFile;
+      if (options.backgroundWorkAfter) segmentOptions.backgroundWorkAfter = options.backgroundWorkAfter;
       store = await MessageSegments.open(segmentOptions).catch(async (error: unknown) => {
         await wal.close().catch(() => {});
         throw error;

@@ -510,6 +510,49 @@ describe("the locators persisted at each rotation", () => {
     await restarted.close();
   });
 
+  it("a start that scanned writes its locator file once the server is up, or at close if it never came up", async () => {
+    const directory = await kit.tempDir();
+    const live = await openSegments(directory);
+    for (let n = 0; n < 12; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+    await live.whenLocatorsWritten();
+    const crashed = await kit.crashCopy(directory);
+    await live.close();
+    await rm(join(crashed, "locators.json"));
+    const twice = await kit.crashCopy(crashed);
+
+    let up = () => {};
+    const serverUp = new Promise<void>((resolve) => {
+      up = resolve;
+    });
+    const started = await MessageSegments.open({
+      directory: crashed,
+      segmentBytes: SEGMENT_BYTES,
+      syncDir: async () => {},
+      backgroundWorkAfter: serverUp,
+    });
+    expect(started.scanned.length).toBeGreaterThan(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started.persisted).toBe(0);
+    up();
+    await started.whenLocatorsWritten();
+    expect(started.persisted).toBe(1);
+    await started.close();
+
+    // A server that never comes up (a port in use): the close does not hang, and writes the file.
+    const neverUp = await MessageSegments.open({
+      directory: twice,
+      segmentBytes: SEGMENT_BYTES,
+      syncDir: async () => {},
+      backgroundWorkAfter: new Promise<void>(() => {}),
+    });
+    await neverUp.close();
+    expect(neverUp.persisted).toBeGreaterThanOrEqual(1);
+    const again = await openSegments(twice);
+    expect(again.scanned).toEqual([]);
+    expect([...again.ids].sort()).toEqual(Array.from({ length: 12 }, (_, n) => id(n)));
+    await again.close();
+  });
+
   it("compaction after a crash restart triggers as it would have without the crash", async () => {
     const directory = await kit.tempDir();
     const live = await openSegments(directory);

@@ -3,11 +3,12 @@ import { readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { type AppendFile, openAppendFile } from "./append-file.js";
 import {
+  captureLocators,
   encodeSegmentSnapshot,
   forEachLocator,
-  locatorColumns,
   readSegmentSnapshot,
   type SegmentSnapshot,
+  type SegmentState,
   writeSegmentSnapshot,
 } from "./segment-snapshot.js";
 import {
@@ -26,6 +27,11 @@ export interface MessageSegmentsOptions {
   /** fsyncs the directory, so a new segment's name (or an unlinked one's absence) is durable. */
   syncDir(): Promise<void>;
   openAppendFile?(path: string): Promise<AppendFile>;
+  /**
+   * The locator file a start writes after scanning is encoded and written once this resolves (the
+   * server is up): at 70,000 messages that is a tenth of a second a crash restart need not wait for.
+   */
+  backgroundWorkAfter?: Promise<void>;
 }
 
 /** Where a message's latest record lies: segment number, frame offset and the lengths within it. */
@@ -103,6 +109,10 @@ export class MessageSegments {
    * the new segment, which the first batch does while its fdatasync runs (off the acknowledgement path).
    */
   #capturePending = false;
+  #requestClose: () => void = () => {};
+  readonly #closeRequested = new Promise<void>((resolve) => {
+    this.#requestClose = resolve;
+  });
 
   private constructor(options: MessageSegmentsOptions, current: SegmentInfo, file: AppendFile) {
     this.#options = options;
@@ -141,7 +151,7 @@ export class MessageSegments {
     segments.#ready = true;
     // Every segment is closed and the current one empty: a point the locator file can record, so a
     // crash before the first rotation does not read again what this start just read.
-    if (segments.scanned.length > 0) segments.#persistInBackground();
+    if (segments.scanned.length > 0) segments.#persistInBackground(options.backgroundWorkAfter);
     for (const segment of segments.#segments.values()) segments.#considerCompaction(segment);
     return segments;
   }
@@ -197,12 +207,16 @@ export class MessageSegments {
    * previous file, which is still right about what it names; the next start scans more, nothing is
    * lost.
    */
-  #persistInBackground(): void {
+  #persistInBackground(after: Promise<void> = Promise.resolve()): void {
     const segments = [...this.#segments.values()].filter((segment) => segment !== this.#current);
-    const text = encodeSegmentSnapshot(this.#snapshot(segments));
+    const state = this.#snapshot(segments);
     this.#persisting = this.#persisting
       .then(async () => {
-        await writeSegmentSnapshot(this.#options.directory, text);
+        // Encoded later than this tick: a rotation's batch, or a start that is not up yet (a close
+        // does not wait for a server that never came up).
+        await Promise.race([after, this.#closeRequested]);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await writeSegmentSnapshot(this.#options.directory, encodeSegmentSnapshot(state));
         await this.#options.syncDir();
         this.persisted += 1;
       })
@@ -229,7 +243,7 @@ export class MessageSegments {
     }));
   }
 
-  #snapshot(segments: readonly SegmentInfo[] = [...this.#segments.values()]): SegmentSnapshot {
+  #snapshot(segments: readonly SegmentInfo[] = [...this.#segments.values()]): SegmentState {
     return {
       segments: segments.map((segment) => ({
         number: segment.number,
@@ -238,7 +252,7 @@ export class MessageSegments {
         tombstoneBytes: segment.tombstoneBytes,
         tombstones: [...segment.tombstones],
       })),
-      locators: locatorColumns(this.#locators),
+      locators: captureLocators(this.#locators),
     };
   }
 
@@ -309,6 +323,7 @@ export class MessageSegments {
   /** Stops accepting records once those queued are durable; an empty current segment is removed. */
   async close(): Promise<void> {
     this.#closing = true;
+    this.#requestClose();
     await this.#compaction?.catch(() => {});
     await this.#drained;
     await this.#file.close().catch(() => {});

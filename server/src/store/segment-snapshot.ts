@@ -63,31 +63,50 @@ export interface LocatorFields {
   rawLength: number;
 }
 
-/** Collects locators into the file's columns. */
-export function locatorColumns(entries: Iterable<[string, LocatorFields]>): SnapshotLocators {
-  const ids: string[] = [];
-  const numbers: number[] = [];
-  for (const [id, locator] of entries) {
-    ids.push(id);
-    numbers.push(
-      locator.segment,
-      locator.offset,
-      locator.frameLength,
-      locator.headerLength,
-      locator.rawLength,
-    );
-  }
-  return withChecksum(ids.join(""), packNumbers(numbers));
+/**
+ * The locators as they are at one point, copied into two columns: what has to happen in that tick.
+ * Joining, packing and checksumming them (`encodeSegmentSnapshot`) can wait.
+ */
+export interface CapturedLocators {
+  ids: string[];
+  numbers: Float64Array;
+}
+
+/** What a locator file is written from: the segments' accounts and the captured locators. */
+export interface SegmentState {
+  segments: SnapshotSegment[];
+  locators: CapturedLocators;
+}
+
+/** Copies every locator into preallocated columns (after a crash restart's scan it runs before the server is up). */
+export function captureLocators(locators: ReadonlyMap<string, LocatorFields>): CapturedLocators {
+  const ids = new Array<string>(locators.size);
+  const numbers = new Float64Array(locators.size * NUMBERS_PER_LOCATOR);
+  let index = 0;
+  // forEach, not for-of: no [id, locator] pair allocated per entry.
+  locators.forEach((locator, id) => {
+    const at = index * NUMBERS_PER_LOCATOR;
+    ids[index] = id;
+    numbers[at] = locator.segment;
+    numbers[at + 1] = locator.offset;
+    numbers[at + 2] = locator.frameLength;
+    numbers[at + 3] = locator.headerLength;
+    numbers[at + 4] = locator.rawLength;
+    index += 1;
+  });
+  return { ids, numbers };
 }
 
 function withChecksum(ids: string, numbers: string): SnapshotLocators {
   return { ids, numbers, crc32: crc32(numbers, crc32(ids)) };
 }
 
-function packNumbers(numbers: readonly number[]): string {
-  const packed = Buffer.from(Float64Array.from(numbers).buffer);
+function packNumbers(numbers: Float64Array): string {
+  const packed = Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength);
   if (BIG_ENDIAN) packed.swap64();
-  return packed.toString("base64");
+  const text = packed.toString("base64");
+  if (BIG_ENDIAN) packed.swap64();
+  return text;
 }
 
 /** Null when the length is not whole numbers. A copy, so the view is aligned (and swapped where needed). */
@@ -138,13 +157,14 @@ function tagged(number: number): number {
   return number <= 0x3fffffff ? number | 0 : number;
 }
 
-/** Encoded when the state is captured (a consistent point), written later. */
-export function encodeSegmentSnapshot(snapshot: SegmentSnapshot): string {
-  return JSON.stringify({ version: VERSION, ...snapshot });
+/** The file's bytes: every character is ASCII, so latin1 is the cheapest exact encoding. */
+export function encodeSegmentSnapshot(state: SegmentState): Buffer {
+  const locators = withChecksum(state.locators.ids.join(""), packNumbers(state.locators.numbers));
+  return Buffer.from(JSON.stringify({ version: VERSION, segments: state.segments, locators }), "latin1");
 }
 
 /** Written durably (temp file fsync'd, renamed, directory fsync'd by the caller). */
-export async function writeSegmentSnapshot(directory: string, text: string): Promise<void> {
+export async function writeSegmentSnapshot(directory: string, text: Buffer): Promise<void> {
   const path = join(directory, FILE_NAME);
   const temporary = `${path}.tmp`;
   await writeFile(temporary, text);
@@ -212,7 +232,7 @@ function fromVersion1(value: unknown): SnapshotLocators | null {
     ids.push(id);
     numbers.push(...(fields as number[]));
   }
-  return withChecksum(ids.join(""), packNumbers(numbers));
+  return withChecksum(ids.join(""), packNumbers(Float64Array.from(numbers)));
 }
 
 function isLocators(value: unknown): value is SnapshotLocators {
