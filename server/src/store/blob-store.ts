@@ -45,9 +45,14 @@ export interface BlobStore {
 
 export interface BlobScan {
   /** Ids with raw bytes: the messages that exist. */
-  raw: Set<string>;
-  /** Ids with a sidecar (with or without raw bytes). */
-  sidecars: Set<string>;
+  raw: IdSet;
+  /** Ids with a sidecar but no raw bytes (what a crash between a sidecar's write and its commit left). */
+  orphanSidecars: ReadonlySet<string>;
+}
+
+/** The read side of a set of ids: a view, so a store need not copy its 70,000 ids into a new Set. */
+export interface IdSet extends Iterable<string> {
+  has(id: string): boolean;
 }
 
 /** A message being received. */

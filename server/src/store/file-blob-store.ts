@@ -12,7 +12,7 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
+import type { BlobScan, BlobStore, IdSet, RawSink } from "./blob-store.js";
 import { BufferedSink } from "./buffered-sink.js";
 import { leaveCleanShutdownMarker, takeCleanShutdownMarker } from "./clean-shutdown.js";
 import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
@@ -289,18 +289,28 @@ async function openLocked(
       for (const name of await readdir(tmpDir)) {
         await rm(join(tmpDir, name), { force: true, recursive: true });
       }
-      const scan: BlobScan = { raw: new Set(), sidecars: new Set() };
+      const files = new Set<string>();
+      const sidecarFiles = new Set<string>();
       for (const name of await readdir(messagesDir)) {
         const [id, extension] = name.split(".", 2) as [string, string | undefined];
         if (!MESSAGE_ID_PATTERN.test(id)) continue;
-        if (extension === "eml") scan.raw.add(id);
-        else if (extension === "json") scan.sidecars.add(id);
+        if (extension === "eml") files.add(id);
+        else if (extension === "json") sidecarFiles.add(id);
       }
-      for (const id of segmented?.ids ?? []) {
-        scan.raw.add(id);
-        scan.sidecars.add(id);
-      }
-      return scan;
+      // A segment record holds both; an id is in segments or has files, never both for long (a
+      // message is in one place), and the view below counts it once either way.
+      const segments = segmented;
+      const raw: IdSet = {
+        has: (id) => files.has(id) || (segments?.has(id) ?? false),
+        *[Symbol.iterator]() {
+          yield* files;
+          for (const id of segments?.ids ?? []) if (!files.has(id)) yield id;
+        },
+      };
+      return {
+        raw,
+        orphanSidecars: new Set([...sidecarFiles].filter((id) => !raw.has(id))),
+      } satisfies BlobScan;
     },
 
     cleanShutdown: wasClean && segments.length === 0,

@@ -40,7 +40,10 @@ export function createMemoryBlobStore(): BlobStore {
       sidecars.delete(id);
     },
     async scan(): Promise<BlobScan> {
-      return { raw: new Set(raws.keys()), sidecars: new Set(sidecars.keys()) };
+      return {
+        raw: new Set(raws.keys()),
+        orphanSidecars: new Set([...sidecars.keys()].filter((id) => !raws.has(id))),
+      };
     },
     cleanShutdown: false,
     async close() {},

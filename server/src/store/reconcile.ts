@@ -48,9 +48,7 @@ export async function reconcile(
     else persisted.markSequence(summary.sequence);
   }
 
-  for (const id of scan?.sidecars ?? []) {
-    if (!scan?.raw.has(id)) await blobs.remove(id);
-  }
+  for (const id of scan?.orphanSidecars ?? []) await blobs.remove(id);
 
   // ULIDs sort by arrival, so re-numbered messages keep their relative order.
   const unindexed = [...(scan?.raw ?? [])].filter((id) => !byId.has(id)).sort();
