@@ -9,6 +9,7 @@ import { createFileIndexStorage, createMemoryIndexStorage, type IndexStorage } f
 import { openLocalStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
 import type { MessageAuthenticator, MessageParser, MessageStore } from "./message-store.js";
+import { dropDataDirReadAheads } from "./read-ahead.js";
 import {
   createFileSearchTextStorage,
   createMemorySearchTextStorage,
@@ -78,18 +79,24 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
       searchTextStorage = await createFileSearchTextStorage(join(config.dataDir, "search"));
     }
   } catch (error) {
+    if (config.dataDir !== null) dropDataDirReadAheads(config.dataDir);
     if (isDataDirInUseError(error)) throw error;
     throw new StorageFailedError(`opening the data directory ${JSON.stringify(config.dataDir)}`, error);
   }
-  return openLocalStore({
-    blobs,
-    indexStorage,
-    searchTextStorage,
-    parser: deps.parser,
-    authenticator: deps.authenticator ?? null,
-    bus: deps.bus,
-    clock: deps.clock ?? systemClock,
-    policy,
-    ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
-  });
+  try {
+    return await openLocalStore({
+      blobs,
+      indexStorage,
+      searchTextStorage,
+      parser: deps.parser,
+      authenticator: deps.authenticator ?? null,
+      bus: deps.bus,
+      clock: deps.clock ?? systemClock,
+      policy,
+      ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
+    });
+  } finally {
+    // A read the CLI started (`readAheadDataDir`) that this open had no use for.
+    if (config.dataDir !== null) dropDataDirReadAheads(config.dataDir);
+  }
 }

@@ -1,7 +1,8 @@
-import { type FileHandle, mkdir, open, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
 import { type Adapter, Memory } from "lowdb";
 import { DataFile } from "lowdb/node";
+import { dropReadAhead, readAhead, readWholeFile, SUMMARIES_SNAPSHOT } from "./read-ahead.js";
 
 /** Where the lowdb index documents live: one JSON file each under `<dataDir>/index/`, or memory. */
 export interface IndexStorage {
@@ -16,7 +17,7 @@ export interface IndexStorage {
 }
 
 /** Not `.json`, so `list()` never takes it for a document. */
-const SNAPSHOT_FILE = "summaries.snapshot";
+const SNAPSHOT_FILE = basename(SUMMARIES_SNAPSHOT);
 
 /**
  * `prefetchSnapshot`: start reading the snapshot now, for the first `readSnapshot` to take. The store
@@ -31,9 +32,7 @@ export async function createFileIndexStorage(
 ): Promise<IndexStorage> {
   await mkdir(directory, { recursive: true });
   const snapshotPath = join(directory, SNAPSHOT_FILE);
-  let prefetched = options.prefetchSnapshot ? readIfPresent(snapshotPath) : null;
-  // Nobody may ever ask (a start that fails to lock): its failure must not be unhandled.
-  prefetched?.catch(() => {});
+  if (options.prefetchSnapshot) readAhead(snapshotPath);
   return {
     async list() {
       await mkdir(directory, { recursive: true });
@@ -53,45 +52,16 @@ export async function createFileIndexStorage(
       await rm(join(directory, `${name}.json`), { force: true });
     },
     readSnapshot() {
-      const read = prefetched ?? readIfPresent(snapshotPath);
-      prefetched = null;
-      return read;
+      return readWholeFile(snapshotPath);
     },
     async writeSnapshot(data) {
-      prefetched = null;
+      dropReadAhead(snapshotPath);
       // No fsync: a snapshot lost to a power cut only means the next start reads the shards.
       const temporary = `${snapshotPath}.tmp`;
       await writeFile(temporary, data);
       await rename(temporary, snapshotPath);
     },
   };
-}
-
-/**
- * The whole file in one read request where the system allows (`readFile` reads 512 KiB at a time,
- * and each next piece waits for the event loop, which a starting store keeps busy).
- */
-async function readIfPresent(path: string): Promise<Buffer | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
-    throw error;
-  }
-  try {
-    const { size } = await handle.stat();
-    const buffer = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return filled === size ? buffer : buffer.subarray(0, filled);
-  } finally {
-    await handle.close();
-  }
 }
 
 export function createMemoryIndexStorage(): IndexStorage {

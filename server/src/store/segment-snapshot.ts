@@ -1,8 +1,9 @@
-import { open, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { open, rename, rm, writeFile } from "node:fs/promises";
 import { endianness } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { crc32 } from "node:zlib";
 import { MESSAGE_ID_PATTERN } from "./model.js";
+import { readWholeFile, SEGMENT_LOCATORS } from "./read-ahead.js";
 
 /**
  * `segments/locators.json`: where every message's newest record was, and each segment's length and
@@ -14,7 +15,7 @@ import { MESSAGE_ID_PATTERN } from "./model.js";
  * segments); anything else (a length changed, an unnamed older segment, a torn or garbled file)
  * means a full scan, which needs nothing from here.
  */
-const FILE_NAME = "locators.json";
+const FILE_NAME = basename(SEGMENT_LOCATORS);
 /**
  * 2: the locators as one string of ids and their numbers packed in base64. Version 1 held an array
  * per message: 50,000 of them took about a tenth of a restart to parse, check and collect. A file of
@@ -185,13 +186,15 @@ export async function writeSegmentSnapshot(directory: string, text: Buffer): Pro
 export async function readSegmentSnapshot(directory: string): Promise<SegmentSnapshot | null> {
   const path = join(directory, FILE_NAME);
   await rm(`${path}.tmp`, { force: true });
-  let text: string;
+  let bytes: Buffer | null;
   try {
-    // Every character the file holds is ASCII (ids, numbers, base64): latin1 decodes it fastest.
-    text = await readFile(path, "latin1");
+    bytes = await readWholeFile(path);
   } catch {
     return null;
   }
+  if (bytes === null) return null;
+  // Every character the file holds is ASCII (ids, numbers, base64): latin1 decodes it fastest.
+  const text = bytes.toString("latin1");
   try {
     const value = JSON.parse(text) as { version?: unknown; segments?: unknown; locators?: unknown };
     if (!Array.isArray(value.segments)) return null;

@@ -1,0 +1,88 @@
+import { type FileHandle, open } from "node:fs/promises";
+import { join, resolve } from "node:path";
+
+/**
+ * Whole-file reads started before anyone asks, for the files a restart of the embedded store reads
+ * first and whole: the summaries snapshot (33 MB at 50,000 messages) and the segments' locator file.
+ *
+ * Why: the CLI starts them as soon as it knows the data directory, before it loads the rest of the
+ * server (about 300 ms of compiling and evaluating code on one core), so the reads run on the thread
+ * pool meanwhile instead of after it. They are plain reads of files that are never written in place
+ * (each is replaced by a rename), so starting one before the data directory's lock is harmless: the
+ * store checks what it reads exactly as it would have, and a file replaced in between is one its own
+ * checks reject (the snapshot's id, the locators' checksum and lengths).
+ *
+ * A read is taken at most once; `dropDataDirReadAheads` lets go of any nobody took (another store kind, a
+ * start that failed), so their buffers are not held for the life of the process.
+ */
+const started = new Map<string, Promise<Buffer | null>>();
+
+/** The files `readAheadDataDir` starts, relative to the data directory. */
+export const SUMMARIES_SNAPSHOT = join("index", "summaries.snapshot");
+export const SEGMENT_LOCATORS = join("segments", "locators.json");
+
+/** Starts reading the files a start of the store in `dataDir` reads first. */
+export function readAheadDataDir(dataDir: string): void {
+  for (const file of [SUMMARIES_SNAPSHOT, SEGMENT_LOCATORS]) readAhead(join(dataDir, file));
+}
+
+/** Lets go of the reads `readAheadDataDir` started that the store did not take. */
+export function dropDataDirReadAheads(dataDir: string): void {
+  for (const file of [SUMMARIES_SNAPSHOT, SEGMENT_LOCATORS]) dropReadAhead(join(dataDir, file));
+}
+
+/** Starts reading `path` whole, unless a read of it is already waiting to be taken. */
+export function readAhead(path: string): void {
+  const key = resolve(path);
+  if (started.has(key)) return;
+  const read = readWhole(path);
+  // Nobody may ever take it (a start that fails to lock): its failure must not be unhandled.
+  read.catch(() => {});
+  started.set(key, read);
+}
+
+/** The file's bytes, null when it does not exist: from a read started earlier if one is waiting. */
+export function readWholeFile(path: string): Promise<Buffer | null> {
+  const key = resolve(path);
+  const read = started.get(key);
+  if (read === undefined) return readWhole(path);
+  started.delete(key);
+  return read;
+}
+
+/** The paths of reads started and not yet taken or dropped (for tests). */
+export function waitingReadAheads(): string[] {
+  return [...started.keys()];
+}
+
+/** Lets go of the read of `path` if nobody took it. */
+export function dropReadAhead(path: string): void {
+  started.delete(resolve(path));
+}
+
+/**
+ * The whole file in one read request where the system allows (`readFile` reads 512 KiB at a time,
+ * and each next piece waits for the event loop, which a starting store keeps busy).
+ */
+async function readWhole(path: string): Promise<Buffer | null> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    const buffer = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === size ? buffer : buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
