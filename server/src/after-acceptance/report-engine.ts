@@ -165,11 +165,19 @@ export class ReportEngine {
   }
 
   async #decide(id: string, dsn: DsnRequest): Promise<void> {
-    const stored = await this.#store.get(id);
+    // Rules and simulator addresses choose by the envelope alone, which the summary in memory has:
+    // most mail gets no report, and reading each message whole only to learn that was about 2 % of
+    // the event loop at 16 connections. A summary not yet in this instance's view (PostgreSQL)
+    // means reading the message first, as before.
+    const summary = this.#store.summary(id);
+    let stored = summary === null ? await this.#store.get(id) : null;
+    const envelope = summary ?? stored?.envelope;
+    if (envelope === undefined) return;
+    const requests = [...this.#simulatorRequests(envelope), ...this.rules.select(envelope)];
+    if (requests.length === 0) return;
+    stored ??= await this.#store.get(id);
     if (stored === null) return;
     const message = acceptedMessage(stored);
-    const requests = [...this.#simulatorRequests(message), ...this.rules.select(message)];
-    if (requests.length === 0) return;
 
     const { planned, skipped } = planReports(message, dsn, requests);
     for (const report of skipped) {
@@ -212,9 +220,9 @@ export class ReportEngine {
     }
   }
 
-  #simulatorRequests(message: AcceptedMessage): ReportRequest[] {
+  #simulatorRequests(envelope: { rcptTo: readonly string[] }): ReportRequest[] {
     const requests: ReportRequest[] = [];
-    for (const recipient of message.rcptTo) {
+    for (const recipient of envelope.rcptTo) {
       const name = simulatorMailbox(recipient, this.#config.simulator);
       if (name === null) continue;
       const { kind, status, diagnostic } = SIMULATOR[name];
