@@ -14,12 +14,20 @@ export interface VerifierWorkerData {
   authservId: string;
 }
 
-/** Main thread → verification thread: the zone's changes, in order, and messages to verify. */
-export type ToWorker =
-  | ZoneChange
-  | { kind: "verify"; id: number; input: Omit<VerificationInput, "raw"> & { raw: Uint8Array } };
-
-export interface FromWorker {
+/** One message to verify, as posted to a thread. */
+export interface VerifyRequest {
   id: number;
-  result: MessageAuthentication;
+  input: Omit<VerificationInput, "raw"> & { raw: Uint8Array };
+}
+
+/**
+ * Main thread → verification thread: the zone's changes, in order, and messages to verify. Messages
+ * go in batches (those of one event-loop turn): each post wakes the other thread, and one post per
+ * message was about 4 % of the main thread at 16 connections.
+ */
+export type ToWorker = ZoneChange | { kind: "verify"; requests: VerifyRequest[] };
+
+/** Verification thread → main thread: the verdicts of one turn of the thread, batched the same way. */
+export interface FromWorker {
+  results: Array<{ id: number; result: MessageAuthentication }>;
 }

@@ -66,6 +66,41 @@ describe("verification on a worker thread", () => {
     });
   });
 
+  it("posts a message to an idle thread at once, those of one turn to a busy thread in one batch; one sent after a zone change sees the change", async () => {
+    const zone = new DnsZone();
+    zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
+    const { pool } = poolOver(zone);
+    const sent: unknown[] = [];
+    const { Worker: WorkerClass } = await import("node:worker_threads");
+    const original = WorkerClass.prototype.postMessage;
+    WorkerClass.prototype.postMessage = function (this: Worker, value: unknown, ...rest: never[]) {
+      sent.push(value);
+      return original.call(this, value, ...rest);
+    };
+    try {
+      // Four messages and a change of the SPF record in one synchronous stretch: the first goes at
+      // once, the next two wait for the end of the turn, and the change posts them before itself, so
+      // the message after it is verified against the new record. (Those before it may see either: a
+      // change is not held back while verifications are in flight, on a thread or not.)
+      const before = [1, 2, 3].map(() => pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE }));
+      zone.remove({ name: "example.test" });
+      zone.add({ name: "example.test", type: "TXT", value: "v=spf1 -all" });
+      const after = pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+
+      await Promise.all(before);
+      expect((await after).spf.result).toBe("fail");
+    } finally {
+      WorkerClass.prototype.postMessage = original;
+    }
+    const batches = sent
+      .filter(
+        (value): value is { kind: "verify"; requests: unknown[] } =>
+          (value as { kind?: string }).kind === "verify",
+      )
+      .map((batch) => batch.requests.length);
+    expect(batches).toEqual([1, 2, 1]);
+  });
+
   it("after close, messages are verified on the main thread", async () => {
     const zone = new DnsZone();
     const { pool } = poolOver(zone);

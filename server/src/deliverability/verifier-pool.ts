@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MessageAuthentication } from "@mailnest/protocol";
 import type { DnsResolver } from "./dns-resolver.js";
-import type { FromWorker, ToWorker, VerifierWorkerData } from "./verifier-messages.js";
+import type { FromWorker, ToWorker, VerifierWorkerData, VerifyRequest } from "./verifier-messages.js";
 import {
   DEFAULT_VERIFY_TIMEOUT_MS,
   type MessageVerifier,
@@ -72,16 +72,22 @@ export function createVerifierPool(options: {
       : new Worker(WORKER_FILE, { workerData, resourceLimits: VERIFIER_THREAD_LIMITS });
     // A thread with nothing to do must not keep the process alive; requests in flight re-ref it.
     worker.unref();
-    worker.on("message", ({ id, result }: FromWorker) => {
-      const request = pending.get(id);
-      if (!request) return;
-      pending.delete(id);
-      clearTimeout(request.timer);
-      if (![...pending.values()].some((other) => other.worker === worker)) worker.unref();
-      request.resolve(result);
+    worker.on("message", ({ results }: FromWorker) => {
+      for (const { id, result } of results) {
+        const request = pending.get(id);
+        if (!request) continue;
+        pending.delete(id);
+        clearTimeout(request.timer);
+        request.resolve(result);
+      }
+      if (![...pending.values()].some((other) => other.worker === worker)) {
+        busy.delete(worker);
+        worker.unref();
+      }
     });
     const fail = () => {
       if (slots[slot] === worker) slots[slot] = null;
+      busy.delete(worker);
       for (const [id, request] of pending) {
         if (request.worker !== worker) continue;
         pending.delete(id);
@@ -95,7 +101,19 @@ export function createVerifierPool(options: {
     return worker;
   };
 
+  /** Threads with a message posted and not yet answered. */
+  const busy = new Set<Worker>();
+  /** Requests of this event-loop turn not yet posted, per thread (see `ToWorker`). */
+  const unposted = new Map<Worker, VerifyRequest[]>();
+  const postUnposted = () => {
+    for (const [worker, requests] of unposted)
+      worker.postMessage({ kind: "verify", requests } satisfies ToWorker);
+    unposted.clear();
+  };
+
   const unsubscribe = zone.onChange((change) => {
+    // Messages that arrived before the change are verified against the zone as it was.
+    postUnposted();
     for (const worker of slots) worker?.postMessage(change satisfies ToWorker);
   });
   // Started ahead of the first message, so it does not wait for a thread to load.
@@ -124,18 +142,30 @@ export function createVerifierPool(options: {
             }),
           );
         }, timeoutMs);
+        const idle = !busy.has(worker);
         pending.set(id, { input, resolve, timer, worker });
+        busy.add(worker);
         worker.ref();
-        worker.postMessage({
-          kind: "verify",
-          id,
-          input: { ...input, raw: ownBuffer(input.raw) },
-        } satisfies ToWorker);
+        const request: VerifyRequest = { id, input: { ...input, raw: ownBuffer(input.raw) } };
+        // A thread with nothing to do gets the message at once (one message at a time: nothing added
+        // to its 250); a busy one gets those of this turn together at its end.
+        if (idle && unposted.size === 0) {
+          worker.postMessage({ kind: "verify", requests: [request] } satisfies ToWorker);
+          return;
+        }
+        if (unposted.size === 0) setImmediate(postUnposted);
+        let requests = unposted.get(worker);
+        if (requests === undefined) {
+          requests = [];
+          unposted.set(worker, requests);
+        }
+        requests.push(request);
       });
     },
     async close() {
       closed = true;
       unsubscribe();
+      unposted.clear();
       const workers = slots.filter((worker): worker is Worker => worker !== null);
       slots.fill(null);
       // Requests still in flight finish on the main thread.

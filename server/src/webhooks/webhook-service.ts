@@ -302,11 +302,14 @@ export class WebhookService {
   /** Queues one event for every endpoint that wants it (or only `only`). No I/O here: see the class comment. */
   #publish(event: QueuedEvent, sequence: number | null, only?: string): void {
     let bytes: number | null = null;
-    const payload: WebhookPayload = { eventId: newId("msg"), event };
+    // Made for the first endpoint that wants the event: most sandboxes have none, and every message
+    // stored comes through here.
+    let payload: WebhookPayload | null = null;
     for (const lane of this.#outbox.lanes()) {
       if (only !== undefined && lane.id !== only) continue;
       if (!wants(lane.meta.events, event.type)) continue;
       if (sequence !== null && sequence <= lane.meta.afterSequence) continue;
+      payload ??= { eventId: newId("msg"), event };
       bytes ??= Buffer.byteLength(JSON.stringify(withLinks(event, this.#options.baseUrl())));
       const deadReason =
         bytes > this.#maxPayloadBytes
