@@ -16,11 +16,23 @@
 // loaded with import() and its code reads a named export: esbuild gives such a module only a
 // default export, where Node also lifts out the names).
 import { readdir, readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const server = fileURLToPath(new URL("..", import.meta.url));
+
+// mailparser's line splitter is patched (patches/@zone-eu__mailsplit@*.patch: it looked for line
+// ends one byte at a time in JavaScript); the bundle must carry the patched copy, since a user's
+// install gets upstream's. pnpm applies the patch when it installs.
+const fromMailparser = createRequire(createRequire(path.join(server, "package.json")).resolve("mailparser"));
+const splitter = fromMailparser.resolve("@zone-eu/mailsplit/lib/message-splitter.js");
+if (!(await readFile(splitter, "utf8")).includes("[mailnest patch]")) {
+  fail(
+    `${splitter} is not patched: run \`pnpm install\` (the mailsplit patch must be listed under patchedDependencies in pnpm-workspace.yaml)`,
+  );
+}
 const dist = path.join(server, "dist");
 const outdir = path.join(dist, "bundle");
 

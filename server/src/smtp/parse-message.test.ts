@@ -228,6 +228,33 @@ describe("messageParser.parse", () => {
   });
 });
 
+describe("messageParser.parse, whatever the pieces the bytes arrive in", () => {
+  // mailsplit (under mailparser) is patched to find line ends with Buffer#indexOf: lines split
+  // across pieces, a CR and its LF in different pieces, and a last line without LF must come out
+  // exactly as with whole input.
+  it.each([1, 2, 7, 76, 77, 78, 4096, 65536])("pieces of %i bytes", async (pieceBytes) => {
+    const attachment = createHash("sha512").update("mailnest").digest().toString("hex").repeat(300);
+    const raw = await compose({
+      from: "app@example.test",
+      to: "user@example.test",
+      subject: "Pieces",
+      text: "first line\nsecond line\n\nlast line without a break",
+      attachments: [{ filename: "data.txt", content: attachment, contentType: "application/octet-stream" }],
+    });
+    const whole = await parser.parse(stream(raw));
+    const pieces: Buffer[] = [];
+    for (let offset = 0; offset < raw.length; offset += pieceBytes)
+      pieces.push(raw.subarray(offset, offset + pieceBytes));
+    const pieced = await parser.parse(Readable.from(pieces));
+
+    expect(pieced).toEqual(whole);
+    expect(whole.text).toBe("first line\nsecond line\n\nlast line without a break");
+    expect(whole.attachments).toMatchObject([
+      { filename: "data.txt", size: attachment.length, sha256: sha256(attachment) },
+    ]);
+  });
+});
+
 describe("messageParser.attachmentContent", () => {
   it("returns the decoded bytes of the attachment at an index, and null past the end", async () => {
     const first = Buffer.from("first file");
