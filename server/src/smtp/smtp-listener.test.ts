@@ -4,7 +4,7 @@ import { EventBus, type MailnestEvents } from "../events/bus.js";
 import { startSandbox } from "../sandbox.js";
 import { createMessageStore } from "../store/create-message-store.js";
 import { StorageFailedError } from "../store/errors.js";
-import { dotStuff, queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
+import { dotStuff, expectCode, queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
 import {
   filesContaining,
   readAll,
@@ -93,6 +93,34 @@ describe("SMTP listener, driven over a raw socket", () => {
     expect(text).toBe(raw);
     expect(text).toContain("\r\n.x\r\n..two dots\r\n.\r\nlast\r\n");
   });
+
+  it.each([1, 2, 3, 5, 64])(
+    "unstuffs dot lines exactly when DATA arrives in pieces of %i bytes (the terminator only where it is)",
+    async (pieceBytes) => {
+      const sandbox = await startTestSandbox(cleanup);
+      const client = await openClient(sandbox.smtpPort);
+      // Dots at the start of the data, lines that are only dots, a would-be terminator followed by
+      // commands (dot-stuffed, so content), and dots inside lines that are not escapes.
+      const raw = Buffer.from(
+        `.starts\r\nSubject: pieces\r\n\r\n.\r\n..\r\n...x\r\na.b\r\n.\r\nMAIL FROM:<evil@example.test>\r\n. \r\nend.\r\n`,
+      );
+      expectCode(await client.command("MAIL FROM:<a@example.test>"), 250);
+      expectCode(await client.command("RCPT TO:<b@example.test>"), 250);
+      expectCode(await client.command("DATA"), 354);
+      const wire = Buffer.concat([dotStuff(raw), Buffer.from(".\r\n")]);
+      for (let offset = 0; offset < wire.length; offset += pieceBytes) {
+        client.write(wire.subarray(offset, offset + pieceBytes));
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const reply = await client.readReply();
+
+      expect(reply.code).toBe(250);
+      const stored = await sandbox.store.readRaw(queuedId(reply.raw));
+      if (!stored) throw new Error("raw bytes missing");
+      expect((await readAll(stored)).toString("latin1")).toBe(raw.toString("latin1"));
+      expect((await sandbox.store.list({ limit: 5 })).messages).toHaveLength(1);
+    },
+  );
 
   it("answers every transaction of a pipelined batch sent in a single write, and stores each", async () => {
     const sandbox = await startTestSandbox(cleanup);
