@@ -75,7 +75,9 @@ for (const [file, text] of chunks) {
       `dist/bundle/${file} refers to ${found[0]}, which an ES module does not have: mark the dependency that uses it as external`,
     );
   }
-  const renamed = text.match(/\b(?:class\s+|(?:var|let|const)\s+)([A-Za-z_$][\w$]*Error)\d+\b(?=\s*(?:=\s*class\b|extends\b|\{))/);
+  const renamed = text.match(
+    /\b(?:class\s+|(?:var|let|const)\s+)([A-Za-z_$][\w$]*Error)\d+\b(?=\s*(?:=\s*class\b|extends\b|\{))/,
+  );
   if (renamed) {
     fail(
       `dist/bundle/${file} renames the error class ${renamed[1]} to avoid a collision (${renamed[0]}), so its name would change: rename one of the two in the source`,

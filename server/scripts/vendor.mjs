@@ -3,7 +3,8 @@
 // - @mailnest/protocol is private (never published): its compiled ESM output and schemas.json are
 //   copied to dist/vendor/protocol/, as the SDK's build does.
 // - smtp-server is patched (patches/smtp-server@*.patch: the greeting without the 100 ms pause,
-//   quoted local parts, enhanced status codes kept), and a pnpm patch does not travel with a
+//   quoted local parts, enhanced status codes kept, replies of one tick in one write, DATA's dots
+//   found with indexOf), and a pnpm patch does not travel with a
 //   published package: an `npm install` would fetch upstream's copy. So the patched copy that pnpm
 //   installed here is copied to dist/vendor/smtp-server/ (with its MIT licence), and its own
 //   dependencies must be dependencies of the server (checked below).

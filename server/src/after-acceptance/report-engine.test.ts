@@ -8,7 +8,6 @@ import { ReportEngine } from "./report-engine.js";
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
 
-
 /** The store, with every `get` (a whole message read back) recorded. */
 function countingGets(store: MessageStore): { store: MessageStore; gets: string[] } {
   const gets: string[] = [];
@@ -48,7 +47,11 @@ describe("ReportEngine deciding", () => {
         testMessage({ to, subject: `to ${to}` }),
         testEnvelope({ mailFrom: "app@example.test", rcptTo: [to] }),
       );
-      const dsn: DsnRequest = { ret: null, envid: null, recipients: [{ address: to, notify: null, orcpt: null }] };
+      const dsn: DsnRequest = {
+        ret: null,
+        envid: null,
+        recipients: [{ address: to, notify: null, orcpt: null }],
+      };
       bus.emit("smtp.stored", { id: stored.id, dsn });
       return stored.id;
     };
