@@ -76,11 +76,21 @@ async function repeat(
   }
   return workloads.map((workload) => {
     const measured = runs.get(workload) ?? [];
-    const middle = median(measured.map((run) => run.messagesPerSecond));
-    const chosen = measured.find((run) => run.messagesPerSecond === middle) ?? measured[0];
-    if (!chosen) throw new Error(`${workload.name}: no run finished`);
-    return { workload, runs: measured, median: chosen, ceilingRuns: ceilingRuns.get(workload) ?? [] };
+    return {
+      workload,
+      runs: measured,
+      median: medianRun(measured, workload.name),
+      ceilingRuns: ceilingRuns.get(workload) ?? [],
+    };
   });
+}
+
+/** The run with the median rate (its latencies are the ones shown). */
+function medianRun(runs: readonly Measured[], label: string): Measured {
+  const middle = median(runs.map((run) => run.messagesPerSecond));
+  const chosen = runs.find((run) => run.messagesPerSecond === middle) ?? runs[0];
+  if (!chosen) throw new Error(`${label}: no run finished`);
+  return chosen;
 }
 
 function spread(runs: readonly Measured[]): string {
@@ -241,8 +251,5 @@ async function measureAtCap(context: SectionContext): Promise<{ runs: Measured[]
       runs.push(await measure(server, workload));
     });
   }
-  const middle = median(runs.map((run) => run.messagesPerSecond));
-  const chosen = runs.find((run) => run.messagesPerSecond === middle) ?? runs[0];
-  if (!chosen) throw new Error("at the cap: no run finished");
-  return { runs, median: chosen };
+  return { runs, median: medianRun(runs, "at the cap") };
 }

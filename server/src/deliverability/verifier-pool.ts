@@ -61,6 +61,11 @@ export function createVerifierPool(options: {
       worker: Worker;
     }
   >();
+  /** Whether a message was handed to `worker` and is not yet answered (nor timed out). */
+  const hasPending = (worker: Worker) => {
+    for (const request of pending.values()) if (request.worker === worker) return true;
+    return false;
+  };
   let nextId = 1;
   let turn = 0;
   let closed = false;
@@ -80,14 +85,10 @@ export function createVerifierPool(options: {
         clearTimeout(request.timer);
         request.resolve(result);
       }
-      if (![...pending.values()].some((other) => other.worker === worker)) {
-        busy.delete(worker);
-        worker.unref();
-      }
+      if (!hasPending(worker)) worker.unref();
     });
     const fail = () => {
       if (slots[slot] === worker) slots[slot] = null;
-      busy.delete(worker);
       for (const [id, request] of pending) {
         if (request.worker !== worker) continue;
         pending.delete(id);
@@ -101,8 +102,6 @@ export function createVerifierPool(options: {
     return worker;
   };
 
-  /** Threads with a message posted and not yet answered. */
-  const busy = new Set<Worker>();
   /** Requests of this event-loop turn not yet posted, per thread (see `ToWorker`). */
   const unposted = new Map<Worker, VerifyRequest[]>();
   const postUnposted = () => {
@@ -142,9 +141,8 @@ export function createVerifierPool(options: {
             }),
           );
         }, timeoutMs);
-        const idle = !busy.has(worker);
+        const idle = !hasPending(worker);
         pending.set(id, { input, resolve, timer, worker });
-        busy.add(worker);
         worker.ref();
         const request: VerifyRequest = { id, input: { ...input, raw: ownBuffer(input.raw) } };
         // A thread with nothing to do gets the message at once (one message at a time: nothing added

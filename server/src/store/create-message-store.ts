@@ -60,34 +60,9 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
       policy,
     });
   }
-  let blobs: BlobStore;
-  let indexStorage: IndexStorage;
-  let searchTextStorage: SearchTextStorage;
-  try {
-    if (config.dataDir === null) {
-      blobs = createMemoryBlobStore();
-      indexStorage = createMemoryIndexStorage();
-      searchTextStorage = createMemorySearchTextStorage();
-    } else {
-      // The index storage first: it starts reading the summaries snapshot while the blob store takes
-      // the lock and opens the segments.
-      indexStorage = await createFileIndexStorage(join(config.dataDir, "index"), { prefetchSnapshot: true });
-      blobs = await createFileBlobStore(config.dataDir, {
-        ...deps.fileStore,
-        ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
-      });
-      searchTextStorage = await createFileSearchTextStorage(join(config.dataDir, "search"));
-    }
-  } catch (error) {
-    if (config.dataDir !== null) dropDataDirReadAheads(config.dataDir);
-    if (isDataDirInUseError(error)) throw error;
-    throw new StorageFailedError(`opening the data directory ${JSON.stringify(config.dataDir)}`, error);
-  }
   try {
     return await openLocalStore({
-      blobs,
-      indexStorage,
-      searchTextStorage,
+      ...(await openStorage(config.dataDir, deps)),
       parser: deps.parser,
       authenticator: deps.authenticator ?? null,
       bus: deps.bus,
@@ -96,7 +71,35 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
       ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
     });
   } finally {
-    // A read the CLI started (`readAheadDataDir`) that this open had no use for.
+    // A read the CLI started (`readAheadDataDir`) that this open had no use for, or never got to.
     if (config.dataDir !== null) dropDataDirReadAheads(config.dataDir);
+  }
+}
+
+/** Where the embedded store keeps messages, index and search text: `dataDir`, or memory for null. */
+async function openStorage(
+  dataDir: string | null,
+  deps: StoreDeps,
+): Promise<{ blobs: BlobStore; indexStorage: IndexStorage; searchTextStorage: SearchTextStorage }> {
+  if (dataDir === null) {
+    return {
+      blobs: createMemoryBlobStore(),
+      indexStorage: createMemoryIndexStorage(),
+      searchTextStorage: createMemorySearchTextStorage(),
+    };
+  }
+  try {
+    // The index storage first: it starts reading the summaries snapshot while the blob store takes
+    // the lock and opens the segments.
+    const indexStorage = await createFileIndexStorage(join(dataDir, "index"), { prefetchSnapshot: true });
+    const blobs = await createFileBlobStore(dataDir, {
+      ...deps.fileStore,
+      ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
+    });
+    const searchTextStorage = await createFileSearchTextStorage(join(dataDir, "search"));
+    return { blobs, indexStorage, searchTextStorage };
+  } catch (error) {
+    if (isDataDirInUseError(error)) throw error;
+    throw new StorageFailedError(`opening the data directory ${JSON.stringify(dataDir)}`, error);
   }
 }

@@ -12,23 +12,24 @@ import { join, resolve } from "node:path";
  * store checks what it reads exactly as it would have, and a file replaced in between is one its own
  * checks reject (the snapshot's id, the locators' checksum and lengths).
  *
- * A read is taken at most once; `dropDataDirReadAheads` lets go of any nobody took (another store kind, a
- * start that failed), so their buffers are not held for the life of the process.
+ * A read is taken at most once; `dropDataDirReadAheads` lets go of any nobody took (another store
+ * kind, a start that failed), so their buffers are not held for the life of the process.
  */
 const started = new Map<string, Promise<Buffer | null>>();
 
 /** The files `readAheadDataDir` starts, relative to the data directory. */
 export const SUMMARIES_SNAPSHOT = join("index", "summaries.snapshot");
 export const SEGMENT_LOCATORS = join("segments", "locators.json");
+const DATA_DIR_FILES = [SUMMARIES_SNAPSHOT, SEGMENT_LOCATORS];
 
 /** Starts reading the files a start of the store in `dataDir` reads first. */
 export function readAheadDataDir(dataDir: string): void {
-  for (const file of [SUMMARIES_SNAPSHOT, SEGMENT_LOCATORS]) readAhead(join(dataDir, file));
+  for (const file of DATA_DIR_FILES) readAhead(join(dataDir, file));
 }
 
 /** Lets go of the reads `readAheadDataDir` started that the store did not take. */
 export function dropDataDirReadAheads(dataDir: string): void {
-  for (const file of [SUMMARIES_SNAPSHOT, SEGMENT_LOCATORS]) dropReadAhead(join(dataDir, file));
+  for (const file of DATA_DIR_FILES) dropReadAhead(join(dataDir, file));
 }
 
 /** Starts reading `path` whole, unless a read of it is already waiting to be taken. */
