@@ -82,6 +82,34 @@ describe("SummaryInterner", () => {
     expect(later.inboxes).toBe(loaded[0]!.inboxes);
   });
 
+  it("in a batch, interns verdict sets that are one object already to the right copy", () => {
+    const none = { dkim: "none", spf: "none", dmarc: "none", arc: "none" } as AuthenticationSummary;
+    const pass = { dkim: "pass", spf: "pass", dmarc: "pass", arc: "none" } as AuthenticationSummary;
+    const written = Array.from({ length: 6 }, (_, i) => ({
+      ...summary(i + 1, ["a@x.test"]),
+      authSummary: i % 3 === 2 ? pass : none,
+    }));
+    const loaded = deserialize(serialize(written)) as MessageSummary[];
+    const index = new MessageIndex();
+    index.addAll(loaded);
+
+    expect(loaded.map((each) => each.authSummary?.dkim)).toEqual([
+      "none",
+      "none",
+      "pass",
+      "none",
+      "none",
+      "pass",
+    ]);
+    expect(loaded[1]!.authSummary).toBe(loaded[0]!.authSummary);
+    expect(loaded[5]!.authSummary).toBe(loaded[2]!.authSummary);
+    expect(Object.isFrozen(loaded[2]!.authSummary)).toBe(true);
+    // A message added later, whose verdicts are a new object, shares the copy the load interned.
+    const later = { ...summary(7, ["a@x.test"]), authSummary: { ...pass } };
+    index.add(later);
+    expect(later.authSummary).toBe(loaded[2]!.authSummary);
+  });
+
   it("shares verdict sets, keeps different ones apart and leaves a summary without verdicts alone", () => {
     const interner = new SummaryInterner();
     const verdicts = (dkim: string) =>
