@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readdir, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit, ingestBuffer, testMessage } from "../test-support/store-kit.js";
@@ -14,6 +14,17 @@ async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
   await new Promise((resolve) => child.once("exit", resolve));
   return child.pid ?? 0;
+}
+
+/** Resolves once `pid` is a zombie (exited, not reaped); at most 5 s. */
+async function waitForZombie(pid: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const stat = await readFile(`/proc/${pid}/stat`, "latin1").catch(() => "");
+    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not become a zombie: ${stat}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 describe("the data directory lock", () => {
@@ -42,6 +53,30 @@ describe("the data directory lock", () => {
     const { store } = await kit.open(dataDir);
     expect(store.messageCount).toBe(0);
   });
+
+  it.runIf(process.platform === "linux")(
+    "takes over a lock whose process exited but was not yet reaped (a zombie)",
+    async () => {
+      // The inner shell prints its pid and exits a moment later, by when its parent has become
+      // `sleep`, which never waits for children: it stays a zombie until the sleep ends.
+      const parent = spawn("sh", ["-c", 'sh -c "echo \\$\\$; sleep 0.3" & exec sleep 10'], {
+        stdio: ["ignore", "pipe", "ignore"],
+      });
+      try {
+        const pid = Number(
+          (await new Promise<Buffer>((resolve) => parent.stdout.once("data", resolve))).toString(),
+        );
+        await waitForZombie(pid);
+        const dataDir = await kit.tempDir();
+        const lock = { pid, token: "left-behind", since: new Date().toISOString() };
+        await writeFile(join(dataDir, LOCK_FILE), JSON.stringify(lock));
+        const { store } = await kit.open(dataDir);
+        expect(store.messageCount).toBe(0);
+      } finally {
+        parent.kill("SIGKILL");
+      }
+    },
+  );
 
   it("takes over an unreadable lock file", async () => {
     const dataDir = await kit.tempDir();

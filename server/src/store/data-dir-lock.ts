@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DataDirInUseError } from "./errors.js";
@@ -66,9 +67,30 @@ function isAlive(path: string, owner: LockOwner): boolean {
   if (owner.pid === process.pid) return heldByThisProcess.get(path) === owner.token;
   try {
     process.kill(owner.pid, 0); // signal 0: only asks whether the process exists
-    return true;
   } catch (error) {
     // EPERM: it exists but belongs to another user, so it is alive.
     return (error as NodeJS.ErrnoException).code === "EPERM";
   }
+  return !hasExited(owner.pid);
+}
+
+/**
+ * A process that exited but that its parent has not yet waited for (a zombie) still answers signal
+ * 0, though it holds nothing any more. After a `kill -9` that lasts until the parent reaps it: at
+ * once under a shell or a supervisor, but 1.5 s here under a lazy init, and for good under a parent
+ * that never waits (a container whose PID 1 is the app's own script). Without this, a restart in
+ * that window was refused as "in use by another Mailnest". Linux only (`/proc`); elsewhere a zombie
+ * still counts as alive.
+ */
+function hasExited(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+  } catch {
+    return false;
+  }
+  // "pid (command) state …": the command may hold spaces and parentheses, so the state is read
+  // after the last ")".
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state === "Z" || state === "X";
 }
