@@ -1,6 +1,6 @@
-import { writeSync } from "node:fs";
 import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import { writeAllSync } from "../store/write-all.js";
 import { BatchQueue, SerialRunner } from "./batch-queue.js";
 import { decodeLines, encodeLine } from "./journal-line.js";
 import type { RecordJournal } from "./shared-outboxes.js";
@@ -142,7 +142,7 @@ export class Journal<R> implements RecordJournal<R> {
         // to the thread pool cost the event loop several times that in wake-ups (a webhook's queueing
         // about 30 µs per message at 16 connections). The fdatasync, which takes a disk round trip,
         // stays in the pool. Batches run one at a time, so nothing else writes the file meanwhile.
-        if (bytes.length > 0) writeFullySync(this.#handle!.fd, bytes);
+        if (bytes.length > 0) writeAllSync(this.#handle!.fd, bytes, null);
         this.#grown += bytes.length;
         if (batch.some((pending) => pending.durable)) {
           if (this.#unsynced || bytes.length > 0) await this.#handle!.datasync();
@@ -206,11 +206,6 @@ async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
     const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
     offset += bytesWritten;
   }
-}
-
-function writeFullySync(fd: number, bytes: Buffer): void {
-  let offset = 0;
-  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
 }
 
 async function syncDirectory(directory: string): Promise<void> {

@@ -1,9 +1,9 @@
 import { spawn } from "node:child_process";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit, ingestBuffer, testMessage } from "../test-support/store-kit.js";
-import { LOCK_FILE } from "./data-dir-lock.js";
+import { LOCK_FILE, processState } from "./data-dir-lock.js";
 import { DataDirInUseError } from "./errors.js";
 
 const kit = createStoreKit();
@@ -20,9 +20,9 @@ async function deadPid(): Promise<number> {
 async function waitForZombie(pid: number): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
-    const stat = await readFile(`/proc/${pid}/stat`, "latin1").catch(() => "");
-    if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) return;
-    if (Date.now() > deadline) throw new Error(`process ${pid} did not become a zombie: ${stat}`);
+    const state = processState(pid);
+    if (state === "Z") return;
+    if (Date.now() > deadline) throw new Error(`process ${pid} did not become a zombie (state ${state})`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }

@@ -83,14 +83,20 @@ function isAlive(path: string, owner: LockOwner): boolean {
  * still counts as alive.
  */
 function hasExited(pid: number): boolean {
+  const state = processState(pid);
+  return state === "Z" || state === "X";
+}
+
+/** The one-letter state of a process from `/proc/<pid>/stat` ("R", "S", "Z"…), or null when unreadable. */
+export function processState(pid: number): string | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   } catch {
-    return false;
+    return null;
   }
   // "pid (command) state …": the command may hold spaces and parentheses, so the state is read
   // after the last ")".
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return state === "Z" || state === "X";
+  const end = stat.lastIndexOf(")");
+  return end < 0 ? null : stat.charAt(end + 2) || null;
 }

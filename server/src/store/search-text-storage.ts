@@ -8,10 +8,10 @@ import {
   readSync,
   renameSync,
   rmSync,
-  writeSync,
 } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
+import { writeAllSync } from "./write-all.js";
 
 /**
  * Where the search-text records live: one file (`<data-dir>/search/text.bin`) or, for `--in-memory`,
@@ -68,7 +68,7 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
     const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
-    writeFully(handle(), bytes, written);
+    writeAllSync(handle(), bytes, written);
     written += bytes.length;
   };
   /**
@@ -142,7 +142,7 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
       };
       return {
         append(bytes) {
-          writeFully(out, bytes, copied);
+          writeAllSync(out, bytes, copied);
           copied += bytes.length;
         },
         commit() {
@@ -175,13 +175,6 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
 
 /** Appends held back past this many bytes are written at once. */
 const MAX_PENDING_BYTES = 256 * 1024;
-
-function writeFully(fd: number, bytes: Buffer, position: number): void {
-  let done = 0;
-  while (done < bytes.length) {
-    done += writeSync(fd, bytes, done, bytes.length - done, position + done);
-  }
-}
 
 /** `--in-memory`: the same records in one buffer that doubles as it fills. */
 export function createMemorySearchTextStorage(): SearchTextStorage {

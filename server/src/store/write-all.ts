@@ -1,3 +1,4 @@
+import { writeSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 
 /** Writes every chunk through `writev`, which may write partially: loops until every byte is down. */
@@ -6,6 +7,17 @@ export async function writeAll(handle: FileHandle, chunks: Buffer[]): Promise<vo
   while (pending.length > 0) {
     const { bytesWritten } = await handle.writev(pending);
     pending = dropBytes(pending, bytesWritten);
+  }
+}
+
+/**
+ * Writes every byte of `bytes` with `writeSync`, which may write partially: at `position`, or at the
+ * descriptor's own offset (the end, for a file opened to append) when it is null.
+ */
+export function writeAllSync(fd: number, bytes: Buffer, position: number | null): void {
+  let done = 0;
+  while (done < bytes.length) {
+    done += writeSync(fd, bytes, done, bytes.length - done, position === null ? null : position + done);
   }
 }
 
