@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { freePort } from "./free-port.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -170,6 +170,77 @@ describe("the packed packages, installed in an empty project", () => {
       await run("node", ["wait.mjs"], { cwd: app, env: started.env });
     } finally {
       await started.stop();
+    }
+  });
+
+  it("the installed server loads the verifier, the relay's client, the report and compose builders and the PostgreSQL client only when first used", async () => {
+    // What each of them is, as the bundle's chunks name the modules they hold.
+    const lazy = {
+      "the verifier's public suffix list": "/node_modules/tldts/",
+      "nodemailer's SMTP transport": "/nodemailer/dist/esm/smtp-transport/",
+      "nodemailer's composer": "/nodemailer/dist/esm/mail-composer/",
+      "the report builder (mime-node)": "/nodemailer/dist/esm/mime-node/",
+      "the PostgreSQL client": "/node_modules/postgres/",
+    };
+    const bundle = path.join(app, "node_modules/@mailnest/server/dist/bundle");
+    const chunks = new Map();
+    for (const name of await readdir(bundle))
+      chunks.set(name, await readFile(path.join(bundle, name), "utf8"));
+    // Each is in the package: its absence below means it was not loaded, not that it was renamed.
+    for (const [what, marker] of Object.entries(lazy)) {
+      assert.ok(
+        [...chunks.values()].some((text) => text.includes(marker)),
+        `${what} (${marker}) is in no chunk`,
+      );
+    }
+    const log = path.join(root, "loaded.log");
+    const hooks = path.join(root, "record-loads.mjs");
+    await writeFile(
+      hooks,
+      `import { appendFileSync } from "node:fs";\nexport async function load(url, context, next) {\n  appendFileSync(${JSON.stringify(log)}, url + "\\n");\n  return next(url, context);\n}\n`,
+    );
+    const register = path.join(root, "register-loads.mjs");
+    await writeFile(
+      register,
+      `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`,
+    );
+    const loaded = async () => {
+      const names = new Set((await readFile(log, "utf8")).split("\n").map((url) => url.split("/").pop()));
+      return (marker) => [...names].some((name) => chunks.get(name)?.includes(marker));
+    };
+
+    const env = await portsEnv();
+    // Verification on the event loop, so every module the server loads is the main thread's.
+    const server = spawn(
+      "node",
+      ["--import", register, "node_modules/@mailnest/server/bin/mailnest.js", "--verify-threads", "0"],
+      {
+        cwd: app,
+        env: { ...process.env, ...env, MAILNEST_DATA_DIR: path.join(root, "lazy-data") },
+        stdio: "ignore",
+      },
+    );
+    try {
+      await waitForHealth(env.MAILNEST_URL);
+      const atStart = await loaded();
+      for (const [what, marker] of Object.entries(lazy))
+        assert.ok(!atStart(marker), `${what} loaded at start`);
+
+      await run("node", ["wait.mjs"], { cwd: app, env });
+      const [message] = (await (await fetch(`${env.MAILNEST_URL}/api/messages?limit=1`)).json()).messages;
+      assert.deepEqual(message.authSummary, { dkim: "none", spf: "none", dmarc: "none", arc: "none" });
+      const afterMessage = await loaded();
+      assert.ok(
+        afterMessage(lazy["the verifier's public suffix list"]),
+        "the verifier did not load for the message",
+      );
+      assert.ok(
+        !afterMessage(lazy["nodemailer's SMTP transport"]),
+        "capturing a message loaded the relay's client",
+      );
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((resolve) => server.once("exit", resolve));
     }
   });
 
@@ -350,6 +421,19 @@ async function portsEnv() {
     MAILNEST_IMAP_PORT: "off",
     MAILNEST_URL: `http://127.0.0.1:${http}`,
   };
+}
+
+async function waitForHealth(url) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(`${url}/api/health`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${url} did not answer /api/health within 30 s`);
 }
 
 async function timeToGreeting(port) {

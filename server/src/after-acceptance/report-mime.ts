@@ -1,12 +1,11 @@
 import { randomBytes } from "node:crypto";
-import MimeNode from "nodemailer/lib/mime-node/index.js";
 import type { ReturnedContent } from "./original-message.js";
 
 /**
  * One generated message, built with nodemailer's MIME tree (`mime-node`, the builder under its
  * mail-composer, which itself only makes multipart/mixed and /alternative): a `multipart/report`
  * (RFC 6522) with a human-readable part, the machine-readable part and the original, or a plain
- * text reply.
+ * text reply. It loads at the first report built: most sandboxes never generate one.
  */
 export interface GeneratedMessage {
   /** The RFC 5322 header fields besides Date, Message-ID and MIME-Version, in order. */
@@ -31,6 +30,7 @@ export interface GeneratedMessage {
 export async function buildGeneratedMessage(
   message: GeneratedMessage,
 ): Promise<{ raw: Buffer; messageId: string }> {
+  const { default: MimeNode } = await import("nodemailer/lib/mime-node/index.js");
   const options = { hostname: message.hostname, baseBoundary: randomBoundary() };
   const root = message.report
     ? new MimeNode(`multipart/report; report-type=${message.report.type}`, options)

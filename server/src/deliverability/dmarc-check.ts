@@ -2,6 +2,7 @@ import type { DkimSignatureVerdict, DmarcPolicy, DmarcVerdict, SpfVerdict } from
 import { getDomain } from "tldts";
 import type { DnsLookupSession } from "./dns-lookup-session.js";
 import { parseTagList } from "./tag-list.js";
+import { dmarcVerdictWithout } from "./unfinished-verification.js";
 
 /**
  * DMARC (RFC 7489), done here rather than by mailauth. mailauth 4.13's `dmarc()` gets strict
@@ -104,31 +105,6 @@ export async function checkDmarc(
     ...verdict,
     result: "fail",
     reason: `${dkimWhy}; ${spfWhy}; the policy that applies is p=${verdict.appliedPolicy}`,
-  };
-}
-
-/** A verdict that found no record (or could not look): nothing aligned, no policy. */
-export function dmarcVerdictWithout(
-  result: DmarcVerdict["result"],
-  reason: string,
-  domains: { fromDomain: string; organizationalDomain: string } = {
-    fromDomain: "",
-    organizationalDomain: "",
-  },
-): DmarcVerdict {
-  return {
-    result,
-    ...domains,
-    record: null,
-    recordName: null,
-    policy: null,
-    subdomainPolicy: null,
-    appliedPolicy: null,
-    alignment: { dkim: "relaxed", spf: "relaxed" },
-    alignedBy: [],
-    dkimDomain: null,
-    spfDomain: null,
-    reason,
   };
 }
 

@@ -1,22 +1,21 @@
 import {
-  type ArcVerdict,
-  type DnsLookup,
-  type DnsMode,
   MAX_DKIM_SIGNATURES_VERIFIED,
   type MessageAuthentication,
   MIN_DKIM_KEY_BITS,
-  type SpfVerdict,
 } from "@mailnest/protocol";
 import { arcVerdict } from "./arc-check.js";
-import { authenticationResultsHeader } from "./authentication-results.js";
 import { dkimVerdicts } from "./dkim-check.js";
-import { aligns, checkDmarc, dmarcVerdictWithout } from "./dmarc-check.js";
+import { aligns, checkDmarc } from "./dmarc-check.js";
 import { DnsLookupSession } from "./dns-lookup-session.js";
 import type { DnsResolver } from "./dns-resolver.js";
 import { bytesToVerify, headerFieldsOf, withoutFields } from "./header-fields.js";
 import { dkimVerify, verifyArc } from "./mailauth-parts.js";
 import { checkSpf } from "./spf-check.js";
-import { parseTagList } from "./tag-list.js";
+import {
+  assembleAuthentication,
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  unfinishedAuthentication,
+} from "./unfinished-verification.js";
 
 /** What the SMTP session knew about the message's origin. */
 export interface VerificationInput {
@@ -52,7 +51,6 @@ export interface MessageVerifier {
   verify(input: VerificationInput): Promise<MessageAuthentication>;
 }
 
-export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
 export const DEFAULT_DNS_BUDGET_MS = 2000;
 
 /**
@@ -100,7 +98,7 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
       signature.aligned =
         dmarc.fromDomain !== "" && aligns(signature.domain, dmarc.fromDomain, dmarc.alignment.dkim);
     }
-    return assemble({ dkim, spf, dmarc, arc }, context(session, started));
+    return assembleAuthentication({ dkim, spf, dmarc, arc }, context(session, started));
   }
 
   return {
@@ -124,60 +122,5 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
         clearTimeout(timer);
       }
     },
-  };
-}
-
-/** Verdicts for a verification that could not finish: every method `temperror`, with the reason. */
-export function unfinishedAuthentication(
-  input: VerificationInput,
-  reason: string,
-  context: { mode: DnsMode; authservId: string; lookups: DnsLookup[]; durationMs: number },
-): MessageAuthentication {
-  const spf: SpfVerdict = {
-    result: "temperror",
-    identity: input.mailFrom === "" ? "helo" : "mailfrom",
-    domain: (input.mailFrom || input.helo).split("@").pop() ?? "",
-    clientIp: input.ip,
-    helo: input.helo,
-    mailFrom: input.mailFrom,
-    mechanism: null,
-    record: null,
-    lookups: 0,
-    voidLookups: 0,
-    reason,
-  };
-  const dmarc = dmarcVerdictWithout("temperror", reason);
-  const arc: ArcVerdict = { result: "none", reason, chain: [] };
-  const dkim = headerFieldsOf(input.raw)
-    .filter((field) => field.name === "dkim-signature")
-    .map((field) => {
-      const tags = parseTagList(field.value);
-      return {
-        result: "temperror" as const,
-        domain: (tags.get("d") ?? "").toLowerCase(),
-        selector: (tags.get("s") ?? "").toLowerCase(),
-        algorithm: (tags.get("a") ?? "").toLowerCase(),
-        canonicalization: (tags.get("c") ?? "simple/simple").toLowerCase(),
-        signedHeaders: [],
-        reason,
-        keyBits: null,
-        keyRecord: null,
-        aligned: false,
-      };
-    });
-  return assemble({ dkim, spf, dmarc, arc }, context);
-}
-
-/** The verdicts, their Authentication-Results header, and how they were reached. */
-function assemble(
-  verdicts: Pick<MessageAuthentication, "dkim" | "spf" | "dmarc" | "arc">,
-  context: { mode: DnsMode; authservId: string; lookups: DnsLookup[]; durationMs: number },
-): MessageAuthentication {
-  return {
-    ...verdicts,
-    authenticationResults: authenticationResultsHeader(context.authservId, verdicts),
-    dnsMode: context.mode,
-    dnsLookups: context.lookups,
-    durationMs: context.durationMs,
   };
 }

@@ -1,4 +1,3 @@
-import MailComposer from "nodemailer/lib/mail-composer";
 import type { Mailbox, ValidSendRequest } from "./send-request.js";
 
 /**
@@ -9,8 +8,11 @@ import type { Mailbox, ValidSendRequest } from "./send-request.js";
  *
  * File and URL access are switched off: content comes from the request, never from a path or a
  * fetch (the request cannot name one anyway; this is the second lock).
+ *
+ * The composer loads at the first message composed, as the relay's client does (relay-client.ts).
  */
-export function composeMessage(request: ValidSendRequest, domain: string): Promise<Buffer> {
+export async function composeMessage(request: ValidSendRequest, domain: string): Promise<Buffer> {
+  const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
   const composer = new MailComposer({
     from: address(request.from),
     to: request.to.map(address),

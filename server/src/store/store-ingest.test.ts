@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import type { MessageAuthentication } from "@mailnest/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { unfinishedAuthentication } from "../deliverability/verify-message.js";
+import { unfinishedAuthentication } from "../deliverability/unfinished-verification.js";
 import { messageParser } from "../smtp/parse-message.js";
 import { createStoreKit, ingestBuffer, sha256, testMessage } from "../test-support/store-kit.js";
 import type { MessageParser } from "./message-store.js";
