@@ -110,6 +110,24 @@ describe("SummaryInterner", () => {
     expect(later.authSummary).toBe(loaded[2]!.authSummary);
   });
 
+  it("keeps every Date as it was when it shares one with the message before", () => {
+    // Sharing a string cannot be seen from JavaScript; what must hold is that no message ends up
+    // with its neighbour's Date.
+    const interner = new SummaryInterner();
+    const dates = [
+      "2025-07-01T10:00:00.000Z",
+      "2025-07-01T10:00:00.000Z",
+      null,
+      "2025-07-01T10:00:01.000Z",
+      "2025-07-01T10:00:00.000Z",
+      null,
+      "2025-07-01T10:00:01.000Z",
+    ];
+    const summaries = dates.map((date, index) => ({ ...summary(index + 1, ["a@x.test"]), date }));
+    for (const each of summaries) interner.compact(each);
+    expect(summaries.map((each) => each.date)).toEqual(dates);
+  });
+
   it("shares verdict sets, keeps different ones apart and leaves a summary without verdicts alone", () => {
     const interner = new SummaryInterner();
     const verdicts = (dkim: string) =>
