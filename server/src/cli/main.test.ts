@@ -1,8 +1,10 @@
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startSandbox } from "../sandbox.js";
+import { LOCK_FILE } from "../store/data-dir-lock.js";
 import { CliProcess, runCli } from "../test-support/cli-process.js";
 import { SmtpTestClient } from "../test-support/smtp-test-client.js";
 import { rfc822, tempDir, testConfig, useCleanup } from "../test-support/test-sandbox.js";
@@ -109,6 +111,19 @@ describe("the mailnest command", () => {
     cleanup(() => restarted.close());
     const page = await restarted.store.list({ limit: 10, inbox: "kept@example.test" });
     expect(page.messages.map((message) => message.subject)).toEqual(["kept across SIGTERM"]);
+  });
+
+  it("a SIGTERM while it starts stops it cleanly once it is up, instead of killing it mid-start", async () => {
+    const dataDir = await tempDir(cleanup);
+    const cli = startCli(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
+    // The lock is the store's first step: the server is starting, and not up yet.
+    while (!existsSync(path.join(dataDir, LOCK_FILE))) await new Promise((resolve) => setTimeout(resolve, 2));
+    cli.kill("SIGTERM");
+    expect(await cli.exited).toEqual({ code: 0, signal: null });
+    expect(cli.stdout).toContain("mailnest: stopped");
+    // Closed like any stop: the next start trusts the index, and holds no lock of a dead process.
+    expect(existsSync(path.join(dataDir, "clean-shutdown"))).toBe(true);
+    expect(existsSync(path.join(dataDir, LOCK_FILE))).toBe(false);
   });
 
   it("with --tls, --smtps-port and --smtp-auth-file the banner names the certificate file, the SMTPS port and the auth mode", async () => {

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZoneFileError } from "../deliverability/zone-file.js";
+import type { Sandbox } from "../sandbox.js";
 import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
 import { isDataDirInUseError, isStorageFailedError } from "../store/errors.js";
 import { readAheadDataDir } from "../store/read-ahead.js";
@@ -63,20 +64,13 @@ async function main(): Promise<void> {
   // The embedded store's first reads start now and run while the rest of the server loads (about
   // 300 ms of compiling and evaluating code): see store/read-ahead.ts.
   if (config.databaseUrl === null && config.dataDir !== null) readAheadDataDir(config.dataDir);
-  const { startSandbox } = await import("../sandbox.js");
-  const sandbox = await startSandbox(config);
-  if (!config.quiet) process.stdout.write(`${startupBanner(sandbox, version).join("\n")}\n`);
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // A second Ctrl-C means "now". Nothing acknowledged is lost: every 250 was given after fsync.
-      process.stderr.write(`mailnest: ${signal} again, exiting without waiting\n`);
-      process.exit(EXIT_FAILED);
-    }
-    stopping = true;
-    if (!config.quiet) process.stdout.write(`mailnest: ${signal} received, finishing messages in flight…\n`);
-    sandbox.close().then(
+  // The handlers come first: a SIGTERM while the server starts (a supervisor or a test harness that
+  // stops it as soon as its port answers) must close it cleanly once it is up, not kill it as the
+  // default action would, which left a crash to recover from and an empty segment behind.
+  let sandbox: Sandbox | null = null;
+  let stopping: NodeJS.Signals | null = null;
+  const close = (running: Sandbox) => {
+    running.close().then(
       () => {
         if (!config.quiet) process.stdout.write("mailnest: stopped\n");
         process.exit(0);
@@ -87,8 +81,26 @@ async function main(): Promise<void> {
       },
     );
   };
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping !== null) {
+      // A second Ctrl-C means "now". Nothing acknowledged is lost: every 250 was given after fsync.
+      process.stderr.write(`mailnest: ${signal} again, exiting without waiting\n`);
+      process.exit(EXIT_FAILED);
+    }
+    stopping = signal;
+    if (!config.quiet) process.stdout.write(`mailnest: ${signal} received, finishing messages in flight…\n`);
+    if (sandbox !== null) close(sandbox);
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+
+  const { startSandbox } = await import("../sandbox.js");
+  sandbox = await startSandbox(config);
+  if (stopping !== null) {
+    close(sandbox);
+    return;
+  }
+  if (!config.quiet) process.stdout.write(`${startupBanner(sandbox, version).join("\n")}\n`);
 }
 
 /**
