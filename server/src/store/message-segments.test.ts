@@ -1,5 +1,6 @@
-import { appendFile, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, cp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createStoreKit,
@@ -13,6 +14,7 @@ import { type AppendFile, openAppendFile } from "./append-file.js";
 import { StorageFailedError } from "./errors.js";
 import type { FileBlobStoreOptions } from "./file-blob-store.js";
 import { MessageSegments } from "./message-segments.js";
+import { decodeSegmentSnapshot } from "./segment-snapshot.js";
 import { encodeMessageRecord, scanSegment } from "./wal-record.js";
 
 const kit = createStoreKit();
@@ -287,6 +289,14 @@ describe("messages in segment files", () => {
   });
 });
 
+/** The newest segment file in `directory` (the current one of a store open there). */
+async function newestOf(directory: string): Promise<string> {
+  return (await readdir(directory))
+    .filter((name) => name.endsWith(".seg"))
+    .sort()
+    .at(-1)!;
+}
+
 describe("the locators of a clean close", () => {
   async function openSegments(directory: string) {
     return MessageSegments.open({ directory, segmentBytes: 8 * 1024, syncDir: async () => {} });
@@ -318,6 +328,34 @@ describe("the locators of a clean close", () => {
     await third.close();
   });
 
+  it("an empty segment that runs killed before their first write left behind is removed at the next start", async () => {
+    const directory = await kit.tempDir();
+    const first = await openSegments(directory);
+    for (let n = 0; n < 6; n++) await first.appendMessage(id(n), sidecarOf(id(n)), Buffer.alloc(2000, n));
+    await first.close();
+    const segmentFiles = async () =>
+      (await readdir(directory)).filter((name) => name.endsWith(".seg")).sort();
+    const written = await segmentFiles();
+    // Two kill -9s in a row, each right after open: each leaves its (empty) current segment.
+    for (let run = 0; run < 2; run++) {
+      const killed = await openSegments(directory);
+      const copy = await kit.crashCopy(directory);
+      await killed.close();
+      await rm(directory, { recursive: true });
+      await cp(copy, directory, { recursive: true });
+    }
+    // The second start already removed the first one's; its own is left.
+    expect((await segmentFiles()).length).toBe(written.length + 1);
+
+    const restarted = await openSegments(directory);
+    expect(await segmentFiles()).toEqual([...written, await newestOf(directory)]);
+    expect([...restarted.ids].sort()).toEqual([0, 1, 2, 3, 4, 5].map(id));
+    expect(restarted.readRaw(id(5))?.equals(Buffer.alloc(2000, 5))).toBe(true);
+    await restarted.close();
+    // Its own empty current segment goes at its clean close.
+    expect(await segmentFiles()).toEqual(written);
+  });
+
   it("are not trusted once a segment they name changed length: every segment is read", async () => {
     const directory = await kit.tempDir();
     const first = await openSegments(directory);
@@ -337,7 +375,7 @@ describe("the locators of a clean close", () => {
     const first = await openSegments(directory);
     for (let n = 0; n < 3; n++) await first.appendMessage(id(n), sidecarOf(id(n)), Buffer.alloc(100, n));
     await first.close();
-    await rm(join(directory, "locators.json"));
+    await rm(join(directory, "locators.bin"));
     const [segment] = await readdir(directory).then((names) => names.filter((name) => name.endsWith(".seg")));
     const path = join(directory, segment!);
     const bytes = await readFile(path);
@@ -365,9 +403,8 @@ describe("the locators persisted at each rotation", () => {
 
   /** The newest segment the locator file names: the scan after a crash starts past it. */
   async function newestPersisted(directory: string): Promise<number> {
-    const file = JSON.parse(await readFile(join(directory, "locators.json"), "utf8")) as {
-      segments: { number: number }[];
-    };
+    const file = decodeSegmentSnapshot(await readFile(join(directory, "locators.bin")));
+    if (file === null) throw new Error("no intact locator file");
     return Math.max(...file.segments.map((segment) => segment.number));
   }
 
@@ -381,7 +418,7 @@ describe("the locators persisted at each rotation", () => {
   /** What a start that reads every segment finds: the reference the locator file must agree with. */
   async function fullScanOf(directory: string): Promise<MessageSegments> {
     const copy = await kit.crashCopy(directory);
-    await rm(join(copy, "locators.json"));
+    await rm(join(copy, "locators.bin"));
     const segments = await openSegments(copy);
     expect(segments.scanned).toEqual(await segmentNumbers(directory));
     return segments;
@@ -444,26 +481,49 @@ describe("the locators persisted at each rotation", () => {
     await second.close();
   });
 
+  /** A version-3 file's bytes with the checksum made right again, as a bug (not a torn write) would leave them. */
+  const resealed = (bytes: Buffer) => {
+    bytes.writeUInt32LE(crc32(bytes.subarray(20)), 16);
+    return bytes;
+  };
+  const idsAt = (bytes: Buffer) => Math.ceil((20 + bytes.readUInt32LE(8)) / 8) * 8;
+
   it.each([
-    ["torn", (text: string) => text.slice(0, text.length / 2)],
-    ["garbage", () => "\u0000\u0001not json"],
+    ["torn", (bytes: Buffer) => bytes.subarray(0, bytes.length / 2)],
+    ["garbage", () => Buffer.from("\u0000\u0001not ours")],
     [
-      "of another shape",
-      () => JSON.stringify({ version: 2, segments: [{ number: "one" }], locators: { ids: "", numbers: [] } }),
-    ],
-    [
-      "one whose locators do not add up",
-      (text: string) => {
-        const file = JSON.parse(text) as { locators: { ids: string } };
-        file.locators.ids = file.locators.ids.slice(26);
-        return JSON.stringify(file);
+      "changed after it was written (a bit of a number flipped)",
+      (bytes: Buffer) => {
+        bytes[bytes.length - 3]! ^= 0x10;
+        return bytes;
       },
     ],
     [
-      "of the previous version with this version's locators",
-      (text: string) => {
-        const file = JSON.parse(text) as { version: number };
-        return JSON.stringify({ ...file, version: 1 });
+      "one whose ids are out of order",
+      (bytes: Buffer) => {
+        const at = idsAt(bytes);
+        const first = Buffer.from(bytes.subarray(at, at + 26));
+        bytes.copy(bytes, at, at + 26, at + 52);
+        first.copy(bytes, at + 26);
+        return resealed(bytes);
+      },
+    ],
+    [
+      "one whose segments are of another shape",
+      (bytes: Buffer) => {
+        const json = Buffer.from(JSON.stringify({ segments: [{ number: "one" }] }));
+        const length = bytes.readUInt32LE(8);
+        if (json.length > length) throw new Error("test setup: the replacement JSON must not be longer");
+        bytes.fill(0x20, 20, 20 + length);
+        json.copy(bytes, 20);
+        return resealed(bytes);
+      },
+    ],
+    [
+      "of a version this one does not know",
+      (bytes: Buffer) => {
+        bytes.writeUInt32LE(4, 4);
+        return resealed(bytes);
       },
     ],
   ])("a locator file that is %s means a full scan, which loses nothing", async (_, damage) => {
@@ -474,8 +534,8 @@ describe("the locators persisted at each rotation", () => {
     await live.whenLocatorsWritten();
     const crashed = await kit.crashCopy(directory);
     await live.close();
-    const file = join(crashed, "locators.json");
-    await writeFile(file, damage(await readFile(file, "utf8")));
+    const file = join(crashed, "locators.bin");
+    await writeFile(file, damage(await readFile(file)));
 
     const found = await segmentNumbers(crashed);
     const restarted = await openSegments(crashed);
@@ -484,31 +544,66 @@ describe("the locators persisted at each rotation", () => {
     await restarted.close();
   });
 
-  it("a locator file of version 1 (an array per locator), as 0.1 left it, is read: no full scan after the upgrade", async () => {
-    const directory = await kit.tempDir();
-    const live = await openSegments(directory);
-    for (let n = 0; n < 12; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
-    await live.remove(id(4));
-    await live.close();
-    const file = join(directory, "locators.json");
-    const current = JSON.parse(await readFile(file, "utf8")) as {
-      segments: unknown[];
-      locators: { ids: string; numbers: string };
-    };
-    const { ids } = current.locators;
-    const packed = Buffer.from(current.locators.numbers, "base64");
-    const arrays = Array.from({ length: ids.length / 26 }, (_, n) => [
-      ids.slice(26 * n, 26 * (n + 1)),
-      ...Array.from({ length: 5 }, (_, field) => packed.readDoubleLE(8 * (5 * n + field))),
+  /** The locators of the version-3 file, as `[id, five numbers]` rows. */
+  async function legacyRows(
+    directory: string,
+  ): Promise<{ segments: unknown[]; rows: [string, ...number[]][] }> {
+    const snapshot = decodeSegmentSnapshot(await readFile(join(directory, "locators.bin")));
+    if (snapshot === null) throw new Error("no intact locator file");
+    const { ids, numbers } = snapshot.locators;
+    const rows = Array.from({ length: ids.length / 26 }, (_, n): [string, ...number[]] => [
+      ids.toString("latin1", 26 * n, 26 * (n + 1)),
+      ...numbers.subarray(5 * n, 5 * n + 5),
     ]);
-    await writeFile(file, JSON.stringify({ version: 1, segments: current.segments, locators: arrays }));
+    return { segments: snapshot.segments, rows };
+  }
 
-    const restarted = await openSegments(directory);
-    expect(restarted.scanned).toEqual([]);
-    expect([...restarted.ids].sort()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11].map(id));
-    expect(restarted.readRaw(id(11))?.equals(body(11))).toBe(true);
-    await restarted.close();
-  });
+  it.each([
+    [
+      "1 (an array per locator), as 0.1 left it",
+      ({ segments, rows }: Awaited<ReturnType<typeof legacyRows>>) => ({
+        version: 1,
+        segments,
+        locators: rows,
+      }),
+    ],
+    [
+      "2 (the columns in base64 inside JSON)",
+      ({ segments, rows }: Awaited<ReturnType<typeof legacyRows>>) => {
+        // Not sorted, as version 2 was written: in the order the messages were placed.
+        const shuffled = [...rows].reverse();
+        const ids = shuffled.map(([id]) => id).join("");
+        const packed = Buffer.alloc(shuffled.length * 40);
+        shuffled.forEach(([, ...fields], n) => {
+          fields.forEach((field, k) => {
+            packed.writeDoubleLE(field, 8 * (5 * n + k));
+          });
+        });
+        const numbers = packed.toString("base64");
+        return { version: 2, segments, locators: { ids, numbers, crc32: crc32(numbers, crc32(ids)) } };
+      },
+    ],
+  ])(
+    "a locators.json of version %s is read: no full scan after the upgrade, and the next file replaces it",
+    async (_, legacy) => {
+      const directory = await kit.tempDir();
+      const live = await openSegments(directory);
+      for (let n = 0; n < 12; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
+      await live.remove(id(4));
+      await live.close();
+      await writeFile(join(directory, "locators.json"), JSON.stringify(legacy(await legacyRows(directory))));
+      await rm(join(directory, "locators.bin"));
+
+      const restarted = await openSegments(directory);
+      expect(restarted.scanned).toEqual([]);
+      expect([...restarted.ids].sort()).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11].map(id));
+      expect(restarted.readRaw(id(11))?.equals(body(11))).toBe(true);
+      expect(restarted.readRaw(id(0))?.equals(body(0))).toBe(true);
+      await restarted.close();
+      expect(await readdir(directory)).not.toContain("locators.json");
+      expect(decodeSegmentSnapshot(await readFile(join(directory, "locators.bin")))).not.toBeNull();
+    },
+  );
 
   it("a start that scanned writes its locator file once the server is up, or at close if it never came up", async () => {
     const directory = await kit.tempDir();
@@ -517,7 +612,7 @@ describe("the locators persisted at each rotation", () => {
     await live.whenLocatorsWritten();
     const crashed = await kit.crashCopy(directory);
     await live.close();
-    await rm(join(crashed, "locators.json"));
+    await rm(join(crashed, "locators.bin"));
     const twice = await kit.crashCopy(crashed);
 
     let up = () => {};
@@ -587,14 +682,14 @@ describe("the locators persisted at each rotation", () => {
     const live = await openSegments(directory);
     for (let n = 0; n < 16; n++) await live.appendMessage(id(n), sidecarOf(id(n)), body(n));
     await live.whenLocatorsWritten();
-    const before = await readFile(join(directory, "locators.json"));
+    const before = await readFile(join(directory, "locators.bin"));
     const oldest = (await segmentNumbers(directory))[0]!;
     for (let n = 0; n < 3; n++) await live.remove(id(n));
     // Wait for the compaction to unlink it: close waits for a compaction that is running.
     await live.close();
     expect(await segmentNumbers(directory)).not.toContain(oldest);
     // A kill -9 before the next locator file: the one on disk still names the compacted segment.
-    await writeFile(join(directory, "locators.json"), before);
+    await writeFile(join(directory, "locators.bin"), before);
     const persisted = await newestPersisted(directory);
 
     const found = await segmentNumbers(directory);

@@ -2,10 +2,9 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { type AppendFile, openAppendFile } from "./append-file.js";
+import { type Locator, LocatorTable } from "./locator-table.js";
 import {
-  captureLocators,
   encodeSegmentSnapshot,
-  forEachLocator,
   readSegmentSnapshot,
   type SegmentSnapshot,
   type SegmentState,
@@ -32,15 +31,6 @@ export interface MessageSegmentsOptions {
    * server is up): at 70,000 messages that is a tenth of a second a crash restart need not wait for.
    */
   backgroundWorkAfter?: Promise<void>;
-}
-
-/** Where a message's latest record lies: segment number, frame offset and the lengths within it. */
-interface Locator {
-  segment: number;
-  offset: number;
-  frameLength: number;
-  headerLength: number;
-  rawLength: number;
 }
 
 class SegmentInfo {
@@ -85,7 +75,7 @@ const COMPACTION_BATCH_BYTES = 4 * 1024 * 1024;
 export class MessageSegments {
   readonly #options: MessageSegmentsOptions;
   readonly #openFile: (path: string) => Promise<AppendFile>;
-  readonly #locators = new Map<string, Locator>();
+  #locators = new LocatorTable();
   /** Oldest first (Map keeps insertion order, and numbers only grow). */
   readonly #segments = new Map<number, SegmentInfo>();
   #current: SegmentInfo;
@@ -147,6 +137,7 @@ export class MessageSegments {
       await segments.close().catch(() => {});
       throw error;
     }
+    await segments.#removeEmpty();
     segments.#segments.set(number, segments.#current);
     segments.#ready = true;
     // Every segment is closed and the current one empty: a point the locator file can record, so a
@@ -154,6 +145,22 @@ export class MessageSegments {
     if (segments.scanned.length > 0) segments.#persistInBackground(options.backgroundWorkAfter);
     for (const segment of segments.#segments.values()) segments.#considerCompaction(segment);
     return segments;
+  }
+
+  /**
+   * Segments with no record: the current segment of a run that was killed before its first write
+   * (a clean close removes its own). Nothing would ever compact them away, so each such crash left
+   * one more empty file for every later start to list, check and carry in its locator file.
+   */
+  async #removeEmpty(): Promise<void> {
+    const empty = [...this.#segments.values()].filter((segment) => segment.bytes === 0);
+    if (empty.length === 0) return;
+    for (const segment of empty) {
+      this.#closeReader(segment);
+      this.#segments.delete(segment.number);
+      await rm(segment.path, { force: true });
+    }
+    await this.#options.syncDir();
   }
 
   async #load(number: number): Promise<void> {
@@ -194,10 +201,8 @@ export class MessageSegments {
       for (const id of saved.tombstones) segment.tombstones.add(id);
       this.#segments.set(saved.number, segment);
     }
-    forEachLocator(snapshot.locators, (id, segment, offset, frameLength, headerLength, rawLength) => {
-      if (this.#segments.has(segment))
-        this.#locators.set(id, { segment, offset, frameLength, headerLength, rawLength });
-    });
+    this.#locators = new LocatorTable(snapshot.locators);
+    this.#locators.retainSegments((segment) => this.#segments.has(segment));
   }
 
   /**
@@ -252,7 +257,7 @@ export class MessageSegments {
         tombstoneBytes: segment.tombstoneBytes,
         tombstones: [...segment.tombstones],
       })),
-      locators: captureLocators(this.#locators),
+      locators: this.#locators.capture(),
     };
   }
 
@@ -584,8 +589,7 @@ export class MessageSegments {
     type Copy = Omit<Pending, "bytes" | "resolve" | "reject">;
     let batch: Copy[] = [];
     let batchBytes = 0;
-    for (const [id, locator] of this.#locators) {
-      if (locator.segment !== segment.number) continue;
+    for (const [id, locator] of this.#locators.inSegment(segment.number)) {
       const frame = this.#read(locator, 0, locator.frameLength);
       // A record damaged on disk since it was written is not copied: mid-segment it would hide every
       // record after it from the next scan. The segment stays, and the damage is reported on reads.

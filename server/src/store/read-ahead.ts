@@ -19,7 +19,7 @@ const started = new Map<string, Promise<Buffer | null>>();
 
 /** The files `readAheadDataDir` starts, relative to the data directory. */
 export const SUMMARIES_SNAPSHOT = join("index", "summaries.snapshot");
-export const SEGMENT_LOCATORS = join("segments", "locators.json");
+export const SEGMENT_LOCATORS = join("segments", "locators.bin");
 const DATA_DIR_FILES = [SUMMARIES_SNAPSHOT, SEGMENT_LOCATORS];
 
 /** Starts reading the files a start of the store in `dataDir` reads first. */

@@ -2,11 +2,19 @@ import { open, rename, rm, writeFile } from "node:fs/promises";
 import { endianness } from "node:os";
 import { basename, join } from "node:path";
 import { crc32 } from "node:zlib";
+import {
+  type CapturedLocators,
+  ID_LENGTH,
+  type LocatorColumns,
+  mergeCaptured,
+  NUMBERS_PER_LOCATOR,
+  sortedIds,
+} from "./locator-table.js";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 import { readWholeFile, SEGMENT_LOCATORS } from "./read-ahead.js";
 
 /**
- * `segments/locators.json`: where every message's newest record was, and each segment's length and
+ * `segments/locators.bin`: where every message's newest record was, and each segment's length and
  * live-byte accounts, at the last point where every segment it names was closed: a clean close, a
  * rotation, or a start that had to scan. The next start loads it instead of reading those segments,
  * and scans only the segments written since (each run appends only to segments it starts), so the
@@ -14,21 +22,29 @@ import { readWholeFile, SEGMENT_LOCATORS } from "./read-ahead.js";
  * exists with the length it recorded or is gone (compacted away, its records re-found in newer
  * segments); anything else (a length changed, an unnamed older segment, a torn or garbled file)
  * means a full scan, which needs nothing from here.
+ *
+ * Layout (version 3), little-endian:
+ *
+ *   "MNLC" | u32 version | u32 JSON bytes | u32 locator count | u32 crc32 of everything after this
+ *   JSON `{ "segments": [...] }`
+ *   ids: 26 ASCII bytes each, strictly ascending
+ *   numbers: five float64s per id (segment, offset, frame, header and raw lengths)
+ *
+ * zero bytes before the ids and before the numbers start each at a multiple of 8 bytes from the
+ * start of the file, so the numbers can be read in place.
+ *
+ * The two columns are what the store searches (`locator-table.ts`): a start reads them and checks
+ * them, and allocates nothing per message. Versions 1 and 2 (`locators.json`: an array per message,
+ * then the columns in base64 inside JSON) are still read, so an upgrade does not scan every segment.
  */
 const FILE_NAME = basename(SEGMENT_LOCATORS);
-/**
- * 2: the locators as one string of ids and their numbers packed in base64. Version 1 held an array
- * per message: 50,000 of them took about a tenth of a restart to parse, check and collect. A file of
- * version 1 is still read, so the first start after an upgrade does not scan every segment.
- */
-const VERSION = 2;
-const ID_LENGTH = 26;
-/** Numbers per locator: segment, offset, frameLength, headerLength, rawLength. */
-const NUMBERS_PER_LOCATOR = 5;
-/** Each number a little-endian float64: every safe integer fits, whatever a segment's size. */
+const LEGACY_FILE_NAME = "locators.json";
+const MAGIC = "MNLC";
+const VERSION = 3;
+const HEADER_BYTES = 20;
+const CRC_START = HEADER_BYTES;
+/** Each number a float64: every safe integer fits, whatever a segment's size. */
 const NUMBER_BYTES = 8;
-/** What every id's characters are (`MESSAGE_ID_PATTERN`), checked over the whole string at once. */
-const ID_CHARACTERS = /^[0-9a-z]*$/;
 
 export interface SnapshotSegment {
   number: number;
@@ -38,39 +54,9 @@ export interface SnapshotSegment {
   tombstones: string[];
 }
 
-/**
- * Every message's locator: the i-th id is `ids.slice(26 * i, 26 * (i + 1))`, and its segment, offset,
- * frame, header and raw lengths are the numbers 5i to 5i + 4 of `numbers`, float64s in base64
- * (parsing 250,000 JSON numbers was most of reading the file).
- */
-export interface SnapshotLocators {
-  ids: string;
-  numbers: string;
-  /** crc32 of `ids` then `numbers`: the numbers are not checked one by one (startup code runs cold). */
-  crc32: number;
-}
-
 export interface SegmentSnapshot {
   segments: SnapshotSegment[];
-  locators: SnapshotLocators;
-}
-
-/** A locator, as `forEachLocator` hands it out. */
-export interface LocatorFields {
-  segment: number;
-  offset: number;
-  frameLength: number;
-  headerLength: number;
-  rawLength: number;
-}
-
-/**
- * The locators as they are at one point, copied into two columns: what has to happen in that tick.
- * Joining, packing and checksumming them (`encodeSegmentSnapshot`) can wait.
- */
-export interface CapturedLocators {
-  ids: string[];
-  numbers: Float64Array;
+  locators: LocatorColumns;
 }
 
 /** What a locator file is written from: the segments' accounts and the captured locators. */
@@ -79,96 +65,41 @@ export interface SegmentState {
   locators: CapturedLocators;
 }
 
-/** Copies every locator into preallocated columns (after a crash restart's scan it runs before the server is up). */
-export function captureLocators(locators: ReadonlyMap<string, LocatorFields>): CapturedLocators {
-  const ids = new Array<string>(locators.size);
-  const numbers = new Float64Array(locators.size * NUMBERS_PER_LOCATOR);
-  let index = 0;
-  // forEach, not for-of: no [id, locator] pair allocated per entry.
-  locators.forEach((locator, id) => {
-    const at = index * NUMBERS_PER_LOCATOR;
-    ids[index] = id;
-    numbers[at] = locator.segment;
-    numbers[at + 1] = locator.offset;
-    numbers[at + 2] = locator.frameLength;
-    numbers[at + 3] = locator.headerLength;
-    numbers[at + 4] = locator.rawLength;
-    index += 1;
-  });
-  return { ids, numbers };
-}
-
-function withChecksum(ids: string, numbers: string): SnapshotLocators {
-  return { ids, numbers, crc32: crc32(numbers, crc32(ids)) };
-}
-
-function packNumbers(numbers: Float64Array): string {
-  const packed = Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength);
-  if (BIG_ENDIAN) packed.swap64();
-  const text = packed.toString("base64");
-  if (BIG_ENDIAN) packed.swap64();
-  return text;
-}
-
-/** Null when the length is not whole numbers. A copy, so the view is aligned (and swapped where needed). */
-function unpackNumbers(base64: string): Float64Array | null {
-  const packed = Buffer.from(base64, "base64");
-  if (packed.length % NUMBER_BYTES !== 0) return null;
-  const numbers = new Float64Array(packed.length / NUMBER_BYTES);
-  const bytes = Buffer.from(numbers.buffer);
-  packed.copy(bytes);
-  if (BIG_ENDIAN) bytes.swap64();
-  return numbers;
-}
-
 const BIG_ENDIAN = endianness() === "BE";
 
-/** Visits the locators of a snapshot `readSegmentSnapshot` returned (so they were checked). */
-export function forEachLocator(
-  locators: SnapshotLocators,
-  visit: (
-    id: string,
-    segment: number,
-    offset: number,
-    frameLength: number,
-    headerLength: number,
-    rawLength: number,
-  ) => void,
-): void {
-  const { ids } = locators;
-  const numbers = unpackNumbers(locators.numbers) ?? new Float64Array(0);
-  for (let index = 0, at = 0; at < ids.length; index += NUMBERS_PER_LOCATOR, at += ID_LENGTH) {
-    visit(
-      ids.slice(at, at + ID_LENGTH),
-      tagged(numbers[index]!),
-      tagged(numbers[index + 1]!),
-      tagged(numbers[index + 2]!),
-      tagged(numbers[index + 3]!),
-      tagged(numbers[index + 4]!),
-    );
-  }
+function padded(length: number): number {
+  return Math.ceil(length / NUMBER_BYTES) * NUMBER_BYTES;
+}
+
+/** The file's bytes. Merging and sorting the captured locators happens here, off the rotation's tick. */
+export function encodeSegmentSnapshot(state: SegmentState): Buffer {
+  const { ids, numbers } = mergeCaptured(state.locators);
+  const count = ids.length / ID_LENGTH;
+  const json = Buffer.from(JSON.stringify({ segments: state.segments }), "utf8");
+  const idsAt = padded(HEADER_BYTES + json.length);
+  const numbersAt = padded(idsAt + ids.length);
+  const file = Buffer.alloc(numbersAt + numbers.byteLength);
+  file.write(MAGIC, 0, "latin1");
+  file.writeUInt32LE(VERSION, 4);
+  file.writeUInt32LE(json.length, 8);
+  file.writeUInt32LE(count, 12);
+  json.copy(file, HEADER_BYTES);
+  ids.copy(file, idsAt);
+  const packed = Buffer.from(numbers.buffer, numbers.byteOffset, numbers.byteLength);
+  packed.copy(file, numbersAt);
+  if (BIG_ENDIAN) file.subarray(numbersAt).swap64();
+  file.writeUInt32LE(crc32(file.subarray(CRC_START)), 16);
+  return file;
 }
 
 /**
- * A float64 read from the array is a double to V8, and an object field given one holds it boxed (12
- * bytes more per field): 50,000 locators held 3 MB more than when they came from JSON. `| 0` makes
- * one that fits 31 bits a small integer again, which every real offset and length does.
+ * Written durably (temp file fsync'd, renamed, directory fsync'd by the caller). A locator file of
+ * an older version, which a start reads only when this one is absent, is removed after it.
  */
-function tagged(number: number): number {
-  return number <= 0x3fffffff ? number | 0 : number;
-}
-
-/** The file's bytes: every character is ASCII, so latin1 is the cheapest exact encoding. */
-export function encodeSegmentSnapshot(state: SegmentState): Buffer {
-  const locators = withChecksum(state.locators.ids.join(""), packNumbers(state.locators.numbers));
-  return Buffer.from(JSON.stringify({ version: VERSION, segments: state.segments, locators }), "latin1");
-}
-
-/** Written durably (temp file fsync'd, renamed, directory fsync'd by the caller). */
-export async function writeSegmentSnapshot(directory: string, text: Buffer): Promise<void> {
+export async function writeSegmentSnapshot(directory: string, bytes: Buffer): Promise<void> {
   const path = join(directory, FILE_NAME);
   const temporary = `${path}.tmp`;
-  await writeFile(temporary, text);
+  await writeFile(temporary, bytes);
   const handle = await open(temporary, "r");
   try {
     await handle.sync();
@@ -176,6 +107,7 @@ export async function writeSegmentSnapshot(directory: string, text: Buffer): Pro
     await handle.close();
   }
   await rename(temporary, path);
+  await rm(join(directory, LEGACY_FILE_NAME), { force: true });
 }
 
 /**
@@ -190,27 +122,59 @@ export async function readSegmentSnapshot(directory: string): Promise<SegmentSna
   try {
     bytes = await readWholeFile(path);
   } catch {
-    return null;
+    bytes = null;
   }
-  if (bytes === null) return null;
-  // Every character the file holds is ASCII (ids, numbers, base64): latin1 decodes it fastest.
-  const text = bytes.toString("latin1");
+  if (bytes !== null) return decodeSegmentSnapshot(bytes);
+  return readLegacySnapshot(join(directory, LEGACY_FILE_NAME));
+}
+
+/** The snapshot in a version-3 file's bytes, or null when they are not one intact. */
+export function decodeSegmentSnapshot(file: Buffer): SegmentSnapshot | null {
+  if (file.length < HEADER_BYTES || file.toString("latin1", 0, 4) !== MAGIC) return null;
+  if (file.readUInt32LE(4) !== VERSION) return null;
+  const jsonLength = file.readUInt32LE(8);
+  const count = file.readUInt32LE(12);
+  const idsAt = padded(HEADER_BYTES + jsonLength);
+  const numbersAt = padded(idsAt + count * ID_LENGTH);
+  if (file.length !== numbersAt + count * NUMBERS_PER_LOCATOR * NUMBER_BYTES) return null;
+  if (file.readUInt32LE(16) !== crc32(file.subarray(CRC_START))) return null;
+  let segments: unknown;
   try {
-    const value = JSON.parse(text) as { version?: unknown; segments?: unknown; locators?: unknown };
-    if (!Array.isArray(value.segments)) return null;
-    const locators =
-      value.version === VERSION && isLocators(value.locators)
-        ? value.locators
-        : value.version === 1
-          ? fromVersion1(value.locators)
-          : null;
-    if (locators === null) return null;
-    const segments = value.segments.filter(isSegment);
-    if (segments.length !== value.segments.length) return null;
-    return { segments, locators };
+    segments = (
+      JSON.parse(file.toString("utf8", HEADER_BYTES, HEADER_BYTES + jsonLength)) as { segments?: unknown }
+    ).segments;
   } catch {
     return null;
   }
+  const checked = checkSegments(segments);
+  if (checked === null) return null;
+  const ids = file.subarray(idsAt, idsAt + count * ID_LENGTH);
+  // The checksum vouches for the bytes; this for what the store relies on: binary search needs them sorted.
+  if (!sortedIds(ids)) return null;
+  return { segments: checked, locators: { ids, numbers: numbersOf(file, numbersAt, count) } };
+}
+
+/**
+ * The numbers column, read in place where it can be: the ids are a view of the file's buffer too,
+ * so a copy would hold the numbers twice (2 MB at 50,000 messages). A copy where the view would be
+ * misaligned, or the bytes need swapping.
+ */
+function numbersOf(file: Buffer, at: number, count: number): Float64Array {
+  const length = count * NUMBERS_PER_LOCATOR;
+  if (!BIG_ENDIAN && (file.byteOffset + at) % NUMBER_BYTES === 0) {
+    return new Float64Array(file.buffer, file.byteOffset + at, length);
+  }
+  const numbers = new Float64Array(length);
+  const view = Buffer.from(numbers.buffer);
+  file.copy(view, 0, at);
+  if (BIG_ENDIAN) view.swap64();
+  return numbers;
+}
+
+function checkSegments(value: unknown): SnapshotSegment[] | null {
+  if (!Array.isArray(value)) return null;
+  const segments = value.filter(isSegment);
+  return segments.length === value.length ? segments : null;
 }
 
 function isSegment(value: unknown): value is SnapshotSegment {
@@ -222,31 +186,89 @@ function isSegment(value: unknown): value is SnapshotSegment {
   );
 }
 
-/** Version 1's `[id, segment, offset, frameLength, headerLength, rawLength]` per message. */
-function fromVersion1(value: unknown): SnapshotLocators | null {
+/** Versions 1 and 2 (`locators.json`), as releases before this one wrote them; null when unusable. */
+async function readLegacySnapshot(path: string): Promise<SegmentSnapshot | null> {
+  let text: string;
+  try {
+    const bytes = await readWholeFile(path);
+    if (bytes === null) return null;
+    text = bytes.toString("latin1");
+  } catch {
+    return null;
+  }
+  try {
+    const value = JSON.parse(text) as { version?: unknown; segments?: unknown; locators?: unknown };
+    const segments = checkSegments(value.segments);
+    if (segments === null) return null;
+    const rows =
+      value.version === 2
+        ? version2Rows(value.locators)
+        : value.version === 1
+          ? version1Rows(value.locators)
+          : null;
+    if (rows === null) return null;
+    return { segments, locators: sortedColumns(rows) };
+  } catch {
+    return null;
+  }
+}
+
+interface LegacyRow {
+  id: string;
+  numbers: number[];
+}
+
+/** Version 2: every id in one string, their numbers as float64s in base64, a crc32 of both. */
+function version2Rows(value: unknown): LegacyRow[] | null {
+  const {
+    ids,
+    numbers,
+    crc32: checksum,
+  } = (value ?? {}) as { ids?: unknown; numbers?: unknown; crc32?: unknown };
+  if (typeof ids !== "string" || typeof numbers !== "string" || checksum !== crc32(numbers, crc32(ids))) {
+    return null;
+  }
+  const packed = Buffer.from(numbers, "base64");
+  if (
+    ids.length % ID_LENGTH !== 0 ||
+    packed.length !== (ids.length / ID_LENGTH) * NUMBERS_PER_LOCATOR * NUMBER_BYTES
+  ) {
+    return null;
+  }
+  const rows: LegacyRow[] = [];
+  for (let at = 0, index = 0; at < ids.length; at += ID_LENGTH, index += 1) {
+    const id = ids.slice(at, at + ID_LENGTH);
+    if (!MESSAGE_ID_PATTERN.test(id)) return null;
+    const fields = Array.from({ length: NUMBERS_PER_LOCATOR }, (_, field) =>
+      packed.readDoubleLE(NUMBER_BYTES * (index * NUMBERS_PER_LOCATOR + field)),
+    );
+    rows.push({ id, numbers: fields });
+  }
+  return rows;
+}
+
+/** Version 1: `[id, segment, offset, frameLength, headerLength, rawLength]` per message. */
+function version1Rows(value: unknown): LegacyRow[] | null {
   if (!Array.isArray(value)) return null;
-  const ids: string[] = [];
-  const numbers: number[] = [];
+  const rows: LegacyRow[] = [];
   for (const entry of value as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 1 + NUMBERS_PER_LOCATOR) return null;
     const [id, ...fields] = entry as unknown[];
     if (typeof id !== "string" || !MESSAGE_ID_PATTERN.test(id)) return null;
     if (!fields.every((field) => Number.isSafeInteger(field) && (field as number) >= 0)) return null;
-    ids.push(id);
-    numbers.push(...(fields as number[]));
+    rows.push({ id, numbers: fields as number[] });
   }
-  return withChecksum(ids.join(""), packNumbers(Float64Array.from(numbers)));
+  return rows;
 }
 
-function isLocators(value: unknown): value is SnapshotLocators {
-  const locators = value as Partial<SnapshotLocators> | null | undefined;
-  const { ids, numbers, crc32: checksum } = locators ?? {};
-  if (typeof ids !== "string" || typeof numbers !== "string" || checksum !== crc32(numbers, crc32(ids))) {
-    return false;
-  }
-  if (ids.length % ID_LENGTH !== 0 || !ID_CHARACTERS.test(ids)) return false;
-  // base64 of whole float64s, as many as the ids need (the checksum vouches for their values).
-  return (
-    Buffer.byteLength(numbers, "base64") === (ids.length / ID_LENGTH) * NUMBERS_PER_LOCATOR * NUMBER_BYTES
-  );
+function sortedColumns(rows: LegacyRow[]): LocatorColumns {
+  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ids = Buffer.alloc(rows.length * ID_LENGTH);
+  const numbers = new Float64Array(rows.length * NUMBERS_PER_LOCATOR);
+  rows.forEach((row, index) => {
+    ids.write(row.id, index * ID_LENGTH, ID_LENGTH, "latin1");
+    numbers.set(row.numbers, index * NUMBERS_PER_LOCATOR);
+  });
+  if (!sortedIds(ids)) throw new Error("an id is listed twice");
+  return { ids, numbers };
 }

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import {
+  type Locator,
+  type LocatorColumns,
+  LocatorTable,
+  mergeCaptured,
+  sortedIds,
+} from "./locator-table.js";
+
+/** Ids of the message-id alphabet, in code-unit order by `n` (base 36, padded). */
+const id = (n: number) => `01jz${n.toString(36).padStart(22, "0")}`;
+const locator = (n: number, segment = 1 + (n % 3)): Locator => ({
+  segment,
+  offset: n * 100,
+  frameLength: 90 + n,
+  headerLength: 40,
+  rawLength: 50 + n,
+});
+
+function columns(entries: Array<[string, Locator]>): LocatorColumns {
+  const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : 1));
+  const ids = Buffer.from(sorted.map(([key]) => key).join(""), "latin1");
+  const numbers = Float64Array.from(
+    sorted.flatMap(([, l]) => [l.segment, l.offset, l.frameLength, l.headerLength, l.rawLength]),
+  );
+  return { ids, numbers };
+}
+
+/** A deterministic stream of numbers in [0, 1), so a failure replays. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+describe("LocatorTable", () => {
+  it("answers like a Map through any mix of placements and deletions over a loaded base", () => {
+    const next = random(7);
+    const reference = new Map<string, Locator>();
+    for (let n = 0; n < 400; n += 2) reference.set(id(n), locator(n));
+    const table = new LocatorTable(columns([...reference]));
+
+    for (let step = 0; step < 2000; step += 1) {
+      const n = Math.floor(next() * 500);
+      const roll = next();
+      if (roll < 0.4) {
+        const placed = locator(n + step, 4 + (step % 2));
+        table.set(id(n), placed);
+        reference.set(id(n), placed);
+      } else if (roll < 0.6) {
+        table.delete(id(n));
+        reference.delete(id(n));
+      }
+      expect(table.get(id(n))).toEqual(reference.get(id(n)));
+      expect(table.has(id(n))).toBe(reference.has(id(n)));
+    }
+    expect(table.size).toBe(reference.size);
+    expect(new Map(table.entries())).toEqual(reference);
+    for (const segment of [1, 2, 3, 4, 5]) {
+      const expected = [...reference].filter(([, l]) => l.segment === segment);
+      expect(new Map(table.inSegment(segment))).toEqual(new Map(expected));
+    }
+    // Ids that are not message ids are simply absent.
+    expect(table.has("")).toBe(false);
+    expect(table.get(`${id(2)}x`)).toBeUndefined();
+  });
+
+  it("drops the base rows of segments that are gone, and only those", () => {
+    const base = [0, 1, 2, 3, 4, 5].map((n): [string, Locator] => [id(n), locator(n)]);
+    const table = new LocatorTable(columns(base));
+    table.retainSegments((segment) => segment !== 2);
+    expect([...table.keys()].sort()).toEqual(base.filter(([, l]) => l.segment !== 2).map(([key]) => key));
+    expect(table.size).toBe(4);
+    expect(table.get(id(1))).toBeUndefined();
+  });
+
+  it("captures a point in time that later changes leave alone, and merges it into sorted columns", () => {
+    const table = new LocatorTable(columns([0, 2, 4, 6].map((n): [string, Locator] => [id(n), locator(n)])));
+    table.set(id(5), locator(5));
+    table.set(id(1), locator(1));
+    table.set(id(2), locator(22, 7));
+    table.delete(id(4));
+    const captured = table.capture();
+    const expected = new Map(table.entries());
+
+    table.delete(id(0));
+    table.set(id(9), locator(9));
+
+    const merged = mergeCaptured(captured);
+    expect(sortedIds(merged.ids)).toBe(true);
+    const reloaded = new LocatorTable(merged);
+    expect(new Map(reloaded.entries())).toEqual(expected);
+    expect([...reloaded.keys()]).toEqual([...expected.keys()].sort());
+  });
+
+  it("sortedIds accepts strictly ascending ids of the message-id alphabet and nothing else", () => {
+    const of = (...ns: number[]) => Buffer.from(ns.map(id).join(""), "latin1");
+    expect(sortedIds(of())).toBe(true);
+    expect(sortedIds(of(1, 2, 40))).toBe(true);
+    expect(sortedIds(of(2, 1))).toBe(false);
+    expect(sortedIds(of(3, 3))).toBe(false);
+    expect(sortedIds(Buffer.from(id(1).toUpperCase(), "latin1"))).toBe(false);
+    expect(sortedIds(of(1).subarray(1))).toBe(false);
+  });
+});

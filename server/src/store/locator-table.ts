@@ -1,0 +1,267 @@
+/** Where a message's latest record lies: segment number, frame offset and the lengths within it. */
+export interface Locator {
+  segment: number;
+  offset: number;
+  frameLength: number;
+  headerLength: number;
+  rawLength: number;
+}
+
+/** Characters of a message id (`MESSAGE_ID_PATTERN`): the base columns hold them as bytes. */
+export const ID_LENGTH = 26;
+/** Numbers per locator in the base columns: segment, offset, frameLength, headerLength, rawLength. */
+export const NUMBERS_PER_LOCATOR = 5;
+
+/**
+ * The locators as a start read them from the locator file: ids sorted ascending, 26 ASCII bytes
+ * each, and five float64s per id in the same order.
+ */
+export interface LocatorColumns {
+  ids: Buffer;
+  numbers: Float64Array;
+}
+
+/** A point-in-time copy of the table, for the locator file: encoded (sorted, merged) later. */
+export interface CapturedLocators {
+  /** The base columns (never changed after load) and which of their rows were still current. */
+  base: LocatorColumns;
+  current: Uint8Array;
+  /** Everything placed since the load, in the order placed. */
+  ids: string[];
+  numbers: Float64Array;
+}
+
+/**
+ * Every message's locator, in two parts. The *base* is what the locator file held at start: sorted
+ * id bytes and their numbers in two flat columns, searched by binary search, with one byte per row
+ * saying whether it is still current. Nothing per message is allocated for it, so restoring 50,000
+ * locators is reading two arrays (a `Map` of strings and objects cost about 80 ms of a restart and
+ * about 7 MB of heap). What changes after the start (new messages, sidecar changes, compaction moves)
+ * goes into a `Map` on top, and a deletion or a move marks the base row stale.
+ */
+export class LocatorTable {
+  readonly #base: LocatorColumns;
+  /** 1 while the base row is the id's current locator; 0 once it was deleted or placed anew. */
+  readonly #current: Uint8Array;
+  #baseCount: number;
+  readonly #placed = new Map<string, Locator>();
+
+  constructor(base: LocatorColumns = { ids: Buffer.alloc(0), numbers: new Float64Array(0) }) {
+    this.#base = base;
+    const rows = base.ids.length / ID_LENGTH;
+    this.#current = new Uint8Array(rows).fill(1);
+    this.#baseCount = rows;
+  }
+
+  get size(): number {
+    return this.#baseCount + this.#placed.size;
+  }
+
+  get(id: string): Locator | undefined {
+    const placed = this.#placed.get(id);
+    if (placed !== undefined) return placed;
+    const row = this.#row(id);
+    return row < 0 ? undefined : this.#baseLocator(row);
+  }
+
+  has(id: string): boolean {
+    return this.#placed.has(id) || this.#row(id) >= 0;
+  }
+
+  set(id: string, locator: Locator): void {
+    this.#retire(this.#row(id));
+    this.#placed.set(id, locator);
+  }
+
+  delete(id: string): void {
+    this.#retire(this.#row(id));
+    this.#placed.delete(id);
+  }
+
+  /** Drops the base rows in segments `keep` refuses (a segment compacted away since the file). */
+  retainSegments(keep: (segment: number) => boolean): void {
+    const { numbers } = this.#base;
+    for (let row = 0; row < this.#current.length; row += 1) {
+      if (this.#current[row] === 1 && !keep(numbers[row * NUMBERS_PER_LOCATOR]!)) this.#retire(row);
+    }
+  }
+
+  /** Every current locator, the id made as a string: for scans, compaction and checks, not for hot paths. */
+  *entries(): IterableIterator<[string, Locator]> {
+    for (let row = 0; row < this.#current.length; row += 1) {
+      if (this.#current[row] === 1) yield [this.#baseId(row), this.#baseLocator(row)];
+    }
+    yield* this.#placed;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [id] of this.entries()) yield id;
+  }
+
+  /** The locators of one segment (compaction): ids are made only for the rows in it. */
+  inSegment(segment: number): Array<[string, Locator]> {
+    const found: Array<[string, Locator]> = [];
+    const { numbers } = this.#base;
+    for (let row = 0; row < this.#current.length; row += 1) {
+      if (this.#current[row] === 1 && numbers[row * NUMBERS_PER_LOCATOR] === segment) {
+        found.push([this.#baseId(row), this.#baseLocator(row)]);
+      }
+    }
+    for (const entry of this.#placed) if (entry[1].segment === segment) found.push(entry);
+    return found;
+  }
+
+  /**
+   * A copy of what is current now, cheap enough for the tick of a rotation: the base columns are
+   * shared (they never change), their current-flags and the placed locators copied. Sorting and
+   * merging wait for `mergeCaptured`, in the background.
+   */
+  capture(): CapturedLocators {
+    const ids = new Array<string>(this.#placed.size);
+    const numbers = new Float64Array(this.#placed.size * NUMBERS_PER_LOCATOR);
+    let index = 0;
+    // forEach, not for-of: no [id, locator] pair allocated per entry.
+    this.#placed.forEach((locator, id) => {
+      const at = index * NUMBERS_PER_LOCATOR;
+      ids[index] = id;
+      numbers[at] = locator.segment;
+      numbers[at + 1] = locator.offset;
+      numbers[at + 2] = locator.frameLength;
+      numbers[at + 3] = locator.headerLength;
+      numbers[at + 4] = locator.rawLength;
+      index += 1;
+    });
+    return { base: this.#base, current: this.#current.slice(), ids, numbers };
+  }
+
+  #retire(row: number): void {
+    if (row < 0 || this.#current[row] === 0) return;
+    this.#current[row] = 0;
+    this.#baseCount -= 1;
+  }
+
+  /** The base row holding `id` while it is current, else -1. */
+  #row(id: string): number {
+    if (id.length !== ID_LENGTH || this.#baseCount === 0) return -1;
+    const ids = this.#base.ids;
+    let low = 0;
+    let high = this.#current.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const order = compareAt(ids, middle * ID_LENGTH, id);
+      if (order === 0) return this.#current[middle] === 1 ? middle : -1;
+      if (order < 0) low = middle + 1;
+      else high = middle;
+    }
+    return -1;
+  }
+
+  #baseId(row: number): string {
+    return this.#base.ids.toString("latin1", row * ID_LENGTH, (row + 1) * ID_LENGTH);
+  }
+
+  #baseLocator(row: number): Locator {
+    const { numbers } = this.#base;
+    const at = row * NUMBERS_PER_LOCATOR;
+    return {
+      segment: tagged(numbers[at]!),
+      offset: tagged(numbers[at + 1]!),
+      frameLength: tagged(numbers[at + 2]!),
+      headerLength: tagged(numbers[at + 3]!),
+      rawLength: tagged(numbers[at + 4]!),
+    };
+  }
+}
+
+/**
+ * The captured locators as sorted columns for the locator file: the base rows still current and the
+ * placed ones, merged by id (a placed id is never also a current base row).
+ */
+export function mergeCaptured(captured: CapturedLocators): LocatorColumns {
+  const { base, current } = captured;
+  const order = captured.ids
+    .map((_, index) => index)
+    .sort((a, b) => compareIds(captured.ids[a]!, captured.ids[b]!));
+  let count = order.length;
+  for (let row = 0; row < current.length; row += 1) count += current[row]!;
+  const ids = Buffer.allocUnsafe(count * ID_LENGTH);
+  const numbers = new Float64Array(count * NUMBERS_PER_LOCATOR);
+  let out = 0;
+  let row = 0;
+  let next = 0;
+  const takeBase = () => {
+    base.ids.copy(ids, out * ID_LENGTH, row * ID_LENGTH, (row + 1) * ID_LENGTH);
+    numbers.set(
+      base.numbers.subarray(row * NUMBERS_PER_LOCATOR, (row + 1) * NUMBERS_PER_LOCATOR),
+      out * NUMBERS_PER_LOCATOR,
+    );
+    out += 1;
+  };
+  const takePlaced = () => {
+    const index = order[next]!;
+    ids.write(captured.ids[index]!, out * ID_LENGTH, ID_LENGTH, "latin1");
+    numbers.set(
+      captured.numbers.subarray(index * NUMBERS_PER_LOCATOR, (index + 1) * NUMBERS_PER_LOCATOR),
+      out * NUMBERS_PER_LOCATOR,
+    );
+    out += 1;
+    next += 1;
+  };
+  while (row < current.length || next < order.length) {
+    if (row < current.length && current[row] === 0) {
+      row += 1;
+    } else if (row >= current.length) {
+      takePlaced();
+    } else if (
+      next >= order.length ||
+      compareAt(base.ids, row * ID_LENGTH, captured.ids[order[next]!]!) < 0
+    ) {
+      takeBase();
+      row += 1;
+    } else {
+      takePlaced();
+    }
+  }
+  return { ids, numbers };
+}
+
+/** Whether `ids` holds whole ids of ASCII digits and lowercase letters, strictly ascending. */
+export function sortedIds(ids: Buffer): boolean {
+  if (ids.length % ID_LENGTH !== 0) return false;
+  for (let at = 0; at < ids.length; at += ID_LENGTH) {
+    let ordered = at === 0;
+    for (let k = 0; k < ID_LENGTH; k += 1) {
+      const byte = ids[at + k]!;
+      if (!((byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x7a))) return false;
+      if (!ordered) {
+        const previous = ids[at - ID_LENGTH + k]!;
+        if (previous > byte) return false;
+        if (previous < byte) ordered = true;
+      }
+    }
+    if (!ordered) return false;
+  }
+  return true;
+}
+
+/** The order of the id at `at` in `ids` against `id` (both 26 ASCII characters). */
+function compareAt(ids: Buffer, at: number, id: string): number {
+  for (let k = 0; k < ID_LENGTH; k += 1) {
+    const difference = ids[at + k]! - id.charCodeAt(k);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+/** Code-unit order, the order `compareAt` and the file use. */
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * A float64 read from the array is a double to V8, and an object field given one holds it boxed.
+ * `| 0` makes one that fits 31 bits a small integer again, which every real offset and length does.
+ */
+function tagged(number: number): number {
+  return number <= 0x3fffffff ? number | 0 : number;
+}
