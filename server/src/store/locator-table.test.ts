@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
+  ascendingIds,
   type Locator,
   type LocatorColumns,
   LocatorTable,
   mergeCaptured,
-  sortedIds,
 } from "./locator-table.js";
 
 /** Ids of the message-id alphabet, in code-unit order by `n` (base 36, padded). */
@@ -89,19 +89,31 @@ describe("LocatorTable", () => {
     table.set(id(9), locator(9));
 
     const merged = mergeCaptured(captured);
-    expect(sortedIds(merged.ids)).toBe(true);
+    expect(ascendingIds(merged.ids)).toBe(true);
     const reloaded = new LocatorTable(merged);
     expect(new Map(reloaded.entries())).toEqual(expected);
     expect([...reloaded.keys()]).toEqual([...expected.keys()].sort());
   });
 
-  it("sortedIds accepts strictly ascending ids of the message-id alphabet and nothing else", () => {
+  it("ascendingIds accepts whole ids in strictly ascending order and nothing else", () => {
     const of = (...ns: number[]) => Buffer.from(ns.map(id).join(""), "latin1");
-    expect(sortedIds(of())).toBe(true);
-    expect(sortedIds(of(1, 2, 40))).toBe(true);
-    expect(sortedIds(of(2, 1))).toBe(false);
-    expect(sortedIds(of(3, 3))).toBe(false);
-    expect(sortedIds(Buffer.from(id(1).toUpperCase(), "latin1"))).toBe(false);
-    expect(sortedIds(of(1).subarray(1))).toBe(false);
+    expect(ascendingIds(of())).toBe(true);
+    expect(ascendingIds(of(1, 2, 40))).toBe(true);
+    expect(ascendingIds(of(2, 1))).toBe(false);
+    expect(ascendingIds(of(3, 3))).toBe(false);
+    expect(ascendingIds(of(1).subarray(1))).toBe(false);
+  });
+
+  it("never hands out bytes of a loaded row that are not a message id (nothing may name a file with them)", () => {
+    const odd = "01JZ../../../../etc/passwd".slice(0, 26);
+    const table = new LocatorTable(
+      columns([
+        [odd, locator(1)],
+        [id(2), locator(2)],
+      ]),
+    );
+    expect([...table.keys()]).toEqual([id(2)]);
+    expect(table.inSegment(locator(1).segment).map(([key]) => key)).not.toContain(odd);
+    expect(table.get(id(2))).toEqual(locator(2));
   });
 });

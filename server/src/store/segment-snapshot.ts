@@ -3,12 +3,12 @@ import { endianness } from "node:os";
 import { basename, join } from "node:path";
 import { crc32 } from "node:zlib";
 import {
+  ascendingIds,
   type CapturedLocators,
   ID_LENGTH,
   type LocatorColumns,
   mergeCaptured,
   NUMBERS_PER_LOCATOR,
-  sortedIds,
 } from "./locator-table.js";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 import { readWholeFile, SEGMENT_LOCATORS } from "./read-ahead.js";
@@ -149,8 +149,8 @@ export function decodeSegmentSnapshot(file: Buffer): SegmentSnapshot | null {
   const checked = checkSegments(segments);
   if (checked === null) return null;
   const ids = file.subarray(idsAt, idsAt + count * ID_LENGTH);
-  // The checksum vouches for the bytes; this for what the store relies on: binary search needs them sorted.
-  if (!sortedIds(ids)) return null;
+  // The checksum vouches for the bytes; this for what binary search relies on.
+  if (!ascendingIds(ids)) return null;
   return { segments: checked, locators: { ids, numbers: numbersOf(file, numbersAt, count) } };
 }
 
@@ -269,6 +269,6 @@ function sortedColumns(rows: LegacyRow[]): LocatorColumns {
     ids.write(row.id, index * ID_LENGTH, ID_LENGTH, "latin1");
     numbers.set(row.numbers, index * NUMBERS_PER_LOCATOR);
   });
-  if (!sortedIds(ids)) throw new Error("an id is listed twice");
+  if (!ascendingIds(ids)) throw new Error("an id is listed twice");
   return { ids, numbers };
 }
