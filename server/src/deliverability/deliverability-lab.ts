@@ -7,9 +7,9 @@ import { InvalidDnsRecordError } from "./dns-record.js";
 import { createDnsResolver, type SystemDns } from "./dns-resolver.js";
 import { DnsZone, ZoneFullError } from "./dns-zone.js";
 import { bytesToVerify } from "./header-fields.js";
+import type { MessageVerifier, MessageVerifierOptions } from "./message-verifier.js";
 import { unfinishedAuthentication } from "./unfinished-verification.js";
 import { createVerifierPool, verifierThreadsAvailable } from "./verifier-pool.js";
-import type { MessageVerifier, MessageVerifierOptions } from "./verify-message.js";
 import { readZoneFile, ZoneFileError } from "./zone-file.js";
 
 /** What the lab reads of the configuration. */

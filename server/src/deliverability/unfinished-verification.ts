@@ -8,8 +8,8 @@ import type {
 } from "@mailnest/protocol";
 import { authenticationResultsHeader } from "./authentication-results.js";
 import { headerFieldsOf } from "./header-fields.js";
+import type { VerificationInput } from "./message-verifier.js";
 import { parseTagList } from "./tag-list.js";
-import type { VerificationInput } from "./verify-message.js";
 
 /**
  * The verdicts of a verification that did not run or did not finish, and how any set of verdicts is
@@ -17,8 +17,6 @@ import type { VerificationInput } from "./verify-message.js";
  * at once (a verification thread that timed out, a message too large to verify) while the verifier
  * itself, with the public suffix list behind DMARC, loads only if the main thread ever verifies.
  */
-
-export const DEFAULT_VERIFY_TIMEOUT_MS = 5000;
 
 /** Verdicts for a verification that could not finish: every method `temperror`, with the reason. */
 export function unfinishedAuthentication(

@@ -1,6 +1,6 @@
 import type { DnsMode, DnsRecord, MessageAuthentication } from "@mailnest/protocol";
 import type { ZoneChange } from "./dns-zone.js";
-import type { VerificationInput } from "./verify-message.js";
+import type { VerificationInput } from "./message-verifier.js";
 
 /**
  * What the main thread and a verification thread say to each other (verifier-pool.ts,

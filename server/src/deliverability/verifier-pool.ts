@@ -3,9 +3,13 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MessageAuthentication } from "@mailnest/protocol";
 import type { DnsResolver } from "./dns-resolver.js";
-import { DEFAULT_VERIFY_TIMEOUT_MS, unfinishedAuthentication } from "./unfinished-verification.js";
+import {
+  DEFAULT_VERIFY_TIMEOUT_MS,
+  type MessageVerifier,
+  type VerificationInput,
+} from "./message-verifier.js";
+import { unfinishedAuthentication } from "./unfinished-verification.js";
 import type { FromWorker, ToWorker, VerifierWorkerData, VerifyRequest } from "./verifier-messages.js";
-import type { MessageVerifier, VerificationInput } from "./verify-message.js";
 
 /** The worker's compiled entry; absent when running from the TypeScript sources (tests, tsx). */
 const WORKER_FILE = new URL("./verifier-worker.js", import.meta.url);

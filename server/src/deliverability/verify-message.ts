@@ -1,57 +1,19 @@
-import {
-  MAX_DKIM_SIGNATURES_VERIFIED,
-  type MessageAuthentication,
-  MIN_DKIM_KEY_BITS,
-} from "@mailnest/protocol";
+import { MAX_DKIM_SIGNATURES_VERIFIED, MIN_DKIM_KEY_BITS } from "@mailnest/protocol";
 import { arcVerdict } from "./arc-check.js";
 import { dkimVerdicts } from "./dkim-check.js";
 import { aligns, checkDmarc } from "./dmarc-check.js";
 import { DnsLookupSession } from "./dns-lookup-session.js";
-import type { DnsResolver } from "./dns-resolver.js";
 import { bytesToVerify, headerFieldsOf, withoutFields } from "./header-fields.js";
 import { dkimVerify, verifyArc } from "./mailauth-parts.js";
-import { checkSpf } from "./spf-check.js";
 import {
-  assembleAuthentication,
+  DEFAULT_DNS_BUDGET_MS,
   DEFAULT_VERIFY_TIMEOUT_MS,
-  unfinishedAuthentication,
-} from "./unfinished-verification.js";
-
-/** What the SMTP session knew about the message's origin. */
-export interface VerificationInput {
-  raw: Buffer;
-  /** The connecting IP, or the one a trusted client named for it (XCLIENT). */
-  ip: string;
-  helo: string;
-  /** MAIL FROM, "" for the null sender. */
-  mailFrom: string;
-}
-
-export interface MessageVerifierOptions {
-  resolver: DnsResolver;
-  /** The receiving host named in Authentication-Results and in SPF reasons. */
-  authservId: string;
-  /**
-   * The longest one message's verification may take; past it the verdicts are `temperror`, so
-   * DNS can never hold the SMTP reply for long. Zone lookups answer from memory and never come near.
-   * @default 5000
-   */
-  timeoutMs?: number;
-  /**
-   * Total time for system DNS lookups per message (`system`, `zone-then-system`): lookups after it
-   * are timeouts, which make the methods that needed them `temperror`.
-   * @default 2000
-   */
-  dnsBudgetMs?: number;
-}
-
-export interface MessageVerifier {
-  readonly resolver: DnsResolver;
-  /** Never rejects: a verification that cannot finish is reported as `temperror` verdicts. */
-  verify(input: VerificationInput): Promise<MessageAuthentication>;
-}
-
-export const DEFAULT_DNS_BUDGET_MS = 2000;
+  type MessageVerifier,
+  type MessageVerifierOptions,
+  type VerificationInput,
+} from "./message-verifier.js";
+import { checkSpf } from "./spf-check.js";
+import { assembleAuthentication, unfinishedAuthentication } from "./unfinished-verification.js";
 
 /**
  * DKIM, SPF, ARC and DMARC for one raw message, in that order (DMARC needs the other results),

@@ -12,7 +12,8 @@ import * as mailauth from "mailauth";
 import nodemailer from "nodemailer";
 import { createDnsResolver, type SystemDns } from "../deliverability/dns-resolver.js";
 import { DnsZone } from "../deliverability/dns-zone.js";
-import { createMessageVerifier, type MessageVerifierOptions } from "../deliverability/verify-message.js";
+import type { MessageVerifierOptions } from "../deliverability/message-verifier.js";
+import { createMessageVerifier } from "../deliverability/verify-message.js";
 import { parseZoneFile } from "../deliverability/zone-file.js";
 
 /**
