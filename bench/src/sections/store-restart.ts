@@ -145,20 +145,12 @@ async function reaped(pid: number): Promise<void> {
 }
 
 /**
- * What the next start reads (docs/storage.md, "Segment scan"): every `<n>.seg` that
- * `locators.json` does not name, or every one when the file is missing or unreadable. (A named
- * segment whose length changed would also mean a full scan; only damage does that, not a kill.)
+ * What the next start reads (docs/storage.md, "Segment scan"): every `<n>.seg` that the locator
+ * file does not name, or every one when the file is missing or unreadable. (A named segment whose
+ * length changed would also mean a full scan; only damage does that, not a kill.)
  */
 async function bytesToScan(directory: string): Promise<number> {
-  let named = new Set<number>();
-  try {
-    const file = JSON.parse(await readFile(path.join(directory, "locators.json"), "utf8")) as {
-      segments?: { number?: unknown }[];
-    };
-    named = new Set((file.segments ?? []).map((segment) => Number(segment.number)));
-  } catch {
-    // No usable file: the start reads every segment.
-  }
+  const named = await namedSegments(directory);
   let total = 0;
   for (const name of await readdir(directory).catch(() => [])) {
     const match = /^(\d{12})\.seg$/.exec(name);
@@ -166,6 +158,24 @@ async function bytesToScan(directory: string): Promise<number> {
     total += (await stat(path.join(directory, name)).catch(() => null))?.size ?? 0;
   }
   return total;
+}
+
+/**
+ * The segments `locators.bin` names: its header (server/src/store/segment-snapshot.ts: "MNLC",
+ * version, the JSON part's length at byte 8) and the JSON part from byte 20, which lists them. Only
+ * the names are read; the server checks the rest. Empty when there is no such file.
+ */
+async function namedSegments(directory: string): Promise<Set<number>> {
+  try {
+    const file = await readFile(path.join(directory, "locators.bin"));
+    if (file.toString("latin1", 0, 4) !== "MNLC") return new Set();
+    const json = JSON.parse(file.toString("utf8", 20, 20 + file.readUInt32LE(8))) as {
+      segments?: { number?: unknown }[];
+    };
+    return new Set((json.segments ?? []).map((segment) => Number(segment.number)));
+  } catch {
+    return new Set();
+  }
 }
 
 function rowsFor(context: SectionContext, results: RestartResults): ResultRow[] {
