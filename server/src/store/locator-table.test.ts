@@ -104,6 +104,13 @@ describe("LocatorTable", () => {
     expect(ascendingIds(of(1).subarray(1))).toBe(false);
   });
 
+  it("refuses to merge a placed id that is not a message id, rather than cut it into another", () => {
+    const table = new LocatorTable();
+    table.set(id(1), locator(1));
+    table.set(`${id(2)}x`, locator(2));
+    expect(() => mergeCaptured(table.capture())).toThrow(/not a message id/);
+  });
+
   it("never hands out bytes of a loaded row that are not a message id (nothing may name a file with them)", () => {
     const odd = "01JZ../../../../etc/passwd".slice(0, 26);
     const table = new LocatorTable(

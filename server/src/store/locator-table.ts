@@ -184,6 +184,10 @@ export class LocatorTable {
  */
 export function mergeCaptured(captured: CapturedLocators): LocatorColumns {
   const { base, current } = captured;
+  // The columns hold 26 bytes an id: anything else would be cut or padded into another id. The
+  // file is then not written, and the previous one stays right about what it names.
+  const odd = captured.ids.find((id) => !MESSAGE_ID_PATTERN.test(id));
+  if (odd !== undefined) throw new Error(`a locator's id is not a message id: ${JSON.stringify(odd)}`);
   const order = captured.ids
     .map((_, index) => index)
     .sort((a, b) => compareIds(captured.ids[a]!, captured.ids[b]!));
