@@ -37,8 +37,8 @@ export interface CapturedLocators {
  * Every message's locator, in two parts. The *base* is what the locator file held at start: sorted
  * id bytes and their numbers in two flat columns, searched by binary search, with one byte per row
  * saying whether it is still current. Nothing per message is allocated for it, so restoring 50,000
- * locators is reading two arrays (a `Map` of strings and objects cost about 80 ms of a restart and
- * about 7 MB of heap). What changes after the start (new messages, sidecar changes, compaction moves)
+ * locators is reading two arrays (a `Map` of strings and objects cost about 90 ms of a restart and
+ * about 8 MB of heap). What changes after the start (new messages, sidecar changes, compaction moves)
  * goes into a `Map` on top, and a deletion or a move marks the base row stale.
  */
 export class LocatorTable {
