@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import { writeAllSync } from "../store/write-all.js";
+import { writeAll, writeAllSync } from "../store/write-all.js";
 import { BatchQueue, SerialRunner } from "./batch-queue.js";
 import { decodeLines, encodeLine } from "./journal-line.js";
 import type { RecordJournal } from "./shared-outboxes.js";
@@ -181,7 +181,7 @@ export class Journal<R> implements RecordJournal<R> {
     const temp = tempPath(path);
     const handle = await open(temp, "w");
     try {
-      await writeFully(handle, Buffer.from(text, "utf8"));
+      await writeAll(handle, [Buffer.from(text, "utf8")]);
       await handle.sync();
     } finally {
       await handle.close();
@@ -198,14 +198,6 @@ export class Journal<R> implements RecordJournal<R> {
 
 function tempPath(path: string): string {
   return `${path}.tmp`;
-}
-
-async function writeFully(handle: FileHandle, bytes: Buffer): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) {
-    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
-    offset += bytesWritten;
-  }
 }
 
 async function syncDirectory(directory: string): Promise<void> {
