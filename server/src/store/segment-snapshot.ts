@@ -200,26 +200,29 @@ async function readLegacySnapshot(path: string): Promise<SegmentSnapshot | null>
     const value = JSON.parse(text) as { version?: unknown; segments?: unknown; locators?: unknown };
     const segments = checkSegments(value.segments);
     if (segments === null) return null;
-    const rows =
+    const placed =
       value.version === 2
-        ? version2Rows(value.locators)
+        ? version2Locators(value.locators)
         : value.version === 1
-          ? version1Rows(value.locators)
+          ? version1Locators(value.locators)
           : null;
-    if (rows === null) return null;
-    return { segments, locators: sortedColumns(rows) };
+    if (placed === null) return null;
+    // The same sorting and packing as a new file's (it also refuses an id that is not a message id).
+    const locators = mergeCaptured({ base: NO_COLUMNS, current: new Uint8Array(0), ...placed });
+    // An id listed twice would leave the column out of order for binary search.
+    return ascendingIds(locators.ids) ? { segments, locators } : null;
   } catch {
     return null;
   }
 }
 
-interface LegacyRow {
-  id: string;
-  numbers: number[];
-}
+const NO_COLUMNS: LocatorColumns = { ids: Buffer.alloc(0), numbers: new Float64Array(0) };
+
+/** The locators of an older file, as `CapturedLocators` holds those placed since a start. */
+type LegacyLocators = Pick<CapturedLocators, "ids" | "numbers">;
 
 /** Version 2: every id in one string, their numbers as float64s in base64, a crc32 of both. */
-function version2Rows(value: unknown): LegacyRow[] | null {
+function version2Locators(value: unknown): LegacyLocators | null {
   const {
     ids,
     numbers,
@@ -235,40 +238,28 @@ function version2Rows(value: unknown): LegacyRow[] | null {
   ) {
     return null;
   }
-  const rows: LegacyRow[] = [];
-  for (let at = 0, index = 0; at < ids.length; at += ID_LENGTH, index += 1) {
-    const id = ids.slice(at, at + ID_LENGTH);
-    if (!MESSAGE_ID_PATTERN.test(id)) return null;
-    const fields = Array.from({ length: NUMBERS_PER_LOCATOR }, (_, field) =>
-      packed.readDoubleLE(NUMBER_BYTES * (index * NUMBERS_PER_LOCATOR + field)),
-    );
-    rows.push({ id, numbers: fields });
+  const unpacked = new Float64Array(packed.length / NUMBER_BYTES);
+  for (let index = 0; index < unpacked.length; index += 1) {
+    unpacked[index] = packed.readDoubleLE(index * NUMBER_BYTES);
   }
-  return rows;
+  const split = Array.from({ length: ids.length / ID_LENGTH }, (_, index) =>
+    ids.slice(index * ID_LENGTH, (index + 1) * ID_LENGTH),
+  );
+  return { ids: split, numbers: unpacked };
 }
 
 /** Version 1: `[id, segment, offset, frameLength, headerLength, rawLength]` per message. */
-function version1Rows(value: unknown): LegacyRow[] | null {
+function version1Locators(value: unknown): LegacyLocators | null {
   if (!Array.isArray(value)) return null;
-  const rows: LegacyRow[] = [];
+  const ids: string[] = [];
+  const numbers: number[] = [];
   for (const entry of value as unknown[]) {
     if (!Array.isArray(entry) || entry.length !== 1 + NUMBERS_PER_LOCATOR) return null;
     const [id, ...fields] = entry as unknown[];
     if (typeof id !== "string" || !MESSAGE_ID_PATTERN.test(id)) return null;
     if (!fields.every((field) => Number.isSafeInteger(field) && (field as number) >= 0)) return null;
-    rows.push({ id, numbers: fields as number[] });
+    ids.push(id);
+    numbers.push(...(fields as number[]));
   }
-  return rows;
-}
-
-function sortedColumns(rows: LegacyRow[]): LocatorColumns {
-  rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const ids = Buffer.alloc(rows.length * ID_LENGTH);
-  const numbers = new Float64Array(rows.length * NUMBERS_PER_LOCATOR);
-  rows.forEach((row, index) => {
-    ids.write(row.id, index * ID_LENGTH, ID_LENGTH, "latin1");
-    numbers.set(row.numbers, index * NUMBERS_PER_LOCATOR);
-  });
-  if (!ascendingIds(ids)) throw new Error("an id is listed twice");
-  return { ids, numbers };
+  return { ids, numbers: Float64Array.from(numbers) };
 }
