@@ -19,6 +19,7 @@ import { performance } from "node:perf_hooks";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { freePort } from "./free-port.mjs";
+import { untilHealthy } from "./health.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workspace = path.resolve(here, "../..");
@@ -220,8 +221,15 @@ describe("the packed packages, installed in an empty project", () => {
         stdio: "ignore",
       },
     );
+    let exited = null;
+    const exit = new Promise((resolve) => {
+      server.on("exit", (code, signal) => {
+        exited = signal ?? code;
+        resolve();
+      });
+    });
     try {
-      await waitForHealth(env.MAILNEST_URL);
+      await untilHealthy(env.MAILNEST_URL, { timeoutMs: 30_000, exited: () => exited });
       const atStart = await loaded();
       for (const [what, marker] of Object.entries(lazy))
         assert.ok(!atStart(marker), `${what} loaded at start`);
@@ -240,7 +248,7 @@ describe("the packed packages, installed in an empty project", () => {
       );
     } finally {
       server.kill("SIGTERM");
-      await new Promise((resolve) => server.once("exit", resolve));
+      await exit;
     }
   });
 
@@ -421,19 +429,6 @@ async function portsEnv() {
     MAILNEST_IMAP_PORT: "off",
     MAILNEST_URL: `http://127.0.0.1:${http}`,
   };
-}
-
-async function waitForHealth(url) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const ok = await fetch(`${url}/api/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (ok) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${url} did not answer /api/health within 30 s`);
 }
 
 async function timeToGreeting(port) {

@@ -16,6 +16,7 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { freePort } from "./free-port.mjs";
+import { untilHealthy } from "./health.mjs";
 
 const workspace = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Install plus the build of protocol, server, SDK and viewer: about 2 minutes on a slow 2-core machine. */
@@ -107,20 +108,13 @@ async function npmStart(cwd, dataDir) {
     }
   };
   const url = `http://127.0.0.1:${httpPort}`;
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  for (;;) {
-    if (exited !== null) throw new Error(`npm start exited (${exited}) before the API answered:\n${output}`);
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`npm start did not answer at ${url} within ${START_TIMEOUT_MS} ms:\n${output}`);
-    }
-    const answered = await fetch(`${url}/api/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (answered) return { url, smtpPort, stop };
-    await new Promise((resolve) => setTimeout(resolve, 250));
+  try {
+    await untilHealthy(url, { timeoutMs: START_TIMEOUT_MS, intervalMs: 250, exited: () => exited });
+  } catch (error) {
+    await stop();
+    throw new Error(`npm start: ${error.message}:\n${output}`);
   }
+  return { url, smtpPort, stop };
 }
 
 function groupAlive(pid) {
