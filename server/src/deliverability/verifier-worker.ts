@@ -1,4 +1,5 @@
 import { parentPort, workerData } from "node:worker_threads";
+import { createIdleHeapRelease } from "../idle-heap-release.js";
 import { createDnsResolver } from "./dns-resolver.js";
 import { DnsZone } from "./dns-zone.js";
 import type { FromWorker, ToWorker, VerifierWorkerData } from "./verifier-messages.js";
@@ -18,6 +19,8 @@ const verifier = createMessageVerifier({
 
 /** Verifications started and not yet answered. */
 let running = 0;
+/** A burst's garbage is given back once the thread has been idle a while (idle-heap-release.ts). */
+const heap = createIdleHeapRelease();
 /** Verdicts waiting for the end of this turn (see `FromWorker`). */
 let finished: FromWorker["results"] = [];
 
@@ -27,6 +30,7 @@ let finished: FromWorker["results"] = [];
  */
 function answer(id: number, result: FromWorker["results"][number]["result"]): void {
   running -= 1;
+  if (running === 0) heap.idle();
   if (running === 0 && finished.length === 0) {
     parentPort?.postMessage({ results: [{ id, result }] } satisfies FromWorker);
     return;
@@ -53,6 +57,7 @@ parentPort?.on("message", (message: ToWorker) => {
       zone.clear();
       return;
     case "verify":
+      heap.busy();
       for (const { id, input } of message.requests) {
         const raw = Buffer.from(input.raw.buffer, input.raw.byteOffset, input.raw.byteLength);
         running += 1;

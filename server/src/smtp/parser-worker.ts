@@ -1,4 +1,5 @@
 import { parentPort } from "node:worker_threads";
+import { createIdleHeapRelease } from "../idle-heap-release.js";
 import type { RawSource } from "../store/model.js";
 import { createMessageParser } from "./parse-message.js";
 import type { ParseReply, ParseRequest } from "./parser-messages.js";
@@ -9,6 +10,10 @@ import type { ParseReply, ParseRequest } from "./parser-messages.js";
  * answered unless the thread itself dies, which the pool sees and handles.
  */
 const parser = createMessageParser();
+/** A burst's garbage is given back once the thread has been idle a while (idle-heap-release.ts). */
+const heap = createIdleHeapRelease();
+/** Messages being parsed. */
+let running = 0;
 
 parentPort?.on("message", ({ id, source }: ParseRequest) => {
   const raw: RawSource =
@@ -18,8 +23,12 @@ parentPort?.on("message", ({ id, source }: ParseRequest) => {
           bytes: Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength),
         }
       : source;
+  heap.busy();
+  running += 1;
   void parser.parseSource(raw).then((view) => {
     parentPort?.postMessage({ kind: "parsed", id, view } satisfies ParseReply);
+    running -= 1;
+    if (running === 0) heap.idle();
   });
 });
 parentPort?.postMessage({ kind: "ready" } satisfies ParseReply);
