@@ -67,6 +67,80 @@ describe("LocatorTable", () => {
     expect(table.get(`${id(2)}x`)).toBeUndefined();
   });
 
+  it("answers like a Map when captures are folded back in at any point, late, twice or out of order", () => {
+    const next = random(11);
+    const reference = new Map<string, Locator>();
+    for (let n = 0; n < 300; n += 3) reference.set(id(n), locator(n));
+    const table = new LocatorTable(columns([...reference]));
+    const captures: ReturnType<LocatorTable["capture"]>[] = [];
+    let folds = 0;
+
+    for (let step = 0; step < 3000; step += 1) {
+      const n = Math.floor(next() * 400);
+      const roll = next();
+      if (roll < 0.4) {
+        const placed = locator(n + step, 4 + (step % 3));
+        table.set(id(n), placed);
+        reference.set(id(n), placed);
+      } else if (roll < 0.6) {
+        table.delete(id(n));
+        reference.delete(id(n));
+      } else if (roll < 0.63) {
+        captures.push(table.capture());
+      } else if (roll < 0.66 && captures.length > 0) {
+        // Any capture still held, the last one or an older one (which must not fold).
+        const index = Math.floor(next() * captures.length);
+        const captured = captures[index]!;
+        const isLast = index === captures.length - 1;
+        expect(table.fold(mergeCaptured(captured), captured)).toBe(isLast);
+        if (isLast) folds += 1;
+        captures.splice(0, index + 1);
+      }
+      expect(table.get(id(n))).toEqual(reference.get(id(n)));
+      expect(table.has(id(n))).toBe(reference.has(id(n)));
+      expect(table.size).toBe(reference.size);
+    }
+    expect(folds).toBeGreaterThan(10);
+    expect(new Map(table.entries())).toEqual(reference);
+    for (const segment of [1, 2, 3, 4, 5, 6]) {
+      const expected = [...reference].filter(([, l]) => l.segment === segment);
+      expect(new Map(table.inSegment(segment))).toEqual(new Map(expected));
+    }
+  });
+
+  it("after a fold keeps in its Map only what changed since the capture", () => {
+    const table = new LocatorTable(columns([0, 2, 4].map((n): [string, Locator] => [id(n), locator(n)])));
+    for (let n = 10; n < 20; n += 1) table.set(id(n), locator(n));
+    table.delete(id(2));
+    const captured = table.capture();
+    table.set(id(11), locator(111, 9));
+    table.delete(id(12));
+    table.delete(id(0));
+    table.set(id(30), locator(30));
+    expect(table.placedCount).toBe(10);
+
+    expect(table.fold(mergeCaptured(captured), captured)).toBe(true);
+    // id 11 (placed anew) and id 30 (new); the deleted 12 and 0 are stale rows, not entries.
+    expect(table.placedCount).toBe(2);
+    expect(table.get(id(11))).toEqual(locator(111, 9));
+    expect(table.has(id(12))).toBe(false);
+    expect(table.has(id(0))).toBe(false);
+    expect(table.get(id(15))).toEqual(locator(15));
+    expect(table.get(id(4))).toEqual(locator(4));
+    expect(table.size).toBe(11);
+    // The same capture cannot fold twice.
+    expect(table.fold(mergeCaptured(captured), captured)).toBe(false);
+  });
+
+  it("does not fold a capture taken before segments were dropped", () => {
+    const table = new LocatorTable(columns([0, 1, 2].map((n): [string, Locator] => [id(n), locator(n)])));
+    const captured = table.capture();
+    table.retainSegments((segment) => segment !== 2);
+    expect(table.fold(mergeCaptured(captured), captured)).toBe(false);
+    expect(table.has(id(1))).toBe(false);
+    expect(table.size).toBe(2);
+  });
+
   it("drops the base rows of segments that are gone, and only those", () => {
     const base = [0, 1, 2, 3, 4, 5].map((n): [string, Locator] => [id(n), locator(n)]);
     const table = new LocatorTable(columns(base));

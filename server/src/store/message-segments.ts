@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { type AppendFile, openAppendFile } from "./append-file.js";
-import { type Locator, LocatorTable } from "./locator-table.js";
+import { type Locator, LocatorTable, mergeCaptured } from "./locator-table.js";
 import {
   encodeSegmentSnapshot,
   readSegmentSnapshot,
@@ -221,7 +221,11 @@ export class MessageSegments {
         // does not wait for a server that never came up).
         await Promise.race([after, this.#closeRequested]);
         await new Promise<void>((resolve) => setImmediate(resolve));
-        await writeSegmentSnapshot(this.#options.directory, encodeSegmentSnapshot(state));
+        const columns = mergeCaptured(state.locators);
+        // The merged columns also become the table's base: what was placed before the capture leaves
+        // its Map (unless a capture or a start's check came after, which folds next time).
+        this.#locators.fold(columns, state.locators);
+        await writeSegmentSnapshot(this.#options.directory, encodeSegmentSnapshot(state, columns));
         await this.#options.syncDir();
         this.persisted += 1;
       })

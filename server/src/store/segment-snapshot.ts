@@ -71,9 +71,15 @@ function padded(length: number): number {
   return Math.ceil(length / NUMBER_BYTES) * NUMBER_BYTES;
 }
 
-/** The file's bytes. Merging and sorting the captured locators happens here, off the rotation's tick. */
-export function encodeSegmentSnapshot(state: SegmentState): Buffer {
-  const { ids, numbers } = mergeCaptured(state.locators);
+/**
+ * The file's bytes. Merging and sorting the captured locators happens here, off the rotation's tick,
+ * unless the caller merged them already (`columns`, to fold them into the table too).
+ */
+export function encodeSegmentSnapshot(
+  state: SegmentState,
+  columns: LocatorColumns = mergeCaptured(state.locators),
+): Buffer {
+  const { ids, numbers } = columns;
   const count = ids.length / ID_LENGTH;
   const json = Buffer.from(JSON.stringify({ segments: state.segments }), "utf8");
   const idsAt = padded(HEADER_BYTES + json.length);
