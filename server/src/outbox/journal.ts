@@ -1,5 +1,6 @@
 import { type FileHandle, mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { basename, dirname } from "node:path";
+import { syncDirectory } from "../store/directory-syncer.js";
 import { writeAll, writeAllSync } from "../store/write-all.js";
 import { BatchQueue, SerialRunner } from "./batch-queue.js";
 import { decodeLines, encodeLine } from "./journal-line.js";
@@ -198,15 +199,6 @@ export class Journal<R> implements RecordJournal<R> {
 
 function tempPath(path: string): string {
   return `${path}.tmp`;
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 /** Creates the folder if needed and makes its name durable in its parent. */

@@ -1,5 +1,6 @@
 import { open, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { syncDirectory } from "./directory-syncer.js";
 
 /**
  * `<dataDir>/clean-shutdown`: left by a close that made everything durable, taken by the next start.
@@ -36,13 +37,4 @@ export async function leaveCleanShutdownMarker(dataDir: string): Promise<void> {
     await handle.close();
   }
   await syncDirectory(dataDir);
-}
-
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await open(directory, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,5 +1,15 @@
 import { open } from "node:fs/promises";
 
+/** One fsync of a directory (opened, synced, closed): for a rename or create that happens rarely. */
+export async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** The part of a directory's FileHandle this needs (a fake in tests). */
 export interface SyncableHandle {
   sync(): Promise<void>;

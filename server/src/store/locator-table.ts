@@ -113,8 +113,13 @@ export class LocatorTable {
     yield* this.#placed;
   }
 
+  /** Every current id, without making the locators (`entries` would, for each loaded row). */
   *keys(): IterableIterator<string> {
-    for (const [id] of this.entries()) yield id;
+    for (let row = 0; row < this.#current.length; row += 1) {
+      const id = this.#current[row] === 1 ? this.#baseId(row) : null;
+      if (id !== null) yield id;
+    }
+    yield* this.#placed.keys();
   }
 
   /** The locators of one segment (compaction): ids are made only for the rows in it. */
