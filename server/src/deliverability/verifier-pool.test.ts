@@ -101,6 +101,25 @@ describe("verification on a worker thread", () => {
     expect(batches).toEqual([1, 2, 1]);
   });
 
+  it("leaves the caller's bytes as they were: the thread gets a copy of its own", async () => {
+    const zone = new DnsZone();
+    zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
+    const { pool } = poolOver(zone);
+    const expected = plainMessage();
+    // A slice of Node's shared pool, and bytes that own their whole ArrayBuffer (which a transfer
+    // of the caller's memory would detach).
+    const pooled = Buffer.from(expected.toString("latin1"), "latin1");
+    const own = Buffer.allocUnsafeSlow(expected.length);
+    expected.copy(own);
+
+    for (const raw of [pooled, own, own]) {
+      const verdicts = await pool.verify({ raw, ...FROM_EXAMPLE });
+      expect(verdicts.spf).toMatchObject({ result: "pass" });
+      expect(raw.byteLength).toBe(expected.length);
+      expect(raw.equals(expected)).toBe(true);
+    }
+  });
+
   it("after close, messages are verified on the main thread", async () => {
     const zone = new DnsZone();
     const { pool } = poolOver(zone);
