@@ -1,14 +1,16 @@
 import { Worker } from "node:worker_threads";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createIdleHeapRelease, IDLE_RELEASE_MS } from "./idle-heap-release.js";
 
 describe("createIdleHeapRelease: when it releases", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
   afterEach(() => {
     vi.useRealTimers();
   });
 
   it("releases once the thread has stayed idle for the whole delay after work, and only once", async () => {
-    vi.useFakeTimers();
     const release = vi.fn(async () => {});
     const heap = createIdleHeapRelease({ release });
 
@@ -26,7 +28,6 @@ describe("createIdleHeapRelease: when it releases", () => {
   });
 
   it("does nothing for a thread that never worked", async () => {
-    vi.useFakeTimers();
     const release = vi.fn(async () => {});
     createIdleHeapRelease({ release }).idle();
     await vi.advanceTimersByTimeAsync(IDLE_RELEASE_MS * 3);
@@ -34,7 +35,6 @@ describe("createIdleHeapRelease: when it releases", () => {
   });
 
   it("calls a release off when work comes back before the delay, and waits a full delay after it", async () => {
-    vi.useFakeTimers();
     const release = vi.fn(async () => {});
     const heap = createIdleHeapRelease({ release });
 
@@ -53,7 +53,6 @@ describe("createIdleHeapRelease: when it releases", () => {
   });
 
   it("survives a release that fails (a Node built without the inspector)", async () => {
-    vi.useFakeTimers();
     const release = vi.fn(async () => {
       throw new Error("ERR_INSPECTOR_NOT_AVAILABLE");
     });

@@ -35,6 +35,29 @@ function random(seed: number): () => number {
   };
 }
 
+/**
+ * One random change to both the table and the reference Map, by `roll`: below 0.4 `id(n)` is placed
+ * at `placed`, below 0.6 deleted; above, nothing (false), for the caller's other steps.
+ */
+function placeOrDelete(
+  table: LocatorTable,
+  reference: Map<string, Locator>,
+  n: number,
+  roll: number,
+  placed: Locator,
+): boolean {
+  if (roll < 0.4) {
+    table.set(id(n), placed);
+    reference.set(id(n), placed);
+  } else if (roll < 0.6) {
+    table.delete(id(n));
+    reference.delete(id(n));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 describe("LocatorTable", () => {
   it("answers like a Map through any mix of placements and deletions over a loaded base", () => {
     const next = random(7);
@@ -44,15 +67,7 @@ describe("LocatorTable", () => {
 
     for (let step = 0; step < 2000; step += 1) {
       const n = Math.floor(next() * 500);
-      const roll = next();
-      if (roll < 0.4) {
-        const placed = locator(n + step, 4 + (step % 2));
-        table.set(id(n), placed);
-        reference.set(id(n), placed);
-      } else if (roll < 0.6) {
-        table.delete(id(n));
-        reference.delete(id(n));
-      }
+      placeOrDelete(table, reference, n, next(), locator(n + step, 4 + (step % 2)));
       expect(table.get(id(n))).toEqual(reference.get(id(n)));
       expect(table.has(id(n))).toBe(reference.has(id(n)));
     }
@@ -78,23 +93,18 @@ describe("LocatorTable", () => {
     for (let step = 0; step < 3000; step += 1) {
       const n = Math.floor(next() * 400);
       const roll = next();
-      if (roll < 0.4) {
-        const placed = locator(n + step, 4 + (step % 3));
-        table.set(id(n), placed);
-        reference.set(id(n), placed);
-      } else if (roll < 0.6) {
-        table.delete(id(n));
-        reference.delete(id(n));
-      } else if (roll < 0.63) {
-        captures.push(table.capture());
-      } else if (roll < 0.66 && captures.length > 0) {
-        // Any capture still held, the last one or an older one (which must not fold).
-        const index = Math.floor(next() * captures.length);
-        const captured = captures[index]!;
-        const isLast = index === captures.length - 1;
-        expect(table.fold(mergeCaptured(captured), captured)).toBe(isLast);
-        if (isLast) folds += 1;
-        captures.splice(0, index + 1);
+      if (!placeOrDelete(table, reference, n, roll, locator(n + step, 4 + (step % 3)))) {
+        if (roll < 0.63) {
+          captures.push(table.capture());
+        } else if (roll < 0.66 && captures.length > 0) {
+          // Any capture still held, the last one or an older one (which must not fold).
+          const index = Math.floor(next() * captures.length);
+          const captured = captures[index]!;
+          const isLast = index === captures.length - 1;
+          expect(table.fold(mergeCaptured(captured), captured)).toBe(isLast);
+          if (isLast) folds += 1;
+          captures.splice(0, index + 1);
+        }
       }
       expect(table.get(id(n))).toEqual(reference.get(id(n)));
       expect(table.has(id(n))).toBe(reference.has(id(n)));

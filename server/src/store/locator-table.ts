@@ -107,7 +107,7 @@ export class LocatorTable {
   /** Every current locator, the id made as a string: for scans, compaction and checks, not for hot paths. */
   *entries(): IterableIterator<[string, Locator]> {
     for (let row = 0; row < this.#current.length; row += 1) {
-      const id = this.#current[row] === 1 ? this.#baseId(row) : null;
+      const id = this.#currentId(row);
       if (id !== null) yield [id, this.#baseLocator(row)];
     }
     yield* this.#placed;
@@ -116,7 +116,7 @@ export class LocatorTable {
   /** Every current id, without making the locators (`entries` would, for each loaded row). */
   *keys(): IterableIterator<string> {
     for (let row = 0; row < this.#current.length; row += 1) {
-      const id = this.#current[row] === 1 ? this.#baseId(row) : null;
+      const id = this.#currentId(row);
       if (id !== null) yield id;
     }
     yield* this.#placed.keys();
@@ -127,8 +127,7 @@ export class LocatorTable {
     const found: Array<[string, Locator]> = [];
     const { numbers } = this.#base;
     for (let row = 0; row < this.#current.length; row += 1) {
-      const id =
-        this.#current[row] === 1 && numbers[row * NUMBERS_PER_LOCATOR] === segment ? this.#baseId(row) : null;
+      const id = numbers[row * NUMBERS_PER_LOCATOR] === segment ? this.#currentId(row) : null;
       if (id !== null) found.push([id, this.#baseLocator(row)]);
     }
     for (const entry of this.#placed) if (entry[1].segment === segment) found.push(entry);
@@ -210,8 +209,12 @@ export class LocatorTable {
     return row >= 0 && this.#current[row] === 1 ? row : -1;
   }
 
-  /** Null for bytes that are not a message id: nothing that names a file is made of them. */
-  #baseId(row: number): string | null {
+  /**
+   * The id of a base row while it is current, else null; null too for bytes that are not a message
+   * id: nothing that names a file is made of them.
+   */
+  #currentId(row: number): string | null {
+    if (this.#current[row] !== 1) return null;
     const id = this.#base.ids.toString("latin1", row * ID_LENGTH, (row + 1) * ID_LENGTH);
     return MESSAGE_ID_PATTERN.test(id) ? id : null;
   }
@@ -288,7 +291,7 @@ export function mergeCaptured(captured: CapturedLocators): LocatorColumns {
 /**
  * Whether `ids` holds whole 26-byte ids, strictly ascending, as binary search needs. Their alphabet
  * is not checked here (a regular expression over the column cost about 17 ms of a start at 50,000):
- * an id of other characters can match no lookup, and the table never hands one out (`#baseId`).
+ * an id of other characters can match no lookup, and the table never hands one out (`#currentId`).
  */
 export function ascendingIds(ids: Buffer): boolean {
   if (ids.length % ID_LENGTH !== 0) return false;
