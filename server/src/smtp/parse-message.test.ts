@@ -255,6 +255,43 @@ describe("messageParser.parse, whatever the pieces the bytes arrive in", () => {
   });
 });
 
+describe("messageParser.parseSource", () => {
+  // A message of at most 16 KiB is handed to mailparser as one buffer, a larger one through the
+  // slicing stream: the view must not depend on which.
+  it.each([
+    ["a small message with an attachment", 2 * 1024],
+    ["a message just under one slice", 16 * 1024 - 600],
+    ["a message over one slice", 40 * 1024],
+  ])("gives the view parse() gives, for %s", async (_, bytes) => {
+    const raw = await compose({
+      from: "App <app@example.test>",
+      to: "user@example.test",
+      subject: "=?UTF-8?Q?caf=C3=A9?= source",
+      text: "code 123456 https://example.test/confirm",
+      html: '<p>code <a href="https://example.test/confirm">confirm</a></p>',
+      attachments: [{ filename: "a.bin", content: Buffer.alloc(bytes * 0.7, 7) }],
+    });
+    const fromBytes = await parser.parseSource({ kind: "bytes", bytes: raw });
+    expect(fromBytes).toEqual(await parser.parse(stream(raw)));
+    expect(fromBytes).toMatchObject({ subject: "café source", parseError: null });
+    expect(fromBytes.links.map((link) => link.href)).toContain("https://example.test/confirm");
+    expect(fromBytes.attachments).toMatchObject([{ filename: "a.bin", size: Math.floor(bytes * 0.7) }]);
+  });
+
+  it("keeps the headers and the error of a small message mailparser gives up on", async () => {
+    const raw = Buffer.from(
+      `Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n${"--b\r\n\r\n".repeat(1005)}`,
+    );
+    expect(raw.length).toBeLessThan(16 * 1024);
+    const view = await parser.parseSource({ kind: "bytes", bytes: raw });
+    expect(view).toMatchObject({
+      subject: "x",
+      parseError: "Max allowed child nodes exceeded",
+      attachments: [],
+    });
+  });
+});
+
 describe("messageParser.attachmentContent", () => {
   it("returns the decoded bytes of the attachment at an index, and null past the end", async () => {
     const first = Buffer.from("first file");
