@@ -234,7 +234,10 @@ export interface MessageAuthentication {
   /** The Authentication-Results header field (RFC 8601) Mailnest would add, name included. */
   authenticationResults: string;
   dnsMode: DnsMode;
-  /** The lookups made, in order (at most 64). */
+  /**
+   * The lookups made, in order (at most 64). For unsigned mail whose verdicts were reused from an
+   * earlier message with the same envelope (docs/authentication.md), the lookups made for that one.
+   */
   dnsLookups: DnsLookup[];
   /** @minimum 0 */
   durationMs: number;

@@ -9,6 +9,7 @@ import { DnsZone, ZoneFullError } from "./dns-zone.js";
 import { bytesToVerify } from "./header-fields.js";
 import type { MessageVerifier, MessageVerifierOptions } from "./message-verifier.js";
 import { unfinishedAuthentication } from "./unfinished-verification.js";
+import { reusingVerdicts } from "./verdict-reuse.js";
 import { createVerifierPool, verifierThreadsAvailable } from "./verifier-pool.js";
 import { readZoneFile, ZoneFileError } from "./zone-file.js";
 
@@ -73,7 +74,7 @@ export async function createDeliverabilityLab(
           ...(options.threadsAfter ? { startAfter: options.threadsAfter } : {}),
         })
       : null;
-  const verifier = pool ?? inThread;
+  const verifier = reusingVerdicts(pool ?? inThread, zone);
   return {
     zone,
     mode: config.dnsMode,

@@ -89,5 +89,10 @@ const BODY_HASHING_FIELD = /(?:^|\n)(?:dkim-signature|arc-)/i;
  */
 export function bytesToVerify(raw: Buffer): Buffer {
   const header = headerSection(raw);
-  return BODY_HASHING_FIELD.test(header.toString("latin1")) ? raw : header;
+  return bodyHashingFieldIn(header.toString("latin1")) ? raw : header;
+}
+
+/** Whether a header section (as latin1 text) holds a DKIM-Signature or an ARC field. */
+export function bodyHashingFieldIn(headerText: string): boolean {
+  return BODY_HASHING_FIELD.test(headerText);
 }
