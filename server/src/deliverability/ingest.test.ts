@@ -186,6 +186,36 @@ describe("verification at ingest", () => {
     expect(second.body.envelope.remoteAddress).toBe("192.0.2.77");
   });
 
+  it("a record added through the API applies to the next message of an envelope whose verdicts were reused", async () => {
+    const sandbox = await sandboxWithZone(`$ORIGIN example.test.\n_dmarc TXT "v=DMARC1; p=reject"\n`);
+    const client = await SmtpTestClient.open(sandbox.smtpPort);
+    cleanup(() => client.quit());
+    const send = async (subject: string) => {
+      const raw = plainMessage({ subject, headers: { "Message-ID": `<${subject}@example.test>` } });
+      const id = queuedId(
+        (await client.sendMessage({ from: "ada@example.test", to: ["bob@mailnest.test"], raw })).raw,
+      );
+      return (await fetchJson<StoredMessage>(sandbox.url, "GET", `/api/messages/${id}`)).body.authentication;
+    };
+
+    const first = await send("first");
+    const reused = await send("reused");
+    const added = await fetchJson(sandbox.url, "POST", "/api/dns/records", {
+      name: "example.test",
+      type: "TXT",
+      value: "v=spf1 ip4:127.0.0.1 -all",
+    });
+    const after = await send("after");
+
+    expect(added.status).toBe(201);
+    expect([first, reused, after].map((auth) => [auth?.spf.result, auth?.dmarc.result])).toEqual([
+      ["none", "fail"],
+      ["none", "fail"],
+      ["pass", "pass"],
+    ]);
+    expect(reused?.dnsLookups).toEqual(first?.dnsLookups);
+  });
+
   it("with --verify-auth off, messages are stored without verdicts", async () => {
     const sandbox = await sandboxWithZone(ZONE, { verifyAuth: false });
     const client = await SmtpTestClient.open(sandbox.smtpPort);
