@@ -229,7 +229,11 @@ describe("reuseKey", () => {
     expect(a).toBe(key("Subject: two\r\nFrom: a@example.test\r\nX-Other: x\r\n\r\nbody two"));
     expect(a).not.toBe(key("From: b@example.test\r\nSubject: one\r\n\r\nbody one"));
     expect(a).not.toBe(key("From: a@example.test\r\nFrom: b@example.test\r\n\r\n"));
-    expect(key("From: a@example.test\r\n\r\n")).toBe(key("From:\r\n a@example.test\r\n\r\n"));
+    // A continuation line belongs to its field: the From it continues, or another.
+    const folded = key("From:\r\n a@example.test\r\nSubject: x\r\n\r\n");
+    expect(folded).not.toBeNull();
+    expect(folded).not.toBe(key("From:\r\n b@example.test\r\nSubject: x\r\n\r\n"));
+    expect(folded).toBe(key("From:\r\n a@example.test\r\nSubject: x\r\n y\r\n\r\n"));
   });
 
   it("refuses a header section another parser might read differently", () => {
@@ -239,6 +243,7 @@ describe("reuseKey", () => {
     expect(key("From: a@example.test\r\nno colon here\r\n\r\nbody")).toBeNull();
     expect(key("From: a@example.test\r\nBad Name: x\r\n\r\nbody")).toBeNull();
     expect(key("From: a@example.test")).toBeNull();
+    expect(key(" leading: continuation\r\nFrom: a@example.test\r\n\r\n")).toBeNull();
     expect(key("From: a@example.test\r\nDKIM-Signature: v=1\r\n\r\n")).toBeNull();
     expect(key("From: a@example.test\r\narc-seal: i=1\r\n\r\n")).toBeNull();
   });

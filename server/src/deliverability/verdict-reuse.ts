@@ -1,6 +1,6 @@
 import type { MessageAuthentication } from "@mailnest/protocol";
 import type { DnsZone } from "./dns-zone.js";
-import { bodyHashingFieldIn, headerFieldsOf, headerSection } from "./header-fields.js";
+import { bodyHashingFieldIn, headerSection } from "./header-fields.js";
 import type { MessageVerifier, VerificationInput } from "./message-verifier.js";
 
 /** Distinct envelopes whose verdicts are kept; the least recently used goes first. */
@@ -61,31 +61,40 @@ export function reusingVerdicts(
   };
 }
 
-/** What an unsigned message's verdicts depend on, or null when they may depend on more. */
-export function reuseKey(input: VerificationInput): string | null {
-  const section = headerSection(input.raw);
-  const text = section.toString("latin1");
-  if (bodyHashingFieldIn(text) || !plainHeaderSection(text)) return null;
-  const from = headerFieldsOf(section)
-    .filter((field) => field.name === "from")
-    .map((field) => field.value);
-  return JSON.stringify([input.ip, input.helo, input.mailFrom, from]);
-}
+/**
+ * One line of a plain header section, matched where the previous one ended: a field's first line
+ * (its name captured), a continuation line, or the empty line that ends the section; each ends in
+ * CRLF and holds no other CR or LF.
+ */
+const PLAIN_LINE = /(?:([!-9;-~]+):[^\r\n]*|[ \t][^\r\n]*|)\r\n/y;
 
 /**
- * Every line ends in CRLF, has no other CR or LF, and is either the empty line that ends the
- * section, a continuation (starting with a space or tab), or `name:` with a printable name.
+ * What an unsigned message's verdicts depend on (the envelope and the From fields as they were
+ * sent, folding included), or null when they may depend on more: a DKIM-Signature or ARC field,
+ * or a header section that is not plain CRLF lines of fields, where another parser might read the
+ * From fields differently than this one.
  */
-const PLAIN_LINE = /^(?:[!-9;-~]+:[^\r\n]*|[ \t][^\r\n]*|)\r\n/;
-
-function plainHeaderSection(text: string): boolean {
-  let at = 0;
-  while (at < text.length) {
-    const line = PLAIN_LINE.exec(text.slice(at, text.indexOf("\n", at) + 1));
-    if (line === null || line[0].length === 0) return false;
-    at += line[0].length;
+export function reuseKey(input: VerificationInput): string | null {
+  const text = headerSection(input.raw).toString("latin1");
+  if (bodyHashingFieldIn(text)) return null;
+  const from: string[] = [];
+  let field: string | null = null;
+  for (let at = 0; at < text.length; ) {
+    PLAIN_LINE.lastIndex = at;
+    const line = PLAIN_LINE.exec(text);
+    if (line === null) return null;
+    const end = at + line[0].length;
+    const name = line[1];
+    if (name !== undefined) {
+      field = name.toLowerCase();
+      if (field === "from") from.push(text.slice(at, end));
+    } else if (line[0].length > 2) {
+      if (field === null) return null;
+      if (field === "from") from[from.length - 1] += text.slice(at, end);
+    }
+    at = end;
   }
-  return true;
+  return JSON.stringify([input.ip, input.helo, input.mailFrom, from]);
 }
 
 function reusable(verdict: MessageAuthentication): boolean {
