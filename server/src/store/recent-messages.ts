@@ -1,3 +1,4 @@
+import { deepFreeze } from "../deep-freeze.js";
 import type { Sidecar } from "./sidecar.js";
 
 /** The newest messages kept whole: a wait answers with messages stored milliseconds earlier. */
@@ -41,12 +42,4 @@ export class RecentMessages {
 
 function bodyChars({ view }: Sidecar): number {
   return (view.text?.length ?? 0) + (view.html?.length ?? 0) + view.visibleText.length;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
 }
