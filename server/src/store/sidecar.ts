@@ -103,13 +103,19 @@ export function parseSidecar(json: string, expectedId?: string): Sidecar | null 
   }
 }
 
-/** The first ~200 characters of the visible text, whitespace collapsed. */
+/**
+ * The first ~200 characters of the visible text, whitespace collapsed. A copy, not a cut: V8 keeps
+ * the whole source of a sliced string alive, and a snippet lives in the index as long as its message,
+ * while the text it comes from may be megabytes. (The JSON round trip is a copy that keeps every
+ * code unit, a lone surrogate at the cut included.)
+ */
 export function makeSnippet(visibleText: string): string {
-  return visibleText
+  const cut = visibleText
     .slice(0, SNIPPET_LENGTH * 4)
     .replace(/\s+/g, " ")
     .trim()
     .slice(0, SNIPPET_LENGTH);
+  return JSON.parse(JSON.stringify(cut)) as string;
 }
 
 /**
