@@ -165,6 +165,13 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
               { maxLogEntries: MAX_FAULT_LOG_ENTRIES },
             ),
     });
+    // On PostgreSQL the DNS zone is the sandbox's too: a record added through one instance is
+    // verified against on every instance; this instance's zone file joins it.
+    const databaseUrl = config.databaseUrl;
+    if (databaseUrl !== null) {
+      const { PostgresDnsZone } = await import("./store/postgres/postgres-dns-zone.js");
+      await deliverability.shareZone((zone) => PostgresDnsZone.open(databaseUrl, zone));
+    }
     for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
     for (const input of config.receivingRules) await faults.add(input, "cli");
     // On PostgreSQL, report rules and their log, webhook endpoints and deliveries, relay rules and

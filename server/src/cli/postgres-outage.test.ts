@@ -79,6 +79,17 @@ describe("PostgreSQL restarted under two instances", () => {
     expect(body.error.code).toBe("storage_unavailable");
     expect(body.error.message).toMatch(/^Storage unavailable while reading the (size|raw bytes) of message /);
     expect(JSON.stringify(body)).not.toContain(PASSWORD);
+    // So does a change of the shared DNS zone: it would reach no other instance.
+    const record = { name: "outage.example.test", type: "TXT", value: "v=spf1 -all" };
+    const refusedRecord = await fetch(`${b.url}/api/dns/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(record),
+    });
+    expect(refusedRecord.status).toBe(503);
+    expect(((await refusedRecord.json()) as { error: { message: string } }).error.message).toMatch(
+      /^Storage unavailable while changing the DNS zone in PostgreSQL/,
+    );
     const held = await new Mailnest({ url: b.url }).inbox("held@example.test");
     const heldWait = held.waitForMessage({ subject: /^outage / }, { timeout: WAIT_TIMEOUT_MS });
 
@@ -107,6 +118,25 @@ describe("PostgreSQL restarted under two instances", () => {
     accept(reply);
     expect((await waiting).id).toBe(queuedId(reply.raw));
     for (let i = 0; i < PER_PHASE; i++) for (const instance of [a, b]) accept(await send(instance));
+
+    // B listens to the DNS zone again too: a record added through A reaches it.
+    const added = await fetch(`${a.url}/api/dns/records`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(record),
+    });
+    expect(added.status).toBe(201);
+    await expect
+      .poll(
+        async () => {
+          const listed = (await (await fetch(`${b.url}/api/dns/records?name=${record.name}`)).json()) as {
+            records: unknown[];
+          };
+          return listed.records.length;
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(1);
 
     for (const instance of [a, b]) {
       const missing = await missingFrom(instance.url, acknowledged);

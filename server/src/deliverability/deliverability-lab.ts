@@ -1,16 +1,17 @@
 import { open } from "node:fs/promises";
-import type { DkimKey, DnsMode } from "@mailnest/protocol";
+import type { DkimKey, DnsMode, DnsRecord } from "@mailnest/protocol";
 import type { MailnestConfig } from "../config.js";
 import type { MessageAuthenticator } from "../store/message-store.js";
 import { createDkimKey } from "./dkim-keys.js";
 import { InvalidDnsRecordError } from "./dns-record.js";
 import { createDnsResolver, type SystemDns } from "./dns-resolver.js";
-import { DnsZone, ZoneFullError } from "./dns-zone.js";
+import { type DnsRecordSelector, DnsZone, ZoneFullError } from "./dns-zone.js";
 import { bytesToVerify } from "./header-fields.js";
 import type { MessageVerifier, MessageVerifierOptions } from "./message-verifier.js";
 import { unfinishedAuthentication } from "./unfinished-verification.js";
 import { reusingVerdicts } from "./verdict-reuse.js";
 import { createVerifierPool, verifierThreadsAvailable } from "./verifier-pool.js";
+import { localZoneEditor, type ZoneEditor } from "./zone-editor.js";
 import { readZoneFile, ZoneFileError } from "./zone-file.js";
 
 /** What the lab reads of the configuration. */
@@ -24,6 +25,7 @@ export type DeliverabilityConfig = Pick<
  * resolver over it, and the verifier the store runs on every message.
  */
 export interface DeliverabilityLab {
+  /** The zone lookups read: this instance's, or its copy of the shared zone (`shareZone`). */
   readonly zone: DnsZone;
   readonly mode: DnsMode;
   readonly verifier: MessageVerifier;
@@ -31,6 +33,10 @@ export interface DeliverabilityLab {
   readonly authenticator: MessageAuthenticator | null;
   /** Where verification runs: on worker threads (the default, from the build) or the event loop. */
   readonly threads: number;
+  /** Adds one record (checked and normalized) and returns it as stored (`DnsZone.add`). */
+  addRecord(input: { name: unknown; type: unknown; value: unknown; ttl?: unknown }): Promise<DnsRecord>;
+  /** Removes the selected records; resolves with how many went. */
+  removeRecords(selector: DnsRecordSelector): Promise<number>;
   /** Creates a key pair, publishes the public key in the zone, returns the private key. */
   createDkimKey(request: {
     domain: unknown;
@@ -38,7 +44,13 @@ export interface DeliverabilityLab {
     algorithm?: unknown;
     bits?: unknown;
   }): Promise<DkimKey>;
-  /** Stops the verification threads; messages still being verified finish on the main thread. */
+  /**
+   * From now on the zone is the sandbox's shared one (PostgreSQL, docs/scaling.md "DNS"): `open`
+   * gets this instance's zone, publishes what it holds (the zone file's records) and keeps it a
+   * copy of the shared zone; the API's changes then go through it.
+   */
+  shareZone(open: (zone: DnsZone) => Promise<ZoneEditor>): Promise<void>;
+  /** Stops the verification threads (messages still being verified finish on the main thread). */
   close(): Promise<void>;
 }
 
@@ -75,6 +87,7 @@ export async function createDeliverabilityLab(
         })
       : null;
   const verifier = reusingVerdicts(pool ?? inThread, zone);
+  let editor = localZoneEditor(zone);
   return {
     zone,
     mode: config.dnsMode,
@@ -83,8 +96,14 @@ export async function createDeliverabilityLab(
     authenticator: config.verifyAuth
       ? authenticatorOver(verifier, { mode: config.dnsMode, authservId: config.domain })
       : null,
-    createDkimKey: (request) => createDkimKey(zone, request),
+    addRecord: (input) => editor.edit((records) => records.add(input)),
+    removeRecords: (selector) => editor.edit((records) => records.remove(selector)),
+    createDkimKey: (request) => createDkimKey(editor, request),
+    shareZone: async (open) => {
+      editor = await open(zone);
+    },
     close: async () => {
+      await editor.close();
       await pool?.close();
     },
   };

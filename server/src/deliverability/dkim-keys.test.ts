@@ -2,11 +2,12 @@ import { createPublicKey, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createDkimKey, InvalidDkimKeyRequestError, inspectDkimKeyRecord } from "./dkim-keys.js";
 import { DnsZone } from "./dns-zone.js";
+import { localZoneEditor } from "./zone-editor.js";
 
 describe("DKIM keys", () => {
   it("creates an RSA-2048 key, publishes its public half and returns the private key", async () => {
     const zone = new DnsZone();
-    const key = await createDkimKey(zone, { domain: "Example.Test", selector: "s1" });
+    const key = await createDkimKey(localZoneEditor(zone), { domain: "Example.Test", selector: "s1" });
 
     expect(key).toMatchObject({ domain: "example.test", selector: "s1", algorithm: "rsa", bits: 2048 });
     expect(key.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
@@ -20,7 +21,11 @@ describe("DKIM keys", () => {
 
   it("publishes an Ed25519 key as RFC 8463 says: k=ed25519 and the raw 32 bytes", async () => {
     const zone = new DnsZone();
-    const key = await createDkimKey(zone, { domain: "example.test", selector: "ed", algorithm: "ed25519" });
+    const key = await createDkimKey(localZoneEditor(zone), {
+      domain: "example.test",
+      selector: "ed",
+      algorithm: "ed25519",
+    });
 
     const raw = Buffer.from(/p=(\S+)/.exec(key.record.value)?.[1] ?? "", "base64");
     expect(raw).toHaveLength(32);
@@ -31,8 +36,12 @@ describe("DKIM keys", () => {
 
   it("a second key for the same selector replaces the first", async () => {
     const zone = new DnsZone();
-    await createDkimKey(zone, { domain: "example.test", selector: "s1", algorithm: "ed25519" });
-    const second = await createDkimKey(zone, {
+    await createDkimKey(localZoneEditor(zone), {
+      domain: "example.test",
+      selector: "s1",
+      algorithm: "ed25519",
+    });
+    const second = await createDkimKey(localZoneEditor(zone), {
       domain: "example.test",
       selector: "s1",
       algorithm: "ed25519",
@@ -48,7 +57,9 @@ describe("DKIM keys", () => {
     [{ domain: "example.test", selector: "s1", bits: 512 }, "bits"],
     [{ domain: "example.test", selector: "s1", algorithm: "ed25519", bits: 2048 }, "bits"],
   ])("refuses %j, naming %s", async (request, field) => {
-    const error = await createDkimKey(new DnsZone(), request).catch((reason: unknown) => reason);
+    const error = await createDkimKey(localZoneEditor(new DnsZone()), request).catch(
+      (reason: unknown) => reason,
+    );
     expect(error).toBeInstanceOf(InvalidDkimKeyRequestError);
     expect((error as InvalidDkimKeyRequestError).field).toBe(field);
   });

@@ -8,8 +8,8 @@ import {
   MAX_DKIM_KEY_BITS,
 } from "@mailnest/protocol";
 import { normalizeDnsName } from "./dns-record.js";
-import type { DnsZone } from "./dns-zone.js";
 import { parseTagList } from "./tag-list.js";
+import type { ZoneEditor } from "./zone-editor.js";
 
 const generateKeyPair = promisify(generateKeyPairCallback);
 
@@ -36,7 +36,7 @@ export function dkimKeyName(selector: string, domain: string): string {
  * Ed25519 keys are published as RFC 8463 says (`k=ed25519`, the raw 32-byte key).
  */
 export async function createDkimKey(
-  zone: DnsZone,
+  zone: ZoneEditor,
   request: { domain: unknown; selector: unknown; algorithm?: unknown; bits?: unknown },
 ): Promise<DkimKey> {
   if (typeof request.domain !== "string")
@@ -62,8 +62,10 @@ export async function createDkimKey(
   }
   const pair = await generateDkimKeyPair(algorithm as DkimKeyAlgorithm, bits as number);
   const name = dkimKeyName(selector, domain);
-  zone.remove({ name, type: "TXT" });
-  const record = zone.add({ name, type: "TXT", value: pair.record });
+  const record = await zone.edit((records) => {
+    records.remove({ name, type: "TXT" });
+    return records.add({ name, type: "TXT", value: pair.record });
+  });
   return {
     domain,
     selector,

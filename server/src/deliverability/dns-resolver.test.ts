@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fakeSystemDns, zoneOf } from "../test-support/deliverability-kit.js";
 import type { InvalidDnsRecordError } from "./dns-record.js";
 import { createDnsResolver, DnsLookupError } from "./dns-resolver.js";
-import { DnsZone, ZoneFullError } from "./dns-zone.js";
+import { DnsZone, type ZoneChange, ZoneFullError } from "./dns-zone.js";
 
 const NOW = Number.POSITIVE_INFINITY;
 
@@ -153,6 +153,45 @@ describe("the zone", () => {
     ).toBe("value");
     expect(fieldOf({ name: "ok.test", type: "TXT", value: "x", ttl: -1 })?.[0]).toBe("ttl");
     expect(fieldOf({ name: "ok.test", type: "MX", value: "99999 mail.test" })?.[0]).toBe("value");
+  });
+
+  it("replace makes the zone exactly the records given, announced as one change, and nothing when they are the same", () => {
+    const zone = new DnsZone();
+    zone.add({ name: "old.example.test", type: "TXT", value: "gone" });
+    const changes: ZoneChange[] = [];
+    zone.onChange((change) => changes.push(change));
+    const records = [
+      { name: "a.example.test", type: "TXT", value: "one", ttl: 300 },
+      { name: "b.sub.example.test", type: "A", value: "192.0.2.1", ttl: 60 },
+      { name: "a.example.test", type: "TXT", value: "two", ttl: 300 },
+    ] as const;
+
+    expect(zone.replace(records)).toBe(true);
+    // Grouped by name, as `list()` always gives them: the same records again, interleaved or not, are no change.
+    expect(zone.replace(records)).toBe(false);
+    expect(zone.replace(zone.list())).toBe(false);
+    expect(zone.replace([records[0], records[2], { ...records[1], ttl: 61 }])).toBe(true);
+
+    expect(zone.list()).toEqual([records[0], records[2], { ...records[1], ttl: 61 }]);
+    expect(zone.size).toBe(3);
+    expect([zone.has("old.example.test"), zone.has("sub.example.test"), zone.has("example.test")]).toEqual([
+      false,
+      true,
+      true,
+    ]);
+    expect(changes).toEqual([
+      { kind: "replace", records: [records[0], records[2], records[1]] },
+      { kind: "replace", records: [records[0], records[2], { ...records[1], ttl: 61 }] },
+    ]);
+  });
+
+  it("replace leaves out a record that cannot stand beside the others", () => {
+    const zone = new DnsZone();
+    zone.replace([
+      { name: "a.example.test", type: "TXT", value: "x", ttl: 300 },
+      { name: "a.example.test", type: "CNAME", value: "b.example.test", ttl: 300 },
+    ]);
+    expect(zone.list()).toEqual([{ name: "a.example.test", type: "TXT", value: "x", ttl: 300 }]);
   });
 
   it(`holds at most ${MAX_ZONE_RECORDS} records`, () => {

@@ -17,18 +17,19 @@ export interface DnsRecordSelector {
   value?: string;
 }
 
+/** A change to a zone, as its listeners hear it (a worker thread's copy of the zone replays them). */
+export type ZoneChange =
+  | { kind: "add"; record: DnsRecord }
+  | { kind: "remove"; selector: DnsRecordSelector }
+  | { kind: "clear" }
+  | { kind: "replace"; records: DnsRecord[] };
+
 /**
  * The records Mailnest answers from, held in memory: lookups never wait. One name may hold many
  * records, except that a CNAME stands alone (RFC 1034 section 3.6.2). Adding a record that is
  * already there (same name, type and value) only updates its TTL, so a test may publish the same
  * record twice.
  */
-/** A change to a zone, as its listeners hear it (a worker thread's copy of the zone replays them). */
-export type ZoneChange =
-  | { kind: "add"; record: DnsRecord }
-  | { kind: "remove"; selector: DnsRecordSelector }
-  | { kind: "clear" };
-
 export class DnsZone {
   readonly #byName = new Map<string, DnsRecord[]>();
   readonly #listeners = new Set<(change: ZoneChange) => void>();
@@ -110,10 +111,40 @@ export class DnsZone {
   }
 
   clear(): void {
+    this.#forget();
+    this.#announce({ kind: "clear" });
+  }
+
+  /**
+   * Makes the zone hold exactly `records`, in their order, as one change: the zone another process
+   * keeps (a shared zone on PostgreSQL) becomes this one's, and a verification thread never sees a
+   * half-replaced copy. A record that cannot stand beside the others is left out. Announces nothing
+   * and returns false when the zone already held exactly these.
+   */
+  replace(records: readonly DnsRecord[]): boolean {
+    if (sameRecords(this.list(), groupedByName(records))) return false;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    try {
+      this.#forget();
+      for (const record of records) {
+        try {
+          this.add(record);
+        } catch (error) {
+          if (!(error instanceof InvalidDnsRecordError || error instanceof ZoneFullError)) throw error;
+        }
+      }
+    } finally {
+      for (const listener of listeners) this.#listeners.add(listener);
+    }
+    this.#announce({ kind: "replace", records: this.list() });
+    return true;
+  }
+
+  #forget(): void {
     this.#byName.clear();
     this.#below.clear();
     this.#size = 0;
-    this.#announce({ kind: "clear" });
   }
 
   /** Every record (copies), grouped by name in insertion order; only those of `name` when given. */
@@ -132,6 +163,33 @@ export class DnsZone {
   has(name: string): boolean {
     return this.#below.has(name);
   }
+}
+
+/** `records` in the order `list()` gives them: grouped by name, names in order of first appearance. */
+function groupedByName(records: readonly DnsRecord[]): DnsRecord[] {
+  const byName = new Map<string, DnsRecord[]>();
+  for (const record of records) {
+    const group = byName.get(record.name);
+    if (group) group.push(record);
+    else byName.set(record.name, [record]);
+  }
+  return [...byName.values()].flat();
+}
+
+function sameRecords(a: readonly DnsRecord[], b: readonly DnsRecord[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((record, index) => {
+      const other = b[index];
+      return (
+        other !== undefined &&
+        record.name === other.name &&
+        record.type === other.type &&
+        record.value === other.value &&
+        record.ttl === other.ttl
+      );
+    })
+  );
 }
 
 function selected(record: DnsRecord, type: DnsRecordType | undefined, value: string | undefined): boolean {

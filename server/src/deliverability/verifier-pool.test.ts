@@ -7,6 +7,7 @@ import { DnsZone } from "./dns-zone.js";
 import type { VerifierWorkerData } from "./verifier-messages.js";
 import { createVerifierPool } from "./verifier-pool.js";
 import { createMessageVerifier } from "./verify-message.js";
+import { localZoneEditor } from "./zone-editor.js";
 
 /** A verification thread started from the TypeScript sources (the build starts verifier-worker.js). */
 function spawnFromSource(workerData: VerifierWorkerData): Worker {
@@ -47,7 +48,7 @@ describe("verification on a worker thread", () => {
     const zone = new DnsZone();
     zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
     const { pool } = poolOver(zone);
-    const key = await createDkimKey(zone, { domain: "example.test", selector: "s1" });
+    const key = await createDkimKey(localZoneEditor(zone), { domain: "example.test", selector: "s1" });
     const raw = await signWithMailauth(plainMessage(), {
       domain: "example.test",
       selector: "s1",
@@ -58,12 +59,18 @@ describe("verification on a worker thread", () => {
     zone.remove({ name: "s1._domainkey.example.test" });
     const keyGone = await pool.verify({ raw, ...FROM_EXAMPLE });
 
+    // A replacement (a shared zone read again) reaches the thread as one change.
+    zone.replace([{ name: "example.test", type: "TXT", value: "v=spf1 -all", ttl: 300 }, key.record]);
+    const replaced = await pool.verify({ raw, ...FROM_EXAMPLE });
+
     expect(signed.dkim[0]).toMatchObject({ result: "pass", keyBits: 2048 });
     expect(signed.spf).toMatchObject({ result: "pass", mechanism: "ip4:192.0.2.0/24" });
     expect(keyGone.dkim[0]).toMatchObject({
       result: "permerror",
       reason: "no key for selector s1 at example.test in the zone",
     });
+    expect(replaced.dkim[0]).toMatchObject({ result: "pass" });
+    expect(replaced.spf).toMatchObject({ result: "fail", mechanism: "-all" });
   });
 
   it("posts a message to an idle thread at once, those of one turn to a busy thread in one batch; one sent after a zone change sees the change", async () => {

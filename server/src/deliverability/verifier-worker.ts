@@ -56,6 +56,9 @@ parentPort?.on("message", (message: ToWorker) => {
     case "clear":
       zone.clear();
       return;
+    case "replace":
+      zone.replace(message.records);
+      return;
     case "verify":
       heap.busy();
       for (const { id, input } of message.requests) {

@@ -7,11 +7,12 @@ import {
 } from "../test-support/deliverability-kit.js";
 import { createDkimKey } from "./dkim-keys.js";
 import { DnsZone } from "./dns-zone.js";
+import { localZoneEditor } from "./zone-editor.js";
 
 /** The sender signs; a mailing list at lists.test adds a footer (breaking DKIM) and seals. */
 async function forwardedMessage(zone: DnsZone): Promise<Buffer> {
-  const origin = await createDkimKey(zone, { domain: "example.test", selector: "s1" });
-  const forwarder = await createDkimKey(zone, { domain: "lists.test", selector: "arc" });
+  const origin = await createDkimKey(localZoneEditor(zone), { domain: "example.test", selector: "s1" });
+  const forwarder = await createDkimKey(localZoneEditor(zone), { domain: "lists.test", selector: "arc" });
   const signed = await signWithMailauth(plainMessage({ text: "Hi all\r\n" }), {
     domain: "example.test",
     selector: "s1",

@@ -12,6 +12,7 @@ import {
 } from "../test-support/deliverability-kit.js";
 import { createDkimKey, generateDkimKeyPair } from "./dkim-keys.js";
 import { DnsZone } from "./dns-zone.js";
+import { localZoneEditor } from "./zone-editor.js";
 
 const SPF_AND_DMARC = `
 $ORIGIN example.test.
@@ -22,7 +23,7 @@ _dmarc  TXT "v=DMARC1; p=reject"
 const FROM_EXAMPLE = { ip: "192.0.2.10", helo: "mail.example.test", mailFrom: "ada@example.test" };
 
 async function keyIn(zone: DnsZone, options: { selector?: string; algorithm?: "rsa" | "ed25519" } = {}) {
-  return createDkimKey(zone, {
+  return createDkimKey(localZoneEditor(zone), {
     domain: "example.test",
     selector: options.selector ?? "s1",
     algorithm: options.algorithm,

@@ -15,6 +15,9 @@ const query = (name: string, description: string, schema = string): Parameter =>
   schema,
 });
 
+/** A change of the zone shared through PostgreSQL, while the database is away (docs/scaling.md, "DNS"). */
+const sharedZoneAway = { "503": response("StorageUnavailable") };
+
 export const dnsTag = {
   name: "dns",
   description: "The DNS zone SPF, DKIM, DMARC and ARC are verified against, and DKIM keys",
@@ -36,6 +39,7 @@ export const dnsPaths: Record<string, PathItem> = {
         "201": json(ref("DnsRecord"), "The record as stored"),
         "400": response("BadRequest"),
         ...bodyErrors,
+        ...sharedZoneAway,
       },
     }),
     delete: operation({
@@ -46,7 +50,11 @@ export const dnsPaths: Record<string, PathItem> = {
         query("type", "Only records of this type", { type: "string", enum: [...DNS_RECORD_TYPES] }),
         query("value", "Only the record with this value"),
       ],
-      responses: { "200": json(ref("DeletedCount"), "How many were deleted"), "400": response("BadRequest") },
+      responses: {
+        "200": json(ref("DeletedCount"), "How many were deleted"),
+        "400": response("BadRequest"),
+        ...sharedZoneAway,
+      },
     }),
   },
   "/api/dns/dkim-keys": {
@@ -59,6 +67,7 @@ export const dnsPaths: Record<string, PathItem> = {
         "201": json(ref("DkimKey"), "The key pair and the record published"),
         "400": response("BadRequest"),
         ...bodyErrors,
+        ...sharedZoneAway,
       },
     }),
   },

@@ -22,7 +22,7 @@ export function dnsRoutes(routes: ApiRoutes, deps: ApiDeps): void {
     res.json(body);
   });
 
-  routes.post("/api/dns/records", (req, res) => {
+  routes.post("/api/dns/records", async (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (typeof body !== "object" || Array.isArray(body)) {
       throw InvalidParameterError.expected("body", "{ name, type, value, ttl? }", body);
@@ -32,15 +32,15 @@ export function dnsRoutes(routes: ApiRoutes, deps: ApiDeps): void {
         throw InvalidParameterError.expected(key, "no such field (known: name, type, value, ttl)", body[key]);
       }
     }
-    res.status(201).json(lab().zone.add(body as { name: unknown; type: unknown; value: unknown }));
+    res.status(201).json(await lab().addRecord(body as { name: unknown; type: unknown; value: unknown }));
   });
 
-  routes.delete("/api/dns/records", (req, res) => {
+  routes.delete("/api/dns/records", async (req, res) => {
     const { name, type, value } = recordQuery(req.query, ["name", "type", "value"]);
     if (name === undefined)
       throw InvalidParameterError.expected("name", "the record name to delete", undefined);
     res.json({
-      deleted: lab().zone.remove({
+      deleted: await lab().removeRecords({
         name,
         ...(type === undefined ? {} : { type }),
         ...(value === undefined ? {} : { value }),

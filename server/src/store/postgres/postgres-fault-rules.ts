@@ -4,6 +4,7 @@ import { ChangeListener } from "./change-listener.js";
 import { type ConnectOptions, connect, type Sql } from "./connect.js";
 import { PostgresFaultMemory } from "./fault-memory.js";
 import { FaultTable } from "./fault-table.js";
+import { rereader } from "./rereader.js";
 import { FAULTS_CHANNEL, migrate } from "./schema.js";
 import { databaseError } from "./unavailable.js";
 
@@ -24,8 +25,6 @@ export class PostgresFaultRules implements SharedFaultRules {
   readonly #sql: Sql;
   readonly #table: FaultTable;
   #listener: ChangeListener | null = null;
-  #loading: Promise<void> | null = null;
-  #queued: Promise<void> | null = null;
 
   private constructor(sql: Sql, options: PostgresFaultRulesOptions) {
     this.#sql = sql;
@@ -113,20 +112,7 @@ export class PostgresFaultRules implements SharedFaultRules {
    * Reads the rules again. Calls while a read runs share one read that starts after it, so a
    * caller always gets a copy read after it asked. A failed read keeps the copy it had.
    */
-  refresh(): Promise<void> {
-    if (this.#queued) return this.#queued;
-    if (this.#loading) {
-      this.#queued = this.#loading.then(() => {
-        this.#queued = null;
-        return this.refresh();
-      });
-      return this.#queued;
-    }
-    this.#loading = this.#load().finally(() => {
-      this.#loading = null;
-    });
-    return this.#loading;
-  }
+  readonly refresh: () => Promise<void> = rereader(() => this.#load());
 
   async close(): Promise<void> {
     await this.#listener?.close();

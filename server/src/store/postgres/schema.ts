@@ -23,6 +23,9 @@ export const CHANGES_CHANNEL = "mailnest_changes";
 /** The channel a change of the fault rules is notified on: every instance then reads them again. */
 export const FAULTS_CHANNEL = "mailnest_faults";
 
+/** The channel a change of the shared DNS zone is notified on, with the zone's new version. */
+export const DNS_CHANNEL = "mailnest_dns";
+
 /** The channel an append to a shared journal notifies, with the journal's name. */
 export const JOURNAL_CHANNEL = "mailnest_journal";
 
@@ -185,6 +188,28 @@ export const MIGRATIONS: readonly Migration[] = [
          PRIMARY KEY (rule, key)
        )`,
       "CREATE INDEX mailnest_fault_memory_touched ON mailnest_fault_memory (touched)",
+    ],
+  },
+  {
+    version: 10,
+    name: "shared DNS zone",
+    statements: [
+      // `postgres-dns-zone.ts`: the zone verification reads, shared by every instance. One row
+      // holds its version: an edit takes that row's lock, so edits happen one at a time, each
+      // checked against the zone as the one before left it; each instance keeps the newest version
+      // it has read. `position` keeps the order records were added in (answers list them so).
+      `CREATE TABLE mailnest_dns_zone (
+         id integer PRIMARY KEY CHECK (id = 1),
+         version bigint NOT NULL
+       )`,
+      "INSERT INTO mailnest_dns_zone (id, version) VALUES (1, 0)",
+      `CREATE TABLE mailnest_dns_records (
+         position bigserial PRIMARY KEY,
+         name text NOT NULL,
+         type text NOT NULL,
+         value text NOT NULL,
+         ttl integer NOT NULL
+       )`,
     ],
   },
 ];
