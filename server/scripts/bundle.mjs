@@ -33,6 +33,22 @@ if (!(await readFile(splitter, "utf8")).includes("[mailnest patch]")) {
     `${splitter} is not patched: run \`pnpm install\` (the mailsplit patch must be listed under patchedDependencies in pnpm-workspace.yaml)`,
   );
 }
+/**
+ * One copy of libmime: mailparser `require`s its CommonJS build and parse-message.ts `import`s it,
+ * which by the package's export conditions is its ES build, so the bundle carried both (130 KB of
+ * code to compile, and iconv's GBK codec built twice at load). Both now get the file mailparser
+ * uses; the bundle check below fails if a second copy comes back.
+ */
+function oneLibmime() {
+  const file = fromMailparser.resolve("libmime");
+  return {
+    name: "one-libmime",
+    setup(builder) {
+      builder.onResolve({ filter: /^libmime$/ }, () => ({ path: file }));
+    },
+  };
+}
+
 const dist = path.join(server, "dist");
 const outdir = path.join(dist, "bundle");
 
@@ -64,6 +80,7 @@ await build({
     js: 'import { createRequire as __mailnestCreateRequire } from "node:module"; const require = __mailnestCreateRequire(import.meta.url);',
   },
   logLevel: "warning",
+  plugins: [oneLibmime()],
 });
 
 const chunks = new Map();
@@ -89,6 +106,32 @@ for (const [file, text] of chunks) {
     if (/^export default require_/m.test(chunks.get(chunk) ?? "") && !/^\s*default\b/.test(names)) {
       fail(
         `dist/bundle/${file} takes {${names.trim()}} from import() of a CommonJS module (${chunk}): take .default instead`,
+      );
+    }
+  }
+}
+
+const libmimeBuilds = new Set();
+for (const text of chunks.values())
+  for (const [, build] of text.matchAll(/^\/\/ \S*\/libmime\/dist\/(\w+)\//gm)) libmimeBuilds.add(build);
+if (libmimeBuilds.size > 1) {
+  fail(`the bundle carries libmime twice (${[...libmimeBuilds].join(" and ")} builds): see oneLibmime()`);
+}
+
+// mailparser loads at the main thread's first parse (smtp/parser-loaded-when-used.ts), not before the
+// server listens: no chunk the CLI or the library entry imports statically may carry it.
+for (const entry of ["main.js", "index.js"]) {
+  const reached = new Set([entry]);
+  for (const file of reached) {
+    const text = chunks.get(file) ?? "";
+    // Static imports only: `import "./x.js";`, `import { a } from "./x.js";`, or a block's `} from "./x.js";`.
+    for (const [, from, bare] of text.matchAll(
+      /^(?:import [^"\n]*|\} )from "\.\/([^"]+)";$|^import "\.\/([^"]+)";$/gm,
+    ))
+      reached.add(from ?? bare);
+    if (/^\/\/ \S*\/node_modules\/mailparser\//m.test(text)) {
+      fail(
+        `dist/bundle/${entry} loads mailparser at start (through ${file}): import smtp/parse-message.js lazily`,
       );
     }
   }

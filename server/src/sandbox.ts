@@ -17,7 +17,7 @@ import { compileRecipientPattern } from "./relay/recipient-pattern.js";
 import { parseRelayUrl } from "./relay/relay-target.js";
 import { ReleaseService } from "./relay/release-service.js";
 import { type Retrieval, retrievalNeedsCertificate, startRetrieval } from "./retrieval/start-retrieval.js";
-import { messageParser } from "./smtp/parse-message.js";
+import { parserLoadedWhenUsed } from "./smtp/parser-loaded-when-used.js";
 import { createParserPool, defaultParserThreads, parserThreadsAvailable } from "./smtp/parser-pool.js";
 import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
 import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.js";
@@ -98,6 +98,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   // Parsing on worker threads beside the event loop when running from the build (from the
   // TypeScript sources, under tests, it stays on the main thread): docs/performance.md.
   const parseThreads = config.parseThreads ?? defaultParserThreads();
+  const messageParser = parserLoadedWhenUsed();
   const parsers =
     parseThreads > 0 && parserThreadsAvailable()
       ? createParserPool({ threads: parseThreads, fallback: messageParser })
