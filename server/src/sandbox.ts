@@ -98,7 +98,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   // Parsing on worker threads beside the event loop when running from the build (from the
   // TypeScript sources, under tests, it stays on the main thread): docs/performance.md.
   const parseThreads = config.parseThreads ?? defaultParserThreads();
-  const messageParser = parserLoadedWhenUsed();
+  const messageParser = parserLoadedWhenUsed({ loadAfter: backgroundWorkAfter });
   const parsers =
     parseThreads > 0 && parserThreadsAvailable()
       ? createParserPool({ threads: parseThreads, fallback: messageParser })

@@ -41,4 +41,28 @@ describe("the parser loaded at its first call", () => {
     expect(expected.subject).toBe("café");
     expect(attachment?.toString()).toBe("attached text");
   });
+
+  it("loads once, when told the server is up or at the first call if that comes first", async () => {
+    let loads = 0;
+    const load = async () => {
+      loads += 1;
+      return messageParser;
+    };
+    let serverUp = () => {};
+    const lazy = parserLoadedWhenUsed({
+      load,
+      loadAfter: new Promise<void>((resolve) => (serverUp = resolve)),
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(loads).toBe(0);
+    serverUp();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(loads).toBe(1);
+    await lazy.parseSource({ kind: "bytes", bytes: Buffer.from(RAW) });
+
+    const early = parserLoadedWhenUsed({ load, loadAfter: new Promise<void>(() => {}) });
+    await early.parse(Readable.from([Buffer.from(RAW)]));
+    await early.attachmentContent(Readable.from([Buffer.from(RAW)]), 0);
+    expect(loads).toBe(2);
+  });
 });
