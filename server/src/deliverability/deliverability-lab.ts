@@ -12,7 +12,7 @@ import { unfinishedAuthentication } from "./unfinished-verification.js";
 import { reusingVerdicts } from "./verdict-reuse.js";
 import { createVerifierPool, verifierThreadsAvailable } from "./verifier-pool.js";
 import { localZoneEditor, type ZoneEditor } from "./zone-editor.js";
-import { readZoneFile, ZoneFileError } from "./zone-file.js";
+import { readZoneFile, ZoneFileError, type ZoneFileRecord } from "./zone-file.js";
 
 /** What the lab reads of the configuration. */
 export type DeliverabilityConfig = Pick<
@@ -67,7 +67,8 @@ export async function createDeliverabilityLab(
   } = {},
 ): Promise<DeliverabilityLab> {
   const zone = new DnsZone();
-  if (config.dnsZoneFile !== null) await loadZoneFile(zone, config.dnsZoneFile);
+  const zoneFile = config.dnsZoneFile;
+  const fileRecords = zoneFile === null ? [] : await loadZoneFile(zone, zoneFile);
   const resolver = createDnsResolver({
     zone,
     mode: config.dnsMode,
@@ -100,7 +101,28 @@ export async function createDeliverabilityLab(
     removeRecords: (selector) => editor.edit((records) => records.remove(selector)),
     createDkimKey: (request) => createDkimKey(editor, request),
     shareZone: async (open) => {
-      editor = await open(zone);
+      const shared = await open(zone);
+      try {
+        // The zone file joins the shared zone, as if each record were added through the API.
+        await shared.edit((records) => {
+          for (const { record, line } of fileRecords) {
+            try {
+              records.add(record);
+            } catch (error) {
+              if (!(error instanceof InvalidDnsRecordError || error instanceof ZoneFullError)) throw error;
+              throw new ZoneFileError(
+                zoneFile ?? "",
+                line,
+                `${error.message} (beside the records of the DNS zone shared through PostgreSQL)`,
+              );
+            }
+          }
+        });
+      } catch (error) {
+        await shared.close();
+        throw error;
+      }
+      editor = shared;
     },
     close: async () => {
       await editor.close();
@@ -126,8 +148,10 @@ function verifierLoadedWhenUsed(options: MessageVerifierOptions): MessageVerifie
   };
 }
 
-async function loadZoneFile(zone: DnsZone, file: string): Promise<void> {
-  for (const { record, line } of await readZoneFile(file)) {
+/** Adds the file's records to `zone`; returns them with their lines. */
+async function loadZoneFile(zone: DnsZone, file: string): Promise<ZoneFileRecord[]> {
+  const records = await readZoneFile(file);
+  for (const { record, line } of records) {
     try {
       zone.add(record);
     } catch (error) {
@@ -137,6 +161,7 @@ async function loadZoneFile(zone: DnsZone, file: string): Promise<void> {
       throw error;
     }
   }
+  return records;
 }
 
 /** The store's view of the verifier: bytes and envelope in, verdicts out. */

@@ -8,6 +8,7 @@ import { mailerFor } from "../test-support/mailer.js";
 import { createTestDatabase } from "../test-support/postgres/use-test-database.js";
 import { queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
 import { startTestSandbox, tempDir, useCleanup } from "../test-support/test-sandbox.js";
+import { ZoneFileError } from "./zone-file.js";
 
 const cleanup = useCleanup();
 
@@ -115,6 +116,27 @@ describe("the DNS zone of several instances on PostgreSQL", () => {
     );
     expect(refused.status).toBe(400);
     expect(refused.body.error).toMatchObject({ code: "invalid_parameter", parameter: "type" });
+    expect(await recordsOf(a.url)).toEqual([{ name: "www.example.test", type: "TXT", value: "x", ttl: 300 }]);
+  });
+
+  it("a zone file record that conflicts with the shared zone stops that instance's start, naming the line", async () => {
+    const database = await createTestDatabase(cleanup);
+    const dir = await tempDir(cleanup);
+    const zoneA = path.join(dir, "a.zone");
+    const zoneB = path.join(dir, "b.zone");
+    await writeFile(zoneA, `$ORIGIN example.test.\nwww TXT "x"\n`);
+    await writeFile(zoneB, `$ORIGIN example.test.\nmx A 192.0.2.1\nwww CNAME elsewhere.test.\n`);
+    const a = await startTestSandbox(cleanup, { databaseUrl: database.url, dnsZoneFile: zoneA });
+
+    const refused = await startTestSandbox(cleanup, { databaseUrl: database.url, dnsZoneFile: zoneB }).catch(
+      (error: unknown) => error,
+    );
+
+    expect(refused).toBeInstanceOf(ZoneFileError);
+    expect((refused as Error).message).toBe(
+      `${zoneB}:3: www.example.test already has TXT records; a CNAME must be the only record of its name (beside the records of the DNS zone shared through PostgreSQL)`,
+    );
+    // Nothing of B's file was stored.
     expect(await recordsOf(a.url)).toEqual([{ name: "www.example.test", type: "TXT", value: "x", ttl: 300 }]);
   });
 });

@@ -25,12 +25,15 @@ async function freshDatabase(): Promise<string> {
   return database.url;
 }
 
-/** One instance's copy of the shared zone, seeded with `seed` (its zone file). */
-async function instance(url: string, seed: Partial<DnsRecord>[] = []) {
+/** One instance's copy of the shared zone, with `seed` then added (as the lab adds its zone file). */
+async function instance(url: string, seed: DnsRecord[] = []) {
   const zone = new DnsZone();
-  for (const record of seed) zone.add(record as DnsRecord);
   const shared = await PostgresDnsZone.open(url, zone);
   opened.push(shared);
+  if (seed.length > 0)
+    await shared.edit((records) => {
+      for (const record of seed) records.add(record);
+    });
   return { zone, shared };
 }
 
@@ -56,7 +59,19 @@ describe("the DNS zone shared through PostgreSQL", () => {
     await expect.poll(() => a.zone.list(), PROPAGATION).toEqual([]);
   });
 
-  it("each instance's zone file joins the shared zone, and starting again adds nothing twice", async () => {
+  it("opening makes the local zone a copy of the shared one", async () => {
+    const url = await freshDatabase();
+    const a = await instance(url, [txt("shared.example.test", "x")]);
+    const zone = new DnsZone();
+    zone.add(txt("local-only.example.test", "y"));
+
+    const b = await PostgresDnsZone.open(url, zone);
+    opened.push(b);
+
+    expect(zone.list()).toEqual(a.zone.list());
+  });
+
+  it("records added by each instance at its start join the shared zone, and starting again adds nothing twice", async () => {
     const url = await freshDatabase();
     const fileA = [txt("a.example.test", "from a"), txt("both.example.test", "same")];
     const fileB = [txt("b.example.test", "from b"), txt("both.example.test", "same")];

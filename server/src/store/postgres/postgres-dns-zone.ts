@@ -33,6 +33,8 @@ export class PostgresDnsZone implements ZoneEditor {
   #listener: ChangeListener | null = null;
   /** The version the copy holds; -1 until the first read. */
   #version = -1;
+  /** Why the last read failed, if it did. */
+  #failure: unknown = null;
 
   private constructor(sql: Sql, zone: DnsZone) {
     this.#sql = sql;
@@ -40,9 +42,9 @@ export class PostgresDnsZone implements ZoneEditor {
   }
 
   /**
-   * Connects (a small pool of its own), migrates if needed and listens. The records `zone` holds
-   * already (its `--dns-zone-file`) are added to the shared zone, as `POST /api/dns/records` would
-   * add them, and `zone` then becomes the copy of the shared zone.
+   * Connects (a small pool of its own), migrates if needed, listens, and makes `zone` a copy of the
+   * shared zone: what it held before is replaced (the deliverability lab then adds its zone file's
+   * records through `edit`, so that a conflict names the file's line).
    */
   static async open(
     url: string,
@@ -61,10 +63,8 @@ export class PostgresDnsZone implements ZoneEditor {
       );
       shared.#listener = listener;
       await listener.start();
-      const seed = zone.list();
-      await shared.edit((scratch) => {
-        for (const record of seed) scratch.add(record);
-      });
+      await shared.refresh();
+      if (shared.#version < 0) throw databaseError("reading the DNS zone from PostgreSQL", shared.#failure);
     } catch (error) {
       await shared.close();
       throw error;
@@ -118,8 +118,10 @@ export class PostgresDnsZone implements ZoneEditor {
                                  ORDER BY position), '[]') AS records
         FROM mailnest_dns_records`;
       if (row) this.#apply(row.version, row.records);
-    } catch {
+      this.#failure = null;
+    } catch (error) {
       // The database is away: the copy stays as it was.
+      this.#failure = error;
     }
   });
 
