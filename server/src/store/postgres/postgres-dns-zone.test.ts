@@ -85,6 +85,8 @@ describe("the DNS zone shared through PostgreSQL", () => {
     try {
       const rows = await sql`SELECT name FROM mailnest_dns_records`;
       expect(rows).toHaveLength(3);
+      // Three starts, two of them adding something: an edit that changes nothing bumps no version.
+      expect(await sql`SELECT version FROM mailnest_dns_zone`).toEqual([{ version: 2 }]);
     } finally {
       await sql.end();
     }

@@ -92,8 +92,10 @@ export class PostgresDnsZone implements ZoneEditor {
           throw error;
         }
         const after = scratch.list();
+        // A change that changed nothing (a record added again with its TTL) wakes no instance.
+        if (!(await writeDifference(tx, before, after)))
+          return { result, version: row?.version ?? 0, records: after };
         const version = (row?.version ?? 0) + 1;
-        await writeDifference(tx, before, after);
         await tx`UPDATE mailnest_dns_zone SET version = ${version} WHERE id = 1`;
         await tx`SELECT pg_notify(${DNS_CHANNEL}, ${String(version)})`;
         return { result, version, records: after };
@@ -146,12 +148,16 @@ function keyOf(record: DnsRecord): string {
   return `${record.name}\u0000${record.type}\u0000${record.value}`;
 }
 
-/** Deletes what went, updates the TTLs that changed and inserts what is new, in the zone's order. */
+/**
+ * Deletes what went, updates the TTLs that changed and inserts what is new, in the zone's order;
+ * false when there was nothing to write.
+ */
 async function writeDifference(
   tx: Tx,
   before: readonly RecordRow[],
   after: readonly DnsRecord[],
-): Promise<void> {
+): Promise<boolean> {
+  let changed = false;
   const stored = new Map(before.map((row) => [keyOf(row), row]));
   const added: DnsRecord[] = [];
   for (const record of after) {
@@ -161,8 +167,10 @@ async function writeDifference(
       continue;
     }
     stored.delete(keyOf(record));
-    if (row.ttl !== record.ttl)
+    if (row.ttl !== record.ttl) {
       await tx`UPDATE mailnest_dns_records SET ttl = ${record.ttl} WHERE position = ${row.position}`;
+      changed = true;
+    }
   }
   const gone = [...stored.values()].map((row) => row.position);
   if (gone.length > 0) await tx`DELETE FROM mailnest_dns_records WHERE position = ANY(${gone})`;
@@ -170,4 +178,5 @@ async function writeDifference(
     const batch = added.slice(start, start + INSERT_BATCH);
     await tx`INSERT INTO mailnest_dns_records ${tx(batch, "name", "type", "value", "ttl")}`;
   }
+  return changed || gone.length > 0 || added.length > 0;
 }
