@@ -23,7 +23,7 @@ import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
 import { loadTlsCredentials, type TlsCredentials } from "./smtp/tls-credentials.js";
 import { certificateNeeded } from "./smtp/transport-policy.js";
 import { createMessageStore } from "./store/create-message-store.js";
-import type { MessageStore } from "./store/message-store.js";
+import type { MessageStore, SharedMessageFlags } from "./store/message-store.js";
 import { WaitRegistry } from "./waits/wait-registry.js";
 import { WebhookService } from "./webhooks/webhook-service.js";
 
@@ -130,6 +130,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   let outboxes: (SharedOutboxes & { close(): Promise<void> }) | null = null;
   let releases: ReleaseService | null = null;
   let retrieval: Retrieval | null = null;
+  let sharedFlags: SharedMessageFlags | null = null;
   // Subscribed before SMTP starts, so no connection or message goes uncounted.
   const metrics = createMetrics(bus, {
     storedMessages: () => store.messageCount,
@@ -139,6 +140,7 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
   // open ones answer 503 before HTTP closes; the store last, to flush.
   const closeAll = async () => {
     await Promise.all([smtp?.close(), smtps?.close(), retrieval?.close()]);
+    await sharedFlags?.close();
     // After SMTP, so the last messages get their reports decided; before the store they are written to.
     await reports?.close();
     waits.close();
@@ -250,7 +252,12 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     if (config.smtpsPort !== null) {
       smtps = await startSmtpListener(smtpDeps, { port: config.smtpsPort, implicitTls: true });
     }
-    retrieval = await startRetrieval(config, { store, bus, tls });
+    // On PostgreSQL, IMAP's \Flagged, \Answered, \Draft and \Deleted are the sandbox's too.
+    if (databaseUrl !== null && (config.imapPort !== null || config.imapsPort !== null)) {
+      const { PostgresMessageFlags } = await import("./store/postgres/postgres-message-flags.js");
+      sharedFlags = await PostgresMessageFlags.open(databaseUrl);
+    }
+    retrieval = await startRetrieval(config, { store, bus, tls, sharedFlags });
     const bound = { ...config, smtpPort: smtp.port, smtpsPort: smtps?.port ?? null, ...retrieval.ports };
     http = await startHttpServer(config, {
       app: createApp({

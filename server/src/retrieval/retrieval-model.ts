@@ -1,5 +1,5 @@
 import type { EventBus } from "../events/bus.js";
-import type { MessageStore } from "../store/message-store.js";
+import type { MessageStore, SharedMessageFlags } from "../store/message-store.js";
 import type { RetrievalAccess } from "./mailbox/account.js";
 import { MessageContent } from "./mailbox/message-content.js";
 import { MessageFlags } from "./mailbox/message-flags.js";
@@ -17,8 +17,10 @@ export async function createRetrievalModel(options: {
   dataDir: string | null;
   access: RetrievalAccess;
   onLogin?: (login: RetrievalLogin) => void;
+  /** The flags of a sandbox shared by several instances (PostgreSQL); the model does not close them. */
+  sharedFlags?: SharedMessageFlags | null;
 }): Promise<RetrievalModel & { close(): void }> {
-  const flags = new MessageFlags(options.bus);
+  const flags = await MessageFlags.open(options.bus, options.sharedFlags ?? null);
   return {
     store: options.store,
     bus: options.bus,

@@ -2,7 +2,7 @@ import type { MailnestConfig } from "../config.js";
 import type { EventBus } from "../events/bus.js";
 import type { TlsCredentials } from "../smtp/tls-credentials.js";
 import { starttlsOffered } from "../smtp/transport-policy.js";
-import type { MessageStore } from "../store/message-store.js";
+import type { MessageStore, SharedMessageFlags } from "../store/message-store.js";
 import { type ImapServer, startImapServer } from "./imap/imap-server.js";
 import { type Pop3Server, startPop3Server } from "./pop3/pop3-server.js";
 import type { RetrievalLogin } from "./retrieval-deps.js";
@@ -58,11 +58,14 @@ export async function startRetrieval(
     bus: EventBus;
     tls: TlsCredentials | null;
     onLogin?: (login: RetrievalLogin) => void;
+    /** IMAP's volatile flags when several instances share the sandbox (PostgreSQL). */
+    sharedFlags?: SharedMessageFlags | null;
   },
 ): Promise<Retrieval> {
   const model = await createRetrievalModel({
     store: deps.store,
     bus: deps.bus,
+    sharedFlags: deps.sharedFlags ?? null,
     dataDir: config.dataDir,
     access: { catchAllLogin: config.retrievalCatchAll, users: config.retrievalUsers },
     onLogin: (login) => {

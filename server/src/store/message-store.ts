@@ -12,6 +12,8 @@ import type {
 } from "./model.js";
 import type { IntegrityCheck } from "./raw-integrity.js";
 
+// What a failing store throws is part of its contract: a caller may tell "away for now" from a bug.
+export { isStorageFailedError } from "./errors.js";
 export type { InboxInfo, MessagePage } from "./model.js";
 export type { IntegrityCheck } from "./raw-integrity.js";
 
@@ -104,6 +106,34 @@ export interface MessageQuery extends MessageFilter {
  * Turns raw bytes into the parsed view. Injected so the store does not depend on the SMTP layer
  * (the implementation, mailparser behind one module, is `smtp/parse-message.ts`).
  */
+/** IMAP's system flags other than `\\Seen` (which is a message's `read`), in RFC 3501's order. */
+export const VOLATILE_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Draft"] as const;
+export type VolatileFlag = (typeof VOLATILE_FLAGS)[number];
+
+/**
+ * Where IMAP's volatile flags live when several instances share one sandbox (PostgreSQL,
+ * docs/scaling.md "IMAP"): every instance keeps a copy (retrieval/mailbox/message-flags.ts), and
+ * each change is made here first.
+ */
+export interface SharedMessageFlags {
+  /** Every message's flags as stored (messages without any are left out). */
+  all(): Promise<Map<string, VolatileFlag[]>>;
+  /** One message's flags as stored. */
+  of(id: string): Promise<VolatileFlag[]>;
+  /** Adds and removes flags of one message; its flags as stored after, or null when it is gone. */
+  change(
+    id: string,
+    add: readonly VolatileFlag[],
+    remove: readonly VolatileFlag[],
+  ): Promise<VolatileFlag[] | null>;
+  /**
+   * Calls `listener` with the id of a message whose flags changed on any instance, or with null when
+   * any may have (its notifications are back after an outage). Returns the unsubscribe function.
+   */
+  subscribe(listener: (id: string | null) => void): () => void;
+  close(): Promise<void>;
+}
+
 export interface MessageParser {
   /** Never rejects for bad MIME: returns a view with `parseError` set instead. */
   parse(raw: Readable): Promise<ParsedView>;

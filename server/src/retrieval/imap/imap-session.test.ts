@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { StorageFailedError } from "../../store/errors.js";
 import {
   LineClient,
   mail,
@@ -170,6 +171,30 @@ describe("IMAP sessions on the wire (RFC 3501)", () => {
     expect(again.lines).toEqual(["* 1 EXPUNGE", "* 1 EXPUNGE"]);
     expect((await two.run("FETCH 1:* FLAGS")).lines).toEqual(["* 1 FETCH (FLAGS ())"]);
     expect(harness.store.messageCount).toBe(1);
+  });
+
+  it("answers NO [UNAVAILABLE] while the storage is away, and serves the command again once it is back", async () => {
+    const harness = await startRetrievalHarness(cleanup);
+    await harness.deliver(["away@mailnest.test"], mail({ subject: "a" }));
+    const { run } = await loggedIn(harness.imap.port!, "away@mailnest.test");
+    await run("SELECT INBOX");
+    const setRead = harness.store.setRead.bind(harness.store);
+    // What the PostgreSQL store throws while its database restarts.
+    harness.store.setRead = async () => {
+      throw new StorageFailedError("marking a message read", new Error("connect ECONNREFUSED"), {
+        unavailable: true,
+      });
+    };
+
+    const refused = await run("STORE 1 +FLAGS (\\Seen)");
+    harness.store.setRead = setRead;
+    const served = await run("STORE 1 +FLAGS (\\Seen)");
+
+    expect(refused.tagged).toMatch(
+      /^t\d+ NO \[UNAVAILABLE\] STORE failed: the storage is unavailable, try again$/,
+    );
+    expect(served.tagged).toMatch(/OK STORE completed/);
+    expect(served.lines).toEqual(["* 1 FETCH (FLAGS (\\Seen))"]);
   });
 
   it("upgrades with STARTTLS, disables LOGIN in plain text when TLS is required, and serves implicit TLS", async () => {

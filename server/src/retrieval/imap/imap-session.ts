@@ -1,3 +1,4 @@
+import { isStorageFailedError } from "../../store/message-store.js";
 import type { Connection } from "../listener/connection.js";
 import { InputQueue } from "../listener/input-queue.js";
 import type { Account } from "../mailbox/account.js";
@@ -238,6 +239,11 @@ export class ImapSession implements ImapContext {
     } catch (error) {
       if (error instanceof CommandSyntaxError) {
         await this.tagged(tag, "BAD", `${name}: ${error.message}`);
+        return;
+      }
+      // The storage is away for now (PostgreSQL restarting): the client may try again (RFC 5530).
+      if (isStorageFailedError(error) && error.unavailable) {
+        await this.tagged(tag, "NO", `[UNAVAILABLE] ${name} failed: the storage is unavailable, try again`);
         return;
       }
       // A store error or a bug: this command fails, the session and the server go on.

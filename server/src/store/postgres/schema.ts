@@ -26,6 +26,9 @@ export const FAULTS_CHANNEL = "mailnest_faults";
 /** The channel a change of the shared DNS zone is notified on, with the zone's new version. */
 export const DNS_CHANNEL = "mailnest_dns";
 
+/** The channel a change of IMAP's volatile flags is notified on, with the message's id. */
+export const FLAGS_CHANNEL = "mailnest_flags";
+
 /** The channel an append to a shared journal notifies, with the journal's name. */
 export const JOURNAL_CHANNEL = "mailnest_journal";
 
@@ -209,6 +212,19 @@ export const MIGRATIONS: readonly Migration[] = [
          type text NOT NULL,
          value text NOT NULL,
          ttl integer NOT NULL
+       )`,
+    ],
+  },
+  {
+    version: 11,
+    name: "IMAP flags",
+    statements: [
+      // `postgres-message-flags.ts`: IMAP's \Flagged, \Answered, \Draft and \Deleted of each
+      // message (\Seen is `mailnest_messages.read`), shared by every instance. A row goes with its
+      // message; a message without any of them has no row.
+      `CREATE TABLE mailnest_message_flags (
+         id text PRIMARY KEY REFERENCES mailnest_messages (id) ON DELETE CASCADE,
+         flags text[] NOT NULL
        )`,
     ],
   },

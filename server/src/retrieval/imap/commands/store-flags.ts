@@ -62,7 +62,7 @@ function storeCommand(byUid: boolean): ImapCommand {
           if (flag === "\\Seen") {
             if (entry.summary.read !== on) await store.setRead(entry.id, on);
           } else if (isVolatileFlag(flag)) {
-            shared.set(entry.id, [flag], on);
+            await shared.set(entry.id, [flag], on);
           }
         }
         if (!silent) {
