@@ -51,7 +51,8 @@ export class PostgresDnsZone implements ZoneEditor {
     zone: DnsZone,
     options: { connection?: ConnectOptions } = {},
   ): Promise<PostgresDnsZone> {
-    const sql = connect(url, { max: 2, ...options.connection });
+    // One connection: edits are rare, and a read is one statement.
+    const sql = connect(url, { max: 1, ...options.connection });
     const shared = new PostgresDnsZone(sql, zone);
     try {
       await migrate(sql);

@@ -29,7 +29,9 @@ export class PostgresMessageFlags implements SharedMessageFlags {
     url: string,
     options: { connection?: ConnectOptions } = {},
   ): Promise<PostgresMessageFlags> {
-    const sql = connect(url, { max: 2, ...options.connection });
+    // One connection: a change is one short transaction, and each instance's pools count against
+    // PostgreSQL's max_connections (docs/scaling.md).
+    const sql = connect(url, { max: 1, ...options.connection });
     const flags = new PostgresMessageFlags(sql);
     try {
       await migrate(sql);
