@@ -179,7 +179,10 @@ describe("webhook endpoints and deliveries with two instances on one database", 
     });
     expect(created.status).toBe(201);
     const id = created.body.id;
-    expect((await endpoints(b)).map((endpoint) => endpoint.id)).toEqual([id]);
+    // On B a moment later: the time A's NOTIFY takes (docs/scaling.md).
+    await expect
+      .poll(async () => (await endpoints(b)).map((endpoint) => endpoint.id), { timeout: 10_000 })
+      .toEqual([id]);
 
     const message = await send(b, "to B");
     await expect.poll(() => receiver.accepted.length, { timeout: 30_000 }).toBe(1);
@@ -190,9 +193,12 @@ describe("webhook endpoints and deliveries with two instances on one database", 
     await expect
       .poll(async () => (await logOn(a)).map((delivery) => delivery.state), { timeout: 10_000 })
       .toEqual(["delivered"]);
-    expect((await logOn(b)).map((delivery) => [delivery.id, delivery.state])).toEqual(
-      (await logOn(a)).map((delivery) => [delivery.id, delivery.state]),
-    );
+    const onA = (await logOn(a)).map((delivery) => [delivery.id, delivery.state]);
+    await expect
+      .poll(async () => (await logOn(b)).map((delivery) => [delivery.id, delivery.state]), {
+        timeout: 10_000,
+      })
+      .toEqual(onA);
 
     // Paused and resumed through the instance that does not deliver: the one that does resumes.
     const holder = await deliverer([a, b]);
