@@ -104,20 +104,14 @@ export async function createDeliverabilityLab(
       const shared = await open(zone);
       try {
         // The zone file joins the shared zone, as if each record were added through the API.
-        await shared.edit((records) => {
-          for (const { record, line } of fileRecords) {
-            try {
-              records.add(record);
-            } catch (error) {
-              if (!(error instanceof InvalidDnsRecordError || error instanceof ZoneFullError)) throw error;
-              throw new ZoneFileError(
-                zoneFile ?? "",
-                line,
-                `${error.message} (beside the records of the DNS zone shared through PostgreSQL)`,
-              );
-            }
-          }
-        });
+        await shared.edit((records) =>
+          addFileRecords(
+            records,
+            fileRecords,
+            zoneFile ?? "",
+            " (beside the records of the DNS zone shared through PostgreSQL)",
+          ),
+        );
       } catch (error) {
         await shared.close();
         throw error;
@@ -151,17 +145,22 @@ function verifierLoadedWhenUsed(options: MessageVerifierOptions): MessageVerifie
 /** Adds the file's records to `zone`; returns them with their lines. */
 async function loadZoneFile(zone: DnsZone, file: string): Promise<ZoneFileRecord[]> {
   const records = await readZoneFile(file);
+  addFileRecords(zone, records, file);
+  return records;
+}
+
+/** Adds a zone file's records; one the zone refuses is a `ZoneFileError` naming its line (and `context`). */
+function addFileRecords(zone: DnsZone, records: readonly ZoneFileRecord[], file: string, context = ""): void {
   for (const { record, line } of records) {
     try {
       zone.add(record);
     } catch (error) {
       if (error instanceof InvalidDnsRecordError || error instanceof ZoneFullError) {
-        throw new ZoneFileError(file, line, error.message);
+        throw new ZoneFileError(file, line, `${error.message}${context}`);
       }
       throw error;
     }
   }
-  return records;
 }
 
 /** The store's view of the verifier: bytes and envelope in, verdicts out. */

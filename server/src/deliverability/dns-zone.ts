@@ -53,13 +53,19 @@ export class DnsZone {
 
   /** Adds one record (checked and normalized) and returns it as stored. */
   add(input: { name: unknown; type: unknown; value: unknown; ttl?: unknown }): DnsRecord {
+    const stored = this.#insert(input);
+    this.#announce({ kind: "add", record: { ...stored } });
+    return { ...stored };
+  }
+
+  /** `add` without the announcement; returns the record as stored (not a copy). */
+  #insert(input: { name: unknown; type: unknown; value: unknown; ttl?: unknown }): DnsRecord {
     const record = toDnsRecord(input);
     const existing = this.#byName.get(record.name) ?? [];
     const same = existing.find((other) => other.type === record.type && other.value === record.value);
     if (same) {
       same.ttl = record.ttl;
-      this.#announce({ kind: "add", record: { ...same } });
-      return { ...same };
+      return same;
     }
     if (record.type === "CNAME" && existing.length > 0) {
       throw new InvalidDnsRecordError(
@@ -82,8 +88,7 @@ export class DnsZone {
     this.#size += 1;
     for (const ancestor of ancestorsOf(record.name))
       this.#below.set(ancestor, (this.#below.get(ancestor) ?? 0) + 1);
-    this.#announce({ kind: "add", record: { ...record } });
-    return { ...record };
+    return record;
   }
 
   /** Removes the selected records; returns how many went. */
@@ -123,19 +128,13 @@ export class DnsZone {
    */
   replace(records: readonly DnsRecord[]): boolean {
     if (sameRecords(this.list(), groupedByName(records))) return false;
-    const listeners = [...this.#listeners];
-    this.#listeners.clear();
-    try {
-      this.#forget();
-      for (const record of records) {
-        try {
-          this.add(record);
-        } catch (error) {
-          if (!(error instanceof InvalidDnsRecordError || error instanceof ZoneFullError)) throw error;
-        }
+    this.#forget();
+    for (const record of records) {
+      try {
+        this.#insert(record);
+      } catch (error) {
+        if (!(error instanceof InvalidDnsRecordError || error instanceof ZoneFullError)) throw error;
       }
-    } finally {
-      for (const listener of listeners) this.#listeners.add(listener);
     }
     this.#announce({ kind: "replace", records: this.list() });
     return true;
