@@ -54,20 +54,8 @@ export class MessageFlags {
       this.#replace(id, stored ?? []);
       return;
     }
-    let kept = this.#flags.get(id);
-    let changed = false;
-    for (const flag of flags) {
-      if (on && !kept?.has(flag)) {
-        kept ??= new Set();
-        this.#flags.set(id, kept);
-        kept.add(flag);
-        changed = true;
-      } else if (!on && kept?.delete(flag)) {
-        changed = true;
-      }
-    }
-    if (kept?.size === 0) this.#flags.delete(id);
-    if (changed) this.#changes.emit("change", id);
+    const kept = [...(this.#flags.get(id) ?? [])];
+    this.#replace(id, on ? [...new Set([...kept, ...flags])] : kept.filter((flag) => !flags.includes(flag)));
   }
 
   /** Called with the id of each message whose volatile flags changed. Returns the unsubscribe. */
