@@ -6,7 +6,7 @@ import { PostgresFaultMemory } from "./fault-memory.js";
 import { FaultTable } from "./fault-table.js";
 import { rereader } from "./rereader.js";
 import { FAULTS_CHANNEL, migrate } from "./schema.js";
-import { databaseError } from "./unavailable.js";
+import { guardDatabase } from "./unavailable.js";
 
 export interface PostgresFaultRulesOptions {
   maxLogEntries: number;
@@ -58,18 +58,18 @@ export class PostgresFaultRules implements SharedFaultRules {
   // `503 storage_unavailable` as for messages (docs/scaling.md, "When PostgreSQL is unavailable").
 
   insert(rule: FaultRule): Promise<void> {
-    return guard(`adding fault rule ${rule.id}`, async () => {
+    return guardDatabase(`adding fault rule ${rule.id}`, async () => {
       await this.#table.insert(rule);
       await this.#changed();
     });
   }
 
   list(): Promise<FaultRule[]> {
-    return guard("reading the fault rules", () => this.#table.rules());
+    return guardDatabase("reading the fault rules", () => this.#table.rules());
   }
 
   delete(id: string): Promise<boolean> {
-    return guard(`deleting fault rule ${id}`, async () => {
+    return guardDatabase(`deleting fault rule ${id}`, async () => {
       const deleted = await this.#table.delete(id);
       if (deleted) await this.#changed();
       return deleted;
@@ -77,7 +77,7 @@ export class PostgresFaultRules implements SharedFaultRules {
   }
 
   clear(): Promise<string[]> {
-    return guard("deleting the fault rules", async () => {
+    return guardDatabase("deleting the fault rules", async () => {
       const ids = await this.#table.clear();
       if (ids.length > 0) await this.#changed();
       return ids;
@@ -101,11 +101,11 @@ export class PostgresFaultRules implements SharedFaultRules {
   }
 
   log(): Promise<FaultLogEntry[]> {
-    return guard("reading the fault log", () => this.#table.log());
+    return guardDatabase("reading the fault log", () => this.#table.log());
   }
 
   clearLog(): Promise<number> {
-    return guard("clearing the fault log", () => this.#table.clearLog());
+    return guardDatabase("clearing the fault log", () => this.#table.clearLog());
   }
 
   /**
@@ -135,13 +135,5 @@ export class PostgresFaultRules implements SharedFaultRules {
 
   async #notify(): Promise<void> {
     await this.#sql`SELECT pg_notify(${FAULTS_CHANNEL}, '')`;
-  }
-}
-
-async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw databaseError(`${operation} in PostgreSQL`, error);
   }
 }

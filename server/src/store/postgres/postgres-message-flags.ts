@@ -3,7 +3,7 @@ import { type SharedMessageFlags, VOLATILE_FLAGS, type VolatileFlag } from "../m
 import { ChangeListener } from "./change-listener.js";
 import { type ConnectOptions, connect, type Sql } from "./connect.js";
 import { FLAGS_CHANNEL, migrate } from "./schema.js";
-import { databaseError } from "./unavailable.js";
+import { databaseError, guardDatabase } from "./unavailable.js";
 
 /** PostgreSQL's foreign_key_violation: the message was deleted before its flags were written. */
 const FOREIGN_KEY_VIOLATION = "23503";
@@ -53,7 +53,7 @@ export class PostgresMessageFlags implements SharedMessageFlags {
   }
 
   async all(): Promise<Map<string, VolatileFlag[]>> {
-    const rows = await guard(
+    const rows = await guardDatabase(
       "reading the IMAP flags",
       () => this.#sql<{ id: string; flags: string[] }[]>`SELECT id, flags FROM mailnest_message_flags`,
     );
@@ -61,7 +61,7 @@ export class PostgresMessageFlags implements SharedMessageFlags {
   }
 
   async of(id: string): Promise<VolatileFlag[]> {
-    const rows = await guard(
+    const rows = await guardDatabase(
       `reading the IMAP flags of message ${id}`,
       () => this.#sql<{ flags: string[] }[]>`SELECT flags FROM mailnest_message_flags WHERE id = ${id}`,
     );
@@ -110,12 +110,4 @@ export class PostgresMessageFlags implements SharedMessageFlags {
 /** The flags Mailnest keeps, in the order of `VOLATILE_FLAGS` (anything else in a row is ignored). */
 function known(stored: readonly string[]): VolatileFlag[] {
   return VOLATILE_FLAGS.filter((flag) => stored.includes(flag));
-}
-
-async function guard<T>(operation: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    throw databaseError(`${operation} in PostgreSQL`, error);
-  }
 }

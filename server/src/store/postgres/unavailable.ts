@@ -34,3 +34,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 export function databaseError(operation: string, error: unknown): StorageFailedError {
   return new StorageFailedError(operation, error, { unavailable: isDatabaseUnavailable(error) });
 }
+
+/** Runs `run`; a failure becomes `databaseError` for `operation` "… in PostgreSQL". */
+export async function guardDatabase<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw databaseError(`${operation} in PostgreSQL`, error);
+  }
+}
