@@ -1,7 +1,7 @@
 import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { type Adapter, Memory } from "lowdb";
-import { DataFile } from "lowdb/node";
+import { DocumentWriter, JsonDocumentFile } from "./json-document-file.js";
 import { dropReadAhead, readAhead, readWholeFile, SUMMARIES_SNAPSHOT } from "./read-ahead.js";
 
 /** Where the lowdb index documents live: one JSON file each under `<dataDir>/index/`, or memory. */
@@ -33,6 +33,7 @@ export async function createFileIndexStorage(
   await mkdir(directory, { recursive: true });
   const snapshotPath = join(directory, SNAPSHOT_FILE);
   if (options.prefetchSnapshot) readAhead(snapshotPath);
+  const writer = new DocumentWriter();
   return {
     async list() {
       await mkdir(directory, { recursive: true });
@@ -41,12 +42,7 @@ export async function createFileIndexStorage(
         .map((name) => name.slice(0, -5));
     },
     adapter<T>(name: string) {
-      // Compact JSON: the index is for the machine; lowdb's JSONFile would pretty-print it.
-      // lowdb writes through steno (temp file + rename), so a crash never leaves a torn document.
-      return new DataFile<T>(join(directory, `${name}.json`), {
-        parse: (text) => JSON.parse(text) as T,
-        stringify: (data) => JSON.stringify(data),
-      });
+      return new JsonDocumentFile<T>(join(directory, `${name}.json`), writer);
     },
     async remove(name) {
       await rm(join(directory, `${name}.json`), { force: true });

@@ -3,6 +3,7 @@ import { readdir, readFile, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { type AppendFile, openAppendFile } from "./append-file.js";
 import { type Locator, LocatorTable, mergeCaptured } from "./locator-table.js";
+import { RecordStaging } from "./record-staging.js";
 import {
   encodeSegmentSnapshot,
   readSegmentSnapshot,
@@ -11,7 +12,7 @@ import {
   writeSegmentSnapshot,
 } from "./segment-snapshot.js";
 import {
-  encodeMessageRecord,
+  encodeMessageRecordInto,
   encodeTombstone,
   positionAt,
   RECORD_HEADER_OFFSET,
@@ -81,6 +82,10 @@ export class MessageSegments {
   #current: SegmentInfo;
   #file: AppendFile;
   #queue: Pending[] = [];
+  /** Where the queued records are encoded; the batch being written holds the other (see `RecordStaging`). */
+  #staging = new RecordStaging();
+  #writtenStaging = new RecordStaging();
+  readonly #reserve = (size: number): Buffer => this.#staging.reserve(size);
   #draining = false;
   #drained: Promise<void> = Promise.resolve();
   #broken = false;
@@ -301,8 +306,8 @@ export class MessageSegments {
 
   /** Resolves once the record is durable: the commit point. */
   appendMessage(id: string, sidecarJson: string, raw: Buffer): Promise<void> {
-    const chunks = encodeMessageRecord(sidecarJson, raw);
-    const headerLength = chunks[2]!.length;
+    // Encoded and queued in one step: the next batch to be written takes this staging area whole.
+    const { chunks, headerLength } = encodeMessageRecordInto(this.#reserve, sidecarJson, raw);
     return this.#enqueue({ chunks, kind: "message", id, headerLength, rawLength: raw.length });
   }
 
@@ -354,9 +359,8 @@ export class MessageSegments {
     }
   }
 
-  #read(locator: Locator, from: number, length: number): Buffer {
+  #read(locator: Locator, from: number, length: number, buffer: Buffer = Buffer.allocUnsafe(length)): Buffer {
     const fd = this.#readerOf(locator);
-    const buffer = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const count = readSync(fd, buffer, done, length - done, locator.offset + from + done);
@@ -434,6 +438,19 @@ export class MessageSegments {
       }
     }
     const batch = this.#queue.splice(0);
+    // Records queued from now on are encoded into the other staging area; this batch's is reset once
+    // it is written or refused, which is before the next batch swaps them again.
+    const staging = this.#staging;
+    this.#staging = this.#writtenStaging;
+    this.#writtenStaging = staging;
+    try {
+      await this.#writeBatch(batch);
+    } finally {
+      staging.reset();
+    }
+  }
+
+  async #writeBatch(batch: Pending[]): Promise<void> {
     const segment = this.#current;
     try {
       await this.#file.append(batch.flatMap((pending) => pending.chunks));
@@ -594,7 +611,8 @@ export class MessageSegments {
     let batch: Copy[] = [];
     let batchBytes = 0;
     for (const [id, locator] of this.#locators.inSegment(segment.number)) {
-      const frame = this.#read(locator, 0, locator.frameLength);
+      // Read into the staging area its batch is written from (enqueued below, in this same turn).
+      const frame = this.#read(locator, 0, locator.frameLength, this.#staging.reserve(locator.frameLength));
       // A record damaged on disk since it was written is not copied: mid-segment it would hide every
       // record after it from the next scan. The segment stays, and the damage is reported on reads.
       if (positionAt(frame, 0)?.frameLength !== frame.length) {

@@ -28,13 +28,16 @@ export interface SearchRecord {
 }
 
 export function encodeRecord(sequence: number, id: string, lowercasedText: Buffer): Buffer {
-  const header = Buffer.alloc(RECORD_HEADER_BYTES);
+  // One buffer, from Node's pool when small: a header of its own was a native allocation per message.
+  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + lowercasedText.length);
+  const header = record.subarray(0, RECORD_HEADER_BYTES).fill(0);
   header.writeUInt32BE(MAGIC, 0);
   header.writeUInt32BE(lowercasedText.length, 4);
   header.writeDoubleLE(sequence, 8);
   header.write(id, ID_OFFSET, ID_BYTES, "latin1");
   header.writeUInt32BE(crc32(lowercasedText, crc32(header.subarray(0, CRC_OFFSET))), CRC_OFFSET);
-  return Buffer.concat([header, lowercasedText]);
+  lowercasedText.copy(record, RECORD_HEADER_BYTES);
+  return record;
 }
 
 /** The bytes a record takes in the file. */

@@ -54,7 +54,12 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
   let fd: number | null = openFile();
   /** Bytes in the file; `pending` follow them. */
   let written = fstatSync(fd).size;
-  let pending: Buffer[] = [];
+  /**
+   * Appends not yet written, copied into one buffer kept for the file's life: a list joined by
+   * `Buffer.concat` at each flush was a new native buffer per turn of the event loop during a burst
+   * (see `RecordStaging` for why that matters).
+   */
+  let pending: Buffer | null = null;
   let pendingBytes = 0;
   let flushScheduled = false;
   let failure: Error | null = null;
@@ -65,8 +70,7 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
   };
   const flush = () => {
     if (pendingBytes === 0) return;
-    const bytes = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-    pending = [];
+    const bytes = pending!.subarray(0, pendingBytes);
     pendingBytes = 0;
     writeAllSync(handle(), bytes, written);
     written += bytes.length;
@@ -116,7 +120,14 @@ export async function createFileSearchTextStorage(directory: string): Promise<Se
     },
     append(bytes) {
       handle();
-      pending.push(bytes);
+      if (pendingBytes + bytes.length > MAX_PENDING_BYTES) flush();
+      if (bytes.length >= MAX_PENDING_BYTES) {
+        writeAllSync(handle(), bytes, written);
+        written += bytes.length;
+        return;
+      }
+      pending ??= Buffer.allocUnsafeSlow(MAX_PENDING_BYTES);
+      bytes.copy(pending, pendingBytes);
       pendingBytes += bytes.length;
       if (pendingBytes >= MAX_PENDING_BYTES) flush();
       else if (!flushScheduled) {

@@ -33,6 +33,26 @@ export function encodeMessageRecord(sidecarJson: string, raw: Buffer): Buffer[] 
   return frame(KIND_MESSAGE, Buffer.from(sidecarJson, "utf8"), raw);
 }
 
+/**
+ * The same record, its framing and header encoded into a region `reserve` hands out (one chunk, then
+ * the raw bytes, which are not copied). `headerLength` is the sidecar's length in bytes.
+ */
+export function encodeMessageRecordInto(
+  reserve: (size: number) => Buffer,
+  sidecarJson: string,
+  raw: Buffer,
+): { chunks: Buffer[]; headerLength: number } {
+  const headerLength = Buffer.byteLength(sidecarJson, "utf8");
+  const head = reserve(RECORD_HEADER_OFFSET + headerLength);
+  head.writeUInt8(KIND_MESSAGE, FRAME_HEADER_BYTES);
+  head.writeUInt32BE(headerLength, FRAME_HEADER_BYTES + 1);
+  head.write(sidecarJson, RECORD_HEADER_OFFSET, headerLength, "utf8");
+  head.writeUInt32BE(MAGIC, 0);
+  head.writeUInt32BE(5 + headerLength + raw.length, 4);
+  head.writeUInt32BE(crc32(raw, crc32(head.subarray(FRAME_HEADER_BYTES))), 8);
+  return { chunks: raw.length === 0 ? [head] : [head, raw], headerLength };
+}
+
 export function encodeTombstone(id: string): Buffer[] {
   return frame(KIND_TOMBSTONE, Buffer.from(JSON.stringify({ id }), "utf8"), Buffer.alloc(0));
 }
