@@ -44,7 +44,7 @@ export function createVerifierPool(options: {
   spawn?: (workerData: VerifierWorkerData) => Worker;
   /**
    * Threads start when this resolves (or at the first message, whichever comes first): loading
-   * mailauth in a thread takes a core for a third of a second, which would slow the server's own
+   * mailauth's parts in a thread takes a core for about 170 ms, which would slow the server's own
    * startup on a small machine. Absent: at once.
    */
   startAfter?: Promise<void>;
