@@ -1,6 +1,7 @@
 import { open, readFile, rename } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { Adapter } from "lowdb";
+import { writeAll } from "./write-all.js";
 
 /** Enough for a shard of 250 summaries (about 220 KB of JSON) without growing. */
 const INITIAL_BYTES = 512 * 1024;
@@ -14,7 +15,7 @@ const INITIAL_BYTES = 512 * 1024;
  * first, each free raised that threshold (it adapts up to 32 MB), after which they came from the
  * main heap, interleaved with small long-lived allocations: after a 50,000-message fill and a full
  * GC the main heap held 66 MB of which 6 MB were in use, and glibc gives back only its top
- * (docs/performance.md, "Resident memory after a fill"). Encoding into a kept buffer allocates
+ * (docs/performance.md, "glibc's heap after a fill"). Encoding into a kept buffer allocates
  * nothing per write. Writes are queued, so one buffer serves every document of the storage.
  */
 export class DocumentWriter {
@@ -34,10 +35,7 @@ export class DocumentWriter {
     const temporary = join(dirname(path), `.${basename(path)}.tmp`);
     const handle = await open(temporary, "w");
     try {
-      let done = 0;
-      while (done < bytes.length) {
-        done += (await handle.write(bytes, done, bytes.length - done, done)).bytesWritten;
-      }
+      await writeAll(handle, [bytes]);
     } finally {
       await handle.close();
     }

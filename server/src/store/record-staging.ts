@@ -11,7 +11,7 @@ const OWN_BUFFER_BYTES = MAX_BUFFER_BYTES / 4;
  * a native buffer per message. Each message's sidecar (about 6 KB for a 2 KB message) was a buffer
  * of its own, above Node's pool size, freed only when the garbage collector came to it: tens of
  * thousands of them per burst, freed in any order among small allocations that live on, left
- * glibc's main heap fragmented (docs/performance.md, "Resident memory after a fill").
+ * glibc's main heap fragmented (docs/performance.md, "glibc's heap after a fill").
  *
  * A region handed out by `reserve` stays valid until `reset`, which the owner calls once every
  * record reserved since the last reset is written (or refused).
