@@ -27,18 +27,45 @@ export interface SearchRecord {
   textBytes: number;
 }
 
-export function encodeRecord(sequence: number, id: string, lowercasedText: Buffer): Buffer {
-  // One buffer, from Node's pool when small: a header of its own was a native allocation per message.
-  const record = Buffer.allocUnsafe(RECORD_HEADER_BYTES + lowercasedText.length);
-  const header = record.subarray(0, RECORD_HEADER_BYTES).fill(0);
-  header.writeUInt32BE(MAGIC, 0);
-  header.writeUInt32BE(lowercasedText.length, 4);
-  header.writeDoubleLE(sequence, 8);
-  header.write(id, ID_OFFSET, ID_BYTES, "latin1");
-  header.writeUInt32BE(crc32(lowercasedText, crc32(header.subarray(0, CRC_OFFSET))), CRC_OFFSET);
-  lowercasedText.copy(record, RECORD_HEADER_BYTES);
-  return record;
+/**
+ * Encodes records into one buffer it keeps, so a message's search text costs no allocation of its
+ * own. A buffer per message (the lowercased text, then the record) came from Node's pool, and under
+ * a sustained load the pool's 8 KB slabs outlived the young generation by a scavenge or two: V8 then
+ * frees them only at its next full collection, and glibc's heap grew by the slabs awaiting it (20–50
+ * MB after a fill, never given back). The record and its text are views into the kept buffer: valid
+ * until the next `encode`, which is why every storage's `append` copies.
+ */
+export class RecordEncoder {
+  #scratch: Buffer = Buffer.allocUnsafeSlow(0);
+
+  encode(sequence: number, id: string, lowercasedText: string): { record: Buffer; text: Buffer } {
+    const textBytes = Buffer.byteLength(lowercasedText, "utf8");
+    const length = RECORD_HEADER_BYTES + textBytes;
+    // Kept only up to a size most messages fit; a larger text gets a buffer of its own.
+    const target = length <= KEPT_SCRATCH_BYTES ? this.#reserve(length) : Buffer.allocUnsafeSlow(length);
+    const record = target.subarray(0, length);
+    const text = record.subarray(RECORD_HEADER_BYTES);
+    text.write(lowercasedText, 0, "utf8");
+    record.fill(0, 0, RECORD_HEADER_BYTES);
+    record.writeUInt32BE(MAGIC, 0);
+    record.writeUInt32BE(textBytes, 4);
+    record.writeDoubleLE(sequence, 8);
+    record.write(id, ID_OFFSET, ID_BYTES, "latin1");
+    record.writeUInt32BE(crc32(text, crc32(record.subarray(0, CRC_OFFSET))), CRC_OFFSET);
+    return { record, text };
+  }
+
+  #reserve(length: number): Buffer {
+    if (this.#scratch.length < length) {
+      this.#scratch = Buffer.allocUnsafeSlow(
+        Math.min(KEPT_SCRATCH_BYTES, Math.max(length, 2 * this.#scratch.length, 4096)),
+      );
+    }
+    return this.#scratch;
+  }
 }
+
+const KEPT_SCRATCH_BYTES = 64 * 1024;
 
 /** The bytes a record takes in the file. */
 export function recordBytes(textBytes: number): number {

@@ -3,7 +3,7 @@ import type { MessageSummary } from "./model.js";
 import { CountingWriter, copyLive, SearchCompaction } from "./search-compaction.js";
 import { SCAN_CHUNK_BYTES, type ScanSource, SearchScan } from "./search-scan.js";
 import { SearchTable } from "./search-table.js";
-import { decodeRecord, encodeRecord, RECORD_HEADER_BYTES } from "./search-text-record.js";
+import { decodeRecord, RECORD_HEADER_BYTES, RecordEncoder } from "./search-text-record.js";
 import type { SearchTextStorage } from "./search-text-storage.js";
 
 /** Sidecars read at once while rebuilding missing records at startup. */
@@ -38,6 +38,7 @@ export type VisibleTextOf = (summary: MessageSummary) => Promise<string | null>;
 export class SearchText implements ScanSource {
   readonly #storage: SearchTextStorage;
   #table = new SearchTable();
+  readonly #encoder = new RecordEncoder();
   /** Changes whenever records move (compaction), so a scan between two reads starts over. */
   #generation = 0;
   #activeReads = 0;
@@ -116,7 +117,7 @@ export class SearchText implements ScanSource {
   add(sequence: number, id: string, visibleText: string): void {
     if (this.#failure !== null) return;
     if (this.#loading !== null) {
-      this.#loading.added.push({ sequence, id, text: Buffer.from(visibleText.toLowerCase(), "utf8") });
+      this.#loading.added.push({ sequence, id, text: visibleText.toLowerCase() });
       return;
     }
     if (sequence <= this.#table.lastSequence) {
@@ -124,7 +125,7 @@ export class SearchText implements ScanSource {
       return;
     }
     try {
-      this.#append(sequence, id, Buffer.from(visibleText.toLowerCase(), "utf8"), this.#storage, this.#table);
+      this.#append(sequence, id, visibleText.toLowerCase(), this.#storage, this.#table);
     } catch (error) {
       this.#fail(`writing the search text of message ${id}: ${String(error)}`);
       return;
@@ -293,8 +294,7 @@ export class SearchText implements ScanSource {
       batch.forEach((summary, position) => {
         const text = texts[position];
         if (text == null) return;
-        const bytes = Buffer.from(text.toLowerCase(), "utf8");
-        this.#append(summary.sequence, summary.id, bytes, this.#storage, this.#table);
+        this.#append(summary.sequence, summary.id, text.toLowerCase(), this.#storage, this.#table);
       });
     }
   }
@@ -317,7 +317,7 @@ export class SearchText implements ScanSource {
           slot = upTo;
           const text = texts[position];
           if (text != null) {
-            this.#append(summary.sequence, summary.id, Buffer.from(text.toLowerCase(), "utf8"), out, table);
+            this.#append(summary.sequence, summary.id, text.toLowerCase(), out, table);
           }
         });
       }
@@ -334,13 +334,14 @@ export class SearchText implements ScanSource {
   #append(
     sequence: number,
     id: string,
-    lowercased: Buffer,
+    lowercased: string,
     out: Pick<SearchTextStorage, "size" | "append">,
     table: SearchTable,
   ): void {
     const offset = out.size;
-    out.append(encodeRecord(sequence, id, lowercased));
-    table.push(sequence, offset, lowercased);
+    const { record, text } = this.#encoder.encode(sequence, id, lowercased);
+    out.append(record);
+    table.push(sequence, offset, text);
   }
 
   #worthCompacting(): boolean {
@@ -391,5 +392,6 @@ export class SearchText implements ScanSource {
 interface PendingRecord {
   sequence: number;
   id: string;
-  text: Buffer;
+  /** Lowercased. */
+  text: string;
 }
