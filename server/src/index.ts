@@ -51,3 +51,5 @@ export {
   type StoredMessage,
   type TlsInfo,
 } from "./store/model.js";
+/** V8 settings the CLI applies before it starts (for an app that runs the sandbox as its main job). */
+export { tuneV8ForServer } from "./v8-tuning.js";

@@ -6,6 +6,7 @@ import type { Sandbox } from "../sandbox.js";
 import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
 import { isDataDirInUseError, isStorageFailedError } from "../store/errors.js";
 import { readAheadDataDir } from "../store/read-ahead.js";
+import { tuneV8ForServer } from "../v8-tuning.js";
 import { SERVER_PACKAGE_ROOT, SERVER_VERSION } from "../version.js";
 import { startupBanner } from "./banner.js";
 import { isConfigError } from "./config-error.js";
@@ -94,6 +95,7 @@ async function main(): Promise<void> {
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 
+  tuneV8ForServer();
   const { startSandbox } = await import("../sandbox.js");
   sandbox = await startSandbox(config);
   if (stopping !== null) {
