@@ -41,9 +41,11 @@ async function ingestMany(
   return sent;
 }
 
-/** A message record's frame (`wal-record.ts`): magic, then the kind byte after the frame header. */
-function holdsMessageRecord(chunks: Buffer[]): boolean {
-  return chunks.some((chunk) => chunk.length > 12 && chunk.readUInt32BE(0) === 0x4d4e574c && chunk[12] === 1);
+/** Records of a kind (`wal-record.ts`: magic, then the kind byte after the frame header) among chunks. */
+function framesOfKind(chunks: Buffer[], kind: 1 | 2): number {
+  return chunks.filter(
+    (chunk) => chunk.length > 12 && chunk.readUInt32BE(0) === 0x4d4e574c && chunk[12] === kind,
+  ).length;
 }
 
 /**
@@ -79,8 +81,8 @@ function appendFileGate() {
       return {
         append(chunks) {
           // Ingest's records look the same: only those appended once the test holds copies count.
-          if (holdCopies && holdsMessageRecord(chunks)) copyWritten = true;
-          tombstones += chunks.filter((chunk) => chunk.length === 5 && chunk[0] === 2).length;
+          if (holdCopies && framesOfKind(chunks, 1) > 0) copyWritten = true;
+          tombstones += framesOfKind(chunks, 2);
           return file.append(chunks);
         },
         close: () => file.close(),
@@ -784,28 +786,32 @@ describe("the staging areas records are encoded into", () => {
     await reopened.close();
   });
 
-  it("frame a record exactly as the copying encoder does", () => {
+  it("frame a record as wal-record.ts documents it, into a staging area or a buffer of its own", () => {
     const staging = new RecordStaging();
     for (const n of [0, 5, 40]) {
       const raw = rawOf(n);
+      const header = Buffer.from(sidecarOf(n), "utf8");
+      const lead = Buffer.alloc(5);
+      lead.writeUInt8(1, 0);
+      lead.writeUInt32BE(header.length, 1);
+      const frameHeader = Buffer.alloc(12);
+      frameHeader.writeUInt32BE(0x4d4e574c, 0);
+      frameHeader.writeUInt32BE(5 + header.length + raw.length, 4);
+      frameHeader.writeUInt32BE(crc32(Buffer.concat([lead, header, raw])), 8);
+      const expected = Buffer.concat([frameHeader, lead, header, raw]);
+
       const { chunks, headerLength } = encodeMessageRecordInto(
         (size) => staging.reserve(size),
         sidecarOf(n),
         raw,
       );
-      expect(Buffer.concat(chunks).equals(Buffer.concat(encodeMessageRecord(sidecarOf(n), raw)))).toBe(true);
-      expect(headerLength).toBe(Buffer.byteLength(sidecarOf(n)));
+      expect(Buffer.concat(chunks).equals(expected)).toBe(true);
+      expect(chunks.at(-1)).toBe(raw);
+      expect(headerLength).toBe(header.length);
+      expect(Buffer.concat(encodeMessageRecord(sidecarOf(n), raw)).equals(expected)).toBe(true);
     }
-    const tombstoneLike = encodeMessageRecordInto(
-      (size) => staging.reserve(size),
-      sidecarOf(1),
-      Buffer.alloc(0),
-    );
-    expect(tombstoneLike.chunks).toHaveLength(1);
-    expect(
-      Buffer.concat(tombstoneLike.chunks).equals(
-        Buffer.concat(encodeMessageRecord(sidecarOf(1), Buffer.alloc(0))),
-      ),
-    ).toBe(true);
+    const empty = encodeMessageRecordInto((size) => staging.reserve(size), sidecarOf(1), Buffer.alloc(0));
+    expect(empty.chunks).toHaveLength(1);
+    expect(scanSegment(empty.chunks[0]!).positions).toMatchObject([{ kind: "message", rawLength: 0 }]);
   });
 });

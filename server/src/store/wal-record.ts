@@ -28,9 +28,9 @@ const FRAME_HEADER_BYTES = 12;
 const KIND_MESSAGE = 1;
 const KIND_TOMBSTONE = 2;
 
-/** The frame as separate buffers (for `writev`): the raw bytes are not copied. */
+/** The frame as buffers for `writev`: the framing and header in one, then the raw bytes (not copied). */
 export function encodeMessageRecord(sidecarJson: string, raw: Buffer): Buffer[] {
-  return frame(KIND_MESSAGE, Buffer.from(sidecarJson, "utf8"), raw);
+  return encodeMessageRecordInto(allocate, sidecarJson, raw).chunks;
 }
 
 /**
@@ -42,32 +42,33 @@ export function encodeMessageRecordInto(
   sidecarJson: string,
   raw: Buffer,
 ): { chunks: Buffer[]; headerLength: number } {
-  const headerLength = Buffer.byteLength(sidecarJson, "utf8");
+  return encodeFrameInto(reserve, KIND_MESSAGE, sidecarJson, raw);
+}
+
+export function encodeTombstone(id: string): Buffer[] {
+  return encodeFrameInto(allocate, KIND_TOMBSTONE, JSON.stringify({ id }), NO_BYTES).chunks;
+}
+
+/** Every record is framed here, whichever buffer it is written into. */
+function encodeFrameInto(
+  reserve: (size: number) => Buffer,
+  kind: number,
+  headerJson: string,
+  raw: Buffer,
+): { chunks: Buffer[]; headerLength: number } {
+  const headerLength = Buffer.byteLength(headerJson, "utf8");
   const head = reserve(RECORD_HEADER_OFFSET + headerLength);
-  head.writeUInt8(KIND_MESSAGE, FRAME_HEADER_BYTES);
+  head.writeUInt8(kind, FRAME_HEADER_BYTES);
   head.writeUInt32BE(headerLength, FRAME_HEADER_BYTES + 1);
-  head.write(sidecarJson, RECORD_HEADER_OFFSET, headerLength, "utf8");
+  head.write(headerJson, RECORD_HEADER_OFFSET, headerLength, "utf8");
   head.writeUInt32BE(MAGIC, 0);
   head.writeUInt32BE(5 + headerLength + raw.length, 4);
   head.writeUInt32BE(crc32(raw, crc32(head.subarray(FRAME_HEADER_BYTES))), 8);
   return { chunks: raw.length === 0 ? [head] : [head, raw], headerLength };
 }
 
-export function encodeTombstone(id: string): Buffer[] {
-  return frame(KIND_TOMBSTONE, Buffer.from(JSON.stringify({ id }), "utf8"), Buffer.alloc(0));
-}
-
-function frame(kind: number, header: Buffer, raw: Buffer): Buffer[] {
-  const lead = Buffer.alloc(5);
-  lead.writeUInt8(kind, 0);
-  lead.writeUInt32BE(header.length, 1);
-  const checksum = crc32(raw, crc32(header, crc32(lead)));
-  const frameHeader = Buffer.alloc(FRAME_HEADER_BYTES);
-  frameHeader.writeUInt32BE(MAGIC, 0);
-  frameHeader.writeUInt32BE(lead.length + header.length + raw.length, 4);
-  frameHeader.writeUInt32BE(checksum, 8);
-  return raw.length === 0 ? [frameHeader, lead, header] : [frameHeader, lead, header, raw];
-}
+const allocate = (size: number): Buffer => Buffer.allocUnsafe(size);
+const NO_BYTES = Buffer.alloc(0);
 
 export interface DecodedSegment {
   records: WalRecord[];

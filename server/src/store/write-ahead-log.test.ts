@@ -91,8 +91,9 @@ describe("write-ahead log", () => {
     await first;
     expect(settled).toEqual(["first"]);
     await expect.poll(() => segment.batches.length).toBe(2);
-    // Nine records (four buffers each) went out in one write, and nothing is acknowledged before its sync.
-    expect(segment.batches[1]).toBe(9 * 4);
+    // Nine records (two buffers each: framing with the sidecar, then the raw bytes) went out in one
+    // write, and nothing is acknowledged before its sync.
+    expect(segment.batches[1]).toBe(9 * 2);
     expect(settled).toEqual(["first"]);
 
     await segment.openNextSync();
