@@ -82,6 +82,29 @@ describe("DuplicateWindow", () => {
     expect(window.claim("n2", now, fingerprint("bb"))).toBe("m1");
   });
 
+  it("keeps chains of one sha256 right while the front is pruned and the columns grow and move", () => {
+    const window = new DuplicateWindow();
+    const at = (second: number) => T0 + second * 1000;
+    expect(window.claim("a1", at(0), fingerprint("zz", ["a@x.test"]))).toBeNull();
+    for (let second = 1; second <= 3000; second += 1) {
+      window.claim(`f${second}`, at(second), fingerprint(`s${second}`));
+      // b1 joins the chain in front of a1; a1 is pruned from behind it (at 600 s), b1 at 900 s.
+      if (second === 300) expect(window.claim("b1", at(300.5), fingerprint("zz", ["b@x.test"]))).toBeNull();
+      if (second === 700) {
+        expect(window.claim("b2", at(700.5), fingerprint("zz", ["b@x.test"]))).toBe("b1");
+        expect(window.claim("a2", at(700.5), fingerprint("zz", ["a@x.test"]))).toBeNull();
+        expect(window.claim("a3", at(700.6), fingerprint("zz", ["a@x.test"]))).toBe("a2");
+      }
+      // Every message of the last ten minutes is still found, whatever moved under it.
+      if (second % 997 === 0)
+        expect(window.claim(`again${second}`, at(second), fingerprint(`s${second - 599}`))).toBe(
+          `f${second - 599}`,
+        );
+    }
+    expect(window.claim("b3", at(3000), fingerprint("zz", ["b@x.test"]))).toBeNull();
+    expect(window.size).toBe(602);
+  });
+
   it("stays bounded over many arrivals: what left the window is forgotten", () => {
     const window = new DuplicateWindow();
     const step = 20; // ms between messages: 30,000 per window
