@@ -1,3 +1,4 @@
+import { grownColumn } from "./grown-column.js";
 import type { MessageSummary } from "./model.js";
 
 /** How far back a copy counts as a duplicate: long enough for any client's retry, short enough for tests that resend on purpose. */
@@ -177,14 +178,10 @@ export class DuplicateWindow {
       this.#base = this.#head;
       return;
     }
-    const grow = <T extends Float64Array | Uint8Array>(column: T, make: (length: number) => T): T => {
-      const grown = make(column.length * 2);
-      grown.set(column);
-      return grown;
-    };
-    this.#times = grow(this.#times, (length) => new Float64Array(length));
-    this.#next = grow(this.#next, (length) => new Float64Array(length));
-    this.#live = grow(this.#live, (length) => new Uint8Array(length));
+    const capacity = this.#times.length * 2;
+    this.#times = grownColumn(this.#times, new Float64Array(capacity));
+    this.#next = grownColumn(this.#next, new Float64Array(capacity));
+    this.#live = grownColumn(this.#live, new Uint8Array(capacity));
   }
 
   #envelopeKey({ mailFrom, rcptTo }: Pick<Fingerprint, "mailFrom" | "rcptTo">): string {

@@ -1,3 +1,4 @@
+import { grownColumn } from "./grown-column.js";
 import { RECORD_HEADER_BYTES, recordBytes } from "./search-text-record.js";
 import { TrigramBlocks } from "./trigram-blocks.js";
 
@@ -114,13 +115,9 @@ export class SearchTable {
 
   #grow(): void {
     const capacity = this.#sequences.length * 2;
-    const grow = <T extends Float64Array | Uint32Array | Uint8Array>(old: T, next: T): T => {
-      next.set(old);
-      return next;
-    };
-    this.#sequences = grow(this.#sequences, new Float64Array(capacity));
-    this.#offsets = grow(this.#offsets, new Float64Array(capacity));
-    this.#textBytes = grow(this.#textBytes, new Uint32Array(capacity));
-    this.#dead = grow(this.#dead, new Uint8Array(capacity));
+    this.#sequences = grownColumn(this.#sequences, new Float64Array(capacity));
+    this.#offsets = grownColumn(this.#offsets, new Float64Array(capacity));
+    this.#textBytes = grownColumn(this.#textBytes, new Uint32Array(capacity));
+    this.#dead = grownColumn(this.#dead, new Uint8Array(capacity));
   }
 }
