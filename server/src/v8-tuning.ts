@@ -9,8 +9,9 @@ import { setFlagsFromString } from "node:v8";
  * allocation sites (the `Buffer` wrappers among them: socket reads, parser chunks) outlived a
  * scavenge now and then, and began allocating them straight in the old generation. A message's
  * buffers then lived until the next full collection instead of dying in the young generation within
- * milliseconds, and glibc's heap grew by what they held (20 MB after 10,000 messages, 45 MB after
- * 50,000), which it never gave back. With the flag, the same fills end with a heap of 8–9 MB.
+ * milliseconds, and glibc's heap grew by what they held (21–33 MB after 10,000 messages, 43 MB
+ * after 50,000), which it never gave back. With the flag, the same fills end with a heap of 8–9 MB
+ * and 16 MB.
  * docs/performance.md ("pretenuring") has the figures. The flag is read at each collection, so
  * setting it at run time takes effect from the next one.
  */

@@ -43,9 +43,8 @@ export class BufferedSink implements RawSink {
 
   async end(): Promise<void> {
     if (this.#file !== null) return this.#file.end();
-    // A message that came in one chunk is kept as that chunk: a copy per message came from Node's
-    // pool, whose slabs a sustained load promotes to V8's old generation before they die, and glibc's
-    // heap kept what they took until the next full collection (see `RecordEncoder`).
+    // A message that came in one chunk is kept as that chunk: a copy was one more native buffer per
+    // message for the garbage collector to free (see `RecordEncoder`).
     const chunks = this.#chunks;
     this.#bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#size);
     this.#chunks = [];

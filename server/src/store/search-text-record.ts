@@ -29,11 +29,11 @@ export interface SearchRecord {
 
 /**
  * Encodes records into one buffer it keeps, so a message's search text costs no allocation of its
- * own. A buffer per message (the lowercased text, then the record) came from Node's pool, and under
- * a sustained load the pool's 8 KB slabs outlived the young generation by a scavenge or two: V8 then
- * frees them only at its next full collection, and glibc's heap grew by the slabs awaiting it (20–50
- * MB after a fill, never given back). The record and its text are views into the kept buffer: valid
- * until the next `encode`, which is why every storage's `append` copies.
+ * own: it was two native buffers per message (the lowercased text, then the record), each freed
+ * only when the garbage collector reached it, and native buffers that wait for a full collection are
+ * what grew glibc's heap after a fill (the main cause was V8's pretenuring, see `v8-tuning.ts`;
+ * docs/performance.md, "V8's pretenuring"). The record and its text are views into the kept buffer:
+ * valid until the next `encode`, which is why every storage's `append` copies.
  */
 export class RecordEncoder {
   #scratch: Buffer = Buffer.allocUnsafeSlow(0);
