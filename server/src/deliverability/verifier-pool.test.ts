@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
 import { plainMessage, signWithMailauth } from "../test-support/deliverability-kit.js";
@@ -22,10 +23,14 @@ afterEach(async () => {
 });
 
 /** A pool over `zone` whose threads run the TypeScript sources; `spawned` lists each thread started. */
-function poolOver(zone: DnsZone, options: { threads?: number; startAfter?: Promise<void> } = {}) {
+function poolOver(
+  zone: DnsZone,
+  options: { threads?: number; startAfter?: Promise<void>; stopAfterIdleMs?: number } = {},
+) {
   const resolver = createDnsResolver({ zone });
   const fallback = createMessageVerifier({ resolver, authservId: "mx.mailnest.test" });
   const spawned: VerifierWorkerData[] = [];
+  const workers: Worker[] = [];
   const pool = createVerifierPool({
     resolver,
     authservId: "mx.mailnest.test",
@@ -33,12 +38,15 @@ function poolOver(zone: DnsZone, options: { threads?: number; startAfter?: Promi
     fallback,
     spawn: (workerData) => {
       spawned.push(workerData);
-      return spawnFromSource(workerData);
+      const worker = spawnFromSource(workerData);
+      workers.push(worker);
+      return worker;
     },
     ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+    ...(options.stopAfterIdleMs !== undefined ? { stopAfterIdleMs: options.stopAfterIdleMs } : {}),
   });
   pools.push(pool);
-  return { pool, spawned };
+  return { pool, spawned, workers };
 }
 
 const FROM_EXAMPLE = { ip: "192.0.2.10", helo: "mail.example.test", mailFrom: "ada@example.test" };
@@ -164,5 +172,43 @@ describe("when the threads start", () => {
     const result = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
     expect(result.spf).toMatchObject({ result: "pass" });
     expect(spawned).toHaveLength(1);
+  });
+});
+
+describe("threads with nothing to do", () => {
+  it("stops one after stopAfterIdleMs without a message; the next message starts a new one, with the zone as it is then", async () => {
+    const zone = new DnsZone();
+    zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
+    const { pool, spawned, workers } = poolOver(zone, { stopAfterIdleMs: 200 });
+
+    const first = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+    // Exits by itself: nothing here terminates it (the test's timeout fails a thread kept forever).
+    await once(workers[0]!, "exit");
+    zone.replace([{ name: "example.test", type: "TXT", value: "v=spf1 -all", ttl: 300 }]);
+    const second = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+
+    expect(first.spf.result).toBe("pass");
+    expect(spawned).toHaveLength(2);
+    // The new thread was started with the zone of now, not the one the first thread had.
+    expect(spawned[1]!.records).toEqual([expect.objectContaining({ value: "v=spf1 -all" })]);
+    expect(second.spf).toMatchObject({ result: "fail", mechanism: "-all" });
+  });
+
+  it("stopping and starting threads between messages loses no verdict", async () => {
+    const zone = new DnsZone();
+    zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
+    // 1 ms: a thread is stopped in almost every pause, also while the next message is on its way.
+    const { pool, spawned } = poolOver(zone, { threads: 2, stopAfterIdleMs: 1 });
+
+    const verdicts = [];
+    for (let round = 0; round < 4; round += 1) {
+      const burst = [1, 2, 3].map(() => pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE }));
+      verdicts.push(...(await Promise.all(burst)));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    expect(verdicts.map((verdict) => verdict.spf.result)).toEqual(Array(12).fill("pass"));
+    // Stopped and started again: more threads than the pool's two.
+    expect(spawned.length).toBeGreaterThan(2);
   });
 });

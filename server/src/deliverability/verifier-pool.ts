@@ -21,6 +21,17 @@ const WORKER_FILE = new URL("./verifier-worker.js", import.meta.url);
  */
 const VERIFIER_THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
 
+/**
+ * How long a verification thread may go without a message before it is stopped. A thread holds
+ * about 17 MB resident even with its heap compacted (its own V8 isolate, Node's bootstrap, mailauth's
+ * code, its malloc arena): a ninth of a sandbox with 50,000 messages, kept for mail that mostly never
+ * comes, since unsigned mail from a known envelope reuses its verdicts without a thread
+ * (verdict-reuse.ts). The next message that needs one starts it again and waits for it to load and
+ * warm up: its 250 came about 0.45 s later here than with a thread kept (docs/performance.md), once
+ * per quiet minute, as the first message after startup can.
+ */
+export const VERIFIER_IDLE_STOP_MS = 60_000;
+
 /** Whether verification threads can be started here (the server runs from its build). */
 export function verifierThreadsAvailable(): boolean {
   return WORKER_FILE.protocol === "file:" && existsSync(fileURLToPath(WORKER_FILE));
@@ -48,6 +59,8 @@ export function createVerifierPool(options: {
    * startup on a small machine. Absent: at once.
    */
   startAfter?: Promise<void>;
+  /** Stop a thread after this long without a message (default `VERIFIER_IDLE_STOP_MS`). */
+  stopAfterIdleMs?: number;
 }): MessageVerifier & { close(): Promise<void> } {
   const { resolver, authservId, fallback } = options;
   const { zone } = resolver;
@@ -69,6 +82,28 @@ export function createVerifierPool(options: {
   let nextId = 1;
   let turn = 0;
   let closed = false;
+  const stopAfterIdleMs = options.stopAfterIdleMs ?? VERIFIER_IDLE_STOP_MS;
+  /** A stop armed for each thread that has nothing to do. */
+  const idleStops = new Map<Worker, NodeJS.Timeout>();
+  const keep = (worker: Worker) => {
+    const timer = idleStops.get(worker);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    idleStops.delete(worker);
+  };
+  const stopWhenIdle = (worker: Worker) => {
+    keep(worker);
+    const timer = setTimeout(() => {
+      idleStops.delete(worker);
+      const slot = slots.indexOf(worker);
+      if (slot < 0 || hasPending(worker) || unposted.has(worker)) return;
+      // The slot is free first: a message that comes while the thread exits starts a new one.
+      slots[slot] = null;
+      void worker.terminate();
+    }, stopAfterIdleMs);
+    timer.unref();
+    idleStops.set(worker, timer);
+  };
 
   const start = (slot: number): Worker => {
     const workerData: VerifierWorkerData = { records: zone.list(), mode: resolver.mode, authservId };
@@ -85,9 +120,13 @@ export function createVerifierPool(options: {
         clearTimeout(request.timer);
         request.resolve(result);
       }
-      if (!hasPending(worker)) worker.unref();
+      if (!hasPending(worker)) {
+        worker.unref();
+        stopWhenIdle(worker);
+      }
     });
     const fail = () => {
+      keep(worker);
       if (slots[slot] === worker) slots[slot] = null;
       for (const [id, request] of pending) {
         if (request.worker !== worker) continue;
@@ -99,6 +138,8 @@ export function createVerifierPool(options: {
     worker.on("error", fail);
     worker.on("exit", fail);
     slots[slot] = worker;
+    // Started ahead of the first message (or for it): stopped again if none comes.
+    stopWhenIdle(worker);
     return worker;
   };
 
@@ -126,6 +167,7 @@ export function createVerifierPool(options: {
       const slot = turn;
       turn = (turn + 1) % slots.length;
       const worker = slots[slot] ?? start(slot);
+      keep(worker);
       const id = nextId++;
       return new Promise((resolve) => {
         const timeoutMs = DEFAULT_VERIFY_TIMEOUT_MS + 1000;
@@ -161,6 +203,8 @@ export function createVerifierPool(options: {
     },
     async close() {
       closed = true;
+      for (const timer of idleStops.values()) clearTimeout(timer);
+      idleStops.clear();
       unsubscribe();
       unposted.clear();
       const workers = slots.filter((worker): worker is Worker => worker !== null);
