@@ -53,9 +53,14 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function poolWith(spawn: () => Worker, spawned: Worker[] = []): ParserPool {
+function poolWith(
+  spawn: () => Worker,
+  spawned: Worker[] = [],
+  options: { stopAfterIdleMs?: number } = {},
+): ParserPool {
   const pool = createParserPool({
     threads: 1,
+    ...options,
     fallback,
     spawn: () => {
       const worker = spawn();
@@ -235,6 +240,30 @@ describe("parsing on a worker thread", () => {
     expect(view.subject).toBe("after close");
     expect(fallback.parsed).toBe(1);
     expect(spawned).toHaveLength(1);
+  });
+});
+
+describe("threads with nothing to do", () => {
+  it("stops one after stopAfterIdleMs without a message; the next message is parsed on the main thread while it starts again", async () => {
+    const spawned: Worker[] = [];
+    const source = bytes("From: a@example.test\r\nSubject: quiet\r\n\r\nBody https://example.test/q\r\n");
+    const expected = await inThread.parseSource(source);
+    const pool = poolWith(spawnFromSource, spawned, { stopAfterIdleMs: 400 });
+    await pool.whenReady();
+
+    const beforeStop = await pool.parseSource(source);
+    // Exits by itself: nothing here terminates it (the test's timeout fails a thread kept forever).
+    await new Promise((resolve) => spawned[0]!.once("exit", resolve));
+    // A stopped thread does not hold whenReady up: it starts again only when mail comes.
+    await pool.whenReady();
+    const whileStarting = await pool.parseSource(source);
+    await pool.whenReady();
+    const afterStart = await pool.parseSource(source);
+
+    expect([beforeStop, whileStarting, afterStart]).toEqual([expected, expected, expected]);
+    // Only the message that came while the thread was stopped was parsed on the main thread.
+    expect(fallback.parsed).toBe(1);
+    expect(spawned).toHaveLength(2);
   });
 });
 

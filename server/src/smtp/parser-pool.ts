@@ -47,6 +47,14 @@ interface InFlight {
 const MAX_START_FAILURES = 3;
 
 /**
+ * How long a thread may go without a message before it is stopped: each holds its own V8 isolate
+ * and mailparser's code, about as much resident memory as a verification thread (verifier-pool.ts),
+ * for mail that may not come for hours. The next message is parsed on the main thread while the
+ * stopped threads start again, so stopping one adds nothing to a 250.
+ */
+export const PARSER_IDLE_STOP_MS = 60_000;
+
+/**
  * Parsing of incoming messages on `threads` worker threads, so that mailparser (about 0.2 ms of CPU
  * for a 2 KB message, about 20 ms per MiB) runs beside the SMTP and HTTP event loop instead of on it
  * (docs/performance.md). Only ingest's `parseSource` goes to the threads: a buffered message is sent
@@ -58,13 +66,16 @@ const MAX_START_FAILURES = 3;
  * has loaded, after `close`, and for the messages of a thread that dies (crash, `terminate`, a reply
  * that cannot be read). So a message is never lost or left waiting, and its view is the same either
  * way. A thread that dies is replaced at once; threads that keep dying before they are ready (an
- * entry that cannot load) stop being started after three attempts.
+ * entry that cannot load) stop being started after three attempts. A thread idle for
+ * `stopAfterIdleMs` is stopped, and started again by the next message.
  */
 export function createParserPool(options: {
   threads: number;
   fallback: InThreadParser;
   /** How a thread is started; tests start one from the TypeScript sources. */
   spawn?: () => Worker;
+  /** Stop a thread after this long without a message (default `PARSER_IDLE_STOP_MS`). */
+  stopAfterIdleMs?: number;
 }): ParserPool {
   const { fallback } = options;
   const slots: (Worker | null)[] = Array.from({ length: Math.max(1, options.threads) }, () => null);
@@ -75,8 +86,38 @@ export function createParserPool(options: {
   let startFailures = 0;
   let nextId = 1;
   let closed = false;
+  const stopAfterIdleMs = options.stopAfterIdleMs ?? PARSER_IDLE_STOP_MS;
+  /** Slots whose thread was stopped for being idle; the next message starts them again. */
+  const stopped = new Set<number>();
+  /** Threads being stopped for being idle: their exit is not a failure to replace. */
+  const stopping = new WeakSet<Worker>();
+  /** A stop armed for each ready thread that has nothing to do. */
+  const idleStops = new Map<Worker, NodeJS.Timeout>();
 
-  const settled = () => closed || startFailures >= MAX_START_FAILURES || ready.size === slots.length;
+  const keep = (worker: Worker) => {
+    const timer = idleStops.get(worker);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    idleStops.delete(worker);
+  };
+  const stopWhenIdle = (worker: Worker, slot: number) => {
+    keep(worker);
+    const timer = setTimeout(() => {
+      idleStops.delete(worker);
+      if (slots[slot] !== worker || ready.get(worker) !== 0) return;
+      // Out of `ready` first, so no message is handed to a thread on its way out.
+      stopping.add(worker);
+      ready.delete(worker);
+      slots[slot] = null;
+      stopped.add(slot);
+      void worker.terminate();
+    }, stopAfterIdleMs);
+    timer.unref();
+    idleStops.set(worker, timer);
+  };
+
+  const settled = () =>
+    closed || startFailures >= MAX_START_FAILURES || ready.size + stopped.size === slots.length;
   const wakeReadyWaiters = () => {
     if (settled()) for (const wake of readyWaiters.splice(0)) wake();
   };
@@ -90,12 +131,17 @@ export function createParserPool(options: {
     }
   };
 
-  const track = (worker: Worker, delta: number) => {
+  const track = (worker: Worker, delta: number, slot: number) => {
     const count = (ready.get(worker) ?? 0) + delta;
     ready.set(worker, count);
     // A thread with nothing to do must not keep the process alive; a request in flight re-refs it.
-    if (count === 0) worker.unref();
-    else if (delta > 0 && count === 1) worker.ref();
+    if (count === 0) {
+      worker.unref();
+      stopWhenIdle(worker, slot);
+    } else if (delta > 0 && count === 1) {
+      worker.ref();
+      keep(worker);
+    }
   };
 
   const start = (slot: number): void => {
@@ -106,19 +152,23 @@ export function createParserPool(options: {
       if (reply.kind === "ready") {
         startFailures = 0;
         ready.set(worker, 0);
+        stopWhenIdle(worker, slot);
         wakeReadyWaiters();
         return;
       }
       const request = inFlight.get(reply.id);
       if (!request) return;
       inFlight.delete(reply.id);
-      track(worker, -1);
+      track(worker, -1, slot);
       request.resolve(reply.view);
     });
     let gone = false;
     const onGone = () => {
       if (gone) return;
       gone = true;
+      keep(worker);
+      // Stopped for being idle: nothing was in flight, and the next message starts it again.
+      if (stopping.has(worker)) return;
       if (!ready.delete(worker)) startFailures += 1;
       rescue(worker);
       if (slots[slot] === worker) {
@@ -163,12 +213,18 @@ export function createParserPool(options: {
       return fallback.parse(raw);
     },
     parseSource(source) {
+      if (stopped.size > 0 && !closed) {
+        // Mail again after a quiet spell: this message is parsed here while the threads start.
+        for (const slot of stopped) start(slot);
+        stopped.clear();
+      }
       const worker = closed ? null : pick();
       if (worker === null) return fallback.parseSource(source);
+      const slot = slots.indexOf(worker);
       const id = nextId++;
       return new Promise<ParsedView>((resolve) => {
         inFlight.set(id, { source, worker, resolve });
-        track(worker, 1);
+        track(worker, 1, slot);
         if (source.kind === "file") {
           worker.postMessage({ id, source } satisfies ParseRequest);
           return;
@@ -184,6 +240,9 @@ export function createParserPool(options: {
     },
     async close() {
       closed = true;
+      for (const timer of idleStops.values()) clearTimeout(timer);
+      idleStops.clear();
+      stopped.clear();
       const workers = slots.filter((worker): worker is Worker => worker !== null);
       slots.fill(null);
       for (const worker of workers) rescue(worker);
