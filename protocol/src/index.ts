@@ -202,5 +202,5 @@ export type {
 export { type ApiPathName, apiPaths } from "./paths.js";
 export type { ListParams, MessageFilterParams, WaitParams } from "./query.js";
 export { FILTER_PARAMETERS, LIST_PARAMETERS, MAX_EXCLUDED, queryString, WAIT_PARAMETERS } from "./query.js";
-export { htmlTextOf, joinVisibleText } from "./visible-text.js";
+export { collapseWhitespace, htmlTextOf, joinVisibleText } from "./visible-text.js";
 export type { RecentMessage, WaitResponse, WaitTimeoutDetails } from "./wait.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { htmlTextOf, joinVisibleText } from "./visible-text.js";
+import { collapseWhitespace, htmlTextOf, joinVisibleText } from "./visible-text.js";
 
 describe("visible text", () => {
   it("joins the text part and the HTML's text, and takes them apart again", () => {
@@ -20,5 +20,24 @@ describe("visible text", () => {
   it("an HTML part without visible text adds nothing", () => {
     expect(joinVisibleText("plain", "")).toBe("plain");
     expect(htmlTextOf({ text: "plain", html: "<img src=x>", visibleText: "plain" })).toBe("");
+  });
+
+  it("collapses every run of whitespace to one space and trims, as replacing each run would", () => {
+    const inputs = [
+      "plain words with single spaces",
+      "  leading and trailing  ",
+      "tabs\tand\r\nline breaks\n\n\nand  doubles",
+      "no-break\u00a0space, ideographic\u3000space, BOM\ufeffand line separator\u2028here",
+      " \t\r\n ",
+      "",
+      "x",
+      "a \u00a0 b",
+    ];
+    for (const input of inputs) {
+      expect(collapseWhitespace(input)).toBe(input.replace(/\s+/g, " ").trim());
+    }
+    expect(collapseWhitespace("Hello,\r\n\r\n  your code\tis\u00a0482913 ")).toBe(
+      "Hello, your code is 482913",
+    );
   });
 });

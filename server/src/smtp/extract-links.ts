@@ -1,3 +1,4 @@
+import { collapseWhitespace } from "@mailnest/protocol";
 import { Parser } from "htmlparser2";
 import LinkifyIt from "linkify-it";
 import type { Link } from "../store/model.js";
@@ -87,8 +88,4 @@ class UniqueLinks {
   values(): Link[] {
     return [...this.#byKey.values()];
   }
-}
-
-function collapseWhitespace(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
 }

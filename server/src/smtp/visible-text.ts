@@ -1,4 +1,4 @@
-import { joinVisibleText } from "@mailnest/protocol";
+import { collapseWhitespace, joinVisibleText } from "@mailnest/protocol";
 import { Parser } from "htmlparser2";
 
 /** Elements whose content is not visible text. */
@@ -81,8 +81,4 @@ export function htmlToText(html: string): string {
  */
 export function visibleText(text: string | null, html: string | null): string {
   return joinVisibleText(text, html === null ? null : htmlToText(html));
-}
-
-function collapseWhitespace(text: string): string {
-  return text.replace(/\s+/g, " ").trim();
 }

@@ -1,4 +1,9 @@
-import { type MessageAuthentication, SNIPPET_LENGTH, summarizeAuthentication } from "@mailnest/protocol";
+import {
+  collapseWhitespace,
+  type MessageAuthentication,
+  SNIPPET_LENGTH,
+  summarizeAuthentication,
+} from "@mailnest/protocol";
 import type { Envelope, MessageSummary, ParsedView, StoredMessage } from "./model.js";
 import { MESSAGE_ID_PATTERN } from "./model.js";
 
@@ -110,11 +115,7 @@ export function parseSidecar(json: string, expectedId?: string): Sidecar | null 
  * code unit, a lone surrogate at the cut included.)
  */
 export function makeSnippet(visibleText: string): string {
-  const cut = visibleText
-    .slice(0, SNIPPET_LENGTH * 4)
-    .replace(/\s+/g, " ")
-    .trim()
-    .slice(0, SNIPPET_LENGTH);
+  const cut = collapseWhitespace(visibleText.slice(0, SNIPPET_LENGTH * 4)).slice(0, SNIPPET_LENGTH);
   return JSON.parse(JSON.stringify(cut)) as string;
 }
 
