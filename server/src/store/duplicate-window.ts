@@ -110,9 +110,19 @@ export class DuplicateWindow {
     for (let position = this.#bySha.get(sha256) ?? NONE; position !== NONE; ) {
       const slot = position - this.#base;
       if (this.#envelopes[slot] === envelope) return position;
-      position = this.#next[slot]!;
+      position = this.#older(position);
     }
     return NONE;
+  }
+
+  /**
+   * The next entry of `position`'s chain. A chain only ever links to entries remembered before, so a
+   * link that does not point back into the columns can only be a bug: it ends the chain (a missed
+   * duplicate) rather than sending a walk round forever with the ingest waiting on it.
+   */
+  #older(position: number): number {
+    const next = this.#next[position - this.#base]!;
+    return next < position && next >= this.#base ? next : NONE;
   }
 
   #remember(id: string, receivedTime: number, sha256: string, envelope: string): void {
@@ -134,7 +144,7 @@ export class DuplicateWindow {
     let previous = NONE;
     for (let position = this.#bySha.get(sha256) ?? NONE; position !== NONE; ) {
       const slot = position - this.#base;
-      const next = this.#next[slot]!;
+      const next = this.#older(position);
       if (position !== target) {
         previous = position;
         position = next;
