@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
+import libmime from "libmime";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { describe, expect, it } from "vitest";
 import { createMessageParser } from "./parse-message.js";
@@ -72,6 +73,23 @@ describe("messageParser.parse", () => {
     expect(view.subject).toBe("Hello 🙂");
     expect(view.text).toBe("body");
     expect(view.parseError).toBeNull();
+  });
+
+  it("decodes a header value exactly as libmime does, whether or not it holds an encoded word", async () => {
+    const values = [
+      "plain words",
+      "=?UTF-8?Q?caf=C3=A9?= =?UTF-8?Q?_au_lait?=",
+      "=?ISO-8859-1?B?Y2Fm6Q==?= and after",
+      "not =? quite an encoded word",
+      // libmime's own marker for joining adjacent words, here as literal (hostile) content.
+      "a__\u0000JOIN\u0000__b",
+    ];
+    const raw = crlf([...values.map((value) => `X-Value: ${value}`), "", "body"]);
+    const view = await parser.parse(stream(raw));
+    expect(view.headers.map((header) => header.value)).toEqual(
+      values.map((value) => libmime.decodeWords(value)),
+    );
+    expect(view.headers[1]!.value).toBe("café au lait");
   });
 
   it("reads addresses with decoded names and flattens groups", async () => {

@@ -274,7 +274,17 @@ function toHeaderLine(line: { key: string; line: string }): HeaderLine {
   const colon = unfolded.indexOf(":");
   const name = colon === -1 ? unfolded.trim() : unfolded.slice(0, colon).trim();
   const value = colon === -1 ? "" : unfolded.slice(colon + 1).trim();
-  return { name, value: libmime.decodeWords(value) };
+  return { name, value: decodeWords(value) };
+}
+
+/**
+ * libmime's `decodeWords`, called only for a value that has something for it to do: an encoded word
+ * (`=?`), or the marker it joins adjacent words with, which it would also take out of a value that
+ * carried it literally. Most header values have neither, and its five regular-expression passes cost
+ * about 2 µs a header for nothing (about 1 % of a 2 KB message's ingest).
+ */
+function decodeWords(value: string): string {
+  return value.includes("=?") || value.includes("__\u0000JOIN") ? libmime.decodeWords(value) : value;
 }
 
 /** From the raw header: mailparser substitutes the current time for a Date it cannot read. */
