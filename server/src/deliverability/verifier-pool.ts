@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { MessageAuthentication } from "@mailnest/protocol";
+import { IdleStops } from "../idle-stops.js";
 import type { DnsResolver } from "./dns-resolver.js";
 import {
   DEFAULT_VERIFY_TIMEOUT_MS,
@@ -82,28 +83,15 @@ export function createVerifierPool(options: {
   let nextId = 1;
   let turn = 0;
   let closed = false;
-  const stopAfterIdleMs = options.stopAfterIdleMs ?? VERIFIER_IDLE_STOP_MS;
-  /** A stop armed for each thread that has nothing to do. */
-  const idleStops = new Map<Worker, NodeJS.Timeout>();
-  const keep = (worker: Worker) => {
-    const timer = idleStops.get(worker);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    idleStops.delete(worker);
-  };
-  const stopWhenIdle = (worker: Worker) => {
-    keep(worker);
-    const timer = setTimeout(() => {
-      idleStops.delete(worker);
+  const idleStops = new IdleStops<Worker>(options.stopAfterIdleMs ?? VERIFIER_IDLE_STOP_MS);
+  const stopWhenIdle = (worker: Worker) =>
+    idleStops.arm(worker, () => {
       const slot = slots.indexOf(worker);
       if (slot < 0 || hasPending(worker) || unposted.has(worker)) return;
       // The slot is free first: a message that comes while the thread exits starts a new one.
       slots[slot] = null;
       void worker.terminate();
-    }, stopAfterIdleMs);
-    timer.unref();
-    idleStops.set(worker, timer);
-  };
+    });
 
   const start = (slot: number): Worker => {
     const workerData: VerifierWorkerData = { records: zone.list(), mode: resolver.mode, authservId };
@@ -126,7 +114,7 @@ export function createVerifierPool(options: {
       }
     });
     const fail = () => {
-      keep(worker);
+      idleStops.disarm(worker);
       if (slots[slot] === worker) slots[slot] = null;
       for (const [id, request] of pending) {
         if (request.worker !== worker) continue;
@@ -167,7 +155,7 @@ export function createVerifierPool(options: {
       const slot = turn;
       turn = (turn + 1) % slots.length;
       const worker = slots[slot] ?? start(slot);
-      keep(worker);
+      idleStops.disarm(worker);
       const id = nextId++;
       return new Promise((resolve) => {
         const timeoutMs = DEFAULT_VERIFY_TIMEOUT_MS + 1000;
@@ -203,7 +191,6 @@ export function createVerifierPool(options: {
     },
     async close() {
       closed = true;
-      for (const timer of idleStops.values()) clearTimeout(timer);
       idleStops.clear();
       unsubscribe();
       unposted.clear();

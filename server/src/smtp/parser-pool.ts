@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { IdleStops } from "../idle-stops.js";
 import type { MessageParser } from "../store/message-store.js";
 import type { ParsedView, RawSource } from "../store/model.js";
 import type { ParseReply, ParseRequest } from "./parser-messages.js";
@@ -86,24 +87,13 @@ export function createParserPool(options: {
   let startFailures = 0;
   let nextId = 1;
   let closed = false;
-  const stopAfterIdleMs = options.stopAfterIdleMs ?? PARSER_IDLE_STOP_MS;
   /** Slots whose thread was stopped for being idle; the next message starts them again. */
   const stopped = new Set<number>();
   /** Threads being stopped for being idle: their exit is not a failure to replace. */
   const stopping = new WeakSet<Worker>();
-  /** A stop armed for each ready thread that has nothing to do. */
-  const idleStops = new Map<Worker, NodeJS.Timeout>();
-
-  const keep = (worker: Worker) => {
-    const timer = idleStops.get(worker);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    idleStops.delete(worker);
-  };
-  const stopWhenIdle = (worker: Worker, slot: number) => {
-    keep(worker);
-    const timer = setTimeout(() => {
-      idleStops.delete(worker);
+  const idleStops = new IdleStops<Worker>(options.stopAfterIdleMs ?? PARSER_IDLE_STOP_MS);
+  const stopWhenIdle = (worker: Worker, slot: number) =>
+    idleStops.arm(worker, () => {
       if (slots[slot] !== worker || ready.get(worker) !== 0) return;
       // Out of `ready` first, so no message is handed to a thread on its way out.
       stopping.add(worker);
@@ -111,10 +101,7 @@ export function createParserPool(options: {
       slots[slot] = null;
       stopped.add(slot);
       void worker.terminate();
-    }, stopAfterIdleMs);
-    timer.unref();
-    idleStops.set(worker, timer);
-  };
+    });
 
   const settled = () =>
     closed || startFailures >= MAX_START_FAILURES || ready.size + stopped.size === slots.length;
@@ -140,7 +127,7 @@ export function createParserPool(options: {
       stopWhenIdle(worker, slot);
     } else if (delta > 0 && count === 1) {
       worker.ref();
-      keep(worker);
+      idleStops.disarm(worker);
     }
   };
 
@@ -166,7 +153,7 @@ export function createParserPool(options: {
     const onGone = () => {
       if (gone) return;
       gone = true;
-      keep(worker);
+      idleStops.disarm(worker);
       // Stopped for being idle: nothing was in flight, and the next message starts it again.
       if (stopping.has(worker)) return;
       if (!ready.delete(worker)) startFailures += 1;
@@ -240,7 +227,6 @@ export function createParserPool(options: {
     },
     async close() {
       closed = true;
-      for (const timer of idleStops.values()) clearTimeout(timer);
       idleStops.clear();
       stopped.clear();
       const workers = slots.filter((worker): worker is Worker => worker !== null);
