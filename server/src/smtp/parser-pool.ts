@@ -92,9 +92,10 @@ export function createParserPool(options: {
   /** Threads being stopped for being idle: their exit is not a failure to replace. */
   const stopping = new WeakSet<Worker>();
   const idleStops = new IdleStops<Worker>(options.stopAfterIdleMs ?? PARSER_IDLE_STOP_MS);
-  const stopWhenIdle = (worker: Worker, slot: number) =>
+  const stopWhenIdle = (worker: Worker) =>
     idleStops.arm(worker, () => {
-      if (slots[slot] !== worker || ready.get(worker) !== 0) return;
+      const slot = slots.indexOf(worker);
+      if (slot < 0 || ready.get(worker) !== 0) return;
       // Out of `ready` first, so no message is handed to a thread on its way out.
       stopping.add(worker);
       ready.delete(worker);
@@ -118,13 +119,13 @@ export function createParserPool(options: {
     }
   };
 
-  const track = (worker: Worker, delta: number, slot: number) => {
+  const track = (worker: Worker, delta: number) => {
     const count = (ready.get(worker) ?? 0) + delta;
     ready.set(worker, count);
     // A thread with nothing to do must not keep the process alive; a request in flight re-refs it.
     if (count === 0) {
       worker.unref();
-      stopWhenIdle(worker, slot);
+      stopWhenIdle(worker);
     } else if (delta > 0 && count === 1) {
       worker.ref();
       idleStops.disarm(worker);
@@ -139,14 +140,14 @@ export function createParserPool(options: {
       if (reply.kind === "ready") {
         startFailures = 0;
         ready.set(worker, 0);
-        stopWhenIdle(worker, slot);
+        stopWhenIdle(worker);
         wakeReadyWaiters();
         return;
       }
       const request = inFlight.get(reply.id);
       if (!request) return;
       inFlight.delete(reply.id);
-      track(worker, -1, slot);
+      track(worker, -1);
       request.resolve(reply.view);
     });
     let gone = false;
@@ -207,11 +208,10 @@ export function createParserPool(options: {
       }
       const worker = closed ? null : pick();
       if (worker === null) return fallback.parseSource(source);
-      const slot = slots.indexOf(worker);
       const id = nextId++;
       return new Promise<ParsedView>((resolve) => {
         inFlight.set(id, { source, worker, resolve });
-        track(worker, 1, slot);
+        track(worker, 1);
         if (source.kind === "file") {
           worker.postMessage({ id, source } satisfies ParseRequest);
           return;
