@@ -1,5 +1,6 @@
 import { createPublicKey } from "node:crypto";
 import { createRequire } from "node:module";
+import { installLineScan, type MessageParserMethods } from "./mailauth-line-scan.js";
 
 /**
  * The parts of mailauth 4.13 that Mailnest uses, typed as far as it reads them. This is the only
@@ -108,7 +109,10 @@ function load(): MailauthParts {
    * recorded and a changed record takes effect at once), but the key parsed from a given record text
    * is kept, as a KeyObject, which `crypto.verify` takes without parsing anything.
    */
-  const tools = require("mailauth/lib/tools.js") as { getPublicKey: GetPublicKey };
+  const tools = require("mailauth/lib/tools.js") as {
+    getPublicKey: GetPublicKey;
+    parseHeaders: (buffer: Buffer) => unknown;
+  };
   const parseKey = tools.getPublicKey;
   const parsedKeys = new Map<string, Awaited<ReturnType<GetPublicKey>>>();
   tools.getPublicKey = async (type, name, minBitLength, resolver) => {
@@ -126,6 +130,12 @@ function load(): MailauthParts {
     parsedKeys.set(cacheKey, entry);
     return entry;
   };
+
+  // Its message parser looks for line ends one byte at a time (mailauth-line-scan.ts).
+  const { MessageParser } = require("mailauth/lib/dkim/message-parser.js") as {
+    MessageParser: { prototype: MessageParserMethods };
+  };
+  installLineScan(MessageParser.prototype, tools.parseHeaders);
 
   // The parts' own files, not mailauth's entry point: that also loads BIMI and its VMC validation
   // (undici, the ASN.1/X.509 parsers: about 700 of the 1,300 files a verification thread compiled),
