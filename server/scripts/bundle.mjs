@@ -28,10 +28,15 @@ const server = fileURLToPath(new URL("..", import.meta.url));
 // install gets upstream's. pnpm applies the patch when it installs.
 const fromMailparser = createRequire(createRequire(path.join(server, "package.json")).resolve("mailparser"));
 const splitter = fromMailparser.resolve("@zone-eu/mailsplit/lib/message-splitter.js");
-if (!(await readFile(splitter, "utf8")).includes("[mailnest patch]")) {
-  fail(
-    `${splitter} is not patched: run \`pnpm install\` (the mailsplit patch must be listed under patchedDependencies in pnpm-workspace.yaml)`,
-  );
+// Its base64 decoder too (patches/libbase64@*.patch: it removed line breaks with a regular
+// expression, about 5 ms of CPU per MiB of attachment).
+const base64Decoder = createRequire(splitter).resolve("libbase64");
+for (const file of [splitter, base64Decoder]) {
+  if (!(await readFile(file, "utf8")).includes("[mailnest patch]")) {
+    fail(
+      `${file} is not patched: run \`pnpm install\` (the patch must be listed under patchedDependencies in pnpm-workspace.yaml)`,
+    );
+  }
 }
 /**
  * One copy of libmime: mailparser `require`s its CommonJS build and parse-message.ts `import`s it,
