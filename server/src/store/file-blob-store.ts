@@ -21,7 +21,7 @@ import { DirectorySyncer } from "./directory-syncer.js";
 import { fileSystemSync } from "./file-system-sync.js";
 import { MessageSegments, type MessageSegmentsOptions } from "./message-segments.js";
 import { MESSAGE_ID_PATTERN, type RawSource } from "./model.js";
-import { parseSidecar, type Sidecar } from "./sidecar.js";
+import { parseSidecar, type Sidecar, serializeSidecar } from "./sidecar.js";
 import { recoverWal } from "./wal-recovery.js";
 import { type Release, WriteAheadLog, type WriteAheadLogOptions } from "./write-ahead-log.js";
 import { writeAll } from "./write-all.js";
@@ -170,7 +170,7 @@ async function openLocked(
     // The sidecar goes straight to its final name: without its .eml it is garbage that the next
     // startup removes.
     try {
-      await Promise.all([sink.sync(), writeDurably(sidecarPath(id), JSON.stringify(sidecar))]);
+      await Promise.all([sink.sync(), writeDurably(sidecarPath(id), serializeSidecar(sidecar))]);
       await rename(sink.path, rawPath(id));
       await messagesDirSync.sync();
     } catch (error) {
@@ -188,7 +188,7 @@ async function openLocked(
    * 250 see them.
    */
   async function commitLogged(bytes: Buffer, id: string, sidecar: Sidecar): Promise<void> {
-    const json = JSON.stringify(sidecar);
+    const json = serializeSidecar(sidecar);
     let release: Release | null = null;
     try {
       await writeSmallFile(sidecarPath(id), json);
@@ -214,7 +214,7 @@ async function openLocked(
     async commit(sink, id, sidecar) {
       if (!(sink instanceof BufferedSink)) throw new TypeError("Not a sink of this store");
       if (sink.file instanceof FileSink) return commitFile(sink.file, id, sidecar);
-      if (segmented) return segmented.appendMessage(id, JSON.stringify(sidecar), sink.bytes());
+      if (segmented) return segmented.appendMessage(id, serializeSidecar(sidecar), sink.bytes());
       return commitLogged(sink.bytes(), id, sidecar);
     },
 
@@ -268,10 +268,10 @@ async function openLocked(
     },
 
     async writeSidecar(sidecar: Sidecar) {
-      if (segmented?.has(sidecar.id)) return segmented.replaceSidecar(sidecar.id, JSON.stringify(sidecar));
+      if (segmented?.has(sidecar.id)) return segmented.replaceSidecar(sidecar.id, serializeSidecar(sidecar));
       const temporary = tmpPath(".json");
       try {
-        await writeDurably(temporary, JSON.stringify(sidecar));
+        await writeDurably(temporary, serializeSidecar(sidecar));
         await rename(temporary, sidecarPath(sidecar.id));
         await messagesDirSync.sync();
       } finally {

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import type { BlobScan, BlobStore, RawSink } from "./blob-store.js";
 import type { RawSource } from "./model.js";
-import { parseSidecar, type Sidecar } from "./sidecar.js";
+import { parseSidecar, type Sidecar, serializeSidecar } from "./sidecar.js";
 
 /** `--in-memory` mode: the same contract as the file store, nothing written to disk. */
 export function createMemoryBlobStore(): BlobStore {
@@ -15,7 +15,7 @@ export function createMemoryBlobStore(): BlobStore {
     },
     async commit(sink, id, sidecar) {
       if (!(sink instanceof MemorySink)) throw new TypeError("Not a sink of this store");
-      sidecars.set(id, JSON.stringify(sidecar));
+      sidecars.set(id, serializeSidecar(sidecar));
       raws.set(id, sink.bytes());
     },
     async readRaw(id) {
@@ -33,7 +33,7 @@ export function createMemoryBlobStore(): BlobStore {
       return sidecars.has(id);
     },
     async writeSidecar(sidecar: Sidecar) {
-      sidecars.set(sidecar.id, JSON.stringify(sidecar));
+      sidecars.set(sidecar.id, serializeSidecar(sidecar));
     },
     async remove(id) {
       raws.delete(id);

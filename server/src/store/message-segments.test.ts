@@ -22,7 +22,7 @@ const kit = createStoreKit();
 afterEach(() => kit.cleanup());
 
 /** A few small messages per segment, so tests see rotation and compaction. */
-const SMALL_SEGMENTS: FileBlobStoreOptions = { messageSegmentBytes: 8 * 1024 };
+const SMALL_SEGMENTS: FileBlobStoreOptions = { messageSegmentBytes: 4 * 1024 };
 
 async function segmentNames(dataDir: string): Promise<string[]> {
   return (await readdir(join(dataDir, "segments"))).filter((name) => name.endsWith(".seg")).sort();

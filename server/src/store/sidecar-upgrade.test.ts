@@ -2,6 +2,7 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit, ingestBuffer, testEnvelope, testMessage } from "../test-support/store-kit.js";
+import { parseSidecar } from "./sidecar.js";
 import { decodeSegment, encodeMessageRecord, encodeTombstone } from "./wal-record.js";
 
 const kit = createStoreKit();
@@ -51,7 +52,7 @@ describe("a message stored by 0.1 (no visibleText in its sidecar)", () => {
     const found = await reopened.list({ text: "code is 4711", limit: 10 });
     expect(found.messages.map((m) => m.id)).toEqual([stored.id]);
     // Written back: the next read is an ordinary one.
-    expect(JSON.parse(await readFile(sidecarPath, "utf8")).view.visibleText).toBe(stored.visibleText);
+    expect(parseSidecar(await readFile(sidecarPath, "utf8"))?.view.visibleText).toBe(stored.visibleText);
   });
 
   it("is re-parsed when its sidecar comes back from a write-ahead-log record of 0.1", async () => {

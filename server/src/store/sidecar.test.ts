@@ -1,7 +1,8 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
-import { makeSnippet } from "./sidecar.js";
+import { emptyParsedView } from "./empty-parsed-view.js";
+import { makeSnippet, needsReparse, parseSidecar, type Sidecar, serializeSidecar } from "./sidecar.js";
 
 setFlagsFromString("--expose-gc");
 const collectGarbage = runInNewContext("gc") as () => void;
@@ -28,5 +29,61 @@ describe("makeSnippet", () => {
 
     expect(snippets.every((snippet) => snippet.length === 200)).toBe(true);
     expect(retained).toBeLessThan(8 * 1024 * 1024);
+  });
+});
+
+function sidecarWith(view: Partial<Sidecar["view"]>): Sidecar {
+  return {
+    version: 1,
+    id: "01m900d0jhgaz2xgv76hcfnkvx",
+    sequence: 7,
+    inboxes: ["a@example.test"],
+    envelope: {
+      mailFrom: "s@example.test",
+      rcptTo: ["a@example.test"],
+      remoteAddress: "127.0.0.1",
+      heloName: "client.test",
+      authUser: null,
+      tls: null,
+      receivedAt: "2026-12-04T08:00:00.000Z",
+    },
+    size: 100,
+    sha256: "0".repeat(64),
+    view: { ...emptyParsedView("x"), parseError: null, ...view },
+  };
+}
+
+describe("serializeSidecar", () => {
+  it("writes a visible text that is the text once, and parseSidecar gives both back", () => {
+    const text = "Your code is 123456\n".repeat(50);
+    const sidecar = sidecarWith({ text, visibleText: text });
+    const json = serializeSidecar(sidecar);
+
+    expect(json.split("Your code is 123456").length - 1).toBe(50);
+    expect(json.startsWith('{"version":1,"id":"01m900d0jhgaz2xgv76hcfnkvx"')).toBe(true);
+    const read = parseSidecar(json, sidecar.id);
+    expect(read).toEqual(sidecar);
+    expect(read && needsReparse(read)).toBe(false);
+  });
+
+  it("writes a visible text of its own (from HTML) as it is", () => {
+    const sidecar = sidecarWith({ text: "plain", html: "<p>rich</p>", visibleText: "plain\n\nrich" });
+    expect(JSON.parse(serializeSidecar(sidecar)).view.visibleText).toBe("plain\n\nrich");
+    expect(parseSidecar(serializeSidecar(sidecar))).toEqual(sidecar);
+    const htmlOnly = sidecarWith({ text: null, html: "<p>rich</p>", visibleText: "rich" });
+    expect(parseSidecar(serializeSidecar(htmlOnly))).toEqual(htmlOnly);
+  });
+
+  it("leaves a reader that predates the short form re-parsing the message, not reading a wrong text", () => {
+    const text = "hello";
+    const written = JSON.parse(serializeSidecar(sidecarWith({ text, visibleText: text }))) as Sidecar;
+    // What an earlier Mailnest's parseSidecar returned: the JSON as it is.
+    expect(typeof written.view.visibleText).not.toBe("string");
+    expect(needsReparse(written)).toBe(true);
+  });
+
+  it("reads sidecars written before the short form", () => {
+    const sidecar = sidecarWith({ text: "same", visibleText: "same" });
+    expect(parseSidecar(JSON.stringify(sidecar))).toEqual(sidecar);
   });
 });

@@ -80,6 +80,25 @@ export function storedMessage(summary: MessageSummary, sidecar: Sidecar): Stored
 }
 
 /**
+ * How `serializeSidecar` writes a `visibleText` that is the message's `text` (no HTML part, the
+ * common case): a third of a 2 KB message's sidecar was that second copy. Not a string, so a
+ * Mailnest from before this form treats the sidecar as one of 0.1's (`needsReparse`) and re-parses
+ * the raw message for its visible text instead of reading a wrong one.
+ */
+const SAME_AS_TEXT = { sameAs: "text" } as const;
+
+/**
+ * The sidecar as the embedded store writes it: JSON, with `version` and `id` first (log recovery
+ * reads the id from the start without parsing), and the visible text written once when it is the
+ * text. `parseSidecar` reads both forms.
+ */
+export function serializeSidecar(sidecar: Sidecar): string {
+  const { view } = sidecar;
+  if (view.text === null || view.visibleText !== view.text) return JSON.stringify(sidecar);
+  return JSON.stringify({ ...sidecar, view: { ...view, visibleText: SAME_AS_TEXT } });
+}
+
+/**
  * A sidecar read from disk, or null when it is not one of ours (torn, edited, another version).
  * Without `expectedId` (a log record, which names its own message) any well-formed id is accepted.
  */
@@ -101,6 +120,11 @@ export function parseSidecar(json: string, expectedId?: string): Sidecar | null 
       typeof value.sha256 !== "string"
     ) {
       return null;
+    }
+    const view = value.view as { text?: unknown; visibleText?: unknown };
+    const visible = view.visibleText as { sameAs?: unknown } | null | undefined;
+    if (typeof visible === "object" && visible?.sameAs === "text" && typeof view.text === "string") {
+      view.visibleText = view.text;
     }
     return value as Sidecar;
   } catch {
