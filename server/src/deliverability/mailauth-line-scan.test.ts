@@ -16,7 +16,7 @@ const { parseHeaders } = require("mailauth/lib/tools.js") as { parseHeaders: (bu
 function upstream(): MessageParserMethods {
   // Loading the parts installs the replacement; verifying once makes sure that has happened.
   return (
-    upstreamMethods() ?? {
+    upstreamMethods(MessageParser.prototype) ?? {
       processChunk: MessageParser.prototype.processChunk,
       ensureLinebreaks: MessageParser.prototype.ensureLinebreaks,
     }

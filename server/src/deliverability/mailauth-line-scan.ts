@@ -102,20 +102,24 @@ function lastTwoBytes(before: readonly number[], chunk: Buffer): number[] {
   return [...before, ...chunk].slice(-2);
 }
 
-/** What is kept of the methods a prototype had before `installLineScan` replaced them. */
-let upstream: MessageParserMethods | null = null;
+/** Marks a replacement with what it replaced (a symbol from the global registry, so a second copy of this module, as a test runner may load, finds it). */
+const UPSTREAM = Symbol.for("mailnest.mailauth.upstream");
+
+type Marked<T> = T & { [UPSTREAM]?: MessageParserMethods };
 
 /**
- * Replaces the two methods on mailauth's `MessageParser.prototype` (once; the DKIM verifier and
- * signer inherit them). Upstream's are kept for the equivalence test.
+ * Replaces the two methods on mailauth's `MessageParser.prototype` (the DKIM verifier and signer
+ * inherit them), once: upstream's are kept on the replacement, for the equivalence test.
  */
 export function installLineScan(prototype: MessageParserMethods, parseHeaders: ParseHeaders): void {
-  if (upstream !== null) return;
-  upstream = { processChunk: prototype.processChunk, ensureLinebreaks: prototype.ensureLinebreaks };
-  Object.assign(prototype, lineScanMethods(parseHeaders));
+  if ((prototype.processChunk as Marked<MessageParserMethods["processChunk"]>)[UPSTREAM]) return;
+  const upstream = { processChunk: prototype.processChunk, ensureLinebreaks: prototype.ensureLinebreaks };
+  const methods = lineScanMethods(parseHeaders);
+  (methods.processChunk as Marked<MessageParserMethods["processChunk"]>)[UPSTREAM] = upstream;
+  Object.assign(prototype, methods);
 }
 
-/** Upstream's methods, if `installLineScan` has run (for tests). */
-export function upstreamMethods(): MessageParserMethods | null {
-  return upstream;
+/** Upstream's methods, if `installLineScan` replaced them on `prototype` (for tests). */
+export function upstreamMethods(prototype: MessageParserMethods): MessageParserMethods | null {
+  return (prototype.processChunk as Marked<MessageParserMethods["processChunk"]>)[UPSTREAM] ?? null;
 }
