@@ -61,6 +61,18 @@ describe("the deliverability lab from the SDK", () => {
     expect(message).not.toPassDkim({ selector: "s2" });
   });
 
+  it("verifies on a thread of the built package, which /metrics counts", async () => {
+    const domain = testDomain();
+    const key = await server.mail.dns.createDkimKey({ domain, selector: "s1" });
+    await sendSigned(domain, key.nodemailer);
+
+    const metrics = await (await fetch(`${server.sandbox.url}/metrics`)).text();
+    // One thread (--verify-threads 1), running: it stops only after a minute without a message.
+    expect(metrics).toMatch(/^mailnest_verify_threads_running 1$/m);
+    // Parsing stays on the event loop on this machine's cores (`auto`), or runs on threads above two.
+    expect(metrics).toMatch(/^mailnest_parse_threads_running \d+$/m);
+  });
+
   it("a failing DKIM assertion says why and which key records were consulted", async () => {
     const domain = testDomain();
     const published = await server.mail.dns.createDkimKey({ domain, selector: "s1" });

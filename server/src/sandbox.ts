@@ -136,6 +136,18 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     storedMessages: () => store.messageCount,
     activeWaiters: () => waits.size,
   });
+  // Each thread holds its own V8 isolate (about 12-17 MB resident) and stops after a minute without
+  // work: these say which of a sandbox's memory steps is a thread (docs/performance.md).
+  metrics.registerGauge(
+    "mailnest_verify_threads_running",
+    "Verification threads running now (--verify-threads; each stops after a minute without a message).",
+    () => deliverability.runningThreads(),
+  );
+  metrics.registerGauge(
+    "mailnest_parse_threads_running",
+    "Parsing threads running now (--parse-threads; each stops after a minute without a message).",
+    () => parsers?.runningThreads() ?? 0,
+  );
   // SMTP first, so messages still in DATA get stored (and seen by HTTP waiters); then the waits, so
   // open ones answer 503 before HTTP closes; the store last, to flush.
   const closeAll = async () => {

@@ -33,6 +33,8 @@ export interface DeliverabilityLab {
   readonly authenticator: MessageAuthenticator | null;
   /** Where verification runs: on worker threads (the default, from the build) or the event loop. */
   readonly threads: number;
+  /** Verification threads running now (they stop after a minute without work): `/metrics`. */
+  runningThreads(): number;
   /** Adds one record (checked and normalized) and returns it as stored (`DnsZone.add`). */
   addRecord(input: { name: unknown; type: unknown; value: unknown; ttl?: unknown }): Promise<DnsRecord>;
   /** Removes the selected records; resolves with how many went. */
@@ -94,6 +96,7 @@ export async function createDeliverabilityLab(
     mode: config.dnsMode,
     verifier,
     threads: pool === null ? 0 : config.verifyThreads,
+    runningThreads: () => pool?.runningThreads() ?? 0,
     authenticator: config.verifyAuth
       ? authenticatorOver(verifier, { mode: config.dnsMode, authservId: config.domain })
       : null,

@@ -9,7 +9,7 @@
  *
  * The replacements keep upstream's meaning to the byte, quirks included (its "last byte" before a
  * LF skips other LFs, so `\r\n\n` keeps its second LF bare), and the test beside this module checks
- * them against upstream's own methods on generated input cut into chunks at every position.
+ * them against upstream's own methods on generated input cut into chunks at random places.
  */
 
 const LF = 0x0a;
@@ -102,7 +102,10 @@ function lastTwoBytes(before: readonly number[], chunk: Buffer): number[] {
   return [...before, ...chunk].slice(-2);
 }
 
-/** Marks a replacement with what it replaced (a symbol from the global registry, so a second copy of this module, as a test runner may load, finds it). */
+/**
+ * Marks a replacement with what it replaced: a symbol from the global registry, so that a second
+ * copy of this module (as a test runner may load) finds it.
+ */
 const UPSTREAM = Symbol.for("mailnest.mailauth.upstream");
 
 type Marked<T> = T & { [UPSTREAM]?: MessageParserMethods };

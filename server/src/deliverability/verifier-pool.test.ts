@@ -182,8 +182,10 @@ describe("threads with nothing to do", () => {
     const { pool, spawned, workers } = poolOver(zone, { stopAfterIdleMs: 200 });
 
     const first = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+    expect(pool.runningThreads()).toBe(1);
     // Exits by itself: nothing here terminates it (the test's timeout fails a thread kept forever).
     await once(workers[0]!, "exit");
+    expect(pool.runningThreads()).toBe(0);
     zone.replace([{ name: "example.test", type: "TXT", value: "v=spf1 -all", ttl: 300 }]);
     const second = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
 

@@ -62,7 +62,7 @@ export function createVerifierPool(options: {
   startAfter?: Promise<void>;
   /** Stop a thread after this long without a message (default `VERIFIER_IDLE_STOP_MS`). */
   stopAfterIdleMs?: number;
-}): MessageVerifier & { close(): Promise<void> } {
+}): MessageVerifier & { close(): Promise<void>; runningThreads(): number } {
   const { resolver, authservId, fallback } = options;
   const { zone } = resolver;
   const slots: (Worker | null)[] = Array.from({ length: Math.max(1, options.threads) }, () => null);
@@ -188,6 +188,9 @@ export function createVerifierPool(options: {
         }
         requests.push(request);
       });
+    },
+    runningThreads() {
+      return slots.filter((worker) => worker !== null).length;
     },
     async close() {
       closed = true;

@@ -252,8 +252,10 @@ describe("threads with nothing to do", () => {
     await pool.whenReady();
 
     const beforeStop = await pool.parseSource(source);
+    expect(pool.runningThreads()).toBe(1);
     // Exits by itself: nothing here terminates it (the test's timeout fails a thread kept forever).
     await new Promise((resolve) => spawned[0]!.once("exit", resolve));
+    expect(pool.runningThreads()).toBe(0);
     // A stopped thread does not hold whenReady up: it starts again only when mail comes.
     await pool.whenReady();
     const whileStarting = await pool.parseSource(source);

@@ -36,6 +36,8 @@ export interface ParserPool extends InThreadParser {
   whenReady(): Promise<void>;
   /** Terminates the threads; what is in flight, and every later call, is parsed on the main thread. */
   close(): Promise<void>;
+  /** Threads started and not stopped (idle, dead or closed): `mailnest_parse_threads_running`. */
+  runningThreads(): number;
 }
 
 interface InFlight {
@@ -224,6 +226,9 @@ export function createParserPool(options: {
     },
     attachmentContent(raw, index) {
       return fallback.attachmentContent(raw, index);
+    },
+    runningThreads() {
+      return slots.filter((worker) => worker !== null).length;
     },
     async close() {
       closed = true;
