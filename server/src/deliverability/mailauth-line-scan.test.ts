@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../test-support/seeded-random.js";
 import { lineScanMethods, type MessageParserMethods, upstreamMethods } from "./mailauth-line-scan.js";
 import { dkimVerify } from "./mailauth-parts.js";
 
@@ -43,18 +44,6 @@ async function run(methods: MessageParserMethods, chunks: Buffer[]): Promise<unk
   return events;
 }
 
-/** A small deterministic generator (mulberry32), so a failure names an input that can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Pieces that make line ends and header ends likely, in every combination. */
 const PIECES = ["\r\n", "\n", "\r", "\n\n", "\r\n\r\n", "\n\r\n", "a", "Subject: x", ": ", " ", "\t"];
 
@@ -90,7 +79,7 @@ describe("mailauth's message parser with line ends found by indexOf", () => {
     });
     const reference = upstream();
     expect(reference.processChunk).not.toBe(ours.processChunk);
-    const next = random(18);
+    const next = seededRandom(18);
     for (let attempt = 0; attempt < 3_000; attempt += 1) {
       const bytes = message(next);
       const chunks = cut(bytes, next);

@@ -6,6 +6,7 @@ import {
   startRetrievalHarness,
   useRetrievalCleanup,
 } from "../test-support/retrieval-harness.js";
+import { seededRandom } from "../test-support/seeded-random.js";
 
 /**
  * A short, bounded fuzz of both servers: valid command streams, mutated with a fixed seed (byte
@@ -34,18 +35,6 @@ const POP3_CORPUS = [
   "AUTH PLAIN AGZ1enpAbWFpbG5lc3QudGVzdABwdw==\r\nDELE 1\r\nLIST 1\r\nRSET\r\nNOOP\r\n",
   "AUTH PLAIN\r\n*\r\nUSER ../../etc/passwd\r\nPASS x\r\nRETR 4294967295\r\nTOP 1 99999999999\r\n",
 ];
-
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOISE = [
   "\r\n",
@@ -139,7 +128,7 @@ describe("fuzzing the retrieval servers (fixed seed, bounded)", () => {
     await harness.deliver(["fuzz@mailnest.test"], mail({ subject: "=?utf-8?q?second?=" }));
     const before = new Set(await readdir(harness.dataDir, { recursive: true }));
 
-    const next = random(0x13);
+    const next = seededRandom(0x13);
     const started = Date.now();
     let sent = 0;
     for (let i = 0; i < STREAMS_PER_PROTOCOL && Date.now() - started < TIME_BUDGET_MS; i++) {

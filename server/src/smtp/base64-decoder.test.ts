@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../test-support/seeded-random.js";
 
 /**
  * The base64 decoder mailparser's MIME splitter uses (libbase64, as patched by
@@ -51,18 +52,6 @@ async function streamDecode(chunks: Buffer[]): Promise<Buffer> {
   return Buffer.concat(output);
 }
 
-/** mulberry32: a failure names an input that can be replayed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const BREAKS = ["\r\n", "\n", "\r", ""];
 /** What a sender may put among base64 lines: padding, base64url's characters, spaces, 8-bit bytes. */
 const JUNK = ["=", "==", "-", "_", " ", "\t", ".", "\u0080", "\u00ff", "*"];
@@ -97,7 +86,7 @@ describe("the base64 decoder under mailparser", () => {
   });
 
   it("decodes what libbase64's own algorithm decodes, for lines, junk and padding cut anywhere", async () => {
-    const next = random(1204);
+    const next = seededRandom(1204);
     for (let attempt = 0; attempt < 2_000; attempt += 1) {
       const chunks = cut(encoded(next), next);
       const expected = referenceDecode(chunks);
