@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { getJson, type ProbeResult, probe } from "../http/api-probe.js";
+import { getJson, type ProbeResult, probe, readMetric } from "../http/api-probe.js";
 import type { ResultRow } from "../report/result-row.js";
 import { MemorySampler, megabytes } from "../server/memory-probe.js";
 import { runWorkload, type WorkloadResult } from "../smtp-load.js";
@@ -80,7 +80,9 @@ export async function runStoreScale(context: SectionContext): Promise<SectionRes
       const queries = await runQueries(apiUrl, ids, nextIndex, probeCount);
       const peak = sampler.stop();
       const memory = await server.collectGarbage();
-      const verifyThreads = await threadsRunning(apiUrl);
+      // A thread that verified the warm-up's first message is there for a minute, and its 12–17 MB
+      // are in the rows read before it stops (docs/performance.md, 4 December).
+      const verifyThreads = await readMetric(apiUrl, "mailnest_verify_threads_running");
       context.log(`scale: ingest ${measureCount} messages with ${stored} stored`);
       const ingest = await runWorkload(
         server.smtp,
@@ -261,19 +263,4 @@ function rowsFor(context: SectionContext, levels: readonly LevelResult[]): Resul
     });
   }
   return rows;
-}
-
-/**
- * `mailnest_verify_threads_running` from the server's `/metrics`, or null if it has none: a thread
- * that verified the warm-up's first message is still there for a minute, and its 12–17 MB are in
- * the memory rows read before it stops (docs/performance.md, 4 December).
- */
-async function threadsRunning(apiUrl: string): Promise<number | null> {
-  try {
-    const text = await (await fetch(`${apiUrl}/metrics`)).text();
-    const match = /^mailnest_verify_threads_running (\d+)$/m.exec(text);
-    return match ? Number(match[1]) : null;
-  } catch {
-    return null;
-  }
 }

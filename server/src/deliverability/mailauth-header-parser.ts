@@ -12,6 +12,8 @@
  * test beside this module compares both on generated input.
  */
 
+import { UPSTREAM } from "./mailauth-line-scan.js";
+
 interface Part {
   key: string;
   value: string | number;
@@ -36,9 +38,6 @@ const SINGLE_QUOTE = 0x27;
 const WHITESPACE_REMOVED = new Set(["bh", "b", "p", "h"]);
 const NUMERIC = new Set(["l", "v", "t", "x"]);
 const RESULTS_HEADERS = new Set(["arc-authentication-results", "authentication-results"]);
-
-/** Marks a replacement with what it replaced (see mailauth-line-scan.ts). */
-const UPSTREAM = Symbol.for("mailnest.mailauth.upstream");
 
 type Marked = HeaderParser & { [UPSTREAM]?: HeaderParser };
 

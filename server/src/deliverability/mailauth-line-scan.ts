@@ -106,7 +106,7 @@ function lastTwoBytes(before: readonly number[], chunk: Buffer): number[] {
  * Marks a replacement with what it replaced: a symbol from the global registry, so that a second
  * copy of this module (as a test runner may load) finds it.
  */
-const UPSTREAM = Symbol.for("mailnest.mailauth.upstream");
+export const UPSTREAM = Symbol.for("mailnest.mailauth.upstream");
 
 type Marked<T> = T & { [UPSTREAM]?: MessageParserMethods };
 
