@@ -1,5 +1,6 @@
 import { appendFile, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { crc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { tempDir, useCleanup } from "../test-support/test-sandbox.js";
 import { Journal } from "./journal.js";
@@ -26,15 +27,18 @@ function counter(file: string | null, compactAfterBytes?: number) {
 
 describe("journal lines", () => {
   it("round-trip, and decoding stops at a torn or corrupted line", () => {
-    const good = encodeLine({ a: 1 }) + encodeLine("two\nlines");
-    expect(decodeLines(Buffer.from(good))).toEqual({
-      records: [{ a: 1 }, "two\nlines"],
-      validLength: Buffer.byteLength(good),
+    const good = Buffer.concat([encodeLine({ a: 1 }), encodeLine("two\nlines é€😀")]);
+    expect(decodeLines(good)).toEqual({
+      records: [{ a: 1 }, "two\nlines é€😀"],
+      validLength: good.length,
     });
-    const torn = good + encodeLine([3]).slice(0, 6);
-    expect(decodeLines(Buffer.from(torn)).validLength).toBe(Buffer.byteLength(good));
-    const flipped = good.replace('{"a":1}', '{"a":2}');
-    expect(decodeLines(Buffer.from(flipped))).toEqual({ records: [], validLength: 0 });
+    // The checksum is of the JSON's UTF-8, as written: the same as one computed over the text.
+    const [, checksum, json] = /^([0-9a-f]{8}) (.*)\n$/s.exec(encodeLine("é€😀").toString("utf8"))!;
+    expect(checksum).toBe(crc32(Buffer.from(json!, "utf8")).toString(16).padStart(8, "0"));
+    const torn = Buffer.concat([good, encodeLine([3]).subarray(0, 6)]);
+    expect(decodeLines(torn).validLength).toBe(good.length);
+    const flipped = Buffer.from(good.toString("utf8").replace('{"a":1}', '{"a":2}'), "utf8");
+    expect(decodeLines(flipped)).toEqual({ records: [], validLength: 0 });
   });
 });
 
@@ -84,8 +88,8 @@ describe("Journal", () => {
 
   it("cuts off a torn tail at open, keeps every whole record, and rewrites the file clean", async () => {
     const file = path.join(await tempDir(cleanup), "j.journal");
-    await writeFile(file, encodeLine(1) + encodeLine(2));
-    await appendFile(file, encodeLine(3).slice(0, 7)); // a crash mid-append
+    await writeFile(file, Buffer.concat([encodeLine(1), encodeLine(2)]));
+    await appendFile(file, encodeLine(3).subarray(0, 7)); // a crash mid-append
     const owner = counter(file);
     const journal = await owner.open();
     cleanup(() => journal.close());
@@ -110,6 +114,32 @@ describe("Journal", () => {
     cleanup(() => reopened.close());
     expect(again.values.reduce((a, b) => a + b, 0)).toBe(5050);
     expect(await readdir(dir)).toEqual(["j.journal"]);
+  });
+
+  it("with a large live state, waits for as many bytes as a snapshot holds before rewriting it", async () => {
+    const file = path.join(await tempDir(cleanup), "j.journal");
+    // Nothing squashes: the live state is every record, as with deliveries pending behind a paused endpoint.
+    const values: number[] = [];
+    const snapshotted: number[] = [];
+    const journal = await Journal.open<number>({
+      path: file,
+      parse: (value) => (typeof value === "number" ? value : null),
+      apply: (value) => values.push(value),
+      snapshot: () => {
+        snapshotted.push(values.length);
+        return [...values];
+      },
+      compactAfterBytes: 200,
+    });
+    cleanup(() => journal.close());
+    for (let i = 0; i < 2_000; i++) await journal.append(1_000_000 + i);
+    // One line is 17 bytes: a rewrite every 200 bytes would be about 170 of them, of up to 2,000
+    // records each (quadratic); waiting for the snapshot's size makes them double: about 8.
+    expect(snapshotted.length).toBeLessThan(12);
+    expect(snapshotted.reduce((sum, count) => sum + count, 0)).toBeLessThan(3 * 2_000);
+    const size = (await stat(file)).size;
+    expect(size).toBeLessThanOrEqual(2 * 17 * 2_000 + 200 + 17);
+    expect(values).toHaveLength(2_000);
   });
 
   it("in memory, applies records and writes nothing", async () => {

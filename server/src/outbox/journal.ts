@@ -18,7 +18,10 @@ export interface JournalOptions<R> {
   apply(record: R): void;
   /** The owner's whole state as records; replaying them from nothing rebuilds it. */
   snapshot(): R[];
-  /** The file is rewritten from a snapshot once it holds this many bytes more than the last snapshot did. */
+  /**
+   * The file is rewritten from a snapshot once it holds this many bytes more than the last snapshot
+   * did, and at least as many more as that snapshot's own size.
+   */
   compactAfterBytes?: number;
   /** Called when a torn tail is cut off at open; stderr by default. */
   warn?(message: string): void;
@@ -50,9 +53,10 @@ interface Pending<R> {
  * add an fdatasync per batch to the disk the SMTP acknowledgements wait on.
  *
  * The file is rewritten from a snapshot of the state (temp file, fsync, rename, fsync of the
- * directory) at open and whenever it has grown past `compactAfterBytes` since the last rewrite, so
- * it stays proportional to what is live. A crash during a rewrite leaves either the old or the new
- * file, both complete. A torn last line (a crash mid-append) fails its checksum and is cut off at
+ * directory) at open and whenever it has grown past both `compactAfterBytes` and the last
+ * snapshot's size since the last rewrite, so it stays proportional to what is live and each
+ * append pays a constant share of the rewrites. A crash during a rewrite leaves either the old or
+ * the new file, both complete. A torn last line (a crash mid-append) fails its checksum and is cut off at
  * open; nothing after it was acknowledged, since each acknowledgement waits for the fdatasync of
  * everything before it.
  */
@@ -63,6 +67,13 @@ export class Journal<R> implements RecordJournal<R> {
   readonly #batches = new BatchQueue<Pending<R>>((batch) => this.#writeBatch(batch));
   /** Bytes appended since the last snapshot. */
   #grown = 0;
+  /**
+   * The size of the last snapshot. The file is rewritten once it has grown by this much too, not
+   * only by `compactAfterBytes`: a rewrite costs the live state's size (thousands of deliveries
+   * pending behind a slow endpoint are megabytes), so it must wait for that many appended bytes
+   * to cost each append a constant share, and the file stays under twice the live state plus the limit.
+   */
+  #snapshotBytes = 0;
   /** A failed append may have left a partial line: the next batch rewrites the file first. */
   #broken = false;
   #closed = false;
@@ -138,7 +149,7 @@ export class Journal<R> implements RecordJournal<R> {
         const lines = batch.flatMap((pending) =>
           pending.record === null ? [] : [encodeLine(pending.record)],
         );
-        const bytes = Buffer.from(lines.join(""), "utf8");
+        const bytes = lines.length === 1 ? lines[0]! : Buffer.concat(lines);
         // Synchronous: a batch is a few KB into the page cache, a few microseconds, where handing it
         // to the thread pool cost the event loop several times that in wake-ups (a webhook's queueing
         // about 30 µs per message at 16 connections). The fdatasync, which takes a disk round trip,
@@ -163,7 +174,7 @@ export class Journal<R> implements RecordJournal<R> {
     }
     for (const pending of batch) if (pending.record !== null) this.#options.apply(pending.record);
     for (const pending of batch) pending.resolve();
-    if (this.#grown > this.#compactAfter) {
+    if (this.#grown > Math.max(this.#compactAfter, this.#snapshotBytes)) {
       // A failed rewrite leaves the old file, which is complete; the next batch tries again.
       await this.#rewrite().catch((error: unknown) => {
         this.#broken = true;
@@ -175,14 +186,11 @@ export class Journal<R> implements RecordJournal<R> {
   /** Replaces the file with a snapshot of the state (which is exactly what has been applied). */
   async #rewrite(): Promise<void> {
     const path = this.#options.path!;
-    const text = this.#options
-      .snapshot()
-      .map((record) => encodeLine(record))
-      .join("");
+    const bytes = Buffer.concat(this.#options.snapshot().map((record) => encodeLine(record)));
     const temp = tempPath(path);
     const handle = await open(temp, "w");
     try {
-      await writeAll(handle, [Buffer.from(text, "utf8")]);
+      await writeAll(handle, [bytes]);
       await handle.sync();
     } finally {
       await handle.close();
@@ -192,6 +200,7 @@ export class Journal<R> implements RecordJournal<R> {
     await this.#handle?.close().catch(() => {});
     this.#handle = await open(path, "a");
     this.#grown = 0;
+    this.#snapshotBytes = bytes.length;
     this.#broken = false;
     this.#unsynced = false;
   }

@@ -135,7 +135,7 @@ export class Outbox<P, M> {
           });
     state.onJobChanged = (job) => {
       for (const listener of outbox.#listeners) listener(job);
-      if (!outbox.#closing) outbox.#pump(job.lane);
+      if (!outbox.#closing && !outbox.#beyondPumpWindow(job)) outbox.#pump(job.lane);
     };
     if (shared !== null) {
       const turn = shared.outboxes.deliveryTurn(shared.name);
@@ -325,6 +325,18 @@ export class Outbox<P, M> {
       wake.unref();
       this.#timers.set(laneId, wake);
     }
+  }
+
+  /**
+   * Whether `job` was just queued behind as many pending jobs as its lane attempts at once: `#pump`
+   * looks only at those first ones, so it would start nothing and arm the same timer. A burst
+   * behind a slow endpoint queues thousands of jobs this way, one per message stored.
+   */
+  #beyondPumpWindow(job: Readonly<Job<P>>): boolean {
+    if (job.state !== "pending" || job.attempts.length > 0) return false;
+    const lane = this.#state.lanes.get(job.lane);
+    // New jobs go last in `pending` (a Map keeps insertion order).
+    return lane !== undefined && lane.pending.size > Math.max(1, lane.concurrency);
   }
 
   #attempt(job: Job<P>): void {

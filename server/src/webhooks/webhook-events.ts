@@ -7,6 +7,7 @@ import {
   type WebhookEvent,
   type WebhookEventType,
 } from "@mailnest/protocol";
+import { jsonBytesAtMost } from "./json-size-bound.js";
 
 /**
  * An event as queued. `message.received` is kept without its links: they are added when the body is
@@ -43,6 +44,33 @@ export function withLinks(event: QueuedEvent, baseUrl: string): WebhookEvent {
       },
     },
   };
+}
+
+/**
+ * The most bytes the body POSTed for `event` can take, without building it: the event's bound
+ * (`jsonBytesAtMost`), plus for `message.received` the exact size of its links.
+ */
+export function bodyBytesAtMost(event: QueuedEvent, baseUrl: string): number {
+  const bytes = jsonBytesAtMost(event);
+  return event.type === "message.received" ? bytes + linksBytes(baseUrl) : bytes;
+}
+
+/** Ids are 26 characters of [0-9a-z], never escaped: every message's links have the same size. */
+const SAMPLE_ID = "0".repeat(26);
+let lastLinks: { baseUrl: string; bytes: number } | null = null;
+
+/**
+ * What `withLinks` adds to the JSON of a `message.received` event for this base URL, in bytes.
+ * Remembered for the last base URL (it changes only when the sandbox moves).
+ */
+export function linksBytes(baseUrl: string): number {
+  if (lastLinks?.baseUrl !== baseUrl) {
+    const bare: QueuedEvent = messageReceived({ id: SAMPLE_ID } as MessageSummary, "");
+    const bytes =
+      Buffer.byteLength(JSON.stringify(withLinks(bare, baseUrl))) - Buffer.byteLength(JSON.stringify(bare));
+    lastLinks = { baseUrl, bytes };
+  }
+  return lastLinks.bytes;
 }
 
 export function messageDeleted(id: string, inboxes: string[], timestamp: string): MessageDeletedEvent {
