@@ -54,7 +54,7 @@ interface Pending<R> {
  *
  * The file is rewritten from a snapshot of the state (temp file, fsync, rename, fsync of the
  * directory) at open and whenever it has grown past both `compactAfterBytes` and the last
- * snapshot's size since the last rewrite, so it stays proportional to what is live and each
+ * snapshot's size since the last rewrite, so it stays proportional to what was live then and each
  * append pays a constant share of the rewrites. A crash during a rewrite leaves either the old or
  * the new file, both complete. A torn last line (a crash mid-append) fails its checksum and is cut off at
  * open; nothing after it was acknowledged, since each acknowledgement waits for the fdatasync of
@@ -71,7 +71,8 @@ export class Journal<R> implements RecordJournal<R> {
    * The size of the last snapshot. The file is rewritten once it has grown by this much too, not
    * only by `compactAfterBytes`: a rewrite costs the live state's size (thousands of deliveries
    * pending behind a slow endpoint are megabytes), so it must wait for that many appended bytes
-   * to cost each append a constant share, and the file stays under twice the live state plus the limit.
+   * to cost each append a constant share. The file stays under twice its size at the last rewrite
+   * plus the limit (after a backlog drains, larger than the live state until the next rewrite).
    */
   #snapshotBytes = 0;
   /** A failed append may have left a partial line: the next batch rewrites the file first. */
