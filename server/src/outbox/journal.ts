@@ -56,9 +56,9 @@ interface Pending<R> {
  * directory) at open and whenever it has grown past both `compactAfterBytes` and the last
  * snapshot's size since the last rewrite, so it stays proportional to what was live then and each
  * append pays a constant share of the rewrites. A crash during a rewrite leaves either the old or
- * the new file, both complete. A torn last line (a crash mid-append) fails its checksum and is cut off at
- * open; nothing after it was acknowledged, since each acknowledgement waits for the fdatasync of
- * everything before it.
+ * the new file, both complete. A torn last line (a crash mid-append) fails its checksum and is cut
+ * off at open; nothing after it was acknowledged, since each acknowledgement waits for the
+ * fdatasync of everything before it.
  */
 export class Journal<R> implements RecordJournal<R> {
   readonly #options: JournalOptions<R>;
