@@ -124,8 +124,9 @@ export async function runWebhooks(context: SectionContext): Promise<SectionResul
 }
 
 /**
- * An endpoint for `message.received` only, added after the warm-up so only the burst is delivered.
- * A paused one queues every delivery and sends none: the cost of queueing alone.
+ * An endpoint for `message.received` only; the measured one is added after the warm-up, so only
+ * the burst is delivered. A paused one queues every delivery and sends none: the cost of queueing
+ * alone. Resolves with the endpoint's id.
  */
 async function addEndpoint(server: ServerUnderTest, url: string, paused: boolean): Promise<string> {
   const response = await fetch(`${server.apiUrl}/api/webhooks`, {

@@ -6,6 +6,11 @@ import type { MessageSummary } from "@mailnest/protocol";
  * listen. Nothing here knows about sockets or HTTP.
  */
 export interface MailnestEvents {
+  /**
+   * `message` (here and in `message.updated`) may be the embedded store index's own summary, which
+   * the index changes in place later (`read`, `inboxes`): a listener that keeps it past its own
+   * turn, to send later, keeps a shallow copy (as the webhooks' queue does).
+   */
   "message.stored": { message: MessageSummary };
   "message.updated": { message: MessageSummary };
   "message.deleted": { id: string; inboxes: string[] };
