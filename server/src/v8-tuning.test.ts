@@ -1,7 +1,10 @@
 import { execFile } from "node:child_process";
 import { createRequire } from "node:module";
 import { promisify } from "node:util";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
+import { HeapGrowthPolicy, SMALL_HEAP_BYTES, watchHeapGrowth } from "./v8-tuning.js";
 
 const TSX_LOADER = new URL(`file://${createRequire(import.meta.url).resolve("tsx")}`).href;
 const TUNING = new URL("./v8-tuning.ts", import.meta.url).href;
@@ -52,4 +55,51 @@ describe("tuneV8ForServer", () => {
     expect(await pretenures(false)).toBe(true);
     expect(await pretenures(true)).toBe(false);
   }, 120_000);
+});
+
+describe("HeapGrowthPolicy", () => {
+  it("fixes the growing factor at 4 while the live heap is small and hands it back to V8 above that", () => {
+    const flags: string[] = [];
+    const policy = new HeapGrowthPolicy((set) => flags.push(set));
+    policy.afterFullCollection(17 * 1024 * 1024);
+    expect(flags).toEqual(["--heap-growing-percent=300"]);
+    policy.afterFullCollection(SMALL_HEAP_BYTES - 1);
+    expect(flags, "set again only when the answer changes").toHaveLength(1);
+    policy.afterFullCollection(SMALL_HEAP_BYTES);
+    expect(flags).toEqual(["--heap-growing-percent=300", "--heap-growing-percent=0"]);
+    policy.afterFullCollection(90 * 1024 * 1024);
+    expect(flags).toHaveLength(2);
+    policy.afterFullCollection(20 * 1024 * 1024);
+    expect(flags.at(-1)).toBe("--heap-growing-percent=300");
+  });
+
+  it("starts with V8's own factor when the first heap it sees is already large", () => {
+    const flags: string[] = [];
+    new HeapGrowthPolicy((set) => flags.push(set)).afterFullCollection(SMALL_HEAP_BYTES * 2);
+    expect(flags).toEqual(["--heap-growing-percent=0"]);
+  });
+});
+
+describe("watchHeapGrowth", () => {
+  it("applies the policy after each full collection", async () => {
+    // A full collection on demand: --expose-gc set now shows `gc` in contexts made from here on.
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as (() => void) | undefined;
+    expect(gc).toBeTypeOf("function");
+    const flags: string[] = [];
+    const stop = watchHeapGrowth((set) => flags.push(set));
+    try {
+      // The suite's own heap may already be over the threshold: the first answer depends on it.
+      const first = flags[0];
+      // Enough live objects to cross SMALL_HEAP_BYTES, kept until after the collection.
+      const held = Array.from({ length: 3 }, () => new Array(2 * 1024 * 1024).fill({ kept: true }));
+      gc?.();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(held).toHaveLength(3);
+      expect(flags.at(-1)).toBe("--heap-growing-percent=0");
+      if (first === "--heap-growing-percent=300") expect(flags).toHaveLength(2);
+    } finally {
+      stop();
+    }
+  });
 });
