@@ -50,7 +50,7 @@ export const SMALL_HEAP_BYTES = 32 * 1024 * 1024;
  * After each full collection V8 sets the old generation's next limit to its live size times a
  * factor it derives from how fast it collects and how fast the program allocates. A fresh sandbox
  * has a small heap (about 17 MB) that V8 collects quickly, so under a burst of large messages it
- * chose small factors and marked the whole heap again every few messages: 13–48 full collections
+ * chose small factors and marked the whole heap again every few messages: 10–48 full collections
  * for 100 messages of 1.4 MB, most of their CPU on V8's marking threads. A factor of 4 (V8's own
  * largest) left 2–3 of them and cut the server's CPU per message by about a quarter, with 2 KB
  * messages unchanged. For a large heap the same factor only adds memory (with it fixed for good, a
