@@ -55,9 +55,9 @@ export const SMALL_HEAP_BYTES = 32 * 1024 * 1024;
  * largest) left 2–3 of them and cut the server's CPU per message by about a quarter, with 2 KB
  * messages unchanged. For a large heap the same factor only adds memory (with it fixed for good, a
  * fill to 50,000 messages peaked at 326 MB, against 270–314 MB), so the factor is fixed while the
- * live heap is under `SMALL_HEAP_BYTES` and left to V8 above it (that fill then peaked at 310 MB). `--heap-growing-percent` is read each time V8 sets a
- * limit, so it can change at run time (unlike `--initial-old-space-size`, which only a command
- * line can set).
+ * live heap is under `SMALL_HEAP_BYTES` and left to V8 above it (that fill then peaked at 310 MB).
+ * `--heap-growing-percent` is read each time V8 sets a limit, so it can change at run time (unlike
+ * `--initial-old-space-size`, which only a command line can set).
  */
 export class HeapGrowthPolicy {
   readonly #setFlags: (flags: string) => void;
