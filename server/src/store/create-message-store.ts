@@ -9,6 +9,7 @@ import { createFileIndexStorage, createMemoryIndexStorage, type IndexStorage } f
 import { openLocalStore } from "./local-message-store.js";
 import { createMemoryBlobStore } from "./memory-blob-store.js";
 import type { MessageAuthenticator, MessageParser, MessageStore } from "./message-store.js";
+import { SNAPSHOT_REFRESH, type SnapshotRefreshPolicy } from "./persisted-index.js";
 import { dropDataDirReadAheads } from "./read-ahead.js";
 import {
   createFileSearchTextStorage,
@@ -37,6 +38,8 @@ export interface StoreDeps {
    * does not compete with the rest of startup; until then queries read sidecars. Absent: at once.
    */
   backgroundWorkAfter?: Promise<void>;
+  /** When a data directory's index replaces its summaries snapshot while running; tests shrink it. */
+  snapshotRefresh?: SnapshotRefreshPolicy;
 }
 
 /**
@@ -69,6 +72,8 @@ export async function createMessageStore(config: StoreConfig, deps: StoreDeps): 
       clock: deps.clock ?? systemClock,
       policy,
       ...(deps.backgroundWorkAfter ? { backgroundWorkAfter: deps.backgroundWorkAfter } : {}),
+      // In memory nothing survives the process, so there is no start to spare.
+      ...(config.dataDir !== null ? { snapshotRefresh: deps.snapshotRefresh ?? SNAPSHOT_REFRESH } : {}),
     });
   } finally {
     // A read the CLI started (`readAheadDataDir`) that this open had no use for, or never got to.

@@ -17,7 +17,7 @@ import type {
   MessageStore,
 } from "./message-store.js";
 import type { AttachmentMeta, IncomingEnvelope, MessageSummary, StoredMessage } from "./model.js";
-import { PersistedIndex, SHARD_SIZE } from "./persisted-index.js";
+import { PersistedIndex, SHARD_SIZE, type SnapshotRefreshPolicy } from "./persisted-index.js";
 import { reconcile } from "./reconcile.js";
 import { readServedSidecar } from "./recover-sidecar.js";
 import type { RetentionPolicy } from "./retention.js";
@@ -48,6 +48,8 @@ export interface LocalStoreOptions {
   clock: Clock;
   /** Loading the search text waits for this (StoreDeps.backgroundWorkAfter). */
   backgroundWorkAfter?: Promise<void>;
+  /** When the index replaces its snapshot while running (a data directory's: `SNAPSHOT_REFRESH`); absent: only at a clean close. */
+  snapshotRefresh?: SnapshotRefreshPolicy;
 }
 
 /**
@@ -57,15 +59,19 @@ export interface LocalStoreOptions {
 export async function openLocalStore(options: LocalStoreOptions): Promise<MessageStore> {
   const index = new MessageIndex();
   let sequencer: Sequencer | null = null;
-  const persisted = new PersistedIndex(options.indexStorage, {
-    summariesInShard: (shard) => index.range(shard * SHARD_SIZE, (shard + 1) * SHARD_SIZE),
-    all: () => index.all(),
-    state: () => ({
-      lastSequence: sequencer?.head ?? 0,
-      inboxes: index.registrations(),
-      messageCount: index.count,
-    }),
-  });
+  const persisted = new PersistedIndex(
+    options.indexStorage,
+    {
+      summariesInShard: (shard) => index.range(shard * SHARD_SIZE, (shard + 1) * SHARD_SIZE),
+      all: () => index.all(),
+      state: () => ({
+        lastSequence: sequencer?.head ?? 0,
+        inboxes: index.registrations(),
+        messageCount: index.count,
+      }),
+    },
+    options.snapshotRefresh ? { refresh: options.snapshotRefresh } : {},
+  );
   const { summaries, state } = await reconcile(options.blobs, persisted, options.parser);
   index.addAll(summaries);
   for (const registration of state.inboxes) index.register(registration);

@@ -3,7 +3,12 @@ import type { Adapter } from "lowdb";
 import { describe, expect, it, vi } from "vitest";
 import { createMemoryIndexStorage, type IndexStorage } from "./index-storage.js";
 import type { MessageSummary } from "./model.js";
-import { type IndexState, PersistedIndex, SHARD_SIZE } from "./persisted-index.js";
+import {
+  type IndexState,
+  PersistedIndex,
+  SHARD_SIZE,
+  type SnapshotRefreshPolicy,
+} from "./persisted-index.js";
 
 function summary(sequence: number): MessageSummary {
   return {
@@ -302,5 +307,160 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
     persisted.markState();
     await withoutErrorLog(() => persisted.writeSnapshot());
     expect(await storage.readSnapshot()).toBeNull();
+  });
+});
+
+describe("PersistedIndex: a snapshot replaced while running", () => {
+  const nextStart = (storage: IndexStorage, held: MessageSummary[] = [], refresh?: SnapshotRefreshPolicy) =>
+    new PersistedIndex(
+      storage,
+      {
+        summariesInShard: (shard) => inShard(held, shard),
+        all: () => held,
+        state: () => ({ lastSequence: held.length, inboxes: [], messageCount: held.length }),
+      },
+      refresh ? { refresh } : {},
+    );
+  const link = async (storage: IndexStorage) =>
+    (await storage.adapter<{ snapshot: { id: string; changedShards: number[] } | null }>("state").read())
+      ?.snapshot ?? null;
+
+  /** A running index over three shards whose last clean close left a snapshot; shard 0 and 2 changed since. */
+  async function runningSinceClose() {
+    const { storage, summaries } = fixture(SHARD_SIZE * 2 + 10);
+    const closing = nextStart(storage, summaries);
+    for (const s of summaries) closing.markSequence(s.sequence);
+    closing.markState();
+    await closing.writeSnapshot();
+    const held = structuredClone(summaries);
+    const running = nextStart(storage, held);
+    await running.load();
+    held[0]!.read = true;
+    held[SHARD_SIZE * 2]!.read = true;
+    running.markSequence(held[0]!.sequence);
+    running.markSequence(held[SHARD_SIZE * 2]!.sequence);
+    await running.flush();
+    return { storage, held, running };
+  }
+
+  it("is what a start after a crash loads, with only the shards written after it", async () => {
+    const { storage, held, running } = await runningSinceClose();
+    const before = await link(storage);
+    expect(before?.changedShards).toEqual([0, 2]);
+
+    await running.refreshSnapshot();
+    const after = await link(storage);
+    expect(after?.id).not.toBe(before?.id);
+    expect(after?.changedShards).toEqual([]);
+    // Shard 0's file lost by hand: only the new snapshot still has its change.
+    await storage.remove("messages-000000");
+    held[SHARD_SIZE]!.read = true; // shard 1 changes after the refresh, then the process is killed
+    running.markSequence(held[SHARD_SIZE]!.sequence);
+    await running.flush();
+
+    expect((await link(storage))?.changedShards).toEqual([1]);
+    const loaded = await nextStart(storage).load();
+    expect(loaded.summaries).toEqual(held);
+  });
+
+  it("lists a change made while the file is written, so its shard wins over the snapshot", async () => {
+    const { storage, held } = await runningSinceClose();
+    let release = () => {};
+    let writing = () => {};
+    const written = new Promise<void>((resolve) => {
+      writing = resolve;
+    });
+    const gated: IndexStorage = {
+      ...storage,
+      writeSnapshot: async (data) => {
+        writing();
+        await new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        await storage.writeSnapshot(data);
+      },
+    };
+    const running = nextStart(gated, held);
+    await running.load();
+    const refreshed = running.refreshSnapshot();
+    await written; // the summaries are captured: read = false
+    held[1]!.read = true;
+    running.markSequence(held[1]!.sequence);
+    const flushed = running.flush(); // queued behind the refresh
+    release();
+    await refreshed;
+    await flushed;
+
+    expect((await link(storage))?.changedShards).toEqual([0]);
+    const loaded = await nextStart(storage).load();
+    expect(loaded.summaries[1]!.read).toBe(true);
+    expect(loaded.summaries).toEqual(held);
+  });
+
+  it("is written once changes stop for the quiet spell and enough shards would be read", async () => {
+    vi.useFakeTimers();
+    try {
+      const { storage, summaries } = fixture(SHARD_SIZE * 3);
+      const policy = { quietMs: 1_000, minShardsToRead: 2 };
+      const running = nextStart(storage, summaries, policy);
+      await running.load();
+      running.start();
+      // A change every half second for three seconds: never quiet, so no snapshot.
+      for (let i = 0; i < 6; i += 1) {
+        running.markSequence(summaries[i * SHARD_SIZE * 0.4]!.sequence);
+        await vi.advanceTimersByTimeAsync(500);
+      }
+      expect(await storage.readSnapshot()).toBeNull();
+      await vi.advanceTimersByTimeAsync(1_000);
+      await running.flush();
+      const first = await link(storage);
+      expect(first?.changedShards).toEqual([]);
+
+      // One shard changed since: below the minimum, the snapshot stays.
+      summaries[0]!.read = true;
+      running.markSequence(summaries[0]!.sequence);
+      await vi.advanceTimersByTimeAsync(3_000);
+      await running.flush();
+      expect((await link(storage))?.id).toBe(first?.id);
+      expect((await link(storage))?.changedShards).toEqual([0]);
+
+      // A second one: replaced after the next quiet spell.
+      summaries[SHARD_SIZE]!.read = true;
+      running.markSequence(summaries[SHARD_SIZE]!.sequence);
+      await vi.advanceTimersByTimeAsync(999);
+      expect((await link(storage))?.id).toBe(first?.id);
+      await vi.advanceTimersByTimeAsync(1);
+      await running.flush();
+      expect((await link(storage))?.id).not.toBe(first?.id);
+      expect((await nextStart(storage).load()).summaries).toEqual(summaries);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("is not written after the close's own snapshot, nor without a policy", async () => {
+    vi.useFakeTimers();
+    try {
+      const { storage, summaries } = fixture(SHARD_SIZE * 3);
+      const without = nextStart(storage, summaries);
+      await without.load();
+      without.start();
+      for (const s of summaries) without.markSequence(s.sequence);
+      await vi.advanceTimersByTimeAsync(60_000);
+      await without.flush();
+      expect(await storage.readSnapshot()).toBeNull();
+
+      const closing = nextStart(storage, summaries, { quietMs: 1_000, minShardsToRead: 1 });
+      await closing.load();
+      closing.start();
+      closing.markSequence(1);
+      await closing.writeSnapshot();
+      const closed = await link(storage);
+      await vi.advanceTimersByTimeAsync(5_000);
+      await closing.flush();
+      expect(await link(storage)).toEqual(closed);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -124,6 +124,39 @@ describe("restart", () => {
     await reopened.close();
   });
 
+  it("a running store replaces its snapshot once quiet: a crash without any clean close keeps a read flag", async () => {
+    const quick = { snapshotRefresh: { quietMs: 100, minShardsToRead: 1 } };
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, quick);
+    const ids: string[] = [];
+    for (const subject of ["one", "two"]) {
+      ids.push((await ingestBuffer(store, testMessage({ subject }), testEnvelope())).id);
+    }
+    await store.setRead(ids[1]!, true);
+    const state = join(dataDir, "index", "state.json");
+    const linked = async () =>
+      (
+        JSON.parse(await readFile(state, "utf8").catch(() => "{}")) as {
+          snapshot?: { changedShards: number[] };
+        }
+      ).snapshot;
+    for (let waited = 0; (await linked())?.changedShards.length !== 0 && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await linked())?.changedShards).toEqual([]);
+
+    // kill -9, and the shard lost: only the snapshot written while running knows the read flag
+    // (the sidecars in the segments bring the messages back, not the flag).
+    const crashed = await kit.crashCopy(dataDir);
+    await rm(join(crashed, "index", "messages-000000.json"));
+    const { store: afterCrash } = await kit.open(crashed);
+    expect(await subjects(afterCrash)).toEqual(["two", "one"]);
+    expect(afterCrash.summary(ids[1]!)?.read).toBe(true);
+    expect(afterCrash.summary(ids[0]!)?.read).toBe(false);
+    await afterCrash.close();
+    await store.close();
+  });
+
   it("re-adds an .eml whose index entry is missing (crash before the index flush)", async () => {
     const { dataDir, store } = await storeWithThreeMessages();
     await store.close();

@@ -70,6 +70,7 @@ export function createStoreKit() {
           parser: options.parser ?? messageParser,
           bus,
           ...(options.fileStore ? { fileStore: options.fileStore } : {}),
+          ...(options.snapshotRefresh ? { snapshotRefresh: options.snapshotRefresh } : {}),
           ...(options.authenticator ? { authenticator: options.authenticator } : {}),
         },
       );
