@@ -112,6 +112,8 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
   // Write what reconciliation repaired, then start the periodic flushes.
   persisted.start();
   await persisted.flush();
+  // Once the server is up, a start that had to read many shards leaves a snapshot for the next one.
+  void (options.backgroundWorkAfter ?? Promise.resolve()).then(() => persisted.refreshIfBehind());
   store.sweep();
   return store;
 }

@@ -438,6 +438,24 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     }
   });
 
+  it("is written at once by refreshIfBehind when enough shards would be read, and not below that", async () => {
+    const { storage, summaries } = fixture(SHARD_SIZE * 3);
+    const running = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 4 });
+    await running.load();
+    running.start();
+    running.refreshIfBehind(); // no snapshot: three shards to read, below four
+    await running.flush();
+    expect(await storage.readSnapshot()).toBeNull();
+
+    const behind = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 3 });
+    await behind.load();
+    behind.start();
+    behind.refreshIfBehind();
+    await behind.flush();
+    expect((await link(storage))?.changedShards).toEqual([]);
+    expect((await nextStart(storage).load()).summaries).toEqual(summaries);
+  });
+
   it("is not written after the close's own snapshot, nor without a policy", async () => {
     vi.useFakeTimers();
     try {

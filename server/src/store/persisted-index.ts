@@ -20,9 +20,10 @@ const SHARD_PREFIX = "messages-";
 const SNAPSHOT_FORMAT = 2;
 
 /**
- * When a running index replaces its snapshot (`PersistedIndex.refreshSnapshot`): once no summary has
- * changed for `quietMs` and a start would otherwise read at least `minShardsToRead` shards besides
- * the snapshot (all of them when there is none yet).
+ * When a running index replaces its snapshot (`PersistedIndex.refreshSnapshot`): whenever a start
+ * would otherwise read at least `minShardsToRead` shards besides the snapshot (all of them when there
+ * is none yet), once no summary has changed for `quietMs`, and once the server is up after a start
+ * (`refreshIfBehind`).
  */
 export interface SnapshotRefreshPolicy {
   quietMs: number;
@@ -266,9 +267,19 @@ export class PersistedIndex {
   start(): void {
     this.#started = true;
     if (this.#dirtyShards.size > 0 || this.#stateDirty) this.#schedule();
-    // A start that read many shards (after a crash, or with no snapshot yet) makes the next one
-    // read them again unless a snapshot is written meanwhile: check once this start has gone quiet.
-    if (this.#refresh !== null && this.#quietTimer === null) this.#armQuietTimer(this.#refresh.quietMs);
+  }
+
+  /**
+   * Writes a new snapshot now when a start would read at least the policy's `minShardsToRead`
+   * shards besides it. Called once the server is up after a start: one that read many shards (after
+   * a crash, or with no snapshot yet) would otherwise leave the next start to read them all again,
+   * and crashes come in runs (an out-of-memory loop, a supervisor restarting a failing host), while
+   * the next quiet spell may be far off. Not before the server is up: the capture holds the event loop.
+   */
+  refreshIfBehind(): void {
+    const policy = this.#refresh;
+    if (policy === null || this.#closed || this.#shardsToRead() < policy.minShardsToRead) return;
+    void this.refreshSnapshot();
   }
 
   markSequence(sequence: number): void {

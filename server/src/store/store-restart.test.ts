@@ -157,6 +157,31 @@ describe("restart", () => {
     await store.close();
   });
 
+  it("a start after a crash that read the shards leaves a snapshot for the next start", async () => {
+    const never = { snapshotRefresh: { quietMs: 3_600_000, minShardsToRead: 1 } };
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, never);
+    const { id } = await ingestBuffer(store, testMessage({ subject: "one" }), testEnvelope());
+    await store.setRead(id, true);
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the index's periodic flush
+    const crashed = await kit.crashCopy(dataDir); // kill -9: no snapshot was ever written
+    const state = join(crashed, "index", "state.json");
+    const linked = async () =>
+      (JSON.parse(await readFile(state, "utf8")) as { snapshot?: { changedShards: number[] } | null })
+        .snapshot;
+    expect(await linked()).toBeFalsy();
+
+    const { store: afterCrash } = await kit.open(crashed, never);
+    for (let waited = 0; !(await linked()) && waited < 10_000; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await linked())?.changedShards).toEqual([]);
+    expect(await readdir(join(crashed, "index"))).toContain("summaries.snapshot");
+    expect(afterCrash.summary(id)?.read).toBe(true);
+    await afterCrash.close();
+    await store.close();
+  });
+
   it("re-adds an .eml whose index entry is missing (crash before the index flush)", async () => {
     const { dataDir, store } = await storeWithThreeMessages();
     await store.close();
