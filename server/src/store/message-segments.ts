@@ -1,9 +1,10 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { readdir, readFile, rm, stat, truncate } from "node:fs/promises";
+import { readdir, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { type AppendFile, openAppendFile } from "./append-file.js";
 import { type Locator, LocatorTable, mergeCaptured } from "./locator-table.js";
 import { RecordStaging } from "./record-staging.js";
+import { scanSegmentFile } from "./segment-file-scan.js";
 import {
   encodeSegmentSnapshot,
   readSegmentSnapshot,
@@ -11,13 +12,7 @@ import {
   type SegmentState,
   writeSegmentSnapshot,
 } from "./segment-snapshot.js";
-import {
-  encodeMessageRecordInto,
-  encodeTombstone,
-  positionAt,
-  RECORD_HEADER_OFFSET,
-  scanSegment,
-} from "./wal-record.js";
+import { encodeMessageRecordInto, encodeTombstone, positionAt, RECORD_HEADER_OFFSET } from "./wal-record.js";
 
 export interface MessageSegmentsOptions {
   /** `<dataDir>/segments`. */
@@ -170,11 +165,10 @@ export class MessageSegments {
 
   async #load(number: number): Promise<void> {
     const path = segmentFilePath(this.#options.directory, number);
-    const bytes = await readFile(path);
-    const { positions, validLength, skipped } = scanSegment(bytes);
+    const { positions, validLength, skipped, length } = scanSegmentFile(path);
     // Records after a torn frame at the end were never acknowledged: each acknowledgement waits for
     // the fdatasync of everything before it.
-    if (validLength < bytes.length) await truncate(path, validLength);
+    if (validLength < length) await truncate(path, validLength);
     for (const [offset, length] of skipped) {
       console.error(`mailnest: segment ${path} has ${length} damaged bytes at ${offset}; skipped`);
     }

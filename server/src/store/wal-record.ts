@@ -24,7 +24,10 @@ export type WalRecord =
   | { kind: "tombstone"; id: string };
 
 const MAGIC = 0x4d4e574c;
-const FRAME_HEADER_BYTES = 12;
+/** Magic, payload length, crc32: the bytes before every payload. */
+export const FRAME_HEADER_BYTES = 12;
+/** The magic as bytes, what a scan past a damaged stretch looks for. */
+export const FRAME_MAGIC: Buffer = Buffer.from([0x4d, 0x4e, 0x57, 0x4c]);
 const KIND_MESSAGE = 1;
 const KIND_TOMBSTONE = 2;
 
@@ -172,12 +175,19 @@ export function scanSegment(bytes: Buffer): {
 }
 
 function nextIntactFrame(bytes: Buffer, from: number): number | null {
-  const magic = Buffer.alloc(4);
-  magic.writeUInt32BE(MAGIC, 0);
-  for (let at = bytes.indexOf(magic, from); at !== -1; at = bytes.indexOf(magic, at + 1)) {
+  for (let at = bytes.indexOf(FRAME_MAGIC, from); at !== -1; at = bytes.indexOf(FRAME_MAGIC, at + 1)) {
     if (positionAt(bytes, at) !== null) return at;
   }
   return null;
+}
+
+/**
+ * How long the frame starting at `offset` says it is (its header included), or null when no frame
+ * header starts there. Only a claim: `positionAt` checks it.
+ */
+export function claimedFrameLength(bytes: Buffer, offset: number): number | null {
+  if (offset + FRAME_HEADER_BYTES > bytes.length || bytes.readUInt32BE(offset) !== MAGIC) return null;
+  return FRAME_HEADER_BYTES + bytes.readUInt32BE(offset + 4);
 }
 
 /** The record framed at `offset`, or null when it is short, mis-framed or fails its checksum. */
