@@ -401,7 +401,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     vi.useFakeTimers();
     try {
       const { storage, summaries } = fixture(SHARD_SIZE * 3);
-      const policy = { quietMs: 1_000, minShardsToRead: 2 };
+      const policy = { quietMs: 1_000, minShardsToRead: 2, minShareToRead: 0 };
       const running = nextStart(storage, summaries, policy);
       await running.load();
       running.start();
@@ -440,20 +440,47 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
 
   it("is written at once by refreshIfBehind when enough shards would be read, and not below that", async () => {
     const { storage, summaries } = fixture(SHARD_SIZE * 3);
-    const running = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 4 });
+    const running = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 4, minShareToRead: 0 });
     await running.load();
     running.start();
     running.refreshIfBehind(); // no snapshot: three shards to read, below four
     await running.flush();
     expect(await storage.readSnapshot()).toBeNull();
 
-    const behind = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 3 });
+    const behind = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 3, minShareToRead: 0 });
     await behind.load();
     behind.start();
     behind.refreshIfBehind();
     await behind.flush();
     expect((await link(storage))?.changedShards).toEqual([]);
     expect((await nextStart(storage).load()).summaries).toEqual(summaries);
+  });
+
+  it("needs the share of all shards as well: a few changed shards of many do not pay for a new snapshot", async () => {
+    const { storage, summaries } = fixture(SHARD_SIZE * 4);
+    const running = nextStart(storage, summaries, {
+      quietMs: 60_000,
+      minShardsToRead: 1,
+      minShareToRead: 0.5,
+    });
+    await running.load();
+    running.start();
+    running.refreshIfBehind(); // no snapshot yet: every shard would be read
+    await running.flush();
+    const first = await link(storage);
+    expect(first?.changedShards).toEqual([]);
+
+    summaries[0]!.read = true;
+    running.markSequence(summaries[0]!.sequence);
+    running.refreshIfBehind(); // one shard of four: below half
+    await running.flush();
+    expect((await link(storage))?.id).toBe(first?.id);
+
+    summaries[SHARD_SIZE * 3]!.read = true;
+    running.markSequence(summaries[SHARD_SIZE * 3]!.sequence);
+    running.refreshIfBehind(); // two of four
+    await running.flush();
+    expect((await link(storage))?.id).not.toBe(first?.id);
   });
 
   it("is not written after the close's own snapshot, nor without a policy", async () => {
@@ -468,7 +495,11 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
       await without.flush();
       expect(await storage.readSnapshot()).toBeNull();
 
-      const closing = nextStart(storage, summaries, { quietMs: 1_000, minShardsToRead: 1 });
+      const closing = nextStart(storage, summaries, {
+        quietMs: 1_000,
+        minShardsToRead: 1,
+        minShareToRead: 0,
+      });
       await closing.load();
       closing.start();
       closing.markSequence(1);

@@ -21,13 +21,15 @@ const SNAPSHOT_FORMAT = 2;
 
 /**
  * When a running index replaces its snapshot (`PersistedIndex.refreshSnapshot`): whenever a start
- * would otherwise read at least `minShardsToRead` shards besides the snapshot (all of them when there
- * is none yet), once no summary has changed for `quietMs`, and once the server is up after a start
- * (`refreshIfBehind`).
+ * would otherwise read at least `minShardsToRead` shards besides the snapshot, and at least
+ * `minShareToRead` of all the shards (all of them when there is no snapshot yet), once no summary has
+ * changed for `quietMs`, and once the server is up after a start (`refreshIfBehind`).
  */
 export interface SnapshotRefreshPolicy {
   quietMs: number;
   minShardsToRead: number;
+  /** 0–1. */
+  minShareToRead: number;
 }
 
 /**
@@ -36,10 +38,17 @@ export interface SnapshotRefreshPolicy {
  * messages with none, 2.4–3.7 s to ready here against 1.8–2.3 s from a snapshot written while
  * running (docs/performance.md). Serialising the summaries holds the event loop (about 35 ms at the
  * default 10,000 messages, 0.2 s at 50,000), which is why it waits for a quiet spell rather than
- * running on a timer; a message that arrives during it waits that long for its 250. Eight shards
- * (2,000 messages) are about 50 ms of reading at a start: below that a snapshot saves little.
+ * running on a timer; a message that arrives during it waits that long for its 250. What it costs
+ * grows with every summary, what it saves a start with the shards changed since the last one: a
+ * quarter of them is where the saving (5–7 µs a summary read from a shard rather than the
+ * snapshot) comes near the cost (about 4 µs a summary serialised), and eight shards (2,000 messages,
+ * about 50 ms of reading at a start) is where a snapshot starts to matter at all.
  */
-export const SNAPSHOT_REFRESH: SnapshotRefreshPolicy = { quietMs: 5_000, minShardsToRead: 8 };
+export const SNAPSHOT_REFRESH: SnapshotRefreshPolicy = {
+  quietMs: 5_000,
+  minShardsToRead: 8,
+  minShareToRead: 0.25,
+};
 
 interface SnapshotPayload {
   format: number;
@@ -210,10 +219,13 @@ export class PersistedIndex {
     }
   }
 
-  /** Shards a start would read besides the snapshot: those changed since it, or all without one. */
-  #shardsToRead(): number {
-    if (this.#snapshotId !== null) return new Set([...this.#changedShards, ...this.#dirtyShards]).size;
-    return Math.ceil(this.#source.all().length / SHARD_SIZE);
+  /** Whether a start would read enough shards besides the snapshot for the policy to replace it. */
+  #behind(policy: SnapshotRefreshPolicy): boolean {
+    const all = Math.ceil(this.#source.all().length / SHARD_SIZE);
+    // Without a snapshot a start reads every shard.
+    const toRead =
+      this.#snapshotId === null ? all : new Set([...this.#changedShards, ...this.#dirtyShards]).size;
+    return toRead >= policy.minShardsToRead && toRead >= policy.minShareToRead * all;
   }
 
   #noteChange(policy: SnapshotRefreshPolicy): void {
@@ -235,7 +247,7 @@ export class PersistedIndex {
     const quietFor = Date.now() - this.#lastChange;
     // Changes kept coming: look again when the last one is `quietMs` old.
     if (quietFor < policy.quietMs) this.#armQuietTimer(policy.quietMs - quietFor);
-    else if (this.#shardsToRead() >= policy.minShardsToRead) void this.refreshSnapshot();
+    else if (this.#behind(policy)) void this.refreshSnapshot();
   }
 
   #stopQuietTimer(): void {
@@ -270,15 +282,15 @@ export class PersistedIndex {
   }
 
   /**
-   * Writes a new snapshot now when a start would read at least the policy's `minShardsToRead`
-   * shards besides it. Called once the server is up after a start: one that read many shards (after
+   * Writes a new snapshot now when a start would read enough shards besides it (the policy's
+   * minimums). Called once the server is up after a start: one that read many shards (after
    * a crash, or with no snapshot yet) would otherwise leave the next start to read them all again,
    * and crashes come in runs (an out-of-memory loop, a supervisor restarting a failing host), while
    * the next quiet spell may be far off. Not before the server is up: the capture holds the event loop.
    */
   refreshIfBehind(): void {
     const policy = this.#refresh;
-    if (policy === null || this.#closed || this.#shardsToRead() < policy.minShardsToRead) return;
+    if (policy === null || this.#closed || !this.#behind(policy)) return;
     void this.refreshSnapshot();
   }
 
