@@ -15,8 +15,9 @@ import { StorageFailedError } from "./errors.js";
 import type { FileBlobStoreOptions } from "./file-blob-store.js";
 import { MessageSegments } from "./message-segments.js";
 import { RecordStaging } from "./record-staging.js";
+import { scanSegment } from "./segment-file-scan.js";
 import { decodeSegmentSnapshot } from "./segment-snapshot.js";
-import { encodeMessageRecord, encodeMessageRecordInto, scanSegment } from "./wal-record.js";
+import { encodeMessageRecord, encodeMessageRecordInto } from "./wal-record.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());

@@ -2,8 +2,8 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit } from "../test-support/store-kit.js";
-import { scanSegmentFile } from "./segment-file-scan.js";
-import { encodeMessageRecord, encodeTombstone, scanSegment } from "./wal-record.js";
+import { scanSegment, scanSegmentFile } from "./segment-file-scan.js";
+import { encodeMessageRecord, encodeTombstone } from "./wal-record.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());

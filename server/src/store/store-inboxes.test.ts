@@ -8,7 +8,7 @@ import {
   testEnvelope,
   testMessage,
 } from "../test-support/store-kit.js";
-import { scanSegment } from "./wal-record.js";
+import { scanSegment } from "./segment-file-scan.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());

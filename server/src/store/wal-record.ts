@@ -141,47 +141,6 @@ export interface RecordPosition {
 export const RECORD_HEADER_OFFSET = FRAME_HEADER_BYTES + 5;
 
 /**
- * Like `decodeSegment`, but yields positions: the id is all a scan needs of the sidecar, and our
- * sidecars start with it (`{"version":1,"id":"…"`), so a full JSON parse is only the fallback.
- *
- * Segments are kept for good, so a damaged record in the middle (a flipped bit, an edit by hand) must
- * not cost the records after it: the scan skips to the next frame that is intact and carries on.
- * Only when no intact frame follows is the rest a torn tail (`validLength` ends before it).
- */
-export function scanSegment(bytes: Buffer): {
-  positions: RecordPosition[];
-  validLength: number;
-  /** Damaged stretches skipped in the middle, as [offset, length]. */
-  skipped: [number, number][];
-} {
-  const positions: RecordPosition[] = [];
-  const skipped: [number, number][] = [];
-  let offset = 0;
-  let validLength = 0;
-  while (offset + FRAME_HEADER_BYTES <= bytes.length) {
-    const position = positionAt(bytes, offset);
-    if (position !== null) {
-      positions.push(position);
-      offset += position.frameLength;
-      validLength = offset;
-      continue;
-    }
-    const next = nextIntactFrame(bytes, offset + 1);
-    if (next === null) break;
-    skipped.push([offset, next - offset]);
-    offset = next;
-  }
-  return { positions, validLength, skipped };
-}
-
-function nextIntactFrame(bytes: Buffer, from: number): number | null {
-  for (let at = bytes.indexOf(FRAME_MAGIC, from); at !== -1; at = bytes.indexOf(FRAME_MAGIC, at + 1)) {
-    if (positionAt(bytes, at) !== null) return at;
-  }
-  return null;
-}
-
-/**
  * How long the frame starting at `offset` says it is (its header included), or null when no frame
  * header starts there. Only a claim: `positionAt` checks it.
  */

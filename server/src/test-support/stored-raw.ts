@@ -1,7 +1,8 @@
 import { readdir, readFile, stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SEGMENT_FILE_PATTERN } from "../store/message-segments.js";
-import { RECORD_HEADER_OFFSET, scanSegment } from "../store/wal-record.js";
+import { scanSegment } from "../store/segment-file-scan.js";
+import { RECORD_HEADER_OFFSET } from "../store/wal-record.js";
 
 /** Where a message's raw bytes are on disk: its `.eml`, or a byte range of a segment. */
 export interface StoredRawRange {
