@@ -321,6 +321,20 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
       },
       refresh ? { refresh } : {},
     );
+  /** A policy that refreshes only when told to (`refreshIfBehind`) unless `quietMs` says otherwise. */
+  const policy = (rule: Partial<SnapshotRefreshPolicy>): SnapshotRefreshPolicy => ({
+    quietMs: 60_000,
+    minShardsToRead: 1,
+    minShareToRead: 0,
+    ...rule,
+  });
+  /** The index a start leaves: loaded and started. */
+  const started = async (storage: IndexStorage, held: MessageSummary[], refresh?: SnapshotRefreshPolicy) => {
+    const index = nextStart(storage, held, refresh);
+    await index.load();
+    index.start();
+    return index;
+  };
   const link = async (storage: IndexStorage) =>
     (await storage.adapter<{ snapshot: { id: string; changedShards: number[] } | null }>("state").read())
       ?.snapshot ?? null;
@@ -401,10 +415,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     vi.useFakeTimers();
     try {
       const { storage, summaries } = fixture(SHARD_SIZE * 3);
-      const policy = { quietMs: 1_000, minShardsToRead: 2, minShareToRead: 0 };
-      const running = nextStart(storage, summaries, policy);
-      await running.load();
-      running.start();
+      const running = await started(storage, summaries, policy({ quietMs: 1_000, minShardsToRead: 2 }));
       // A change every half second for three seconds: never quiet, so no snapshot.
       for (let i = 0; i < 6; i += 1) {
         running.markSequence(summaries[i * SHARD_SIZE * 0.4]!.sequence);
@@ -440,16 +451,12 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
 
   it("is written at once by refreshIfBehind when enough shards would be read, and not below that", async () => {
     const { storage, summaries } = fixture(SHARD_SIZE * 3);
-    const running = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 4, minShareToRead: 0 });
-    await running.load();
-    running.start();
+    const running = await started(storage, summaries, policy({ minShardsToRead: 4 }));
     running.refreshIfBehind(); // no snapshot: three shards to read, below four
     await running.flush();
     expect(await storage.readSnapshot()).toBeNull();
 
-    const behind = nextStart(storage, summaries, { quietMs: 60_000, minShardsToRead: 3, minShareToRead: 0 });
-    await behind.load();
-    behind.start();
+    const behind = await started(storage, summaries, policy({ minShardsToRead: 3 }));
     behind.refreshIfBehind();
     await behind.flush();
     expect((await link(storage))?.changedShards).toEqual([]);
@@ -458,13 +465,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
 
   it("needs the share of all shards as well: a few changed shards of many do not pay for a new snapshot", async () => {
     const { storage, summaries } = fixture(SHARD_SIZE * 4);
-    const running = nextStart(storage, summaries, {
-      quietMs: 60_000,
-      minShardsToRead: 1,
-      minShareToRead: 0.5,
-    });
-    await running.load();
-    running.start();
+    const running = await started(storage, summaries, policy({ minShareToRead: 0.5 }));
     running.refreshIfBehind(); // no snapshot yet: every shard would be read
     await running.flush();
     const first = await link(storage);
@@ -487,21 +488,13 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     vi.useFakeTimers();
     try {
       const { storage, summaries } = fixture(SHARD_SIZE * 3);
-      const without = nextStart(storage, summaries);
-      await without.load();
-      without.start();
+      const without = await started(storage, summaries);
       for (const s of summaries) without.markSequence(s.sequence);
       await vi.advanceTimersByTimeAsync(60_000);
       await without.flush();
       expect(await storage.readSnapshot()).toBeNull();
 
-      const closing = nextStart(storage, summaries, {
-        quietMs: 1_000,
-        minShardsToRead: 1,
-        minShareToRead: 0,
-      });
-      await closing.load();
-      closing.start();
+      const closing = await started(storage, summaries, policy({ quietMs: 1_000 }));
       closing.markSequence(1);
       await closing.writeSnapshot();
       const closed = await link(storage);

@@ -35,6 +35,23 @@ const subjects = async (store: {
   list: (q: { limit: number }) => Promise<{ messages: { subject: string }[] }>;
 }) => (await store.list({ limit: 50 })).messages.map((message) => message.subject);
 
+/** What `state.json` says of the summaries snapshot, or undefined when it names none (or is not there yet). */
+async function snapshotLink(dataDir: string): Promise<{ changedShards: number[] } | undefined> {
+  const text = await readFile(join(dataDir, "index", "state.json"), "utf8").catch(() => "{}");
+  return (JSON.parse(text) as { snapshot?: { changedShards: number[] } | null }).snapshot ?? undefined;
+}
+
+/** Until `dataDir`'s state names a snapshot with no shard changed since (a refresh), for at most 10 s. */
+async function refreshed(dataDir: string): Promise<void> {
+  for (
+    let waited = 0;
+    (await snapshotLink(dataDir))?.changedShards.length !== 0 && waited < 10_000;
+    waited += 50
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe("restart", () => {
   it("keeps messages, sequences, read flags and created inboxes", async () => {
     const { dataDir, store, ids } = await storeWithThreeMessages();
@@ -133,17 +150,8 @@ describe("restart", () => {
       ids.push((await ingestBuffer(store, testMessage({ subject }), testEnvelope())).id);
     }
     await store.setRead(ids[1]!, true);
-    const state = join(dataDir, "index", "state.json");
-    const linked = async () =>
-      (
-        JSON.parse(await readFile(state, "utf8").catch(() => "{}")) as {
-          snapshot?: { changedShards: number[] };
-        }
-      ).snapshot;
-    for (let waited = 0; (await linked())?.changedShards.length !== 0 && waited < 10_000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect((await linked())?.changedShards).toEqual([]);
+    await refreshed(dataDir);
+    expect((await snapshotLink(dataDir))?.changedShards).toEqual([]);
 
     // kill -9, and the shard lost: only the snapshot written while running knows the read flag
     // (the sidecars in the segments bring the messages back, not the flag).
@@ -165,17 +173,12 @@ describe("restart", () => {
     await store.setRead(id, true);
     await new Promise((resolve) => setTimeout(resolve, 400)); // the index's periodic flush
     const crashed = await kit.crashCopy(dataDir); // kill -9: no snapshot was ever written
-    const state = join(crashed, "index", "state.json");
-    const linked = async () =>
-      (JSON.parse(await readFile(state, "utf8")) as { snapshot?: { changedShards: number[] } | null })
-        .snapshot;
-    expect(await linked()).toBeFalsy();
+    expect(await readdir(join(crashed, "index"))).toContain("state.json");
+    expect(await snapshotLink(crashed)).toBeUndefined();
 
     const { store: afterCrash } = await kit.open(crashed, never);
-    for (let waited = 0; !(await linked()) && waited < 10_000; waited += 50) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect((await linked())?.changedShards).toEqual([]);
+    await refreshed(crashed);
+    expect((await snapshotLink(crashed))?.changedShards).toEqual([]);
     expect(await readdir(join(crashed, "index"))).toContain("summaries.snapshot");
     expect(afterCrash.summary(id)?.read).toBe(true);
     await afterCrash.close();
