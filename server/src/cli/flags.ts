@@ -216,7 +216,7 @@ export const FLAGS: readonly FlagSpec[] = [
     "string",
     "<count>",
     "1",
-    "worker threads that verify messages beside the event loop (0 = on the event loop)",
+    "worker threads that verify signed mail (all mail with --dns-mode system) beside the event loop (0 = on the event loop)",
   ),
   flag(
     "parse-threads",

@@ -1,4 +1,5 @@
 import { open } from "node:fs/promises";
+import type { Worker } from "node:worker_threads";
 import type { DkimKey, DnsMode, DnsRecord } from "@mailnest/protocol";
 import type { MailnestConfig } from "../config.js";
 import type { MessageAuthenticator } from "../store/message-store.js";
@@ -8,8 +9,10 @@ import { createDnsResolver, type SystemDns } from "./dns-resolver.js";
 import { type DnsRecordSelector, DnsZone, ZoneFullError } from "./dns-zone.js";
 import { bytesToVerify } from "./header-fields.js";
 import type { MessageVerifier, MessageVerifierOptions } from "./message-verifier.js";
+import { holdsSigningKeys, publishesSigningKey, signedMailOnThreads } from "./signed-mail-on-threads.js";
 import { unfinishedAuthentication } from "./unfinished-verification.js";
 import { reusingVerdicts } from "./verdict-reuse.js";
+import type { VerifierWorkerData } from "./verifier-messages.js";
 import { createVerifierPool, verifierThreadsAvailable } from "./verifier-pool.js";
 import { localZoneEditor, type ZoneEditor } from "./zone-editor.js";
 import { readZoneFile, ZoneFileError, type ZoneFileRecord } from "./zone-file.js";
@@ -66,6 +69,8 @@ export async function createDeliverabilityLab(
     system?: SystemDns;
     /** Verification threads start once this resolves (or at the first message); absent: at once. */
     threadsAfter?: Promise<void>;
+    /** How a verification thread is started; tests start one from the TypeScript sources. */
+    spawnThread?: (workerData: VerifierWorkerData) => Worker;
   } = {},
 ): Promise<DeliverabilityLab> {
   const zone = new DnsZone();
@@ -76,20 +81,32 @@ export async function createDeliverabilityLab(
     mode: config.dnsMode,
     ...(options.system ? { system: options.system } : {}),
   });
-  const inThread = verifierLoadedWhenUsed({ resolver, authservId: config.domain });
+  const onEventLoop = verifierLoadedWhenUsed({ resolver, authservId: config.domain });
   // Threads need the compiled worker: running from the TypeScript sources (tests, `pnpm dev`),
   // verification stays on the event loop.
+  const threadsAvailable = options.spawnThread !== undefined || verifierThreadsAvailable();
+  // In zone mode only signed mail goes to a thread, so the threads start ahead of it only once the
+  // zone publishes a key to check signatures with (signed-mail-on-threads.ts).
+  const zoneOnly = config.dnsMode === "zone";
   const pool =
-    config.verifyAuth && config.verifyThreads > 0 && verifierThreadsAvailable()
+    config.verifyAuth && config.verifyThreads > 0 && threadsAvailable
       ? createVerifierPool({
           resolver,
           authservId: config.domain,
           threads: config.verifyThreads,
-          fallback: inThread,
+          fallback: onEventLoop,
+          startAhead: !zoneOnly || holdsSigningKeys(zone),
           ...(options.threadsAfter ? { startAfter: options.threadsAfter } : {}),
+          ...(options.spawnThread ? { spawn: options.spawnThread } : {}),
         })
       : null;
-  const verifier = reusingVerdicts(pool ?? inThread, zone);
+  if (pool !== null && zoneOnly) {
+    zone.onChange((change) => {
+      if (publishesSigningKey(change)) pool.warm();
+    });
+  }
+  const routed = pool === null ? onEventLoop : zoneOnly ? signedMailOnThreads(pool, onEventLoop) : pool;
+  const verifier = reusingVerdicts(routed, zone);
   let editor = localZoneEditor(zone);
   return {
     zone,
@@ -129,10 +146,10 @@ export async function createDeliverabilityLab(
 }
 
 /**
- * The event loop's own verifier (`--verify-threads 0`, or a thread that died), whose code, with
- * mailauth and the public suffix list behind it, loads at its first message. With threads (the
- * default) the main thread usually never verifies: loading it at start cost about 60 ms of every
- * start and 2.5 MB of heap for nothing.
+ * The event loop's own verifier (unsigned mail in zone mode, `--verify-threads 0`, or a thread that
+ * died), whose code, with mailauth and the public suffix list behind it, loads at its first message:
+ * loading it at start cost about 60 ms of every start and 2.5 MB of heap, for a sandbox that may
+ * receive no mail, or verify all of it on threads (`--dns system`).
  */
 function verifierLoadedWhenUsed(options: MessageVerifierOptions): MessageVerifier {
   let loaded: Promise<MessageVerifier> | null = null;

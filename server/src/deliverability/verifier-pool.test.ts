@@ -1,7 +1,11 @@
 import { once } from "node:events";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { plainMessage, signWithMailauth } from "../test-support/deliverability-kit.js";
+import {
+  plainMessage,
+  signWithMailauth,
+  spawnVerifierFromSource,
+} from "../test-support/deliverability-kit.js";
 import { createDkimKey } from "./dkim-keys.js";
 import { createDnsResolver } from "./dns-resolver.js";
 import { DnsZone } from "./dns-zone.js";
@@ -9,13 +13,6 @@ import type { VerifierWorkerData } from "./verifier-messages.js";
 import { createVerifierPool } from "./verifier-pool.js";
 import { createMessageVerifier } from "./verify-message.js";
 import { localZoneEditor } from "./zone-editor.js";
-
-/** A verification thread started from the TypeScript sources (the build starts verifier-worker.js). */
-function spawnFromSource(workerData: VerifierWorkerData): Worker {
-  const entry = new URL("./verifier-worker.ts", import.meta.url).href;
-  const code = `import { register } from "tsx/esm/api"; register(); await import(${JSON.stringify(entry)});`;
-  return new Worker(code, { eval: true, workerData });
-}
 
 const pools: { close(): Promise<void> }[] = [];
 afterEach(async () => {
@@ -25,7 +22,12 @@ afterEach(async () => {
 /** A pool over `zone` whose threads run the TypeScript sources; `spawned` lists each thread started. */
 function poolOver(
   zone: DnsZone,
-  options: { threads?: number; startAfter?: Promise<void>; stopAfterIdleMs?: number } = {},
+  options: {
+    threads?: number;
+    startAfter?: Promise<void>;
+    startAhead?: boolean;
+    stopAfterIdleMs?: number;
+  } = {},
 ) {
   const resolver = createDnsResolver({ zone });
   const fallback = createMessageVerifier({ resolver, authservId: "mx.mailnest.test" });
@@ -38,11 +40,12 @@ function poolOver(
     fallback,
     spawn: (workerData) => {
       spawned.push(workerData);
-      const worker = spawnFromSource(workerData);
+      const worker = spawnVerifierFromSource(workerData);
       workers.push(worker);
       return worker;
     },
     ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+    ...(options.startAhead !== undefined ? { startAhead: options.startAhead } : {}),
     ...(options.stopAfterIdleMs !== undefined ? { stopAfterIdleMs: options.stopAfterIdleMs } : {}),
   });
   pools.push(pool);
@@ -165,6 +168,30 @@ describe("when the threads start", () => {
     start();
     await new Promise((resolve) => setImmediate(resolve));
     expect(spawned).toHaveLength(2);
+  });
+
+  it("with startAhead false, starts none at startAfter; warm() starts them, or, called before startAfter, when it resolves", async () => {
+    const zone = new DnsZone();
+    const startups = [() => {}, () => {}];
+    const startup = (index: number) =>
+      new Promise<void>((resolve) => {
+        startups[index] = resolve;
+      });
+    const { pool, spawned } = poolOver(zone, { threads: 2, startAhead: false, startAfter: startup(0) });
+    const early = poolOver(zone, { startAhead: false, startAfter: startup(1) });
+
+    startups[0]!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(spawned).toHaveLength(0);
+    pool.warm();
+    expect(spawned).toHaveLength(2);
+    expect(pool.runningThreads()).toBe(2);
+
+    early.pool.warm();
+    expect(early.spawned).toHaveLength(0);
+    startups[1]!();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(early.spawned).toHaveLength(1);
   });
 
   it("a message that comes first starts its thread itself and is verified there", async () => {

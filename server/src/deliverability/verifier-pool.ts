@@ -26,8 +26,7 @@ const VERIFIER_THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
  * How long a verification thread may go without a message before it is stopped. A thread holds
  * about 17 MB resident even with its heap compacted (its own V8 isolate, Node's bootstrap, mailauth's
  * code, its malloc arena): a ninth of a sandbox with 50,000 messages, kept for mail that mostly never
- * comes, since unsigned mail from a known envelope reuses its verdicts without a thread
- * (verdict-reuse.ts). The next message that needs one starts it again and waits for it to load and
+ * comes, since in zone mode only signed mail is verified on a thread (signed-mail-on-threads.ts). The next message that needs one starts it again and waits for it to load and
  * warm up: its 250 came about 0.45 s later here than with a thread kept (docs/performance.md), once
  * per quiet minute, as the first message after startup can.
  */
@@ -60,9 +59,23 @@ export function createVerifierPool(options: {
    * startup on a small machine. Absent: at once.
    */
   startAfter?: Promise<void>;
+  /**
+   * Whether the threads start when `startAfter` resolves (the default) or only for a message, or
+   * when `warm()` asks: a sandbox that never receives signed mail never needs them
+   * (signed-mail-on-threads.ts).
+   */
+  startAhead?: boolean;
   /** Stop a thread after this long without a message (default `VERIFIER_IDLE_STOP_MS`). */
   stopAfterIdleMs?: number;
-}): MessageVerifier & { close(): Promise<void>; runningThreads(): number } {
+}): MessageVerifier & {
+  close(): Promise<void>;
+  runningThreads(): number;
+  /**
+   * Starts the threads not running, so the next messages need not wait for one to load (at once, or
+   * when `startAfter` resolves if it has not yet); each stops again after the idle time without one.
+   */
+  warm(): void;
+} {
   const { resolver, authservId, fallback } = options;
   const { zone } = resolver;
   const slots: (Worker | null)[] = Array.from({ length: Math.max(1, options.threads) }, () => null);
@@ -143,9 +156,16 @@ export function createVerifierPool(options: {
     postUnposted();
     for (const worker of slots) worker?.postMessage(change satisfies ToWorker);
   });
+  const startIdleSlots = () => {
+    for (let slot = 0; slot < slots.length && !closed; slot += 1) if (slots[slot] === null) start(slot);
+  };
+  /** Whether `startAfter` resolved; until then `warm()` is remembered in `warmWhenStarted`. */
+  let afterStartup = false;
+  let warmWhenStarted = options.startAhead ?? true;
   // Started ahead of the first message, so it does not wait for a thread to load.
   void (options.startAfter ?? Promise.resolve()).then(() => {
-    for (let slot = 0; slot < slots.length && !closed; slot += 1) if (slots[slot] === null) start(slot);
+    afterStartup = true;
+    if (warmWhenStarted) startIdleSlots();
   });
 
   return {
@@ -191,6 +211,10 @@ export function createVerifierPool(options: {
     },
     runningThreads() {
       return slots.filter((worker) => worker !== null).length;
+    },
+    warm() {
+      if (afterStartup) startIdleSlots();
+      else warmWhenStarted = true;
     },
     async close() {
       closed = true;

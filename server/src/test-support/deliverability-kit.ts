@@ -8,11 +8,13 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Worker } from "node:worker_threads";
 import * as mailauth from "mailauth";
 import nodemailer from "nodemailer";
 import { createDnsResolver, type SystemDns } from "../deliverability/dns-resolver.js";
 import { DnsZone } from "../deliverability/dns-zone.js";
 import type { MessageVerifierOptions } from "../deliverability/message-verifier.js";
+import type { VerifierWorkerData } from "../deliverability/verifier-messages.js";
 import { createMessageVerifier } from "../deliverability/verify-message.js";
 import { parseZoneFile } from "../deliverability/zone-file.js";
 
@@ -24,6 +26,13 @@ import { parseZoneFile } from "../deliverability/zone-file.js";
  */
 
 export const AUTHSERV_ID = "mx.mailnest.test";
+
+/** A verification thread started from the TypeScript sources (the build starts verifier-worker.js). */
+export function spawnVerifierFromSource(workerData: VerifierWorkerData): Worker {
+  const entry = new URL("../deliverability/verifier-worker.ts", import.meta.url).href;
+  const code = `import { register } from "tsx/esm/api"; register(); await import(${JSON.stringify(entry)});`;
+  return new Worker(code, { eval: true, workerData });
+}
 
 /** A zone holding the records of a zone-file text (`$ORIGIN` as it says). */
 export function zoneOf(text: string): DnsZone {
