@@ -35,13 +35,18 @@ afterEach(async () => {
  * A lab whose verification threads run the TypeScript sources, past its startup (`threadsAfter`
  * resolved); `threads` lists each thread started, and `verified` counts the messages posted to them.
  */
-async function labWithThreads(config: Partial<DeliverabilityConfig> = {}) {
+async function labWithThreads(config: Partial<DeliverabilityConfig> = {}, startup = Promise.resolve()) {
   const threads: Worker[] = [];
   let verified = 0;
+  let verifierLoads = 0;
   const lab = await createDeliverabilityLab(
     { ...CONFIG, ...config },
     {
-      threadsAfter: Promise.resolve(),
+      threadsAfter: startup,
+      loadVerifier: () => {
+        verifierLoads += 1;
+        return import("./verify-message.js");
+      },
       spawnThread: (workerData: VerifierWorkerData) => {
         const worker = spawnVerifierFromSource(workerData);
         const post = worker.postMessage.bind(worker);
@@ -58,7 +63,7 @@ async function labWithThreads(config: Partial<DeliverabilityConfig> = {}) {
   labs.push(lab);
   // Past the lab's startup: threads that start ahead have started.
   await new Promise((resolve) => setImmediate(resolve));
-  return { lab, threads, verified: () => verified };
+  return { lab, threads, verified: () => verified, verifierLoads: () => verifierLoads };
 }
 
 describe("where a message is verified (zone mode)", () => {
@@ -112,6 +117,32 @@ describe("where a message is verified (zone mode)", () => {
 
     expect(threads).toHaveLength(1);
     expect(lab.runningThreads()).toBe(1);
+  });
+});
+
+describe("when the event loop's verifier loads", () => {
+  it("with threads in zone mode: once the server's startup is done, before any message", async () => {
+    let started = () => {};
+    const startup = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    const { lab, verifierLoads } = await labWithThreads({}, startup);
+    expect(verifierLoads()).toBe(0);
+
+    started();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(verifierLoads()).toBe(1);
+    await lab.verifier.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+    expect(verifierLoads()).toBe(1);
+  });
+
+  it("with --verify-threads 0: at the first message, as a server that never receives one never loads it", async () => {
+    const { lab, verifierLoads } = await labWithThreads({ verifyThreads: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(verifierLoads()).toBe(0);
+
+    await lab.verifier.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+    expect(verifierLoads()).toBe(1);
   });
 });
 

@@ -152,6 +152,11 @@ function load(): MailauthParts {
   return loaded;
 }
 
+/** Loads the parts now rather than at the first verification (`verify-message.ts`'s `preload`). */
+export function loadMailauthParts(): void {
+  load();
+}
+
 /** Distinct key records kept; a test run publishes a few dozen. */
 const MAX_PARSED_KEYS = 500;
 
