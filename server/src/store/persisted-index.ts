@@ -167,16 +167,24 @@ export class PersistedIndex {
     this.#stopQuietTimer();
     await this.flush();
     if (this.#dirtyShards.size > 0 || this.#stateDirty) return;
-    const payload: SnapshotPayload = {
-      format: SNAPSHOT_FORMAT,
-      id: randomUUID(),
-      summaries: this.#source.all(),
-    };
+    await this.#writeSnapshotAndState({ vouchForCount: true });
+  }
+
+  /**
+   * Writes every summary to a new snapshot, then points `state.json` at it with no shard changed
+   * since. A failure is reported once; the snapshot `state.json` named before stays named.
+   */
+  async #writeSnapshotAndState(state: { vouchForCount: boolean }): Promise<void> {
     try {
+      const payload: SnapshotPayload = {
+        format: SNAPSHOT_FORMAT,
+        id: randomUUID(),
+        summaries: this.#source.all(),
+      };
       await this.#storage.writeSnapshot(serialize(payload));
       this.#snapshotId = payload.id;
       this.#changedShards = new Set();
-      await this.#writeState();
+      await this.#writeState(state);
     } catch (error) {
       this.#reportFailure(error);
     }
@@ -202,21 +210,9 @@ export class PersistedIndex {
     // A failed shard write leaves its shard dirty and its file behind the index: not a moment to
     // vouch for the shards. The next quiet spell tries again.
     if (this.#dirtyShards.size > 0 || this.#stateDirty || this.#closed) return;
-    try {
-      const payload: SnapshotPayload = {
-        format: SNAPSHOT_FORMAT,
-        id: randomUUID(),
-        summaries: this.#source.all(),
-      };
-      await this.#storage.writeSnapshot(serialize(payload));
-      this.#snapshotId = payload.id;
-      this.#changedShards = new Set();
-      // Shards changed while the file was written are dirty and not yet written: their count may
-      // not match, so this state vouches for none (a clean close writes one that does).
-      await this.#writeState({ vouchForCount: false });
-    } catch (error) {
-      this.#reportFailure(error);
-    }
+    // Shards changed while the file is written are dirty and not yet written: their count may not
+    // match, so this state vouches for none (a clean close writes one that does).
+    await this.#writeSnapshotAndState({ vouchForCount: false });
   }
 
   /** Whether a start would read enough shards besides the snapshot for the policy to replace it. */
