@@ -152,7 +152,7 @@ function load(): MailauthParts {
   return loaded;
 }
 
-/** Loads the parts now rather than at the first verification (`verify-message.ts`'s `preload`). */
+/** Loads the parts now rather than at the first verification (re-exported by `verify-message.ts`). */
 export function loadMailauthParts(): void {
   load();
 }

@@ -26,9 +26,10 @@ const VERIFIER_THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
  * How long a verification thread may go without a message before it is stopped. A thread holds
  * about 17 MB resident even with its heap compacted (its own V8 isolate, Node's bootstrap, mailauth's
  * code, its malloc arena): a ninth of a sandbox with 50,000 messages, kept for mail that mostly never
- * comes, since in zone mode only signed mail is verified on a thread (signed-mail-on-threads.ts). The next message that needs one starts it again and waits for it to load and
- * warm up: its 250 came about 0.45 s later here than with a thread kept (docs/performance.md), once
- * per quiet minute, as the first message after startup can.
+ * comes, since in zone mode only signed mail is verified on a thread (signed-mail-on-threads.ts).
+ * The next message that needs one starts it again and waits for it to load and warm up: its 250 came
+ * about 0.45 s later here than with a thread kept (docs/performance.md), once per quiet minute, as
+ * the first message after startup can.
  */
 export const VERIFIER_IDLE_STOP_MS = 60_000;
 

@@ -4,7 +4,7 @@ import { dkimVerdicts } from "./dkim-check.js";
 import { aligns, checkDmarc } from "./dmarc-check.js";
 import { DnsLookupSession } from "./dns-lookup-session.js";
 import { bytesToVerify, headerFieldsOf, withoutFields } from "./header-fields.js";
-import { dkimVerify, loadMailauthParts, verifyArc } from "./mailauth-parts.js";
+import { dkimVerify, verifyArc } from "./mailauth-parts.js";
 import {
   DEFAULT_DNS_BUDGET_MS,
   DEFAULT_VERIFY_TIMEOUT_MS,
@@ -15,13 +15,9 @@ import {
 import { checkSpf } from "./spf-check.js";
 import { assembleAuthentication, unfinishedAuthentication } from "./unfinished-verification.js";
 
-/**
- * Loads what the first verification would load (mailauth's parts: about 130 ms here), so that it need
- * not; `verifierLoadedWhenUsed` (deliverability-lab.ts) calls it in the background after startup.
- */
-export function loadVerification(): void {
-  loadMailauthParts();
-}
+// What the first verification would load (mailauth's parts: about 130 ms here), for the event loop's
+// verifier to load in the background after startup (`verifierLoadedWhenUsed`, deliverability-lab.ts).
+export { loadMailauthParts } from "./mailauth-parts.js";
 
 /**
  * DKIM, SPF, ARC and DMARC for one raw message, in that order (DMARC needs the other results),
