@@ -7,7 +7,21 @@ import { describe, expect, it } from "vitest";
  * thread has), verifies a signed message, an ARC chain and an SPF record through it, and reports
  * which of mailauth's files and dependencies that loaded.
  */
-async function filesLoadedByVerifying(): Promise<{ loaded: string[]; results: string[] }> {
+interface Loaded {
+  loaded: string[];
+  results: string[];
+  keyComments: string[];
+}
+
+let verifiedOnce: Promise<Loaded> | undefined;
+
+/** One thread for both tests below. */
+function filesLoadedByVerifying(): Promise<Loaded> {
+  verifiedOnce ??= verifyInAThread();
+  return verifiedOnce;
+}
+
+async function verifyInAThread(): Promise<Loaded> {
   const parts = new URL("./mailauth-parts.ts", import.meta.url).href;
   const code = `
     import { register } from "tsx/esm/api";
@@ -26,11 +40,20 @@ async function filesLoadedByVerifying(): Promise<{ loaded: string[]; results: st
       sender: "a@example.test", ip: "192.0.2.10", mta: "mx.test", helo: "mail.example.test",
       resolver, createSubResolver: () => resolver,
     });
+    // A signature whose body hash holds, against a key record that is not base64 and one that is
+    // base64 but not a key: the first must fail joi's check (or what stands in for it).
+    const bh = (await import("node:crypto")).createHash("sha256").update("Hi\\r\\n").digest("base64");
+    const signed = Buffer.from("From: a@example.test\\r\\nDKIM-Signature: v=1; a=rsa-sha256; d=example.test; s=s1; h=from; bh=" + bh + "; b=y\\r\\n\\r\\nHi\\r\\n");
+    const keyComments = [];
+    for (const p of ["AB*C", "MIIB"]) {
+      const verified = await dkimVerify(signed, { resolver: async () => [["v=DKIM1; k=rsa; p=" + p]] });
+      keyComments.push(verified.results[0].status.comment);
+    }
     const loaded = Object.keys(createRequire(import.meta.url).cache);
-    parentPort.postMessage({ loaded, results: [dkim.results[0].status.result, arc.status.result, spf.qualifier ?? spf.error] });
+    parentPort.postMessage({ loaded, keyComments, results: [dkim.results[0].status.result, arc.status.result, spf.qualifier ?? spf.error] });
   `;
   const worker = new Worker(code, { eval: true });
-  const [message] = (await once(worker, "message")) as [{ loaded: string[]; results: string[] }];
+  const [message] = (await once(worker, "message")) as [Loaded];
   await worker.terminate();
   return message;
 }
@@ -48,5 +71,12 @@ describe("the parts of mailauth Mailnest loads", () => {
         /\/mailauth\/lib\/(bimi|mailauth\.js)|\/undici\/|\/@peculiar\/|\/@postalsys\/vmc\//.test(file),
       ),
     ).toEqual([]);
+  }, 60_000);
+
+  it("do not load joi, and still refuse a key record that is not base64 (mailauth-base64-check.ts)", async () => {
+    const { loaded, keyComments } = await filesLoadedByVerifying();
+    expect(loaded.filter((file) => /\/(joi|@hapi|@sideway|@standard-schema)\//.test(file))).toEqual([]);
+    // mailauth's own comments: the base64 check failed; the check passed and the key did not parse.
+    expect(keyComments).toEqual(["invalid public key", "unknown key type"]);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { createPublicKey } from "node:crypto";
 import { createRequire } from "node:module";
+import { requireWithoutJoi } from "./mailauth-base64-check.js";
 import { fasterHeaderParser, type HeaderParser } from "./mailauth-header-parser.js";
 import { installLineScan, type MessageParserMethods } from "./mailauth-line-scan.js";
 
@@ -110,7 +111,8 @@ function load(): MailauthParts {
    * recorded and a changed record takes effect at once), but the key parsed from a given record text
    * is kept, as a KeyObject, which `crypto.verify` takes without parsing anything.
    */
-  const tools = require("mailauth/lib/tools.js") as {
+  // Without joi, which it loads for one check (mailauth-base64-check.ts).
+  const tools = requireWithoutJoi(require, "mailauth/lib/tools.js") as {
     getPublicKey: GetPublicKey;
     parseHeaders: (buffer: Buffer) => unknown;
     parseDkimHeaders: HeaderParser;
