@@ -1,6 +1,7 @@
 import { createPublicKey } from "node:crypto";
 import { createRequire } from "node:module";
 import { requireWithoutJoi } from "./mailauth-base64-check.js";
+import { type DkimVerifierClass, verifyDkimDirectly } from "./mailauth-direct-verify.js";
 import { fasterHeaderParser, type HeaderParser } from "./mailauth-header-parser.js";
 import { installLineScan, type MessageParserMethods } from "./mailauth-line-scan.js";
 
@@ -147,7 +148,12 @@ function load(): MailauthParts {
   // The parts' own files, not mailauth's entry point: that also loads BIMI and its VMC validation
   // (undici, the ASN.1/X.509 parsers: about 700 of the 1,300 files a verification thread compiled),
   // which Mailnest never calls. The package has no `exports` map, and its version is pinned.
-  const { dkimVerify } = require("mailauth/lib/dkim/verify.js") as Pick<MailauthModule, "dkimVerify">;
+  // Its verifier driven without the Writable stream `dkimVerify` wraps it in (mailauth-direct-verify.ts).
+  const { DkimVerifier } = require("mailauth/lib/dkim/dkim-verifier.js") as {
+    DkimVerifier: DkimVerifierClass;
+  };
+  const dkimVerify: MailauthModule["dkimVerify"] = (input, options) =>
+    verifyDkimDirectly(DkimVerifier, input, options);
   const { arc } = require("mailauth/lib/arc/index.js") as Pick<MailauthModule, "arc">;
   const { spfVerify } = require("mailauth/lib/spf/spf-verify.js") as Pick<MailauthParts, "spfVerify">;
   loaded = { mailauth: { dkimVerify, arc }, spfVerify };
