@@ -47,15 +47,13 @@ export function validateBase64(value: unknown): Base64Validation {
   return { value };
 }
 
-type Require = NodeJS.Require;
-
 /**
  * Requires `id` (mailauth's tools.js) with `require("joi")` answered by `base64OnlyJoi` while it
  * loads. Whatever the module cache held for joi before is put back afterwards, so a later
  * `require("joi")` (mailauth's entry point, in the tests' signers) still gets the real one. When
  * `id` was loaded already, nothing changes: it keeps the joi it was loaded with.
  */
-export function requireWithoutJoi<T>(require: Require, id: string): T {
+export function requireWithoutJoi<T>(require: NodeJS.Require, id: string): T {
   const modulePath = require.resolve(id);
   if (require.cache[modulePath] !== undefined) return require(modulePath) as T;
   const joiPath = require.resolve("joi", { paths: [modulePath] });
