@@ -1,5 +1,5 @@
 import type { ArcHop, ArcResult, ArcVerdict } from "@mailnest/protocol";
-import type { MailauthArcResult, MailauthDkimVerification } from "./mailauth-parts.js";
+import type { MailauthArcResult, MailauthDkimVerification } from "./mailauth-types.js";
 
 /** The ARC verdict (RFC 8617 section 5.2) from mailauth's `arc()`, with the sets that were found. */
 export function arcVerdict(verification: MailauthDkimVerification, result: MailauthArcResult): ArcVerdict {

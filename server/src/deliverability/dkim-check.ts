@@ -8,7 +8,7 @@ import {
 import { dkimKeyName } from "./dkim-keys.js";
 import type { DnsLookupSession } from "./dns-lookup-session.js";
 import type { HeaderField } from "./header-fields.js";
-import type { MailauthDkimResult } from "./mailauth-parts.js";
+import type { MailauthDkimResult } from "./mailauth-types.js";
 import { parseTagList } from "./tag-list.js";
 
 const ALGORITHMS = new Set(["rsa-sha256", "rsa-sha1", "ed25519-sha256"]);

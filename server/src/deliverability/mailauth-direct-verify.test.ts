@@ -2,8 +2,8 @@ import { generateKeyPairSync } from "node:crypto";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { plainMessage, sealWithMailauth, signWithMailauth } from "../test-support/deliverability-kit.js";
-import type { MailauthDkimVerification, MailauthResolver } from "./mailauth-parts.js";
 import { dkimVerify, loadMailauthParts } from "./mailauth-parts.js";
+import type { MailauthDkimVerification, MailauthResolver } from "./mailauth-types.js";
 
 // Mailnest's versions of the parser's methods go in first, so both sides below run the same verifier.
 loadMailauthParts();

@@ -1,4 +1,4 @@
-import type { MailauthDkimVerification, MailauthResolver } from "./mailauth-parts.js";
+import type { MailauthDkimVerification, MailauthResolver } from "./mailauth-types.js";
 
 /** mailauth 4.13's DKIM verifier (lib/dkim/dkim-verifier.js) as far as this module drives it. */
 export interface DkimVerifierInstance {

@@ -4,9 +4,16 @@ import { requireWithoutJoi } from "./mailauth-base64-check.js";
 import { type DkimVerifierClass, verifyDkimDirectly } from "./mailauth-direct-verify.js";
 import { fasterHeaderParser, type HeaderParser } from "./mailauth-header-parser.js";
 import { installLineScan, type MessageParserMethods } from "./mailauth-line-scan.js";
+import type {
+  MailauthArcResult,
+  MailauthDkimVerification,
+  MailauthResolver,
+  MailauthSpfOptions,
+  MailauthSpfOutcome,
+} from "./mailauth-types.js";
 
 /**
- * The parts of mailauth 4.13 that Mailnest uses, typed as far as it reads them. This is the only
+ * The parts of mailauth 4.13 that Mailnest uses (their types: `mailauth-types.ts`). This is the only
  * module that loads mailauth, so an upgrade is checked here and by the tests beside it.
  *
  * `authenticate()` is not used: it composes these same parts, but its SPF step drops the mechanism
@@ -14,63 +21,6 @@ import { installLineScan, type MessageParserMethods } from "./mailauth-line-scan
  * composes them itself (`verify-message.ts`) the same way, minus BIMI (which fetches over HTTP).
  */
 const require = createRequire(import.meta.url);
-
-export type MailauthResolver = (name: string, type: string) => Promise<unknown>;
-
-/** One DKIM-Signature as `dkimVerify` reports it. */
-export interface MailauthDkimResult {
-  signingDomain?: string;
-  selector?: string;
-  /** The `b=` value, whitespace removed. */
-  signature?: string;
-  algo?: string;
-  format?: string;
-  modulusLength?: number;
-  rr?: string;
-  status: { result: string; comment?: string; policy?: Record<string, string> };
-}
-
-export interface MailauthArcSet {
-  i: number;
-  "arc-seal"?: { parsed?: Record<string, { value?: unknown } | undefined> };
-}
-
-export interface MailauthDkimVerification {
-  headerFrom: string[];
-  envelopeFrom: string | false;
-  results: MailauthDkimResult[];
-  /** Non-enumerable; what `arc()` takes. */
-  arc?: { chain?: MailauthArcSet[] | false; error?: Error };
-}
-
-export interface MailauthArcResult {
-  status: { result: string; comment?: string };
-  i?: number | false;
-}
-
-/** What `spfVerify` resolves to: the term that matched, or an error result. */
-export interface MailauthSpfOutcome {
-  type?: string;
-  val?: string;
-  qualifier?: string;
-  include?: MailauthSpfOutcome;
-  error?: string;
-  text?: string;
-  rr?: string;
-}
-
-export interface MailauthSpfOptions {
-  sender: string;
-  ip: string;
-  mta: string;
-  helo: string;
-  resolver: (name: string, type: string, options?: { clientIpType?: 4 | 6 }) => Promise<unknown>;
-  createSubResolver: () => (
-    name: string,
-    type: string,
-    options?: { clientIpType?: 4 | 6 },
-  ) => Promise<unknown>;
-}
 
 interface MailauthModule {
   dkimVerify(

@@ -2,7 +2,8 @@ import { isIP } from "node:net";
 import type { SpfResult, SpfVerdict } from "@mailnest/protocol";
 import type { DnsLookupSession } from "./dns-lookup-session.js";
 import type { DnsLookupError } from "./dns-resolver.js";
-import { type MailauthSpfOutcome, spfVerify } from "./mailauth-parts.js";
+import { spfVerify } from "./mailauth-parts.js";
+import type { MailauthSpfOutcome } from "./mailauth-types.js";
 
 /** RFC 7208 section 4.6.4: DNS-querying terms per check, not counting the first TXT query. */
 export const MAX_SPF_LOOKUPS = 10;
