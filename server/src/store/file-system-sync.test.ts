@@ -34,6 +34,22 @@ describe.runIf(process.platform === "linux")("file-system sync (syncfs through s
     await expect(helper.sync()).rejects.toBeInstanceOf(FileSystemSyncError);
   });
 
+  it("starts its helper process at the first sync, not before", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mailnest-syncfs-lazy-"));
+    dirs.push(dir);
+    const helpersOf = async () =>
+      (await run("ps", ["-e", "-o", "args="])).stdout.split("\n").filter((line) => line.includes(dir));
+    const helper = fileSystemSync(dir)!;
+    expect(await helpersOf()).toEqual([]);
+    await helper.sync();
+    expect(await helpersOf()).toHaveLength(1);
+    helper.close();
+    // A helper closed before it ever synced never starts one.
+    const unused = fileSystemSync(dir)!;
+    unused.close();
+    await expect(unused.sync()).rejects.toBeInstanceOf(FileSystemSyncError);
+  });
+
   it("keeps the process alive while a sync is awaited, and not while idle", async () => {
     // A process whose only work is awaiting a sync (the last step of a shutdown) must see it
     // answered; an idle helper must not keep a finished process running.

@@ -34,7 +34,13 @@ export function fileSystemSync(directory: string): FileSystemSync | null {
 
 class SyncHelper implements FileSystemSync {
   readonly #directory: string;
-  readonly #child: ChildProcessWithoutNullStreams;
+  /**
+   * Started at the first sync, not with the store: a clean close syncs once, and a checkpoint of the
+   * write-ahead log (which only messages over the buffer limit, or a log left by an older version,
+   * go through) once per segment, so a running sandbox may never need it, while spawning the shell
+   * held a start for about 10 ms.
+   */
+  #child: ChildProcessWithoutNullStreams | null = null;
   /** Callers waiting for a status line, in the order their requests were written. */
   readonly #waiting: { resolve(): void; reject(error: Error): void }[] = [];
   #stdout = "";
@@ -43,28 +49,31 @@ class SyncHelper implements FileSystemSync {
 
   constructor(directory: string) {
     this.#directory = directory;
-    this.#child = spawn("sh", ["-c", HELPER, "sh", directory], { stdio: "pipe" });
-    (this.#child.stdin as unknown as Socket).unref?.();
-    (this.#child.stderr as unknown as Socket).unref?.();
-    this.#hold(false);
-    this.#child.stdout.setEncoding("utf8").on("data", (text: string) => this.#onOutput(text));
-    this.#child.stderr.setEncoding("utf8").on("data", (text: string) => {
-      this.#stderr = (this.#stderr + text).slice(-1000);
-    });
-    this.#child.stdin.on("error", () => {});
-    this.#child.on("error", (error) => this.#fail(error));
-    this.#child.on("exit", (code, signal) =>
-      this.#fail(new Error(`the sync helper exited (${signal ?? code})`)),
-    );
   }
 
   sync(): Promise<void> {
     if (this.#failure) return Promise.reject(this.#error(this.#failure.message));
+    this.#child ??= this.#spawn();
+    const child = this.#child;
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
       this.#hold(true);
-      this.#child.stdin.write("\n");
+      child.stdin.write("\n");
     });
+  }
+
+  #spawn(): ChildProcessWithoutNullStreams {
+    const child = spawn("sh", ["-c", HELPER, "sh", this.#directory], { stdio: "pipe" });
+    (child.stdin as unknown as Socket).unref?.();
+    (child.stderr as unknown as Socket).unref?.();
+    child.stdout.setEncoding("utf8").on("data", (text: string) => this.#onOutput(text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => {
+      this.#stderr = (this.#stderr + text).slice(-1000);
+    });
+    child.stdin.on("error", () => {});
+    child.on("error", (error) => this.#fail(error));
+    child.on("exit", (code, signal) => this.#fail(new Error(`the sync helper exited (${signal ?? code})`)));
+    return child;
   }
 
   /**
@@ -72,19 +81,21 @@ class SyncHelper implements FileSystemSync {
    * must, or a shutdown whose last step is that sync would exit before it is answered.
    */
   #hold(waiting: boolean): void {
-    const stdout = this.#child.stdout as unknown as Socket;
+    const child = this.#child;
+    if (child === null) return;
+    const stdout = child.stdout as unknown as Socket;
     if (waiting) {
-      this.#child.ref();
+      child.ref();
       stdout.ref?.();
     } else {
-      this.#child.unref();
+      child.unref();
       stdout.unref?.();
     }
   }
 
   close(): void {
     this.#fail(new Error("closed"));
-    this.#child.stdin.end();
+    this.#child?.stdin.end();
   }
 
   #onOutput(text: string): void {
