@@ -1,5 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { base64OnlyJoi, requireWithoutJoi, validateBase64 } from "./mailauth-base64-check.js";
 
@@ -68,5 +71,23 @@ describe("the base64 check mailauth's tools.js gets instead of joi", () => {
     const tools = require("mailauth/lib/tools.js") as unknown;
     expect(requireWithoutJoi(require, "mailauth/lib/tools.js")).toBe(tools);
     expect(cache[joiPath]).toBe(before);
+  });
+
+  it("stands in for joi only while the module loads", async () => {
+    // Modules of our own in a directory of their own, so the real module cache is not involved.
+    const dir = await mkdtemp(join(tmpdir(), "mailnest-joi-stand-in-"));
+    const module = async (name: string, source: string) => {
+      await mkdir(join(dir, "node_modules", name), { recursive: true });
+      await writeFile(join(dir, "node_modules", name, "index.js"), source);
+    };
+    try {
+      await module("joi", 'module.exports = "the real joi";');
+      await module("uses-joi", 'module.exports = { joi: require("joi") };');
+      const local = createRequire(join(dir, "index.js"));
+      expect(requireWithoutJoi<{ joi: unknown }>(local, "uses-joi").joi).toBe(base64OnlyJoi);
+      expect(local("joi")).toBe("the real joi");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
