@@ -184,7 +184,8 @@ function verifierLoadedWhenUsed(
     },
     async preload() {
       const { loadParts } = await ready();
-      // Two steps of about 90 and 130 ms here, with the event loop's turn between them.
+      // Two steps (this module, then mailauth's parts: about 130 and 70 ms here, measured on the
+      // unbundled build), with the event loop's turn between them.
       await new Promise((resolve) => setImmediate(resolve));
       loadParts();
     },
