@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseAddressList } from "./address-list.js";
 import { readHeaderBlock } from "./header-block.js";
 import { parseContentType } from "./header-params.js";
-import { countLines, splitMultipart } from "./mime-tree.js";
+import { countLines, parseMimeTree, splitMultipart } from "./mime-tree.js";
 
 describe("address lists (RFC 5322 section 3.4)", () => {
   it("reads names, quoted local parts, comments, routes and groups as written", () => {
@@ -36,6 +36,23 @@ describe("header blocks and multipart bodies", () => {
     expect(raw.subarray(block.bodyStart).toString()).toBe("body");
     const lf = Buffer.from("A: 1\n\nbody");
     expect(readHeaderBlock(lf, 0, lf.length).bodyStart).toBe(6);
+  });
+
+  it("keeps the fields a description reads when they come after the field cap, the first of each only", () => {
+    const filler = Array.from({ length: 2_500 }, (_, n) => `X-Filler-${n}: v\r\n`).join("");
+    const raw = Buffer.from(
+      `${filler}Subject: late\r\nContent-Type: multipart/mixed; boundary=b\r\nX-After: dropped\r\n` +
+        "Content-Type: text/html\r\nSubject: second\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\none\r\n--b--\r\n",
+    );
+    const block = readHeaderBlock(raw, 0, raw.length);
+    expect(block.fields).toHaveLength(2_002);
+    expect(block.fields.slice(2_000).map((field) => [field.key, field.value])).toEqual([
+      ["subject", "late"],
+      ["content-type", "multipart/mixed; boundary=b"],
+    ]);
+    const tree = parseMimeTree(raw);
+    expect([tree.contentType.type, tree.contentType.subtype]).toEqual(["multipart", "mixed"]);
+    expect(tree.children.map((part) => part.contentType.subtype)).toEqual(["plain"]);
   });
 
   it("splits at delimiters with transport padding, not at look-alikes", () => {

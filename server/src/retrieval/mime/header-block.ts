@@ -27,8 +27,38 @@ export interface HeaderBlock {
 
 /** A header larger than this is treated as ending here: no client needs more, and it bounds the work. */
 export const MAX_HEADER_BYTES = 1024 * 1024;
-/** Fields beyond this many are ignored (still part of the raw bytes a client fetches). */
+/**
+ * Fields beyond this many are not kept (they stay part of the raw bytes a client fetches), except
+ * the first of each field in `READ_PAST_THE_CAP`.
+ */
 const MAX_FIELDS = 2000;
+
+/**
+ * The fields BODYSTRUCTURE and ENVELOPE read (the first of each name): kept even past `MAX_FIELDS`,
+ * so that a message whose Content-Type comes after thousands of other fields is still described as
+ * the multipart it is, as the API's parsed view describes it, and not as one text part. Only their
+ * first occurrence is looked up, so this adds at most this many fields, however many follow.
+ */
+const READ_PAST_THE_CAP: ReadonlySet<string> = new Set([
+  "content-type",
+  "content-transfer-encoding",
+  "content-disposition",
+  "content-id",
+  "content-description",
+  "content-language",
+  "content-location",
+  "content-md5",
+  "date",
+  "subject",
+  "from",
+  "sender",
+  "reply-to",
+  "to",
+  "cc",
+  "bcc",
+  "in-reply-to",
+  "message-id",
+]);
 
 /**
  * Reads the header block starting at `start` and ending at the first empty line (CRLF or a bare LF),
@@ -36,20 +66,23 @@ const MAX_FIELDS = 2000;
  */
 export function readHeaderBlock(raw: Buffer, start: number, end: number): HeaderBlock {
   const fields: HeaderField[] = [];
+  /** Past `MAX_FIELDS`: the names of `READ_PAST_THE_CAP` already kept (only their first counts). */
+  let kept: Set<string> | null = null;
   const limit = Math.min(end, start + MAX_HEADER_BYTES);
   let position = start;
   let current: { name: string; start: number; end: number; lines: string[] } | null = null;
   const finish = () => {
     if (current === null) return;
-    if (fields.length < MAX_FIELDS) {
+    const key = current.name.toLowerCase();
+    let keep = fields.length < MAX_FIELDS;
+    if (!keep && READ_PAST_THE_CAP.has(key)) {
+      kept ??= new Set(fields.map((field) => field.key).filter((name) => READ_PAST_THE_CAP.has(name)));
+      keep = !kept.has(key);
+      kept.add(key);
+    }
+    if (keep) {
       const value = current.lines.join("").trim();
-      fields.push({
-        name: current.name,
-        key: current.name.toLowerCase(),
-        value,
-        start: current.start,
-        end: current.end,
-      });
+      fields.push({ name: current.name, key, value, start: current.start, end: current.end });
     }
     current = null;
   };
