@@ -68,7 +68,7 @@ export async function runAuthentication(context: SectionContext): Promise<Sectio
     for (let attempt = 0; attempt < repeats; attempt += 1) {
       for (const mode of ["off", "on", "loop"] as const) {
         await withServer(await context.startMailnest({ ...configs[mode], dnsZoneFile }), async (server) => {
-          await warmUp(context, server);
+          await warmUp(context, server, workload);
           context.log(
             `auth: verification ${mode} (${workload.messages} messages, run ${attempt + 1}/${repeats})`,
           );
@@ -137,7 +137,7 @@ function spread(runs: readonly Measured[]): string {
     : `; runs ${runs.map((run) => Math.round(run.messagesPerSecond)).join(" / ")} msg/s`;
 }
 
-function zoneFile(spki: string): string {
+export function zoneFile(spki: string): string {
   const strings = spki.match(/.{1,200}/g) ?? [];
   return [
     `$ORIGIN ${DOMAIN}.`,
@@ -152,7 +152,7 @@ function zoneFile(spki: string): string {
  * `POOL` messages of about 2 KB, each signed once (relaxed/relaxed, RSA-SHA256, d=bench.localhost);
  * To is left out of the signature so that each copy can go to any of the bench inboxes.
  */
-async function signedTemplate(privateKey: string, record: string): Promise<MessageTemplate> {
+export async function signedTemplate(privateKey: string, record: string): Promise<MessageTemplate> {
   const body = Buffer.from(
     `${"lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod\r\n".repeat(26)}`,
   );

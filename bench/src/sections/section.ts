@@ -1,7 +1,7 @@
 import type { BenchOptions } from "../options.js";
 import type { ResultRow } from "../report/result-row.js";
 import type { ServerUnderTest, StartOptions } from "../server/server-process.js";
-import { runWorkload } from "../smtp-load.js";
+import { runWorkload, type Workload } from "../smtp-load.js";
 import { storeLoad } from "../workloads.js";
 
 export interface SectionContext {
@@ -42,11 +42,20 @@ export function latencyNote(label: string, summary: { p50: number; p99: number }
 
 /**
  * Sends a few hundred small messages so a fresh server's code paths are compiled before anything is
- * timed, then (for Mailnest) deletes them, so "an empty store" still means empty.
+ * timed, then (for Mailnest) deletes them, so "an empty store" still means empty. A section whose
+ * messages take a path the plain ones do not (signed mail through the verification thread) passes
+ * its own `workload`: it is sent instead, capped at the same count.
  */
-export async function warmUp(context: SectionContext, server: ServerUnderTest): Promise<void> {
+export async function warmUp(
+  context: SectionContext,
+  server: ServerUnderTest,
+  workload?: Workload,
+): Promise<void> {
   const messages = scaled(context, 500, 100);
-  const result = await runWorkload(server.smtp, storeLoad("warm-up", messages, 0, 30_000));
+  const load = workload
+    ? { ...workload, name: "warm-up", messages: Math.min(messages, workload.messages), collectIds: false }
+    : storeLoad("warm-up", messages, 0, 30_000);
+  const result = await runWorkload(server.smtp, load);
   if (result.accepted === 0) throw new Error(`warm-up: no message accepted (${result.errors.join("; ")})`);
   if (server.apiUrl !== null) {
     const response = await fetch(`${server.apiUrl}/api/messages`, { method: "DELETE" });

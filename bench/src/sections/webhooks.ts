@@ -15,6 +15,8 @@ const REPEATS_FULL = 3;
 const RECEIVER_DELAY_MS = 20;
 /** Deliveries still missing this long after the burst count as lost. */
 const DRAIN_TIMEOUT_MS = 120_000;
+/** The warm-up's deliveries (answered at once) must be done by then, or the section fails. */
+const WARM_UP_DRAIN_TIMEOUT_MS = 30_000;
 
 type Measured = Omit<WorkloadResult, "ids"> & {
   /** The server process's CPU time (user + system) over the burst, per accepted message. */
@@ -24,8 +26,8 @@ type Measured = Omit<WorkloadResult, "ids"> & {
 /**
  * 1,000 messages in a burst over 16 connections, against Mailnest without a webhook and with one
  * whose receiver answers every delivery after 20 ms (strictly in order, one at a time: the burst
- * is stored long before it is delivered). Each server warms up with a paused endpoint that is deleted
- * before the burst, in every mode. The rows: the rate with the webhook as a share of the rate
+ * is stored long before it is delivered). Each server warms up with an endpoint that answers at
+ * once, deleted once its deliveries are done, in every mode. The rows: the rate with the webhook as a share of the rate
  * without, and how many of the burst's messages never reached the receiver.
  */
 export async function runWebhooks(context: SectionContext): Promise<SectionResult> {
@@ -48,12 +50,14 @@ export async function runWebhooks(context: SectionContext): Promise<SectionResul
     for (let attempt = 0; attempt < repeats; attempt += 1) {
       for (const mode of ["off", "queued", "on"] as const) {
         await withServer(await context.startMailnest(), async (server) => {
-          // Every mode warms up with a paused endpoint, deleted before the burst: the webhook's
-          // queueing code is then as warm as the rest of ingest, so a 1,000-message burst measures
-          // what an endpoint costs and not V8 compiling that code for the first time (about half of
-          // the difference when the warm-up had no endpoint; docs/performance.md).
-          const warmUpEndpoint = await addEndpoint(server, receiver.url, true);
+          // Every mode warms up with an endpoint that answers at once, and waits until the warm-up
+          // is delivered before deleting it: the webhook's queueing and delivery code is then as warm
+          // as the rest of ingest, so a 1,000-message burst measures what an endpoint costs and not V8
+          // compiling that code for the first time (a warm-up without an endpoint made about half of
+          // the difference, one with a paused endpoint left the delivery cold; docs/performance.md).
+          const warmUpEndpoint = await addEndpoint(server, receiver.warmUpUrl, false);
           await warmUp(context, server);
+          await drained(server, warmUpEndpoint, WARM_UP_DRAIN_TIMEOUT_MS);
           await deleteEndpoint(server, warmUpEndpoint);
           if (mode !== "off") await addEndpoint(server, receiver.url, mode === "queued");
           context.log(`webhooks: ${mode} (${workload.messages} messages, run ${attempt + 1}/${repeats})`);
@@ -138,6 +142,22 @@ async function addEndpoint(server: ServerUnderTest, url: string, paused: boolean
   return ((await response.json()) as { id: string }).id;
 }
 
+/** Until the endpoint has no delivery pending; throws after `timeoutMs`. */
+async function drained(server: ServerUnderTest, id: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${server.apiUrl}/api/webhooks`);
+    if (!response.ok) throw new Error(`GET /api/webhooks answered ${response.status}`);
+    const { endpoints } = (await response.json()) as { endpoints: { id: string; pending: number }[] };
+    const pending = endpoints.find((endpoint) => endpoint.id === id)?.pending;
+    if (pending === undefined) throw new Error(`webhooks: the warm-up endpoint ${id} is not listed`);
+    if (pending === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(`webhooks: ${pending} warm-up deliveries still pending after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** Deletes an endpoint and every delivery queued for it. */
 async function deleteEndpoint(server: ServerUnderTest, id: string): Promise<void> {
   const response = await fetch(`${server.apiUrl}/api/webhooks/${encodeURIComponent(id)}`, {
@@ -148,6 +168,8 @@ async function deleteEndpoint(server: ServerUnderTest, id: string): Promise<void
 
 interface SlowReceiver {
   url: string;
+  /** Answered at once, and not counted as seen. */
+  warmUpUrl: string;
   /** Resolves with how many of `ids` had not arrived when `timeoutMs` ran out (0: all arrived). */
   waitFor(ids: readonly string[], timeoutMs: number): Promise<number>;
   reset(): void;
@@ -169,6 +191,7 @@ async function startSlowReceiver(delayMs: number): Promise<SlowReceiver> {
   });
   return {
     url: `http://127.0.0.1:${port}/bench-hook`,
+    warmUpUrl: `http://127.0.0.1:${port}/warm-up`,
     async waitFor(ids, timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       const missing = () => ids.filter((id) => !seen.has(id)).length;

@@ -1,5 +1,6 @@
 // A slow webhook receiver in its own process, so answering deliveries costs the load generator
-// nothing. Answers every POST with 200 after `delayMs`; tells the parent each message id it got.
+// nothing. Answers every POST with 200 after `delayMs` (at once on `/warm-up`, where a server's
+// warm-up deliveries go); tells the parent each message id it got on any other path.
 import { createServer } from "node:http";
 
 const delayMs = Number(process.argv[2] ?? 20);
@@ -8,6 +9,10 @@ const server = createServer((request, response) => {
   const chunks = [];
   request.on("data", (chunk) => chunks.push(chunk));
   request.on("end", () => {
+    if (request.url === "/warm-up") {
+      response.writeHead(200).end();
+      return;
+    }
     setTimeout(() => {
       try {
         const id = JSON.parse(Buffer.concat(chunks).toString("utf8"))?.data?.message?.id;
