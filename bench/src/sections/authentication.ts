@@ -137,7 +137,7 @@ function spread(runs: readonly Measured[]): string {
     : `; runs ${runs.map((run) => Math.round(run.messagesPerSecond)).join(" / ")} msg/s`;
 }
 
-export function zoneFile(spki: string): string {
+function zoneFile(spki: string): string {
   const strings = spki.match(/.{1,200}/g) ?? [];
   return [
     `$ORIGIN ${DOMAIN}.`,
@@ -152,7 +152,7 @@ export function zoneFile(spki: string): string {
  * `POOL` messages of about 2 KB, each signed once (relaxed/relaxed, RSA-SHA256, d=bench.localhost);
  * To is left out of the signature so that each copy can go to any of the bench inboxes.
  */
-export async function signedTemplate(privateKey: string, record: string): Promise<MessageTemplate> {
+async function signedTemplate(privateKey: string, record: string): Promise<MessageTemplate> {
   const body = Buffer.from(
     `${"lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod\r\n".repeat(26)}`,
   );
