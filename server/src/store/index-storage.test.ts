@@ -1,43 +1,65 @@
-import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { serialize } from "node:v8";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit } from "../test-support/store-kit.js";
-import { createFileIndexStorage } from "./index-storage.js";
+import { createFileIndexStorage, type IndexStorage, SnapshotFileError } from "./index-storage.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
 
 describe("file index storage: the summaries snapshot", () => {
-  it("a prefetch hands its bytes to the first read only; a later read reads the file again", async () => {
+  /** Each frame copied: the storage reads every frame into one buffer. */
+  async function framesOf(storage: IndexStorage): Promise<Buffer[]> {
+    const frames: Buffer[] = [];
+    for await (const frame of storage.readSnapshot()) frames.push(Buffer.from(frame));
+    return frames;
+  }
+
+  it("reads back the frames written, in order, through one buffer grown to the largest", async () => {
+    const storage = await createFileIndexStorage(await kit.tempDir());
+    const frames = [
+      Buffer.from("head"),
+      Buffer.alloc(0),
+      Buffer.alloc(3 * 1024 * 1024, 7),
+      Buffer.from("tail"),
+    ];
+    await storage.writeSnapshot(frames);
+    const read = await framesOf(storage);
+    // Buffer.equals, not toEqual: comparing 3 MiB byte by byte through the matcher takes seconds.
+    expect(read.map((frame, n) => frame.equals(frames[n]!))).toEqual([true, true, true, true]);
+    const buffers = new Set<ArrayBufferLike>();
+    for await (const frame of storage.readSnapshot()) buffers.add(frame.buffer);
+    expect(buffers.size).toBeLessThanOrEqual(2); // the first small buffer, then the one grown for 3 MiB
+    await storage.writeSnapshot([]);
+    expect(await framesOf(storage)).toEqual([]);
+  });
+
+  it("throws for a file cut short, one of another format, and reads none where there is no file", async () => {
     const directory = await kit.tempDir();
     const path = join(directory, "summaries.snapshot");
-    const first = Buffer.alloc(3 * 1024 * 1024, 7);
-    await writeFile(path, first);
-
-    const storage = await createFileIndexStorage(directory, { prefetchSnapshot: true });
-    expect((await storage.readSnapshot())?.equals(first)).toBe(true);
-    // Replaced the way a snapshot is written (another file renamed over it).
-    await writeFile(`${path}.next`, "replaced after the first read");
-    await rename(`${path}.next`, path);
-    expect((await storage.readSnapshot())?.toString()).toBe("replaced after the first read");
+    const storage = await createFileIndexStorage(directory);
+    expect(await framesOf(storage)).toEqual([]);
+    await storage.writeSnapshot([Buffer.from("one"), Buffer.alloc(1000, 1)]);
+    const whole = await readFile(path);
+    for (const cut of [whole.length - 1, whole.length - 1000, 10, 13]) {
+      await writeFile(path, whole.subarray(0, cut));
+      await expect(framesOf(storage)).rejects.toThrow(SnapshotFileError);
+    }
+    // What an earlier version wrote: one V8 serialisation, no frames.
+    await writeFile(path, serialize({ format: 2, id: "x", summaries: [] }));
+    await expect(framesOf(storage)).rejects.toThrow(/not a snapshot of this version/);
   });
 
-  it("a snapshot written before the first read replaces what was prefetched", async () => {
+  it("a prefetch only reads the file through: a snapshot replaced after it is what is read", async () => {
     const directory = await kit.tempDir();
-    await writeFile(join(directory, "summaries.snapshot"), Buffer.from("old"));
+    const first = await createFileIndexStorage(directory);
+    await first.writeSnapshot([Buffer.from("old")]);
     const storage = await createFileIndexStorage(directory, { prefetchSnapshot: true });
-    await storage.writeSnapshot(Buffer.from("new"));
-    expect((await storage.readSnapshot())?.toString()).toBe("new");
-    expect(await readFile(join(directory, "summaries.snapshot"), "utf8")).toBe("new");
-  });
-
-  it("no snapshot reads as null, prefetched or not", async () => {
-    const directory = await kit.tempDir();
-    const prefetching = await createFileIndexStorage(directory, { prefetchSnapshot: true });
-    expect(await prefetching.readSnapshot()).toBeNull();
-    await prefetching.writeSnapshot(Buffer.from("x"));
-    await rm(join(directory, "summaries.snapshot"));
-    expect(await prefetching.readSnapshot()).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await storage.writeSnapshot([Buffer.from("new")]);
+    expect((await framesOf(storage)).map(String)).toEqual(["new"]);
+    expect(await readdir(directory)).not.toContain("summaries.snapshot.tmp");
   });
 });
 

@@ -1,8 +1,8 @@
-import { mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { type Adapter, Memory } from "lowdb";
 import { DocumentWriter, JsonDocumentFile } from "./json-document-file.js";
-import { dropReadAhead, readAhead, readWholeFile, SUMMARIES_SNAPSHOT } from "./read-ahead.js";
+import { SUMMARIES_SNAPSHOT, warmAhead } from "./read-ahead.js";
 
 /** Where the lowdb index documents live: one JSON file each under `<dataDir>/index/`, or memory. */
 export interface IndexStorage {
@@ -10,21 +10,38 @@ export interface IndexStorage {
   list(): Promise<string[]>;
   adapter<T>(name: string): Adapter<T>;
   remove(name: string): Promise<void>;
-  /** The summaries snapshot a clean close left (`persisted-index.ts`), or null when there is none. */
-  readSnapshot(): Promise<Buffer | null>;
+  /**
+   * The frames of the summaries snapshot (`persisted-index.ts`), in order; none when there is no
+   * snapshot. A frame's buffer may be reused for the next: decode it before asking for the next.
+   * Throws while iterating when the snapshot is not one this storage wrote, or was cut short.
+   */
+  readSnapshot(): AsyncIterable<Buffer>;
   /** Replaces the snapshot whole: a reader sees the old one, the new one or none, never a mix. */
-  writeSnapshot(data: Buffer): Promise<void>;
+  writeSnapshot(frames: readonly Buffer[]): Promise<void>;
 }
 
 /** Not `.json`, so `list()` never takes it for a document. */
 const SNAPSHOT_FILE = basename(SUMMARIES_SNAPSHOT);
+/**
+ * The snapshot file starts with this, then holds its frames, each a 32-bit little-endian length and
+ * that many bytes. A file without it (an older format, or not a snapshot) is not read.
+ */
+const SNAPSHOT_MAGIC = Buffer.from("MNSNAP\r\n", "latin1");
+const FRAME_LENGTH_BYTES = 4;
+/** Frames written per `writev` call, well under the system's limit on buffers per call (1,024). */
+const FRAMES_PER_WRITE = 128;
+
+export class SnapshotFileError extends Error {
+  constructor(path: string, problem: string) {
+    super(`${path}: ${problem}`);
+    this.name = "SnapshotFileError";
+  }
+}
 
 /**
- * `prefetchSnapshot`: start reading the snapshot now, for the first `readSnapshot` to take. The store
- * opens its segments meanwhile, and a restart then waits for the read (tens of MB at 50,000 messages,
- * about 100 ms here) only where it is not already over. Read before the data directory's lock is
- * taken, which is harmless: the bytes are used only once this process holds the lock, and a
- * snapshot replaced in between carries another id than the one `state.json` names, so it is ignored.
+ * `prefetchSnapshot`: start reading the snapshot through now (`warmAhead`), so that the frames
+ * `readSnapshot` reads later come from the page cache when the disk was cold. Nothing read ahead is
+ * used as such: the snapshot is read again, a frame at a time, once this process holds the lock.
  */
 export async function createFileIndexStorage(
   directory: string,
@@ -32,7 +49,7 @@ export async function createFileIndexStorage(
 ): Promise<IndexStorage> {
   await mkdir(directory, { recursive: true });
   const snapshotPath = join(directory, SNAPSHOT_FILE);
-  if (options.prefetchSnapshot) readAhead(snapshotPath);
+  if (options.prefetchSnapshot) warmAhead(snapshotPath);
   const writer = new DocumentWriter();
   return {
     async list() {
@@ -48,21 +65,115 @@ export async function createFileIndexStorage(
       await rm(join(directory, `${name}.json`), { force: true });
     },
     readSnapshot() {
-      return readWholeFile(snapshotPath);
+      return readSnapshotFrames(snapshotPath);
     },
-    async writeSnapshot(data) {
-      dropReadAhead(snapshotPath);
+    async writeSnapshot(frames) {
       // No fsync: a snapshot lost to a power cut only means the next start reads the shards.
       const temporary = `${snapshotPath}.tmp`;
-      await writeFile(temporary, data);
+      await writeSnapshotFrames(temporary, frames);
       await rename(temporary, snapshotPath);
     },
   };
 }
 
+/**
+ * The frames of the snapshot at `path` through one buffer, grown to the largest frame: a start
+ * touches that much fresh memory instead of the whole file's size. Each read takes a frame and the
+ * next frame's length, so a frame costs one trip to the thread pool.
+ */
+async function* readSnapshotFrames(path: string): AsyncGenerator<Buffer> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    const head = Buffer.alloc(SNAPSHOT_MAGIC.length + FRAME_LENGTH_BYTES);
+    const headBytes = await readAt(handle, head, Math.min(head.length, size), 0);
+    if (
+      headBytes < SNAPSHOT_MAGIC.length ||
+      !head.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)
+    ) {
+      throw new SnapshotFileError(path, "not a snapshot of this version");
+    }
+    let position = SNAPSHOT_MAGIC.length;
+    if (position === size) return;
+    if (headBytes < head.length) throw new SnapshotFileError(path, `cut short at byte ${size}`);
+    let length = head.readUInt32LE(SNAPSHOT_MAGIC.length);
+    position += FRAME_LENGTH_BYTES;
+    let buffer = Buffer.alloc(0);
+    for (;;) {
+      const end = position + length;
+      if (end > size)
+        throw new SnapshotFileError(
+          path,
+          `a frame of ${length} bytes at byte ${position} runs past the end (${size})`,
+        );
+      const wanted = end === size ? length : length + FRAME_LENGTH_BYTES;
+      if (buffer.length < wanted) buffer = Buffer.allocUnsafe(Math.max(wanted, buffer.length * 2));
+      if ((await readAt(handle, buffer, wanted, position)) < wanted) {
+        throw new SnapshotFileError(path, `cut short while reading byte ${position}`);
+      }
+      yield buffer.subarray(0, length);
+      if (end === size) return;
+      const next = buffer.readUInt32LE(length);
+      position = end + FRAME_LENGTH_BYTES;
+      length = next;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads up to `length` bytes at `position` into the start of `buffer`; returns how many were read. */
+async function readAt(handle: FileHandle, buffer: Buffer, length: number, position: number): Promise<number> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled;
+}
+
+async function writeSnapshotFrames(path: string, frames: readonly Buffer[]): Promise<void> {
+  const handle = await open(path, "w");
+  try {
+    let pending: Buffer[] = [SNAPSHOT_MAGIC];
+    for (const frame of frames) {
+      const length = Buffer.allocUnsafe(FRAME_LENGTH_BYTES);
+      length.writeUInt32LE(frame.length);
+      pending.push(length, frame);
+      if (pending.length >= 2 * FRAMES_PER_WRITE) {
+        await writeAll(handle, pending);
+        pending = [];
+      }
+    }
+    await writeAll(handle, pending);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** `writev` until every byte is written (it may write less than asked). */
+async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers.filter((buffer) => buffer.length > 0);
+  while (rest.length > 0) {
+    let { bytesWritten } = await handle.writev(rest);
+    while (rest.length > 0 && bytesWritten >= rest[0]!.length) {
+      bytesWritten -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (rest.length > 0 && bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
+  }
+}
+
 export function createMemoryIndexStorage(): IndexStorage {
   const documents = new Map<string, Memory<unknown>>();
-  let snapshot: Buffer | null = null;
+  let snapshot: readonly Buffer[] = [];
   return {
     async list() {
       return [...documents.keys()];
@@ -78,11 +189,11 @@ export function createMemoryIndexStorage(): IndexStorage {
     async remove(name) {
       documents.delete(name);
     },
-    async readSnapshot() {
-      return snapshot;
+    async *readSnapshot() {
+      yield* snapshot;
     },
-    async writeSnapshot(data) {
-      snapshot = data;
+    async writeSnapshot(frames) {
+      snapshot = [...frames];
     },
   };
 }

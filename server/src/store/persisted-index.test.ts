@@ -208,6 +208,13 @@ describe("PersistedIndex", () => {
   });
 });
 
+/** The snapshot's frames, each copied (a storage may reuse a frame's buffer for the next). */
+async function framesOf(storage: IndexStorage): Promise<Buffer[]> {
+  const frames: Buffer[] = [];
+  for await (const frame of storage.readSnapshot()) frames.push(Buffer.from(frame));
+  return frames;
+}
+
 describe("PersistedIndex: the snapshot a clean close leaves", () => {
   /** A fresh index over the same storage, as the next start builds it (the source is what it then holds). */
   const nextStart = (storage: IndexStorage, held: MessageSummary[] = []) =>
@@ -258,9 +265,10 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
 
   it("is ignored when state.json names another snapshot, and when damaged", async () => {
     for (const replacement of [
-      serialize({ format: 2, id: "another", summaries: [] }),
-      Buffer.from("not a V8 serialisation"),
-      serialize({ format: 99, id: "x", summaries: [] }),
+      [serialize({ format: 3, id: "another", count: 0 })],
+      [Buffer.from("not a V8 serialisation")],
+      [serialize({ format: 99, id: "x", count: 0 })],
+      [],
     ]) {
       const { storage, summaries } = await closedWithSnapshot();
       await storage.writeSnapshot(replacement);
@@ -269,10 +277,30 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
     }
   });
 
+  it("holds thousands of summaries in frames of 2,000, and is ignored when a frame is missing", async () => {
+    const { storage, summaries, persisted } = fixture(4_500);
+    for (const s of summaries) persisted.markSequence(s.sequence);
+    persisted.markState();
+    await persisted.writeSnapshot();
+    const frames = await framesOf(storage);
+    expect(frames).toHaveLength(4); // the header, then 2,000 + 2,000 + 500
+    // Every shard lost by hand: what loads comes from the snapshot.
+    for (let shard = 0; shard <= 4_500 / SHARD_SIZE; shard += 1) {
+      await storage.remove(`messages-${String(shard).padStart(6, "0")}`);
+    }
+    expect((await nextStart(storage).load()).summaries).toEqual(summaries);
+    // Without its last frame the header's count is not met: the shards (none left) are read.
+    await storage.writeSnapshot(frames.slice(0, -1));
+    expect((await nextStart(storage).load()).summaries).toEqual([]);
+  });
+
   it("is ignored when one of its entries is not a summary", async () => {
     const { storage, summaries } = await closedWithSnapshot();
     const state = await storage.adapter<{ snapshot: { id: string } }>("state").read();
-    await storage.writeSnapshot(serialize({ format: 2, id: state!.snapshot.id, summaries: ["junk"] }));
+    await storage.writeSnapshot([
+      serialize({ format: 3, id: state!.snapshot.id, count: 1 }),
+      serialize(["junk"]),
+    ]);
     const loaded = await nextStart(storage).load();
     expect(loaded.summaries).toHaveLength(summaries.length - SHARD_SIZE);
   });
@@ -306,7 +334,7 @@ describe("PersistedIndex: the snapshot a clean close leaves", () => {
     for (const s of summaries) persisted.markSequence(s.sequence);
     persisted.markState();
     await withoutErrorLog(() => persisted.writeSnapshot());
-    expect(await storage.readSnapshot()).toBeNull();
+    expect(await framesOf(storage)).toEqual([]);
   });
 });
 
@@ -421,7 +449,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
         running.markSequence(summaries[i * SHARD_SIZE * 0.4]!.sequence);
         await vi.advanceTimersByTimeAsync(500);
       }
-      expect(await storage.readSnapshot()).toBeNull();
+      expect(await framesOf(storage)).toEqual([]);
       await vi.advanceTimersByTimeAsync(1_000);
       await running.flush();
       const first = await link(storage);
@@ -454,7 +482,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     const running = await started(storage, summaries, policy({ minShardsToRead: 4 }));
     running.refreshIfBehind(); // no snapshot: three shards to read, below four
     await running.flush();
-    expect(await storage.readSnapshot()).toBeNull();
+    expect(await framesOf(storage)).toEqual([]);
 
     const behind = await started(storage, summaries, policy({ minShardsToRead: 3 }));
     behind.refreshIfBehind();
@@ -492,7 +520,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
       for (const s of summaries) without.markSequence(s.sequence);
       await vi.advanceTimersByTimeAsync(60_000);
       await without.flush();
-      expect(await storage.readSnapshot()).toBeNull();
+      expect(await framesOf(storage)).toEqual([]);
 
       const closing = await started(storage, summaries, policy({ quietMs: 1_000 }));
       closing.markSequence(1);

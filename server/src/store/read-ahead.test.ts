@@ -7,6 +7,7 @@ import {
   readAhead,
   readAheadDataDir,
   readWholeFile,
+  SEGMENT_LOCATORS,
   SUMMARIES_SNAPSHOT,
   waitingReadAheads,
 } from "./read-ahead.js";
@@ -39,13 +40,23 @@ describe("read-ahead", () => {
 
   it("lets go of the reads a store did not take", async () => {
     const dataDir = await kit.tempDir();
-    await mkdir(join(dataDir, "index"));
-    await writeFile(join(dataDir, SUMMARIES_SNAPSHOT), "old");
+    await mkdir(join(dataDir, "segments"));
+    await writeFile(join(dataDir, SEGMENT_LOCATORS), "old");
     readAheadDataDir(dataDir);
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await writeFile(join(dataDir, SUMMARIES_SNAPSHOT), "new");
+    await writeFile(join(dataDir, SEGMENT_LOCATORS), "new");
     dropDataDirReadAheads(dataDir);
-    expect((await readWholeFile(join(dataDir, SUMMARIES_SNAPSHOT)))?.toString()).toBe("new");
+    expect((await readWholeFile(join(dataDir, SEGMENT_LOCATORS)))?.toString()).toBe("new");
+  });
+
+  it("reads the summaries snapshot through without keeping it", async () => {
+    const dataDir = await kit.tempDir();
+    await mkdir(join(dataDir, "index"));
+    await writeFile(join(dataDir, SUMMARIES_SNAPSHOT), Buffer.alloc(3 * 1024 * 1024 + 5));
+    readAheadDataDir(dataDir);
+    expect(waitingReadAheads()).toEqual([join(dataDir, SEGMENT_LOCATORS)]);
+    dropDataDirReadAheads(dataDir);
+    expect(waitingReadAheads()).toEqual([]);
   });
 });
 
@@ -95,7 +106,7 @@ describe("a store opened after the CLI read ahead", () => {
     // An index without its state document is rebuilt from the segments: the snapshot is never read.
     await rm(join(dataDir, "index", "state.json"));
     readAheadDataDir(dataDir);
-    expect(waitingReadAheads()).toHaveLength(2);
+    expect(waitingReadAheads()).toHaveLength(1); // the locator file (the snapshot is only read through)
     const { store: reopened } = await kit.open(dataDir);
     expect(waitingReadAheads()).toEqual([]);
     expect((await reopened.list({ limit: 50 })).messages.map((message) => message.subject)).toEqual(["one"]);
