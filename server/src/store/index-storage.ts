@@ -16,8 +16,11 @@ export interface IndexStorage {
    * Throws while iterating when the snapshot is not one this storage wrote, or was cut short.
    */
   readSnapshot(): AsyncIterable<Buffer>;
-  /** Replaces the snapshot whole: a reader sees the old one, the new one or none, never a mix. */
-  writeSnapshot(frames: readonly Buffer[]): Promise<void>;
+  /**
+   * Replaces the snapshot whole: a reader sees the old one, the new one or none, never a mix. Each
+   * frame is taken from `frames` once the one before it is written.
+   */
+  writeSnapshot(frames: Iterable<Buffer>): Promise<void>;
 }
 
 /** Not `.json`, so `list()` never takes it for a document. */
@@ -28,8 +31,6 @@ const SNAPSHOT_FILE = basename(SUMMARIES_SNAPSHOT);
  */
 const SNAPSHOT_MAGIC = Buffer.from("MNSNAP\r\n", "latin1");
 const FRAME_LENGTH_BYTES = 4;
-/** Frames written per `writev` call, well under the system's limit on buffers per call (1,024). */
-const FRAMES_PER_WRITE = 128;
 
 export class SnapshotFileError extends Error {
   constructor(path: string, problem: string) {
@@ -139,20 +140,16 @@ async function readAt(handle: FileHandle, buffer: Buffer, length: number, positi
   return filled;
 }
 
-async function writeSnapshotFrames(path: string, frames: readonly Buffer[]): Promise<void> {
+/** One frame at a time: each is taken from `frames` (and so, for a snapshot, serialised) after the one before is written. */
+async function writeSnapshotFrames(path: string, frames: Iterable<Buffer>): Promise<void> {
   const handle = await open(path, "w");
   try {
-    let pending: Buffer[] = [SNAPSHOT_MAGIC];
+    await writeAll(handle, [SNAPSHOT_MAGIC]);
     for (const frame of frames) {
       const length = Buffer.allocUnsafe(FRAME_LENGTH_BYTES);
       length.writeUInt32LE(frame.length);
-      pending.push(length, frame);
-      if (pending.length >= 2 * FRAMES_PER_WRITE) {
-        await writeAll(handle, pending);
-        pending = [];
-      }
+      await writeAll(handle, [length, frame]);
     }
-    await writeAll(handle, pending);
   } finally {
     await handle.close();
   }

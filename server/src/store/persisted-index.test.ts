@@ -1,4 +1,4 @@
-import { serialize } from "node:v8";
+import { deserialize, serialize } from "node:v8";
 import type { Adapter } from "lowdb";
 import { describe, expect, it, vi } from "vitest";
 import { createMemoryIndexStorage, type IndexStorage } from "./index-storage.js";
@@ -436,6 +436,52 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     expect((await link(storage))?.changedShards).toEqual([0]);
     const loaded = await nextStart(storage).load();
     expect(loaded.summaries[1]!.read).toBe(true);
+    expect(loaded.summaries).toEqual(held);
+  });
+
+  it("takes each frame's summaries as they are when it is written; a change between frames is listed, and its shard wins", async () => {
+    const { storage, summaries } = fixture(4_500);
+    const closing = nextStart(storage, summaries);
+    for (const s of summaries) closing.markSequence(s.sequence);
+    closing.markState();
+    await closing.writeSnapshot();
+    const held = structuredClone(summaries);
+    let between = () => {};
+    const gated: IndexStorage = {
+      ...storage,
+      // Runs `between` once the header and the first frame (summaries 1–2,000) are serialised.
+      writeSnapshot: async (frames) => {
+        const taken: Buffer[] = [];
+        for (const frame of frames) {
+          taken.push(frame);
+          if (taken.length === 2) between();
+        }
+        await storage.writeSnapshot(taken);
+      },
+    };
+    const running = nextStart(gated, held);
+    await running.load();
+    between = () => {
+      held[0]!.read = true; // in the frame already serialised: the snapshot has it unread
+      held[2_500]!.read = true; // in a frame still to come: the snapshot has it read
+      const [removed] = held.splice(3_000, 1); // captured before: the snapshot still holds it
+      for (const sequence of [1, 2_501, removed!.sequence]) running.markSequence(sequence);
+    };
+    await running.refreshSnapshot();
+    await running.flush();
+
+    expect((await link(storage))?.changedShards).toEqual([0, 10, 12]);
+    // Each frame as it was when serialised: the first before the changes, the second after them.
+    const [, first, second] = (await framesOf(storage)).map(
+      (frame) => deserialize(frame) as MessageSummary[],
+    );
+    expect(first![0]!.read).toBe(false);
+    expect(second![500]!.read).toBe(true);
+    expect(second!.some((summary) => summary.sequence === 3_001)).toBe(true);
+    // Shard 5's file lost by hand: the snapshot supplies it, so the snapshot was used.
+    await storage.remove("messages-000005");
+    const loaded = await nextStart(storage).load();
+    expect(loaded.summaries).toHaveLength(4_499);
     expect(loaded.summaries).toEqual(held);
   });
 
