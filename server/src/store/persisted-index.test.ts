@@ -349,11 +349,12 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
       },
       refresh ? { refresh } : {},
     );
-  /** A policy that refreshes only when told to (`refreshIfBehind`) unless `quietMs` says otherwise. */
+  /** A policy that refreshes only when told to (`refreshIfBehind`) unless `quietMs` or `busyShardsToRead` say otherwise. */
   const policy = (rule: Partial<SnapshotRefreshPolicy>): SnapshotRefreshPolicy => ({
     quietMs: 60_000,
     minShardsToRead: 1,
     minShareToRead: 0,
+    busyShardsToRead: Number.POSITIVE_INFINITY,
     ...rule,
   });
   /** The index a start leaves: loaded and started. */
@@ -483,6 +484,79 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     const loaded = await nextStart(storage).load();
     expect(loaded.summaries).toHaveLength(4_499);
     expect(loaded.summaries).toEqual(held);
+  });
+
+  it("is replaced even when changes keep dirtying shards while its own flush writes them", async () => {
+    const { storage, summaries } = fixture(SHARD_SIZE * 3);
+    const closing = nextStart(storage, summaries);
+    for (const s of summaries) closing.markSequence(s.sequence);
+    closing.markState();
+    await closing.writeSnapshot();
+    const held = structuredClone(summaries);
+    let during = () => {};
+    const busy: IndexStorage = {
+      ...storage,
+      adapter<T>(name: string) {
+        const inner = storage.adapter<T>(name);
+        return {
+          read: () => inner.read(),
+          write: async (data: T) => {
+            during();
+            await inner.write(data);
+          },
+        };
+      },
+    };
+    const running = nextStart(busy, held);
+    await running.load();
+    const first = (await link(storage))?.id;
+    held[0]!.read = true;
+    running.markSequence(held[0]!.sequence);
+    // A change that lands while the refresh's own flush writes: shard 2 is dirty again after it.
+    during = () => {
+      during = () => {};
+      held[SHARD_SIZE * 2]!.read = true;
+      running.markSequence(held[SHARD_SIZE * 2]!.sequence);
+    };
+    await running.refreshSnapshot();
+    expect((await link(storage))?.id).not.toBe(first);
+    await running.flush();
+    expect((await link(storage))?.changedShards).toEqual([2]);
+    expect((await nextStart(storage).load()).summaries).toEqual(held);
+  });
+
+  it("is also written while changes keep coming, once a start would read the busy minimum of shards", async () => {
+    vi.useFakeTimers();
+    try {
+      const { storage, summaries } = fixture(SHARD_SIZE * 12);
+      const closing = nextStart(storage, summaries);
+      for (const s of summaries) closing.markSequence(s.sequence);
+      closing.markState();
+      await closing.writeSnapshot();
+      const held = structuredClone(summaries);
+      const running = await started(storage, held, policy({ busyShardsToRead: 4 }));
+      const first = (await link(storage))?.id;
+      // A change every 100 ms, one shard after another: never quiet. Each flush lists its shard.
+      for (let shard = 0; shard < 3; shard += 1) {
+        held[shard * SHARD_SIZE]!.read = true;
+        running.markSequence(held[shard * SHARD_SIZE]!.sequence);
+        await vi.advanceTimersByTimeAsync(300);
+      }
+      expect((await link(storage))?.id).toBe(first); // three shards to read: below four
+      held[3 * SHARD_SIZE]!.read = true;
+      running.markSequence(held[3 * SHARD_SIZE]!.sequence);
+      await vi.advanceTimersByTimeAsync(300); // the flush that lists the fourth, then the refresh
+      const replaced = await link(storage);
+      expect(replaced?.id).not.toBe(first);
+      expect(replaced?.changedShards).toEqual([]);
+      held[5 * SHARD_SIZE]!.read = true; // after it: listed against the new snapshot
+      running.markSequence(held[5 * SHARD_SIZE]!.sequence);
+      await vi.advanceTimersByTimeAsync(300);
+      expect((await link(storage))?.changedShards).toEqual([5]);
+      expect((await nextStart(storage).load()).summaries).toEqual(held);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("is written once changes stop for the quiet spell and enough shards would be read", async () => {

@@ -40,6 +40,11 @@ export interface SnapshotRefreshPolicy {
   minShardsToRead: number;
   /** 0–1. */
   minShareToRead: number;
+  /**
+   * Without a quiet spell: once a start would read this many shards besides the snapshot, the
+   * snapshot is replaced while changes keep coming (checked after each flush).
+   */
+  busyShardsToRead: number;
 }
 
 /**
@@ -53,11 +58,18 @@ export interface SnapshotRefreshPolicy {
  * quarter of them is where the saving (5–7 µs a summary read from a shard rather than the
  * snapshot) comes near the cost (about 4 µs a summary serialised), and eight shards (2,000 messages,
  * about 50 ms of reading at a start) is where a snapshot starts to matter at all.
+ *
+ * A sustained burst has no quiet spell, so a crash at its end read every shard written during it: 79
+ * after 20,000 messages, about a quarter of a second of a restart's 1.9 s (docs/performance.md).
+ * Since a refresh serialises one frame at a time (10–30 ms of event loop each), it also runs during
+ * changes once 64 shards (16,000 messages) would be read: about 0.3 s of CPU at 50,000 messages,
+ * spread over the burst, against a restart that reads at most about 64 shards.
  */
 export const SNAPSHOT_REFRESH: SnapshotRefreshPolicy = {
   quietMs: 5_000,
   minShardsToRead: 8,
   minShareToRead: 0.25,
+  busyShardsToRead: 64,
 };
 
 /** The snapshot's first frame; the frames after it are arrays of summaries. */
@@ -135,6 +147,8 @@ export class PersistedIndex {
   #lastChange = 0;
   /** Set by the close's `writeSnapshot`: no refresh after it. */
   #closed = false;
+  /** A refresh is queued or running: a busy index asks for no second one meanwhile. */
+  #refreshing = false;
 
   constructor(
     storage: IndexStorage,
@@ -215,19 +229,42 @@ export class PersistedIndex {
    * file no longer carries: the next start reads every shard, as when there is no snapshot.
    */
   refreshSnapshot(): Promise<void> {
-    this.#flushing = this.#flushing.then(() => this.#replaceSnapshot());
+    this.#refreshing = true;
+    this.#flushing = this.#flushing
+      .then(() => this.#replaceSnapshot())
+      .finally(() => {
+        this.#refreshing = false;
+      });
     return this.#flushing;
   }
 
   async #replaceSnapshot(): Promise<void> {
     if (this.#closed) return;
-    await this.#writeDirty();
-    // A failed shard write leaves its shard dirty and its file behind the index: not a moment to
-    // vouch for the shards. The next quiet spell tries again.
-    if (this.#dirtyShards.size > 0 || this.#stateDirty || this.#closed) return;
+    const written = await this.#writeDirty();
+    // A failed write leaves its shard (or state.json) behind the index: not a moment to vouch for the
+    // shards; the next quiet spell or busy check tries again. Shards dirty again since, from changes
+    // made while the writes ran (always, under a sustained burst), are no reason to wait: the
+    // snapshot takes them as they are, and the flush after it lists them against it before writing.
+    if (!written || this.#closed) return;
     // Shards changed while the file is written are dirty and not yet written: their count may not
     // match, so this state vouches for none (a clean close writes one that does).
     await this.#writeSnapshotAndState({ vouchForCount: false });
+  }
+
+  /**
+   * After a flush: replaces the snapshot without waiting for a quiet spell once a start would read
+   * `busyShardsToRead` shards besides it (every shard when there is none yet). Counted from the
+   * shards listed as changed, which each flush brings up to date, so the check costs nothing per
+   * message. Never while a refresh is queued or running, before `start` or after the close.
+   */
+  #refreshIfBusy(): void {
+    const policy = this.#refresh;
+    if (policy === null || !this.#started || this.#closed || this.#refreshing) return;
+    const toRead =
+      this.#snapshotId === null
+        ? Math.ceil(this.#source.all().length / SHARD_SIZE)
+        : this.#changedShards.size;
+    if (toRead >= policy.busyShardsToRead) void this.refreshSnapshot();
   }
 
   /** Whether a start would read enough shards besides the snapshot for the policy to replace it. */
@@ -321,11 +358,14 @@ export class PersistedIndex {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    this.#flushing = this.#flushing.then(() => this.#writeDirty());
+    this.#flushing = this.#flushing.then(async () => {
+      await this.#writeDirty();
+    });
     return this.#flushing;
   }
 
-  async #writeDirty(): Promise<void> {
+  /** Returns whether every write it made succeeded. */
+  async #writeDirty(): Promise<boolean> {
     const shards = [...this.#dirtyShards];
     this.#dirtyShards.clear();
     const writeState = this.#stateDirty;
@@ -344,9 +384,10 @@ export class PersistedIndex {
         for (const shard of shards) this.#dirtyShards.add(shard);
         this.#stateDirty ||= writeState;
         this.#reportFailure(error);
-        return;
+        return false;
       }
     }
+    let failed = false;
 
     for (const shard of shards) {
       const name = shardName(shard);
@@ -355,6 +396,7 @@ export class PersistedIndex {
         if (messages.length === 0) await this.#storage.remove(name);
         else await new Low<ShardDocument>(this.#storage.adapter(name), { messages }).write();
       } catch (error) {
+        failed = true;
         this.#dirtyShards.add(shard);
         this.#reportFailure(error);
       }
@@ -364,10 +406,13 @@ export class PersistedIndex {
         // A shard that failed to write may disagree with the count: vouch for none of them.
         await this.#writeState({ vouchForCount: this.#dirtyShards.size === 0 });
       } catch (error) {
+        failed = true;
         this.#stateDirty = true;
         this.#reportFailure(error);
       }
     }
+    if (!failed) this.#refreshIfBusy();
+    return !failed;
   }
 
   /**

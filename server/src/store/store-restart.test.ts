@@ -142,7 +142,9 @@ describe("restart", () => {
   });
 
   it("a running store replaces its snapshot once quiet: a crash without any clean close keeps a read flag", async () => {
-    const quick = { snapshotRefresh: { quietMs: 100, minShardsToRead: 1, minShareToRead: 0 } };
+    const quick = {
+      snapshotRefresh: { quietMs: 100, minShardsToRead: 1, minShareToRead: 0, busyShardsToRead: Infinity },
+    };
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir, quick);
     const ids: string[] = [];
@@ -166,7 +168,14 @@ describe("restart", () => {
   });
 
   it("a start after a crash that read the shards leaves a snapshot for the next start", async () => {
-    const never = { snapshotRefresh: { quietMs: 3_600_000, minShardsToRead: 1, minShareToRead: 0 } };
+    const never = {
+      snapshotRefresh: {
+        quietMs: 3_600_000,
+        minShardsToRead: 1,
+        minShareToRead: 0,
+        busyShardsToRead: Infinity,
+      },
+    };
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir, never);
     const { id } = await ingestBuffer(store, testMessage({ subject: "one" }), testEnvelope());
