@@ -368,14 +368,19 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
     (await storage.adapter<{ snapshot: { id: string; changedShards: number[] } | null }>("state").read())
       ?.snapshot ?? null;
 
-  /** A running index over three shards whose last clean close left a snapshot; shard 0 and 2 changed since. */
-  async function runningSinceClose() {
-    const { storage, summaries } = fixture(SHARD_SIZE * 2 + 10);
+  /** `count` summaries as a clean close left them (shards and a snapshot), and a copy for a running index to hold. */
+  async function closedWith(count: number) {
+    const { storage, summaries } = fixture(count);
     const closing = nextStart(storage, summaries);
     for (const s of summaries) closing.markSequence(s.sequence);
     closing.markState();
     await closing.writeSnapshot();
-    const held = structuredClone(summaries);
+    return { storage, summaries, held: structuredClone(summaries) };
+  }
+
+  /** A running index over three shards whose last clean close left a snapshot; shard 0 and 2 changed since. */
+  async function runningSinceClose() {
+    const { storage, held } = await closedWith(SHARD_SIZE * 2 + 10);
     const running = nextStart(storage, held);
     await running.load();
     held[0]!.read = true;
@@ -441,12 +446,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
   });
 
   it("takes each frame's summaries as they are when it is written; a change between frames is listed, and its shard wins", async () => {
-    const { storage, summaries } = fixture(4_500);
-    const closing = nextStart(storage, summaries);
-    for (const s of summaries) closing.markSequence(s.sequence);
-    closing.markState();
-    await closing.writeSnapshot();
-    const held = structuredClone(summaries);
+    const { storage, held } = await closedWith(4_500);
     let between = () => {};
     const gated: IndexStorage = {
       ...storage,
@@ -487,12 +487,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
   });
 
   it("is replaced even when changes keep dirtying shards while its own flush writes them", async () => {
-    const { storage, summaries } = fixture(SHARD_SIZE * 3);
-    const closing = nextStart(storage, summaries);
-    for (const s of summaries) closing.markSequence(s.sequence);
-    closing.markState();
-    await closing.writeSnapshot();
-    const held = structuredClone(summaries);
+    const { storage, held } = await closedWith(SHARD_SIZE * 3);
     let during = () => {};
     const busy: IndexStorage = {
       ...storage,
@@ -528,12 +523,7 @@ describe("PersistedIndex: a snapshot replaced while running", () => {
   it("is also written while changes keep coming, once a start would read the busy minimum of shards", async () => {
     vi.useFakeTimers();
     try {
-      const { storage, summaries } = fixture(SHARD_SIZE * 12);
-      const closing = nextStart(storage, summaries);
-      for (const s of summaries) closing.markSequence(s.sequence);
-      closing.markState();
-      await closing.writeSnapshot();
-      const held = structuredClone(summaries);
+      const { storage, held } = await closedWith(SHARD_SIZE * 12);
       const running = await started(storage, held, policy({ busyShardsToRead: 4 }));
       const first = (await link(storage))?.id;
       // A change every 100 ms, one shard after another: never quiet. Each flush lists its shard.
