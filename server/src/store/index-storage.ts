@@ -3,6 +3,8 @@ import { basename, join } from "node:path";
 import { type Adapter, Memory } from "lowdb";
 import { DocumentWriter, JsonDocumentFile } from "./json-document-file.js";
 import { SUMMARIES_SNAPSHOT, warmAhead } from "./read-ahead.js";
+import { readAll } from "./read-all.js";
+import { writeAll } from "./write-all.js";
 
 /** Where the lowdb index documents live: one JSON file each under `<dataDir>/index/`, or memory. */
 export interface IndexStorage {
@@ -93,7 +95,7 @@ async function* readSnapshotFrames(path: string): AsyncGenerator<Buffer> {
   try {
     const { size } = await handle.stat();
     const head = Buffer.alloc(SNAPSHOT_MAGIC.length + FRAME_LENGTH_BYTES);
-    const headBytes = await readAt(handle, head, Math.min(head.length, size), 0);
+    const headBytes = await readAll(handle, head, Math.min(head.length, size), 0);
     if (
       headBytes < SNAPSHOT_MAGIC.length ||
       !head.subarray(0, SNAPSHOT_MAGIC.length).equals(SNAPSHOT_MAGIC)
@@ -115,7 +117,7 @@ async function* readSnapshotFrames(path: string): AsyncGenerator<Buffer> {
         );
       const wanted = end === size ? length : length + FRAME_LENGTH_BYTES;
       if (buffer.length < wanted) buffer = Buffer.allocUnsafe(Math.max(wanted, buffer.length * 2));
-      if ((await readAt(handle, buffer, wanted, position)) < wanted) {
+      if ((await readAll(handle, buffer, wanted, position)) < wanted) {
         throw new SnapshotFileError(path, `cut short while reading byte ${position}`);
       }
       yield buffer.subarray(0, length);
@@ -127,17 +129,6 @@ async function* readSnapshotFrames(path: string): AsyncGenerator<Buffer> {
   } finally {
     await handle.close();
   }
-}
-
-/** Reads up to `length` bytes at `position` into the start of `buffer`; returns how many were read. */
-async function readAt(handle: FileHandle, buffer: Buffer, length: number, position: number): Promise<number> {
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return filled;
 }
 
 /** One frame at a time: each is taken from `frames` (and so, for a snapshot, serialised) after the one before is written. */
@@ -152,19 +143,6 @@ async function writeSnapshotFrames(path: string, frames: Iterable<Buffer>): Prom
     }
   } finally {
     await handle.close();
-  }
-}
-
-/** `writev` until every byte is written (it may write less than asked). */
-async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
-  let rest = buffers.filter((buffer) => buffer.length > 0);
-  while (rest.length > 0) {
-    let { bytesWritten } = await handle.writev(rest);
-    while (rest.length > 0 && bytesWritten >= rest[0]!.length) {
-      bytesWritten -= rest[0]!.length;
-      rest = rest.slice(1);
-    }
-    if (rest.length > 0 && bytesWritten > 0) rest[0] = rest[0]!.subarray(bytesWritten);
   }
 }
 

@@ -467,7 +467,7 @@ export class PersistedIndex {
  * The frames `decodeSnapshot` reads, each serialised when it is asked for: the summaries as they are
  * then. `summaries` must not change length meanwhile (pass a copy of a list that does).
  */
-export function* encodeSnapshot(id: string, summaries: readonly MessageSummary[]): Generator<Buffer> {
+function* encodeSnapshot(id: string, summaries: readonly MessageSummary[]): Generator<Buffer> {
   const header: SnapshotHeader = { format: SNAPSHOT_FORMAT, id, count: summaries.length };
   yield serialize(header);
   for (let start = 0; start < summaries.length; start += SUMMARIES_PER_FRAME) {

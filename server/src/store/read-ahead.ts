@@ -1,5 +1,6 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { readAll } from "./read-all.js";
 
 /**
  * Whole-file reads started before anyone asks, for the file a restart of the embedded store reads
@@ -112,12 +113,7 @@ async function readWhole(path: string): Promise<Buffer | null> {
   try {
     const { size } = await handle.stat();
     const buffer = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
+    const filled = await readAll(handle, buffer, size, 0);
     return filled === size ? buffer : buffer.subarray(0, filled);
   } finally {
     await handle.close();
