@@ -23,6 +23,8 @@ export interface BenchOptions {
   /** Run the server under `node --cpu-prof`, writing .cpuprofile files here. */
   cpuProfDir: string | null;
   keepData: boolean;
+  /** Run MailDev beside Mailnest in the ingest section (installed on first use; needs npm's registry). */
+  maildev: boolean;
   /** Where the JSON goes; null = bench/results/<timestamp>.json. */
   outFile: string | null;
 }
@@ -37,6 +39,8 @@ export const USAGE = `Usage: pnpm bench [-- options]
   --quick             small counts (a smoke run; figures are not comparable with the targets)
   --cpu-prof <dir>    run the server under node --cpu-prof and write profiles to <dir>
   --keep-data         keep the servers' temp data dirs
+  --no-maildev        do not run MailDev beside Mailnest in the ingest section (it is installed with
+                      npm ci into bench/.peers on first use)
   --out <file>        write the JSON here instead of bench/results/<timestamp>.json
   --help              this text`;
 
@@ -49,6 +53,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
       quick: { type: "boolean", default: false },
       "cpu-prof": { type: "string" },
       "keep-data": { type: "boolean", default: false },
+      "no-maildev": { type: "boolean", default: false },
       out: { type: "string" },
       help: { type: "boolean", default: false },
     },
@@ -72,6 +77,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | "help" {
     quick: values.quick ?? false,
     cpuProfDir: values["cpu-prof"] ?? null,
     keepData: values["keep-data"] ?? false,
+    maildev: !(values["no-maildev"] ?? false),
     outFile: values.out ?? null,
   };
 }

@@ -6,7 +6,7 @@ const HEADINGS = [
   "Mailnest",
   "note",
   "ceiling here",
-  "MailDev 3.0 ref",
+  "MailDev 3.0",
   "smtp-server ref",
   "target",
   "result",

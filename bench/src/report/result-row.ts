@@ -16,7 +16,10 @@ export interface ResultRow {
   note?: string;
   /** The bare smtp-server ceiling measured on this machine in the same run. */
   ceiling?: number;
-  /** Reference figures from issue 7 (measured elsewhere on a comparable 2-core machine). */
+  /**
+   * MailDev's figure: measured in the same run where the ingest section ran it beside Mailnest,
+   * otherwise issue 7's reference (measured elsewhere on a comparable 2-core machine), marked so.
+   */
   maildev?: string;
   smtpServerReference?: string;
   target?: Target;

@@ -1,4 +1,11 @@
-import type { ResultRow } from "../report/result-row.js";
+import { formatFigure, type ResultRow } from "../report/result-row.js";
+import {
+  installMailDev,
+  MAILDEV_VERSION,
+  type MailDevUnderTest,
+  PeerUnavailableError,
+  startMailDev,
+} from "../server/maildev-process.js";
 import { readCpuMs } from "../server/memory-probe.js";
 import type { ServerUnderTest } from "../server/server-process.js";
 import { runWorkload, type WorkloadResult } from "../smtp-load.js";
@@ -25,7 +32,25 @@ interface Repeated {
   median: Measured;
   /** With a paired ceiling: its run right before each of `runs`, in the same order. */
   ceilingRuns: Measured[];
+  /** With MailDev beside: its run (a fresh MailDev) right before each of `runs`, in the same order. */
+  peerRuns: Measured[];
 }
+
+/** A peer measured right before each Mailnest run: a fresh instance per run, like Mailnest's. */
+interface Peer {
+  /** Null once the peer failed to start (`missing` says why): Mailnest's runs go on without it. */
+  measure(workload: ReferenceWorkload): Promise<Measured | null>;
+  /** Why the peer was not measured, or "" while it is. */
+  readonly missing: string;
+}
+
+/**
+ * MailDev's runs with a new connection per message stop after this long. It greets each new
+ * connection after smtp-server's default 100 ms delay, so 1,000 of them would take it 100 s; a few
+ * seconds give its rate as well. Its reused-connection runs keep the workload's own cap (and finish
+ * well within it), so those rows compare the same number of messages.
+ */
+const MAILDEV_NEW_CONNECTION_CAP_MS = 8_000;
 
 async function measure(server: ServerUnderTest, workload: ReferenceWorkload): Promise<Measured> {
   const cpuBefore = readCpuMs(server.pid);
@@ -48,11 +73,13 @@ async function repeat(
    * shared with other work, a ratio is only meaningful between runs seconds apart.
    */
   pair: ServerUnderTest | null = null,
+  peer: Peer | null = null,
 ): Promise<Repeated[]> {
   const repeats = context.options.quick ? 1 : REPEATS_FULL;
   const workloads = referenceWorkloads(context.scale);
   const runs = new Map<ReferenceWorkload, Measured[]>(workloads.map((workload) => [workload, []]));
   const ceilingRuns = new Map<ReferenceWorkload, Measured[]>(workloads.map((workload) => [workload, []]));
+  const peerRuns = new Map<ReferenceWorkload, Measured[]>(workloads.map((workload) => [workload, []]));
   const runOnce = async (server: ServerUnderTest, workload: ReferenceWorkload, attempt: number) => {
     context.log(`${label}: ${workload.name} (${workload.messages} messages, run ${attempt + 1}/${repeats})`);
     runs.get(workload)?.push(await measure(server, workload));
@@ -61,6 +88,8 @@ async function repeat(
   for (let attempt = 0; attempt < repeats; attempt += 1) {
     if (freshServer) {
       for (const workload of workloads) {
+        const peerRun = peer === null ? null : await peer.measure(workload);
+        if (peerRun !== null) peerRuns.get(workload)?.push(peerRun);
         await withServer(await start(), async (server) => {
           await warmUp(context, server);
           if (pair !== null) ceilingRuns.get(workload)?.push(await measure(pair, workload));
@@ -81,6 +110,7 @@ async function repeat(
       runs: measured,
       median: medianRun(measured, workload.name),
       ceilingRuns: ceilingRuns.get(workload) ?? [],
+      peerRuns: peerRuns.get(workload) ?? [],
     };
   });
 }
@@ -144,18 +174,19 @@ export async function runCeiling(
  * shared, and the ceiling section's own figures are minutes older.
  */
 export async function runIngest(context: SectionContext, ceiling: Ceiling | null): Promise<SectionResult> {
+  const maildev = context.options.maildev ? await mailDevPeer(context) : null;
   const pair = ceiling === null ? null : await context.startCeiling();
   const measured = await (async () => {
     try {
       if (pair !== null) await warmUp(context, pair);
-      return await repeat(context, "ingest", () => context.startMailnest(), true, pair);
+      return await repeat(context, "ingest", () => context.startMailnest(), true, pair, maildev);
     } finally {
       await pair?.close();
     }
   })();
   const rows: ResultRow[] = [];
   const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
-  for (const { workload, runs, median: result, ceilingRuns } of measured) {
+  for (const { workload, runs, median: result, ceilingRuns, peerRuns } of measured) {
     const sent =
       result.accepted < result.requested ? `; ${result.accepted}/${result.requested} accepted` : "";
     const paired = ceilingRuns.length === runs.length && runs.length > 0;
@@ -163,6 +194,8 @@ export async function runIngest(context: SectionContext, ceiling: Ceiling | null
     const shares = paired
       ? runs.map((run, i) => run.messagesPerSecond / (ceilingRuns[i]?.messagesPerSecond ?? Number.NaN))
       : [];
+    const againstMailDev = peerRuns.length === runs.length && runs.length > 0;
+    const mailDevRate = againstMailDev ? median(peerRuns.map((run) => run.messagesPerSecond)) : undefined;
     rows.push({
       section: "ingest",
       metric: workload.name,
@@ -170,7 +203,10 @@ export async function runIngest(context: SectionContext, ceiling: Ceiling | null
       unit: "msg/s",
       note: `${latencyNote("DATA→250", result.dataToOk)}${sent}${spread(runs)}`,
       ...(ceilingRate === undefined ? {} : { ceiling: ceilingRate }),
-      maildev: workload.maildev,
+      maildev:
+        mailDevRate === undefined
+          ? `${workload.maildev} (issue 7)`
+          : `${formatFigure(mailDevRate, "msg/s")} here${workload.maildev === "–" ? "" : ` (issue 7: ${workload.maildev})`}`,
       smtpServerReference: workload.smtpServerReference,
       ...(workload.target === undefined ? {} : { target: { op: ">=", value: workload.target } }),
     });
@@ -184,6 +220,7 @@ export async function runIngest(context: SectionContext, ceiling: Ceiling | null
         : "no ceiling in this run (--only without ceiling)",
       target: { op: ">=", value: workload.ceilingShare },
     });
+    rows.push(mailDevRow(workload, runs, peerRuns, maildev?.missing ?? "--no-maildev"));
   }
   const cpuOf = (runs: readonly Measured[]) =>
     runs.length > 0 ? median(runs.map((run) => run.serverCpuMsPerMessage)) : null;
@@ -195,7 +232,7 @@ export async function runIngest(context: SectionContext, ceiling: Ceiling | null
     metric: `server CPU per message, ${CPU_WORKLOAD}`,
     value: cpuOf(cpuRuns),
     unit: "ms",
-    note: `all threads, user + system; runs ${cpuRuns.map((run) => run.serverCpuMsPerMessage.toFixed(2)).join(" / ")} ms`,
+    note: `all threads, user + system; runs ${cpuRuns.map((run) => run.serverCpuMsPerMessage.toFixed(2)).join(" / ")} ms${mailDevCpuNote(cpuMeasured?.peerRuns ?? [])}`,
     ...(ceilingCpu === null ? {} : { ceiling: ceilingCpu }),
     target: { op: "<=", value: CPU_PER_MESSAGE_TARGET_MS },
   });
@@ -219,7 +256,13 @@ export async function runIngest(context: SectionContext, ceiling: Ceiling | null
   return {
     rows,
     details: {
-      ingest: measured.map(({ workload, runs, ceilingRuns }) => ({ name: workload.name, runs, ceilingRuns })),
+      ingest: measured.map(({ workload, runs, ceilingRuns, peerRuns }) => ({
+        name: workload.name,
+        runs,
+        ceilingRuns,
+        maildevRuns: peerRuns,
+      })),
+      maildev: { version: MAILDEV_VERSION, missing: maildev?.missing ?? "--no-maildev" },
       atCap: atCap.runs,
     },
   };
@@ -252,4 +295,86 @@ async function measureAtCap(context: SectionContext): Promise<{ runs: Measured[]
     });
   }
   return { runs, median: medianRun(runs, "at the cap") };
+}
+
+/**
+ * MailDev as the peer of each ingest run. It is installed on first use; a machine without npm's
+ * registry, or a MailDev that does not start, still gets every Mailnest figure, and the MailDev rows
+ * say why they are empty.
+ */
+async function mailDevPeer(context: SectionContext): Promise<Peer> {
+  let missing = "";
+  const giveUp = (error: unknown) => {
+    missing = error instanceof Error ? error.message : String(error);
+    context.log(`ingest: MailDev not measured: ${missing}`);
+  };
+  let bin: string | null = null;
+  try {
+    bin = await installMailDev(context.log);
+  } catch (error) {
+    giveUp(error);
+  }
+  return {
+    get missing() {
+      return missing;
+    },
+    async measure(workload) {
+      if (bin === null || missing !== "") return null;
+      let server: MailDevUnderTest;
+      try {
+        server = await startMailDev(bin);
+      } catch (error) {
+        if (!(error instanceof PeerUnavailableError)) throw error;
+        giveUp(error);
+        return null;
+      }
+      try {
+        await warmUp(context, server);
+        await server.clear();
+        context.log(`ingest: ${workload.name} against MailDev ${MAILDEV_VERSION}`);
+        const timeCapMs = workload.reuseConnection ? workload.timeCapMs : MAILDEV_NEW_CONNECTION_CAP_MS;
+        return await measure(server, { ...workload, timeCapMs });
+      } finally {
+        await server.close();
+      }
+    },
+  };
+}
+
+/**
+ * Mailnest's rate as a multiple of MailDev's, paired run by run. Issue 18: on reused connections
+ * Mailnest, durable, should be ahead of MailDev, which keeps mail in memory without fsync.
+ */
+function mailDevRow(
+  workload: ReferenceWorkload,
+  runs: readonly Measured[],
+  peerRuns: readonly Measured[],
+  missing: string,
+): ResultRow {
+  const metric = `${workload.name}: Mailnest / MailDev ${MAILDEV_VERSION}, same run`;
+  const target = workload.reuseConnection ? { target: { op: ">=" as const, value: 1 } } : {};
+  if (peerRuns.length !== runs.length || runs.length === 0) {
+    return { section: "ingest", metric, value: null, unit: "", note: `MailDev not measured: ${missing}` };
+  }
+  const ratios = runs.map((run, i) => run.messagesPerSecond / (peerRuns[i]?.messagesPerSecond ?? Number.NaN));
+  const capped = peerRuns.some((run) => run.accepted < run.requested)
+    ? `; MailDev's runs stop after ${(workload.reuseConnection ? workload.timeCapMs : MAILDEV_NEW_CONNECTION_CAP_MS) / 1000} s (accepted ${peerRuns.map((run) => run.accepted).join(" / ")} of ${workload.messages})`
+    : "";
+  return {
+    section: "ingest",
+    metric,
+    value: Math.round(median(ratios) * 100) / 100,
+    unit: "",
+    note: `Mailnest durable, MailDev in memory; median of ${ratios.length} paired runs: ${ratios.map((ratio) => ratio.toFixed(2)).join(" / ")}; MailDev ${spreadOf(peerRuns)} msg/s${capped}`,
+    ...target,
+  };
+}
+
+function spreadOf(runs: readonly Measured[]): string {
+  return runs.map((run) => Math.round(run.messagesPerSecond)).join(" / ");
+}
+
+function mailDevCpuNote(peerRuns: readonly Measured[]): string {
+  if (peerRuns.length === 0) return "";
+  return `; MailDev in memory: ${median(peerRuns.map((run) => run.serverCpuMsPerMessage)).toFixed(2)} ms`;
 }
