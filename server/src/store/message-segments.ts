@@ -1,7 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { readdir, rm, stat, truncate } from "node:fs/promises";
 import { join } from "node:path";
-import { type AppendFile, openAppendFile } from "./append-file.js";
+import type { AppendFile } from "./append-file.js";
 import { type Locator, LocatorTable, mergeCaptured } from "./locator-table.js";
 import { RecordStaging } from "./record-staging.js";
 import { scanSegmentFile } from "./segment-file-scan.js";
@@ -13,6 +13,23 @@ import {
   writeSegmentSnapshot,
 } from "./segment-snapshot.js";
 import { encodeMessageRecordInto, encodeTombstone, positionAt, RECORD_HEADER_OFFSET } from "./wal-record.js";
+import { openZeroFilledFile } from "./zero-filled-file.js";
+
+/**
+ * How a new segment is opened: the injected opener (tests), or one that writes zeros ahead of the
+ * records in steps of a sixteenth of a segment (1 MiB for the default 64 MiB; tests' small segments
+ * get small steps, so their crash copies hold zeros too).
+ */
+function segmentOpener(options: MessageSegmentsOptions): (path: string) => Promise<AppendFile> {
+  if (options.openAppendFile) return (path) => options.openAppendFile!(path);
+  const fillBytes = Math.min(1024 * 1024, Math.max(4096, Math.floor(options.segmentBytes / 16)));
+  return (path) =>
+    openZeroFilledFile(path, {
+      fillBytes,
+      lowWaterBytes: 2 * fillBytes,
+      gapBytes: Math.floor(fillBytes / 4),
+    });
+}
 
 export interface MessageSegmentsOptions {
   /** `<dataDir>/segments`. */
@@ -21,6 +38,10 @@ export interface MessageSegmentsOptions {
   segmentBytes: number;
   /** fsyncs the directory, so a new segment's name (or an unlinked one's absence) is durable. */
   syncDir(): Promise<void>;
+  /**
+   * Opens a new segment for writing. @default `openZeroFilledFile`: records written over zeros
+   * already on disk, so a group commit's fdatasync commits no metadata.
+   */
   openAppendFile?(path: string): Promise<AppendFile>;
   /**
    * The locator file a start writes after scanning is encoded and written once this resolves (the
@@ -106,7 +127,7 @@ export class MessageSegments {
 
   private constructor(options: MessageSegmentsOptions, current: SegmentInfo, file: AppendFile) {
     this.#options = options;
-    this.#openFile = options.openAppendFile ?? openAppendFile;
+    this.#openFile = segmentOpener(options);
     this.#current = current;
     this.#file = file;
   }
@@ -120,7 +141,7 @@ export class MessageSegments {
       .sort((a, b) => a - b);
     const number = (found.at(-1) ?? 0) + 1;
     const path = segmentFilePath(options.directory, number);
-    const file = await (options.openAppendFile ?? openAppendFile)(path);
+    const file = await segmentOpener(options)(path);
     await options.syncDir();
     const segments = new MessageSegments(options, new SegmentInfo(number, path), file);
     try {

@@ -26,14 +26,16 @@ export async function storedRawRange(dataDir: string, id: string): Promise<Store
   for (const name of names) {
     const path = join(segmentsDir, name);
     const bytes = await readFile(path);
-    for (const position of scanSegment(bytes).positions) {
+    // The records end where the scan stops: the current segment has zeros written ahead of them.
+    const { positions, validLength } = scanSegment(bytes);
+    for (const position of positions) {
       if (position.id !== id) continue;
       if (position.kind === "tombstone") {
         found = null;
         continue;
       }
       const start = position.offset + RECORD_HEADER_OFFSET + position.headerLength;
-      found = { path, start, length: position.rawLength, atEnd: start + position.rawLength === bytes.length };
+      found = { path, start, length: position.rawLength, atEnd: start + position.rawLength === validLength };
     }
   }
   if (found) return found;
@@ -41,7 +43,7 @@ export async function storedRawRange(dataDir: string, id: string): Promise<Store
   return { path, start: 0, length: (await stat(path)).size, atEnd: true };
 }
 
-/** Cuts the raw bytes of `id` to `keep` bytes; it must be the last thing in its file. */
+/** Cuts the raw bytes of `id` to `keep` bytes (and the file there); they must be its last record's. */
 export async function cutStoredRaw(dataDir: string, id: string, keep: number): Promise<void> {
   const range = await storedRawRange(dataDir, id);
   if (!range.atEnd) throw new Error(`the raw bytes of ${id} are not at the end of ${range.path}`);
