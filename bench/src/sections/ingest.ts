@@ -52,6 +52,10 @@ interface Peer {
  */
 const MAILDEV_NEW_CONNECTION_CAP_MS = 8_000;
 
+function mailDevTimeCapMs(workload: ReferenceWorkload): number {
+  return workload.reuseConnection ? workload.timeCapMs : MAILDEV_NEW_CONNECTION_CAP_MS;
+}
+
 async function measure(server: ServerUnderTest, workload: ReferenceWorkload): Promise<Measured> {
   const cpuBefore = readCpuMs(server.pid);
   const { ids: _ids, ...result } = await runWorkload(server.smtp, workload);
@@ -124,9 +128,12 @@ function medianRun(runs: readonly Measured[], label: string): Measured {
 }
 
 function spread(runs: readonly Measured[]): string {
-  if (runs.length < 2) return "";
-  const rates = runs.map((run) => Math.round(run.messagesPerSecond));
-  return `; runs ${rates.join(" / ")} msg/s`;
+  return runs.length < 2 ? "" : `; runs ${ratesOf(runs)} msg/s`;
+}
+
+/** Each run's rate, rounded: "a / b / c". */
+function ratesOf(runs: readonly Measured[]): string {
+  return runs.map((run) => Math.round(run.messagesPerSecond)).join(" / ");
 }
 
 /** The ceiling's rates and CPU per message, by workload name, for the ingest rows of the same run. */
@@ -332,8 +339,7 @@ async function mailDevPeer(context: SectionContext): Promise<Peer> {
         await warmUp(context, server);
         await server.clear();
         context.log(`ingest: ${workload.name} against MailDev ${MAILDEV_VERSION}`);
-        const timeCapMs = workload.reuseConnection ? workload.timeCapMs : MAILDEV_NEW_CONNECTION_CAP_MS;
-        return await measure(server, { ...workload, timeCapMs });
+        return await measure(server, { ...workload, timeCapMs: mailDevTimeCapMs(workload) });
       } finally {
         await server.close();
       }
@@ -358,20 +364,16 @@ function mailDevRow(
   }
   const ratios = runs.map((run, i) => run.messagesPerSecond / (peerRuns[i]?.messagesPerSecond ?? Number.NaN));
   const capped = peerRuns.some((run) => run.accepted < run.requested)
-    ? `; MailDev's runs stop after ${(workload.reuseConnection ? workload.timeCapMs : MAILDEV_NEW_CONNECTION_CAP_MS) / 1000} s (accepted ${peerRuns.map((run) => run.accepted).join(" / ")} of ${workload.messages})`
+    ? `; MailDev's runs stop after ${mailDevTimeCapMs(workload) / 1000} s (accepted ${peerRuns.map((run) => run.accepted).join(" / ")} of ${workload.messages})`
     : "";
   return {
     section: "ingest",
     metric,
     value: Math.round(median(ratios) * 100) / 100,
     unit: "",
-    note: `Mailnest durable, MailDev in memory; median of ${ratios.length} paired runs: ${ratios.map((ratio) => ratio.toFixed(2)).join(" / ")}; MailDev ${spreadOf(peerRuns)} msg/s${capped}`,
+    note: `Mailnest durable, MailDev in memory; median of ${ratios.length} paired runs: ${ratios.map((ratio) => ratio.toFixed(2)).join(" / ")}; MailDev ${ratesOf(peerRuns)} msg/s${capped}`,
     ...target,
   };
-}
-
-function spreadOf(runs: readonly Measured[]): string {
-  return runs.map((run) => Math.round(run.messagesPerSecond)).join(" / ");
 }
 
 function mailDevCpuNote(peerRuns: readonly Measured[]): string {

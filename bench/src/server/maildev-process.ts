@@ -3,6 +3,7 @@ import { copyFile, mkdir, readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { SmtpConnection } from "../smtp/smtp-connection.js";
 import type { ServerUnderTest } from "./server-process.js";
 
 /**
@@ -58,10 +59,7 @@ export async function installMailDev(log: (line: string) => void): Promise<strin
 function run(command: string, args: string[], cwd: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr = (stderr + chunk.toString("utf8")).slice(-2_000);
-    });
+    const stderr = tailOf(child);
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", (error) => {
       clearTimeout(timer);
@@ -73,7 +71,7 @@ function run(command: string, args: string[], cwd: string, timeoutMs: number): P
       else
         reject(
           new PeerUnavailableError(
-            `${command} ${args.join(" ")} in ${cwd} ended with ${signal ?? `exit code ${code}`}: ${stderr.trim()}`,
+            `${command} ${args.join(" ")} in ${cwd} ended with ${signal ?? `exit code ${code}`}: ${stderr().trim()}`,
           ),
         );
     });
@@ -102,14 +100,11 @@ export async function startMailDev(bin: string): Promise<MailDevUnderTest> {
     [bin, "--smtp", String(smtpPort), "--ip", HOST, "--web", String(webPort), "--web-ip", HOST, "--silent"],
     { cwd: INSTALL_DIR, env, stdio: ["ignore", "ignore", "pipe"] },
   );
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString("utf8")).slice(-2_000);
-  });
+  const stderr = tailOf(child);
   const pid = child.pid;
   try {
     if (pid === undefined) throw new PeerUnavailableError("MailDev did not start (no pid)");
-    await waitForGreeting(child, smtpPort, START_TIMEOUT_MS, () => stderr);
+    await waitForGreeting(child, smtpPort, START_TIMEOUT_MS, stderr);
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
@@ -173,15 +168,22 @@ async function waitForGreeting(
   }
 }
 
-function greets(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, HOST);
-    const done = (greeted: boolean) => {
-      socket.destroy();
-      resolve(greeted);
-    };
-    socket.setTimeout(2_000, () => done(false));
-    socket.once("error", () => done(false));
-    socket.once("data", (chunk: Buffer) => done(chunk.toString("latin1").startsWith("220")));
+/** Whether a connection to `port` gets its 220 now (the suite's own SMTP client reads it). */
+async function greets(port: number): Promise<boolean> {
+  try {
+    const { connection } = await SmtpConnection.open(HOST, port, { replyTimeoutMs: 2_000 });
+    connection.destroy();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The last 2,000 characters a child wrote to stderr, for the error that names why it failed. */
+function tailOf(child: ChildProcess): () => string {
+  let tail = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    tail = (tail + chunk.toString("utf8")).slice(-2_000);
   });
+  return () => tail;
 }
