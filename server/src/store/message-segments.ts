@@ -125,9 +125,14 @@ export class MessageSegments {
     this.#requestClose = resolve;
   });
 
-  private constructor(options: MessageSegmentsOptions, current: SegmentInfo, file: AppendFile) {
+  private constructor(
+    options: MessageSegmentsOptions,
+    openFile: (path: string) => Promise<AppendFile>,
+    current: SegmentInfo,
+    file: AppendFile,
+  ) {
     this.#options = options;
-    this.#openFile = segmentOpener(options);
+    this.#openFile = openFile;
     this.#current = current;
     this.#file = file;
   }
@@ -141,9 +146,10 @@ export class MessageSegments {
       .sort((a, b) => a - b);
     const number = (found.at(-1) ?? 0) + 1;
     const path = segmentFilePath(options.directory, number);
-    const file = await segmentOpener(options)(path);
+    const openFile = segmentOpener(options);
+    const file = await openFile(path);
     await options.syncDir();
-    const segments = new MessageSegments(options, new SegmentInfo(number, path), file);
+    const segments = new MessageSegments(options, openFile, new SegmentInfo(number, path), file);
     try {
       const snapshot = await readSegmentSnapshot(options.directory);
       const known = snapshot && (await matches(snapshot, found, options.directory)) ? snapshot : null;

@@ -23,8 +23,8 @@ export interface ZeroFillOptions {
 }
 
 const DEFAULTS = { fillBytes: 1024 * 1024, lowWaterBytes: 2 * 1024 * 1024, gapBytes: 256 * 1024 };
-/** One buffer of zeros, written as many times as a fill needs. */
-const ZEROS = Buffer.alloc(256 * 1024);
+/** One buffer of zeros, written as many times as a fill needs; made at the first fill, not at start. */
+let zeros: Buffer | null = null;
 
 /**
  * A new segment file written at its own offset, with zeros written and fdatasync'd ahead of the
@@ -53,8 +53,9 @@ export async function openZeroFilledFile(path: string, options: ZeroFillOptions 
     const from = Math.max(filledTo, end + gapBytes);
     const to = from + fillBytes;
     const done = (async () => {
+      zeros ??= Buffer.alloc(256 * 1024);
       for (let at = from; at < to; ) {
-        const { bytesWritten } = await handle.write(ZEROS, 0, Math.min(ZEROS.length, to - at), at);
+        const { bytesWritten } = await handle.write(zeros, 0, Math.min(zeros.length, to - at), at);
         at += bytesWritten;
       }
       await handle.datasync();
