@@ -78,6 +78,20 @@ export function App() {
     row?.scrollIntoView({ block: "nearest" });
   };
 
+  /**
+   * Focuses a row once the list has re-rendered (the next frame), unless focus went somewhere
+   * meanwhile: a user who closes a message and presses `/` at once is typing in the search box
+   * by the time the frame runs, and moving focus then would send the rest of the query to the row.
+   */
+  const focusRowAfterRender = (id: string) => {
+    const focusedBefore = document.activeElement;
+    requestAnimationFrame(() => {
+      const focusedNow = document.activeElement;
+      if (focusedNow !== null && focusedNow !== document.body && focusedNow !== focusedBefore) return;
+      focusRow(id);
+    });
+  };
+
   const moveCursor = (delta: 1 | -1) => {
     const ids = list.messages.map((message) => message.id);
     if (ids.length === 0) return;
@@ -111,7 +125,7 @@ export function App() {
     if (route.messageId === id) {
       navigate(neighbour ? { ...route, messageId: neighbour } : listRoute, { replace: true });
     } else if (neighbour) {
-      requestAnimationFrame(() => focusRow(neighbour));
+      focusRowAfterRender(neighbour);
     }
     toast.show("Message deleted");
   };
@@ -175,7 +189,7 @@ export function App() {
   const closeMessage = () => {
     const id = route.messageId;
     navigate(listRoute);
-    if (id) requestAnimationFrame(() => focusRow(id));
+    if (id) focusRowAfterRender(id);
   };
 
   useKeyboardShortcuts({

@@ -82,6 +82,40 @@ test("j/k and the arrow keys move through the list, Enter opens, Delete deletes,
   await expect(messageRow(page, "Key two")).toBeVisible();
 });
 
+test("/ right after Escape keeps what is typed in the search box, however late the next frame runs", async ({
+  page,
+}) => {
+  const address = freshAddress("late-frame");
+  await fillInbox(page, address, ["Late one", "Late two"]);
+  await messageRow(page, "Late one").click();
+  await expect(page.getByRole("heading", { level: 1, name: "Late one" })).toBeVisible();
+
+  // Closing a message focuses its row in the next animation frame. Hold frames back, as a busy
+  // machine does, so that `/` and the typing land before that frame.
+  await page.evaluate(() => {
+    const held: FrameRequestCallback[] = [];
+    const scope = window as unknown as { releaseFrames(): void };
+    window.requestAnimationFrame = (callback) => held.push(callback);
+    scope.releaseFrames = () => {
+      for (const callback of held.splice(0)) callback(performance.now());
+    };
+  });
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveCount(0);
+  await page.keyboard.press("/");
+  const search = page.getByRole("searchbox", { name: "Search messages" });
+  await expect(search).toBeFocused();
+  await page.keyboard.type("tw");
+  await page.evaluate(() => (window as unknown as { releaseFrames(): void }).releaseFrames());
+  await page.keyboard.type("o");
+
+  await expect(search).toBeFocused();
+  await expect(search).toHaveValue("two");
+  await expect(page).toHaveURL(/\?q=two$/);
+  await expect(messageRow(page, "Late one")).toHaveCount(0);
+  await expect(messageRow(page, "Late two")).toBeVisible();
+});
+
 test("search filters by subject, sender, recipient and body on the server, and stays live", async ({
   page,
 }) => {
