@@ -20,7 +20,7 @@ export const PEER_PREFIXES: Readonly<Record<CompatPeer, string>> = {
 export const PEER_ROOT_PATHS: Readonly<Record<CompatPeer, readonly string[]>> = {
   mailpit: ["/api/v1", "/view"],
   mailhog: ["/api/v1", "/api/v2"],
-  maildev: ["/email", "/healthz"],
+  maildev: ["/email", "/healthz", "/api/email", "/api/healthz", "/api/config"],
 };
 
 /** `//view/x.html` → `/view/x.html`: cypress-mailpit asks for its HTML and text views with two slashes. */

@@ -55,6 +55,29 @@ describe("the peer APIs' part of the OpenAPI document", () => {
     await check("/maildev/email/read-all", "/maildev/email/read-all", "patch", "200", { method: "PATCH" });
     await check(`/maildev/email/${id}`, "/maildev/email/{id}", "delete", "200", { method: "DELETE" });
     await check("/maildev/email/all", "/maildev/email/all", "delete", "200", { method: "DELETE" });
+    const again = await api.send({
+      from: '"Ada" <ada@example.test>',
+      to: "ann@example.test",
+      cc: "cc@example.test",
+      subject: "documented again",
+      text: "plain",
+      html: "<p>hi</p>",
+      attachments: [{ filename: "p.png", content: "png", contentType: "image/png", cid: "pixel@x" }],
+    });
+    await api.send({ to: "bob@example.test", subject: "bare", text: "plain" });
+    await check("/maildev/api/email", "/maildev/api/email");
+    await check("/maildev/api/email/summary", "/maildev/api/email/summary");
+    await check(`/maildev/api/email/${again}`, "/maildev/api/email/{id}");
+    await check("/maildev/api/healthz", "/maildev/api/healthz");
+    await check("/maildev/api/config", "/maildev/api/config");
+    await check("/maildev/api/email/delete", "/maildev/api/email/delete", "post", "200", {
+      method: "POST",
+      body: { ids: [again, "01aaaaaaaaaaaaaaaaaaaaaaaa"] },
+    });
+    await check("/maildev/api/email/delete", "/maildev/api/email/delete", "post", "400", {
+      method: "POST",
+      body: { ids: "all" },
+    });
   });
 
   it("names Basic credentials as a scheme of the peer routes only", () => {

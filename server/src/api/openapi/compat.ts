@@ -1,5 +1,5 @@
 import { PEER_PREFIXES } from "../http/peer-paths.js";
-import { commonErrors, json, nullable, object, param, ref, response, string } from "./schema.js";
+import { bodyErrors, commonErrors, json, nullable, object, param, ref, response, string } from "./schema.js";
 import type { JsonSchema, Operation, Parameter, PathItem, ResponseObject, SecurityScheme } from "./types.js";
 
 /**
@@ -24,7 +24,10 @@ export const compatTags = [
     name: "mailhog",
     description: "MailHog's API v1 and v2, for the mailhog client, mailhog-awesome and cypress-mailhog",
   },
-  { name: "maildev", description: "MailDev 2's REST routes, for cypress-maildev" },
+  {
+    name: "maildev",
+    description: "MailDev 2's REST routes, for cypress-maildev, and MailDev 3's under /api",
+  },
 ];
 
 export const compatSecuritySchemes: Record<string, SecurityScheme> = {
@@ -316,101 +319,192 @@ const mailhogPaths: Record<string, PathItem> = {
 const maildevId = pathParameter("id", "An email id");
 const yes = json({ const: true }, "Done");
 
-const maildevPaths: Record<string, PathItem> = {
-  [`${MAILDEV}/email`]: {
-    get: operation("maildev", {
-      operationId: "maildevListEmails",
-      summary:
-        "Every email in full, oldest first; other parameters filter in dot notation (`from.address=…`)",
-      parameters: [query("skip", "How many to leave out from the start", integer)],
-      responses: { "200": json({ type: "array", items: ref("MaildevEmail") }, "Emails") },
-    }),
-  },
-  [`${MAILDEV}/email/read-all`]: {
-    patch: operation("maildev", {
-      operationId: "maildevReadAll",
-      summary: "Mark every email read",
-      responses: { "200": json(integer, "How many were unread") },
-    }),
-  },
-  [`${MAILDEV}/email/all`]: {
-    delete: operation("maildev", {
-      operationId: "maildevDeleteAll",
-      summary: "Delete every email",
-      responses: { "200": yes },
-    }),
-  },
-  [`${MAILDEV}/email/{id}`]: {
-    get: operation("maildev", {
-      operationId: "maildevGetEmail",
-      summary: "One email (marks it read)",
-      parameters: [maildevId],
-      responses: { "200": json(ref("MaildevEmail"), "The email"), ...notFound },
-    }),
-    delete: operation("maildev", {
-      operationId: "maildevDeleteEmail",
-      summary: "Delete one email",
-      parameters: [maildevId],
-      responses: { "200": yes, ...notFound },
-    }),
-  },
-  [`${MAILDEV}/email/{id}/html`]: {
-    get: operation(
-      "maildev",
-      {
-        operationId: "maildevGetHtml",
-        summary: "The HTML body, inline images linked to the attachment route",
-        parameters: [maildevId, param("token")],
-        responses: { "200": body("text/html", "The HTML body (empty without one)"), ...notFound },
-      },
-      true,
-    ),
-  },
-  [`${MAILDEV}/email/{id}/attachment/{filename}`]: {
-    get: operation(
-      "maildev",
-      {
-        operationId: "maildevGetAttachment",
-        summary: "An attachment by its generatedFileName",
+/**
+ * MailDev's email routes in one of its layouts: version 2 at `/maildev/email…`, version 3 (the
+ * same routes, answers in its own shapes) at `/maildev/api/email…`.
+ */
+function maildevEmailPaths(version: 2 | 3): Record<string, PathItem> {
+  const at = version === 2 ? MAILDEV : `${MAILDEV}/api`;
+  const id = (name: string) => (version === 2 ? `maildev${name}` : `maildev3${name}`);
+  const email = ref(version === 2 ? "MaildevEmail" : "Maildev3Email");
+  return {
+    [`${at}/email`]: {
+      get: operation("maildev", {
+        operationId: id("ListEmails"),
+        summary:
+          version === 2
+            ? "Every email in full, oldest first; other parameters filter in dot notation (`from.address=…`)"
+            : "Every email in full, in arrival order unless `sort` is given; other parameters filter in dot notation, comparing as strings (`read=false`)",
         parameters: [
-          maildevId,
-          pathParameter("filename", "The attachment's generatedFileName"),
-          param("token"),
+          query("skip", "How many to leave out from the start", integer),
+          ...(version === 3
+            ? [
+                query("limit", "At most this many", integer),
+                query("sort", "By time, `asc` or `desc`", { enum: ["asc", "desc"] }),
+              ]
+            : []),
         ],
-        responses: { "200": body("application/octet-stream", "The decoded content", binary), ...notFound },
-      },
-      true,
-    ),
-  },
-  [`${MAILDEV}/email/{id}/download`]: {
-    get: operation(
-      "maildev",
-      {
-        operationId: "maildevDownload",
-        summary: "The email as received, as a download",
-        parameters: [maildevId, param("token")],
-        responses: { "200": body("message/rfc822", "RFC 5322 source", binary), ...notFound },
-      },
-      true,
-    ),
-  },
-  [`${MAILDEV}/email/{id}/source`]: {
-    get: operation(
-      "maildev",
-      {
-        operationId: "maildevSource",
-        summary: "The email as received",
-        parameters: [maildevId, param("token")],
-        responses: { "200": body("text/plain", "RFC 5322 source"), ...notFound },
-      },
-      true,
-    ),
-  },
+        responses: { "200": json({ type: "array", items: email }, "Emails") },
+      }),
+    },
+    ...(version === 3
+      ? {
+          [`${at}/email/summary`]: {
+            get: operation("maildev", {
+              operationId: id("ListSummaries"),
+              summary: "A page of summaries (no bodies or headers), newest first unless `sort=asc`",
+              parameters: [
+                query("skip", "How many to leave out from the start", integer),
+                query("limit", "Page size: 50 when absent or 0, at most 200", integer),
+                query("sort", "By time, `asc` or `desc` (the default)", { enum: ["asc", "desc"] }),
+                query(
+                  "search",
+                  "Case-insensitive: the subject, From/To/Cc addresses and names, the text body",
+                ),
+                query("unread", "`true`: unread emails only"),
+              ],
+              responses: { "200": json(ref("MaildevSummaryPage"), "One page") },
+            }),
+          },
+          [`${at}/email/delete`]: {
+            post: operation("maildev", {
+              operationId: id("DeleteEmails"),
+              summary: "Delete several emails",
+              requestBody: {
+                required: true,
+                content: { "application/json": { schema: object({ ids: strings }) } },
+              },
+              responses: {
+                "200": json(
+                  object({ deleted: strings, notFound: strings }),
+                  "What was deleted, what was not there",
+                ),
+                "400": response("BadRequest"),
+                ...bodyErrors,
+              },
+            }),
+          },
+        }
+      : {}),
+    [`${at}/email/read-all`]: {
+      patch: operation("maildev", {
+        operationId: id("ReadAll"),
+        summary: "Mark every email read",
+        responses: { "200": json(integer, "How many were unread") },
+      }),
+    },
+    [`${at}/email/all`]: {
+      delete: operation("maildev", {
+        operationId: id("DeleteAll"),
+        summary: "Delete every email",
+        responses: { "200": yes },
+      }),
+    },
+    [`${at}/email/{id}`]: {
+      get: operation("maildev", {
+        operationId: id("GetEmail"),
+        summary: "One email (marks it read)",
+        parameters: [maildevId],
+        responses: { "200": json(email, "The email"), ...notFound },
+      }),
+      delete: operation("maildev", {
+        operationId: id("DeleteEmail"),
+        summary: "Delete one email",
+        parameters: [maildevId],
+        responses: { "200": yes, ...notFound },
+      }),
+    },
+    [`${at}/email/{id}/html`]: {
+      get: operation(
+        "maildev",
+        {
+          operationId: id("GetHtml"),
+          summary: "The HTML body, inline images linked to the attachment route",
+          parameters: [maildevId, param("token")],
+          responses: {
+            "200": body("text/html", version === 2 ? "The HTML body (empty without one)" : "The HTML body"),
+            ...notFound,
+          },
+        },
+        true,
+      ),
+    },
+    [`${at}/email/{id}/attachment/{filename}`]: {
+      get: operation(
+        "maildev",
+        {
+          operationId: id("GetAttachment"),
+          summary: "An attachment by its generatedFileName",
+          parameters: [
+            maildevId,
+            pathParameter("filename", "The attachment's generatedFileName"),
+            param("token"),
+          ],
+          responses: { "200": body("application/octet-stream", "The decoded content", binary), ...notFound },
+        },
+        true,
+      ),
+    },
+    [`${at}/email/{id}/download`]: {
+      get: operation(
+        "maildev",
+        {
+          operationId: id("Download"),
+          summary: "The email as received, as a download",
+          parameters: [maildevId, param("token")],
+          responses: { "200": body("message/rfc822", "RFC 5322 source", binary), ...notFound },
+        },
+        true,
+      ),
+    },
+    [`${at}/email/{id}/source`]: {
+      get: operation(
+        "maildev",
+        {
+          operationId: id("Source"),
+          summary: "The email as received",
+          parameters: [maildevId, param("token")],
+          responses: { "200": body("text/plain", "RFC 5322 source"), ...notFound },
+        },
+        true,
+      ),
+    },
+  };
+}
+
+const maildevPaths: Record<string, PathItem> = {
+  ...maildevEmailPaths(2),
+  ...maildevEmailPaths(3),
   [`${MAILDEV}/healthz`]: {
     get: operation("maildev", {
       operationId: "maildevHealth",
       summary: "Liveness",
       responses: { "200": yes },
+    }),
+  },
+  [`${MAILDEV}/api/healthz`]: {
+    get: operation("maildev", {
+      operationId: "maildev3Health",
+      summary: "Liveness (MailDev 3)",
+      responses: { "200": yes },
+    }),
+  },
+  [`${MAILDEV}/api/config`]: {
+    get: operation("maildev", {
+      operationId: "maildev3Config",
+      summary:
+        "MailDev 3's configuration answer: Mailnest's version and SMTP port; MailDev's relay route is not served",
+      responses: {
+        "200": json(
+          object({
+            version: string,
+            smtpPort: integer,
+            isOutgoingEnabled: { const: false },
+            outgoingHost: { type: "null" },
+          }),
+          "Configuration",
+        ),
+      },
     }),
   },
 };
@@ -477,6 +571,36 @@ const maildevRequired: Record<string, JsonSchema> = {
   size: integer,
   sizeHuman: string,
   calculatedBcc: maildevAddresses,
+};
+
+/** Optional fields are present only when the email has them, as MailDev leaves them out. */
+function maildevEmail(required: Record<string, JsonSchema>): JsonSchema {
+  return {
+    ...object(required),
+    properties: {
+      ...required,
+      cc: maildevAddresses,
+      bcc: maildevAddresses,
+      replyTo: maildevAddresses,
+      date: string,
+      messageId: string,
+      text: string,
+      html: string,
+    },
+  };
+}
+
+const maildevSummaryRequired: Record<string, JsonSchema> = {
+  id: string,
+  time: string,
+  read: boolean,
+  subject: string,
+  size: integer,
+  sizeHuman: string,
+  from: maildevAddresses,
+  to: maildevAddresses,
+  attachmentCount: integer,
+  preview: string,
 };
 
 /** The peers' shapes, as `components.schemas` (`mailpit-shapes.ts`, `mailhog-message.ts`, `maildev-email.ts`). */
@@ -571,18 +695,42 @@ export const compatSchemas: Record<string, JsonSchema> = {
     "Headers as written (still encoded), the body still transfer-encoded",
   ),
   MailhogMime: object({ Parts: { type: "array", items: ref("MailhogContent") } }),
-  MaildevEmail: {
-    ...object(maildevRequired),
-    // Present only when the email has them, as MailDev leaves them out.
-    properties: {
-      ...maildevRequired,
-      cc: maildevAddresses,
-      bcc: maildevAddresses,
-      replyTo: maildevAddresses,
-      date: string,
-      messageId: string,
-      text: string,
-      html: string,
+  MaildevEmail: maildevEmail(maildevRequired),
+  Maildev3Email: maildevEmail({
+    ...maildevRequired,
+    attachments: {
+      type: "array",
+      items: {
+        ...object({
+          filename: string,
+          generatedFileName: string,
+          contentType: string,
+          contentDisposition: { enum: ["inline", "attachment"] },
+          size: integer,
+        }),
+        properties: {
+          filename: string,
+          generatedFileName: string,
+          contentType: string,
+          contentId: string,
+          contentDisposition: { enum: ["inline", "attachment"] },
+          size: integer,
+        },
+      },
     },
-  },
+  }),
+  MaildevSummaryPage: object({
+    items: {
+      type: "array",
+      items: {
+        ...object(maildevSummaryRequired),
+        properties: { ...maildevSummaryRequired, cc: maildevAddresses },
+      },
+    },
+    total: integer,
+    storeTotal: integer,
+    unread: integer,
+    skip: integer,
+    limit: integer,
+  }),
 };

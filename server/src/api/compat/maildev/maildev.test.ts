@@ -156,3 +156,164 @@ describe("MailDev's REST routes through cypress-maildev's requests", () => {
     expect(await cy<boolean>("GET", "/healthz", `${api.url}/maildev`)).toBe(true);
   });
 });
+
+/**
+ * MailDev 3 (@maildev/api 3.0.0) moved the same routes under `/api` and added a page of summaries
+ * for its web UI, a bulk delete and `/api/config`. Its own package has no client, so these are the
+ * requests its web UI and its README's examples make.
+ */
+describe("MailDev 3's routes under /api", () => {
+  interface SummaryPage {
+    items: Array<{ id: string; preview: string; attachmentCount: number; cc?: unknown; read: boolean }>;
+    total: number;
+    storeTotal: number;
+    unread: number;
+    skip: number;
+    limit: number;
+  }
+
+  it("GET /api/email: every email in full, in arrival order, with limit, sort and string-compared filters", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+
+    const emails = await cy<MaildevEmail[]>("GET", "/api/email");
+    expect(emails.map((e) => e.id)).toEqual([first, second]);
+    expect(emails[1]).toMatchObject({
+      subject: "Your code",
+      source: `/api/email/${second}/source`,
+      sizeHuman: expect.stringMatching(/ (Bytes|KB)$/),
+      // MailDev 3's attachment fields, not MailDev 2's `fileName`, `length` and `contentId: ""`.
+      attachments: [
+        {
+          filename: "logo.png",
+          generatedFileName: "logo.png",
+          contentType: "image/png",
+          contentId: "logo@x",
+          contentDisposition: "inline",
+          size: PIXEL_PNG.length,
+        },
+      ],
+    });
+    expect(emails[0]?.attachments).toEqual([]);
+    const ids = async (query: string) =>
+      (await cy<MaildevEmail[]>("GET", `/api/email?${query}`)).map((e) => e.id);
+    expect(await ids("sort=desc")).toEqual([second, first]);
+    expect(await ids("sort=desc&limit=1")).toEqual([second]);
+    expect(await ids("skip=1&limit=5")).toEqual([second]);
+    expect(await ids("to.address=bob@example.test")).toEqual([first]);
+    await cy("GET", `/api/email/${second}`); // marks it read
+    expect(await ids("read=false")).toEqual([first]); // MailDev 2 compares strings only: no match there
+    expect(await ids("read=true")).toEqual([second]);
+  });
+
+  it("GET /api/email/summary: a page of summaries, newest first, with search, unread and the counts", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+    const third = await api.send({
+      from: "shop@example.test",
+      to: "bob@example.test",
+      cc: "carol@example.test",
+      subject: "Order delivered",
+      text: "Left   at\nthe door",
+    });
+
+    const page = await cy<SummaryPage>("GET", "/api/email/summary");
+    expect(page).toMatchObject({ total: 3, storeTotal: 3, unread: 3, skip: 0, limit: 50 });
+    expect(page.items.map((item) => item.id)).toEqual([third, second, first]);
+    expect(page.items[0]).toMatchObject({
+      preview: "Left at the door",
+      cc: [{ address: "carol@example.test" }],
+    });
+    expect(page.items[1]).toMatchObject({ attachmentCount: 1 });
+    expect(page.items[1]).not.toHaveProperty("text");
+    expect(page.items[1]).not.toHaveProperty("headers");
+    expect(page.items[2]).not.toHaveProperty("cc");
+
+    const ids = async (query: string) =>
+      (await cy<SummaryPage>("GET", `/api/email/summary?${query}`)).items.map((item) => item.id);
+    expect(await ids("sort=asc&skip=1&limit=1")).toEqual([second]);
+    expect(await ids("search=ORDER")).toEqual([third, first]); // the subject, case-insensitively
+    expect(await ids("search=lovelace")).toEqual([second]); // a sender's name
+    expect(await ids("search=482913")).toEqual([second]); // the text body
+    expect(await ids("search=carol")).toEqual([third]); // a Cc address
+    expect(await ids("limit=0")).toHaveLength(3); // 0 means a default page, not everything
+    expect((await cy<SummaryPage>("GET", "/api/email/summary?limit=5000")).limit).toBe(200);
+
+    await cy("GET", `/api/email/${first}`);
+    const unread = await cy<SummaryPage>("GET", "/api/email/summary?unread=true");
+    expect(unread.items.map((item) => item.id)).toEqual([third, second]);
+    expect(unread).toMatchObject({ total: 2, storeTotal: 3, unread: 2 });
+  });
+
+  it("POST /api/email/delete deletes several and names the ids it did not find; a bad body is a 400", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+    const unknown = "01aaaaaaaaaaaaaaaaaaaaaaaa";
+
+    const response = await fetch(`${api.url}/api/email/delete`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ids: [first, unknown, first] }),
+    });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ deleted: [first], notFound: [unknown] });
+    expect((await cy<MaildevEmail[]>("GET", "/api/email")).map((e) => e.id)).toEqual([second]);
+
+    const bad = await fetch(`${api.url}/api/email/delete`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ ids: [second, ""] }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: "invalid_parameter", parameter: "ids" } });
+    expect((await cy<MaildevEmail[]>("GET", "/api/email")).map((e) => e.id)).toEqual([second]);
+  });
+
+  it("one email, its HTML (404 without one, as MailDev 3 answers), attachments, source, read-all, delete, health and config", async () => {
+    const { api, cy } = await start();
+    const { first, second } = await deliver(api);
+
+    expect(await cy<MaildevEmail>("GET", `/api/email/${second}`)).toMatchObject({ id: second, read: true });
+    const html = await (await fetch(`${api.url}/api/email/${second}/html`)).text();
+    expect(html).toContain(`src="/api/email/${second}/attachment/logo.png"`);
+    const image = await fetch(`${api.url}/api/email/${second}/attachment/logo.png`);
+    expect(Buffer.from(await image.arrayBuffer())).toEqual(PIXEL_PNG);
+    const noHtml = await fetch(`${api.url}/api/email/${first}/html`);
+    expect(noHtml.status).toBe(404);
+    expect(await noHtml.json()).toMatchObject({
+      error: { code: "not_found", message: "Email has no HTML content" },
+    });
+
+    const raw = await (await api.fetch(`/api/messages/${first}/raw`)).text();
+    expect(await (await fetch(`${api.url}/api/email/${first}/source`)).text()).toBe(raw);
+    expect(await (await fetch(`${api.url}/api/email/${first}/download`)).text()).toBe(raw);
+
+    expect(await (await fetch(`${api.url}/api/email/read-all`, { method: "PATCH" })).json()).toBe(1);
+    expect(await cy<boolean>("GET", "/api/healthz")).toBe(true);
+    expect(await cy("GET", "/api/config")).toEqual({
+      version: expect.any(String),
+      smtpPort: api.sandbox.smtpPort,
+      isOutgoingEnabled: false,
+      outgoingHost: null,
+    });
+    expect(await cy<boolean>("DELETE", `/api/email/${first}`)).toBe(true);
+    expect((await fetch(`${api.url}/api/email/${first}`, { method: "DELETE" })).status).toBe(404);
+    expect(await cy<boolean>("DELETE", "/api/email/all")).toBe(true);
+    expect(await cy<MaildevEmail[]>("GET", "/api/email")).toEqual([]);
+  });
+
+  it("under /maildev/api always; at /api/email only with --compat maildev, else a 404 that says where", async () => {
+    const { api, cy } = await start({ compat: [] });
+    const { second } = await deliver(api);
+    const base = `${api.url}/maildev`;
+    expect((await cy<MaildevEmail[]>("GET", "/api/email", base)).at(-1)?.id).toBe(second);
+    const html = await (await fetch(`${base}/api/email/${second}/html`)).text();
+    expect(html).toContain(`src="/maildev/api/email/${second}/attachment/logo.png"`);
+
+    const root = await fetch(`${api.url}/api/email`);
+    expect(root.status).toBe(404);
+    expect(await root.json()).toMatchObject({
+      error: { code: "not_found", message: expect.stringContaining("/maildev/api/email") },
+    });
+  });
+});
