@@ -1,4 +1,4 @@
-import { writevSync } from "node:fs";
+import { fdatasyncSync, writevSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { dropBytes } from "./write-all.js";
 
@@ -6,6 +6,12 @@ import { dropBytes } from "./write-all.js";
 export interface AppendFile {
   append(chunks: Buffer[]): Promise<void>;
   datasync(): Promise<void>;
+  /**
+   * The same fdatasync on the calling thread. On an idle server it answers sooner than `datasync`,
+   * which waits for a thread-pool thread to wake and then for the event loop to wake (docs/storage.md,
+   * "One message at a time"). Optional: a file without it is always synced through the pool.
+   */
+  datasyncNow?(): void;
   close(): Promise<void>;
 }
 
@@ -22,6 +28,7 @@ export async function openAppendFile(path: string): Promise<AppendFile> {
       while (pending.length > 0) pending = dropBytes(pending, writevSync(handle.fd, pending));
     },
     datasync: () => handle.datasync(),
+    datasyncNow: () => fdatasyncSync(handle.fd),
     close: () => handle.close(),
   };
 }

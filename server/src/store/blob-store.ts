@@ -16,7 +16,7 @@ export interface BlobStore {
    * failure nothing of `id` is left behind (and nothing a restart could replay); the sink is still
    * to be discarded.
    */
-  commit(sink: RawSink, id: string, sidecar: Sidecar): Promise<void>;
+  commit(sink: RawSink, id: string, sidecar: Sidecar, options?: CommitOptions): Promise<void>;
   readRaw(id: string): Promise<Readable | null>;
   /** The size in bytes of the raw message as stored now, or null when it is missing. */
   rawSize(id: string): Promise<number | null>;
@@ -72,4 +72,12 @@ export interface RawSink {
   source(): RawSource;
   /** Drops the message; safe to call at any point and more than once. */
   discard(): Promise<void>;
+}
+
+export interface CommitOptions {
+  /**
+   * No other message is being received: the store may make this one durable on the event loop, which
+   * answers a lone client sooner (`MessageSegments.appendMessage`).
+   */
+  alone?: boolean;
 }

@@ -211,10 +211,14 @@ async function openLocked(
       return new BufferedSink(bufferLimit, () => FileSink.create(tmpPath(".eml")));
     },
 
-    async commit(sink, id, sidecar) {
+    async commit(sink, id, sidecar, options = {}) {
       if (!(sink instanceof BufferedSink)) throw new TypeError("Not a sink of this store");
       if (sink.file instanceof FileSink) return commitFile(sink.file, id, sidecar);
-      if (segmented) return segmented.appendMessage(id, serializeSidecar(sidecar), sink.bytes());
+      if (segmented) {
+        return segmented.appendMessage(id, serializeSidecar(sidecar), sink.bytes(), {
+          syncOnLoop: options.alone === true,
+        });
+      }
       return commitLogged(sink.bytes(), id, sidecar);
     },
 

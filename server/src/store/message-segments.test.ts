@@ -846,3 +846,137 @@ describe("the staging areas records are encoded into", () => {
     expect(scanSegment(empty.chunks[0]!).positions).toMatchObject([{ kind: "message", rawLength: 0 }]);
   });
 });
+
+describe("where a batch's fdatasync runs", () => {
+  const id = (n: number) => `01jz4k8q3m2x7v9c0b5n6t1u${String(n).padStart(2, "0")}`;
+  const sidecarOf = (n: number) => JSON.stringify({ version: 1, id: id(n), sequence: n + 1, inboxes: [] });
+  const rawOf = (n: number) => Buffer.alloc(200 + n, n);
+
+  /** Real segment files whose fdatasyncs are counted by where they ran, and can be slowed or failed. */
+  async function countingSegments() {
+    const seen = { onLoop: 0, inPool: 0 };
+    const control = { poolDelayMs: 0, failOnLoop: false };
+    const directory = await kit.tempDir();
+    const segments = await MessageSegments.open({
+      directory,
+      segmentBytes: 64 * 1024,
+      syncDir: async () => {},
+      async openAppendFile(path) {
+        const file = await openAppendFile(path);
+        return {
+          append: (chunks) => file.append(chunks),
+          close: () => file.close(),
+          async datasync() {
+            seen.inPool += 1;
+            if (control.poolDelayMs > 0)
+              await new Promise((resolve) => setTimeout(resolve, control.poolDelayMs));
+            await file.datasync();
+          },
+          datasyncNow() {
+            seen.onLoop += 1;
+            if (control.failOnLoop)
+              throw Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" });
+            file.datasyncNow!();
+          },
+        };
+      },
+    });
+    return { segments, seen, control, directory };
+  }
+
+  it("a lone record its writer marked runs it on the event loop; a batch of two, or an unmarked record, in the pool", async () => {
+    const { segments, seen } = await countingSegments();
+    await segments.appendMessage(id(0), sidecarOf(0), rawOf(0), { syncOnLoop: true });
+    expect(seen).toEqual({ onLoop: 1, inPool: 0 });
+
+    await segments.appendMessage(id(1), sidecarOf(1), rawOf(1));
+    expect(seen).toEqual({ onLoop: 1, inPool: 1 });
+
+    // Queued in the same tick: one batch of two, whatever each asked for.
+    await Promise.all([
+      segments.appendMessage(id(2), sidecarOf(2), rawOf(2), { syncOnLoop: true }),
+      segments.appendMessage(id(3), sidecarOf(3), rawOf(3), { syncOnLoop: true }),
+    ]);
+    expect(seen).toEqual({ onLoop: 1, inPool: 2 });
+    await segments.close();
+  });
+
+  it("the store marks a message received while no other is on its way in, and only then", async () => {
+    const seen = { onLoop: 0, inPool: 0 };
+    const { store } = await kit.open(await kit.tempDir(), {
+      fileStore: {
+        async openAppendFile(path) {
+          const file = await openAppendFile(path);
+          return {
+            append: (chunks) => file.append(chunks),
+            close: () => file.close(),
+            datasync: () => {
+              seen.inPool += 1;
+              return file.datasync();
+            },
+            datasyncNow: () => {
+              seen.onLoop += 1;
+              file.datasyncNow!();
+            },
+          };
+        },
+      },
+    });
+    for (let n = 0; n < 3; n++) await ingestBuffer(store, testMessage({ subject: `alone ${n}` }));
+    expect(seen).toEqual({ onLoop: 3, inPool: 0 });
+
+    // Two clients at once: the first to commit is not alone, whatever the batches turn out to be.
+    await Promise.all([0, 1].map((n) => ingestBuffer(store, testMessage({ subject: `together ${n}` }))));
+    expect(seen.onLoop).toBe(3);
+    expect(seen.inPool).toBeGreaterThanOrEqual(1);
+    expect((await store.list({ limit: 10 })).messages).toHaveLength(5);
+  });
+
+  it("after slow fdatasyncs a marked record goes to the pool, and back to the loop once they are quick again", async () => {
+    const { segments, seen, control } = await countingSegments();
+    let next = 0;
+    const unmarked = async (count: number) => {
+      for (let k = 0; k < count; k++, next++)
+        await segments.appendMessage(id(next), sidecarOf(next), rawOf(next));
+    };
+    const marked = async () => {
+      await segments.appendMessage(id(next), sidecarOf(next), rawOf(next), { syncOnLoop: true });
+      next += 1;
+    };
+
+    control.poolDelayMs = 8; // a disk taking 8 ms per fdatasync
+    await unmarked(10);
+    const before = { ...seen };
+    await marked();
+    expect(seen).toEqual({ onLoop: before.onLoop, inPool: before.inPool + 1 });
+
+    control.poolDelayMs = 0;
+    await unmarked(60);
+    await marked();
+    expect(seen.onLoop).toBe(before.onLoop + 1);
+    await segments.close();
+  });
+
+  it("a failed fdatasync on the loop refuses the record, a restart does not bring it back, and the next one is kept", async () => {
+    const { segments, control, directory } = await countingSegments();
+    await segments.appendMessage(id(0), sidecarOf(0), rawOf(0), { syncOnLoop: true });
+    control.failOnLoop = true;
+    await expect(segments.appendMessage(id(1), sidecarOf(1), rawOf(1), { syncOnLoop: true })).rejects.toThrow(
+      /EIO/,
+    );
+    control.failOnLoop = false;
+    await segments.appendMessage(id(2), sidecarOf(2), rawOf(2), { syncOnLoop: true });
+    expect(segments.has(id(1))).toBe(false);
+    const crashed = await kit.crashCopy(directory);
+    await segments.close();
+
+    const reopened = await MessageSegments.open({
+      directory: crashed,
+      segmentBytes: 64 * 1024,
+      syncDir: async () => {},
+    });
+    expect([...reopened.ids].sort()).toEqual([id(0), id(2)]);
+    expect(reopened.readRaw(id(2))?.equals(rawOf(2))).toBe(true);
+    await reopened.close();
+  });
+});

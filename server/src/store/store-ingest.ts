@@ -28,7 +28,19 @@ export class StoreIngest {
     this.#housekeeping = housekeeping;
   }
 
+  /** Messages from the start of their DATA until they are stored (or refused). */
+  #inFlight = 0;
+
   async ingest(raw: Readable, incoming: IncomingEnvelope, maxSize: number): Promise<StoredMessage> {
+    this.#inFlight += 1;
+    try {
+      return await this.#ingest(raw, incoming, maxSize);
+    } finally {
+      this.#inFlight -= 1;
+    }
+  }
+
+  async #ingest(raw: Readable, incoming: IncomingEnvelope, maxSize: number): Promise<StoredMessage> {
     const { blobs, sequencer, clock, duplicates } = this.#parts;
     const received = await receiveRaw(raw, blobs, maxSize, clock);
     const { sink } = received;
@@ -38,7 +50,8 @@ export class StoreIngest {
     const sidecar = newSidecar(examined, sequencer.next(), duplicates);
     const { id, sequence } = sidecar;
     try {
-      await blobs.commit(sink, id, sidecar);
+      // Alone: no other message is being received or committed, so none waits for the event loop.
+      await blobs.commit(sink, id, sidecar, { alone: this.#inFlight === 1 });
     } catch (error) {
       duplicates.forget(id);
       void sequencer.settle(sequence, null);

@@ -1,4 +1,4 @@
-import { constants, writevSync } from "node:fs";
+import { constants, fdatasyncSync, writevSync } from "node:fs";
 import { open } from "node:fs/promises";
 import type { AppendFile } from "./append-file.js";
 import { dropBytes } from "./write-all.js";
@@ -88,6 +88,7 @@ export async function openZeroFilledFile(path: string, options: ZeroFillOptions 
       startFill();
     },
     datasync: () => handle.datasync(),
+    datasyncNow: () => fdatasyncSync(handle.fd),
     async close() {
       closed = true;
       await fill?.done;
