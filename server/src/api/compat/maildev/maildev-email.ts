@@ -88,7 +88,8 @@ export function maildevEmail(message: StoredMessage, base: string, version: Mail
     headers: maildevHeaders(message.headers),
     ...optional("text", message.text ?? undefined, message.text !== null),
     ...optional("html", message.html ?? undefined, message.html !== null),
-    attachments: version === 3 ? maildev3Attachments(message.attachments) : maildev2Attachments(message.attachments),
+    attachments:
+      version === 3 ? maildev3Attachments(message.attachments) : maildev2Attachments(message.attachments),
     envelope: {
       from: { address: message.envelope.mailFrom, args: false },
       to: message.envelope.rcptTo.map((address) => ({ address, args: false })),
