@@ -9,12 +9,13 @@ import { InvalidParameterError, NotFoundError } from "../../http/errors.js";
 import { safeContentType } from "../../http/safe-content-type.js";
 import { UNTRUSTED_CONTENT_CSP } from "../../http/security-headers.js";
 import { sendStream } from "../../http/send-stream.js";
-import { goAtoi, pathParam } from "../peer-request.js";
+import { goAtoi, pathParam, queryValue } from "../peer-request.js";
 import { PEER_HTML_CSP, publicBase } from "../peer-response.js";
 import { collectSummaries } from "../peer-store.js";
 import {
   type MaildevEmail,
   type MaildevSummary,
+  type MaildevVersion,
   maildevAttachments,
   maildevEmail,
   maildevSummary,
@@ -55,7 +56,7 @@ const BASIC = { basicAuth: true } as const;
 const LINK = { basicAuth: true, queryToken: true } as const;
 
 /** The `/email…` routes of one MailDev layout: version 2 at `base`, version 3 at `base/api`. */
-function emailRoutes(routes: ApiRoutes, { store }: ApiDeps, base: string, version: 2 | 3): void {
+function emailRoutes(routes: ApiRoutes, { store }: ApiDeps, base: string, version: MaildevVersion): void {
   const prefix = version === 2 ? base : `${base}/api`;
   /** Where this layout's routes are as the client sees them: links in answers point there. */
   const linkBase = (res: Response) => publicBase(res, base) + (version === 2 ? "" : "/api");
@@ -255,14 +256,14 @@ function summaryQuery(req: Request): {
   search: string;
   unreadOnly: boolean;
 } {
-  const skip = nonNegative(queryString(req, "skip")) ?? 0;
-  const requested = nonNegative(queryString(req, "limit"));
+  const skip = nonNegative(queryValue(req, "skip")) ?? 0;
+  const requested = nonNegative(queryValue(req, "limit"));
   return {
     skip,
     limit: requested === undefined || requested === 0 ? 50 : Math.min(requested, 200),
-    sort: queryString(req, "sort") === "asc" ? "asc" : "desc",
-    search: (queryString(req, "search") ?? "").trim().toLowerCase(),
-    unreadOnly: queryString(req, "unread") === "true",
+    sort: queryValue(req, "sort") === "asc" ? "asc" : "desc",
+    search: queryValue(req, "search").trim().toLowerCase(),
+    unreadOnly: queryValue(req, "unread") === "true",
   };
 }
 
@@ -272,7 +273,7 @@ function summaryQuery(req: Request): {
  */
 function listQuery(
   req: Request,
-  version: 2 | 3,
+  version: MaildevVersion,
 ): { skip: number; limit: number | undefined; sort: string | undefined; filters: Array<[string, string]> } {
   let skip = 0;
   let limit: number | undefined;
@@ -290,16 +291,9 @@ function listQuery(
 }
 
 /** MailDev 3's `parsePositiveInt`: a leading decimal number that is not negative, else nothing. */
-function nonNegative(value: string | undefined): number | undefined {
-  if (value === undefined || value === "") return undefined;
+function nonNegative(value: string): number | undefined {
   const parsed = Number.parseInt(value, 10);
   return Number.isFinite(parsed) && parsed >= 0 ? parsed : undefined;
-}
-
-function queryString(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === "string" ? first : undefined;
 }
 
 /**
@@ -307,7 +301,7 @@ function queryString(req: Request, name: string): string | undefined {
  * includes it. MailDev 2 compares strings as they are; MailDev 3 compares every value as a string
  * (so `?read=false` works there).
  */
-function matchesFilter(email: MaildevEmail, key: string, wanted: string, version: 2 | 3): boolean {
+function matchesFilter(email: MaildevEmail, key: string, wanted: string, version: MaildevVersion): boolean {
   if (version === 2) {
     const value = lookup(email, key.split("."));
     return Array.isArray(value) ? value.includes(wanted) : value === wanted;
