@@ -508,7 +508,7 @@ export class MessageSegments {
     const segment = this.#current;
     try {
       await this.#file.append(batch.flatMap((pending) => pending.chunks));
-      const synced = this.#onLoop(batch) ? this.#datasyncOnLoop() : this.#datasync();
+      const synced = this.#datasync(this.#onLoop(batch));
       // Nothing is placed in the new segment before this batch is durable: the state still describes
       // exactly the closed segments.
       if (this.#capturePending) {
@@ -540,22 +540,13 @@ export class MessageSegments {
     );
   }
 
-  #datasyncOnLoop(): Promise<void> {
+  /** The batch's fdatasync, on the loop or through the pool, timed for the moving average. */
+  async #datasync(onLoop: boolean): Promise<void> {
     const started = performance.now();
     try {
-      this.#file.datasyncNow!();
-    } catch (error) {
-      return Promise.reject(error);
-    } finally {
-      this.#syncCost(started);
-    }
-    return Promise.resolve();
-  }
-
-  async #datasync(): Promise<void> {
-    const started = performance.now();
-    try {
-      await this.#file.datasync();
+      // Called before this function's first await: on the loop it blocks right here.
+      if (onLoop) this.#file.datasyncNow!();
+      else await this.#file.datasync();
     } finally {
       this.#syncCost(started);
     }
