@@ -573,21 +573,24 @@ const maildevRequired: Record<string, JsonSchema> = {
   calculatedBcc: maildevAddresses,
 };
 
-/** Optional fields are present only when the email has them, as MailDev leaves them out. */
+/** An object schema with `required` properties and `optional` ones (MailDev leaves out what a message lacks). */
+function withOptional(
+  required: Record<string, JsonSchema>,
+  optional: Record<string, JsonSchema>,
+): JsonSchema {
+  return { ...object(required), properties: { ...required, ...optional } };
+}
+
 function maildevEmail(required: Record<string, JsonSchema>): JsonSchema {
-  return {
-    ...object(required),
-    properties: {
-      ...required,
-      cc: maildevAddresses,
-      bcc: maildevAddresses,
-      replyTo: maildevAddresses,
-      date: string,
-      messageId: string,
-      text: string,
-      html: string,
-    },
-  };
+  return withOptional(required, {
+    cc: maildevAddresses,
+    bcc: maildevAddresses,
+    replyTo: maildevAddresses,
+    date: string,
+    messageId: string,
+    text: string,
+    html: string,
+  });
 }
 
 const maildevSummaryRequired: Record<string, JsonSchema> = {
@@ -700,32 +703,22 @@ export const compatSchemas: Record<string, JsonSchema> = {
     ...maildevRequired,
     attachments: {
       type: "array",
-      items: {
-        ...object({
+      items: withOptional(
+        {
           filename: string,
           generatedFileName: string,
           contentType: string,
-          contentDisposition: { enum: ["inline", "attachment"] },
-          size: integer,
-        }),
-        properties: {
-          filename: string,
-          generatedFileName: string,
-          contentType: string,
-          contentId: string,
           contentDisposition: { enum: ["inline", "attachment"] },
           size: integer,
         },
-      },
+        { contentId: string },
+      ),
     },
   }),
   MaildevSummaryPage: object({
     items: {
       type: "array",
-      items: {
-        ...object(maildevSummaryRequired),
-        properties: { ...maildevSummaryRequired, cc: maildevAddresses },
-      },
+      items: withOptional(maildevSummaryRequired, { cc: maildevAddresses }),
     },
     total: integer,
     storeTotal: integer,
