@@ -47,7 +47,33 @@ export async function storedRawRange(dataDir: string, id: string): Promise<Store
 export async function cutStoredRaw(dataDir: string, id: string, keep: number): Promise<void> {
   const range = await storedRawRange(dataDir, id);
   if (!range.atEnd) throw new Error(`the raw bytes of ${id} are not at the end of ${range.path}`);
-  await truncate(range.path, range.start + keep);
+  await keepCut(range.path, range.start + keep);
+}
+
+/** How long the file must stay cut before the cut counts as kept. */
+const CUT_QUIET_MS = 500;
+const CUT_GIVE_UP_MS = 15_000;
+
+/**
+ * Truncates `path` to `length` and keeps it there while the store may still write to it. The current
+ * segment's fill (`store/zero-filled-file.ts`) writes zeros ahead of the records in the background
+ * after each append, in up to two steps; a fill write that lands after the cut extends the file
+ * again, and the store would then read zeros where the cut bytes were instead of a short file. A
+ * fill stops by itself once it is far enough ahead, so the file settles.
+ */
+async function keepCut(path: string, length: number): Promise<void> {
+  await truncate(path, length);
+  const started = performance.now();
+  let quietSince = started;
+  while (performance.now() - quietSince < CUT_QUIET_MS) {
+    if (performance.now() - started > CUT_GIVE_UP_MS)
+      throw new Error(`${path} did not stay cut at ${length} bytes`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    if ((await stat(path)).size !== length) {
+      await truncate(path, length);
+      quietSince = performance.now();
+    }
+  }
 }
 
 /**
