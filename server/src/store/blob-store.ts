@@ -30,7 +30,7 @@ export interface BlobStore {
    * Removes the raw bytes first (so a crash mid-way cannot resurrect the message), then the sidecar.
    * On disk, a message still in the write-ahead log gets a durable tombstone before either goes.
    */
-  remove(id: string): Promise<void>;
+  remove(id: string, options?: RemoveOptions): Promise<void>;
   /** Startup: removes temporary files and lists what is committed. */
   scan(): Promise<BlobScan>;
   /**
@@ -72,6 +72,15 @@ export interface RawSink {
   source(): RawSource;
   /** Drops the message; safe to call at any point and more than once. */
   discard(): Promise<void>;
+}
+
+export interface RemoveOptions {
+  /**
+   * The caller removes the message again if a crash brings it back (retention, at the next start):
+   * its deletion need not be durable before this resolves, nor cost a disk flush of its own
+   * (`MessageSegments.remove`).
+   */
+  deferred?: boolean;
 }
 
 export interface CommitOptions {

@@ -52,6 +52,7 @@ export interface FileBlobStoreOptions {
   /** @default 64 MiB */
   messageSegmentBytes?: number;
   openAppendFile?: MessageSegmentsOptions["openAppendFile"];
+  deferredTombstoneMs?: MessageSegmentsOptions["deferredTombstoneMs"];
   /** Work a start can put off (writing the locator file after a scan) waits for this. */
   backgroundWorkAfter?: Promise<void>;
 }
@@ -152,6 +153,8 @@ async function openLocked(
         syncDir: () => segmentsDirSync.sync(),
       };
       if (options.openAppendFile) segmentOptions.openAppendFile = options.openAppendFile;
+      if (options.deferredTombstoneMs !== undefined)
+        segmentOptions.deferredTombstoneMs = options.deferredTombstoneMs;
       if (options.backgroundWorkAfter) segmentOptions.backgroundWorkAfter = options.backgroundWorkAfter;
       store = await MessageSegments.open(segmentOptions).catch(async (error: unknown) => {
         await wal.close().catch(() => {});
@@ -283,12 +286,12 @@ async function openLocked(
       }
     },
 
-    async remove(id) {
+    async remove(id, options) {
       // A message lives in one place: a segment record, or its two files (larger messages, and those
       // of a store written before segments). A sandbox at its --max-messages removes one message per
       // message received, and two `rm` of files that were never there (each an lstat and an unlink
       // through the thread pool, plus rm's own bookkeeping) were about 6 % of the event loop there.
-      if (segmented?.has(id)) return segmented.remove(id);
+      if (segmented?.has(id)) return segmented.remove(id, options);
       await wal.forget(id);
       // The .eml first: its absence is what makes the message gone; a sidecar left by a crash in
       // between is removed at the next start.

@@ -853,11 +853,12 @@ describe("where a batch's fdatasync runs", () => {
   const rawOf = (n: number) => Buffer.alloc(200 + n, n);
 
   /** Real segment files whose fdatasyncs are counted by where they ran, and can be slowed or failed. */
-  async function countingSegments() {
+  async function countingSegments(options: { deferredTombstoneMs?: number } = {}) {
     const seen = { onLoop: 0, inPool: 0 };
     const control = { poolDelayMs: 0, failOnLoop: false };
     const directory = await kit.tempDir();
     const segments = await MessageSegments.open({
+      ...options,
       directory,
       segmentBytes: 64 * 1024,
       syncDir: async () => {},
@@ -884,6 +885,13 @@ describe("where a batch's fdatasync runs", () => {
     return { segments, seen, control, directory };
   }
 
+  /** What a `kill -9` now would leave, opened (after `segments` closes). */
+  async function openCrashCopy(segments: MessageSegments, directory: string): Promise<MessageSegments> {
+    const crashed = await kit.crashCopy(directory);
+    await segments.close();
+    return MessageSegments.open({ directory: crashed, segmentBytes: 64 * 1024, syncDir: async () => {} });
+  }
+
   it("a lone record its writer marked runs it on the event loop; a batch of two, or an unmarked record, in the pool", async () => {
     const { segments, seen } = await countingSegments();
     await segments.appendMessage(id(0), sidecarOf(0), rawOf(0), { syncOnLoop: true });
@@ -898,6 +906,31 @@ describe("where a batch's fdatasync runs", () => {
       segments.appendMessage(id(3), sidecarOf(3), rawOf(3), { syncOnLoop: true }),
     ]);
     expect(seen).toEqual({ onLoop: 1, inPool: 2 });
+    await segments.close();
+  });
+
+  it("a deferred tombstone rides the next record's batch, which still syncs on the loop", async () => {
+    const { segments, seen, directory } = await countingSegments({ deferredTombstoneMs: 60_000 });
+    await segments.appendMessage(id(0), sidecarOf(0), rawOf(0), { syncOnLoop: true });
+    await segments.remove(id(0), { deferred: true });
+    expect(seen).toEqual({ onLoop: 1, inPool: 0 });
+    expect(segments.readRaw(id(0))?.equals(rawOf(0))).toBe(true);
+
+    await segments.appendMessage(id(1), sidecarOf(1), rawOf(1), { syncOnLoop: true });
+    expect(seen).toEqual({ onLoop: 2, inPool: 0 });
+    expect(segments.has(id(0))).toBe(false);
+    const reopened = await openCrashCopy(segments, directory);
+    expect([...reopened.ids]).toEqual([id(1)]);
+    await reopened.close();
+  });
+
+  it("with no record after it, a deferred tombstone is written on its own once its time has passed", async () => {
+    const { segments, seen } = await countingSegments({ deferredTombstoneMs: 20 });
+    await segments.appendMessage(id(0), sidecarOf(0), rawOf(0), { syncOnLoop: true });
+    await segments.remove(id(0), { deferred: true });
+    expect(segments.has(id(0))).toBe(true);
+    await expect.poll(() => segments.has(id(0)), { timeout: 5000, interval: 10 }).toBe(false);
+    expect(seen).toEqual({ onLoop: 1, inPool: 1 });
     await segments.close();
   });
 
@@ -967,14 +1000,7 @@ describe("where a batch's fdatasync runs", () => {
     control.failOnLoop = false;
     await segments.appendMessage(id(2), sidecarOf(2), rawOf(2), { syncOnLoop: true });
     expect(segments.has(id(1))).toBe(false);
-    const crashed = await kit.crashCopy(directory);
-    await segments.close();
-
-    const reopened = await MessageSegments.open({
-      directory: crashed,
-      segmentBytes: 64 * 1024,
-      syncDir: async () => {},
-    });
+    const reopened = await openCrashCopy(segments, directory);
     expect([...reopened.ids].sort()).toEqual([id(0), id(2)]);
     expect(reopened.readRaw(id(2))?.equals(rawOf(2))).toBe(true);
     await reopened.close();

@@ -43,6 +43,8 @@ export interface MessageSegmentsOptions {
    * already on disk, so a group commit's fdatasync commits no metadata.
    */
   openAppendFile?(path: string): Promise<AppendFile>;
+  /** @default `DEFERRED_TOMBSTONE_MS`; tests make it long to take a crash copy before it passes. */
+  deferredTombstoneMs?: number;
   /**
    * The locator file a start writes after scanning is encoded and written once this resolves (the
    * server is up): at 70,000 messages that is a tenth of a second a crash restart need not wait for.
@@ -74,6 +76,8 @@ interface Pending {
   rawLength: number;
   /** The writer may fdatasync this record on the event loop (see `appendMessage`). */
   syncOnLoop?: boolean;
+  /** A tombstone that waits for the next batch instead of starting one (see `remove`). */
+  deferred?: boolean;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -86,6 +90,12 @@ interface Pending {
 const ON_LOOP_MAX_MS = 1;
 /** Weight of the newest fdatasync in that average. */
 const SYNC_COST_WEIGHT = 1 / 16;
+
+/**
+ * How long a deferred tombstone waits for a batch to ride along with before it is written on its
+ * own: the longest a crash can bring its message back (for retention to remove again at start).
+ */
+const DEFERRED_TOMBSTONE_MS = 50;
 
 /** Bytes copied by compaction before it waits for their group commit: bounds its memory. */
 const COMPACTION_BATCH_BYTES = 4 * 1024 * 1024;
@@ -109,6 +119,9 @@ export class MessageSegments {
   #current: SegmentInfo;
   #file: AppendFile;
   #queue: Pending[] = [];
+  /** Deferred tombstones, taken along by the next batch written outside a compaction. */
+  #deferred: Pending[] = [];
+  #deferredTimer: NodeJS.Timeout | null = null;
   /** Where the queued records are encoded; the batch being written holds the other (see `RecordStaging`). */
   #staging = new RecordStaging();
   #writtenStaging = new RecordStaging();
@@ -374,8 +387,21 @@ export class MessageSegments {
     });
   }
 
-  /** Durably deletes a message held here (a no-op for one that is not). */
-  async remove(id: string): Promise<void> {
+  /**
+   * Durably deletes a message held here (a no-op for one that is not).
+   *
+   * `deferred`: the caller can afford the message coming back after a crash, because it removes it
+   * again at the next start (retention: a sandbox at its `--max-messages` removes the oldest message
+   * each time one arrives). Its tombstone then needs no fdatasync of its own: it rides along with the
+   * next batch, or is written alone after `DEFERRED_TOMBSTONE_MS`, or by `close`; this resolves at
+   * once. Otherwise every message received at the cap paid for two fdatasyncs, and the next message
+   * waited behind the tombstone's.
+   */
+  async remove(id: string, options: { deferred?: boolean } = {}): Promise<void> {
+    if (options.deferred === true && !this.#closing) {
+      this.#defer(id);
+      return;
+    }
     await this.#asWriter(async () => {
       if (!this.#locators.has(id)) return;
       await this.#enqueue({
@@ -393,6 +419,7 @@ export class MessageSegments {
     this.#closing = true;
     this.#requestClose();
     await this.#compaction?.catch(() => {});
+    this.#flushDeferred();
     await this.#drained;
     await this.#file.close().catch(() => {});
     for (const segment of this.#segments.values()) this.#closeReader(segment);
@@ -450,6 +477,70 @@ export class MessageSegments {
     }
   }
 
+  #defer(id: string): void {
+    if (!this.#locators.has(id) || this.#deferred.some((pending) => pending.id === id)) return;
+    const chunks = encodeTombstone(id);
+    const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    // No one waits: a batch that fails is reported by the messages in it, and a tombstone it took
+    // along only lets retention remove its message again at the next start.
+    const settled = () => {};
+    this.#deferred.push({
+      ...{ chunks, bytes, kind: "tombstone", id, headerLength: 0, rawLength: 0 },
+      ...{ deferred: true, resolve: settled, reject: settled },
+    });
+    if (this.#deferredTimer === null) this.#armDeferredTimer();
+  }
+
+  #armDeferredTimer(): void {
+    const ms = this.#options.deferredTombstoneMs ?? DEFERRED_TOMBSTONE_MS;
+    this.#deferredTimer = setTimeout(() => this.#flushDeferred(), ms);
+  }
+
+  /** Writes the deferred tombstones now (with whatever else is queued), unless a compaction copies. */
+  #flushDeferred(): void {
+    if (this.#deferredTimer !== null) clearTimeout(this.#deferredTimer);
+    this.#deferredTimer = null;
+    if (this.#deferred.length === 0) return;
+    if (this.#compaction !== null) {
+      // After it: taken along by the first batch once it ends, or by this timer again.
+      this.#armDeferredTimer();
+      return;
+    }
+    this.#queue.push(...this.#takeDeferred());
+    this.#startDrain();
+  }
+
+  /**
+   * The deferred tombstones for this batch. Never during a compaction: a copy of their message made
+   * after them would bring it back. Counted as writers until placed, so a compaction that starts
+   * meanwhile waits for them, as it waits for `remove`'s.
+   */
+  #takeDeferred(): Pending[] {
+    if (this.#deferred.length === 0 || this.#compaction !== null) return [];
+    if (this.#deferredTimer !== null) clearTimeout(this.#deferredTimer);
+    this.#deferredTimer = null;
+    const taken = this.#deferred.splice(0);
+    this.#writers += 1;
+    let left = taken.length;
+    const settled = () => {
+      left -= 1;
+      if (left > 0) return;
+      this.#writers -= 1;
+      if (this.#writers === 0) this.#writersIdle?.();
+    };
+    return taken.map((pending) => ({
+      ...pending,
+      resolve: () => {
+        settled();
+        pending.resolve();
+      },
+      reject: (error: unknown) => {
+        settled();
+        pending.reject(error);
+      },
+    }));
+  }
+
   #enqueue(record: Omit<Pending, "bytes" | "resolve" | "reject">): Promise<void> {
     return this.#enqueueAll([record])[0]!;
   }
@@ -466,11 +557,14 @@ export class MessageSegments {
           this.#queue.push({ ...record, bytes, resolve, reject });
         }),
     );
-    if (!this.#draining) {
-      this.#draining = true;
-      this.#drained = this.#drain();
-    }
+    this.#startDrain();
     return promises;
+  }
+
+  #startDrain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#drained = this.#drain();
   }
 
   async #drain(): Promise<void> {
@@ -487,11 +581,12 @@ export class MessageSegments {
       try {
         await this.#rotate();
       } catch (error) {
-        for (const pending of this.#queue.splice(0)) pending.reject(error);
+        for (const pending of [...this.#queue.splice(0), ...this.#takeDeferred()]) pending.reject(error);
         return;
       }
     }
     const batch = this.#queue.splice(0);
+    for (const pending of this.#takeDeferred()) batch.push(pending);
     // Records queued from now on are encoded into the other staging area; this batch's is reset once
     // it is written or refused, which is before the next batch swaps them again.
     const staging = this.#staging;
@@ -531,12 +626,16 @@ export class MessageSegments {
     for (const pending of batch) pending.resolve();
   }
 
+  /** A batch of one marked record, not counting deferred tombstones: no one waits for those. */
   #onLoop(batch: readonly Pending[]): boolean {
+    let own: Pending | null = null;
+    for (const pending of batch) {
+      if (pending.deferred === true) continue;
+      if (own !== null) return false;
+      own = pending;
+    }
     return (
-      batch.length === 1 &&
-      batch[0]!.syncOnLoop === true &&
-      this.#file.datasyncNow !== undefined &&
-      this.#syncCostMs < ON_LOOP_MAX_MS
+      own?.syncOnLoop === true && this.#file.datasyncNow !== undefined && this.#syncCostMs < ON_LOOP_MAX_MS
     );
   }
 

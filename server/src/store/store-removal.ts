@@ -1,3 +1,4 @@
+import type { RemoveOptions } from "./blob-store.js";
 import { MESSAGE_ID_PATTERN, type MessageSummary } from "./model.js";
 import type { StoreParts } from "./store-parts.js";
 import type { StoreQueries } from "./store-queries.js";
@@ -30,10 +31,14 @@ export class StoreRemoval {
     return all.length;
   }
 
-  /** Forgets the message now and removes its files in the background (close() waits for them). */
+  /**
+   * Retention: forgets the message now and removes its files in the background (close() waits for
+   * them). Deferred (`RemoveOptions`): a crash may bring the message back, and the start's sweep then
+   * removes it again, before the store serves anything.
+   */
   discard(summary: MessageSummary): void {
     this.forget(summary);
-    this.#parts.tasks.track(this.removeFiles(summary.id));
+    this.#parts.tasks.track(this.removeFiles(summary.id, { deferred: true }));
   }
 
   /** Takes a message out of the index (and so out of every list) and announces it. */
@@ -45,9 +50,9 @@ export class StoreRemoval {
     bus.emit("message.deleted", { id: summary.id, inboxes: summary.inboxes });
   }
 
-  async removeFiles(id: string): Promise<void> {
+  async removeFiles(id: string, options?: RemoveOptions): Promise<void> {
     try {
-      await this.#parts.blobs.remove(id);
+      await this.#parts.blobs.remove(id, options);
     } catch (error) {
       // Already gone from the index; a leftover file is re-added at the next startup, at worst.
       console.error(`mailnest: could not delete the files of message ${id}:`, error);

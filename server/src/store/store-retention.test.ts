@@ -2,6 +2,7 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreKit, ingestBuffer, testMessage } from "../test-support/store-kit.js";
+import { type AppendFile, openAppendFile } from "./append-file.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -52,5 +53,60 @@ describe("retention", () => {
     await store.close();
     const { store: reopened } = await kit.open(dataDir, { maxMessages: 2 });
     expect((await reopened.list({ limit: 10 })).messages.map((m) => m.subject)).toEqual(["m4", "m3"]);
+  });
+
+  it("a message pruned at the cap costs no disk flush of its own: its tombstone rides the next message's", async () => {
+    const flushes = { total: 0 };
+    const counting = async (path: string): Promise<AppendFile> => {
+      const file = await openAppendFile(path);
+      return {
+        append: (chunks) => file.append(chunks),
+        close: () => file.close(),
+        datasync: () => {
+          flushes.total += 1;
+          return file.datasync();
+        },
+        datasyncNow: () => {
+          flushes.total += 1;
+          file.datasyncNow!();
+        },
+      };
+    };
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, {
+      maxMessages: 2,
+      fileStore: { openAppendFile: counting, deferredTombstoneMs: 60_000 },
+    });
+    for (let i = 1; i <= 12; i++) await ingestBuffer(store, testMessage({ subject: `m${i}` }));
+    // One per message: ten were pruned, and before, each of those cost a second one.
+    expect(flushes.total).toBe(12);
+    await store.close();
+    // The close wrote the last one's tombstone: nothing pruned comes back, even from the segments alone.
+    await rm(join(dataDir, "index"), { recursive: true });
+    const { store: reopened } = await kit.open(dataDir, { maxMessages: 100 });
+    expect((await reopened.list({ limit: 100 })).messages.map((m) => m.subject)).toEqual(["m12", "m11"]);
+  });
+
+  it("a crash before a pruned message's tombstone is written brings it back only until the start prunes it again", async () => {
+    const dataDir = await kit.tempDir();
+    const { store } = await kit.open(dataDir, { maxMessages: 2, fileStore: { deferredTombstoneMs: 60_000 } });
+    const ids: string[] = [];
+    for (let i = 1; i <= 3; i++) ids.push((await ingestBuffer(store, testMessage({ subject: `m${i}` }))).id);
+    expect(store.messageCount).toBe(2);
+    const crashed = await kit.crashCopy(dataDir);
+
+    // What the deferral allows: with the index gone, the segments still hold m1 whole.
+    const withoutIndex = await kit.crashCopy(crashed);
+    await rm(join(withoutIndex, "index"), { recursive: true });
+    const { store: unlimited } = await kit.open(withoutIndex, { maxMessages: 100 });
+    expect((await unlimited.list({ limit: 10 })).messages.map((m) => m.subject)).toEqual(["m3", "m2", "m1"]);
+    await unlimited.close();
+
+    // What a restart at the same cap serves: m1 is pruned again before anything is read.
+    await rm(join(crashed, "index"), { recursive: true });
+    const { store: reopened, eventsNamed } = await kit.open(crashed, { maxMessages: 2 });
+    expect((await reopened.list({ limit: 10 })).messages.map((m) => m.subject)).toEqual(["m3", "m2"]);
+    expect(await reopened.readRaw(ids[0]!)).toBeNull();
+    expect(eventsNamed("message.deleted").map((event) => event.id)).toEqual([ids[0]]);
   });
 });
