@@ -16,6 +16,11 @@ export const ERROR_STATUS = {
   unsupported_media_type: 415,
   internal_error: 500,
   message_damaged: 500,
+  /**
+   * A release answered at once (MailDev's relay route) whose first attempt failed: the relay refused
+   * it or could not be reached. The release is kept and retried like any other.
+   */
+  relay_failed: 502,
   shutting_down: 503,
   /**
    * The storage could not be read or written: the PostgreSQL database is unreachable (restart,

@@ -37,3 +37,22 @@ export class UnknownReleaseError extends Error {
     super(`No ${kind} with id ${JSON.stringify(id)}`);
   }
 }
+
+/**
+ * The first attempt of a release failed (the relay refused it or could not be reached), for a caller
+ * that answers only after trying (MailDev's relay route). The release stays queued and is retried.
+ */
+export class ReleaseAttemptFailedError extends Error {
+  override readonly name = "ReleaseAttemptFailedError" as const;
+
+  constructor(
+    readonly releaseId: string,
+    reason: string,
+    readonly retried: boolean,
+  ) {
+    super(
+      `The relay did not take the message: ${reason}. ` +
+        (retried ? `Release ${releaseId} is retried later` : `Release ${releaseId} was given up`),
+    );
+  }
+}

@@ -177,6 +177,33 @@ export class ReleaseService {
     return releaseView(job);
   }
 
+  /**
+   * The release once its first attempt is over: delivered, given up, or failed and waiting for its
+   * retry. For a caller that answers only after trying, as MailDev's relay route does. Every
+   * instance on a shared database sees the change, whichever one made the attempt.
+   */
+  firstAttempt(id: string, signal?: AbortSignal): Promise<Release> {
+    const over = (release: Release) => release.state !== "pending" || release.attempts.length > 0;
+    return new Promise((resolve, reject) => {
+      const finish = (outcome: () => void) => {
+        stop();
+        signal?.removeEventListener("abort", aborted);
+        outcome();
+      };
+      const aborted = () => finish(() => reject(signal?.reason));
+      const stop = this.onReleaseChange((release) => {
+        if (release.id === id && over(release)) finish(() => resolve(release));
+      });
+      signal?.addEventListener("abort", aborted, { once: true });
+      try {
+        const now = this.get(id);
+        if (over(now)) finish(() => resolve(now));
+      } catch (error) {
+        finish(() => reject(error));
+      }
+    });
+  }
+
   /** Queues the release again (a dead one, typically), with the same message and recipients. */
   async retry(id: string): Promise<Release> {
     this.#requireRelay();

@@ -1,4 +1,9 @@
-import { InvalidReleaseError, RelayRefusedError, UnknownReleaseError } from "../../relay/relay-errors.js";
+import {
+  InvalidReleaseError,
+  RelayRefusedError,
+  ReleaseAttemptFailedError,
+  UnknownReleaseError,
+} from "../../relay/relay-errors.js";
 import { InvalidSendRequestError } from "../../send/invalid-send-request-error.js";
 import { MessageTooLargeError } from "../../store/errors.js";
 import { InvalidWebhookError, UnknownWebhookError } from "../../webhooks/webhook-errors.js";
@@ -6,6 +11,7 @@ import {
   type ApiError,
   ForbiddenError,
   InvalidParameterError,
+  MappedError,
   NotFoundError,
   PayloadTooLargeError,
 } from "./errors.js";
@@ -27,6 +33,9 @@ export function integrationApiError(error: unknown): ApiError | null {
     return new NotFoundError(error.message);
   }
   if (error instanceof RelayRefusedError) return new ForbiddenError(error.message);
+  if (error instanceof ReleaseAttemptFailedError) {
+    return new MappedError("relay_failed", error.message, { releaseId: error.releaseId });
+  }
   // Only `POST /api/send` ingests through the API: the built message is over --max-message-size.
   if (error instanceof MessageTooLargeError) return new PayloadTooLargeError(error.message);
   return null;

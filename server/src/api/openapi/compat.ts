@@ -319,6 +319,28 @@ const mailhogPaths: Record<string, PathItem> = {
 const maildevId = pathParameter("id", "An email id");
 const yes = json({ const: true }, "Done");
 
+/** A release answered once tried: refused by the relay policy (403), or its first attempt failed (502). */
+const relayResponses = {
+  "200": yes,
+  "403": response("Forbidden"),
+  ...notFound,
+  "502": json(
+    {
+      type: "object",
+      properties: {
+        error: {
+          allOf: [
+            ref("ErrorObject"),
+            { type: "object", properties: { code: { const: "relay_failed" }, releaseId: string } },
+          ],
+        },
+      },
+      required: ["error"],
+    },
+    "The relay did not take the message; the release (`releaseId`) is kept and retried",
+  ),
+};
+
 /**
  * MailDev's email routes in one of its layouts: version 2 at `/maildev/email…`, version 3 (the
  * same routes, answers in its own shapes) at `/maildev/api/email…`.
@@ -412,6 +434,23 @@ function maildevEmailPaths(version: 2 | 3): Record<string, PathItem> {
         summary: "Delete one email",
         parameters: [maildevId],
         responses: { "200": yes, ...notFound },
+      }),
+    },
+    [`${at}/email/{id}/relay`]: {
+      post: operation("maildev", {
+        operationId: id("Relay"),
+        summary:
+          "Release the email to the `--relay` server, to its envelope recipients, and answer once it was tried",
+        parameters: [maildevId],
+        responses: relayResponses,
+      }),
+    },
+    [`${at}/email/{id}/relay/{relayTo}`]: {
+      post: operation("maildev", {
+        operationId: id("RelayTo"),
+        summary: "Release the email to the `--relay` server, to this address, and answer once it was tried",
+        parameters: [maildevId, pathParameter("relayTo", "The address to release it to instead")],
+        responses: { ...relayResponses, ...badRequest },
       }),
     },
     [`${at}/email/{id}/html`]: {

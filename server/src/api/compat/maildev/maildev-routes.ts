@@ -1,4 +1,6 @@
 import type { Request, Response } from "express";
+import { ReleaseAttemptFailedError } from "../../../relay/relay-errors.js";
+import { isMailAddress } from "../../../send/mail-address.js";
 import type { MessageStore } from "../../../store/message-store.js";
 import type { MessageSummary, StoredMessage } from "../../../store/model.js";
 import { SERVER_VERSION } from "../../../version.js";
@@ -43,12 +45,18 @@ export function maildevRoutes(routes: ApiRoutes, deps: ApiDeps, base: string): v
       void res.json({
         version: SERVER_VERSION,
         smtpPort: deps.config.smtpPort,
-        // MailDev's relay route is not served here (Mailnest's own release API is: docs/relay.md).
-        isOutgoingEnabled: false,
-        outgoingHost: null,
+        // Its relay route releases to `--relay` (docs/integrations.md, "Release").
+        isOutgoingEnabled: deps.releases?.status().configured === true,
+        outgoingHost: relayHost(deps),
       }),
     BASIC,
   );
+}
+
+/** `host:port` of the `--relay` server, as MailDev's config shows its outgoing host; null without one. */
+function relayHost(deps: ApiDeps): string | null {
+  const url = deps.releases?.status().url;
+  return url ? new URL(url).host : null;
 }
 
 const BASIC = { basicAuth: true } as const;
@@ -56,7 +64,8 @@ const BASIC = { basicAuth: true } as const;
 const LINK = { basicAuth: true, queryToken: true } as const;
 
 /** The `/email…` routes of one MailDev layout: version 2 at `base`, version 3 at `base/api`. */
-function emailRoutes(routes: ApiRoutes, { store }: ApiDeps, base: string, version: MaildevVersion): void {
+function emailRoutes(routes: ApiRoutes, deps: ApiDeps, base: string, version: MaildevVersion): void {
+  const { store } = deps;
   const prefix = version === 2 ? base : `${base}/api`;
   /** Where this layout's routes are as the client sees them: links in answers point there. */
   const linkBase = (res: Response) => publicBase(res, base) + (version === 2 ? "" : "/api");
@@ -167,6 +176,33 @@ function emailRoutes(routes: ApiRoutes, { store }: ApiDeps, base: string, versio
     },
     BASIC,
   );
+
+  // MailDev relays an email to its outgoing server and answers once it was tried. Here that is a
+  // release to `--relay`, under its allow list (never an open relay): to the address in the path,
+  // or to the email's envelope recipients, as MailDev does.
+  const relay = async (req: Request, res: Response) => {
+    const message = await email(pathParam(req, "id"));
+    const relayTo = req.params.relayTo === undefined ? undefined : pathParam(req, "relayTo");
+    if (relayTo !== undefined && !isMailAddress(relayTo)) {
+      throw InvalidParameterError.expected("relayTo", "an email address", relayTo);
+    }
+    const releases = deps.releases ?? throwError(new NotFoundError("Release is not enabled on this server"));
+    const queued = await releases.release(message.id, {
+      to: relayTo === undefined ? message.envelope.rcptTo : [relayTo],
+    });
+    const gone = new AbortController();
+    res.once("close", () => gone.abort());
+    const tried = await releases.firstAttempt(queued.id, gone.signal).catch(() => null);
+    if (tried === null) return; // the client hung up; the release goes on
+    if (tried.state === "delivered") {
+      res.json(true);
+      return;
+    }
+    const reason = tried.attempts.at(-1)?.error ?? tried.deadReason ?? "no answer";
+    throw new ReleaseAttemptFailedError(tried.id, reason, tried.state === "pending");
+  };
+  routes.post(`${prefix}/email/:id/relay`, relay, BASIC);
+  routes.post(`${prefix}/email/:id/relay/:relayTo`, relay, BASIC);
 
   routes.get(
     `${prefix}/email/:id/html`,

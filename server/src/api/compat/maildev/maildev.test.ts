@@ -1,8 +1,11 @@
+import { createServer } from "node:net";
+import type { ErrorBody, Release, ReleaseList, StoredMessage } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import type { MailnestConfig } from "../../../config.js";
 import { ApiHarness } from "../../../test-support/api-harness.js";
+import { fetchJson } from "../../../test-support/fetch-json.js";
 import { PIXEL_PNG } from "../../../test-support/peer-mail.js";
-import { useCleanup } from "../../../test-support/test-sandbox.js";
+import { startTestSandbox, useCleanup } from "../../../test-support/test-sandbox.js";
 import type { MaildevEmail } from "./maildev-email.js";
 
 /**
@@ -314,6 +317,104 @@ describe("MailDev 3's routes under /api", () => {
     expect(root.status).toBe(404);
     expect(await root.json()).toMatchObject({
       error: { code: "not_found", message: expect.stringContaining("/maildev/api/email") },
+    });
+  });
+});
+
+describe("MailDev's relay route: a release to --relay, answered once tried", () => {
+  /** A loopback port nothing listens on: taken, then given back. */
+  async function unusedPort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  async function sendTo(url: string, to: string): Promise<string> {
+    const sent = await fetchJson<StoredMessage>(url, "POST", "/api/send", {
+      from: "app@example.test",
+      to: [to],
+      subject: "to relay",
+      text: "hello",
+    });
+    return sent.body.id;
+  }
+
+  it("relays to the envelope recipients or the address in the path, answers true once delivered, and refuses what --relay-allow does not allow", async () => {
+    const device = await startTestSandbox(cleanup);
+    const relay = `smtp://127.0.0.1:${device.smtpPort}?starttls=off`;
+    const sandbox = await startTestSandbox(cleanup, { relay: { url: relay, allow: ["*@device.test"] } });
+    const id = await sendTo(sandbox.url, "user@device.test");
+
+    const toRecipients = await fetch(`${sandbox.url}/email/${id}/relay`, { method: "POST" });
+    expect(toRecipients.status).toBe(200);
+    expect(await toRecipients.json()).toBe(true);
+    // Answered after the relay took it: it is there already.
+    expect((await device.store.list({ limit: 5 })).messages.map((m) => m.rcptTo)).toEqual([
+      ["user@device.test"],
+    ]);
+
+    const toPath = await fetch(`${sandbox.url}/api/email/${id}/relay/qa@device.test`, { method: "POST" });
+    expect(await toPath.json()).toBe(true);
+    expect((await device.store.list({ limit: 5 })).messages[0]?.rcptTo).toEqual(["qa@device.test"]);
+    const releases = await fetchJson<ReleaseList>(sandbox.url, "GET", `/api/messages/${id}/releases`);
+    expect(releases.body.releases.map((release) => release.state)).toEqual(["delivered", "delivered"]);
+
+    const config = await fetchJson<Record<string, unknown>>(sandbox.url, "GET", "/api/config");
+    expect(config.body).toMatchObject({
+      isOutgoingEnabled: true,
+      outgoingHost: `127.0.0.1:${device.smtpPort}`,
+    });
+
+    const refused = await fetchJson<ErrorBody>(
+      sandbox.url,
+      "POST",
+      `/api/email/${id}/relay/ceo@bigcorp.example`,
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toMatch(/never an open relay/);
+    const malformed = await fetchJson<ErrorBody>(sandbox.url, "POST", `/email/${id}/relay/not-an-address`);
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error).toMatchObject({ code: "invalid_parameter", parameter: "relayTo" });
+    expect(
+      (await fetch(`${sandbox.url}/email/01jz4k8q3m2x7v9c0b5n6t1u00/relay`, { method: "POST" })).status,
+    ).toBe(404);
+    expect((await device.store.list({ limit: 5 })).messages).toHaveLength(2);
+  });
+
+  it("a relay that cannot be reached is a 502 naming the release, which is kept for its retry; without --relay, a 403", async () => {
+    const closed = await unusedPort();
+    const sandbox = await startTestSandbox(cleanup, {
+      relay: { url: `smtp://127.0.0.1:${closed}?starttls=off`, allow: ["*@device.test"] },
+    });
+    const id = await sendTo(sandbox.url, "user@device.test");
+    const failed = await fetchJson<ErrorBody & { error: { releaseId: string } }>(
+      sandbox.url,
+      "POST",
+      `/maildev/api/email/${id}/relay`,
+    );
+    expect(failed.status).toBe(502);
+    expect(failed.body.error).toMatchObject({
+      code: "relay_failed",
+      message: expect.stringMatching(/retried later/),
+    });
+    const release = await fetchJson<Release>(
+      sandbox.url,
+      "GET",
+      `/api/releases/${failed.body.error.releaseId}`,
+    );
+    expect(release.body).toMatchObject({ state: "pending", messageId: id, recipients: ["user@device.test"] });
+    expect(release.body.attempts).toHaveLength(1);
+
+    const plain = await startTestSandbox(cleanup, { dataDir: null });
+    const unsent = await sendTo(plain.url, "user@device.test");
+    const notConfigured = await fetchJson<ErrorBody>(plain.url, "POST", `/email/${unsent}/relay`);
+    expect(notConfigured.status).toBe(403);
+    expect(notConfigured.body.error.message).toMatch(/No relay is configured/);
+    expect((await fetchJson(plain.url, "GET", "/api/config")).body).toMatchObject({
+      isOutgoingEnabled: false,
+      outgoingHost: null,
     });
   });
 });
