@@ -30,6 +30,7 @@ import {
  * - MailDev 3 (@maildev/api 3.0.0, server.js): the same routes under `/api`, plus `/api/email/summary`
  *   (pages of summaries for its web UI), `POST /api/email/delete`, `limit` and `sort` on
  *   `GET /api/email`, and `/api/config`.
+ * Both relay an email (`POST …/email/:id/relay[/:relayTo]`): here, a release to `--relay`.
  *
  * `GET /email` lists every email in full, oldest first, as MailDev does: cypress-maildev takes the
  * last one as the newest.
