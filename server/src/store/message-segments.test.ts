@@ -2,6 +2,7 @@ import { appendFile, cp, readdir, readFile, rm, stat, writeFile } from "node:fs/
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
+import { countingAppendFiles } from "../test-support/counted-syncs.js";
 import {
   createStoreKit,
   ingestBuffer,
@@ -937,23 +938,7 @@ describe("where a batch's fdatasync runs", () => {
   it("the store marks a message received while no other is on its way in, and only then", async () => {
     const seen = { onLoop: 0, inPool: 0 };
     const { store } = await kit.open(await kit.tempDir(), {
-      fileStore: {
-        async openAppendFile(path) {
-          const file = await openAppendFile(path);
-          return {
-            append: (chunks) => file.append(chunks),
-            close: () => file.close(),
-            datasync: () => {
-              seen.inPool += 1;
-              return file.datasync();
-            },
-            datasyncNow: () => {
-              seen.onLoop += 1;
-              file.datasyncNow!();
-            },
-          };
-        },
-      },
+      fileStore: { openAppendFile: countingAppendFiles(seen) },
     });
     for (let n = 0; n < 3; n++) await ingestBuffer(store, testMessage({ subject: `alone ${n}` }));
     expect(seen).toEqual({ onLoop: 3, inPool: 0 });

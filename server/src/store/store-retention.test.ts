@@ -1,8 +1,8 @@
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { countingAppendFiles } from "../test-support/counted-syncs.js";
 import { createStoreKit, ingestBuffer, testMessage } from "../test-support/store-kit.js";
-import { type AppendFile, openAppendFile } from "./append-file.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -56,30 +56,15 @@ describe("retention", () => {
   });
 
   it("a message pruned at the cap costs no disk flush of its own: its tombstone rides the next message's", async () => {
-    const flushes = { total: 0 };
-    const counting = async (path: string): Promise<AppendFile> => {
-      const file = await openAppendFile(path);
-      return {
-        append: (chunks) => file.append(chunks),
-        close: () => file.close(),
-        datasync: () => {
-          flushes.total += 1;
-          return file.datasync();
-        },
-        datasyncNow: () => {
-          flushes.total += 1;
-          file.datasyncNow!();
-        },
-      };
-    };
+    const flushes = { onLoop: 0, inPool: 0 };
     const dataDir = await kit.tempDir();
     const { store } = await kit.open(dataDir, {
       maxMessages: 2,
-      fileStore: { openAppendFile: counting, deferredTombstoneMs: 60_000 },
+      fileStore: { openAppendFile: countingAppendFiles(flushes), deferredTombstoneMs: 60_000 },
     });
     for (let i = 1; i <= 12; i++) await ingestBuffer(store, testMessage({ subject: `m${i}` }));
     // One per message: ten were pruned, and before, each of those cost a second one.
-    expect(flushes.total).toBe(12);
+    expect(flushes.onLoop + flushes.inPool).toBe(12);
     await store.close();
     // The close wrote the last one's tombstone: nothing pruned comes back, even from the segments alone.
     await rm(join(dataDir, "index"), { recursive: true });
