@@ -119,8 +119,8 @@ export class MessageSegments {
   #current: SegmentInfo;
   #file: AppendFile;
   #queue: Pending[] = [];
-  /** Deferred tombstones, taken along by the next batch written outside a compaction. */
-  #deferred: Pending[] = [];
+  /** Ids whose tombstones are deferred, taken along by the next batch written outside a compaction. */
+  readonly #deferred = new Set<string>();
   #deferredTimer: NodeJS.Timeout | null = null;
   /** Where the queued records are encoded; the batch being written holds the other (see `RecordStaging`). */
   #staging = new RecordStaging();
@@ -478,16 +478,8 @@ export class MessageSegments {
   }
 
   #defer(id: string): void {
-    if (!this.#locators.has(id) || this.#deferred.some((pending) => pending.id === id)) return;
-    const chunks = encodeTombstone(id);
-    const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-    // No one waits: a batch that fails is reported by the messages in it, and a tombstone it took
-    // along only lets retention remove its message again at the next start.
-    const settled = () => {};
-    this.#deferred.push({
-      ...{ chunks, bytes, kind: "tombstone", id, headerLength: 0, rawLength: 0 },
-      ...{ deferred: true, resolve: settled, reject: settled },
-    });
+    if (!this.#locators.has(id)) return;
+    this.#deferred.add(id);
     if (this.#deferredTimer === null) this.#armDeferredTimer();
   }
 
@@ -500,7 +492,7 @@ export class MessageSegments {
   #flushDeferred(): void {
     if (this.#deferredTimer !== null) clearTimeout(this.#deferredTimer);
     this.#deferredTimer = null;
-    if (this.#deferred.length === 0) return;
+    if (this.#deferred.size === 0) return;
     if (this.#compaction !== null) {
       // After it: taken along by the first batch once it ends, or by this timer again.
       this.#armDeferredTimer();
@@ -513,32 +505,30 @@ export class MessageSegments {
   /**
    * The deferred tombstones for this batch. Never during a compaction: a copy of their message made
    * after them would bring it back. Counted as writers until placed, so a compaction that starts
-   * meanwhile waits for them, as it waits for `remove`'s.
+   * meanwhile waits for them, as it waits for `remove`'s. No one else waits: a batch that fails is
+   * reported by the messages in it, and a tombstone it took along only lets retention remove its
+   * message again at the next start.
    */
   #takeDeferred(): Pending[] {
-    if (this.#deferred.length === 0 || this.#compaction !== null) return [];
+    if (this.#deferred.size === 0 || this.#compaction !== null) return [];
     if (this.#deferredTimer !== null) clearTimeout(this.#deferredTimer);
     this.#deferredTimer = null;
-    const taken = this.#deferred.splice(0);
+    const ids = [...this.#deferred];
+    this.#deferred.clear();
     this.#writers += 1;
-    let left = taken.length;
+    let left = ids.length;
     const settled = () => {
       left -= 1;
       if (left > 0) return;
       this.#writers -= 1;
       if (this.#writers === 0) this.#writersIdle?.();
     };
-    return taken.map((pending) => ({
-      ...pending,
-      resolve: () => {
-        settled();
-        pending.resolve();
-      },
-      reject: (error: unknown) => {
-        settled();
-        pending.reject(error);
-      },
-    }));
+    return ids.map((id) => {
+      const chunks = encodeTombstone(id);
+      const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      const tombstone = { chunks, bytes, kind: "tombstone", id, headerLength: 0, rawLength: 0 } as const;
+      return { ...tombstone, deferred: true, resolve: settled, reject: settled };
+    });
   }
 
   #enqueue(record: Omit<Pending, "bytes" | "resolve" | "reject">): Promise<void> {
