@@ -7,6 +7,12 @@ import { NotFoundError } from "../http/errors.js";
 import { messageIdParam } from "./params.js";
 import { limitQuery, objectBody } from "./webhook-routes.js";
 
+/** The release service, or the 404 every release route answers on a server composed without one. */
+export function requireReleases(deps: ApiDeps): ReleaseService {
+  if (!deps.releases) throw new NotFoundError("Release is not enabled on this server");
+  return deps.releases;
+}
+
 const RELEASE_ID = /^rl_[0-9a-z]{26}$/;
 const RULE_ID = /^rr_[0-9a-z]{26}$/;
 
@@ -16,10 +22,7 @@ const RULE_ID = /^rr_[0-9a-z]{26}$/;
  */
 export function outboundRoutes(routes: ApiRoutes, deps: ApiDeps): void {
   const { config, store } = deps;
-  const releases = (): ReleaseService => {
-    if (!deps.releases) throw new NotFoundError("Release is not enabled on this server");
-    return deps.releases;
-  };
+  const releases = () => requireReleases(deps);
 
   // The body carries attachments as base64: a message of `maxMessageSize` must fit.
   routes.post(

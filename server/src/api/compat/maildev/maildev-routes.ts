@@ -11,6 +11,7 @@ import { InvalidParameterError, NotFoundError } from "../../http/errors.js";
 import { safeContentType } from "../../http/safe-content-type.js";
 import { UNTRUSTED_CONTENT_CSP } from "../../http/security-headers.js";
 import { sendStream } from "../../http/send-stream.js";
+import { requireReleases } from "../../routes/outbound-routes.js";
 import { goAtoi, pathParam, queryValue } from "../peer-request.js";
 import { PEER_HTML_CSP, publicBase } from "../peer-response.js";
 import { collectSummaries } from "../peer-store.js";
@@ -42,22 +43,19 @@ export function maildevRoutes(routes: ApiRoutes, deps: ApiDeps, base: string): v
   routes.get(`${base}/api/healthz`, (_req, res) => void res.json(true), BASIC);
   routes.get(
     `${base}/api/config`,
-    (_req, res) =>
-      void res.json({
+    (_req, res) => {
+      // Its relay route releases to `--relay` (docs/integrations.md, "Release"); MailDev's config
+      // shows the outgoing server as `host:port`.
+      const relayUrl = deps.releases?.status().url ?? null;
+      res.json({
         version: SERVER_VERSION,
         smtpPort: deps.config.smtpPort,
-        // Its relay route releases to `--relay` (docs/integrations.md, "Release").
-        isOutgoingEnabled: deps.releases?.status().configured === true,
-        outgoingHost: relayHost(deps),
-      }),
+        isOutgoingEnabled: relayUrl !== null,
+        outgoingHost: relayUrl === null ? null : new URL(relayUrl).host,
+      });
+    },
     BASIC,
   );
-}
-
-/** `host:port` of the `--relay` server, as MailDev's config shows its outgoing host; null without one. */
-function relayHost(deps: ApiDeps): string | null {
-  const url = deps.releases?.status().url;
-  return url ? new URL(url).host : null;
 }
 
 const BASIC = { basicAuth: true } as const;
@@ -187,7 +185,7 @@ function emailRoutes(routes: ApiRoutes, deps: ApiDeps, base: string, version: Ma
     if (relayTo !== undefined && !isMailAddress(relayTo)) {
       throw InvalidParameterError.expected("relayTo", "an email address", relayTo);
     }
-    const releases = deps.releases ?? throwError(new NotFoundError("Release is not enabled on this server"));
+    const releases = requireReleases(deps);
     const queued = await releases.release(message.id, {
       to: relayTo === undefined ? message.envelope.rcptTo : [relayTo],
     });
