@@ -39,7 +39,7 @@ for (const file of [splitter, base64Decoder]) {
   }
 }
 /**
- * One copy of libmime: mailparser `require`s its CommonJS build and parse-message.ts `import`s it,
+ * One copy of libmime: mailparser `require`s its CommonJS build and smtp/view-fields.ts `import`s it,
  * which by the package's export conditions is its ES build, so the bundle carried both (130 KB of
  * code to compile, and iconv's GBK codec built twice at load). Both now get the file mailparser
  * uses; the bundle check below fails if a second copy comes back.

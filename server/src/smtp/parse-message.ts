@@ -1,332 +1,143 @@
 import { createReadStream } from "node:fs";
-import { Readable, Transform } from "node:stream";
-import libmime from "libmime";
-import type {
-  AddressObject,
-  AttachmentStream,
-  EmailAddress,
-  HeaderLines,
-  Headers,
-  MessageText,
-} from "mailparser";
-import { MailParser } from "mailparser";
+import { Readable } from "node:stream";
+import type { Email } from "postal-mime";
 import { emptyParsedView } from "../store/empty-parsed-view.js";
 import type { MessageParser } from "../store/message-store.js";
-import type { Address, AttachmentMeta, HeaderLine, ParsedView } from "../store/model.js";
-import { extractLinks } from "./extract-links.js";
-import { visibleText } from "./visible-text.js";
+import type { ParsedView } from "../store/model.js";
+import {
+  attachmentBytes,
+  parseWithPostalMime,
+  postalMimeFits,
+  postalView,
+  readsAlike,
+} from "./postal-view.js";
 
 /**
- * The only module that knows mailparser (in maintenance mode; its README points new projects to
- * PostalMime). It uses the streaming `MailParser` rather than `simpleParser` so attachment bodies are
- * hashed as they pass and never all held in memory at once (a 25 MB attachment costs its bytes once).
+ * Messages up to this size are parsed whole by PostalMime; larger ones by mailparser's stream.
+ * PostalMime holds the message and every decoded part at once and decodes base64 more slowly, but
+ * it has no streams to set up: a typical 2 KB message parses in about half of mailparser's time on
+ * the event loop (docs/performance.md), while at about 32 KiB of attachment the two are level and
+ * at 1 MiB PostalMime takes three times as long.
  */
-export function createMessageParser(): MessageParser & Required<Pick<MessageParser, "parseSource">> {
-  const parse = async (raw: Readable | Buffer): Promise<ParsedView> => {
+export const WHOLE_MESSAGE_MAX_BYTES = 32 * 1024;
+
+type InThreadParser = MessageParser & Required<Pick<MessageParser, "parseSource">>;
+
+/**
+ * The message parser: which of the two parsers reads a message depends on its bytes alone (their
+ * number, and whether PostalMime accepts them), so ingest, a recovery's re-parse and an attachment
+ * read back later all see the same view and the same attachment at the same index.
+ */
+export function createMessageParser(
+  options: {
+    /** Larger messages go to mailparser (default `WHOLE_MESSAGE_MAX_BYTES`; 0 sends every one there). */
+    wholeMessageMaxBytes?: number;
+  } = {},
+): InThreadParser {
+  const limit = options.wholeMessageMaxBytes ?? WHOLE_MESSAGE_MAX_BYTES;
+  const parseSmall = async (bytes: Buffer): Promise<Email | null> => {
+    if (parserFor(bytes, limit) !== "postal-mime") return null;
     try {
-      const parsed = await runMailParser(raw, null);
-      const view = toParsedView(parsed);
-      // What mailparser read before it gave up is kept; the error says the view is incomplete.
-      return parsed.error === null ? view : { ...view, parseError: describe(parsed.error) };
+      return await parseWithPostalMime(bytes, POSTAL_MAX_PARTS);
+    } catch {
+      // Past one of PostalMime's limits: see POSTAL_MAX_PARTS.
+      return null;
+    }
+  };
+  const parseBytes = async (bytes: Buffer): Promise<ParsedView> => {
+    const email = await parseSmall(bytes);
+    return email === null ? mailparserView(bytes) : postalView(email);
+  };
+  const parse = async (raw: Readable | Buffer): Promise<ParsedView> => {
+    if (Buffer.isBuffer(raw)) return parseBytes(raw);
+    let read: Awaited<ReturnType<typeof readUpTo>>;
+    try {
+      read = await readUpTo(raw, limit);
     } catch (error) {
       return emptyParsedView(describe(error));
     }
+    return read.rest === null ? parseBytes(read.head) : mailparserView(read.rest);
   };
   return {
     parse,
     parseSource(source) {
-      if (source.kind === "file") return parse(createReadStream(source.path));
-      // A message that fits one slice is handed over as it is: what the slicer would make of it, without
-      // the two streams (an async iterator's promise per read among them) that cost a typical 2 KB
-      // message about a third of its parse.
-      return parse(source.bytes.length <= INPUT_SLICE_BYTES ? source.bytes : Readable.from([source.bytes]));
+      return parse(source.kind === "file" ? createReadStream(source.path) : source.bytes);
     },
     async attachmentContent(raw, index) {
+      let read: Awaited<ReturnType<typeof readUpTo>>;
       try {
-        return (await runMailParser(raw, index)).captured;
+        read = await readUpTo(raw, limit);
       } catch {
         return null;
       }
+      if (read.rest !== null) return mailparserAttachment(read.rest, index);
+      const email = await parseSmall(read.head);
+      if (email === null) return mailparserAttachment(read.head, index);
+      const attachment = email.attachments[index];
+      return attachment === undefined ? null : attachmentBytes(attachment);
     },
   };
+}
+
+/**
+ * mailparser, loaded when the first message needs it: most sandboxes only ever see small messages,
+ * and mailparser with its stream machinery and character sets is the larger part of the parser's
+ * code to compile and keep.
+ */
+let mailparser: Promise<typeof import("./mailparser-view.js")> | null = null;
+
+function mailparserView(raw: Readable | Buffer): Promise<ParsedView> {
+  mailparser ??= import("./mailparser-view.js");
+  return mailparser.then((module) => module.mailparserView(raw));
+}
+
+function mailparserAttachment(raw: Readable | Buffer, index: number): Promise<Buffer | null> {
+  mailparser ??= import("./mailparser-view.js");
+  return mailparser.then((module) => module.mailparserAttachment(raw, index));
 }
 
 /** The shared parser instance (it holds no state between messages). */
 export const messageParser = createMessageParser();
 
-const MAILPARSER_OPTIONS = {
-  // The view shows what the message contains: no text synthesised from HTML, no HTML from text,
-  // cid: references left as they are.
-  skipHtmlToText: true,
-  skipTextToHtml: true,
-  skipTextLinks: true,
-  skipImageLinks: true,
-  checksumAlgo: "sha256",
-} as const;
+/**
+ * PostalMime gives up on a message past its limits, where mailparser keeps what it read before its
+ * own: such a message goes to mailparser, so a broken message reads the same at any size. Its limit
+ * of parts is set below mailparser's 1,000 MIME nodes (which count differently) for the same reason.
+ */
+const POSTAL_MAX_PARTS = 900;
 
-/** The part of mailparser's (internal) node that `createNode` returns and we adjust. */
-interface ParserNode {
-  isAttachment?: boolean;
-  disposition?: string;
+/** Which parser reads `bytes`: PostalMime when the message is small and it reads it as mailparser would. */
+export function parserFor(bytes: Buffer, limit = WHOLE_MESSAGE_MAX_BYTES): "postal-mime" | "mailparser" {
+  return postalMimeFits && bytes.length <= limit && readsAlike(bytes) ? "postal-mime" : "mailparser";
 }
 
 /**
- * mailparser folds every text part that is not `Content-Disposition: attachment` into the message
- * text, so a `text/plain; name="msg.txt"` part (CPython's test_email `msg_44`) vanished into the
- * body and was never listed. Python's `email` package and mail clients treat a text part that
- * carries a file name as an attachment; so do we. The hook is mailparser's `createNode`, which
- * decides `isAttachment` per MIME node (mailsplit gives the node its `filename` from either header).
+ * The first `limit` bytes of `stream` and, when there are more, a stream of all of them (those read
+ * and the rest); `rest` is null when the stream ended within `limit`.
  */
-class NamedTextAsAttachmentParser extends MailParser {
-  createNode(node: { filename?: string | false; disposition?: string | false }): ParserNode {
-    const created = (
-      MailParser.prototype as unknown as { createNode(node: unknown): ParserNode }
-    ).createNode.call(this, node);
-    if (created.isAttachment === false && node.filename) {
-      created.isAttachment = true;
-      if (!node.disposition) created.disposition = "attachment";
-    }
-    return created;
+async function readUpTo(stream: Readable, limit: number): Promise<{ head: Buffer; rest: Readable | null }> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const iterator: AsyncIterator<Buffer> = stream[Symbol.asyncIterator]();
+  while (length <= limit) {
+    const next = await iterator.next();
+    if (next.done) return { head: Buffer.concat(chunks, length), rest: null };
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
+    chunks.push(chunk);
+    length += chunk.length;
   }
-}
-
-interface MailParserResult {
-  headers: Headers;
-  headerLines: HeaderLines;
-  text: string | null;
-  html: string | null;
-  /** Content already drained, so `checksum` and `size` are set. */
-  attachments: AttachmentStream[];
-  /** The content of the attachment at `captureIndex`, or null. */
-  captured: Buffer | null;
-  /** Why mailparser stopped early (e.g. more than 1,000 MIME nodes); null when it read to the end. */
-  error: unknown;
-}
-
-/**
- * Mirrors mailparser's own `simpleParser`, but keeps only the content of one attachment (if asked).
- * When mailparser gives up partway (its limits: docs/storage.md, "What the parser reads"), it
- * resolves with what was read until then and the `error`, rather than losing it all: headers, the
- * attachments whose content had ended, and the text parts already decoded. It rejects only when
- * `raw` itself fails.
- */
-function runMailParser(raw: Readable | Buffer, captureIndex: number | null): Promise<MailParserResult> {
-  return new Promise((resolve, reject) => {
-    const parser = new NamedTextAsAttachmentParser(MAILPARSER_OPTIONS);
-    const result: MailParserResult = {
-      headers: new Map(),
-      headerLines: [],
-      text: null,
-      html: null,
-      attachments: [],
-      captured: null,
-      error: null,
-    };
-    /** Attachments whose content ended, so their size and checksum are complete. */
-    const drained = new Set<AttachmentStream>();
-    // mailparser may emit a non-fatal error and still end: the first outcome wins.
-    let settled = false;
-    // A Buffer is at most one slice, written whole; a stream is sliced with backpressure.
-    const stream = Buffer.isBuffer(raw) ? null : raw;
-    const input = stream?.pipe(slicer()) ?? null;
-    const stop = () => {
-      settled = true;
-      if (stream !== null && input !== null) {
-        stream.unpipe(input);
-        input.unpipe(parser);
-      }
-      parser.destroy();
-    };
-    const fail = (error: unknown) => {
-      if (settled) return;
-      stop();
-      reject(error);
-    };
-    const giveUp = (error: unknown) => {
-      if (settled) return;
-      stop();
-      result.attachments = result.attachments.filter((attachment) => drained.has(attachment));
-      if (result.text === null && result.html === null) Object.assign(result, textReadSoFar(parser));
-      resolve({ ...result, error });
-    };
-
-    parser.on("error", giveUp);
-    parser.on("headers", (headers: Headers) => {
-      result.headers = headers;
-      result.headerLines = parser.headerLines || [];
-    });
-
-    let reading = false;
-    const readNext = (): void => {
-      reading = true;
-      const data = parser.read() as AttachmentStream | MessageText | null;
-      if (data === null) {
-        reading = false;
-        return;
-      }
-      if (data.type === "text") {
-        // With skipHtmlToText an HTML-only message still yields text "": that is "no text part".
-        result.text = data.text || null;
-        result.html = data.html || null;
-        readNext();
-        return;
-      }
-      const index = result.attachments.length;
-      result.attachments.push(data);
-      const chunks: Buffer[] = [];
-      data.content.on("data", (chunk: Buffer) => {
-        if (index === captureIndex) chunks.push(chunk);
-      });
-      data.content.on("end", () => {
-        drained.add(data);
-        if (index === captureIndex) result.captured = Buffer.concat(chunks);
-        data.release?.();
-        readNext();
-      });
-    };
-    parser.on("readable", () => {
-      if (!reading) readNext();
-    });
-    parser.on("end", () => {
-      if (settled) return;
-      settled = true;
-      resolve(result);
-    });
-
-    if (stream === null || input === null) {
-      parser.end(raw);
-      return;
+  async function* all(): AsyncGenerator<Buffer> {
+    try {
+      yield* chunks;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      // Ended early (the parser gave up, or this stream was destroyed): close the source too.
+      await iterator.return?.();
     }
-    stream.once("error", fail);
-    input.pipe(parser);
-  });
-}
-
-/** See `slicer`. */
-const INPUT_SLICE_BYTES = 16 * 1024;
-
-/**
- * Hands the message to mailparser in 16 KiB pieces, with backpressure. Its MIME splitter takes each
- * piece whole and runs ahead of the parts mailparser has read, and when it gives up, what it had
- * split but mailparser not yet read is lost: a message handed over in one 1 MiB buffer (the store
- * keeps small messages in memory) would lose every part.
- */
-function slicer(): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      for (let offset = 0; offset < chunk.length; offset += INPUT_SLICE_BYTES) {
-        this.push(chunk.subarray(offset, offset + INPUT_SLICE_BYTES));
-      }
-      callback();
-    },
-  });
-}
-
-/**
- * The text and HTML parts decoded so far. mailparser hands them out only once the message has
- * ended, through its internal `getTextContent` (which walks the MIME tree built so far); if a
- * mailparser upgrade drops it, a partial view simply has no text.
- */
-function textReadSoFar(parser: MailParser): { text: string | null; html: string | null } {
-  const internal = parser as unknown as { getTextContent?: () => { text?: unknown; html?: unknown } };
-  try {
-    const content = internal.getTextContent?.();
-    return {
-      text: typeof content?.text === "string" && content.text !== "" ? content.text : null,
-      html: typeof content?.html === "string" && content.html !== "" ? content.html : null,
-    };
-  } catch {
-    return { text: null, html: null };
   }
+  return { head: Buffer.alloc(0), rest: Readable.from(all(), { objectMode: false }) };
 }
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function toParsedView(parsed: MailParserResult): ParsedView {
-  const { headers } = parsed;
-  const headerLines = parsed.headerLines.map(toHeaderLine);
-  const subject = headers.get("subject");
-  const messageId = headers.get("message-id");
-  return {
-    messageId: typeof messageId === "string" && messageId !== "" ? messageId : null,
-    date: parseDate(headerLines),
-    subject: typeof subject === "string" ? subject : "",
-    from: addresses(headers, "from"),
-    to: addresses(headers, "to"),
-    cc: addresses(headers, "cc"),
-    bcc: addresses(headers, "bcc"),
-    replyTo: addresses(headers, "reply-to"),
-    headers: headerLines,
-    text: parsed.text,
-    html: parsed.html,
-    visibleText: visibleText(parsed.text, parsed.html),
-    attachments: parsed.attachments.map(toAttachmentMeta),
-    links: extractLinks({ html: parsed.html, text: parsed.text }),
-    parseError: null,
-  };
-}
-
-/** RFC 5322 §2.2.3: unfolding removes the CRLF before folding whitespace, nothing else. Encoded words (RFC 2047) are decoded. */
-function toHeaderLine(line: { key: string; line: string }): HeaderLine {
-  const unfolded = line.line.replace(/\r?\n(?=[ \t])/g, "");
-  const colon = unfolded.indexOf(":");
-  const name = colon === -1 ? unfolded.trim() : unfolded.slice(0, colon).trim();
-  const value = colon === -1 ? "" : unfolded.slice(colon + 1).trim();
-  return { name, value: decodeWords(value) };
-}
-
-/**
- * libmime's `decodeWords`, called only for a value that has something for it to do: an encoded word
- * (`=?`), or the marker it joins adjacent words with, which it would also take out of a value that
- * carried it literally. Most header values have neither, and its five regular-expression passes cost
- * about 2 µs a header for nothing (about 1 % of a 2 KB message's ingest).
- */
-function decodeWords(value: string): string {
-  return value.includes("=?") || value.includes("__\u0000JOIN") ? libmime.decodeWords(value) : value;
-}
-
-/** From the raw header: mailparser substitutes the current time for a Date it cannot read. */
-function parseDate(headers: HeaderLine[]): string | null {
-  const header = headers.find((line) => line.name.toLowerCase() === "date");
-  if (!header) return null;
-  const time = Date.parse(header.value);
-  return Number.isNaN(time) ? null : new Date(time).toISOString();
-}
-
-function addresses(headers: Headers, key: string): Address[] {
-  const value = headers.get(key) as AddressObject | AddressObject[] | undefined;
-  if (value === undefined) return [];
-  const objects = Array.isArray(value) ? value : [value];
-  return objects.flatMap((object) => flattenGroups(object.value ?? []));
-}
-
-function flattenGroups(entries: EmailAddress[]): Address[] {
-  return entries.flatMap((entry) => {
-    if (entry.group) return flattenGroups(entry.group);
-    if (!entry.address && !entry.name) return [];
-    return [{ name: entry.name ?? "", address: entry.address ?? "" }];
-  });
-}
-
-function toAttachmentMeta(attachment: AttachmentStream, index: number): AttachmentMeta {
-  const inline =
-    attachment.contentDisposition === "inline" ||
-    (attachment.contentDisposition === undefined && attachment.related === true);
-  return {
-    id: `a${index + 1}`,
-    filename: attachment.filename ?? null,
-    contentType: attachment.contentType,
-    size: attachment.size ?? 0,
-    sha256: attachment.checksum ?? "",
-    contentId: attachment.cid ?? stripAngleBrackets(attachment.contentId),
-    disposition: inline ? "inline" : "attachment",
-  };
-}
-
-function stripAngleBrackets(value: string | undefined): string | null {
-  if (!value) return null;
-  const trimmed = value.trim().replace(/^<|>$/g, "");
-  return trimmed === "" ? null : trimmed;
 }

@@ -104,7 +104,7 @@ export interface MessageQuery extends MessageFilter {
 
 /**
  * Turns raw bytes into the parsed view. Injected so the store does not depend on the SMTP layer
- * (the implementation, mailparser behind one module, is `smtp/parse-message.ts`).
+ * (the implementation, PostalMime and mailparser behind one module, is `smtp/parse-message.ts`).
  */
 /** IMAP's system flags other than `\\Seen` (which is a message's `read`), in RFC 3501's order. */
 export const VOLATILE_FLAGS = ["\\Answered", "\\Flagged", "\\Deleted", "\\Draft"] as const;

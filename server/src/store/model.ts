@@ -30,7 +30,7 @@ export type RawSource = { kind: "bytes"; bytes: Buffer } | { kind: "file"; path:
 export type IncomingEnvelope = Omit<Envelope, "receivedAt">;
 
 /**
- * The parsed view of a message. Built by `smtp/parse-message.ts` (mailparser behind one module).
+ * The parsed view of a message. Built by `smtp/parse-message.ts` (PostalMime or mailparser, one view).
  * When parsing fails, the fields hold what could be read and `parseError` says why; the raw bytes
  * are kept.
  */

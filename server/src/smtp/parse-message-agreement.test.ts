@@ -1,0 +1,274 @@
+import { Readable } from "node:stream";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
+import { describe, expect, it } from "vitest";
+import { createMessageParser, parserFor, WHOLE_MESSAGE_MAX_BYTES } from "./parse-message.js";
+import { parseWithPostalMime, ReadsDifferently } from "./postal-view.js";
+
+/**
+ * A small message is parsed whole by PostalMime and a large one by mailparser's stream
+ * (`parse-message.ts`); the view must not depend on which. Each message below, of a kind apps send,
+ * is read by both (mailparser forced by a limit of 0 bytes) and must give the same view and the same
+ * attachment bytes. The kinds PostalMime would read differently (`ReadsDifferently`) go to
+ * mailparser whatever their size; every other kind here must be PostalMime's, or the speed it is
+ * there for would be lost without a test noticing.
+ */
+const whole = createMessageParser();
+const streamed = createMessageParser({ wholeMessageMaxBytes: 0 });
+
+type Mail = ConstructorParameters<typeof MailComposer>[0];
+
+function compose(mail: Mail): Promise<Buffer> {
+  return new MailComposer(mail).compile().build();
+}
+
+function crlf(lines: string[]): Buffer {
+  return Buffer.from(`${lines.join("\r\n")}\r\n`);
+}
+
+const ICS = crlf([
+  "BEGIN:VCALENDAR",
+  "METHOD:REQUEST",
+  "BEGIN:VEVENT",
+  "SUMMARY:Kick-off",
+  "DTSTART:20261207T090000Z",
+  "END:VEVENT",
+  "END:VCALENDAR",
+  "",
+  "",
+]).toString();
+
+/** Kinds of message that PostalMime leaves to mailparser, by the names below. */
+const LEFT_TO_MAILPARSER = new Set([
+  "a forwarded message",
+  "several text parts in a mixed message, one in Latin-1",
+  "format=flowed text",
+]);
+
+const corpus: Array<[string, () => Promise<Buffer>]> = [
+  [
+    "plain text",
+    () => compose({ from: "app@x.test", to: "u@x.test", subject: "Hi", text: "Your code is 123456.\n" }),
+  ],
+  ["HTML only", () => compose({ from: "app@x.test", to: "u@x.test", html: "<p>only <b>HTML</b></p>" })],
+  [
+    "text and HTML, quoted-printable, UTF-8 subject and names",
+    () =>
+      compose({
+        from: "Zoë Café <zoe@x.test>",
+        to: ["Ünïcode <u@x.test>", "b@x.test"],
+        cc: "Team: c@x.test, d@x.test;",
+        replyTo: "r@x.test",
+        subject: "Bestätigung ✓ — please confirm your address",
+        text: `Confirm: https://x.test/confirm?t=abc&u=1\n${"A line of text that goes on. ".repeat(12)}`,
+        html: `<p>Confirm <a href="https://x.test/confirm?t=abc&amp;u=1">here</a> ✓</p>`,
+        textEncoding: "quoted-printable",
+      }),
+  ],
+  [
+    "base64 text parts",
+    () =>
+      compose({ from: "a@x.test", text: "zwölf Boxkämpfer\n", html: "<i>zwölf</i>", textEncoding: "base64" }),
+  ],
+  [
+    "attachments, an inline image and a related HTML",
+    () =>
+      compose({
+        from: "a@x.test",
+        to: "b@x.test",
+        subject: "files",
+        text: "see attached",
+        html: '<img src="cid:logo@x"><a href="https://x.test/h">open</a>',
+        attachments: [
+          {
+            filename: "Rechnung März 2026 – endgültig.pdf",
+            content: Buffer.from("%PDF-1.4 x"),
+            contentType: "application/pdf",
+          },
+          { filename: "logo.png", content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]), cid: "logo@x" },
+          { filename: "data.csv", content: "a,b\n1,2\n", contentType: "text/csv" },
+          { filename: "notes.txt", content: "plain notes\n", contentDisposition: "inline" },
+          { content: Buffer.alloc(3000, 0xfe), contentType: "application/octet-stream" },
+        ],
+      }),
+  ],
+  [
+    "a calendar invitation",
+    () =>
+      compose({
+        from: "cal@x.test",
+        to: "u@x.test",
+        subject: "Invitation",
+        text: "You are invited",
+        icalEvent: { method: "REQUEST", filename: "invite.ics", content: ICS },
+        attachments: [{ filename: "event.ics", content: ICS, contentType: "text/calendar; method=REQUEST" }],
+      }),
+  ],
+  [
+    "a forwarded message",
+    async () =>
+      compose({
+        from: "a@x.test",
+        text: "forwarding",
+        attachments: [
+          {
+            content: await compose({ from: "inner@x.test", subject: "inner", text: "inside" }),
+            contentType: "message/rfc822",
+          },
+        ],
+      }),
+  ],
+  [
+    "several text parts in a mixed message, one in Latin-1",
+    async () =>
+      crlf([
+        "From: a@x.test",
+        "Subject: parts",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="b"',
+        "",
+        "--b",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "first part",
+        "--b",
+        "Content-Type: text/plain; charset=iso-8859-1",
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        "na=EFve caf=E9",
+        "--b",
+        "Content-Type: text/html",
+        "",
+        "<p>html part</p>",
+        "--b--",
+      ]),
+  ],
+  [
+    "RFC 2231 file names, encoded words, folded headers, a group",
+    async () =>
+      crlf([
+        "From: =?UTF-8?B?w4lsb2TDrWU=?= <e@x.test>",
+        "To: undisclosed-recipients:;",
+        "Subject: =?ISO-8859-1?Q?Caf=E9?= =?UTF-8?Q?_au_lait?=",
+        "X-Long: one two three",
+        "\tfour five",
+        "Date: Sat, 05 Dec 2026 10:00:00 +0100",
+        "Message-ID: <m@x.test>",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/mixed; boundary="c"',
+        "",
+        "--c",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "Rates attached.",
+        "",
+        "--c",
+        "Content-Type: application/octet-stream",
+        "Content-Disposition: attachment; filename*=UTF-8''%E2%82%AC%20rates.txt",
+        "Content-Transfer-Encoding: base64",
+        "",
+        "ZXVybyByYXRlcwo=",
+        "--c--",
+      ]),
+  ],
+  [
+    "format=flowed text",
+    async () =>
+      crlf([
+        "From: a@x.test",
+        "Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes",
+        "",
+        "A flowed line that is ",
+        "continued here.",
+      ]),
+  ],
+  [
+    "raw UTF-8 headers (SMTPUTF8)",
+    async () =>
+      crlf([
+        "From: José Müller <josé@exämple.test>",
+        "To: 用户 <用户@example.test>",
+        "Subject: Grüße",
+        "",
+        "hallo",
+      ]),
+  ],
+  [
+    "a bounce (RFC 3464) and an abuse report (RFC 5965)",
+    async () =>
+      crlf([
+        "From: MAILER-DAEMON@x.test",
+        "Subject: Undelivered Mail Returned to Sender",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="r"',
+        "",
+        "--r",
+        "Content-Type: text/plain",
+        "",
+        "<gone@x.test>: 5.1.1 User unknown",
+        "--r",
+        "Content-Type: message/delivery-status",
+        "",
+        "Reporting-MTA: dns; x.test",
+        "",
+        "Final-Recipient: rfc822; gone@x.test",
+        "Action: failed",
+        "Status: 5.1.1",
+        "",
+        "--r",
+        "Content-Type: message/feedback-report",
+        "",
+        "Feedback-Type: abuse",
+        "",
+        "--r",
+        "Content-Type: text/rfc822-headers",
+        "",
+        "From: app@x.test",
+        "Subject: original",
+        "",
+        "--r--",
+      ]),
+  ],
+  ["an empty body", async () => crlf(["From: a@x.test", "Subject: empty", ""])],
+];
+
+describe("PostalMime (small messages) and mailparser (large ones) give the same view", () => {
+  it.each(corpus)("%s", async (kind, make) => {
+    const raw = await make();
+    expect(raw.length).toBeLessThanOrEqual(WHOLE_MESSAGE_MAX_BYTES);
+    expect(parserFor(raw)).toBe("postal-mime");
+    const postal = await parseWithPostalMime(raw, 900).then(
+      () => "accepted",
+      (error: unknown) => (error instanceof ReadsDifferently ? "left to mailparser" : error),
+    );
+    expect(postal).toBe(LEFT_TO_MAILPARSER.has(kind) ? "left to mailparser" : "accepted");
+
+    const view = await whole.parse(Readable.from([raw]));
+    expect(view.parseError).toBeNull();
+    expect(view).toEqual(await streamed.parse(Readable.from([raw])));
+    expect(await whole.parseSource({ kind: "bytes", bytes: raw })).toEqual(view);
+    for (let index = 0; index <= view.attachments.length; index++) {
+      expect(await whole.attachmentContent(Readable.from([raw]), index)).toEqual(
+        await streamed.attachmentContent(Readable.from([raw]), index),
+      );
+    }
+  });
+});
+
+describe("parserFor", () => {
+  it("sends what PostalMime would read differently, and what is large, to mailparser", () => {
+    const ok = crlf(["Subject: x", "", "body"]);
+    expect(parserFor(ok)).toBe("postal-mime");
+    // No line break at the end: PostalMime would add one to the text.
+    expect(parserFor(ok.subarray(0, ok.length - 2))).toBe("mailparser");
+    // A header line that is not a field: mailparser reads a field, PostalMime the body's start.
+    expect(parserFor(crlf(["just a line", "Subject: x", "", "body"]))).toBe("mailparser");
+    expect(parserFor(crlf([" folded first", "Subject: x", "", "body"]))).toBe("mailparser");
+    // 8-bit header bytes that are not UTF-8.
+    expect(
+      parserFor(Buffer.concat([Buffer.from("Subject: caf"), Buffer.from([0xe9]), crlf(["", "", "x"])])),
+    ).toBe("mailparser");
+    // Headers alone.
+    expect(parserFor(Buffer.from("Subject: x\r\n"))).toBe("mailparser");
+    expect(parserFor(crlf(["Subject: x", "", "y".repeat(WHOLE_MESSAGE_MAX_BYTES)]))).toBe("mailparser");
+  });
+});
