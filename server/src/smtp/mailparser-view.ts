@@ -36,11 +36,20 @@ export async function mailparserView(raw: Readable | Buffer): Promise<ParsedView
   }
 }
 
-/** The decoded content of the attachment at `index` (as the view lists them), or null. */
-export async function mailparserAttachment(raw: Readable | Buffer, index: number): Promise<Buffer | null> {
+/** Which attachment to read: the one at `index` as the view lists them, or (with `sha256`) the one with those bytes. */
+export interface WantedAttachment {
+  index: number;
+  sha256?: string | undefined;
+}
+
+/** The decoded content of the wanted attachment, or null. */
+export async function mailparserAttachment(
+  raw: Readable | Buffer,
+  wanted: WantedAttachment,
+): Promise<Buffer | null> {
   try {
     const input = Buffer.isBuffer(raw) && raw.length > INPUT_SLICE_BYTES ? Readable.from([raw]) : raw;
-    return (await runMailParser(input, index)).captured;
+    return (await runMailParser(input, wanted)).captured;
   } catch {
     return null;
   }
@@ -92,7 +101,7 @@ interface MailParserResult {
   html: string | null;
   /** Content already drained, so `checksum` and `size` are set. */
   attachments: AttachmentStream[];
-  /** The content of the attachment at `captureIndex`, or null. */
+  /** The content of the attachment `capture` asks for, or null. */
   captured: Buffer | null;
   /** Why mailparser stopped early (e.g. more than 1,000 MIME nodes); null when it read to the end. */
   error: unknown;
@@ -105,7 +114,7 @@ interface MailParserResult {
  * attachments whose content had ended, and the text parts already decoded. It rejects only when
  * `raw` itself fails.
  */
-function runMailParser(raw: Readable | Buffer, captureIndex: number | null): Promise<MailParserResult> {
+function runMailParser(raw: Readable | Buffer, capture: WantedAttachment | null): Promise<MailParserResult> {
   return new Promise((resolve, reject) => {
     const parser = new NamedTextAsAttachmentParser(MAILPARSER_OPTIONS);
     const result: MailParserResult = {
@@ -171,13 +180,21 @@ function runMailParser(raw: Readable | Buffer, captureIndex: number | null): Pro
       }
       const index = result.attachments.length;
       result.attachments.push(data);
+      // By checksum, every attachment's bytes are held until its end (one at a time) and kept if
+      // they are the ones wanted: the checksum is known only then.
+      const keep =
+        capture !== null &&
+        result.captured === null &&
+        (capture.sha256 !== undefined || index === capture.index);
       const chunks: Buffer[] = [];
       data.content.on("data", (chunk: Buffer) => {
-        if (index === captureIndex) chunks.push(chunk);
+        if (keep) chunks.push(chunk);
       });
       data.content.on("end", () => {
         drained.add(data);
-        if (index === captureIndex) result.captured = Buffer.concat(chunks);
+        if (keep && (capture.sha256 === undefined || data.checksum === capture.sha256)) {
+          result.captured ??= Buffer.concat(chunks);
+        }
         data.release?.();
         readNext();
       });

@@ -318,6 +318,50 @@ describe("messageParser.parseSource", () => {
   });
 });
 
+describe.each(parsers)("messageParser.attachmentContent by checksum, %s", (_, parser) => {
+  // Before 0.2 a bounce's delivery-status part was read into the text, so the view stored then
+  // lists the returned headers as a1; the same bytes parse now with delivery-status as a1.
+  const bounce = crlf([
+    "From: MAILER-DAEMON@x.test",
+    "MIME-Version: 1.0",
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=r",
+    "",
+    "--r",
+    "Content-Type: text/plain",
+    "",
+    "<gone@x.test>: 5.1.1 User unknown",
+    "--r",
+    "Content-Type: message/delivery-status",
+    "",
+    "Final-Recipient: rfc822; gone@x.test",
+    "Status: 5.1.1",
+    "--r",
+    "Content-Type: text/rfc822-headers",
+    "",
+    "Subject: original",
+    "--r--",
+  ]);
+
+  it("finds the attachment an earlier view listed by its sha256, wherever it stands now", async () => {
+    const view = await parser.parse(stream(bounce));
+    expect(view.attachments.map((a) => a.contentType)).toEqual([
+      "message/delivery-status",
+      "text/rfc822-headers",
+    ]);
+    const headers = view.attachments[1]!;
+    expect((await parser.attachmentContent(stream(bounce), 0, headers.sha256))?.toString()).toBe(
+      "Subject: original",
+    );
+    expect((await parser.attachmentContent(stream(bounce), 1, headers.sha256))?.toString()).toBe(
+      "Subject: original",
+    );
+  });
+
+  it("serves nothing when no attachment has the bytes the view recorded", async () => {
+    expect(await parser.attachmentContent(stream(bounce), 1, sha256("something else"))).toBeNull();
+  });
+});
+
 describe("messageParser.attachmentContent", () => {
   it("returns the decoded bytes of the attachment at an index, and null past the end", async () => {
     const first = Buffer.from("first file");

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type { Email } from "postal-mime";
 import { emptyParsedView } from "../store/empty-parsed-view.js";
 import type { MessageParser } from "../store/message-store.js";
 import type { ParsedView } from "../store/model.js";
+import type { WantedAttachment } from "./mailparser-view.js";
 import {
   attachmentBytes,
   parseWithPostalMime,
@@ -63,18 +65,22 @@ export function createMessageParser(
     parseSource(source) {
       return parse(source.kind === "file" ? createReadStream(source.path) : source.bytes);
     },
-    async attachmentContent(raw, index) {
+    async attachmentContent(raw, index, sha256) {
       let read: Awaited<ReturnType<typeof readUpTo>>;
       try {
         read = await readUpTo(raw, limit);
       } catch {
         return null;
       }
-      if (read.rest !== null) return mailparserAttachment(read.rest, index);
+      const wanted = { index, sha256 };
+      if (read.rest !== null) return mailparserAttachment(read.rest, wanted);
       const email = await parseSmall(read.head);
-      if (email === null) return mailparserAttachment(read.head, index);
-      const attachment = email.attachments[index];
-      return attachment === undefined ? null : attachmentBytes(attachment);
+      if (email === null) return mailparserAttachment(read.head, wanted);
+      const contents = email.attachments.map(attachmentBytes);
+      const atIndex = contents[index];
+      if (sha256 === undefined || (atIndex !== undefined && sha256Of(atIndex) === sha256))
+        return atIndex ?? null;
+      return contents.find((content) => sha256Of(content) === sha256) ?? null;
     },
   };
 }
@@ -91,9 +97,13 @@ function mailparserView(raw: Readable | Buffer): Promise<ParsedView> {
   return mailparser.then((module) => module.mailparserView(raw));
 }
 
-function mailparserAttachment(raw: Readable | Buffer, index: number): Promise<Buffer | null> {
+function mailparserAttachment(raw: Readable | Buffer, wanted: WantedAttachment): Promise<Buffer | null> {
   mailparser ??= import("./mailparser-view.js");
-  return mailparser.then((module) => module.mailparserAttachment(raw, index));
+  return mailparser.then((module) => module.mailparserAttachment(raw, wanted));
+}
+
+function sha256Of(content: Buffer): string {
+  return createHash("sha256").update(content).digest("hex");
 }
 
 /** The shared parser instance (it holds no state between messages). */

@@ -28,6 +28,6 @@ export function parserLoadedWhenUsed(
   return {
     parse: async (raw) => (await parser()).parse(raw),
     parseSource: async (source) => (await parser()).parseSource(source),
-    attachmentContent: async (raw, index) => (await parser()).attachmentContent(raw, index),
+    attachmentContent: async (raw, index, sha256) => (await parser()).attachmentContent(raw, index, sha256),
   };
 }

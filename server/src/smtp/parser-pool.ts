@@ -224,8 +224,8 @@ export function createParserPool(options: {
         worker.postMessage({ id, source: { kind: "bytes", bytes } } satisfies ParseRequest, [bytes.buffer]);
       });
     },
-    attachmentContent(raw, index) {
-      return fallback.attachmentContent(raw, index);
+    attachmentContent(raw, index, sha256) {
+      return fallback.attachmentContent(raw, index, sha256);
     },
     runningThreads() {
       return slots.filter((worker) => worker !== null).length;

@@ -23,6 +23,7 @@ export async function attachmentContent(
   if (!meta) return null;
   const raw = await readWhole(message);
   if (raw === null) return null;
-  const content = await parser.attachmentContent(raw, position);
+  // An empty checksum (a view of an attachment whose content never ended) names no bytes.
+  const content = await parser.attachmentContent(raw, position, meta.sha256 || undefined);
   return content === null ? null : { meta, content: Readable.from([content]) };
 }

@@ -143,8 +143,13 @@ export interface MessageParser {
    * file's path instead of a stream the event loop would have to feed.
    */
   parseSource?(source: RawSource): Promise<ParsedView>;
-  /** The decoded content of the attachment at `index` in `ParsedView.attachments` order, or null. */
-  attachmentContent(raw: Readable, index: number): Promise<Buffer | null>;
+  /**
+   * The decoded content of the attachment at `index` in `ParsedView.attachments` order, or null.
+   * With `sha256` (the view's), the attachment with those bytes wherever it now stands: a view
+   * stored by an earlier version may have listed the parts in another order (a bounce's
+   * delivery-status part was not one before 0.2), and the bytes at the index would be another part's.
+   */
+  attachmentContent(raw: Readable, index: number, sha256?: string): Promise<Buffer | null>;
 }
 
 /**
