@@ -87,7 +87,8 @@ const corpus: Array<[string, () => Promise<Buffer>]> = [
           { filename: "logo.png", content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2]), cid: "logo@x" },
           { filename: "data.csv", content: "a,b\n1,2\n", contentType: "text/csv" },
           { filename: "notes.txt", content: "plain notes\n", contentDisposition: "inline" },
-          { content: Buffer.alloc(3000, 0xfe), contentType: "application/octet-stream" },
+          // Past PostalMime's first decoding buffers (4 and 16 KiB, patches/postal-mime@*.patch).
+          { content: Buffer.from(Array.from({ length: 18_000 }, (_, i) => (i * 7919) & 0xff)) },
         ],
       }),
   ],
