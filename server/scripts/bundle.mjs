@@ -31,13 +31,14 @@ const splitter = fromMailparser.resolve("@zone-eu/mailsplit/lib/message-splitter
 // Its base64 decoder too (patches/libbase64@*.patch: it removed line breaks with a regular
 // expression, about 5 ms of CPU per MiB of attachment).
 const base64Decoder = createRequire(splitter).resolve("libbase64");
-// And PostalMime's two decoders' last step (patches/postal-mime@*.patch: each part's bytes were
+// And PostalMime (patches/postal-mime@*.patch): its two decoders' last step (each part's bytes were
 // joined through a Blob and its asynchronous reader, and each quoted-printable or base64 part got a
-// zero-filled 100 KiB buffer), which took about half of its time for a 2 KB message.
+// zero-filled 100 KiB buffer), which took about half of its time for a 2 KB message; and its
+// windows-1252 decoder, which Node 20 reads as ISO-8859-1 (curly quotes became control characters).
 const postalMime = path.dirname(
   createRequire(path.join(server, "package.json")).resolve("postal-mime/package.json"),
 );
-const postalDecoders = ["chunk-writer.js", "pass-through-decoder.js"].map((name) =>
+const postalDecoders = ["chunk-writer.js", "pass-through-decoder.js", "decode-strings.js"].map((name) =>
   path.join(postalMime, "dist", "esm", name),
 );
 for (const file of [splitter, base64Decoder, ...postalDecoders]) {

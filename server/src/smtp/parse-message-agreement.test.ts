@@ -183,6 +183,33 @@ const corpus: Array<[string, () => Promise<Buffer>]> = [
       ]),
   ],
   [
+    // Node 20's TextDecoder reads windows-1252 as ISO-8859-1 (patches/postal-mime@*.patch).
+    "windows-1252 text, HTML and names, with the bytes 0x80-0x9F",
+    async () => {
+      const smart = Buffer.from([
+        0x93, 0x73, 0x6d, 0x61, 0x72, 0x74, 0x94, 0x20, 0x80, 0x35, 0x20, 0x96, 0x20, 0xe9,
+      ]);
+      return crlf([
+        "From: =?windows-1252?Q?=93Caf=E9=94_=96_Shop?= <shop@x.test>",
+        "Subject: =?windows-1252?B?k3F1b3RlZJQ=?=",
+        "MIME-Version: 1.0",
+        'Content-Type: multipart/alternative; boundary="w"',
+        "",
+        "--w",
+        "Content-Type: text/plain; charset=windows-1252",
+        "Content-Transfer-Encoding: base64",
+        "",
+        smart.toString("base64"),
+        "--w",
+        "Content-Type: text/html; charset=iso-8859-1",
+        "Content-Transfer-Encoding: quoted-printable",
+        "",
+        "<p>=93quoted=94 price =80 9 =97 caf=E9</p>",
+        "--w--",
+      ]);
+    },
+  ],
+  [
     "raw UTF-8 headers (SMTPUTF8)",
     async () =>
       crlf([
