@@ -42,6 +42,8 @@ const LEFT_TO_MAILPARSER = new Set([
   "a forwarded message",
   "several text parts in a mixed message, one in Latin-1",
   "format=flowed text",
+  "8-bit text that is not UTF-8, without a charset",
+  "8-bit text that is not UTF-8, in a charset no decoder knows",
 ]);
 
 const corpus: Array<[string, () => Promise<Buffer>]> = [
@@ -256,6 +258,22 @@ const corpus: Array<[string, () => Promise<Buffer>]> = [
         "--r--",
       ]),
   ],
+  [
+    "8-bit text that is not UTF-8, without a charset",
+    async () =>
+      Buffer.concat([
+        Buffer.from("From: a@x.test\r\nContent-Type: text/plain\r\n\r\ncaf"),
+        Buffer.from([0xe9, 0x93, 0x0d, 0x0a]),
+      ]),
+  ],
+  [
+    "8-bit text that is not UTF-8, in a charset no decoder knows",
+    async () =>
+      Buffer.concat([
+        Buffer.from("From: a@x.test\r\nContent-Type: text/plain; charset=x-unknown-thing\r\n\r\ncaf"),
+        Buffer.from([0xe9, 0x0d, 0x0a]),
+      ]),
+  ],
   ["an empty body", async () => crlf(["From: a@x.test", "Subject: empty", ""])],
 ];
 
@@ -279,6 +297,34 @@ describe("PostalMime (small messages) and mailparser (large ones) give the same 
         await streamed.attachmentContent(Readable.from([raw]), index),
       );
     }
+  });
+});
+
+/** The same text in legacy charsets (encoded by iconv-lite, which mailparser decodes with), base64 bodies and subjects. */
+const CHARSETS: Array<[string, string, string]> = [
+  ["iso-8859-2", "Zażółć gęślą jaźń", "WmG/87PmIGfqtmyxIGphvPE="],
+  ["koi8-r", "Привет, мир", "8NLJ18XULCDNydI="],
+  ["windows-1251", "Привет «мир» — ок", "z/Do4uXyIKvs6PC7IJcg7uo="],
+  ["shift_jis", "こんにちは世界", "grGC8YLJgr+CzZCiikU="],
+  ["gb2312", "你好世界", "xOO6w8rAvec="],
+  ["big5", "你好世界", "p0GmbqVArMk="],
+  ["euc-kr", "안녕하세요", "vsiz58fPvLy/5A=="],
+];
+
+describe("PostalMime and mailparser read legacy charsets alike", () => {
+  it.each(CHARSETS)("%s", async (charset, text, base64) => {
+    const raw = crlf([
+      "From: a@x.test",
+      `Subject: =?${charset}?B?${base64}?=`,
+      `Content-Type: text/plain; charset=${charset}`,
+      "Content-Transfer-Encoding: base64",
+      "",
+      base64,
+    ]);
+    const view = await whole.parse(Readable.from([raw]));
+    expect(view).toMatchObject({ subject: text, text });
+    expect(view).toEqual(await streamed.parse(Readable.from([raw])));
+    expect(await parseWithPostalMime(raw, 900)).toMatchObject({ text });
   });
 });
 

@@ -17,7 +17,28 @@ import { visibleText } from "./visible-text.js";
 interface PostalNode {
   contentType: { parsed: { value: string; params: Record<string, string | undefined> } };
   contentDisposition: { parsed: { value: string; params: Record<string, string | undefined> } };
+  /** The decoded body, once the tree is parsed (as it is when the overridden methods run). */
+  content: ArrayBuffer | null;
 }
+
+/** Whether the runtime can decode `charset` (a label PostalMime would map to one counts as unknown: that only costs a message the faster parser). */
+function knownCharset(charset: string | undefined): boolean {
+  if (!charset) return false;
+  let known = knownCharsets.get(charset);
+  if (known === undefined) {
+    try {
+      new TextDecoder(charset.trim());
+      known = true;
+    } catch {
+      known = false;
+    }
+    // Labels come from the mail: past a few hundred distinct ones, the rest are not remembered.
+    if (knownCharsets.size < 256) knownCharsets.set(charset, known);
+  }
+  return known;
+}
+
+const knownCharsets = new Map<string, boolean>();
 interface TextEntry {
   type: string;
   value: string;
@@ -54,6 +75,11 @@ class ViewParser extends PostalMime {
     const { contentType, contentDisposition } = node;
     if (/^flowed$/i.test(contentType.parsed.params.format ?? "")) {
       throw new ReadsDifferently("format=flowed text");
+    }
+    // Bytes that are not UTF-8, in no charset the runtime knows: PostalMime guesses windows-1252,
+    // mailparser reads UTF-8 with replacement characters.
+    if (!knownCharset(contentType.parsed.params.charset) && node.content && !isUtf8(node.content)) {
+      throw new ReadsDifferently("text in no known charset");
     }
     const disposition = contentDisposition.parsed.value;
     if (disposition !== "" && disposition !== "inline") return false;
