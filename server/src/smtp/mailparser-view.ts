@@ -1,18 +1,17 @@
 import { isUtf8 } from "node:buffer";
 import { Readable, Transform } from "node:stream";
-import type {
-  AddressObject,
-  AttachmentStream,
-  EmailAddress,
-  HeaderLines,
-  Headers,
-  MessageText,
-} from "mailparser";
+import type { AddressObject, AttachmentStream, HeaderLines, Headers, MessageText } from "mailparser";
 import { MailParser } from "mailparser";
 import { emptyParsedView } from "../store/empty-parsed-view.js";
 import type { Address, AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import { dispositionOf, parseDate, stripAngleBrackets, toHeaderLine } from "./view-fields.js";
+import {
+  dispositionOf,
+  flattenAddresses,
+  parseDate,
+  stripAngleBrackets,
+  toHeaderLine,
+} from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -23,11 +22,7 @@ import { visibleText } from "./visible-text.js";
  */
 export async function mailparserView(raw: Readable | Buffer): Promise<ParsedView> {
   try {
-    // A message that fits one slice is handed over as it is: what the slicer would make of it,
-    // without the two streams (an async iterator's promise per read among them) that cost a typical
-    // 2 KB message about a third of its parse.
-    const input = Buffer.isBuffer(raw) && raw.length > INPUT_SLICE_BYTES ? Readable.from([raw]) : raw;
-    const parsed = await runMailParser(input, null);
+    const parsed = await runMailParser(raw, null);
     const view = toParsedView(parsed);
     // What mailparser read before it gave up is kept; the error says the view is incomplete.
     return parsed.error === null ? view : { ...view, parseError: describe(parsed.error) };
@@ -48,8 +43,7 @@ export async function mailparserAttachment(
   wanted: WantedAttachment,
 ): Promise<Buffer | null> {
   try {
-    const input = Buffer.isBuffer(raw) && raw.length > INPUT_SLICE_BYTES ? Readable.from([raw]) : raw;
-    return (await runMailParser(input, wanted)).captured;
+    return (await runMailParser(raw, wanted)).captured;
   } catch {
     return null;
   }
@@ -130,8 +124,11 @@ function runMailParser(raw: Readable | Buffer, capture: WantedAttachment | null)
     const drained = new Set<AttachmentStream>();
     // mailparser may emit a non-fatal error and still end: the first outcome wins.
     let settled = false;
-    // A Buffer is at most one slice, written whole; a stream is sliced with backpressure.
-    const stream = Buffer.isBuffer(raw) ? null : raw;
+    // A message that fits one slice is written whole: what the slicer would make of it, without the
+    // two streams (an async iterator's promise per read among them) that cost a typical 2 KB message
+    // about a third of its parse. Anything larger is sliced with backpressure.
+    const whole = Buffer.isBuffer(raw) && raw.length <= INPUT_SLICE_BYTES;
+    const stream = whole ? null : Buffer.isBuffer(raw) ? Readable.from([raw]) : raw;
     const input = stream?.pipe(slicer()) ?? null;
     const stop = () => {
       settled = true;
@@ -302,15 +299,7 @@ function addresses(headers: Headers, key: string): Address[] {
   const value = headers.get(key) as AddressObject | AddressObject[] | undefined;
   if (value === undefined) return [];
   const objects = Array.isArray(value) ? value : [value];
-  return objects.flatMap((object) => flattenGroups(object.value ?? []));
-}
-
-function flattenGroups(entries: EmailAddress[]): Address[] {
-  return entries.flatMap((entry) => {
-    if (entry.group) return flattenGroups(entry.group);
-    if (!entry.address && !entry.name) return [];
-    return [{ name: entry.name ?? "", address: entry.address ?? "" }];
-  });
+  return objects.flatMap((object) => flattenAddresses(object.value ?? []));
 }
 
 function toAttachmentMeta(attachment: AttachmentStream, index: number): AttachmentMeta {

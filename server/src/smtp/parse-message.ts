@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import type { Email } from "postal-mime";
@@ -12,6 +11,7 @@ import {
   postalMimeFits,
   postalView,
   readsAlike,
+  sha256Of,
 } from "./postal-view.js";
 
 /**
@@ -52,13 +52,13 @@ export function createMessageParser(
   };
   const parse = async (raw: Readable | Buffer): Promise<ParsedView> => {
     if (Buffer.isBuffer(raw)) return parseBytes(raw);
-    let read: Awaited<ReturnType<typeof readUpTo>>;
+    let read: Buffer | Readable;
     try {
       read = await readUpTo(raw, limit);
     } catch (error) {
       return emptyParsedView(describe(error));
     }
-    return read.rest === null ? parseBytes(read.head) : mailparserView(read.rest);
+    return Buffer.isBuffer(read) ? parseBytes(read) : mailparserView(read);
   };
   return {
     parse,
@@ -66,20 +66,17 @@ export function createMessageParser(
       return parse(source.kind === "file" ? createReadStream(source.path) : source.bytes);
     },
     async attachmentContent(raw, index, sha256) {
-      let read: Awaited<ReturnType<typeof readUpTo>>;
+      let read: Buffer | Readable;
       try {
         read = await readUpTo(raw, limit);
       } catch {
         return null;
       }
-      const wanted = { index, sha256 };
-      if (read.rest !== null) return mailparserAttachment(read.rest, wanted);
-      const email = await parseSmall(read.head);
-      if (email === null) return mailparserAttachment(read.head, wanted);
+      const email = Buffer.isBuffer(read) ? await parseSmall(read) : null;
+      if (email === null) return mailparserAttachment(read, { index, sha256 });
       const contents = email.attachments.map(attachmentBytes);
-      const atIndex = contents[index];
-      if (sha256 === undefined || (atIndex !== undefined && sha256Of(atIndex) === sha256))
-        return atIndex ?? null;
+      const atIndex = contents[index] ?? null;
+      if (sha256 === undefined || (atIndex !== null && sha256Of(atIndex) === sha256)) return atIndex;
       return contents.find((content) => sha256Of(content) === sha256) ?? null;
     },
   };
@@ -92,18 +89,20 @@ export function createMessageParser(
  */
 let mailparser: Promise<typeof import("./mailparser-view.js")> | null = null;
 
-function mailparserView(raw: Readable | Buffer): Promise<ParsedView> {
+function loadMailparser(): Promise<typeof import("./mailparser-view.js")> {
   mailparser ??= import("./mailparser-view.js");
-  return mailparser.then((module) => module.mailparserView(raw));
+  return mailparser;
 }
 
-function mailparserAttachment(raw: Readable | Buffer, wanted: WantedAttachment): Promise<Buffer | null> {
-  mailparser ??= import("./mailparser-view.js");
-  return mailparser.then((module) => module.mailparserAttachment(raw, wanted));
+async function mailparserView(raw: Readable | Buffer): Promise<ParsedView> {
+  return (await loadMailparser()).mailparserView(raw);
 }
 
-function sha256Of(content: Buffer): string {
-  return createHash("sha256").update(content).digest("hex");
+async function mailparserAttachment(
+  raw: Readable | Buffer,
+  wanted: WantedAttachment,
+): Promise<Buffer | null> {
+  return (await loadMailparser()).mailparserAttachment(raw, wanted);
 }
 
 /** The shared parser instance (it holds no state between messages). */
@@ -122,16 +121,16 @@ export function parserFor(bytes: Buffer, limit = WHOLE_MESSAGE_MAX_BYTES): "post
 }
 
 /**
- * The first `limit` bytes of `stream` and, when there are more, a stream of all of them (those read
- * and the rest); `rest` is null when the stream ended within `limit`.
+ * The whole of `stream` when it ends within `limit` bytes; otherwise a stream of all of it (the
+ * bytes read to find out, then the rest).
  */
-async function readUpTo(stream: Readable, limit: number): Promise<{ head: Buffer; rest: Readable | null }> {
+async function readUpTo(stream: Readable, limit: number): Promise<Buffer | Readable> {
   const chunks: Buffer[] = [];
   let length = 0;
   const iterator: AsyncIterator<Buffer> = stream[Symbol.asyncIterator]();
   while (length <= limit) {
     const next = await iterator.next();
-    if (next.done) return { head: Buffer.concat(chunks, length), rest: null };
+    if (next.done) return Buffer.concat(chunks, length);
     const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value);
     chunks.push(chunk);
     length += chunk.length;
@@ -145,7 +144,7 @@ async function readUpTo(stream: Readable, limit: number): Promise<{ head: Buffer
       await iterator.return?.();
     }
   }
-  return { head: Buffer.alloc(0), rest: Readable.from(all(), { objectMode: false }) };
+  return Readable.from(all(), { objectMode: false });
 }
 
 function describe(error: unknown): string {

@@ -1,11 +1,17 @@
 import { isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import libmime from "libmime";
-import type { Attachment, Email, Address as PostalAddress } from "postal-mime";
+import type { Attachment, Email } from "postal-mime";
 import PostalMime from "postal-mime";
-import type { Address, AttachmentMeta, ParsedView } from "../store/model.js";
+import type { AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import { dispositionOf, parseDate, stripAngleBrackets, toHeaderLine } from "./view-fields.js";
+import {
+  dispositionOf,
+  flattenAddresses,
+  parseDate,
+  stripAngleBrackets,
+  toHeaderLine,
+} from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -189,11 +195,11 @@ export function postalView(email: Email): ParsedView {
     messageId: email.messageId ?? null,
     date: parseDate(headers),
     subject: subject?.value ?? "",
-    from: flatten(email.from === undefined ? [] : [email.from]),
-    to: flatten(email.to),
-    cc: flatten(email.cc),
-    bcc: flatten(email.bcc),
-    replyTo: flatten(email.replyTo),
+    from: flattenAddresses(email.from === undefined ? [] : [email.from]),
+    to: flattenAddresses(email.to ?? []),
+    cc: flattenAddresses(email.cc ?? []),
+    bcc: flattenAddresses(email.bcc ?? []),
+    replyTo: flattenAddresses(email.replyTo ?? []),
     headers,
     text,
     html,
@@ -204,20 +210,17 @@ export function postalView(email: Email): ParsedView {
   };
 }
 
+/** The checksum the view records for an attachment (mailparser's `checksumAlgo: "sha256"`, as hex). */
+export function sha256Of(bytes: Buffer): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
 export function attachmentBytes(attachment: Attachment): Buffer {
   const { content } = attachment;
   if (typeof content === "string") return Buffer.from(content, "utf8");
   return content instanceof ArrayBuffer
     ? Buffer.from(content)
     : Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-}
-
-function flatten(entries: PostalAddress[] | undefined): Address[] {
-  return (entries ?? []).flatMap((entry) => {
-    if (entry.group) return flatten(entry.group);
-    if (!entry.address && !entry.name) return [];
-    return [{ name: entry.name ?? "", address: entry.address ?? "" }];
-  });
 }
 
 function toAttachmentMeta(attachment: Attachment, index: number): AttachmentMeta {
@@ -233,7 +236,7 @@ function toAttachmentMeta(attachment: Attachment, index: number): AttachmentMeta
         ? libmime.detectMimeType(filename) || mimeType
         : mimeType,
     size: bytes.length,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
+    sha256: sha256Of(bytes),
     contentId,
     // PostalMime's `related` is only set with a Content-ID, which dispositionOf asks for too.
     disposition: dispositionOf(attachment.disposition, attachment.related === true, contentId),

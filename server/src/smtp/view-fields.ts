@@ -1,5 +1,5 @@
 import libmime from "libmime";
-import type { HeaderLine } from "../store/model.js";
+import type { Address, HeaderLine } from "../store/model.js";
 
 /**
  * What both parsers' views (`mailparser-view.ts`, `postal-view.ts`) read from the raw header lines
@@ -52,4 +52,20 @@ export function dispositionOf(
   const value = declared?.trim().toLowerCase() ?? "";
   if (value !== "") return value === "inline" ? "inline" : "attachment";
   return related && contentId !== null ? "inline" : "attachment";
+}
+
+/** An address as either parser gives it: a mailbox, or a group of them (RFC 5322 §3.4). */
+export interface ParsedAddress {
+  name?: string | undefined;
+  address?: string | undefined;
+  group?: readonly ParsedAddress[] | undefined;
+}
+
+/** The view's addresses: groups flattened into their members, entries with neither name nor address left out. */
+export function flattenAddresses(entries: readonly ParsedAddress[]): Address[] {
+  return entries.flatMap((entry) => {
+    if (entry.group) return flattenAddresses(entry.group);
+    if (!entry.address && !entry.name) return [];
+    return [{ name: entry.name ?? "", address: entry.address ?? "" }];
+  });
 }
