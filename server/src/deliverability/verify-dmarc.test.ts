@@ -1,3 +1,4 @@
+import "../test-support/mailauth-parts-first.js";
 import { authenticate } from "mailauth";
 import { describe, expect, it } from "vitest";
 import { plainMessage, signWithMailauth, verifierOver, zoneOf } from "../test-support/deliverability-kit.js";

@@ -1,6 +1,6 @@
-// First: Mailnest's wrapper of mailauth's key parsing must be in place before the signer below
-// loads mailauth (mailauth-parts.ts), as it is in the server, where nothing else loads mailauth.
-import "../deliverability/mailauth-parts.js";
+// First: Mailnest's wrappers of mailauth must be in place before the signer below loads mailauth, as
+// they are in the server, where nothing else loads it (mailauth-parts-first.ts).
+import "./mailauth-parts-first.js";
 import { execFile } from "node:child_process";
 import { createPublicKey } from "node:crypto";
 import { existsSync } from "node:fs";
