@@ -69,7 +69,7 @@ export function needsFullMessage(field: TextField | "header" | "attachment"): bo
  * Every string a field offers to a matcher. An address offers its address and its display name;
  * `from` adds MAIL FROM and `to` every envelope recipient.
  */
-export function fieldValues(field: TextField, message: MessageSummary | StoredMessage): string[] {
+export function fieldValues(field: TextField, message: FilterableSummary | StoredMessage): string[] {
   switch (field) {
     case "subject":
       return [message.subject];
@@ -119,24 +119,31 @@ export function compileTextMatcher(matcher: WireTextMatcher, regex: RegexCompile
   return regex(matcher.regex, matcher.flags ?? "");
 }
 
+/**
+ * What a filter reads of a summary: every field but the snippet, which no filter looks at (the
+ * embedded store's index does not keep it in memory).
+ */
+export type FilterableSummary = Omit<MessageSummary, "snippet">;
+
 /** A wire filter compiled once and applied to many messages. */
 export interface CompiledWireFilter {
   /** Whether any part needs the full message (bodies, headers, attachments). */
   readonly needsFullMessage: boolean;
   /** The parts a summary can answer; true when they all hold. */
-  matchesSummary(message: MessageSummary): boolean;
+  matchesSummary(message: FilterableSummary): boolean;
   /** Every part; give the full message when `needsFullMessage`. */
-  matches(message: MessageSummary | StoredMessage): boolean;
+  matches(message: FilterableSummary | StoredMessage): boolean;
 }
 
 export function compileWireFilter(filter: WireFilter, regex: RegexCompiler): CompiledWireFilter {
-  const summaryChecks: ((message: MessageSummary) => boolean)[] = [];
+  const summaryChecks: ((message: FilterableSummary) => boolean)[] = [];
   const fullChecks: ((message: StoredMessage) => boolean)[] = [];
   for (const field of TEXT_FIELDS) {
     const matcher = filter[field];
     if (matcher === undefined) continue;
     const test = compileTextMatcher(matcher, regex);
-    const check = (message: MessageSummary) => fieldValues(field, message).some((value) => test.test(value));
+    const check = (message: FilterableSummary) =>
+      fieldValues(field, message).some((value) => test.test(value));
     (needsFullMessage(field) ? fullChecks : summaryChecks).push(check);
   }
   if (filter.hasAttachment !== undefined) {
@@ -165,7 +172,7 @@ export function compileWireFilter(filter: WireFilter, regex: RegexCompiler): Com
       ),
     );
   }
-  const matchesSummary = (message: MessageSummary) => summaryChecks.every((check) => check(message));
+  const matchesSummary = (message: FilterableSummary) => summaryChecks.every((check) => check(message));
   return {
     needsFullMessage: fullChecks.length > 0,
     matchesSummary,

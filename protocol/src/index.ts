@@ -114,6 +114,7 @@ export {
 } from "./faults.js";
 export type {
   CompiledWireFilter,
+  FilterableSummary,
   RegexCompiler,
   TextField,
   TextTest,

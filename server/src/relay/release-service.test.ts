@@ -294,7 +294,11 @@ describe("auto-relay rules", () => {
     const releases = await openReleases(staging, device.smtpPort);
     await releases.addRule({ match: "*@staging.test", relayTo: ["qa@device.test"] });
 
-    staging.bus.emit("message.stored", { message: staging.store.summary(theirs)! }, { origin: "elsewhere" });
+    staging.bus.emit(
+      "message.stored",
+      { message: (await staging.store.get(theirs))! },
+      { origin: "elsewhere" },
+    );
     const mine = await capture(staging, original, "mine@staging.test");
     // The auto-relay is queued beside the 250 (its journal write is off the SMTP path): wait for
     // it; the one for "theirs", had it been queued, would have come first.

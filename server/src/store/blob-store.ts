@@ -22,6 +22,12 @@ export interface BlobStore {
   rawSize(id: string): Promise<number | null>;
   /** null when missing or unreadable (torn, edited by hand). */
   readSidecar(id: string): Promise<Sidecar | null>;
+  /**
+   * The same, read without yielding: for the rare summary whose snippet the search text cannot give
+   * when an event must carry it at once (`StoreQueries.served`). A sidecar is a few KB, read from a
+   * segment or its own file.
+   */
+  readSidecarSync(id: string): Sidecar | null;
   /** Whether the sidecar is there (false when it cannot be seen either), without reading it. */
   hasSidecar(id: string): Promise<boolean>;
   /** Replaces the sidecar of a committed message, atomically. */

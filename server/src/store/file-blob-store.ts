@@ -1,4 +1,4 @@
-import { createReadStream, writeFileSync } from "node:fs";
+import { createReadStream, readFileSync, writeFileSync } from "node:fs";
 import {
   type FileHandle,
   mkdir,
@@ -259,6 +259,15 @@ async function openLocked(
       }
       try {
         return parseSidecar(await readFile(sidecarPath(id), "utf8"), id);
+      } catch {
+        return null;
+      }
+    },
+
+    readSidecarSync(id) {
+      try {
+        if (segmented?.has(id)) return parseSidecar(segmented.readSidecar(id)?.toString("utf8") ?? "", id);
+        return parseSidecar(readFileSync(sidecarPath(id), "utf8"), id);
       } catch {
         return null;
       }

@@ -8,6 +8,7 @@ import type { IndexStorage } from "./index-storage.js";
 import { MessageIndex } from "./message-index.js";
 import type {
   InboxInfo,
+  IndexedSummary,
   IntegrityCheck,
   MessageAuthenticator,
   MessageFilter,
@@ -73,6 +74,9 @@ export async function openLocalStore(options: LocalStoreOptions): Promise<Messag
     options.snapshotRefresh ? { refresh: options.snapshotRefresh } : {},
   );
   const { summaries, state } = await reconcile(options.blobs, persisted, options.parser);
+  // The index keeps no snippets: lists read them from the search text (`StoreQueries.served`).
+  // Summaries rebuilt from sidecars, and snapshots written before, still carry theirs.
+  for (const summary of summaries) summary.snippet = "";
   index.addAll(summaries);
   for (const registration of state.inboxes) index.register(registration);
   sequencer = new Sequencer(state.lastSequence);
@@ -145,8 +149,8 @@ class LocalMessageStore implements MessageStore {
     this.#parts = parts;
     this.#queries = new StoreQueries(parts);
     this.#removal = new StoreRemoval(parts, this.#queries);
-    this.#inboxes = new StoreInboxes(parts, this.#removal);
-    this.#readFlags = new StoreReadFlags(parts);
+    this.#inboxes = new StoreInboxes(parts, this.#removal, this.#queries);
+    this.#readFlags = new StoreReadFlags(parts, this.#queries);
     this.#housekeeping = new StoreHousekeeping(parts, policy, this.#removal, this.#inboxes);
     this.#ingest = new StoreIngest(parts, this.#queries, this.#housekeeping);
   }
@@ -184,7 +188,7 @@ class LocalMessageStore implements MessageStore {
     return this.#queries.get(id);
   }
 
-  summary(id: string): MessageSummary | null {
+  summary(id: string): IndexedSummary | null {
     return this.#queries.summary(id);
   }
 
@@ -207,7 +211,7 @@ class LocalMessageStore implements MessageStore {
     return this.#queries.list(query);
   }
 
-  matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean> {
+  matches(summary: IndexedSummary, filter: MessageFilter): Promise<boolean> {
     return this.#queries.matches(summary, filter);
   }
 

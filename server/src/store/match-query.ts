@@ -1,7 +1,7 @@
 import { compileWireFilter, normalizeAddress } from "@mailnest/protocol";
 import { compileLinearRegex } from "./linear-regex.js";
-import type { MessageFilter } from "./message-store.js";
-import type { Address, MessageSummary, StoredMessage } from "./model.js";
+import type { IndexedSummary, MessageFilter } from "./message-store.js";
+import type { Address, StoredMessage } from "./model.js";
 
 /**
  * One filter, prepared once (needles lowercased, inbox normalized) and applied to many summaries.
@@ -9,7 +9,7 @@ import type { Address, MessageSummary, StoredMessage } from "./model.js";
  */
 export interface PreparedFilter {
   /** Every condition a summary can answer. */
-  matchesSummary(summary: MessageSummary): boolean;
+  matchesSummary(summary: IndexedSummary): boolean;
   /** Null when the filter has no `text` condition. */
   readonly textNeedle: string | null;
   /** Whether some condition needs the full message (bodies, headers, attachments). */

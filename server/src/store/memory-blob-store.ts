@@ -29,6 +29,10 @@ export function createMemoryBlobStore(): BlobStore {
       const json = sidecars.get(id);
       return json === undefined ? null : parseSidecar(json, id);
     },
+    readSidecarSync(id) {
+      const json = sidecars.get(id);
+      return json === undefined ? null : parseSidecar(json, id);
+    },
     async hasSidecar(id) {
       return sidecars.has(id);
     },

@@ -1,5 +1,10 @@
 import type { Readable } from "node:stream";
-import type { MessageAuthentication, MessageFilterParams, WireFilter } from "@mailnest/protocol";
+import type {
+  FilterableSummary,
+  MessageAuthentication,
+  MessageFilterParams,
+  WireFilter,
+} from "@mailnest/protocol";
 import type {
   AttachmentMeta,
   InboxInfo,
@@ -43,7 +48,8 @@ export interface MessageStore {
   ingest(raw: Readable, envelope: IncomingEnvelope, options: { maxSize: number }): Promise<StoredMessage>;
 
   get(id: string): Promise<StoredMessage | null>;
-  summary(id: string): MessageSummary | null;
+  /** What the store keeps in memory of a message: the summary without its snippet (lists carry it). */
+  summary(id: string): IndexedSummary | null;
   /**
    * The exact bytes as received, or null for an unknown id. Verified against the size and sha256
    * recorded at ingest: rejects with `MessageDamagedError` when they differ (for a large message,
@@ -63,7 +69,7 @@ export interface MessageStore {
   /** Newest first. */
   list(query: MessageQuery): Promise<MessagePage>;
   /** Whether one message satisfies a filter; used by waiters on each new message. */
-  matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean>;
+  matches(summary: IndexedSummary, filter: MessageFilter): Promise<boolean>;
 
   listInboxes(): InboxInfo[];
   getInbox(address: string): InboxInfo | null;
@@ -81,6 +87,12 @@ export interface MessageStore {
   /** Flushes the index and stops timers. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * A summary as the embedded store's index keeps it: everything but the snippet, which is also all a
+ * filter reads (the protocol's `FilterableSummary`).
+ */
+export type IndexedSummary = FilterableSummary;
 
 /**
  * The list and wait filters of the protocol (`MessageFilterParams`: substrings, verdicts, `since`,

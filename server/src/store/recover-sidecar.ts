@@ -1,7 +1,7 @@
 import { normalizeAddress } from "@mailnest/protocol";
 import type { BlobStore } from "./blob-store.js";
-import type { MessageParser } from "./message-store.js";
-import type { Envelope, MessageSummary } from "./model.js";
+import type { IndexedSummary, MessageParser } from "./message-store.js";
+import type { Envelope } from "./model.js";
 import { needsReparse, type Sidecar } from "./sidecar.js";
 
 /**
@@ -54,7 +54,7 @@ export function inboxesFor(recipients: readonly string[]): string[] {
 export async function repairSidecar(
   blobs: BlobStore,
   parser: MessageParser,
-  summary: MessageSummary,
+  summary: IndexedSummary,
 ): Promise<Sidecar | null> {
   const recovered = await recoverSidecar(
     blobs,
@@ -87,7 +87,7 @@ export async function repairSidecar(
 export async function readServedSidecar(
   blobs: BlobStore,
   parser: MessageParser,
-  summary: MessageSummary,
+  summary: IndexedSummary,
   stillIndexed: () => boolean,
 ): Promise<Sidecar | null> {
   const sidecar = await blobs.readSidecar(summary.id);

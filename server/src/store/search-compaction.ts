@@ -92,7 +92,12 @@ function copyRun(
   for (let slot = run.first; slot <= run.last; slot++) {
     const textStart = source.textStart(slot) - run.start;
     const text = bytes.subarray(textStart, textStart + source.textBytes(slot));
-    table.push(source.sequence(slot), base + source.offset(slot) - run.start, text);
+    table.push(
+      source.sequence(slot),
+      base + source.offset(slot) - run.start,
+      source.snippetBytes(slot),
+      text,
+    );
   }
 }
 

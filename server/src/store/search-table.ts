@@ -1,10 +1,10 @@
 import { grownColumn } from "./grown-column.js";
-import { RECORD_HEADER_BYTES, recordBytes } from "./search-text-record.js";
+import { NO_SNIPPET, RECORD_HEADER_BYTES, recordBytes } from "./search-text-record.js";
 import { TrigramBlocks } from "./trigram-blocks.js";
 
 /**
- * Where each message's search text lies in the search-text file, in typed arrays (21 bytes a
- * message, no object per message: the store keeps its heap small at 50,000 messages). Slots are in
+ * Where each message's search text and snippet lie in the search-text file, in typed arrays (23
+ * bytes a message, no object per message: the store keeps its heap small at 50,000 messages). Slots are in
  * file order, which is ascending sequence order, so one binary search answers both "which record
  * holds this sequence" and "which record holds this byte". A deleted message's slot is marked dead,
  * not removed, until the next compaction rewrites the file without it. Trigram filters over blocks
@@ -14,6 +14,8 @@ export class SearchTable {
   #sequences = new Float64Array(1024);
   #offsets = new Float64Array(1024);
   #textBytes = new Uint32Array(1024);
+  /** The snippet's bytes, or `NO_SNIPPET_SLOT` for a record without one. */
+  #snippetBytes = new Uint16Array(1024);
   #dead = new Uint8Array(1024);
   #count = 0;
   #liveBytes = 0;
@@ -38,16 +40,21 @@ export class SearchTable {
     return this.#count === 0 ? -1 : this.#sequences[this.#count - 1]!;
   }
 
-  /** Appends a slot for the record at `offset` holding `text`; the caller keeps sequences ascending. */
-  push(sequence: number, offset: number, text: Buffer): void {
+  /**
+   * Appends a slot for the record at `offset` holding a snippet of `snippetBytes` (or `NO_SNIPPET`)
+   * and `text`; the caller keeps sequences ascending.
+   */
+  push(sequence: number, offset: number, snippetBytes: number, text: Buffer): void {
     if (this.#count === this.#sequences.length) this.#grow();
     const slot = this.#count++;
     this.#sequences[slot] = sequence;
     this.#offsets[slot] = offset;
     this.#textBytes[slot] = text.length;
+    this.#snippetBytes[slot] = snippetBytes === NO_SNIPPET ? NO_SNIPPET_SLOT : snippetBytes;
     this.#dead[slot] = 0;
-    this.#liveBytes += recordBytes(text.length);
-    this.blocks.add(slot, text, recordBytes(text.length));
+    const bytes = recordBytes(snippetBytes, text.length);
+    this.#liveBytes += bytes;
+    this.blocks.add(slot, text, bytes);
   }
 
   sequence(slot: number): number {
@@ -59,8 +66,14 @@ export class SearchTable {
     return this.#offsets[slot]!;
   }
 
+  /** Bytes of the record's snippet, or `NO_SNIPPET`. */
+  snippetBytes(slot: number): number {
+    const bytes = this.#snippetBytes[slot]!;
+    return bytes === NO_SNIPPET_SLOT ? NO_SNIPPET : bytes;
+  }
+
   textStart(slot: number): number {
-    return this.#offsets[slot]! + RECORD_HEADER_BYTES;
+    return this.#offsets[slot]! + RECORD_HEADER_BYTES + Math.max(0, this.snippetBytes(slot));
   }
 
   textEnd(slot: number): number {
@@ -78,7 +91,7 @@ export class SearchTable {
   markDead(slot: number): void {
     if (this.#dead[slot] === 1) return;
     this.#dead[slot] = 1;
-    const bytes = recordBytes(this.#textBytes[slot]!);
+    const bytes = recordBytes(this.snippetBytes(slot), this.#textBytes[slot]!);
     this.#liveBytes -= bytes;
     this.#deadBytes += bytes;
   }
@@ -118,6 +131,10 @@ export class SearchTable {
     this.#sequences = grownColumn(this.#sequences, new Float64Array(capacity));
     this.#offsets = grownColumn(this.#offsets, new Float64Array(capacity));
     this.#textBytes = grownColumn(this.#textBytes, new Uint32Array(capacity));
+    this.#snippetBytes = grownColumn(this.#snippetBytes, new Uint16Array(capacity));
     this.#dead = grownColumn(this.#dead, new Uint8Array(capacity));
   }
 }
+
+/** How the u16 column marks a record without a snippet (a snippet is at most `MAX_SNIPPET_BYTES`). */
+const NO_SNIPPET_SLOT = 0xffff;

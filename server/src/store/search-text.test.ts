@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { mkdtemp, readFile, rm, stat, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import { describe, expect, it, vi } from "vitest";
 import { matchesVisibleText } from "./match-query.js";
 import type { MessageSummary } from "./model.js";
@@ -12,6 +13,7 @@ import {
   createMemorySearchTextStorage,
   type SearchTextStorage,
 } from "./search-text-storage.js";
+import { makeSnippet } from "./sidecar.js";
 
 /** Summaries are only read for their id and sequence here. */
 const summary = (sequence: number): MessageSummary =>
@@ -230,6 +232,10 @@ describe("SearchText", () => {
         ),
       ).toEqual([...live].reverse());
       expect(await found(search, "message 207 ", [207])).toEqual([207]);
+      // Snippets moved with their records.
+      expect(search.snippet(131)).toBe(makeSnippet(text(131)));
+      expect(search.snippet(210)).toBe(makeSnippet(text(210)));
+      expect(search.snippet(150)).toBeNull();
       expect((await stat(join(directory, "text.bin"))).size).toBe(search.storedBytes);
       await search.close();
       // What is on disk is what was swapped in: it loads as it was.
@@ -240,6 +246,7 @@ describe("SearchText", () => {
       );
       await reopened.ready;
       expect(await found(reopened, "message", live)).toEqual([...live].reverse());
+      expect(reopened.snippet(209)).toBe(makeSnippet(text(209)));
       await reopened.close();
     } finally {
       await rm(directory, { recursive: true, force: true });
@@ -356,3 +363,78 @@ describe("SearchText", () => {
     expect(await found(reopened, "text 2", [1, 2, 3, 4, 5, 6])).toEqual([]);
   });
 });
+
+describe("snippets in the search text", () => {
+  it("reads back each message's snippet, in its own case and with its whitespace collapsed", async () => {
+    const search = await openEmpty();
+    search.add(1, idFor(1), "Your code\r\n\r\nis 123456");
+    search.add(2, idFor(2), "");
+    search.add(3, idFor(3), `Grüße aus Köln 😀 ${"word ".repeat(100)}`);
+    expect(search.snippet(1)).toBe("Your code is 123456");
+    expect(search.snippet(2)).toBe("");
+    expect(search.snippet(3)).toBe(makeSnippet(`Grüße aus Köln 😀 ${"word ".repeat(100)}`));
+    expect(search.snippet(4)).toBeNull();
+    search.remove(1);
+    expect(search.snippet(1)).toBeNull();
+  });
+
+  it("never lets a text query match inside a snippet", async () => {
+    const search = await openEmpty();
+    // The snippet reads "Reset Link here" (collapsed, original case); the lowercased text has a line
+    // break where the snippet has a space, so only the snippet's bytes hold "reset link".
+    search.add(1, idFor(1), "reset\nlink here");
+    search.add(2, idFor(2), "the reset link is below");
+    expect(search.snippet(1)).toBe("reset link here");
+    expect(await found(search, "reset link", [1, 2])).toEqual([2]);
+  });
+
+  it("is null while the records load, and once the search text has failed", async () => {
+    const storage = createMemorySearchTextStorage();
+    const first = await openEmpty(storage);
+    first.add(1, idFor(1), "first message");
+    await first.close();
+    let release: () => void = () => {};
+    const reopened = SearchText.open(
+      storage,
+      [summary(1)],
+      async () => null,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    expect(reopened.snippet(1)).toBeNull();
+    release();
+    await reopened.ready;
+    expect(reopened.snippet(1)).toBe("first message");
+    // Out of order: the search text stops answering, snippets included.
+    reopened.add(1, idFor(1), "again");
+    expect(reopened.snippet(1)).toBeNull();
+  });
+
+  it("writes again, with snippets, the records an earlier version wrote without them", async () => {
+    const storage = createMemorySearchTextStorage();
+    const texts = new Map([1, 2, 3].map((sequence) => [idFor(sequence), `Old Message ${sequence}`]));
+    for (const sequence of [1, 2, 3])
+      storage.append(recordWithoutSnippet(sequence, `old message ${sequence}`));
+    const search = SearchText.open(storage, [1, 2, 3].map(summary), async ({ id }) => texts.get(id) ?? null);
+    await search.ready;
+    expect([1, 2, 3].map((sequence) => search.snippet(sequence))).toEqual([
+      "Old Message 1",
+      "Old Message 2",
+      "Old Message 3",
+    ]);
+    expect(await found(search, "message 2", [1, 2, 3])).toEqual([2]);
+  });
+});
+
+/** A record as Mailnest wrote it before snippets were kept: magic "MNST", and no snippet. */
+function recordWithoutSnippet(sequence: number, lowercased: string): Buffer {
+  const text = Buffer.from(lowercased, "utf8");
+  const header = Buffer.alloc(48);
+  header.writeUInt32BE(0x4d4e5354, 0);
+  header.writeUInt32BE(text.length, 4);
+  header.writeDoubleLE(sequence, 8);
+  header.write(idFor(sequence), 16, 26, "latin1");
+  header.writeUInt32BE(crc32(text, crc32(header.subarray(0, 44))), 44);
+  return Buffer.concat([header, text]);
+}

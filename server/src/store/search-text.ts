@@ -3,8 +3,17 @@ import type { MessageSummary } from "./model.js";
 import { CountingWriter, copyLive, SearchCompaction } from "./search-compaction.js";
 import { SCAN_CHUNK_BYTES, type ScanSource, SearchScan } from "./search-scan.js";
 import { SearchTable } from "./search-table.js";
-import { decodeRecord, RECORD_HEADER_BYTES, RecordEncoder } from "./search-text-record.js";
+import {
+  declaredRecordBytes,
+  decodeRecord,
+  NO_SNIPPET,
+  RECORD_HEADER_BYTES,
+  RecordEncoder,
+  recordBytes,
+  snippetOfRecord,
+} from "./search-text-record.js";
 import type { SearchTextStorage } from "./search-text-storage.js";
+import { makeSnippet } from "./sidecar.js";
 
 /** Sidecars read at once while rebuilding missing records at startup. */
 const REBUILD_CONCURRENCY = 16;
@@ -22,7 +31,8 @@ export type VisibleTextOf = (summary: MessageSummary) => Promise<string | null>;
 
 /**
  * The precomputed search text of every stored message: `visibleText.toLowerCase()` as UTF-8, one
- * record per message appended when the message becomes visible, so a `text` query scans one file
+ * record per message appended when the message becomes visible, with the message's snippet in front
+ * of it (lists read it from here, so that 50,000 snippets are not held in the heap: `snippet`), so a `text` query scans one file
  * with `Buffer.indexOf` instead of reading a sidecar per message. Derived data: never fsync'd, made to
  * agree with the index at startup (torn tail cut, missing records rebuilt from sidecars), compacted
  * when deleted messages outweigh live ones. See docs/storage.md.
@@ -113,11 +123,37 @@ export class SearchText implements ScanSource {
     return slot >= 0 && !this.#table.isDead(slot);
   }
 
-  /** A message became visible (in sequence order). Never throws: a failure only slows search down. */
-  add(sequence: number, id: string, visibleText: string): void {
+  /**
+   * The snippet recorded with `sequence`'s text, or null when only its sidecar can say: no live record
+   * with a snippet (one written before snippets were kept here), the records are still loading, or
+   * the file failed. A read that fails turns the search text off until the next start, as a write does.
+   */
+  snippet(sequence: number): string | null {
+    if (this.#failure !== null || this.#loading !== null || this.#storage.failure !== null) return null;
+    const table = this.#table;
+    const slot = table.find(sequence);
+    if (slot < 0 || table.isDead(slot)) return null;
+    const snippetBytes = table.snippetBytes(slot);
+    if (snippetBytes === NO_SNIPPET) return null;
+    try {
+      return snippetOfRecord(
+        this.#storage.readSync(table.offset(slot), RECORD_HEADER_BYTES + snippetBytes),
+        sequence,
+      );
+    } catch (error) {
+      this.#fail(`reading the snippet of sequence ${sequence}: ${String(error)}`);
+      return null;
+    }
+  }
+
+  /**
+   * A message became visible (in sequence order), with its snippet, which the caller may have made
+   * already. Never throws: a failure only slows search down, and lists read snippets from sidecars.
+   */
+  add(sequence: number, id: string, visibleText: string, snippet = makeSnippet(visibleText)): void {
     if (this.#failure !== null) return;
     if (this.#loading !== null) {
-      this.#loading.added.push({ sequence, id, text: visibleText.toLowerCase() });
+      this.#loading.added.push({ sequence, id, snippet, text: visibleText.toLowerCase() });
       return;
     }
     if (sequence <= this.#table.lastSequence) {
@@ -125,7 +161,7 @@ export class SearchText implements ScanSource {
       return;
     }
     try {
-      this.#append(sequence, id, visibleText.toLowerCase(), this.#storage, this.#table);
+      this.#append(sequence, id, snippet, visibleText.toLowerCase(), this.#storage, this.#table);
     } catch (error) {
       this.#fail(`writing the search text of message ${id}: ${String(error)}`);
       return;
@@ -214,13 +250,13 @@ export class SearchText implements ScanSource {
   #catchUp(loading: { added: PendingRecord[]; removed: Set<number> }): void {
     this.#loading = null;
     if (this.#closed) return;
-    for (const { sequence, id, text } of loading.added) {
+    for (const { sequence, id, snippet, text } of loading.added) {
       if (sequence <= this.#table.lastSequence) {
         this.#fail(`message ${id} (sequence ${sequence}) arrived after ${this.#table.lastSequence}`);
         return;
       }
       try {
-        this.#append(sequence, id, text, this.#storage, this.#table);
+        this.#append(sequence, id, snippet, text, this.#storage, this.#table);
       } catch (error) {
         this.#fail(`writing the search text of message ${id}: ${String(error)}`);
         return;
@@ -231,8 +267,8 @@ export class SearchText implements ScanSource {
   }
 
   /**
-   * Marks dead the records of messages that are gone (or whose sequence another message now has) and
-   * returns the summaries without a record.
+   * Marks dead the records of messages that are gone (or whose sequence another message now has), and
+   * those without a snippet, and returns the summaries without a record.
    */
   #merge(summaries: readonly MessageSummary[], ids: readonly string[]): MessageSummary[] {
     const table = this.#table;
@@ -241,7 +277,8 @@ export class SearchText implements ScanSource {
     for (const summary of summaries) {
       while (slot < table.count && table.sequence(slot) < summary.sequence) table.markDead(slot++);
       if (slot < table.count && table.sequence(slot) === summary.sequence) {
-        if (ids[slot] === summary.id) {
+        // A record written before snippets were kept here is written again, with one.
+        if (ids[slot] === summary.id && table.snippetBytes(slot) !== NO_SNIPPET) {
           slot += 1;
           continue;
         }
@@ -266,7 +303,7 @@ export class SearchText implements ScanSource {
       const at = position - base;
       const record = decodeRecord(bytes, at, base);
       if (record === "short") {
-        const declared = bytes.length - at >= 8 ? RECORD_HEADER_BYTES + bytes.readUInt32BE(at + 4) : 0;
+        const declared = declaredRecordBytes(bytes, at);
         const length = Math.min(storage.size - position, Math.max(LOAD_CHUNK_BYTES, declared));
         // The file ends inside this record.
         if (length <= bytes.length - at) break;
@@ -276,10 +313,16 @@ export class SearchText implements ScanSource {
         continue;
       }
       if (record === null || record.sequence <= this.#table.lastSequence) break;
-      const textStart = at + RECORD_HEADER_BYTES;
-      this.#table.push(record.sequence, position, bytes.subarray(textStart, textStart + record.textBytes));
+      const { snippetBytes, textBytes } = record;
+      const textStart = at + RECORD_HEADER_BYTES + Math.max(0, snippetBytes);
+      this.#table.push(
+        record.sequence,
+        position,
+        snippetBytes,
+        bytes.subarray(textStart, textStart + textBytes),
+      );
       ids.push(record.id);
-      position += RECORD_HEADER_BYTES + record.textBytes;
+      position += recordBytes(snippetBytes, textBytes);
     }
     // Whatever follows the last intact record is a torn write: nothing may be appended after it.
     if (position < storage.size) storage.truncate(position);
@@ -294,7 +337,14 @@ export class SearchText implements ScanSource {
       batch.forEach((summary, position) => {
         const text = texts[position];
         if (text == null) return;
-        this.#append(summary.sequence, summary.id, text.toLowerCase(), this.#storage, this.#table);
+        this.#append(
+          summary.sequence,
+          summary.id,
+          makeSnippet(text),
+          text.toLowerCase(),
+          this.#storage,
+          this.#table,
+        );
       });
     }
   }
@@ -317,7 +367,7 @@ export class SearchText implements ScanSource {
           slot = upTo;
           const text = texts[position];
           if (text != null) {
-            this.#append(summary.sequence, summary.id, text.toLowerCase(), out, table);
+            this.#append(summary.sequence, summary.id, makeSnippet(text), text.toLowerCase(), out, table);
           }
         });
       }
@@ -334,14 +384,15 @@ export class SearchText implements ScanSource {
   #append(
     sequence: number,
     id: string,
+    snippet: string,
     lowercased: string,
     out: Pick<SearchTextStorage, "size" | "append">,
     table: SearchTable,
   ): void {
     const offset = out.size;
-    const { record, text } = this.#encoder.encode(sequence, id, lowercased);
+    const { record, snippetBytes, text } = this.#encoder.encode(sequence, id, snippet, lowercased);
     out.append(record);
-    table.push(sequence, offset, text);
+    table.push(sequence, offset, snippetBytes, text);
   }
 
   #worthCompacting(): boolean {
@@ -392,6 +443,7 @@ export class SearchText implements ScanSource {
 interface PendingRecord {
   sequence: number;
   id: string;
+  snippet: string;
   /** Lowercased. */
   text: string;
 }

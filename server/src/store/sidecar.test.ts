@@ -13,9 +13,12 @@ describe("makeSnippet", () => {
     expect(makeSnippet("x".repeat(500))).toBe("x".repeat(200));
   });
 
-  it("keeps every code unit, a lone surrogate at the cut included", () => {
+  it("is well-formed: a surrogate pair the cut splits ends as U+FFFD, as its UTF-8 record reads back", () => {
     const text = `${"a".repeat(199)}😀 after`;
-    expect(makeSnippet(text)).toBe(text.slice(0, 200));
+    const snippet = makeSnippet(text);
+    expect(snippet).toBe(`${"a".repeat(199)}\uFFFD`);
+    expect(Buffer.from(snippet, "utf8").toString("utf8")).toBe(snippet);
+    expect(makeSnippet(`${"a".repeat(198)}😀 after`)).toBe(`${"a".repeat(198)}😀`);
   });
 
   it("does not keep the text it was cut from alive", () => {

@@ -1,5 +1,6 @@
 import {
   collapseWhitespace,
+  type FilterableSummary,
   type MessageAuthentication,
   SNIPPET_LENGTH,
   summarizeAuthentication,
@@ -30,7 +31,12 @@ export interface Sidecar {
   duplicateOf?: string | null;
 }
 
-export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSummary {
+/** `snippet` "" makes the embedded store index's copy, which keeps none (`StoreQueries.served`). */
+export function summaryFromSidecar(
+  sidecar: Sidecar,
+  read: boolean,
+  snippet = snippetOfView(sidecar.view),
+): MessageSummary {
   const { envelope, view } = sidecar;
   return {
     id: sidecar.id,
@@ -53,19 +59,32 @@ export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSumm
     authUser: envelope.authUser,
     tls: envelope.tls !== null,
     read,
-    snippet: makeSnippet(view.visibleText ?? view.text ?? ""),
+    snippet,
     parseError: view.parseError,
     ...(sidecar.authentication ? { authSummary: summarizeAuthentication(sidecar.authentication) } : {}),
   };
 }
 
-/** The full message: the live summary (read flag, inboxes) plus what only the sidecar holds. */
-export function storedMessage(summary: MessageSummary, sidecar: Sidecar): StoredMessage {
+/** A message's snippet, from its parsed view (0.1's views have no `visibleText`). */
+export function snippetOfView(view: ParsedView): string {
+  return makeSnippet(view.visibleText ?? view.text ?? "");
+}
+
+/**
+ * The full message: the live summary (read flag, inboxes) plus what only the sidecar holds. The
+ * embedded store's index does not keep snippets (its summaries have ""), so an empty one is made
+ * from the view, which is quick for a message that has no text either.
+ */
+export function storedMessage(
+  summary: FilterableSummary & { snippet?: string },
+  sidecar: Sidecar,
+): StoredMessage {
   const { view } = sidecar;
   // Not `{ ...summary, envelope, … }`: V8 (Node 20) gives every object built by that literal (a
   // spread of ~23 fields, then nine more) a hidden class of its own, at about 40 µs each and with
   // megamorphic reads after it; copying both objects in shares one class and takes about 2 µs.
   return Object.assign({}, summary, {
+    snippet: summary.snippet ? summary.snippet : snippetOfView(view),
     envelope: sidecar.envelope,
     headers: view.headers,
     bcc: view.bcc,
@@ -134,13 +153,14 @@ export function parseSidecar(json: string, expectedId?: string): Sidecar | null 
 
 /**
  * The first ~200 characters of the visible text, whitespace collapsed. A copy, not a cut: V8 keeps
- * the whole source of a sliced string alive, and a snippet lives in the index as long as its message,
- * while the text it comes from may be megabytes. (The JSON round trip is a copy that keeps every
- * code unit, a lone surrogate at the cut included.)
+ * the whole source of a sliced string alive, and the text it comes from may be megabytes. The copy
+ * goes through UTF-8, so a surrogate pair the cut split ends as U+FFFD rather than a lone surrogate:
+ * the snippet is the same whether it is read from the search text's UTF-8 record or made again from
+ * the sidecar.
  */
 export function makeSnippet(visibleText: string): string {
   const cut = collapseWhitespace(visibleText.slice(0, SNIPPET_LENGTH * 4)).slice(0, SNIPPET_LENGTH);
-  return JSON.parse(JSON.stringify(cut)) as string;
+  return Buffer.from(cut, "utf8").toString("utf8");
 }
 
 /**

@@ -2,6 +2,7 @@ import { normalizeAddress } from "@mailnest/protocol";
 import type { InboxInfo } from "./message-store.js";
 import type { MessageSummary } from "./model.js";
 import type { StoreParts } from "./store-parts.js";
+import type { StoreQueries } from "./store-queries.js";
 import type { StoreRemoval } from "./store-removal.js";
 
 /**
@@ -11,10 +12,12 @@ import type { StoreRemoval } from "./store-removal.js";
 export class StoreInboxes {
   readonly #parts: StoreParts;
   readonly #removal: StoreRemoval;
+  readonly #queries: Pick<StoreQueries, "served">;
 
-  constructor(parts: StoreParts, removal: StoreRemoval) {
+  constructor(parts: StoreParts, removal: StoreRemoval, queries: Pick<StoreQueries, "served">) {
     this.#parts = parts;
     this.#removal = removal;
+    this.#queries = queries;
   }
 
   listInboxes(): InboxInfo[] {
@@ -61,7 +64,7 @@ export class StoreInboxes {
       } else {
         index.removeFromInbox(summary, inbox);
         persisted.markSequence(summary.sequence);
-        bus.emit("message.updated", { message: summary });
+        bus.emit("message.updated", { message: this.#queries.served(summary) });
         work.push(this.#saveInboxes(summary));
       }
     }

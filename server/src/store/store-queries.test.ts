@@ -10,6 +10,13 @@ import {
 import { InvalidCursorError } from "./errors.js";
 import type { MessageStore } from "./message-store.js";
 
+/** Until `done` holds, for at most 5 s (PostgreSQL's events arrive through its change feed). */
+async function eventually(done: () => boolean): Promise<void> {
+  for (let waited = 0; !done() && waited < 5_000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 const kit = createStoreKit();
 describe.each(STORE_BACKENDS)("store queries (%s)", (backend) => {
   let store: MessageStore;
@@ -148,6 +155,33 @@ describe.each(STORE_BACKENDS)("store queries (%s)", (backend) => {
       expect(page.messages.find((m) => m.subject === "Welcome aboard")?.snippet).toBe("Your code is 123456");
       expect(page.messages.find((m) => m.subject === "Newsletter")?.snippet).toBe("Big summer sale & more");
       expect(page.messages.find((m) => m.subject === "Newsletter")?.attachmentCount).toBe(1);
+    });
+
+    // The embedded store's index keeps no snippets (its search text does): every way a summary
+    // leaves a store must carry it all the same.
+    it("carry the snippet however they leave the store: pages, a message, a read flag, events", async () => {
+      const snippet = "Your code is 123456";
+      const welcome = (await store.list({ limit: 1, subject: "Welcome aboard" })).messages[0]!;
+      expect(welcome.snippet).toBe(snippet);
+      expect((await store.list({ limit: 10, inbox: "alice@mailnest.test" })).messages.at(-1)?.snippet).toBe(
+        snippet,
+      );
+      expect((await store.get(welcome.id))?.snippet).toBe(snippet);
+
+      const { store: other, eventsNamed } = await kit.openBackend(backend);
+      const stored = await ingestBuffer(
+        other,
+        testMessage({ subject: "Two inboxes", text: "Both of you, read this" }),
+        testEnvelope({ rcptTo: ["erin@mailnest.test", "frank@mailnest.test"] }),
+      );
+      expect(stored.snippet).toBe("Both of you, read this");
+      expect((await other.setRead(stored.id, true))?.snippet).toBe("Both of you, read this");
+      await other.setInboxRead("erin@mailnest.test", false);
+      await other.clearInbox("frank@mailnest.test");
+      await eventually(() => eventsNamed("message.updated").length >= 3);
+      const events = [...eventsNamed("message.stored"), ...eventsNamed("message.updated")];
+      expect(events.map(({ message }) => message.snippet)).toEqual(Array(4).fill("Both of you, read this"));
+      expect(eventsNamed("message.updated").at(-1)?.message.inboxes).toEqual(["erin@mailnest.test"]);
     });
   });
 

@@ -4,12 +4,18 @@ import { attachmentContent } from "./attachment-content.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import { type PreparedFilter, prepareFilter } from "./match-query.js";
 import { lowerBound } from "./message-index.js";
-import type { IntegrityCheck, MessageFilter, MessagePage, MessageQuery } from "./message-store.js";
+import type {
+  IndexedSummary,
+  IntegrityCheck,
+  MessageFilter,
+  MessagePage,
+  MessageQuery,
+} from "./message-store.js";
 import { type AttachmentMeta, MESSAGE_ID_PATTERN, type MessageSummary, type StoredMessage } from "./model.js";
 import { RawIntegrity } from "./raw-integrity.js";
 import { RecentMessages } from "./recent-messages.js";
 import { readServedSidecar } from "./recover-sidecar.js";
-import { type Sidecar, storedMessage } from "./sidecar.js";
+import { type Sidecar, snippetOfView, storedMessage } from "./sidecar.js";
 import type { StoreParts } from "./store-parts.js";
 
 const MAX_PAGE_SIZE = 500;
@@ -32,10 +38,29 @@ export class StoreQueries {
     this.#integrity = new RawIntegrity(parts.blobs);
   }
 
-  /** A message has just become visible (ingest, in sequence order). */
-  remember(sidecar: Sidecar): void {
+  /** A message has just become visible (ingest, in sequence order), with its summary's snippet. */
+  remember(sidecar: Sidecar, snippet: string): void {
     this.#recent.remember(sidecar);
-    this.#parts.searchText.add(sidecar.sequence, sidecar.id, sidecar.view.visibleText);
+    this.#parts.searchText.add(sidecar.sequence, sidecar.id, sidecar.view.visibleText, snippet);
+  }
+
+  /**
+   * A summary of the index as the contract serves it. The index leaves snippets out (200 characters
+   * of every message, about 11 MB of heap at 50,000, docs/storage.md "Memory"): it is read from the
+   * message's search-text record, else (records still loading at startup, written by an earlier
+   * version, or failed) made from the sidecar, cached or read. Synchronous, so that an event carries
+   * it in the order the changes happened. "" when the sidecar is gone too (`get` repairs it).
+   */
+  served(summary: MessageSummary): MessageSummary {
+    const recorded = this.#parts.searchText.snippet(summary.sequence);
+    const snippet =
+      recorded ??
+      (() => {
+        const sidecar = this.#recent.get(summary.id) ?? this.#parts.blobs.readSidecarSync(summary.id);
+        return sidecar === null ? "" : snippetOfView(sidecar.view);
+      })();
+    // A spread, not `Object.assign({}, …)`: that makes a dictionary-mode object of ~23 fields.
+    return { ...summary, snippet };
   }
 
   /** A message is gone: nothing of it may be served from a cache, nor found by a search. */
@@ -59,7 +84,7 @@ export class StoreQueries {
     return sidecar === null ? null : storedMessage(summary, sidecar);
   }
 
-  summary(id: string): MessageSummary | null {
+  summary(id: string): IndexedSummary | null {
     return this.#parts.index.get(id) ?? null;
   }
 
@@ -150,15 +175,15 @@ export class StoreQueries {
     }
     // One match past the limit tells whether another page exists.
     const more = found.length > limit;
-    const messages = found.slice(0, limit);
+    const messages = found.slice(0, limit).map((summary) => this.served(summary));
     return { messages, nextCursor: more ? encodeCursor(messages.at(-1)!.sequence) : null, head };
   }
 
-  async matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean> {
+  async matches(summary: IndexedSummary, filter: MessageFilter): Promise<boolean> {
     return this.#matches(summary, this.#prepare(filter));
   }
 
-  #matches(summary: MessageSummary, filter: PreparedFilter): boolean | Promise<boolean> {
+  #matches(summary: IndexedSummary, filter: PreparedFilter): boolean | Promise<boolean> {
     if (!filter.matchesSummary(summary)) return false;
     if (!filter.needsFullMessage) return true;
     const recent = this.#recent.get(summary.id);
@@ -179,7 +204,7 @@ export class StoreQueries {
   }
 
   /** From the blob store, repaired if need be. */
-  #storedSidecar(summary: MessageSummary): Promise<Sidecar | null> {
+  #storedSidecar(summary: IndexedSummary): Promise<Sidecar | null> {
     const { blobs, parser } = this.#parts;
     return readServedSidecar(blobs, parser, summary, () => this.#indexed(summary.id));
   }

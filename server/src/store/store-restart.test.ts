@@ -9,6 +9,7 @@ import {
   testEnvelope,
   testMessage,
 } from "../test-support/store-kit.js";
+import { searchTextReady } from "./local-message-store.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -96,6 +97,38 @@ describe("restart", () => {
     );
     expect(elsewhere.duplicateOf).toBeNull();
   });
+
+  it.each([
+    ["a clean close", "close"],
+    ["a kill -9", "crash"],
+    ["losing the search text, where the snippets live", "no search text"],
+  ] as const)(
+    "serves every snippet after %s, before and after the search text has loaded",
+    async (_, how) => {
+      const dataDir = await kit.tempDir();
+      const { store } = await kit.open(dataDir);
+      const texts = ["First   message\r\nbody", "Zweite Nachricht: Grüße 😀", ""];
+      for (const text of texts) await ingestBuffer(store, testMessage({ text }));
+      const expected = (await store.list({ limit: 50 })).messages.map((message) => message.snippet);
+      expect(expected).toEqual(["", "Zweite Nachricht: Grüße 😀", "First message body"]);
+      const reopenFrom = how === "crash" ? await kit.crashCopy(dataDir) : dataDir;
+      await store.close();
+      if (how === "no search text") await rm(join(dataDir, "search"), { recursive: true, force: true });
+
+      const { store: reopened } = await kit.open(reopenFrom);
+      // What the index keeps in memory has none (nor does the snapshot it was loaded from).
+      for (const { id } of (await reopened.list({ limit: 50 })).messages) {
+        expect((reopened.summary(id) as { snippet?: string }).snippet).toBe("");
+      }
+      const snippets = async () =>
+        (await reopened.list({ limit: 50 })).messages.map((message) => message.snippet);
+      expect(await snippets()).toEqual(expected);
+      await searchTextReady(reopened);
+      expect(await snippets()).toEqual(expected);
+      const id = (await reopened.list({ limit: 1 })).messages[0]!.id;
+      expect((await reopened.setRead(id, true))?.snippet).toBe(expected[0]);
+    },
+  );
 
   it("never reuses sequences, even after every message was deleted", async () => {
     const { dataDir, store } = await storeWithThreeMessages();

@@ -122,6 +122,10 @@ function countSidecarReads(inner: BlobStore, counts: { sidecarReads: number }): 
       counts.sidecarReads += 1;
       return inner.readSidecar(id);
     },
+    readSidecarSync(id) {
+      counts.sidecarReads += 1;
+      return inner.readSidecarSync(id);
+    },
   };
 }
 

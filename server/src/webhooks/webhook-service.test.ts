@@ -155,7 +155,7 @@ describe("webhooks", () => {
     receiver.useSecret((await webhooks.add({ url: receiver.url })).secret);
 
     const elsewhere = { origin: "elsewhere" } as const;
-    sandbox.bus.emit("message.stored", { message: sandbox.store.summary(theirs!)! }, elsewhere);
+    sandbox.bus.emit("message.stored", { message: (await sandbox.store.get(theirs!))! }, elsewhere);
     sandbox.bus.emit("message.deleted", { id: theirs!, inboxes: ["shared@example.test"] }, elsewhere);
     sandbox.bus.emit("inbox.cleared", { address: "shared@example.test" }, elsewhere);
     const [mine] = await sendMail(sandbox, 1, "shared@example.test");

@@ -1,5 +1,5 @@
 import type { EventBus, MailnestEvents } from "../../events/bus.js";
-import type { MessageStore } from "../../store/message-store.js";
+import type { IndexedSummary, MessageStore } from "../../store/message-store.js";
 import type { MessageSummary } from "../../store/model.js";
 import { listMessages } from "./list-messages.js";
 import type { MessageFlags, SystemFlag } from "./message-flags.js";
@@ -15,8 +15,12 @@ export interface ViewEntry {
   /** The store's sequence: IMAP UID. */
   readonly uid: number;
   readonly id: string;
-  /** The store's live summary (its `read` changes in place). */
-  readonly summary: MessageSummary;
+  /**
+   * The message's summary: the store's own (`store.summary`, whose read flag changes in place), or
+   * the one of its latest `message.updated`. Not a page's copy: a session that selects 50,000
+   * messages then holds no copy of their summaries.
+   */
+  summary: IndexedSummary;
   /** The flags the client was last told, joined by spaces. */
   told: string;
   /** Deleted (or taken out of this inbox) elsewhere; still numbered until its EXPUNGE is sent. */
@@ -69,7 +73,9 @@ export class MailboxView {
   static async open(deps: MailboxDeps, inbox: string | null): Promise<MailboxView> {
     const view = new MailboxView(deps, inbox);
     try {
-      for (const summary of await listMessages(deps.store, inbox)) view.#append(summary);
+      for (const summary of await listMessages(deps.store, inbox)) {
+        view.#append(deps.store.summary(summary.id) ?? summary);
+      }
     } catch (error) {
       view.close();
       throw error;
@@ -192,7 +198,7 @@ export class MailboxView {
       case "message.stored": {
         const { message } = change.event;
         if (!this.#holds(message) || this.#byId.has(message.id)) return false;
-        if (!this.#append(message)) return false;
+        if (!this.#append(this.#deps.store.summary(message.id) ?? message)) return false;
         if (announce) this.#existsPending = true;
         return announce;
       }
@@ -201,6 +207,10 @@ export class MailboxView {
       case "message.updated": {
         const { message } = change.event;
         if (!this.#holds(message)) return this.#gone(message.id, announce);
+        // The event's summary is the message as it is now (its read flag is `\Seen`): the view's
+        // own copy came from a page or an earlier event and is not updated in place.
+        const entry = this.#byId.get(message.id);
+        if (entry && !entry.gone) entry.summary = message;
         return this.#flagsChanged(message.id);
       }
       case "flags":
@@ -213,7 +223,7 @@ export class MailboxView {
   }
 
   /** Adds a message at the end; UIDs only grow (the store publishes in sequence order). */
-  #append(summary: MessageSummary): boolean {
+  #append(summary: IndexedSummary): boolean {
     if (summary.sequence <= this.highestUid) return false;
     const entry: ViewEntry = { uid: summary.sequence, id: summary.id, summary, told: "", gone: false };
     this.#entries.push(entry);

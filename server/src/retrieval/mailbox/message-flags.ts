@@ -35,7 +35,7 @@ export class MessageFlags {
   }
 
   /** In the order of `SYSTEM_FLAGS`. */
-  of(summary: MessageSummary): SystemFlag[] {
+  of(summary: Pick<MessageSummary, "id" | "read">): SystemFlag[] {
     const kept = this.#flags.get(summary.id);
     return SYSTEM_FLAGS.filter((flag) => (flag === "\\Seen" ? summary.read : (kept?.has(flag) ?? false)));
   }

@@ -7,6 +7,7 @@ import { DuplicateWindow } from "../duplicate-window.js";
 import { StorageFailedError } from "../errors.js";
 import type {
   InboxInfo,
+  IndexedSummary,
   IntegrityCheck,
   MessageAuthenticator,
   MessageFilter,
@@ -198,7 +199,7 @@ class PostgresMessageStore implements MessageStore {
     return this.#parts.queries.list(query);
   }
 
-  matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean> {
+  matches(summary: IndexedSummary, filter: MessageFilter): Promise<boolean> {
     return this.#parts.queries.matches(summary, filter);
   }
 

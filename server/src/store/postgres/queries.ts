@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from "../cursor.js";
 import { type PreparedFilter, prepareFilter } from "../match-query.js";
 import { lowerBound } from "../message-index.js";
 import type {
+  IndexedSummary,
   IntegrityCheck,
   MessageFilter,
   MessagePage,
@@ -149,7 +150,7 @@ export class PostgresQueries {
     return { messages, nextCursor: more ? encodeCursor(messages.at(-1)!.sequence) : null, head };
   }
 
-  async matches(summary: MessageSummary, filter: MessageFilter): Promise<boolean> {
+  async matches(summary: IndexedSummary, filter: MessageFilter): Promise<boolean> {
     const prepared = this.#prepare(filter);
     if (!prepared.matchesSummary(summary)) return false;
     if (!prepared.needsFullMessage) return true;
@@ -157,13 +158,13 @@ export class PostgresQueries {
   }
 
   /** Those of `batch` (newest first) that match in full, at most `wanted` of them. */
-  async #matchingFull(
-    batch: MessageSummary[],
+  async #matchingFull<S extends IndexedSummary>(
+    batch: S[],
     filter: PreparedFilter,
     wanted: number,
-  ): Promise<MessageSummary[]> {
+  ): Promise<S[]> {
     const possible = await this.#textPrefilter(batch, filter);
-    const matching: MessageSummary[] = [];
+    const matching: S[] = [];
     for (let start = 0; start < possible.length && matching.length < wanted; start += SIDECAR_BATCH) {
       const chunk = possible.slice(start, start + SIDECAR_BATCH);
       const missing = chunk.filter((summary) => !this.#recent.get(summary.id)).map((summary) => summary.id);
@@ -181,7 +182,7 @@ export class PostgresQueries {
    * Drops the messages whose `search_text` shows they cannot hold the needle (`search-column.ts`);
    * keeps those whose parsed view is in memory, and all of them when there is no usable needle.
    */
-  async #textPrefilter(batch: MessageSummary[], filter: PreparedFilter): Promise<MessageSummary[]> {
+  async #textPrefilter<S extends IndexedSummary>(batch: S[], filter: PreparedFilter): Promise<S[]> {
     const needle = filter.textNeedle === null ? null : searchNeedle(filter.textNeedle);
     const remote = batch.filter((summary) => !this.#recent.get(summary.id)).map((summary) => summary.id);
     if (needle === null || remote.length === 0) return batch;
