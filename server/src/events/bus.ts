@@ -7,8 +7,9 @@ import type { MessageSummary } from "@mailnest/protocol";
  */
 export interface MailnestEvents {
   /**
-   * `message` (here and in `message.updated`) may be the embedded store index's own summary, which
-   * the index changes in place later (`read`, `inboxes`): a listener that keeps it past its own
+   * `message` (here and in `message.updated`) may be a store index's own summary, which the index
+   * changes in place later (`read`, `inboxes`): PostgreSQL's replica sends its own; the embedded
+   * store sends copies, since its index keeps no snippets. A listener that keeps it past its own
    * turn, to send later, keeps a shallow copy (as the webhooks' queue does).
    */
   "message.stored": { message: MessageSummary };
