@@ -8,6 +8,7 @@ import type { IndexStorage } from "./index-storage.js";
 import { MessageIndex } from "./message-index.js";
 import type {
   InboxInfo,
+  IndexedPage,
   IndexedSummary,
   IntegrityCheck,
   MessageAuthenticator,
@@ -205,6 +206,10 @@ class LocalMessageStore implements MessageStore {
 
   checkIntegrity(): Promise<IntegrityCheck> {
     return this.#queries.checkIntegrity();
+  }
+
+  listIndexed(query: MessageQuery): Promise<IndexedPage> {
+    return this.#queries.listIndexed(query);
   }
 
   list(query: MessageQuery): Promise<MessagePage> {

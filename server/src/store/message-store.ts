@@ -68,6 +68,11 @@ export interface MessageStore {
 
   /** Newest first. */
   list(query: MessageQuery): Promise<MessagePage>;
+  /**
+   * The same page without the snippets, for walks that never show them (IMAP's and POP3's
+   * mailboxes): the embedded store reads each snippet from disk (`StoreQueries.served`).
+   */
+  listIndexed(query: MessageQuery): Promise<IndexedPage>;
   /** Whether one message satisfies a filter; used by waiters on each new message. */
   matches(summary: IndexedSummary, filter: MessageFilter): Promise<boolean>;
 
@@ -93,6 +98,9 @@ export interface MessageStore {
  * filter reads (the protocol's `FilterableSummary`).
  */
 export type IndexedSummary = FilterableSummary;
+
+/** A `MessagePage` of `IndexedSummary`s. */
+export type IndexedPage = Omit<MessagePage, "messages"> & { messages: IndexedSummary[] };
 
 /**
  * The list and wait filters of the protocol (`MessageFilterParams`: substrings, verdicts, `since`,

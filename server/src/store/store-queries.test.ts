@@ -157,6 +157,17 @@ describe.each(STORE_BACKENDS)("store queries (%s)", (backend) => {
       expect(page.messages.find((m) => m.subject === "Newsletter")?.attachmentCount).toBe(1);
     });
 
+    it("page the same through listIndexed, which IMAP and POP3 walk, without serving snippets", async () => {
+      const query = { limit: 2, inbox: "alice@mailnest.test" };
+      const served = await store.list(query);
+      const indexed = await store.listIndexed(query);
+      expect(indexed.messages.map((m) => m.id)).toEqual(served.messages.map((m) => m.id));
+      expect(indexed.nextCursor).toBe(served.nextCursor);
+      expect(indexed.head).toBe(served.head);
+      // Each is the store's own summary, as `summary(id)` gives it.
+      for (const message of indexed.messages) expect(message).toBe(store.summary(message.id));
+    });
+
     // The embedded store's index keeps no snippets (its search text does): every way a summary
     // leaves a store must carry it all the same.
     it("carry the snippet however they leave the store: pages, a message, a read flag, events", async () => {

@@ -5,6 +5,7 @@ import { decodeCursor, encodeCursor } from "./cursor.js";
 import { type PreparedFilter, prepareFilter } from "./match-query.js";
 import { lowerBound } from "./message-index.js";
 import type {
+  IndexedPage,
   IndexedSummary,
   IntegrityCheck,
   MessageFilter,
@@ -51,7 +52,7 @@ export class StoreQueries {
    * version, or failed) made from the sidecar, cached or read. Synchronous, so that an event carries
    * it in the order the changes happened. "" when the sidecar is gone too (`get` repairs it).
    */
-  served(summary: MessageSummary): MessageSummary {
+  served(summary: IndexedSummary): MessageSummary {
     const recorded = this.#parts.searchText.snippet(summary.sequence);
     const snippet =
       recorded ??
@@ -116,6 +117,11 @@ export class StoreQueries {
   }
 
   async list(query: MessageQuery): Promise<MessagePage> {
+    const page = await this.listIndexed(query);
+    return { ...page, messages: page.messages.map((summary) => this.served(summary)) };
+  }
+
+  async listIndexed(query: MessageQuery): Promise<IndexedPage> {
     const { index } = this.#parts;
     const head = this.#parts.sequencer.head;
     const limit = Math.min(Math.max(Math.trunc(query.limit), 1), MAX_PAGE_SIZE);
@@ -175,7 +181,7 @@ export class StoreQueries {
     }
     // One match past the limit tells whether another page exists.
     const more = found.length > limit;
-    const messages = found.slice(0, limit).map((summary) => this.served(summary));
+    const messages = found.slice(0, limit);
     return { messages, nextCursor: more ? encodeCursor(messages.at(-1)!.sequence) : null, head };
   }
 

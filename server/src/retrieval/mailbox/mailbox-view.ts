@@ -73,9 +73,7 @@ export class MailboxView {
   static async open(deps: MailboxDeps, inbox: string | null): Promise<MailboxView> {
     const view = new MailboxView(deps, inbox);
     try {
-      for (const summary of await listMessages(deps.store, inbox)) {
-        view.#append(deps.store.summary(summary.id) ?? summary);
-      }
+      for (const summary of await listMessages(deps.store, inbox)) view.#append(summary);
     } catch (error) {
       view.close();
       throw error;

@@ -1,4 +1,4 @@
-import type { MessageSummary } from "../../store/model.js";
+import type { IndexedSummary } from "../../store/message-store.js";
 
 /**
  * The messages of one POP3 session (RFC 1939 section 5): numbered at login, fixed for the session;
@@ -6,15 +6,15 @@ import type { MessageSummary } from "../../store/model.js";
  * is answered "-ERR" when asked for, and skipped at QUIT.
  */
 export class Maildrop {
-  readonly #messages: readonly MessageSummary[];
+  readonly #messages: readonly IndexedSummary[];
   readonly #deleted = new Set<number>();
 
-  constructor(messages: readonly MessageSummary[]) {
+  constructor(messages: readonly IndexedSummary[]) {
     this.#messages = messages;
   }
 
   /** Message `number` (1-based) unless it is marked deleted. */
-  get(number: number): MessageSummary | null {
+  get(number: number): IndexedSummary | null {
     if (this.#deleted.has(number)) return null;
     return this.#messages[number - 1] ?? null;
   }
@@ -24,9 +24,9 @@ export class Maildrop {
   }
 
   /** [number, summary] of each message not marked deleted. */
-  listed(): Array<[number, MessageSummary]> {
+  listed(): Array<[number, IndexedSummary]> {
     return this.#messages
-      .map((summary, index): [number, MessageSummary] => [index + 1, summary])
+      .map((summary, index): [number, IndexedSummary] => [index + 1, summary])
       .filter(([number]) => !this.#deleted.has(number));
   }
 

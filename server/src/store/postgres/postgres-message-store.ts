@@ -7,6 +7,7 @@ import { DuplicateWindow } from "../duplicate-window.js";
 import { StorageFailedError } from "../errors.js";
 import type {
   InboxInfo,
+  IndexedPage,
   IndexedSummary,
   IntegrityCheck,
   MessageAuthenticator,
@@ -193,6 +194,11 @@ class PostgresMessageStore implements MessageStore {
 
   checkIntegrity(): Promise<IntegrityCheck> {
     return this.#parts.queries.checkIntegrity();
+  }
+
+  /** Its summaries carry their snippets (a column), so this is `list`. */
+  listIndexed(query: MessageQuery): Promise<IndexedPage> {
+    return this.list(query);
   }
 
   list(query: MessageQuery): Promise<MessagePage> {
