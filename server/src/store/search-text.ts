@@ -31,11 +31,12 @@ export type VisibleTextOf = (summary: MessageSummary) => Promise<string | null>;
 
 /**
  * The precomputed search text of every stored message: `visibleText.toLowerCase()` as UTF-8, one
- * record per message appended when the message becomes visible, with the message's snippet in front
- * of it (lists read it from here, so that 50,000 snippets are not held in the heap: `snippet`), so a `text` query scans one file
- * with `Buffer.indexOf` instead of reading a sidecar per message. Derived data: never fsync'd, made to
- * agree with the index at startup (torn tail cut, missing records rebuilt from sidecars), compacted
- * when deleted messages outweigh live ones. See docs/storage.md.
+ * record per message appended when the message becomes visible, so a `text` query scans one file
+ * with `Buffer.indexOf` instead of reading a sidecar per message. Each record also holds the
+ * message's snippet, ahead of its text: lists read it from here (`snippet`), so that the index does
+ * not hold 50,000 of them in the heap. Derived data: never fsync'd, made to agree with the index at
+ * startup (torn tail cut, missing records rebuilt from sidecars), compacted when deleted messages
+ * outweigh live ones. See docs/storage.md.
  *
  * Startup does not wait for it: the records are loaded (and missing ones rebuilt) in the background,
  * while `text` queries read sidecars as before and new messages and deletions are queued for it.
