@@ -31,12 +31,7 @@ export interface Sidecar {
   duplicateOf?: string | null;
 }
 
-/** `snippet` "" makes the embedded store index's copy, which keeps none (`StoreQueries.served`). */
-export function summaryFromSidecar(
-  sidecar: Sidecar,
-  read: boolean,
-  snippet = snippetOfView(sidecar.view),
-): MessageSummary {
+export function summaryFromSidecar(sidecar: Sidecar, read: boolean): MessageSummary {
   const { envelope, view } = sidecar;
   return {
     id: sidecar.id,
@@ -59,7 +54,7 @@ export function summaryFromSidecar(
     authUser: envelope.authUser,
     tls: envelope.tls !== null,
     read,
-    snippet,
+    snippet: snippetOfView(view),
     parseError: view.parseError,
     ...(sidecar.authentication ? { authSummary: summarizeAuthentication(sidecar.authentication) } : {}),
   };
@@ -85,9 +80,9 @@ export function storedMessage(
   // megamorphic reads after it. `Object.assign` takes about 1.5 µs; its result is a dictionary-mode
   // object (measured with %HasFastProperties), which costs little in one that lives only until it
   // is read or serialised (building and serialising a 4 KB message: 10 µs), and is why the index's
-  // own summaries are never made this way (`summaryFromSidecar`).
+  // own summaries are never made this way (`StoreIngest`).
   return Object.assign({}, summary, {
-    snippet: summary.snippet ? summary.snippet : snippetOfView(view),
+    snippet: summary.snippet || snippetOfView(view),
     envelope: sidecar.envelope,
     headers: view.headers,
     bcc: view.bcc,

@@ -72,9 +72,9 @@ export class StoreIngest {
   /** Runs in sequence order: from here on the message is visible to get/list/waiters. */
   #publish(summary: MessageSummary, sidecar: Sidecar): void {
     const { index, persisted, bus } = this.#parts;
-    // Built as a literal, as the summary was: `Object.assign({}, summary, …)` of ~23 fields makes a
-    // dictionary-mode object, twice the heap of one with its fields in place.
-    index.add(summaryFromSidecar(sidecar, false, ""));
+    // A spread keeps the summary's fields in place; `Object.assign({}, summary, …)` made
+    // dictionary-mode objects here, twice the heap each.
+    index.add({ ...summary, snippet: "" });
     persisted.markSequence(summary.sequence);
     persisted.markState();
     this.#queries.remember(sidecar, summary.snippet);

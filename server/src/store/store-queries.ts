@@ -53,15 +53,15 @@ export class StoreQueries {
    * it in the order the changes happened. "" when the sidecar is gone too (`get` repairs it).
    */
   served(summary: IndexedSummary): MessageSummary {
-    const recorded = this.#parts.searchText.snippet(summary.sequence);
-    const snippet =
-      recorded ??
-      (() => {
-        const sidecar = this.#recent.get(summary.id) ?? this.#parts.blobs.readSidecarSync(summary.id);
-        return sidecar === null ? "" : snippetOfView(sidecar.view);
-      })();
     // A spread, not `Object.assign({}, …)`: that makes a dictionary-mode object of ~23 fields.
-    return { ...summary, snippet };
+    return { ...summary, snippet: this.#snippet(summary) };
+  }
+
+  #snippet(summary: IndexedSummary): string {
+    const recorded = this.#parts.searchText.snippet(summary.sequence);
+    if (recorded !== null) return recorded;
+    const sidecar = this.#recent.get(summary.id) ?? this.#parts.blobs.readSidecarSync(summary.id);
+    return sidecar === null ? "" : snippetOfView(sidecar.view);
   }
 
   /** A message is gone: nothing of it may be served from a cache, nor found by a search. */
