@@ -7,13 +7,19 @@ import type { WaitTimeoutDetails } from "./wait.js";
 export const ERROR_STATUS = {
   invalid_parameter: 400,
   invalid_json: 400,
+  /** The request is not HTTP that Node's parser accepts (before any route sees it). */
+  malformed_request: 400,
   unsupported_pattern: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
   wait_timeout: 408,
+  /** The request did not arrive whole within Node's `requestTimeout` (5 minutes). */
+  request_timeout: 408,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  /** The request line and headers are above Node's limit (16 KiB): a very long URL, say. */
+  request_headers_too_large: 431,
   internal_error: 500,
   message_damaged: 500,
   /**

@@ -34,7 +34,7 @@ export class InvalidParameterError extends ApiError {
   static expected(parameter: string, expected: string, received: unknown): InvalidParameterError {
     return new InvalidParameterError(
       parameter,
-      `Invalid "${parameter}": expected ${expected}, got ${describe(received)}`,
+      `Invalid "${parameter}": expected ${expected}, got ${describe(parameter, received)}`,
     );
   }
 
@@ -99,9 +99,13 @@ export function isApiError(error: unknown): error is ApiError {
   return error instanceof ApiError;
 }
 
-function describe(value: unknown): string {
+function describe(parameter: string, value: unknown): string {
   if (value === undefined) return "nothing";
-  if (Array.isArray(value)) return `${value.length} values (give the parameter once)`;
+  if (Array.isArray(value)) {
+    // A repeated query parameter arrives as an array; its length is not what was sent once the
+    // query parser's key limit cut it, so no count is given.
+    return parameter === "body" ? "a JSON array" : "several values (give the parameter once)";
+  }
   const text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

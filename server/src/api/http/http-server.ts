@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { MailnestConfig } from "../../config.js";
+import { answerClientError } from "./client-error.js";
 
 /** Where the HTTP server listens. */
 export type HttpConfig = Pick<MailnestConfig, "host" | "httpPort">;
@@ -55,6 +56,7 @@ export async function startHttpServer(
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) =>
     upgrades.handleUpgrade(req, socket, head);
   server.on("upgrade", onUpgrade);
+  server.on("clientError", answerClientError);
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -432,7 +432,7 @@ export const openApiDocument: OpenApiDocument = {
     },
     responses: {
       BadRequest: json(
-        errorBody("invalid_parameter", "invalid_json"),
+        errorBody("invalid_parameter", "invalid_json", "malformed_request"),
         "A parameter or the body is malformed; `parameter` names it",
       ),
       Unauthorized: json(errorBody("unauthorized"), "The server has --api-token and the request lacks it"),

@@ -71,7 +71,11 @@ describe("parameter parsing", () => {
       message: 'Invalid "limit": expected an integer from 1 to 500, got "9999"',
     });
     expect(thrown(() => parseListQuery({ since: ["1", "2"] }))).toMatchObject({
-      message: 'Invalid "since": expected a single value, got 2 values (give the parameter once)',
+      message: 'Invalid "since": expected a single value, got several values (give the parameter once)',
+    });
+    expect(thrown(() => parseReadBody([]))).toMatchObject({
+      parameter: "body",
+      message: 'Invalid "body": expected a JSON object, got a JSON array',
     });
   });
 
