@@ -2,8 +2,12 @@ import type postgres from "postgres";
 import { type ConnectOptions, sessionClient } from "./connect.js";
 import { CHANGES_CHANNEL } from "./schema.js";
 
-/** Waits between attempts to LISTEN again after the connection dropped: grows to the last, then stays. */
-const RELISTEN_DELAYS_MS = [50, 100, 250, 500, 1_000, 2_000];
+/**
+ * Waits between attempts to LISTEN again after the connection dropped: grows to the last, then
+ * stays. Capped at half a second like the pool's (`reconnectDelaySeconds`), so that mail stored once
+ * the database is back wakes this instance's waits within about that.
+ */
+const RELISTEN_DELAYS_MS = [50, 100, 250, 500];
 
 export interface ChangeListenerHandlers {
   /** A commit notified the channel: its payload (the change log's: the change number). */

@@ -19,6 +19,21 @@ export interface ConnectOptions {
 }
 
 /**
+ * Seconds before the next attempt to connect after `retries` failed ones: 50 ms doubling to at most
+ * half a second, with jitter so that instances do not knock together. postgres.js's default grows
+ * ×3 per failure to 20 s and is shared by the whole pool (it resets only once a connection
+ * succeeds), and a query waits out that pause before it can fail: an outage of a few seconds held
+ * SMTP clients for up to 18 s before their 451, and kept the pool away for up to 9 s after the
+ * database was back. At this pace a pool tries at most a few times a second per connection while the
+ * database is away, which costs it nothing, and each waiting query fails within about half a second.
+ */
+export function reconnectDelaySeconds(retries: number, random: () => number = Math.random): number {
+  return Math.min(MAX_RECONNECT_DELAY_SECONDS, 0.05 * 2 ** Math.max(0, retries - 1)) * (0.5 + random() / 2);
+}
+
+export const MAX_RECONNECT_DELAY_SECONDS = 0.5;
+
+/**
  * Opens a pool on `url`. `int8` columns (sequences, change numbers) come back as numbers: they stay
  * far below 2^53. A short connect timeout makes an unreachable database fail an ingest (451) within
  * seconds instead of the client's default 30. The pool reconnects by itself when the database is back.
@@ -27,6 +42,7 @@ export function connect(url: string, options: ConnectOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
+    backoff: (retries: number) => reconnectDelaySeconds(retries),
     // Notices ("relation already exists, skipping") are not worth a line on stderr.
     onnotice: () => {},
     connection: { statement_timeout: options.statementTimeoutMs ?? 60_000 },
@@ -56,6 +72,7 @@ export function sessionClient(
     idle_timeout: 0,
     max_lifetime: null,
     connect_timeout: options.connectTimeoutSeconds ?? 5,
+    backoff: (retries: number) => reconnectDelaySeconds(retries),
     fetch_types: false,
     onnotice: () => {},
     ...(events.onnotify ? { onnotify: events.onnotify } : {}),
