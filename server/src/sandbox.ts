@@ -17,6 +17,7 @@ import { compileRecipientPattern } from "./relay/recipient-pattern.js";
 import { parseRelayUrl } from "./relay/relay-target.js";
 import { ReleaseService } from "./relay/release-service.js";
 import { type Retrieval, retrievalNeedsCertificate, startRetrieval } from "./retrieval/start-retrieval.js";
+import { SandboxSettingError } from "./sandbox-setting-error.js";
 import { parserLoadedWhenUsed } from "./smtp/parser-loaded-when-used.js";
 import { createParserPool, defaultParserThreads, parserThreadsAvailable } from "./smtp/parser-pool.js";
 import { type SmtpListener, startSmtpListener } from "./smtp/smtp-listener.js";
@@ -332,7 +333,7 @@ function refuseReportLoop(config: MailnestConfig, smtpPort: number): void {
   const target = parseRelayUrl(config.reportRelay, []);
   const local = new Set(["127.0.0.1", "::1", "localhost", "0.0.0.0", config.host]);
   if (target.port === smtpPort && local.has(target.host)) {
-    throw new Error(
+    throw new SandboxSettingError(
       `--report-relay ${target.displayUrl} is this sandbox's own SMTP listener: reports are stored here already; point it at the app's inbound SMTP endpoint`,
     );
   }

@@ -1,4 +1,6 @@
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
+import { runCli } from "../test-support/cli-process.js";
 import { fetchJson } from "../test-support/fetch-json.js";
 import { mailerFor } from "../test-support/mailer.js";
 import { messagesIn } from "../test-support/report-kit.js";
@@ -86,15 +88,38 @@ describe("reports sent on over SMTP", () => {
   }, 30_000);
 
   it("a relay that is this sandbox's own SMTP listener is refused at start", async () => {
-    const { createServer } = await import("node:net");
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, "127.0.0.1", () => {
-        const address = probe.address();
-        probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-      });
-    });
+    const port = await freePort();
     await expect(
       startTestSandbox(cleanup, { smtpPort: port, reportRelay: `smtp://127.0.0.1:${port}?starttls=off` }),
     ).rejects.toThrow(/is this sandbox's own SMTP listener/);
   });
+
+  it("the CLI says so in one line, without a stack trace", async () => {
+    const port = await freePort();
+    const result = await runCli([
+      "--in-memory",
+      "--smtp-port",
+      String(port),
+      "--http-port",
+      "0",
+      "--report-relay",
+      `smtp://127.0.0.1:${port}?starttls=off`,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(
+        /^mailnest: could not start: --report-relay .* is this sandbox's own SMTP listener/,
+      ),
+    ]);
+  });
 });
+
+/** A port free a moment ago (the sandbox under test binds it next). */
+function freePort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}

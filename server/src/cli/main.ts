@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZoneFileError } from "../deliverability/zone-file.js";
 import type { Sandbox } from "../sandbox.js";
+import { SandboxSettingError } from "../sandbox-setting-error.js";
 import { isTlsCertificateError } from "../smtp/tls-certificate-error.js";
 import { isDataDirInUseError, isStorageFailedError } from "../store/errors.js";
 import { readAheadDataDir } from "../store/read-ahead.js";
@@ -122,7 +123,8 @@ function describe(error: unknown): string {
     isTlsCertificateError(error) ||
     isDataDirInUseError(error) ||
     isStorageFailedError(error) ||
-    error instanceof ZoneFileError
+    error instanceof ZoneFileError ||
+    error instanceof SandboxSettingError
   ) {
     return error.message;
   }

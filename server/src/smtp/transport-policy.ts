@@ -16,7 +16,7 @@ export function certificateNeeded(
 
 /**
  * Whether AUTH may run over a connection that could have used STARTTLS but did not (smtp-server
- * answers `538 5.7.0 Must issue a STARTTLS command first` otherwise, before any credentials are
+ * answers `538 5.7.0 Error: Must issue a STARTTLS command first` otherwise, before any credentials are
  * exchanged). Allowed when asked for, and also while any credentials are accepted and TLS is not
  * required: then a password proves nothing, and apps configured with one must keep working.
  */
