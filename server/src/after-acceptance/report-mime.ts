@@ -42,7 +42,7 @@ export async function buildGeneratedMessage(
     root
       .createChild(message.report.contentType)
       .setRaw(part(message.report.contentType, message.report.body));
-    const returnedType = message.report.returned.kind === "full" ? "message/rfc822" : "text/rfc822-headers";
+    const returnedType = returnedContentType(message.report.type, message.report.returned);
     root.createChild(returnedType).setRaw(returnedPart(returnedType, message.report.returned));
   } else {
     root.setContent(message.text);
@@ -60,7 +60,30 @@ function part(contentType: string, body: string): Buffer {
   return Buffer.from(`Content-Type: ${contentType}\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}`);
 }
 
-/** The original, as `message/rfc822` (whole) or `text/rfc822-headers` (RFC 6522 section 4). */
+/**
+ * The original's part type: `message/rfc822` (whole) or `text/rfc822-headers` (RFC 6522 section 4);
+ * in a DSN, `message/global` and `message/global-headers` when the original's header holds UTF-8
+ * (RFC 6533 section 6.3), which the first two may not carry.
+ */
+export function returnedContentType(
+  reportType: "delivery-status" | "feedback-report",
+  returned: ReturnedContent,
+): string {
+  const header = returned.kind === "full" ? headerSection(returned.raw) : returned.header;
+  const global = reportType === "delivery-status" && header.some((byte) => byte > 0x7f);
+  if (returned.kind === "full") return global ? "message/global" : "message/rfc822";
+  return global ? "message/global-headers" : "text/rfc822-headers";
+}
+
+/** The bytes up to the empty line that ends the header (all of them when there is none). */
+function headerSection(raw: Buffer): Buffer {
+  const crlf = raw.indexOf("\r\n\r\n");
+  const lf = raw.indexOf("\n\n");
+  const ends = [crlf, lf].filter((index) => index !== -1);
+  return ends.length === 0 ? raw : raw.subarray(0, Math.min(...ends));
+}
+
+/** The original, in the part `returnedContentType` names. */
 function returnedPart(type: string, returned: ReturnedContent): Buffer {
   const bytes = returned.kind === "full" ? returned.raw : returned.header;
   const encoding = bytes.some((byte) => byte > 0x7f) ? "8bit" : "7bit";
