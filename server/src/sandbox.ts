@@ -187,6 +187,10 @@ export async function startSandbox(config: MailnestConfig, options: SandboxOptio
     if (databaseUrl !== null) {
       const { PostgresDnsZone } = await import("./store/postgres/postgres-dns-zone.js");
       await deliverability.shareZone((zone) => PostgresDnsZone.open(databaseUrl, zone));
+    } else if (config.dataDir !== null) {
+      // With a data directory (claimed by the store just now) the zone outlives a restart, as the
+      // fault rules do.
+      await deliverability.keepZone(config.dataDir);
     }
     for (const spec of config.chaos) await faults.add(chaosRuleInput(spec), "cli");
     for (const input of config.receivingRules) await faults.add(input, "cli");

@@ -9,6 +9,7 @@ import { createDnsResolver, type SystemDns } from "./dns-resolver.js";
 import { type DnsRecordSelector, DnsZone, ZoneFullError } from "./dns-zone.js";
 import { bytesToVerify } from "./header-fields.js";
 import type { MessageVerifier, MessageVerifierOptions } from "./message-verifier.js";
+import { recordKey, SAVED_ZONE_FILE, SavedZone } from "./saved-zone.js";
 import { holdsSigningKeys, publishesSigningKey, signedMailOnThreads } from "./signed-mail-on-threads.js";
 import { unfinishedAuthentication } from "./unfinished-verification.js";
 import { reusingVerdicts } from "./verdict-reuse.js";
@@ -55,6 +56,12 @@ export interface DeliverabilityLab {
    * copy of the shared zone; the API's changes then go through it.
    */
   shareZone(open: (zone: DnsZone) => Promise<ZoneEditor>): Promise<void>;
+  /**
+   * From now on the zone is kept in `dataDir` (the embedded sandbox with a data directory): the
+   * records saved there last come back, the zone file's join them again (as with `shareZone`), and
+   * every change through the API is saved before it is answered.
+   */
+  keepZone(dataDir: string): Promise<void>;
   /** Stops the verification threads (messages still being verified finish on the main thread). */
   close(): Promise<void>;
 }
@@ -78,6 +85,8 @@ export async function createDeliverabilityLab(
   const zone = new DnsZone();
   const zoneFile = config.dnsZoneFile;
   const fileRecords = zoneFile === null ? [] : await loadZoneFile(zone, zoneFile);
+  // The zone holds only the file's records yet: they are not saved with the API's (`keepZone`).
+  const fileKeys = new Set(zone.list().map(recordKey));
   const resolver = createDnsResolver({
     zone,
     mode: config.dnsMode,
@@ -147,6 +156,13 @@ export async function createDeliverabilityLab(
         throw error;
       }
       editor = shared;
+    },
+    keepZone: async (dataDir) => {
+      const { saved, kept } = await SavedZone.open(dataDir, fileKeys);
+      zone.replace(saved);
+      addFileRecords(zone, fileRecords, zoneFile ?? "", ` (beside the records saved in ${SAVED_ZONE_FILE})`);
+      await kept.save(zone);
+      editor = kept.editor(zone);
     },
     close: async () => {
       closed = true;
