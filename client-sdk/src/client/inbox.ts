@@ -63,10 +63,11 @@ export class Inbox {
 
   /**
    * Arms a wait **now** and returns its promise: it resolves with the first matching message that
-   * arrives after this call, however soon (even before you `await` it). Its cursor is the newest
-   * sequence this client has seen from the server, taken synchronously; a message that arrived
-   * before the call but after the client last heard from the server can therefore still count.
-   * Messages returned by earlier waits never do.
+   * arrives after this call, however soon (even before you `await` it). "After" is read from the
+   * clock synchronously at the call and compared, on the server's clock, with when each message's
+   * DATA ended: a message whose 250 your SMTP client saw before the call never counts, and one your
+   * app sends after it is never missed (docs/sdk.md, "The guarantee of nextMessage()"). Messages
+   * returned by earlier waits never count either.
    * @example
    * const next = inbox.nextMessage({ subject: /reset/i });
    * await page.getByRole("button", { name: "Send reset link" }).click();
