@@ -76,6 +76,15 @@ describe("where the peers' APIs answer", () => {
     expect((await api.json("/mailpit/api/v1/messages")).body).toMatchObject({ total: 1, messages_count: 1 });
     expect((await api.fetch(`/view/${id}.txt`)).status).toBe(404);
     expect((await api.fetch("/email")).status).toBe(404);
+    // A Mailpit client left at its defaults reaches MailHog's /api/v1: the 404 says where Mailpit is.
+    const search = await api.json<{ error: { code: string; message: string } }>("/api/v1/search?query=x");
+    expect(search.status).toBe(404);
+    expect(search.body.error).toEqual({
+      code: "not_found",
+      message:
+        "No route for GET /api/v1/search in MailHog's API, which --compat mounts here: " +
+        "Mailpit's API is at /mailpit/api/v1/search, or here with --compat mailpit",
+    });
   });
 
   it("collapses repeated slashes in peer paths and keeps the query string", async () => {

@@ -1,9 +1,9 @@
-import express, { type Express } from "express";
-import type { MailnestConfig } from "../../config.js";
+import express, { type Express, type Request, type Response } from "express";
+import type { CompatPeer, MailnestConfig } from "../../config.js";
 import { hostGuard } from "./access-guards.js";
 import { ApiRoutes } from "./api-routes.js";
 import { cors } from "./cors.js";
-import { peerRootAliases } from "./peer-paths.js";
+import { peerRootAliases, peerRootNotFound } from "./peer-paths.js";
 import { requestLog } from "./request-log.js";
 import { securityHeaders } from "./security-headers.js";
 import { errorHandler, routeNotFound } from "./send-error.js";
@@ -36,11 +36,20 @@ export function expressApp(config: HttpAppConfig, addRoutes: (routes: ApiRoutes)
   addRoutes(routes);
   app.use(peerRootAliases(config.compat), routes.router);
 
-  app.use("/api", (req, _res, next) => next(routeNotFound(req.method, pathOf(req.originalUrl))));
+  app.use("/api", (req, res, next) => next(notFound(req, res)));
   if (config.webRoot !== null) app.use(webViewer(config.webRoot));
-  app.use((req, _res, next) => next(routeNotFound(req.method, pathOf(req.originalUrl))));
+  app.use((req, res, next) => next(notFound(req, res)));
   app.use(errorHandler);
   return app;
+}
+
+/** The 404 of a path no route took; for a peer's root path, one that may say where another peer is. */
+function notFound(req: Request, res: Response): Error {
+  const owner = res.locals.peerRootOwner as CompatPeer | undefined;
+  const path = res.locals.peerRootPath as string | undefined;
+  return owner !== undefined && path !== undefined
+    ? peerRootNotFound(req.method, path, owner)
+    : routeNotFound(req.method, pathOf(req.originalUrl));
 }
 
 /** Without the query string, which may carry `?token=`. */

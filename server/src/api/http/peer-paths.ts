@@ -59,6 +59,8 @@ export function peerRootAliases(mounted: readonly CompatPeer[]): RequestHandler 
     const owner = owners.find(({ root }) => isUnder(path, root));
     if (owner) {
       res.locals.peerRoot = true;
+      res.locals.peerRootOwner = owner.peer;
+      res.locals.peerRootPath = path;
       req.url = PEER_PREFIXES[owner.peer] + path + query;
       next();
       return;
@@ -77,6 +79,26 @@ export function peerRootAliases(mounted: readonly CompatPeer[]): RequestHandler 
     }
     next();
   };
+}
+
+/**
+ * The 404 for a root path the mounted `owner` has no route for: when another peer's server uses
+ * the same root (Mailpit's and MailHog's `/api/v1`), it says where that peer is, since the client
+ * may well have meant it (`mailnest --compat mailhog`, then a Mailpit client's `/api/v1/search`).
+ */
+export function peerRootNotFound(method: string, path: string, owner: CompatPeer): NotFoundError {
+  const others = (Object.keys(PEER_ROOT_PATHS) as CompatPeer[]).filter(
+    (peer) => peer !== owner && PEER_ROOT_PATHS[peer].some((root) => isUnder(path, root)),
+  );
+  const where = others
+    .map(
+      (peer) =>
+        `${PEER_NAMES[peer]}'s API is at ${PEER_PREFIXES[peer]}${path}, or here with --compat ${peer}`,
+    )
+    .join("; ");
+  return new NotFoundError(
+    `No route for ${method} ${path}${where === "" ? "" : ` in ${PEER_NAMES[owner]}'s API, which --compat mounts here: ${where}`}`,
+  );
 }
 
 const PEER_NAMES: Readonly<Record<CompatPeer, string>> = {
