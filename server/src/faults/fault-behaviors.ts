@@ -273,7 +273,9 @@ export function ruleKey(rule: FaultRule): string {
 
 /** The reply a refusing rule sends: its status code (when it has one) in front of its text. */
 export function replyText(rule: Pick<FaultRule, "status" | "message">): string {
-  return rule.status === null ? rule.message : `${rule.status} ${rule.message}`;
+  // A text that starts with its own status (`"4.7.1 Greylisted"`) is that status's already.
+  if (rule.status === null || rule.message.startsWith(`${rule.status} `)) return rule.message;
+  return `${rule.status} ${rule.message}`;
 }
 
 function refusal(rule: FaultRule, logSuffix = ""): Verdict {

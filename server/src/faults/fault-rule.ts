@@ -96,9 +96,16 @@ export const BEHAVIOR_DEFAULTS: Record<
   blackhole: { stages: ["data"], stage: "data", code: null, refuses: false },
 };
 
-/** The enhanced status code a behaviour sends when the rule names none; null = smtp-server's default. */
-export function defaultStatus(behavior: FaultBehavior, code: number | null): string | null {
+/** The enhanced status code a behaviour sends when the rule names none; null = none is sent. */
+export function defaultStatus(
+  behavior: FaultBehavior,
+  code: number | null,
+  stage: FaultStage | null = null,
+  message: string | null = null,
+): string | null {
   switch (behavior) {
+    case "reply":
+      return code === null || stage === null ? null : replyStatus(stage, code, message);
     case "greylist":
       return "4.7.1";
     case "rate-limit":
@@ -129,4 +136,83 @@ export function upgradeSavedRule(saved: FaultRule): FaultRule {
     per: saved.per ?? null,
     pattern: saved.pattern ?? null,
   };
+}
+
+/**
+ * A plain reply rule's enhanced status code (RFC 3463) when it names none: what its reply code
+ * means at its stage. smtp-server's own default goes by the code alone, which at some stages names
+ * the wrong thing: 554 at RCPT became 5.6.0 (a media error), 550 at MAIL FROM 5.1.1 (a bad
+ * destination mailbox). So a code's usual status is kept only where its subject fits the stage, with
+ * the meanings RFC 5321 gives some codes at a stage, and is otherwise the class's undefined status
+ * (4.0.0, 5.0.0). Named here, it is also what the fault log records.
+ */
+export function replyStatus(stage: FaultStage, code: number, message: string | null = null): string | null {
+  const klass = Math.floor(code / 100);
+  // The greeting comes before EHLO could announce ENHANCEDSTATUSCODES (RFC 2034): none is sent.
+  if ((klass !== 4 && klass !== 5) || stage === "connect" || stage === "disconnect") return null;
+  // A text that starts with a status of the reply's class says it already (and is sent as is).
+  const own = message === null ? undefined : ENHANCED_PREFIX.exec(message)?.[1];
+  if (own?.startsWith(`${klass}.`)) return own;
+  const atStage = STAGE_MEANINGS[`${stage} ${code}`];
+  if (atStage !== undefined) return atStage;
+  const usual = USUAL_STATUS[code];
+  return usual !== undefined && subjectFits(usual, stage) ? usual : `${klass}.0.0`;
+}
+
+const ENHANCED_PREFIX = /^([245]\.\d{1,3}\.\d{1,3}) /;
+
+/** RFC 5321's meaning of a code at a stage, where it differs from the code's usual one. */
+const STAGE_MEANINGS: Readonly<Record<string, string>> = {
+  // 452 to MAIL FROM: insufficient system storage (RFC 5321 4.2.3), not a full mailbox.
+  "mail 452": "4.3.1",
+  // 553 to MAIL FROM: the sender's address is not allowed or malformed.
+  "mail 553": "5.1.7",
+};
+
+/** A code's usual enhanced status (as smtp-server sends it). */
+const USUAL_STATUS: Readonly<Record<number, string>> = {
+  420: "4.4.2",
+  421: "4.4.2",
+  450: "4.2.1",
+  451: "4.3.0",
+  452: "4.2.2",
+  454: "4.7.0",
+  500: "5.5.2",
+  501: "5.5.4",
+  502: "5.5.1",
+  503: "5.5.1",
+  504: "5.5.4",
+  521: "5.3.2",
+  523: "5.3.4",
+  530: "5.7.0",
+  535: "5.7.8",
+  538: "5.7.0",
+  550: "5.1.1",
+  551: "5.1.6",
+  552: "5.2.2",
+  553: "5.1.3",
+  554: "5.6.0",
+  555: "5.5.4",
+  556: "5.1.10",
+  557: "5.7.1",
+  558: "5.2.3",
+};
+
+/**
+ * Whether a status's subject (RFC 3463 section 3) is about what this stage handles: a destination
+ * address only at RCPT, a sender's address only at MAIL, a mailbox at RCPT or DATA, the message's
+ * content only at DATA; the system, network, protocol and security subjects anywhere.
+ */
+function subjectFits(status: string, stage: FaultStage): boolean {
+  const [, subject, detail] = status.split(".").map(Number);
+  switch (subject) {
+    case 1:
+      return detail === 7 || detail === 8 ? stage === "mail" : stage === "rcpt";
+    case 2:
+      return stage === "rcpt" || stage === "data";
+    case 6:
+      return stage === "data";
+    default:
+      return true;
+  }
 }

@@ -70,7 +70,7 @@ describe("FaultStore", () => {
         behavior: "reply",
         stage: "rcpt",
         code: 451,
-        status: null,
+        status: "4.3.0",
         message: "slow down",
         inboxes: ["ann@x.test"],
         envelope: envelope({ recipient: "ann@x.test", rcptTo: ["first@x.test"], authUser: "u" }),

@@ -13,6 +13,26 @@ function refusal(body: unknown, fixedInbox?: string): InvalidFaultRuleError {
 }
 
 describe("parseFaultRuleInput", () => {
+  it("gives a plain reply the enhanced status its code means at its stage", () => {
+    const status = (stage: string, code: number, message?: string) =>
+      parseFaultRuleInput({ stage, code, ...(message === undefined ? {} : { message }) }).status;
+    expect(status("rcpt", 550)).toBe("5.1.1");
+    expect(status("rcpt", 554)).toBe("5.0.0");
+    expect(status("data", 554)).toBe("5.6.0");
+    expect(status("mail", 550)).toBe("5.0.0");
+    expect(status("mail", 553)).toBe("5.1.7");
+    expect(status("mail", 452)).toBe("4.3.1");
+    expect(status("rcpt", 452)).toBe("4.2.2");
+    expect(status("data", 451)).toBe("4.3.0");
+    expect(status("rcpt", 421)).toBe("4.4.2");
+    expect(status("mail", 530)).toBe("5.7.0");
+    expect(status("rcpt", 499)).toBe("4.0.0");
+    // The greeting carries none (RFC 2034: before EHLO), and a text's own status of the class wins.
+    expect(status("connect", 421)).toBeNull();
+    expect(status("rcpt", 451, "4.7.1 Greylisted")).toBe("4.7.1");
+    expect(status("rcpt", 451, "5.1.1 looks permanent")).toBe("4.3.0");
+  });
+
   it("fires once by default, normalizes the inbox (or `to`) and the sender", () => {
     expect(
       parseFaultRuleInput({ stage: "rcpt", code: 451, to: " <Ann@Example.TEST> ", from: "App@X.test" }),
@@ -20,7 +40,7 @@ describe("parseFaultRuleInput", () => {
       behavior: "reply",
       stage: "rcpt",
       code: 451,
-      status: null,
+      status: "4.3.0",
       message: null,
       inbox: "ann@example.test",
       from: "app@x.test",

@@ -147,6 +147,8 @@ export function parseFaultRuleInput(body: unknown, fixedInbox?: string): FaultRu
       undefined,
     );
   }
+  const message =
+    fields.message === undefined || fields.message === null ? null : parseMessage(fields.message) || null;
   const rateLimited = behavior === "rate-limit";
   const windowMs =
     fields.windowMs === undefined
@@ -160,9 +162,8 @@ export function parseFaultRuleInput(body: unknown, fixedInbox?: string): FaultRu
     behavior,
     stage,
     code,
-    status: status ?? defaultStatus(behavior, code),
-    message:
-      fields.message === undefined || fields.message === null ? null : parseMessage(fields.message) || null,
+    status: status ?? defaultStatus(behavior, code, stage, message),
+    message,
     inbox,
     from,
     pattern,
