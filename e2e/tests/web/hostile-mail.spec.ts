@@ -1,3 +1,5 @@
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { expect, type Frame, type Page, test } from "@playwright/test";
 import { freshAddress, sendMail } from "../../support/mail.js";
 import { recordNetwork } from "../../support/network-log.js";
@@ -56,7 +58,7 @@ const NEVER_REQUESTED =
   /refresh|\/frame|external\.js|object\.swf|embed\.swf|\/ping|\/form|prefetch|preload|manifest|base\//;
 
 function htmlFrame(page: Page): Frame {
-  const frame = page.frames().find((candidate) => candidate.url() === "about:srcdoc");
+  const frame = page.frames().find((candidate) => /^about:srcdoc(#|$)/.test(candidate.url()));
   if (!frame)
     throw new Error(
       `no srcdoc frame among ${page
@@ -188,4 +190,76 @@ test("script in the subject, from name, header values and attachment filename is
 
   await expectNoScriptRan(page);
   expect(network.remote).toEqual([]);
+});
+
+test("HTML that parses into another tree the second time (mutation XSS) loads nothing in the preview either", async ({
+  page,
+  context,
+}) => {
+  // A listener on loopback stands for the tracker: an <iframe> the first parse hid inside a
+  // <style>, and the preview's own parse would have made an element, connected to it.
+  const connections: string[] = [];
+  const tracker = createServer((socket) => {
+    connections.push(String(socket.remoteAddress));
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => tracker.listen(0, "127.0.0.1", resolve));
+  const port = (tracker.address() as AddressInfo).port;
+  try {
+    const network = await recordNetwork(context);
+    const address = freshAddress("mxss");
+    await openViewer(page, inboxUrl(address));
+    await sendMail({
+      from: "news@evil.example",
+      to: address,
+      subject: "Mutating newsletter",
+      html:
+        `<p id="mx-title">hi</p>` +
+        `<math><mtext><table><mglyph><style><div><iframe src="http://127.0.0.1:${port}/frame"></iframe>` +
+        `<img src="x" onerror="parent.__pwned='mxss'"><a id="mx-link" href="javascript:parent.__pwned='mxss-link'">x</a>` +
+        `<meta http-equiv="refresh" content="0;url=http://127.0.0.1:${port}/refresh"></div></style></mglyph></table></mtext></math>` +
+        `<form><math><mtext></form><form><mglyph><style></math><iframe src="http://127.0.0.1:${port}/form-frame"></iframe></style></mglyph></form></mtext></math></form>`,
+    });
+    await messageRow(page, "Mutating newsletter").click();
+    await expect(previewFrame(page).locator("#mx-title")).toHaveText("hi");
+    await htmlFrame(page).waitForLoadState("load");
+
+    // What the preview parsed holds none of what cleaning removes.
+    const left = await htmlFrame(page).evaluate(
+      () =>
+        document.querySelectorAll('iframe, [onerror], meta[http-equiv="refresh"], a[href^="javascript:"]')
+          .length,
+    );
+    expect(left).toBe(0);
+    await page.waitForTimeout(500);
+    expect(connections).toEqual([]);
+    await expectNoScriptRan(page);
+    expect(network.remote).toEqual([]);
+  } finally {
+    await new Promise<void>((resolve) => tracker.close(() => resolve()));
+  }
+});
+
+test("an in-page #link scrolls within the preview", async ({ page }) => {
+  const address = freshAddress("anchor");
+  await openViewer(page, inboxUrl(address));
+  const filler = Array.from({ length: 200 }, (_, i) => `<p>line ${i}</p>`).join("");
+  await sendMail({
+    from: "news@example.test",
+    to: address,
+    subject: "Long newsletter",
+    html: `<a id="toc" href="#part-two">Part two</a>${filler}<h2 id="part-two">Part two</h2>${filler}`,
+  });
+  await messageRow(page, "Long newsletter").click();
+  await previewFrame(page).locator("#toc").click();
+
+  await expect.poll(() => htmlFrame(page).url()).toBe("about:srcdoc#part-two");
+  const position = await htmlFrame(page).evaluate(() => ({
+    top: document.getElementById("part-two")?.getBoundingClientRect().top ?? -1,
+    height: innerHeight,
+    scrolled: scrollY,
+  }));
+  expect(position.scrolled).toBeGreaterThan(0);
+  expect(position.top).toBeGreaterThan(-1); // at the top, give or take a subpixel
+  expect(position.top).toBeLessThan(position.height);
 });

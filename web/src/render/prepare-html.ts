@@ -67,8 +67,61 @@ const REMOVED_ATTRIBUTES = new Set(["ping", "action", "formaction", "srcdoc", "h
 const XLINK = "http://www.w3.org/1999/xlink";
 const BLOCKED_PREFIX = "data-mailnest-blocked-";
 
+/**
+ * How often the cleaned HTML may be parsed and cleaned again before it counts as one that cannot be
+ * made stable (ordinary HTML is stable after one more round).
+ */
+const MAX_CLEAN_ROUNDS = 4;
+
 export function prepareHtml(html: string, options: PrepareHtmlOptions): PreparedHtml {
-  const doc = new DOMParser().parseFromString(html, "text/html");
+  const first = new DOMParser().parseFromString(html, "text/html");
+  const remoteResources = clean(first, options);
+  // The iframe parses the text made here again, and HTML's parser need not give back the tree the
+  // text was made from: <math>, <svg> and <style> nested in some ways move elements between
+  // namespaces on the way (mutation XSS), so an <iframe> hidden in a <style> of the first tree is an
+  // element of the second. So the text is parsed and cleaned again until that changes nothing: then
+  // the tree the iframe builds is one that was cleaned.
+  let serialized = serialize(first);
+  for (let round = 0; ; round++) {
+    const again = new DOMParser().parseFromString(serialized, "text/html");
+    clean(again, options);
+    const next = serialize(again);
+    if (next === serialized) return { srcdoc: decorate(again, options), remoteResources };
+    if (round === MAX_CLEAN_ROUNDS) return unstable(options);
+    serialized = next;
+  }
+}
+
+/** The message's HTML, when cleaning it never settles: a notice instead (the Text and Source tabs still show it). */
+function unstable(options: PrepareHtmlOptions): PreparedHtml {
+  const doc = new DOMParser().parseFromString(
+    "<!doctype html><p>Mailnest could not make this HTML safe to show. The Text and Source tabs show the message.</p>",
+    "text/html",
+  );
+  return { srcdoc: decorate(doc, options), remoteResources: 0 };
+}
+
+/** Keeps the message's own doctype (or its absence): old table layouts depend on quirks mode. */
+function serialize(doc: Document): string {
+  const doctype = doc.doctype ? `${new XMLSerializer().serializeToString(doc.doctype)}\n` : "";
+  return doctype + doc.documentElement.outerHTML;
+}
+
+/** The policy and the other <meta> elements of our own, first in <head>; the srcdoc. */
+function decorate(doc: Document, options: PrepareHtmlOptions): string {
+  doc.head.prepend(
+    meta(doc, {
+      "http-equiv": "Content-Security-Policy",
+      content: contentSecurityPolicy(options.allowRemote),
+    }),
+    meta(doc, { name: "referrer", content: "no-referrer" }),
+    meta(doc, { name: "color-scheme", content: "light" }),
+  );
+  return serialize(doc);
+}
+
+/** Removes and rewrites what must not be in a preview, in place; returns the remote resources counted. */
+function clean(doc: Document, options: PrepareHtmlOptions): number {
   let remoteResources = 0;
   const resolveCid = (contentId: string) => options.inlineParts.get(contentId);
 
@@ -104,18 +157,7 @@ export function prepareHtml(html: string, options: PrepareHtmlOptions): Prepared
   for (const attribute of [...root.attributes]) {
     if (attribute.name !== "lang" && attribute.name !== "dir") root.removeAttributeNode(attribute);
   }
-  doc.head.prepend(
-    meta(doc, {
-      "http-equiv": "Content-Security-Policy",
-      content: contentSecurityPolicy(options.allowRemote),
-    }),
-    meta(doc, { name: "referrer", content: "no-referrer" }),
-    meta(doc, { name: "color-scheme", content: "light" }),
-  );
-
-  // Keep the message's own doctype (or its absence): old table layouts depend on quirks mode.
-  const doctype = doc.doctype ? `${new XMLSerializer().serializeToString(doc.doctype)}\n` : "";
-  return { srcdoc: doctype + root.outerHTML, remoteResources };
+  return remoteResources;
 }
 
 /** `href` loads something on <link>, SVG <image>, <use> and <feImage>; on <a> it is navigation. */
@@ -152,19 +194,28 @@ function rewriteResource(
   return 0;
 }
 
+/** The preview's own URL: an in-page link must name it, or it resolves against the viewer's. */
+const PREVIEW_URL = "about:srcdoc";
+
+/** Each of `href` and SVG's `xlink:href` on its own: a safe one must not vouch for the other. */
 function rewriteLink(anchor: Element): void {
-  const href = anchor.getAttribute("href") ?? anchor.getAttributeNS(XLINK, "href");
-  if (href === null) return;
-  if (href.trim().startsWith("#")) return;
-  if (isSafeLinkHref(href)) {
-    anchor.setAttribute("target", "_blank");
-    anchor.setAttribute("rel", "noopener noreferrer");
-    return;
+  const links = [anchor.getAttributeNode("href"), anchor.getAttributeNodeNS(XLINK, "href")];
+  for (const link of links) {
+    if (link === null) continue;
+    const href = link.value.trim();
+    if (href.startsWith("#") || href.startsWith(`${PREVIEW_URL}#`)) {
+      // `#part` would load the viewer's page into the frame (and be refused); the srcdoc's own URL
+      // with the fragment scrolls within it.
+      link.value = href.startsWith("#") ? PREVIEW_URL + href : href;
+    } else if (isSafeLinkHref(href)) {
+      anchor.setAttribute("target", "_blank");
+      anchor.setAttribute("rel", "noopener noreferrer");
+    } else {
+      // javascript:, data:, relative … : shown, not followed.
+      anchor.removeAttributeNode(link);
+      anchor.setAttribute("title", `Link removed by Mailnest: ${href.slice(0, 200)}`);
+    }
   }
-  // javascript:, data:, relative … : shown, not followed.
-  anchor.removeAttribute("href");
-  anchor.removeAttributeNS(XLINK, "href");
-  anchor.setAttribute("title", `Link removed by Mailnest: ${href.slice(0, 200)}`);
 }
 
 function meta(doc: Document, attributes: Record<string, string>): HTMLMetaElement {
