@@ -118,6 +118,16 @@ function findWebRoot(): string | null {
   return null;
 }
 
+const MACHINE_REFUSALS = new Set([
+  "EADDRINUSE",
+  "EACCES",
+  "EADDRNOTAVAIL",
+  "ENOSPC",
+  "EDQUOT",
+  "EROFS",
+  "EPERM",
+]);
+
 function describe(error: unknown): string {
   if (
     isTlsCertificateError(error) ||
@@ -130,7 +140,9 @@ function describe(error: unknown): string {
   }
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code === "EADDRINUSE" || code === "EACCES" ? error.message : (error.stack ?? error.message);
+    // What the machine refused (a port taken, a full or read-only disk) is said in one line; only
+    // what looks like a bug gets its stack.
+    return code !== undefined && MACHINE_REFUSALS.has(code) ? error.message : (error.stack ?? error.message);
   }
   return String(error);
 }

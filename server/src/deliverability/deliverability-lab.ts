@@ -161,7 +161,7 @@ export async function createDeliverabilityLab(
       const { saved, kept } = await SavedZone.open(dataDir, fileKeys);
       zone.replace(saved);
       addFileRecords(zone, fileRecords, zoneFile ?? "", ` (beside the records saved in ${SAVED_ZONE_FILE})`);
-      await kept.save(zone);
+      // Nothing is written until the API changes the zone: a start on a full disk must not fail here.
       editor = kept.editor(zone);
     },
     close: async () => {

@@ -46,7 +46,12 @@ export interface BlobStore {
    * Known once the store is open; always false in memory.
    */
   readonly cleanShutdown: boolean;
-  close(): Promise<void>;
+  /**
+   * `indexDurable`: the index's last flush wrote everything (no write failed since, a full disk
+   * say). Only then may the close vouch for it to the next start; without it the next start lists
+   * the files, as after a crash.
+   */
+  close(options?: { indexDurable: boolean }): Promise<void>;
 }
 
 export interface BlobScan {

@@ -344,11 +344,13 @@ async function openLocked(
      * `messages/`), and then leaves the clean-shutdown marker. Without a file-system sync there is no
      * marker, and the next start lists the files as before.
      */
-    async close() {
+    async close(options) {
       const checkpointed = await wal.close();
       await segmented?.close();
       await Promise.all([messagesDirSync.close(), walDirSync.close(), segmentsDirSync.close()]);
-      if (checkpointed && wholeSync) {
+      // An index that is behind the files (a write failed: a full disk) must not be vouched for:
+      // the next start would trust it, and hide mail that was acknowledged.
+      if (checkpointed && wholeSync && options?.indexDurable !== false) {
         try {
           await wholeSync.sync();
           await leaveCleanShutdownMarker(dataDir);

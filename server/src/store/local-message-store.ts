@@ -270,9 +270,9 @@ class LocalMessageStore implements MessageStore {
       // The state records how many summaries the shards hold, which the next start checks before
       // trusting them (or the snapshot) after a clean shutdown.
       this.#parts.persisted.markState();
-      await this.#parts.persisted.writeSnapshot();
+      const indexDurable = await this.#parts.persisted.writeSnapshot();
       await this.#parts.searchText.close();
-      await this.#parts.blobs.close();
+      await this.#parts.blobs.close({ indexDurable });
     })();
     return this.#closing;
   }

@@ -189,19 +189,19 @@ export class PersistedIndex {
    * between the two writes leaves `state.json` naming the previous snapshot, which the new file
    * replaced: the next start finds no snapshot it names and reads the shards.
    */
-  async writeSnapshot(): Promise<void> {
+  async writeSnapshot(): Promise<boolean> {
     this.#closed = true;
     this.#stopQuietTimer();
     await this.flush();
-    if (this.#dirtyShards.size > 0 || this.#stateDirty) return;
-    await this.#writeSnapshotAndState({ vouchForCount: true });
+    if (this.#dirtyShards.size > 0 || this.#stateDirty) return false;
+    return this.#writeSnapshotAndState({ vouchForCount: true });
   }
 
   /**
    * Writes every summary to a new snapshot, then points `state.json` at it with no shard changed
    * since. A failure is reported once; the snapshot `state.json` named before stays named.
    */
-  async #writeSnapshotAndState(state: { vouchForCount: boolean }): Promise<void> {
+  async #writeSnapshotAndState(state: { vouchForCount: boolean }): Promise<boolean> {
     try {
       const id = randomUUID();
       // The list is captured now; the summaries are serialised a frame at a time as the file is
@@ -210,8 +210,10 @@ export class PersistedIndex {
       this.#snapshotId = id;
       this.#changedShards = new Set();
       await this.#writeState(state);
+      return true;
     } catch (error) {
       this.#reportFailure(error);
+      return false;
     }
   }
 

@@ -1,7 +1,10 @@
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { systemClock } from "../clock.js";
+import { EventBus } from "../events/bus.js";
+import { messageParser } from "../smtp/parse-message.js";
 import {
   createStoreKit,
   ingestBuffer,
@@ -9,7 +12,10 @@ import {
   testEnvelope,
   testMessage,
 } from "../test-support/store-kit.js";
-import { searchTextReady } from "./local-message-store.js";
+import { createFileBlobStore } from "./file-blob-store.js";
+import { createFileIndexStorage, type IndexStorage } from "./index-storage.js";
+import { openLocalStore, searchTextReady } from "./local-message-store.js";
+import type { MessageStore } from "./message-store.js";
 
 const kit = createStoreKit();
 afterEach(() => kit.cleanup());
@@ -340,3 +346,72 @@ describe("restart", () => {
 function readableOf(bytes: Buffer) {
   return Readable.from([bytes]);
 }
+
+describe("a close after the index could not be written", () => {
+  it("leaves no clean-shutdown marker, so the next start lists the files and hides no acknowledged message", async () => {
+    const dataDir = await kit.tempDir();
+    let failing = false;
+    const open = async () => {
+      const files = await createFileIndexStorage(join(dataDir, "index"));
+      // The same documents, with every write refused while `failing` (a full disk).
+      const indexStorage: IndexStorage = {
+        ...files,
+        adapter<T>(name: string) {
+          const inner = files.adapter<T>(name);
+          return {
+            read: () => inner.read(),
+            write: async (data: T) => {
+              if (failing)
+                throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
+              await inner.write(data);
+            },
+          };
+        },
+      };
+      return openLocalStore({
+        blobs: await createFileBlobStore(dataDir),
+        indexStorage,
+        parser: messageParser,
+        bus: new EventBus(),
+        policy: { maxMessages: 10_000, maxAgeMs: null },
+        clock: systemClock,
+      });
+    };
+    const ingest = (store: MessageStore, subject: string) =>
+      ingestBuffer(
+        store,
+        testMessage({ subject, to: "ann@mailnest.test" }),
+        testEnvelope({ rcptTo: ["ann@mailnest.test"] }),
+      );
+
+    const first = await open();
+    const gone = await ingest(first, "deleted later");
+    await ingest(first, "kept");
+    await first.close();
+
+    const second = await open();
+    failing = true;
+    const quiet = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const late = await ingest(second, "acknowledged while the index could not be written");
+      await second.deleteMessage(gone.id);
+      await second.close();
+      expect(late.sequence).toBe(3);
+    } finally {
+      quiet.mockRestore();
+      failing = false;
+    }
+    expect((await readdir(dataDir)).includes("clean-shutdown")).toBe(false);
+
+    const third = await open();
+    try {
+      expect((await subjects(third)).sort()).toEqual([
+        "acknowledged while the index could not be written",
+        "kept",
+      ]);
+      expect(third.head).toBeGreaterThanOrEqual(3);
+    } finally {
+      await third.close();
+    }
+  });
+});
