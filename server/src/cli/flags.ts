@@ -270,7 +270,7 @@ export const FLAGS: readonly FlagSpec[] = [
     "no-simulator",
     "boolean",
     undefined,
-    "on",
+    "off",
     "no reports for the built-in bounce@, complaint@, ooto@, … addresses",
   ),
   flag(
@@ -284,7 +284,7 @@ export const FLAGS: readonly FlagSpec[] = [
     "greylist",
     "string",
     "<delay>",
-    "off",
+    "none",
     "greylist every (client, sender, recipient) triple for this long (451 4.7.1)",
   ),
   {
