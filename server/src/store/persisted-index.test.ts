@@ -1,6 +1,7 @@
 import { deserialize, serialize } from "node:v8";
 import type { Adapter } from "lowdb";
 import { describe, expect, it, vi } from "vitest";
+import { failingWrites } from "../test-support/failing-index-storage.js";
 import { createMemoryIndexStorage, type IndexStorage } from "./index-storage.js";
 import type { MessageSummary } from "./model.js";
 import {
@@ -54,23 +55,6 @@ function countingStorage(): IndexStorage & { writes: Map<string, number> } {
         write: async (data: T) => {
           writes.set(name, (writes.get(name) ?? 0) + 1);
           await adapter.write(data);
-        },
-      };
-    },
-  };
-}
-
-/** The same storage, with writes of the documents `fails` names throwing "disk full". */
-function failingWrites(storage: IndexStorage, fails: (name: string) => boolean): IndexStorage {
-  return {
-    ...storage,
-    adapter<T>(name: string): Adapter<T> {
-      const inner = storage.adapter<T>(name);
-      return {
-        read: () => inner.read(),
-        write: async (data: T) => {
-          if (fails(name)) throw new Error("disk full");
-          await inner.write(data);
         },
       };
     },

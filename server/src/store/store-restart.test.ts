@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { systemClock } from "../clock.js";
 import { EventBus } from "../events/bus.js";
 import { messageParser } from "../smtp/parse-message.js";
+import { failingWrites } from "../test-support/failing-index-storage.js";
 import {
   createStoreKit,
   ingestBuffer,
@@ -13,7 +14,7 @@ import {
   testMessage,
 } from "../test-support/store-kit.js";
 import { createFileBlobStore } from "./file-blob-store.js";
-import { createFileIndexStorage, type IndexStorage } from "./index-storage.js";
+import { createFileIndexStorage } from "./index-storage.js";
 import { openLocalStore, searchTextReady } from "./local-message-store.js";
 import type { MessageStore } from "./message-store.js";
 
@@ -352,22 +353,9 @@ describe("a close after the index could not be written", () => {
     const dataDir = await kit.tempDir();
     let failing = false;
     const open = async () => {
-      const files = await createFileIndexStorage(join(dataDir, "index"));
       // The same documents, with every write refused while `failing` (a full disk).
-      const indexStorage: IndexStorage = {
-        ...files,
-        adapter<T>(name: string) {
-          const inner = files.adapter<T>(name);
-          return {
-            read: () => inner.read(),
-            write: async (data: T) => {
-              if (failing)
-                throw Object.assign(new Error("ENOSPC: no space left on device"), { code: "ENOSPC" });
-              await inner.write(data);
-            },
-          };
-        },
-      };
+      const files = await createFileIndexStorage(join(dataDir, "index"));
+      const indexStorage = failingWrites(files, () => failing);
       return openLocalStore({
         blobs: await createFileBlobStore(dataDir),
         indexStorage,
