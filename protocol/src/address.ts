@@ -70,3 +70,18 @@ function normalizeDomain(domain: string): string {
     return lowered;
   }
 }
+
+/**
+ * Whether a normalized address can name an inbox: local@domain with both parts present and no
+ * whitespace, control characters or angle brackets, except that a quoted local part (RFC 5321
+ * section 4.1.2, which SMTP accepts) may hold spaces and angle brackets: `"john doe"@example.test`
+ * is an inbox like any other. The API's address parameters and the WebSocket's subscriptions both
+ * check it.
+ */
+export function isMailbox(address: string): boolean {
+  const at = address.lastIndexOf("@");
+  if (at <= 0 || at >= address.length - 1 || /[\x00-\x1f\x7f]/.test(address)) return false;
+  const localPart = address.slice(0, at);
+  const plain = (text: string) => !/[\s<>]/.test(text);
+  return plain(address.slice(at + 1)) && (isQuotedLocalPart(localPart) || plain(localPart));
+}

@@ -79,6 +79,10 @@ describe("WebSocket /api/events", () => {
     client.socket.send(JSON.stringify({ type: "dance" }));
     expect((await client.next()).data).toMatchObject({ code: "invalid_frame" });
     expect((await client.subscribe(["not an address", 3] as unknown as string[])).type).toBe("error");
+    // Strings that no message can be addressed to are refused too, not subscribed to in silence.
+    expect((await client.subscribe(["not an address"])).type).toBe("error");
+    expect((await client.subscribe(["ann@example.test", "<b@x"])).type).toBe("error");
+    expect((await client.subscribe(['"john doe"@example.test'])).type).toBe("subscribed");
     expect((await client.subscribe("*")).type).toBe("subscribed");
   });
 

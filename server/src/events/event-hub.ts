@@ -1,6 +1,8 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
+  isMailbox,
+  MAX_ADDRESS_LENGTH,
   MAX_CLIENT_FRAME_BYTES,
   MAX_SUBSCRIBED_INBOXES,
   normalizeAddress,
@@ -188,7 +190,13 @@ function parseSubscription(data: unknown): Subscription | null {
   const { inboxes } = data;
   if (inboxes === "*") return "*";
   if (!Array.isArray(inboxes) || inboxes.length > MAX_SUBSCRIBED_INBOXES) return null;
-  if (!inboxes.every((inbox): inbox is string => typeof inbox === "string" && inbox.length <= 320))
+  if (
+    !inboxes.every(
+      (inbox): inbox is string => typeof inbox === "string" && inbox.length <= MAX_ADDRESS_LENGTH,
+    )
+  )
     return null;
-  return new Set(inboxes.map(normalizeAddress));
+  const addresses = inboxes.map(normalizeAddress);
+  // A subscription to something no message can be addressed to would simply never hear anything.
+  return addresses.every(isMailbox) ? new Set(addresses) : null;
 }

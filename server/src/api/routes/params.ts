@@ -7,7 +7,7 @@ import {
   DKIM_RESULTS,
   DMARC_RESULTS,
   INBOX_PREFIX_PATTERN,
-  isQuotedLocalPart,
+  isMailbox,
   LIST_PARAMETERS,
   MAX_ADDRESS_LENGTH,
   MAX_EXCLUDED,
@@ -268,17 +268,4 @@ function optionalBoolean(query: QueryValues, name: string): boolean | undefined 
   if (value === "true" || value === "1") return true;
   if (value === "false" || value === "0") return false;
   throw InvalidParameterError.expected(name, "true or false", value);
-}
-
-/**
- * local@domain with both parts present and no whitespace, control characters or angle brackets,
- * except that a quoted local part (RFC 5321 section 4.1.2, which SMTP accepts) may hold spaces and
- * angle brackets: `"john doe"@example.test` is an inbox like any other.
- */
-function isMailbox(value: string): boolean {
-  const at = value.lastIndexOf("@");
-  if (at <= 0 || at >= value.length - 1 || /[\x00-\x1f\x7f]/.test(value)) return false;
-  const localPart = value.slice(0, at);
-  const plain = (text: string) => !/[\s<>]/.test(text);
-  return plain(value.slice(at + 1)) && (isQuotedLocalPart(localPart) || plain(localPart));
 }
