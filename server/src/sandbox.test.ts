@@ -3,6 +3,7 @@ import net from "node:net";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Sandbox, startSandbox } from "./sandbox.js";
+import { freePort } from "./test-support/free-port.js";
 import { queuedId, SmtpTestClient } from "./test-support/smtp-test-client.js";
 import { readAll, rfc822, sha256, tempDir, testConfig, useCleanup } from "./test-support/test-sandbox.js";
 
@@ -124,14 +125,6 @@ describe("startSandbox", () => {
     await sandbox.close();
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === "object" && address ? address.port : 0;
-}
 
 function canListen(port: number): Promise<boolean> {
   const server = net.createServer();

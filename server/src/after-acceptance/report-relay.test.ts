@@ -1,7 +1,7 @@
-import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { runCli } from "../test-support/cli-process.js";
 import { fetchJson } from "../test-support/fetch-json.js";
+import { freePort } from "../test-support/free-port.js";
 import { mailerFor } from "../test-support/mailer.js";
 import { messagesIn } from "../test-support/report-kit.js";
 import { startTestSandbox, useCleanup } from "../test-support/test-sandbox.js";
@@ -113,13 +113,3 @@ describe("reports sent on over SMTP", () => {
     ]);
   });
 });
-
-/** A port free a moment ago (the sandbox under test binds it next). */
-function freePort(): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}

@@ -1,8 +1,9 @@
-import net from "node:net";
+import type net from "node:net";
 import type { Release } from "@mailnest/protocol";
 import { SMTPServer } from "smtp-server";
 import { describe, expect, it, vi } from "vitest";
 import { type Sandbox, startSandbox } from "../sandbox.js";
+import { freePort } from "../test-support/free-port.js";
 import { queuedId, SmtpTestClient } from "../test-support/smtp-test-client.js";
 import {
   readAll,
@@ -66,15 +67,6 @@ function settled(service: ReleaseService, id: string, state: Release["state"]) {
     const stop = service.onReleaseChange(check);
     check();
   });
-}
-
-/** A port nothing listens on (for now). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const original = rfc822({
