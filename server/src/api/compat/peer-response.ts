@@ -18,5 +18,5 @@ export const PEER_HTML_CSP =
  * writes into a response (inline images) use it, so they work for the client that asked.
  */
 export function publicBase(res: Response, base: string): string {
-  return res.locals.peerRoot === true ? "" : base;
+  return res.locals.peerRootOwner === undefined ? base : "";
 }

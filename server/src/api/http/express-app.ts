@@ -3,7 +3,7 @@ import type { CompatPeer, MailnestConfig } from "../../config.js";
 import { hostGuard } from "./access-guards.js";
 import { ApiRoutes } from "./api-routes.js";
 import { cors } from "./cors.js";
-import { peerRootAliases, peerRootNotFound } from "./peer-paths.js";
+import { collapseSlashes, peerRootAliases, peerRootNotFound } from "./peer-paths.js";
 import { requestLog } from "./request-log.js";
 import { securityHeaders } from "./security-headers.js";
 import { errorHandler, routeNotFound } from "./send-error.js";
@@ -46,10 +46,10 @@ export function expressApp(config: HttpAppConfig, addRoutes: (routes: ApiRoutes)
 /** The 404 of a path no route took; for a peer's root path, one that may say where another peer is. */
 function notFound(req: Request, res: Response): Error {
   const owner = res.locals.peerRootOwner as CompatPeer | undefined;
-  const path = res.locals.peerRootPath as string | undefined;
-  return owner !== undefined && path !== undefined
-    ? peerRootNotFound(req.method, path, owner)
-    : routeNotFound(req.method, pathOf(req.originalUrl));
+  const path = pathOf(req.originalUrl);
+  return owner === undefined
+    ? routeNotFound(req.method, path)
+    : peerRootNotFound(req.method, collapseSlashes(path), owner);
 }
 
 /** Without the query string, which may carry `?token=`. */

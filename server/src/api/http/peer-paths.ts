@@ -58,9 +58,8 @@ export function peerRootAliases(mounted: readonly CompatPeer[]): RequestHandler 
     }
     const owner = owners.find(({ root }) => isUnder(path, root));
     if (owner) {
-      res.locals.peerRoot = true;
+      // The peer that answers at its root here; `publicBase` and the 404 of a path it lacks read it.
       res.locals.peerRootOwner = owner.peer;
-      res.locals.peerRootPath = path;
       req.url = PEER_PREFIXES[owner.peer] + path + query;
       next();
       return;
@@ -69,12 +68,7 @@ export function peerRootAliases(mounted: readonly CompatPeer[]): RequestHandler 
       PEER_ROOT_PATHS[peer].some((root) => isUnder(path, root)),
     );
     if (unmounted) {
-      next(
-        new NotFoundError(
-          `No route for ${req.method} ${path}: ${PEER_NAMES[unmounted]}'s API is at ` +
-            `${PEER_PREFIXES[unmounted]}${path}, or here with --compat ${unmounted}`,
-        ),
-      );
+      next(new NotFoundError(`No route for ${req.method} ${path}: ${whereIs(unmounted, path)}`));
       return;
     }
     next();
@@ -90,15 +84,15 @@ export function peerRootNotFound(method: string, path: string, owner: CompatPeer
   const others = (Object.keys(PEER_ROOT_PATHS) as CompatPeer[]).filter(
     (peer) => peer !== owner && PEER_ROOT_PATHS[peer].some((root) => isUnder(path, root)),
   );
-  const where = others
-    .map(
-      (peer) =>
-        `${PEER_NAMES[peer]}'s API is at ${PEER_PREFIXES[peer]}${path}, or here with --compat ${peer}`,
-    )
-    .join("; ");
+  const where = others.map((peer) => whereIs(peer, path)).join("; ");
   return new NotFoundError(
     `No route for ${method} ${path}${where === "" ? "" : ` in ${PEER_NAMES[owner]}'s API, which --compat mounts here: ${where}`}`,
   );
+}
+
+/** Where `peer` answers `path`: under its prefix, or at the root with `--compat`. */
+function whereIs(peer: CompatPeer, path: string): string {
+  return `${PEER_NAMES[peer]}'s API is at ${PEER_PREFIXES[peer]}${path}, or here with --compat ${peer}`;
 }
 
 const PEER_NAMES: Readonly<Record<CompatPeer, string>> = {
