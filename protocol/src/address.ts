@@ -1,3 +1,5 @@
+import { MAX_ADDRESS_LENGTH } from "./limits.js";
+
 /**
  * The inbox key of an address: every envelope recipient that normalizes to the same key lands in
  * the same inbox. The one rule for the server, the SDK and the viewer.
@@ -72,13 +74,21 @@ function normalizeDomain(domain: string): string {
 }
 
 /**
+ * `input` as the inbox it names (`normalizeAddress`), or null when it names none: the API's address
+ * parameters and the WebSocket's subscriptions both take addresses this way.
+ */
+export function inboxAddress(input: string): string | null {
+  const address = normalizeAddress(input);
+  return address.length <= MAX_ADDRESS_LENGTH && isMailbox(address) ? address : null;
+}
+
+/**
  * Whether a normalized address can name an inbox: local@domain with both parts present and no
  * whitespace, control characters or angle brackets, except that a quoted local part (RFC 5321
  * section 4.1.2, which SMTP accepts) may hold spaces and angle brackets: `"john doe"@example.test`
- * is an inbox like any other. The API's address parameters and the WebSocket's subscriptions both
- * check it.
+ * is an inbox like any other.
  */
-export function isMailbox(address: string): boolean {
+function isMailbox(address: string): boolean {
   const at = address.lastIndexOf("@");
   if (at <= 0 || at >= address.length - 1 || /[\x00-\x1f\x7f]/.test(address)) return false;
   const localPart = address.slice(0, at);

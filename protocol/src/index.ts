@@ -3,7 +3,7 @@
  * viewer import these; `schemas.json` (built from these types) feeds the OpenAPI document.
  * Nothing here depends on Node, the DOM or any package.
  */
-export { isMailbox, isQuotedLocalPart, normalizeAddress, sameInbox } from "./address.js";
+export { inboxAddress, isQuotedLocalPart, normalizeAddress, sameInbox } from "./address.js";
 export type {
   FeedbackType,
   PendingReport,

@@ -1,11 +1,10 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import {
-  isMailbox,
+  inboxAddress,
   MAX_ADDRESS_LENGTH,
   MAX_CLIENT_FRAME_BYTES,
   MAX_SUBSCRIBED_INBOXES,
-  normalizeAddress,
   type ServerEventData,
   type ServerEventType,
 } from "@mailnest/protocol";
@@ -196,7 +195,7 @@ function parseSubscription(data: unknown): Subscription | null {
     )
   )
     return null;
-  const addresses = inboxes.map(normalizeAddress);
+  const addresses = inboxes.map(inboxAddress);
   // A subscription to something no message can be addressed to would simply never hear anything.
-  return addresses.every(isMailbox) ? new Set(addresses) : null;
+  return addresses.every((address) => address !== null) ? new Set(addresses) : null;
 }

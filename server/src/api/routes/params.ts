@@ -7,9 +7,8 @@ import {
   DKIM_RESULTS,
   DMARC_RESULTS,
   INBOX_PREFIX_PATTERN,
-  isMailbox,
+  inboxAddress,
   LIST_PARAMETERS,
-  MAX_ADDRESS_LENGTH,
   MAX_EXCLUDED,
   MAX_FILTER_LENGTH,
   MAX_INBOX_TTL_MS,
@@ -17,7 +16,6 @@ import {
   MAX_WAIT_COUNT,
   MAX_WAIT_LIMIT,
   MESSAGE_ID_PATTERN,
-  normalizeAddress,
   SPF_RESULTS,
   WAIT_PARAMETERS,
 } from "@mailnest/protocol";
@@ -54,8 +52,8 @@ export function attachmentIdParam(messageId: string, value: unknown): string {
 
 /** An inbox address from the path (express has URL-decoded it), normalized with the store's rule. */
 export function addressParam(value: unknown): string {
-  const address = typeof value === "string" ? normalizeAddress(value) : "";
-  if (address.length > MAX_ADDRESS_LENGTH || !isMailbox(address)) {
+  const address = typeof value === "string" ? inboxAddress(value) : null;
+  if (address === null) {
     throw InvalidParameterError.expected("address", "an email address such as user@mailnest.test", value);
   }
   return address;
