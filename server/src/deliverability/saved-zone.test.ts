@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DkimKey, DnsRecordList, StoredMessage } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
@@ -67,7 +67,7 @@ describe("the DNS zone of a sandbox with a data directory", () => {
     const dataDir = await tempDir(cleanup);
     const zoneFile = path.join(dataDir, "..", `${path.basename(dataDir)}.zone`);
     await writeFile(zoneFile, '$ORIGIN file.test.\n@ TXT "from the file"\n');
-    cleanup(() => import("node:fs/promises").then(({ rm }) => rm(zoneFile, { force: true })));
+    cleanup(() => rm(zoneFile, { force: true }));
     const first = await start(dataDir, zoneFile);
     await fetchJson(first.url, "POST", "/api/dns/records", {
       name: "api.test",

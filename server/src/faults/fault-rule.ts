@@ -100,8 +100,8 @@ export const BEHAVIOR_DEFAULTS: Record<
 export function defaultStatus(
   behavior: FaultBehavior,
   code: number | null,
-  stage: FaultStage | null = null,
-  message: string | null = null,
+  stage: FaultStage | null,
+  message: string | null,
 ): string | null {
   switch (behavior) {
     case "reply":
@@ -146,7 +146,7 @@ export function upgradeSavedRule(saved: FaultRule): FaultRule {
  * the meanings RFC 5321 gives some codes at a stage, and is otherwise the class's undefined status
  * (4.0.0, 5.0.0). Named here, it is also what the fault log records.
  */
-export function replyStatus(stage: FaultStage, code: number, message: string | null = null): string | null {
+export function replyStatus(stage: FaultStage, code: number, message: string | null): string | null {
   const klass = Math.floor(code / 100);
   // The greeting comes before EHLO could announce ENHANCEDSTATUSCODES (RFC 2034): none is sent.
   if ((klass !== 4 && klass !== 5) || stage === "connect" || stage === "disconnect") return null;
