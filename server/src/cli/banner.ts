@@ -1,16 +1,23 @@
 import { PEER_PREFIXES } from "../api/http/peer-paths.js";
 import type { CompatPeer } from "../config.js";
 import type { ChaosSpec } from "../faults/fault-rule.js";
+import { isWildcardHost, urlHost } from "../listen-host.js";
 import { parseRelayUrl } from "../relay/relay-target.js";
 import type { Sandbox } from "../sandbox.js";
 import type { TlsCredentials } from "../smtp/tls-credentials.js";
 import { insecureAuthAllowed, starttlsOffered } from "../smtp/transport-policy.js";
 import { describeStore } from "../store/store-location.js";
 
+/** What the banner reads of a started sandbox: its settings and the ports it bound. */
+export type BannerFacts = Pick<
+  Sandbox,
+  "config" | "url" | "tls" | "smtpPort" | "smtpsPort" | "pop3Port" | "pop3sPort" | "imapPort" | "imapsPort"
+>;
+
 /** What the operator needs at startup: where to send mail (and how), where to look at it, where it is kept. */
-export function startupBanner(sandbox: Sandbox, version: string): string[] {
+export function startupBanner(sandbox: BannerFacts, version: string): string[] {
   const { config } = sandbox;
-  const host = hostForUrl(config.host);
+  const host = urlHost(config.host);
   const starttls = starttlsOffered(config);
   const smtpTls = config.requireTls
     ? "STARTTLS required"
@@ -19,6 +26,11 @@ export function startupBanner(sandbox: Sandbox, version: string): string[] {
       : "plain, no STARTTLS";
   return [
     `mailnest ${version}`,
+    ...(isWildcardHost(config.host)
+      ? [
+          `  Listening on every interface (--host ${config.host}); the URLs below work from this machine, other hosts use one of its addresses`,
+        ]
+      : []),
     `  SMTP      smtp://${host}:${sandbox.smtpPort} (${smtpTls})`,
     ...(sandbox.smtpsPort === null
       ? []
@@ -65,7 +77,7 @@ function describeCertificate(tls: TlsCredentials): string {
     : `self-signed for ${names}, stored at ${tls.certFile} (clients trust this file or skip verification)`;
 }
 
-function describeAuth({ config }: Sandbox): string {
+function describeAuth({ config }: BannerFacts): string {
   const users = config.smtpUsers;
   const who =
     users === null
@@ -122,7 +134,7 @@ function describeIntegrations(config: Sandbox["config"]): string[] {
 }
 
 /** POP3 and IMAP (docs/retrieval.md): where, with what TLS, and how to log in. */
-function describeRetrieval(sandbox: Sandbox, host: string): string[] {
+function describeRetrieval(sandbox: BannerFacts, host: string): string[] {
   const { config } = sandbox;
   const tls = (command: string) =>
     config.requireTls
@@ -157,10 +169,6 @@ function describeRetrieval(sandbox: Sandbox, host: string): string[] {
 function describeChaos(spec: ChaosSpec): string {
   const percent = `${Number((spec.probability * 100).toFixed(2))}%`;
   return spec.code === null ? `${spec.stage} at ${percent}` : `${spec.stage} ${spec.code} at ${percent}`;
-}
-
-function hostForUrl(host: string): string {
-  return host.includes(":") ? `[${host}]` : host;
 }
 
 function formatBytes(bytes: number): string {

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo, Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { MailnestConfig } from "../../config.js";
+import { urlHost } from "../../listen-host.js";
 import { answerClientError } from "./client-error.js";
 
 /** Where the HTTP server listens. */
@@ -91,11 +92,4 @@ export async function startHttpServer(
       return closing;
     },
   };
-}
-
-/** A wildcard bind is reached through loopback; an IPv6 literal needs brackets. */
-function urlHost(host: string): string {
-  if (host === "0.0.0.0" || host === "") return "127.0.0.1";
-  if (host === "::") return "[::1]";
-  return host.includes(":") ? `[${host}]` : host;
 }
