@@ -290,6 +290,12 @@ describe("parseCommandLine", () => {
       expect(reasonFor(argv)).not.toContain("\n");
   });
 
+  it("a value that starts with a dash, given after a space, is refused with the spelling that works", () => {
+    expect(reasonFor(["--max-messages", "-5"])).toBe(
+      "Option '--max-messages' argument is ambiguous. To specify an option argument starting with a dash use '--max-messages=-XYZ'. (see --help)",
+    );
+  });
+
   it("warns that captured mail is exposed on a non-loopback host without an API token", () => {
     expect(run(["--host", "0.0.0.0"]).warnings).toEqual([
       expect.stringContaining("--host 0.0.0.0 is reachable from other machines and no --api-token is set"),

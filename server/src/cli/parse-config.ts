@@ -217,8 +217,11 @@ function readFlags(argv: readonly string[]): FlagValues {
       ),
     );
   } catch (error) {
-    // parseArgs explains itself well ("Unknown option '--smtp-prot'…"); keep its first line only.
-    const message = error instanceof Error ? (error.message.split("\n")[0] ?? error.message) : String(error);
+    // parseArgs explains itself well ("Unknown option '--smtp-prot'…"); keep its first line only,
+    // except for a value that starts with "-", where only its last line says what to type instead.
+    const lines = error instanceof Error ? error.message.split("\n") : [String(error)];
+    const ambiguous = lines[0]?.endsWith("argument is ambiguous.") === true;
+    const message = (ambiguous ? `${lines[0]} ${lines.at(-1)}` : lines[0]) ?? "";
     throw new ConfigError(`${message} (see --help)`);
   }
 }
