@@ -1,6 +1,10 @@
-/** `GET /api/health`: 200 while ready, 503 once shutdown began. */
+/**
+ * `GET /api/health`: 200 while ready, 503 once shutdown began. `degraded`: still serving what it
+ * holds, but its PostgreSQL database cannot be reached (`store.reachable` false): mail gets 451 and
+ * reads that need the database 503 until it is back (docs/scaling.md).
+ */
 export interface Health {
-  status: "ok" | "closing";
+  status: "ok" | "degraded" | "closing";
   ready: boolean;
   version: string;
   /**
@@ -46,6 +50,11 @@ export interface Health {
 export interface StoreInfo {
   kind: "postgres" | "files" | "memory";
   location: string | null;
+  /**
+   * False while this instance cannot reach its PostgreSQL database (its connection was lost, or
+   * reading the change log fails); always true for `files` and `memory`.
+   */
+  reachable: boolean;
 }
 
 /** `GET /api/clock`: the server's clock, for clients that measure their offset to it. */

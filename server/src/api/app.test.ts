@@ -46,7 +46,7 @@ describe("service routes", () => {
       imap: { port: null },
       imaps: { port: null },
       damaged: 0,
-      store: { kind: "files", location: api.sandbox.config.dataDir },
+      store: { kind: "files", location: api.sandbox.config.dataDir, reachable: true },
     });
   });
 

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Mailnest } from "@mailnest/client";
+import type { Health } from "@mailnest/protocol";
 import { describe, expect, it } from "vitest";
 import {
   type MailnestInstance,
@@ -94,8 +95,16 @@ describe("PostgreSQL restarted under two instances", () => {
     expect(slowest, `451s took ${duringOutage.map(({ ms }) => ms).join(", ")} ms`).toBeLessThan(
       ANSWER_BOUND_MS,
     );
-    // The HTTP side stays up, and says so; a test may even arm a wait on B now.
-    expect((await fetch(`${b.url}/api/health`)).status).toBeLessThan(500);
+    // The HTTP side stays up, ready, and says the database is out of reach; a test may even arm a
+    // wait on B now.
+    const healthDuring = await fetch(`${b.url}/api/health`);
+    expect(healthDuring.status).toBe(200);
+    const during = (await healthDuring.json()) as Health;
+    expect({ status: during.status, ready: during.ready, reachable: during.store.reachable }).toEqual({
+      status: "degraded",
+      ready: true,
+      reachable: false,
+    });
     // What must come from the database answers 503 storage_unavailable, saying what it read.
     const rawStarted = performance.now();
     const raw = await fetch(`${b.url}/api/messages/${queuedId(storedByB.raw)}/raw`);
@@ -145,6 +154,13 @@ describe("PostgreSQL restarted under two instances", () => {
     accept(reply);
     expect((await waiting).id).toBe(queuedId(reply.raw));
     for (let i = 0; i < PER_PHASE; i++) for (const instance of [a, b]) accept(await send(instance));
+    for (const instance of [a, b]) {
+      const after = (await (await fetch(`${instance.url}/api/health`)).json()) as Health;
+      expect({ status: after.status, reachable: after.store.reachable }).toEqual({
+        status: "ok",
+        reachable: true,
+      });
+    }
 
     // B listens to the DNS zone again too: a record added through A reaches it.
     const added = await fetch(`${a.url}/api/dns/records`, {

@@ -177,6 +177,11 @@ class LocalMessageStore implements MessageStore {
     return this.#queries.damagedCount;
   }
 
+  /** Its files are local: an error writing them is the disk's, reported by the write itself. */
+  get reachable(): boolean {
+    return true;
+  }
+
   ingest(raw: Readable, envelope: IncomingEnvelope, options: { maxSize: number }): Promise<StoredMessage> {
     if (this.#closing) {
       raw.resume();

@@ -63,6 +63,11 @@ export interface MessageStore {
 
   /** Messages found damaged so far (by a read or a check) and not deleted since. */
   readonly damagedCount: number;
+  /**
+   * Whether the storage behind the store answers right now: false while a database-backed store has
+   * lost its database (writes then fail as unavailable); the embedded store is always reachable.
+   */
+  readonly reachable: boolean;
   /** Reads every stored message and compares it with its recorded size and sha256. */
   checkIntegrity(): Promise<IntegrityCheck>;
 

@@ -6,7 +6,9 @@ import type { MailnestConfig } from "../config.js";
  * PostgreSQL URL without its password, the data directory, or memory. Never the password: health is
  * readable by anyone who reaches the API when no token is set, and logs are shared.
  */
-export function describeStore(config: Pick<MailnestConfig, "dataDir" | "databaseUrl">): StoreInfo {
+export function describeStore(
+  config: Pick<MailnestConfig, "dataDir" | "databaseUrl">,
+): Omit<StoreInfo, "reachable"> {
   if (config.databaseUrl !== null) return { kind: "postgres", location: maskDatabaseUrl(config.databaseUrl) };
   if (config.dataDir !== null) return { kind: "files", location: config.dataDir };
   return { kind: "memory", location: null };

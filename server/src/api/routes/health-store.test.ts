@@ -9,11 +9,12 @@ describe("GET /api/health says which store is in use", () => {
   it("the data directory for the embedded store, and memory for --in-memory", async () => {
     const files = await startTestSandbox(cleanup);
     const onDisk = (await (await fetch(`${files.url}/api/health`)).json()) as Health;
-    expect(onDisk.store).toEqual({ kind: "files", location: files.dataDir });
+    expect(onDisk.store).toEqual({ kind: "files", location: files.dataDir, reachable: true });
+    expect(onDisk.status).toBe("ok");
 
     const memory = await startSandbox(testConfig(null));
     cleanup(() => memory.close());
     const inMemory = (await (await fetch(`${memory.url}/api/health`)).json()) as Health;
-    expect(inMemory.store).toEqual({ kind: "memory", location: null });
+    expect(inMemory.store).toEqual({ kind: "memory", location: null, reachable: true });
   });
 });

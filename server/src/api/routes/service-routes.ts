@@ -1,4 +1,4 @@
-import type { ServerClock } from "@mailnest/protocol";
+import type { Health, ServerClock } from "@mailnest/protocol";
 import { systemClock } from "../../clock.js";
 import { describeStore } from "../../store/store-location.js";
 import { SERVER_VERSION } from "../../version.js";
@@ -10,9 +10,12 @@ import { NotFoundError } from "../http/errors.js";
 export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics, clock }: ApiDeps): void {
   routes.get("/api/health", (_req, res) => {
     // Not ready once shutdown began: a load balancer or test harness should stop sending.
+    // A lost database leaves the instance ready: it still answers reads from memory and 451s mail
+    // (temporary, so clients retry), which beats a balancer that sends every client away at once.
     const ready = !waits.closed;
+    const reachable = store.reachable;
     res.status(ready ? 200 : 503).json({
-      status: ready ? "ok" : "closing",
+      status: !ready ? "closing" : reachable ? "ok" : "degraded",
       ready,
       version: SERVER_VERSION,
       head: store.head,
@@ -26,8 +29,8 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
       imap: { port: config.imapPort },
       imaps: { port: config.imapsPort },
       damaged: store.damagedCount,
-      store: describeStore(config),
-    });
+      store: { ...describeStore(config), reachable },
+    } satisfies Health);
   });
 
   // The server's clock, for clients that measure their offset to it (inbox.nextMessage()): as cheap

@@ -46,6 +46,8 @@ export class ChangeFeed {
   #timer: NodeJS.Timeout | null = null;
   #listener: ChangeListener | null = null;
   #failing = false;
+  /** LISTEN in place on a live connection (false from a lost connection until LISTEN is back). */
+  #connected = false;
   /** Until the replica is loaded, notifications are not acted on (the snapshot covers them). */
   #armed = false;
   #closed = false;
@@ -64,11 +66,22 @@ export class ChangeFeed {
       },
       // After every (re)subscription: whatever was committed while the connection was down was
       // notified to nobody here, so catch up by cursor.
-      listening: () => this.kick(),
+      listening: () => {
+        this.#connected = true;
+        this.kick();
+      },
+      lost: () => {
+        this.#connected = false;
+      },
     });
     await this.#listener.start();
     this.#timer = setInterval(() => this.kick(), SAFETY_POLL_MS);
     this.#timer.unref();
+  }
+
+  /** Whether the database answers, as far as this feed knows: its LISTEN connection is up and its last read worked. */
+  get reachable(): boolean {
+    return this.#connected && !this.#failing;
   }
 
   /** The replica is loaded: from now on notifications are applied (and one pull catches up now). */

@@ -14,6 +14,8 @@ export interface ChangeListenerHandlers {
   notified(payload: string): void;
   /** LISTEN is (again) in place: whatever was committed before may have been notified to nobody. */
   listening(): void;
+  /** The connection was lost (the database stopped or the network cut it); LISTEN is retried. */
+  lost?(): void;
 }
 
 /**
@@ -123,6 +125,8 @@ class ListenSession {
   #relisten(): void {
     this.#listening.clear();
     if (this.#relistening || this.#closed) return;
+    for (const subscribers of this.#subscribers.values())
+      for (const handlers of subscribers) handlers.lost?.();
     this.#relistening = true;
     void (async () => {
       for (let attempt = 0; !this.#closed; attempt++) {

@@ -143,6 +143,10 @@ class PostgresMessageStore implements MessageStore {
     return this.#parts.queries.damagedCount;
   }
 
+  get reachable(): boolean {
+    return this.#parts.feed.reachable;
+  }
+
   ingest(raw: Readable, envelope: IncomingEnvelope, options: { maxSize: number }): Promise<StoredMessage> {
     if (this.#closing) {
       raw.resume();
