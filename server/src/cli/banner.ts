@@ -157,9 +157,11 @@ function describeRetrieval(sandbox: BannerFacts, host: string): string[] {
   if (lines.length === 0) return [];
   const users = config.retrievalUsers;
   const passwords =
-    users === null
-      ? "any password (login recorded)"
-      : `${users.size} login${users.size === 1 ? "" : "s"} (--retrieval-auth-file)`;
+    users !== null
+      ? `${users.size} login${users.size === 1 ? "" : "s"} (--retrieval-auth-file)`
+      : config.apiToken !== null
+        ? "the --api-token is the password"
+        : "any password (login recorded)";
   return [
     ...lines,
     `  Mailboxes log in as an inbox address, or as ${config.retrievalCatchAll} for every inbox; ${passwords}`,

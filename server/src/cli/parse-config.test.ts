@@ -303,6 +303,28 @@ describe("parseCommandLine", () => {
     expect(run(["--host", "0.0.0.0", "--api-token", "t"]).warnings).toEqual([]);
     expect(run(["--host", "localhost"]).warnings).toEqual([]);
   });
+
+  it("names every port that reads mail without a password, POP3 and IMAP included", () => {
+    expect(run(["--host", "0.0.0.0", "--http-port", "8025"]).warnings).toEqual([
+      "--host 0.0.0.0 is reachable from other machines and no --api-token is set: anyone who can reach port " +
+        "8025 (HTTP), 1110 (POP3), 1143 (IMAP) can read every captured message; with --api-token, POP3 and " +
+        "IMAP take it as the password.",
+    ]);
+    expect(
+      run(["--host", "0.0.0.0", "--http-port", "8025", "--pop3-port", "off", "--imap-port", "off"]).warnings,
+    ).toEqual([
+      "--host 0.0.0.0 is reachable from other machines and no --api-token is set: anyone who can reach port " +
+        "8025 (HTTP) can read every captured message.",
+    ]);
+  });
+
+  it("warns that --cors-origin * without a token lets every web page read the mail", () => {
+    expect(run(["--cors-origin", "*"]).warnings).toEqual([
+      "--cors-origin * without --api-token: any web page the browser visits can read and delete every captured message.",
+    ]);
+    expect(run(["--cors-origin", "*", "--api-token", "t"]).warnings).toEqual([]);
+    expect(run(["--cors-origin", "http://app.test:3000"]).warnings).toEqual([]);
+  });
 });
 
 describe("isLoopback", () => {

@@ -179,9 +179,24 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
 
   const warnings: string[] = [...relay.warnings];
   if (!isLoopback(config.host) && config.apiToken === null) {
+    // POP3 and IMAP read (and delete) every message too; without an auth file any password works.
+    const anyPassword = retrievalAuthFile === null;
+    const retrievalPorts = [
+      ["POP3", config.pop3Port],
+      ["POP3S", config.pop3sPort],
+      ["IMAP", config.imapPort],
+      ["IMAPS", config.imapsPort],
+    ].flatMap(([name, port]) => (port === null || !anyPassword ? [] : [`${port} (${name})`]));
+    const ports = [`${config.httpPort} (HTTP)`, ...retrievalPorts].join(", ");
+    const hint = retrievalPorts.length > 0 ? "; with --api-token, POP3 and IMAP take it as the password" : "";
     warnings.push(
       `--host ${config.host} is reachable from other machines and no --api-token is set: anyone who can reach ` +
-        `port ${config.httpPort} can read every captured message.`,
+        `port ${ports} can read every captured message${hint}.`,
+    );
+  }
+  if (config.corsOrigins.includes("*") && config.apiToken === null) {
+    warnings.push(
+      "--cors-origin * without --api-token: any web page the browser visits can read and delete every captured message.",
     );
   }
   return { kind: "run", config, smtpAuthFile, retrievalAuthFile, warnings };

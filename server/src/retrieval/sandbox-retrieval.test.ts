@@ -97,4 +97,59 @@ describe("POP3 and IMAP in the sandbox", () => {
     expect(await pop3.line()).toBe("+OK Mailnest POP3 signing off (1 messages deleted)");
     expect((await fetchJson(sandbox.url, "GET", `/api/messages/${one!.id}`)).status).toBe(404);
   });
+
+  it("with --api-token, POP3 and IMAP take the token as every login's password", async () => {
+    const sandbox = await startTestSandbox(cleanup, { ...retrievalOn, apiToken: "s3cret-token" });
+    await deliver(sandbox.smtpPort, ["reader@mailnest.test"], mail({ subject: "guarded" }));
+
+    const pop3 = await LineClient.connect(sandbox.pop3Port!);
+    cleanup(() => pop3.close());
+    await pop3.line();
+    pop3.write("USER *\r\n");
+    expect(await pop3.line()).toMatch(/^\+OK/);
+    pop3.write("PASS not-the-token\r\n");
+    expect(await pop3.line()).toMatch(/^-ERR .*--api-token/);
+    pop3.write("USER *\r\n");
+    await pop3.line();
+    pop3.write("PASS s3cret-token\r\n");
+    expect(await pop3.line()).toMatch(/^\+OK Logged in; 1 messages/);
+
+    const imap = await LineClient.connect(sandbox.imapPort!);
+    cleanup(() => imap.close());
+    await imap.line();
+    imap.write("a1 LOGIN reader@mailnest.test wrong\r\n");
+    expect(await imap.line()).toMatch(/^a1 NO /);
+    imap.write("a2 LOGIN reader@mailnest.test s3cret-token\r\n");
+    let reply = await imap.line();
+    while (!reply.startsWith("a2 ")) reply = await imap.line();
+    expect(reply).toMatch(/^a2 OK /);
+  });
+
+  it("a browser's HTTP request to the POP3 or IMAP port is refused at its request line, and its body runs nothing", async () => {
+    const sandbox = await startTestSandbox(cleanup, retrievalOn);
+    await deliver(sandbox.smtpPort, ["reader@mailnest.test"], mail({ subject: "keep me" }));
+    const post = (body: string) =>
+      `POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const forged = [
+      {
+        port: sandbox.pop3Port!,
+        body: "USER *\r\nPASS x\r\nDELE 1\r\nQUIT\r\n",
+        refusal: /^-ERR .*not an HTTP/,
+      },
+      {
+        port: sandbox.imapPort!,
+        body: "a LOGIN * x\r\nb SELECT INBOX\r\nc STORE 1:* +FLAGS (\\Deleted)\r\nd EXPUNGE\r\n",
+        refusal: /^\* BYE .*not an HTTP/,
+      },
+    ];
+    for (const { port, body, refusal } of forged) {
+      const client = await LineClient.connect(port);
+      cleanup(() => client.close());
+      await client.line(); // the greeting
+      client.write(post(body));
+      expect(await client.line()).toMatch(refusal);
+      expect(await client.line()).toBeNull();
+    }
+    expect(sandbox.store.messageCount).toBe(1);
+  });
 });

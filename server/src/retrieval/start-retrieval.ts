@@ -20,6 +20,7 @@ export type RetrievalConfig = Pick<
   | "imapsPort"
   | "retrievalCatchAll"
   | "retrievalUsers"
+  | "apiToken"
   | "starttls"
   | "requireTls"
   | "tls"
@@ -67,7 +68,11 @@ export async function startRetrieval(
     bus: deps.bus,
     sharedFlags: deps.sharedFlags ?? null,
     dataDir: config.dataDir,
-    access: { catchAllLogin: config.retrievalCatchAll, users: config.retrievalUsers },
+    access: {
+      catchAllLogin: config.retrievalCatchAll,
+      users: config.retrievalUsers,
+      token: config.retrievalUsers === null ? config.apiToken : null,
+    },
     onLogin: (login) => {
       if (!config.quiet) process.stdout.write(`${describeLogin(login)}\n`);
       deps.onLogin?.(login);

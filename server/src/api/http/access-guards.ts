@@ -1,7 +1,7 @@
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler } from "express";
 import { ApiToken } from "./api-token.js";
 import { ForbiddenError, UnauthorizedError } from "./errors.js";
-import { hostHeaderAllowed, writeRefusal } from "./origin-policy.js";
+import { hostHeaderAllowed, readRefusal, writeRefusal } from "./origin-policy.js";
 
 /** Refuses requests whose `Host` a loopback server should never see (DNS rebinding; see origin-policy.ts). */
 export function hostGuard(listenHost: string): RequestHandler {
@@ -46,4 +46,25 @@ export function writeOriginGuard(corsOrigins: readonly string[]): RequestHandler
     const refusal = writeRefusal(req.headers, corsOrigins);
     next(refusal === null ? undefined : new ForbiddenError(`${req.method} ${req.path} refused: ${refusal}`));
   };
+}
+
+/**
+ * Refuses a read a browser sent from a page that is neither the server's own origin nor a
+ * `--cors-origin`: its timing alone would tell that page what captured mail says (`readRefusal`).
+ * Every GET route but those a browser opens from a link has it (`ApiRoutes.get`).
+ */
+export function readOriginGuard(corsOrigins: readonly string[]): RequestHandler {
+  return (req, _res, next) => {
+    const refusal = readRefusal(req.headers, corsOrigins);
+    next(refusal === null ? undefined : new ForbiddenError(`${req.method} ${req.path} refused: ${refusal}`));
+  };
+}
+
+/**
+ * Whether a browser sent this request from a page elsewhere. A link route that marks a message read
+ * when opened (the peers' HTML views) leaves the flag alone then: any page can make a browser open a
+ * link, and a test that checks the unread state must not see a stranger's visit.
+ */
+export function fromElsewhere(req: Request, corsOrigins: readonly string[]): boolean {
+  return readRefusal(req.headers, corsOrigins) !== null;
 }

@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
-import { tokenGuard, writeOriginGuard } from "./access-guards.js";
+import { readOriginGuard, tokenGuard, writeOriginGuard } from "./access-guards.js";
 import { jsonBody, jsonBodyUpTo } from "./json-body.js";
 
 type Handler = (req: Request, res: Response) => void | Promise<void>;
@@ -27,14 +27,22 @@ export class ApiRoutes {
   readonly router: Router = express.Router({ caseSensitive: true });
   readonly #guards = new Map<string, RequestHandler>();
   readonly #apiToken: string | null;
+  readonly #readOrigin: RequestHandler;
+  /** The `--cors-origin` list, for a handler that asks `fromElsewhere`. */
+  readonly corsOrigins: readonly string[];
 
   constructor(apiToken: string | null, corsOrigins: readonly string[]) {
     this.#apiToken = apiToken;
+    this.corsOrigins = corsOrigins;
+    this.#readOrigin = readOriginGuard(corsOrigins);
     this.router.use(writeOriginGuard(corsOrigins));
   }
 
+  /** A read; unless it is a link route (`queryToken`), a browser may send it only from an allowed origin. */
   get(path: string, handler: Handler, options: RouteOptions = {}): void {
-    this.router.get(path, this.#guard(options.queryToken, options.basicAuth), jsonBody, noStore, handler);
+    const guards = [this.#guard(options.queryToken, options.basicAuth), jsonBody, noStore];
+    if (options.queryToken !== true) guards.unshift(this.#readOrigin);
+    this.router.get(path, ...guards, handler);
   }
 
   /** `maxBodyBytes` raises the JSON body limit for this route (`POST /api/send` carries attachments). */

@@ -104,13 +104,76 @@ describe("cross-origin writes (CSRF)", () => {
       expect({ headers, status: deleted.status }).toEqual({ headers, status: 204 });
     }
   });
+});
 
-  it("still answers reads from another origin (CORS, not this check, keeps their answers private)", async () => {
+describe("cross-origin reads (timing leaks)", () => {
+  it("refuses searches and waits from a page elsewhere at once: their timing would tell what mail says", async () => {
     const api = await ApiHarness.start(cleanup);
-    const response = await api.json("/api/messages", {
-      headers: { origin: ELSEWHERE, "sec-fetch-site": "cross-site" },
-    });
-    expect(response.status).toBe(200);
-    expect(response.headers.get("access-control-allow-origin")).toBeNull();
+    await api.send({ to: "ann@example.test", subject: "code", text: "Your code is 583920" });
+    const reads = [
+      "/api/wait?text=583920&timeout=5000",
+      "/api/wait?text=999999&timeout=5000",
+      `${inboxPath("ann@example.test", "/wait")}?subject=code&timeout=5000`,
+      "/api/messages?text=5839",
+      "/api/inboxes",
+      "/api/v1/search?query=583920",
+    ];
+    for (const headers of [
+      { origin: ELSEWHERE },
+      { "sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate", "sec-fetch-dest": "document" },
+      { "sec-fetch-site": "same-site", "sec-fetch-mode": "no-cors" },
+    ]) {
+      for (const path of reads) {
+        const started = performance.now();
+        const response = await api.json<ErrorBody>(path, { headers });
+        expect({ path, headers, status: response.status }).toEqual({ path, headers, status: 403 });
+        expect(response.body.error.message).toMatch(/may not read anything here/);
+        // Refused before the wait is armed: no answer that takes longer for no match.
+        expect(performance.now() - started).toBeLessThan(2_000);
+      }
+    }
+  });
+
+  it("answers the viewer's own origin, configured origins and clients that send no browser headers", async () => {
+    const api = await ApiHarness.start(cleanup, { corsOrigins: ["http://app.example:3000"] });
+    const own = new URL(api.url).origin;
+    for (const headers of [
+      {},
+      { "sec-fetch-site": "same-origin" },
+      { "sec-fetch-site": "none", "sec-fetch-mode": "navigate" },
+      { origin: own, "sec-fetch-site": "same-origin" },
+      { origin: "http://app.example:3000", "sec-fetch-site": "cross-site" },
+    ]) {
+      const response = await api.json("/api/messages?text=anything", { headers });
+      expect({ headers, status: response.status }).toEqual({ headers, status: 200 });
+    }
+  });
+
+  it("still opens links from anywhere (raw, attachments, the peers' HTML views), but such a visit marks nothing read", async () => {
+    const api = await ApiHarness.start(cleanup);
+    const id = await api.send({ to: "ann@example.test", subject: "linked", html: "<p>hello</p>" });
+    const navigation = {
+      "sec-fetch-site": "cross-site",
+      "sec-fetch-mode": "navigate",
+      "sec-fetch-dest": "document",
+    };
+    for (const path of [
+      `/api/messages/${id}/raw`,
+      `/api/messages/${id}/html`,
+      "/view/latest.html",
+      "/view/latest.txt",
+    ]) {
+      const response = await api.fetch(path, { headers: navigation });
+      expect({ path, status: response.status }).toEqual({ path, status: 200 });
+      await response.arrayBuffer();
+    }
+    const listed = await api.json<{ messages: { id: string; read: boolean }[] }>("/api/messages");
+    expect(listed.body.messages).toEqual([expect.objectContaining({ id, read: false })]);
+    // Opened from the server's own pages, the view marks it read as Mailpit does.
+    await (
+      await api.fetch("/view/latest.html", { headers: { "sec-fetch-site": "same-origin" } })
+    ).arrayBuffer();
+    const after = await api.json<{ messages: { id: string; read: boolean }[] }>("/api/messages");
+    expect(after.body.messages).toEqual([expect.objectContaining({ id, read: true })]);
   });
 });

@@ -30,6 +30,10 @@ describe("origin policy", () => {
     expect(hostHeaderAllowed("127.0.0.1", "[::1]:8025")).toBe(true);
     expect(hostHeaderAllowed("127.0.0.1", "evil.example:8025")).toBe(false);
     expect(hostHeaderAllowed("127.0.0.1", "bad host")).toBe(false);
+    // The URL parser reads what precedes "@" as credentials; a Host header has none.
+    expect(hostHeaderAllowed("127.0.0.1", "evil.example@127.0.0.1:8025")).toBe(false);
+    expect(hostHeaderAllowed("127.0.0.1", "127.0.0.1:8025/x")).toBe(false);
+    expect(hostHeaderAllowed("127.0.0.1", "2130706433:8025")).toBe(true);
     expect(hostHeaderAllowed("127.0.0.1", undefined)).toBe(true);
     expect(hostHeaderAllowed("0.0.0.0", "mailnest:8025")).toBe(true);
   });

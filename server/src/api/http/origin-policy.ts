@@ -16,6 +16,9 @@ export function isLoopbackHost(host: string): boolean {
   return name === "::1" || name === "::ffff:127.0.0.1";
 }
 
+/** A registered name or IPv4 address, or a bracketed IPv6 address, and an optional port. */
+const HOST_HEADER = /^(?:[a-z0-9._~-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
+
 /** The `host:port` of a Host header or origin, as the WHATWG URL parser normalises it; null if unparsable. */
 function hostAndPort(value: string, withScheme: boolean): URL | null {
   try {
@@ -32,6 +35,9 @@ function hostAndPort(value: string, withScheme: boolean): URL | null {
  */
 export function hostHeaderAllowed(listenHost: string, hostHeader: string | undefined): boolean {
   if (!isLoopbackHost(listenHost) || hostHeader === undefined) return true;
+  // RFC 9110's `uri-host [ ":" port ]` and nothing else: the URL parser would read a prefix ending
+  // in "@" as credentials (`evil.example@127.0.0.1`) and judge only what follows it.
+  if (!HOST_HEADER.test(hostHeader)) return false;
   const url = hostAndPort(hostHeader, false);
   return url !== null && isLoopbackHost(url.hostname);
 }
@@ -66,22 +72,44 @@ export function originAllowed(
  * port on localhost is `same-site`); `same-origin`, `none` (typed by the user) and no header at all
  * (curl, the SDK, other HTTP clients) pass.
  */
-export function writeRefusal(
-  headers: {
-    origin?: string | undefined;
-    "sec-fetch-site"?: string | string[] | undefined;
-    host?: string | undefined;
-  },
+export function writeRefusal(headers: BrowserHeaders, corsOrigins: readonly string[]): string | null {
+  return crossSiteRefusal(headers, corsOrigins, "change anything");
+}
+
+/**
+ * Why a read must be refused as coming from a page elsewhere, or null to let it through: the same
+ * rule as for writes. A page cannot read a cross-origin answer, but it can time one: a wait answers
+ * at once when a stored message matches its filter and only at its timeout otherwise, so a page that
+ * sends `GET /api/wait?text=58…` from any site learns a one-time code digit by digit, without
+ * reading a byte. Cross-site navigations are refused too (a script can navigate a popup and time
+ * it). Routes a browser opens from a link (raw, attachments, HTML views) are not judged by this:
+ * they search nothing, so their timing says nothing, and an HTML view served under a sandbox CSP
+ * loads its inline images as a cross-site page.
+ */
+export function readRefusal(headers: BrowserHeaders, corsOrigins: readonly string[]): string | null {
+  return crossSiteRefusal(headers, corsOrigins, "read anything");
+}
+
+/** What a browser adds to a request that says where it came from. */
+export interface BrowserHeaders {
+  origin?: string | undefined;
+  "sec-fetch-site"?: string | string[] | undefined;
+  host?: string | undefined;
+}
+
+function crossSiteRefusal(
+  headers: BrowserHeaders,
   corsOrigins: readonly string[],
+  what: string,
 ): string | null {
   const { origin, host } = headers;
   if (origin !== undefined) {
     if (originAllowed(origin, host, corsOrigins)) return null;
-    return `Origin ${JSON.stringify(origin)} may not change anything here: only the server's own origin and --cors-origin origins may`;
+    return `Origin ${JSON.stringify(origin)} may not ${what} here: only the server's own origin and --cors-origin origins may`;
   }
   const site = headers["sec-fetch-site"];
   if (site === "cross-site" || site === "same-site") {
-    return `A ${site} browser request without an allowed Origin may not change anything here (Sec-Fetch-Site: ${site})`;
+    return `A ${site} browser request without an allowed Origin may not ${what} here (Sec-Fetch-Site: ${site})`;
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import { isStorageFailedError } from "../../store/message-store.js";
 import type { Connection } from "../listener/connection.js";
+import { isHttpRequestLine } from "../listener/http-request-line.js";
 import { InputQueue } from "../listener/input-queue.js";
 import type { Account } from "../mailbox/account.js";
 import { ArgumentReader } from "./argument-reader.js";
@@ -210,6 +211,13 @@ export class ImapSession implements ImapContext {
     }
     const first = item.parts[0];
     const line = first && "line" in first ? first.line : "";
+    if (this.state === "not-authenticated" && isHttpRequestLine(line)) {
+      this.state = "logout";
+      this.#queue.close();
+      await this.untagged("BYE This is an IMAP server, not an HTTP one");
+      this.connection.end();
+      return;
+    }
     const tagMatch = /^([^\s(){%*"\\+\x00-\x1f\x7f]+) /.exec(line);
     if (!tagMatch) {
       await this.untagged(`BAD Missing or invalid tag`);

@@ -12,6 +12,11 @@ export interface RetrievalAccess {
   catchAllLogin: string;
   /** null: any password is accepted (the login is still recorded); otherwise login → password. */
   users: ReadonlyMap<string, string> | null;
+  /**
+   * Without `users`, the password every login must give (the `--api-token`): the token guards every
+   * way of reading captured mail, and POP3 and IMAP read (and delete) all of it. null: any password.
+   */
+  token?: string | null;
 }
 
 /** A logged-in user: an inbox address, or the catch-all (`inbox` null). */
@@ -27,7 +32,7 @@ export type LoginOutcome = { account: Account } | { refused: string };
 /**
  * A login names an inbox (normalized with the one address rule, so `Ada@X.test` reads ada@x.test's
  * mail) or is the catch-all login. With `users` set, the name must be listed (as written or
- * normalized) and the password must match.
+ * normalized) and the password must match; without, a `token` is every login's password.
  */
 export function authenticate(access: RetrievalAccess, user: string, password: string): LoginOutcome {
   const name = user.trim();
@@ -40,6 +45,8 @@ export function authenticate(access: RetrievalAccess, user: string, password: st
     if (expected === undefined || !sameSecret(password, expected)) {
       return { refused: "invalid user name or password" };
     }
+  } else if (access.token != null && !sameSecret(password, access.token)) {
+    return { refused: "invalid password (the server's --api-token is the password)" };
   }
   return { account: { user: name, inbox } };
 }

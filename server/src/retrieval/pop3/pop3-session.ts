@@ -1,4 +1,5 @@
 import type { Connection } from "../listener/connection.js";
+import { isHttpRequestLine } from "../listener/http-request-line.js";
 import { InputQueue } from "../listener/input-queue.js";
 import { authenticate } from "../mailbox/account.js";
 import { listMessages } from "../mailbox/list-messages.js";
@@ -132,6 +133,11 @@ export class Pop3Session implements Pop3Context {
   }
 
   async #handle(line: string): Promise<void> {
+    if (this.state !== "transaction" && isHttpRequestLine(line)) {
+      await this.reply("-ERR This is a POP3 server, not an HTTP one");
+      this.close();
+      return;
+    }
     if (line === "\x00too long") {
       await this.reply("-ERR Line too long");
       return;

@@ -4,6 +4,7 @@ import type { MessageStore } from "../../../store/message-store.js";
 import type { MessageSummary, StoredMessage } from "../../../store/model.js";
 import { SERVER_VERSION } from "../../../version.js";
 import type { ApiDeps } from "../../deps.js";
+import { fromElsewhere } from "../../http/access-guards.js";
 import type { ApiRoutes } from "../../http/api-routes.js";
 import { attachmentDisposition } from "../../http/content-disposition.js";
 import { InvalidParameterError, NotFoundError } from "../../http/errors.js";
@@ -321,7 +322,7 @@ export function mailpitRoutes(routes: ApiRoutes, { store }: ApiDeps, base: strin
     `${base}/view/:id.html`,
     async (req, res) => {
       const message = await messageOf(req);
-      await store.setRead(message.id, true);
+      if (!fromElsewhere(req, routes.corsOrigins)) await store.setRead(message.id, true);
       if (!message.html) throw new NotFoundError("This message does not contain a HTML part");
       res.setHeader("Content-Security-Policy", PEER_HTML_CSP);
       res.type("text/html; charset=utf-8").send(linkInlineImages(message, `${publicBase(res, base)}/api/v1`));
@@ -333,7 +334,7 @@ export function mailpitRoutes(routes: ApiRoutes, { store }: ApiDeps, base: strin
     `${base}/view/:id.txt`,
     async (req, res) => {
       const message = await messageOf(req);
-      await store.setRead(message.id, true);
+      if (!fromElsewhere(req, routes.corsOrigins)) await store.setRead(message.id, true);
       res.setHeader("Content-Security-Policy", UNTRUSTED_CONTENT_CSP);
       res.type("text/plain; charset=utf-8").send(message.text ?? "");
     },
