@@ -174,8 +174,11 @@ export interface CreateWebhookRequest {
   paused?: boolean;
 }
 
-/** Fields left out are unchanged. */
+/** Fields left out are unchanged; a new `url` or `secret` applies from the next attempt on. */
 export interface UpdateWebhookRequest {
+  url?: string;
+  /** A `whsec_` secret to sign with from now on. */
+  secret?: string;
   paused?: boolean;
   events?: WebhookEventType[];
   description?: string;

@@ -9,6 +9,7 @@ import type { RetryPolicy } from "../outbox/retry-policy.js";
 import type { SharedOutboxes } from "../outbox/shared-outboxes.js";
 import { isMailAddress } from "../send/mail-address.js";
 import type { MessageStore } from "../store/message-store.js";
+import { unknownField } from "../unknown-field.js";
 import { compileRecipientPattern, isAllowed, type RecipientPattern } from "./recipient-pattern.js";
 import { createRelayClient, type RelayClient } from "./relay-client.js";
 import { InvalidReleaseError, RelayRefusedError, UnknownReleaseError } from "./relay-errors.js";
@@ -147,6 +148,8 @@ export class ReleaseService {
     if (typeof request !== "object" || request === null || !("to" in request)) {
       throw new InvalidReleaseError('Expected { "to": ["someone@example.com"] }', "to");
     }
+    const unknown = unknownField(request, ["to"]);
+    if (unknown !== null) throw new InvalidReleaseError(unknown.message, unknown.field);
     const recipients = this.#recipients((request as { to: unknown }).to, "to");
     const refused = recipients.filter((recipient) => !isAllowed(relay.allow, recipient));
     if (refused.length > 0) throw notAllowed(refused, relay, "to");
@@ -232,6 +235,8 @@ export class ReleaseService {
     if (typeof request !== "object" || request === null) {
       throw new InvalidReleaseError('Expected { "match": "*@staging.example.com" }', "match");
     }
+    const unknown = unknownField(request, ["match", "relayTo"]);
+    if (unknown !== null) throw new InvalidReleaseError(unknown.message, unknown.field);
     const { match, relayTo } = request as { match?: unknown; relayTo?: unknown };
     if (typeof match !== "string")
       throw new InvalidReleaseError("Expected match, a recipient pattern", "match");

@@ -118,11 +118,9 @@ describe("POP3 and IMAP in the sandbox", () => {
     cleanup(() => imap.close());
     await imap.line();
     imap.write("a1 LOGIN reader@mailnest.test wrong\r\n");
-    expect(await imap.line()).toMatch(/^a1 NO /);
+    expect((await imap.readUntilTagged("a1")).tagged).toMatch(/^a1 NO /);
     imap.write("a2 LOGIN reader@mailnest.test s3cret-token\r\n");
-    let reply = await imap.line();
-    while (!reply.startsWith("a2 ")) reply = await imap.line();
-    expect(reply).toMatch(/^a2 OK /);
+    expect((await imap.readUntilTagged("a2")).tagged).toMatch(/^a2 OK /);
   });
 
   it("a browser's HTTP request to the POP3 or IMAP port is refused at its request line, and its body runs nothing", async () => {

@@ -18,6 +18,7 @@ import { progressOf } from "../outbox/outbox-state.js";
 import type { RetryPolicy } from "../outbox/retry-policy.js";
 import type { SharedOutboxes } from "../outbox/shared-outboxes.js";
 import type { MessageStore } from "../store/message-store.js";
+import { unknownField } from "../unknown-field.js";
 import { normalizeWebhookUrl } from "./endpoint-url.js";
 import { createWebhookAgents, postWebhook, type WebhookAgents } from "./post-webhook.js";
 import { generateSecret, secretProblem } from "./signing.js";
@@ -190,6 +191,7 @@ export class WebhookService {
   }
 
   async add(request: CreateWebhookRequest, source: "cli" | "api" = "api"): Promise<CreatedWebhookEndpoint> {
+    refuseUnknown(request, CREATE_FIELDS);
     const url = parseUrl(request.url);
     const events = request.events === undefined ? null : parseEvents(request.events);
     const secret = request.secret === undefined ? generateSecret() : parseSecret(request.secret);
@@ -214,8 +216,12 @@ export class WebhookService {
   }
 
   async update(id: string, request: UpdateWebhookRequest): Promise<WebhookEndpoint> {
+    refuseUnknown(request, UPDATE_FIELDS);
     const lane = this.#lane(id);
     const meta = { ...lane.meta };
+    // A new URL or secret applies from the next attempt on, pending deliveries included.
+    if (request.url !== undefined) meta.url = parseUrl(request.url);
+    if (request.secret !== undefined) meta.secret = parseSecret(request.secret);
     if (request.events !== undefined) {
       const events = parseEvents(request.events);
       if (!wants(meta.events, "message.received") && events.includes("message.received")) {
@@ -472,4 +478,12 @@ function parseSecret(value: unknown, parameter = "secret"): string {
   const problem = secretProblem(value);
   if (problem !== null) throw new InvalidWebhookError(`Unusable webhook secret: ${problem}`, parameter);
   return value;
+}
+
+const CREATE_FIELDS = ["url", "events", "description", "secret", "paused"] as const;
+const UPDATE_FIELDS = ["url", "events", "description", "secret", "paused"] as const;
+
+function refuseUnknown(request: object, known: readonly string[]): void {
+  const unknown = unknownField(request, known);
+  if (unknown !== null) throw new InvalidWebhookError(unknown.message, unknown.field);
 }

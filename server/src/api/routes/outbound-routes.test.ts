@@ -133,6 +133,26 @@ describe("release routes", () => {
     ).toEqual([rule.body]);
     expect((await fetchJson(sandbox.url, "DELETE", `/api/relay/rules/${rule.body.id}`)).status).toBe(204);
     expect((await fetchJson(sandbox.url, "DELETE", `/api/relay/rules/${rule.body.id}`)).status).toBe(404);
+    // A field the route does not know is refused, not ignored.
+    const misspelt = await fetchJson<ErrorBody>(sandbox.url, "POST", "/api/relay/rules", {
+      match: "*@staging.test",
+      to: ["qa@device.test"],
+    });
+    expect(misspelt.status).toBe(400);
+    expect(misspelt.body.error).toMatchObject({
+      parameter: "to",
+      message: expect.stringMatching(/^Unknown field "to"/),
+    });
+    const stored = await fetchJson<StoredMessage>(sandbox.url, "POST", "/api/send", {
+      from: "a@example.test",
+      to: ["b@example.test"],
+    });
+    const extra = await fetchJson<ErrorBody>(sandbox.url, "POST", `/api/messages/${stored.body.id}/release`, {
+      to: ["qa@device.test"],
+      cc: ["other@device.test"],
+    });
+    expect(extra.status).toBe(400);
+    expect(extra.body.error).toMatchObject({ parameter: "cc" });
 
     const plain = await startTestSandbox(cleanup, { dataDir: null });
     const sent = await fetchJson<StoredMessage>(plain.url, "POST", "/api/send", {

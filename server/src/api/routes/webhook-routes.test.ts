@@ -110,4 +110,36 @@ describe("webhook routes", () => {
     const limit = await api("GET", "/api/webhooks/ep_00000000000000000000000000/deliveries?limit=0");
     expect(limit.status).toBe(400);
   });
+
+  it("refuses unknown fields naming them, and PATCH moves an endpoint to a new URL and secret", async () => {
+    const sandbox = await startTestSandbox(cleanup, { dataDir: null });
+    const receiver = await WebhookReceiver.start(cleanup);
+    const api = (method: string, path: string, body?: unknown) => fetchJson(sandbox.url, method, path, body);
+
+    const misspelt = await api("POST", "/api/webhooks", { url: receiver.url, event: ["message.received"] });
+    expect(misspelt.status).toBe(400);
+    expect((misspelt.body as ErrorBody).error).toMatchObject({
+      code: "invalid_parameter",
+      parameter: "event",
+      message: 'Unknown field "event"; expected some of url, events, description, secret, paused',
+    });
+    expect(((await api("GET", "/api/webhooks")).body as WebhookEndpointList).endpoints).toEqual([]);
+
+    const created = (await api("POST", "/api/webhooks", { url: "http://127.0.0.1:9/old" }))
+      .body as CreatedWebhookEndpoint;
+    const bogus = await api("PATCH", `/api/webhooks/${created.id}`, { bogus: 1 });
+    expect((bogus.body as ErrorBody).error).toMatchObject({ code: "invalid_parameter", parameter: "bogus" });
+
+    const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    const moved = await api("PATCH", `/api/webhooks/${created.id}`, { url: receiver.url, secret });
+    expect(moved.status).toBe(200);
+    expect((moved.body as WebhookEndpoint).url).toBe(receiver.url);
+    expect(((await api("GET", `/api/webhooks/${created.id}/secret`)).body as WebhookSecret).secret).toBe(
+      secret,
+    );
+    receiver.useSecret(secret);
+    await api("POST", "/api/send", { from: "app@example.test", to: ["hook@example.test"], subject: "moved" });
+    const [request] = await receiver.waitForAccepted(1);
+    expect(request!.event).toMatchObject({ data: { message: { subject: "moved" } } });
+  });
 });
