@@ -47,6 +47,16 @@ describe("parameter parsing", () => {
     });
   });
 
+  it("takes an empty value of any parameter as absent, as a form's blank field means", () => {
+    const blank = { from: "", since: "", hasAttachment: "", limit: "", cursor: "", after: "" };
+    expect(parseListQuery(blank)).toEqual({ limit: 50 });
+    const wait = parseWaitQuery(
+      { from: "", since: "", hasAttachment: "", count: "", timeout: "", limit: "" },
+      30_000,
+    );
+    expect(wait).toEqual(parseWaitQuery({}, 30_000));
+  });
+
   it("caps the wait timeout at the server's maximum instead of refusing it", () => {
     expect(parseWaitQuery({}, 30_000)).toEqual({ filter: {}, count: 1, limit: 1, timeoutMs: 10_000 });
     expect(parseWaitQuery({}, 5_000).timeoutMs).toBe(5_000);

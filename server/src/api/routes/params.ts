@@ -234,9 +234,10 @@ function optionalString(query: QueryValues, name: string, maxLength: number): st
   return value;
 }
 
+/** An empty value (`since=`, what a form's blank field sends) counts as absent, as for every parameter. */
 function optionalInteger(query: QueryValues, name: string, min: number, max: number): number | undefined {
   const value = single(query, name);
-  if (value === undefined) return undefined;
+  if (value === undefined || value === "") return undefined;
   const number = /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isSafeInteger(number) || number < min || number > max) {
     const range =
@@ -262,7 +263,7 @@ function optionalWord<T extends string>(
 
 function optionalBoolean(query: QueryValues, name: string): boolean | undefined {
   const value = single(query, name);
-  if (value === undefined) return undefined;
+  if (value === undefined || value === "") return undefined;
   if (value === "true" || value === "1") return true;
   if (value === "false" || value === "0") return false;
   throw InvalidParameterError.expected(name, "true or false", value);
