@@ -1,3 +1,4 @@
+import { createPrivateKey, type KeyObject, X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createSecureContext } from "node:tls";
@@ -86,13 +87,32 @@ export async function loadTlsCredentials(
   }
   const cert = await readPem(certFile, "--tls-cert");
   const key = await readPem(keyFile, "--tls-key");
+  // Fails now, naming the files, rather than at the first client's handshake. The context alone
+  // is not enough: it takes an empty key and certificate without a word (they are optional to it),
+  // and every STARTTLS then fails.
+  const refuse = (what: string, error: unknown) =>
+    new TlsCertificateError(`${what}: ${error instanceof Error ? error.message : String(error)}`);
+  let certificate: X509Certificate;
   try {
-    // Fails now, naming the files, rather than at the first client's handshake.
+    certificate = new X509Certificate(cert);
+  } catch (error) {
+    throw refuse(`--tls-cert ${certFile} holds no PEM certificate`, error);
+  }
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (error) {
+    throw refuse(`--tls-key ${keyFile} holds no PEM private key`, error);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new TlsCertificateError(
+      `--tls-key ${keyFile} is not the private key of the certificate in --tls-cert ${certFile}`,
+    );
+  }
+  try {
     createSecureContext({ key, cert });
   } catch (error) {
-    throw new TlsCertificateError(
-      `--tls-cert ${certFile} / --tls-key ${keyFile}: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    throw refuse(`--tls-cert ${certFile} / --tls-key ${keyFile}`, error);
   }
   return { key, cert, source: "files", certFile, names: [], shared: false };
 }

@@ -146,6 +146,34 @@ describe("TLS on the SMTP port (STARTTLS)", () => {
       expect((error as Error).message).toContain(tls.certFile);
     }
   });
+
+  it("an empty file, or a key that is not the certificate's, stops the start too (TLS itself takes both)", async () => {
+    const dir = await tempDir(cleanup);
+    const write = async (name: string, content: string) => {
+      const file = path.join(dir, name);
+      await writeFile(file, content);
+      return file;
+    };
+    const names = [{ name: "commonName", value: "files.test" }];
+    const one = await generate(names, { keyType: "ec", algorithm: "sha256" });
+    const other = await generate(names, { keyType: "ec", algorithm: "sha256" });
+    const empty = await write("empty.pem", "");
+    const cert = await write("cert.pem", one.cert);
+    const key = await write("key.pem", one.private);
+    const otherKey = await write("other-key.pem", other.private);
+    const refusals = [
+      [{ certFile: empty, keyFile: empty }, /empty\.pem holds no PEM certificate/],
+      [{ certFile: cert, keyFile: empty }, /empty\.pem holds no PEM private key/],
+      [{ certFile: cert, keyFile: otherKey }, /other-key\.pem is not the private key of the certificate/],
+    ] as const;
+    for (const [tls, reason] of refusals) {
+      const error = await startSandbox(testConfig(dir, { tls })).catch((caught: unknown) => caught);
+      expect(isTlsCertificateError(error), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(reason);
+    }
+    const sandbox = await startTestSandbox(cleanup, { tls: { certFile: cert, keyFile: key } });
+    expect(sandbox.tls).toMatchObject({ source: "files", certFile: cert });
+  });
 });
 
 describe("implicit TLS (--smtps-port)", () => {
