@@ -139,7 +139,7 @@ function mailbox(value: unknown, field: string): Mailbox {
         field,
       );
     }
-    return { name: checkName(only.name ?? "", field), address: checkAddress(only.address, field) };
+    return { name: checkName(only.name ?? "", field), address: checkAddress(only.address, field, value) };
   }
   if (typeof value === "object" && value !== null && !Array.isArray(value)) {
     const { name, address } = value as { name?: unknown; address?: unknown };
@@ -155,10 +155,11 @@ function mailbox(value: unknown, field: string): Mailbox {
   );
 }
 
-function checkAddress(address: string, field: string): string {
+/** `given`: what the caller wrote, quoted in the error (the parser turns "not-an-address" into a name and ""). */
+function checkAddress(address: string, field: string, given: string = address): string {
   if (!isMailAddress(address)) {
     throw new InvalidSendRequestError(
-      `Expected an address like "ada@example.com" in ${field}, got ${JSON.stringify(address)}`,
+      `Expected an address like "ada@example.com" in ${field}, got ${JSON.stringify(given)}`,
       field,
     );
   }

@@ -169,6 +169,7 @@ describe("submitMessage (POST /api/send)", () => {
       "headers.Bcc",
       /own field/,
     ],
+    [{ from: "a@example.test", to: ["not-an-address"] }, "to[0]", /in to\[0\], got "not-an-address"$/],
     [
       { from: "a@example.test", to: ["b@example.test"], headers: { "X-A": "1\nX-B: 2" } },
       "headers.X-A",
