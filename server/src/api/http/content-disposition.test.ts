@@ -53,6 +53,8 @@ describe("the parts", () => {
 
   it("cleanFilename drops control characters and cuts very long names by code point", () => {
     expect(cleanFilename("in\u0000voice\u007f.pdf")).toBe("invoice.pdf");
+    expect(cleanFilename("invoice\u202Efdp.exe")).toBe("invoicefdp.exe");
+    expect(cleanFilename("\u200Bre\u2066port\u2069.pdf\uFEFF")).toBe("report.pdf");
     const long = "😀".repeat(300);
     expect(Array.from(cleanFilename(long))).toHaveLength(200);
   });

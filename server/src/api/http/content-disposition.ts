@@ -13,10 +13,14 @@ export function attachmentDisposition(filename: string | null, fallback: string)
   return `attachment; filename="${asciiFallback(name)}"; filename*=UTF-8''${encodeExtValue(name)}`;
 }
 
-/** Only the last path segment, without control characters, trimmed, cut to a sane length. */
+/**
+ * Only the last path segment, without control characters, trimmed, cut to a sane length. Format
+ * characters go too (`\p{Cf}`: bidi overrides, zero-width joiners): a right-to-left override makes
+ * `invoice\u202Efdp.exe` show as `invoiceexe.pdf` in a save dialog that honours `filename*`.
+ */
 export function cleanFilename(filename: string): string {
   const base = filename.split(/[/\\]/).pop() ?? "";
-  const printable = base.replace(/[\x00-\x1f\x7f-\x9f]/g, "").trim();
+  const printable = base.replace(/[\x00-\x1f\x7f-\x9f]|\p{Cf}/gu, "").trim();
   const cut = Array.from(printable).slice(0, MAX_NAME_LENGTH).join("");
   // "." and ".." are directory names, not file names.
   return /^\.+$/.test(cut) ? "" : cut;
