@@ -158,4 +158,46 @@ describe("crash safety of the real process", () => {
     });
     expect(restarted.store.summary(queuedId(reply.raw))?.sequence).toBeGreaterThan(newestSequence);
   }, 60_000);
+
+  it("a single deletion of the newest message answered before a kill -9 keeps its sequence from being given again", async () => {
+    const dataDir = await tempDir(cleanup);
+    const cli = new CliProcess(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
+    cleanup(async () => {
+      cli.kill("SIGKILL");
+      await cli.exited;
+    });
+    const { smtpPort, url } = await cli.listening();
+    const client = await SmtpTestClient.open(smtpPort);
+    cleanup(() => client.destroy());
+    const send = async (subject: string) => {
+      const reply = await client.sendMessage({
+        from: "app@example.test",
+        to: ["a@example.test"],
+        raw: rfc822({ subject, to: "a@example.test", body: subject }),
+      });
+      expect(reply.code, reply.raw).toBe(250);
+      return queuedId(reply.raw);
+    };
+    await send("settled");
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const newest = await send("newest");
+    const { sequence } = (await (await fetch(`${url}/api/messages/${newest}`)).json()) as {
+      sequence: number;
+    };
+    expect((await fetch(`${url}/api/messages/${newest}`, { method: "DELETE" })).status).toBe(204);
+    cli.kill("SIGKILL");
+    await cli.exited;
+
+    const restarted = await startSandbox(testConfig(dataDir));
+    cleanup(() => restarted.close());
+    expect(restarted.store.head).toBeGreaterThanOrEqual(sequence);
+    const after = await SmtpTestClient.open(restarted.smtpPort);
+    cleanup(() => after.destroy());
+    const reply = await after.sendMessage({
+      from: "app@example.test",
+      to: ["a@example.test"],
+      raw: rfc822({ subject: "after", to: "a@example.test", body: "after" }),
+    });
+    expect(restarted.store.summary(queuedId(reply.raw))?.sequence).toBeGreaterThan(sequence);
+  }, 60_000);
 });

@@ -248,7 +248,12 @@ class LocalMessageStore implements MessageStore {
   }
 
   async deleteMessage(id: string): Promise<boolean> {
-    return this.#indexed(await this.#removal.deleteMessage(id));
+    // Only the high-water mark is at stake for one message (the files say it is gone): a message
+    // older than the index's last write costs no write, so a client deleting a thousand pays nothing.
+    const sequence = this.#parts.index.get(id)?.sequence ?? 0;
+    const deleted = await this.#removal.deleteMessage(id);
+    if (!deleted || sequence <= this.#parts.persisted.writtenLastSequence) return deleted;
+    return this.#indexed(deleted);
   }
 
   async deleteAll(): Promise<number> {

@@ -134,6 +134,7 @@ export class PersistedIndex {
   #stateDirty = false;
   #timer: NodeJS.Timeout | null = null;
   #flushing: Promise<void> = Promise.resolve();
+  #writtenLastSequence = 0;
   #reportedFailure = false;
   #started = false;
   /** The snapshot the shards overlay (`state.json` names it), or null: then every shard is read. */
@@ -167,6 +168,7 @@ export class PersistedIndex {
       ? await this.#read<Partial<IndexState> & { snapshot?: unknown }>(STATE_DOCUMENT)
       : null;
     const state = normalizeState(document);
+    this.#writtenLastSequence = state.lastSequence;
     const link = normalizeLink(document?.snapshot);
     const snapshot = link === null ? null : await this.#readSnapshot(link.id);
     if (link !== null && snapshot !== null) {
@@ -432,6 +434,15 @@ export class PersistedIndex {
       ...state,
       snapshot,
     }).write();
+    this.#writtenLastSequence = state.lastSequence;
+  }
+
+  /**
+   * The high-water sequence `state.json` holds on disk: what a start after a crash would know even
+   * if every message above the newest left were deleted.
+   */
+  get writtenLastSequence(): number {
+    return this.#writtenLastSequence;
   }
 
   #schedule(): void {
