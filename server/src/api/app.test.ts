@@ -25,6 +25,23 @@ function rawRequest(url: string, headers: Record<string, string>): Promise<{ sta
 }
 
 describe("service routes", () => {
+  it("/livez and /readyz answer probes without the token and say nothing else; /readyz is 503 once closing", async () => {
+    const api = await ApiHarness.start(cleanup, { apiToken: "s3cret" });
+    for (const path of ["/livez", "/readyz"]) {
+      const response = await fetch(`${api.url}${path}`);
+      expect({ path, status: response.status, body: await response.text() }).toEqual({
+        path,
+        status: 200,
+        body: "ok",
+      });
+    }
+    expect((await fetch(`${api.url}/api/health`)).status).toBe(401);
+    api.http.waits.close();
+    const closing = await fetch(`${api.url}/readyz`);
+    expect({ status: closing.status, body: await closing.text() }).toEqual({ status: 503, body: "closing" });
+    expect((await fetch(`${api.url}/livez`)).status).toBe(200);
+  });
+
   it("reports health: status, version, head, counts, readiness, the SMTP port and the store", async () => {
     const api = await ApiHarness.start(cleanup);
     await api.send({ to: ["ann@example.test", "bob@example.test"], subject: "one" });

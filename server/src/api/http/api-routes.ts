@@ -12,6 +12,11 @@ export interface RouteOptions {
    * (`api/compat/`), whose clients send Basic credentials (docs/compatibility.md).
    */
   basicAuth?: boolean;
+  /**
+   * Answered without the token: for probes (`/livez`, `/readyz`) that a load balancer or an
+   * orchestrator calls without credentials. Such a route must say nothing about captured mail.
+   */
+  withoutToken?: boolean;
 }
 
 /** A route that changes something takes its token from a header only. */
@@ -40,7 +45,11 @@ export class ApiRoutes {
 
   /** A read; unless it is a link route (`queryToken`), a browser may send it only from an allowed origin. */
   get(path: string, handler: Handler, options: RouteOptions = {}): void {
-    const guards = [this.#guard(options.queryToken, options.basicAuth), jsonBody, noStore];
+    const guards = [
+      ...(options.withoutToken === true ? [] : [this.#guard(options.queryToken, options.basicAuth)]),
+      jsonBody,
+      noStore,
+    ];
     if (options.queryToken !== true) guards.unshift(this.#readOrigin);
     this.router.get(path, ...guards, handler);
   }

@@ -119,6 +119,27 @@ export const openApiDocument: OpenApiDocument = {
         responses: { "200": json({ type: "object" }, "The OpenAPI 3.1 document") },
       }),
     },
+    "/livez": {
+      get: operation({
+        operationId: "getLivez",
+        summary: "Liveness probe: `ok` while the process serves; needs no token and says nothing else",
+        tags: ["service"],
+        security: [{}],
+        responses: { "200": { description: "Alive", content: { "text/plain": { schema: string } } } },
+      }),
+    },
+    "/readyz": {
+      get: operation({
+        operationId: "getReadyz",
+        summary: "Readiness probe: `ok` until shutdown begins, then 503 `closing`; needs no token",
+        tags: ["service"],
+        security: [{}],
+        responses: {
+          "200": { description: "Ready", content: { "text/plain": { schema: string } } },
+          "503": { description: "Shutting down", content: { "text/plain": { schema: string } } },
+        },
+      }),
+    },
     "/metrics": {
       get: operation({
         operationId: "getMetrics",

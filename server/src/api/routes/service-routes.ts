@@ -33,6 +33,19 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
     } satisfies Health);
   });
 
+  // Probes in the usual Kubernetes spelling, answered without the token (a probe carries none) and
+  // saying nothing but whether the process serves: `/livez` while it runs, `/readyz` until shutdown
+  // begins. `/api/health` has the details, behind the token.
+  routes.get("/livez", (_req, res) => void res.type("text/plain").send("ok"), { withoutToken: true });
+  routes.get(
+    "/readyz",
+    (_req, res) => {
+      if (waits.closed) res.status(503).type("text/plain").send("closing");
+      else res.type("text/plain").send("ok");
+    },
+    { withoutToken: true },
+  );
+
   // The server's clock, for clients that measure their offset to it (inbox.nextMessage()): as cheap
   // as a route can be, so the fastest of a few round trips bounds the measurement's error tightly.
   routes.get("/api/clock", (_req, res) => {
