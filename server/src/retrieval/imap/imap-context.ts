@@ -52,6 +52,8 @@ export interface ImapContext {
   continuation(text: string): Promise<void>;
   /** Sends what changed in the selected mailbox; expunges only when allowed (RFC 3501 section 7.4.1). */
   flushUpdates(allowExpunge: boolean): Promise<void>;
+  /** Sends a pending `n EXISTS` alone: before a command resolves `*` and message numbers. */
+  announceExists(): Promise<void>;
   /** The next line the client sends (AUTHENTICATE, IDLE); null when it went away. */
   nextLine(): Promise<string | null>;
   startTls(tag: string): Promise<void>;

@@ -173,6 +173,41 @@ describe("IMAP sessions on the wire (RFC 3501)", () => {
     expect(harness.store.messageCount).toBe(1);
   });
 
+  it("announces new mail before a command answers for its message numbers (no FETCH for a number the client was never told of)", async () => {
+    const harness = await startRetrievalHarness(cleanup);
+    await harness.deliver(["grow@mailnest.test"], mail({ subject: "first" }));
+    const session = await loggedIn(harness.imap.port!, "grow@mailnest.test");
+    await session.run("SELECT INBOX");
+    await harness.deliver(["grow@mailnest.test"], mail({ subject: "second" }));
+    await harness.deliver(["grow@mailnest.test"], mail({ subject: "third" }));
+    const fetched = await session.run("FETCH 1:* (FLAGS)");
+    expect(fetched.lines).toEqual([
+      "* 3 EXISTS",
+      "* 1 FETCH (FLAGS ())",
+      "* 2 FETCH (FLAGS ())",
+      "* 3 FETCH (FLAGS ())",
+    ]);
+    await harness.deliver(["grow@mailnest.test"], mail({ subject: "fourth" }));
+    expect((await session.run("SEARCH ALL")).lines).toEqual(["* 4 EXISTS", "* SEARCH 1 2 3 4"]);
+    await harness.deliver(["grow@mailnest.test"], mail({ subject: "fifth" }));
+    expect((await session.run("STORE 5 +FLAGS (\\Flagged)")).lines).toEqual([
+      "* 5 EXISTS",
+      "* 5 FETCH (FLAGS (\\Flagged))",
+    ]);
+  });
+
+  it("LIST patterns cost at most pattern × name: many wildcards answer at once instead of backtracking", async () => {
+    const harness = await startRetrievalHarness(cleanup);
+    const long = `${"a".repeat(60)}@mailnest.test`;
+    await harness.deliver([long], mail({ subject: "named" }));
+    const session = await loggedIn(harness.imap.port!, "*");
+    // 2^50 ways to split the name for a backtracking matcher; this one walks it once per token.
+    const listed = await session.run(`LIST "" "${"*%".repeat(50)}q"`);
+    expect(listed.lines).toEqual([]);
+    expect(listed.tagged).toMatch(/OK LIST completed/);
+    expect((await session.run(`LIST "" "a%@*"`)).lines).toEqual([`* LIST (\\HasNoChildren) "/" "${long}"`]);
+  });
+
   it("answers NO [UNAVAILABLE] while the storage is away, and serves the command again once it is back", async () => {
     const harness = await startRetrievalHarness(cleanup);
     await harness.deliver(["away@mailnest.test"], mail({ subject: "a" }));

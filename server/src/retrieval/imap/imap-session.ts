@@ -107,6 +107,12 @@ export class ImapSession implements ImapContext {
     return this.connection.write(`+ ${text}\r\n`);
   }
 
+  /** Tells the client of new mail in the selected mailbox before a command resolves message numbers. */
+  async announceExists(): Promise<void> {
+    const update = this.selected?.view.takeExists();
+    if (update?.kind === "exists") await this.untagged(`${update.count} EXISTS`);
+  }
+
   /**
    * Sends what changed in the selected mailbox. Expunges only when `allowExpunge` (not during
    * FETCH, STORE or SEARCH: RFC 3501 section 7.4.1), so message numbers hold still meanwhile.

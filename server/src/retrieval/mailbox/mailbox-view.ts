@@ -139,6 +139,17 @@ export class MailboxView {
    * What changed since the last call, in the order to announce it: expunges (only with
    * `allowExpunge`), then the new message count, then flag changes.
    */
+  /**
+   * New mail's `n EXISTS` alone, if the client has not been told yet: what a command that resolves
+   * message numbers sends before it does, so that `*` and every number it answers for are ones the
+   * client knows (RFC 3501 sections 2.3.1.2 and 7.3.1). Expunges and flags wait for `takeUpdates`.
+   */
+  takeExists(): ViewUpdate | null {
+    if (!this.#existsPending) return null;
+    this.#existsPending = false;
+    return { kind: "exists", count: this.#entries.length };
+  }
+
   takeUpdates(allowExpunge: boolean): ViewUpdate[] {
     const updates: ViewUpdate[] = [];
     if (allowExpunge && this.#expunged.length > 0) {

@@ -21,6 +21,7 @@ function fetchCommand(byUid: boolean): ImapCommand {
       args.end();
       const selected = session.selected!;
       const { view } = selected;
+      await session.announceExists();
       const positions = byUid
         ? resolveUids(set, view)
         : resolveSequenceNumbers(set, view.size).map((seq) => seq - 1);

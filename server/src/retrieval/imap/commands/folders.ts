@@ -101,16 +101,68 @@ function listCommand(kind: "LIST" | "LSUB"): ImapCommand {
 export const list = listCommand("LIST");
 export const lsub = listCommand("LSUB");
 
-/** "*" matches anything, "%" anything but the delimiter; INBOX matches in any case. */
+/**
+ * "*" matches anything, "%" anything but the delimiter; INBOX matches in any case. Not a RegExp: a
+ * backtracking engine took time exponential in the wildcards (`LIST "" "*%*%*%*%*%*%*%x"` held the
+ * event loop, and with it SMTP and HTTP, for minutes). One pass over the pattern keeps the set of
+ * name positions it can have reached, so a match costs pattern length × name length at most.
+ */
 export function listMatcher(pattern: string): (name: string) => boolean {
-  const source = [...pattern]
-    .map((char) =>
-      char === "*" ? ".*" : char === "%" ? `[^${DELIMITER}]*` : char.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
-    )
-    .join("");
-  const regex = new RegExp(`^${source}$`, "su");
-  const inboxRegex = new RegExp(`^${source}$`, "isu");
-  return (name) => (name === "INBOX" ? inboxRegex.test(name) : regex.test(name));
+  const tokens = collapseWildcards([...pattern]);
+  const literals = tokens.filter((token) => token !== "*" && token !== "%").length;
+  return (name) => {
+    const chars = [...name];
+    if (literals > chars.length) return false;
+    return globMatches(tokens, chars, name === "INBOX");
+  };
+}
+
+/** A run of wildcards is one "*" if it holds one (it then matches anything), else one "%". */
+function collapseWildcards(chars: string[]): string[] {
+  const tokens: string[] = [];
+  for (const char of chars) {
+    const last = tokens.at(-1);
+    const wildcard = char === "*" || char === "%";
+    if (wildcard && (last === "*" || last === "%")) {
+      if (char === "*") tokens[tokens.length - 1] = "*";
+    } else {
+      tokens.push(char);
+    }
+  }
+  return tokens;
+}
+
+function globMatches(tokens: readonly string[], name: readonly string[], caseless: boolean): boolean {
+  const same = caseless
+    ? (a: string, b: string) => a.toUpperCase() === b.toUpperCase()
+    : (a: string, b: string) => a === b;
+  // reached[j]: the tokens so far can match the name's first j characters.
+  let reached = new Uint8Array(name.length + 1);
+  reached[0] = 1;
+  for (const token of tokens) {
+    const next = new Uint8Array(name.length + 1);
+    let any = false;
+    if (token === "*" || token === "%") {
+      let open = 0;
+      for (let j = 0; j <= name.length; j++) {
+        // "%" cannot reach past a delimiter: a start before it would have to swallow it.
+        if (token === "%" && j > 0 && name[j - 1] === DELIMITER) open = 0;
+        open |= reached[j]!;
+        next[j] = open;
+        if (open) any = true;
+      }
+    } else {
+      for (let j = 0; j < name.length; j++) {
+        if (reached[j] && same(name[j]!, token)) {
+          next[j + 1] = 1;
+          any = true;
+        }
+      }
+    }
+    if (!any) return false;
+    reached = next;
+  }
+  return reached[name.length] === 1;
 }
 
 const STATUS_ITEMS = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN"] as const;

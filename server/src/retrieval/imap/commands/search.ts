@@ -15,6 +15,7 @@ function searchCommand(byUid: boolean): ImapCommand {
         return;
       }
       const { view } = session.selected!;
+      await session.announceExists();
       const matcher = new SearchMatcher(session.deps.model.store, view);
       const found: number[] = [];
       for (let position = 0; position < view.size; position++) {

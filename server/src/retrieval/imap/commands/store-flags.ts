@@ -47,6 +47,7 @@ function storeCommand(byUid: boolean): ImapCommand {
       }
       const { view } = selected;
       const { store, flags: shared } = session.deps.model;
+      await session.announceExists();
       const positions = byUid
         ? resolveUids(set, view)
         : resolveSequenceNumbers(set, view.size).map((seq) => seq - 1);
