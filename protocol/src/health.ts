@@ -14,6 +14,12 @@ export interface Health {
   head: number;
   /** @minimum 0 */
   messages: number;
+  /**
+   * Unread messages, each counted once (a message sent to three inboxes is unread in each inbox's
+   * `unreadCount`, once here).
+   * @minimum 0
+   */
+  unread: number;
   /** @minimum 0 */
   inboxes: number;
   /**

@@ -54,6 +54,7 @@ describe("service routes", () => {
       version: "0.1.0",
       head: 2,
       messages: 2,
+      unread: 2,
       inboxes: 2,
       waiters: 0,
       smtp: { port: api.sandbox.smtpPort },

@@ -168,6 +168,10 @@ class LocalMessageStore implements MessageStore {
     return this.#parts.index.count;
   }
 
+  get unreadCount(): number {
+    return this.#parts.index.unreadCount;
+  }
+
   /** Kept beside the store by whoever needs it (retrieval's `uidvalidity` file). */
   get sequenceEpoch(): null {
     return null;

@@ -31,6 +31,32 @@ function summary(sequence: number, inboxes: string[], read = false): MessageSumm
 
 const sequences = (list: readonly MessageSummary[]) => list.map((entry) => entry.sequence);
 
+describe("MessageIndex unread count", () => {
+  it("counts a message once however many inboxes list it, through reads, inbox clears and removals", () => {
+    const index = new MessageIndex();
+    const shared = summary(1, ["a@x.test", "b@x.test", "c@x.test"]);
+    index.add(shared);
+    index.add(summary(2, ["a@x.test"]));
+    index.add(summary(3, ["b@x.test"], true));
+    expect(index.unreadCount).toBe(2);
+    expect(index.inboxes().reduce((sum, inbox) => sum + inbox.unreadCount, 0)).toBe(4);
+
+    index.removeFromInbox(shared, "c@x.test");
+    expect(index.unreadCount).toBe(2);
+    index.setRead(shared, true);
+    expect(index.unreadCount).toBe(1);
+    expect(index.setRead(shared, true)).toBe(false);
+    expect(index.unreadCount).toBe(1);
+    index.setRead(shared, false);
+    index.remove(shared.id);
+    expect(index.unreadCount).toBe(1);
+    index.remove(summary(3, []).id);
+    expect(index.unreadCount).toBe(1);
+    index.remove(summary(2, []).id);
+    expect(index.unreadCount).toBe(0);
+  });
+});
+
 describe("MessageIndex removal", () => {
   it("takes out the oldest, one in the middle and the newest, keeping every view in order and the unread counts right", () => {
     const index = new MessageIndex();

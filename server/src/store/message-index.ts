@@ -26,6 +26,7 @@ export class MessageIndex {
   /** Ascending by sequence. */
   readonly #all: MessageSummary[] = [];
   readonly #byId = new Map<string, MessageSummary>();
+  #unread = 0;
   readonly #inboxes = new Map<string, InboxEntry>();
   /** Summaries share their repeated values (addresses, inbox keys): about half of their heap. */
   readonly #interner = new SummaryInterner();
@@ -63,10 +64,16 @@ export class MessageIndex {
     for (const summary of summaries) this.add(summary, seen);
   }
 
+  /** Unread messages, each counted once however many inboxes list it. */
+  get unreadCount(): number {
+    return this.#unread;
+  }
+
   add(summary: MessageSummary, seen?: IdentityCache): void {
     this.#interner.compact(summary, seen);
     insertSorted(this.#all, summary);
     this.#byId.set(summary.id, summary);
+    if (!summary.read) this.#unread += 1;
     for (const address of summary.inboxes) {
       const entry = this.#entry(address);
       insertSorted(entry.messages, summary);
@@ -79,6 +86,7 @@ export class MessageIndex {
     if (!summary) return null;
     this.#byId.delete(id);
     removeSorted(this.#all, summary);
+    if (!summary.read) this.#unread -= 1;
     for (const address of summary.inboxes) this.#detach(summary, address);
     return summary;
   }
@@ -94,6 +102,7 @@ export class MessageIndex {
   setRead(summary: MessageSummary, read: boolean): boolean {
     if (summary.read === read) return false;
     summary.read = read;
+    this.#unread += read ? -1 : 1;
     for (const address of summary.inboxes) {
       const entry = this.#inboxes.get(address);
       if (entry) entry.unread += read ? -1 : 1;

@@ -31,6 +31,8 @@ export interface MessageStore {
   readonly head: number;
   /** How many messages are stored (each counted once, however many inboxes list it). Health, wait timeouts, metrics. */
   readonly messageCount: number;
+  /** How many of them are unread, each counted once (the inboxes' counts add a message once per inbox). */
+  readonly unreadCount: number;
   /**
    * Seconds since 1970 when this store's sequence numbers began, kept by the store itself, or null
    * when it keeps none (a data directory keeps IMAP's value in a file of its own, memory takes the

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { getHealth, listInboxes } from "../api/mailnest-api.js";
 import type { InboxInfo } from "../api/types.js";
 import { CoalescedTask } from "./coalesced-task.js";
@@ -8,7 +8,7 @@ export interface InboxesState {
   inboxes: InboxInfo[];
   /** Messages in the store (a message to two inboxes counts once). */
   totalMessages: number;
-  /** Unread messages across all inboxes (see below: an upper bound when mail went to several inboxes). */
+  /** Unread messages across all inboxes, each counted once (the server's count). */
   totalUnread: number;
   smtpPort: number | null;
   loaded: boolean;
@@ -20,6 +20,7 @@ export interface InboxesState {
 export function useInboxes(feed: LiveFeed): InboxesState {
   const [inboxes, setInboxes] = useState<InboxInfo[]>([]);
   const [totalMessages, setTotalMessages] = useState(0);
+  const [totalUnread, setTotalUnread] = useState(0);
   const [smtpPort, setSmtpPort] = useState<number | null>(null);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -31,6 +32,7 @@ export function useInboxes(feed: LiveFeed): InboxesState {
         const [list, health] = await Promise.all([listInboxes(), getHealth()]);
         setInboxes(list);
         setTotalMessages(health.messages);
+        setTotalUnread(health.unread);
         setSmtpPort(health.smtp.port);
         setLoaded(true);
         setError(null);
@@ -50,15 +52,6 @@ export function useInboxes(feed: LiveFeed): InboxesState {
   }, [feed]);
 
   const refresh = useCallback(() => taskRef.current?.schedule(), []);
-  // The API counts unread per inbox, and a message to two inboxes is unread in both; the sum can
-  // exceed the distinct count, never the number of messages.
-  const totalUnread = useMemo(
-    () =>
-      Math.min(
-        totalMessages,
-        inboxes.reduce((sum, inbox) => sum + inbox.unreadCount, 0),
-      ),
-    [inboxes, totalMessages],
-  );
+  // Not the sum of the inboxes' counts: a message to two inboxes is unread in both.
   return { inboxes, totalMessages, totalUnread, smtpPort, loaded, error, refresh };
 }

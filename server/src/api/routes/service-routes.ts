@@ -20,6 +20,7 @@ export function serviceRoutes(routes: ApiRoutes, { config, store, waits, metrics
       version: SERVER_VERSION,
       head: store.head,
       messages: store.messageCount,
+      unread: store.unreadCount,
       inboxes: store.listInboxes().length,
       waiters: waits.size,
       smtp: { port: config.smtpPort },

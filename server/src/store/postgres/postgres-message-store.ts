@@ -135,6 +135,10 @@ class PostgresMessageStore implements MessageStore {
     return this.#parts.replica.index.count;
   }
 
+  get unreadCount(): number {
+    return this.#parts.replica.index.unreadCount;
+  }
+
   get sequenceEpoch(): number {
     return this.#parts.sequenceEpoch;
   }
