@@ -158,13 +158,20 @@ export function App() {
     }
   };
 
+  // During a search the button reads "Mark found read" and covers the messages found, no others.
+  const foundUnread = searching ? list.messages.filter((message) => !message.read) : [];
   const markAllRead = async () => {
     const targets =
       route.inbox === null
         ? inboxes.inboxes.filter((inbox) => inbox.unreadCount > 0).map((inbox) => inbox.address)
         : [route.inbox];
     try {
-      await Promise.all(targets.map((address) => markInboxRead(address)));
+      if (searching) {
+        const updated = await Promise.all(foundUnread.map((message) => setMessageRead(message.id, true)));
+        for (const summary of updated) if (summary) list.patch(summary);
+      } else {
+        await Promise.all(targets.map((address) => markInboxRead(address)));
+      }
     } catch (error) {
       toast.error("Could not mark the messages read")(error);
     } finally {
@@ -261,7 +268,7 @@ export function App() {
             <ListHeader
               inbox={route.inbox}
               count={count}
-              unread={unread}
+              unread={searching ? foundUnread.length : unread}
               searching={searching}
               shown={list.messages.length}
               more={list.hasMore}

@@ -152,6 +152,35 @@ test("search filters by subject, sender, recipient and body on the server, and s
   await expect(messageRow(page, "Not from alice")).toHaveCount(0);
 });
 
+test("during a search, the mark-read button marks the messages found and no others", async ({ page }) => {
+  const address = freshAddress("markfound");
+  await fillInbox(page, address, ["Quarterly report", "Quarterly plan", "Lunch"]);
+  const search = page.getByRole("searchbox", { name: "Search messages" });
+  await search.fill("quarterly");
+  await expect(messageRow(page, "Lunch")).toHaveCount(0);
+  await page.getByRole("button", { name: "Mark found read" }).click();
+  await expect(page.locator(".message-list .row.unread")).toHaveCount(0);
+  await search.fill("");
+  await expect(messageRow(page, "Lunch")).toHaveClass(/\bunread\b/);
+  await expect(messageRow(page, "Quarterly plan")).not.toHaveClass(/\bunread\b/);
+  const inboxLink = page.getByRole("navigation", { name: "Inboxes" }).getByRole("link", { name: address });
+  await expect(inboxLink).toContainText("1 unread");
+});
+
+test("on a phone the search has a row of its own, wide enough to see what is typed", async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openViewer(page, inboxUrl(freshAddress("narrow")));
+  const search = page.getByRole("searchbox", { name: "Search messages" });
+  await search.fill("zebracorn");
+  const box = await search.boundingBox();
+  expect(box?.width ?? 0).toBeGreaterThan(200);
+  for (const name of ["Rules", "Webhooks"]) {
+    const button = await page.getByRole("button", { name, exact: true }).boundingBox();
+    // Not under the search: the buttons keep the first row.
+    expect((button?.y ?? 0) + (button?.height ?? 0)).toBeLessThanOrEqual(box?.y ?? 0);
+  }
+});
+
 test("delete a message, mark all read, and clear an inbox after confirming", async ({ page }) => {
   const address = freshAddress("clear");
   await fillInbox(page, address, ["Clear one", "Clear two", "Clear three"]);

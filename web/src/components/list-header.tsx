@@ -3,6 +3,7 @@ import { CheckIcon, TrashIcon } from "./icons.js";
 interface ListHeaderProps {
   inbox: string | null;
   count: number;
+  /** Unread messages in the view; while searching, among those found (what the button marks). */
   unread: number;
   searching: boolean;
   shown: number;
@@ -13,6 +14,7 @@ interface ListHeaderProps {
 }
 
 export function ListHeader(props: ListHeaderProps) {
+  const mark = props.searching ? "Mark found read" : "Mark all read";
   const summary = props.searching
     ? `${props.shown}${props.more ? "+" : ""} found`
     : `${props.count} ${props.count === 1 ? "message" : "messages"}${props.unread > 0 ? ` · ${props.unread} unread` : ""}`;
@@ -32,10 +34,10 @@ export function ListHeader(props: ListHeaderProps) {
           class="button ghost small"
           onClick={props.onMarkAllRead}
           disabled={props.unread === 0}
-          title="Mark all read"
-          aria-label="Mark all read"
+          title={props.searching ? "Mark the messages found read (no others)" : "Mark all read"}
+          aria-label={mark}
         >
-          <CheckIcon /> <span aria-hidden="true">Mark all read</span>
+          <CheckIcon /> <span aria-hidden="true">{mark}</span>
         </button>
         <button
           type="button"
