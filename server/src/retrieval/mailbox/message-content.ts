@@ -36,6 +36,7 @@ export class MessageContent {
 
   /** The exact bytes and MIME tree of a message, or null when it is gone. */
   parsed(id: string): Promise<ParsedMessage | null> {
+    if (this.#gone(id)) return Promise.resolve(null);
     const cached = this.#parsed.get(id);
     if (cached) return Promise.resolve(cached);
     return this.#once(`p:${id}`, async () => {
@@ -49,6 +50,7 @@ export class MessageContent {
 
   /** The top-level header block, read without the body when the whole message is not cached. */
   header(id: string): Promise<MessageHeader | null> {
+    if (this.#gone(id)) return Promise.resolve(null);
     const whole = this.#parsed.get(id);
     if (whole) {
       return Promise.resolve({
@@ -66,6 +68,17 @@ export class MessageContent {
       this.#headers.set(id, header);
       return header;
     });
+  }
+
+  /**
+   * A message deleted since it was cached (by another session, the API, retention) is gone here too:
+   * the cache must not outlive it, or a POP3 session would still RETR what another one deleted.
+   */
+  #gone(id: string): boolean {
+    if (this.#store.summary(id) !== null) return false;
+    this.#parsed.delete(id);
+    this.#headers.delete(id);
+    return true;
   }
 
   #once<T>(key: string, read: () => Promise<T>): Promise<T> {
@@ -139,6 +152,13 @@ class Lru<T> {
       this.#entries.set(key, value);
     }
     return value;
+  }
+
+  delete(key: string): void {
+    const old = this.#entries.get(key);
+    if (old === undefined) return;
+    this.#weight -= this.#weigh(old);
+    this.#entries.delete(key);
   }
 
   set(key: string, value: T): void {

@@ -84,6 +84,23 @@ describe("POP3 (RFC 1939, CAPA, UIDL, TOP, SASL PLAIN)", () => {
     expect(await again.command("PASS x")).toMatch(/^\+OK Logged in; 1 messages/);
   });
 
+  it("answers -ERR for a message another session deleted, even one whose bytes this server had read", async () => {
+    const harness = await startRetrievalHarness(cleanup);
+    await harness.deliver(["both@mailnest.test"], mail({ subject: "shared" }));
+    const a = await pop3(harness.pop3.port!);
+    const b = await pop3(harness.pop3.port!);
+    for (const session of [a, b]) {
+      await session.command("USER both@mailnest.test");
+      expect(await session.command("PASS x")).toMatch(/^\+OK Logged in; 1 messages/);
+    }
+    // A reads it (its bytes are now cached), deletes it and leaves.
+    expect((await a.multiline("TOP 1 0")).first).toMatch(/^\+OK/);
+    expect(await a.command("DELE 1")).toMatch(/^\+OK/);
+    expect(await a.command("QUIT")).toMatch(/1 messages deleted/);
+    expect(await b.command("RETR 1")).toBe("-ERR That message was deleted meanwhile");
+    expect(await b.command("TOP 1 0")).toBe("-ERR That message was deleted meanwhile");
+  });
+
   it("logs in with AUTH PLAIN, with and without the initial response, and refuses bad ones", async () => {
     const harness = await startRetrievalHarness(cleanup, {
       users: new Map([["ann@mailnest.test", "s3cret"]]),
