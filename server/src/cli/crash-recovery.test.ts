@@ -109,95 +109,88 @@ describe("crash safety of the real process", () => {
   }, 120_000);
 
   it("deletions answered before a kill -9 stay as answered: no sequence given twice, a cleared inbox stays cleared", async () => {
-    const dataDir = await tempDir(cleanup);
-    const cli = new CliProcess(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
-    cleanup(async () => {
-      cli.kill("SIGKILL");
-      await cli.exited;
-    });
-    const { smtpPort, url } = await cli.listening();
-    const client = await SmtpTestClient.open(smtpPort);
-    cleanup(() => client.destroy());
-    const send = async (subject: string, to: string[]) => {
-      const reply = await client.sendMessage({
-        from: "app@example.test",
-        to,
-        raw: rfc822({ subject, to: to.join(", "), body: subject }),
-      });
-      expect(reply.code, reply.raw).toBe(250);
-      return queuedId(reply.raw);
-    };
+    const { dataDir, url, send, kill } = await killableServer();
     const first = await send("first", ["a@example.test"]);
     const shared = await send("shared", ["a@example.test", "b@example.test"]);
     // Long enough for the index's lazy flush to have written both with their inboxes.
     await new Promise((resolve) => setTimeout(resolve, 600));
     const newest = await send("newest", ["a@example.test"]);
-    const newestSequence = (
-      (await (await fetch(`${url}/api/messages/${newest}`)).json()) as { sequence: number }
-    ).sequence;
+    const newestSequence = await sequenceOf(url, newest);
 
     // Within the flush window: the newest message goes (and with it the highest sequence on disk),
     // and the shared one leaves a@ but stays in b@.
     const cleared = await fetch(`${url}/api/inboxes/a%40example.test/messages`, { method: "DELETE" });
     expect(await cleared.json()).toEqual({ deleted: 3 });
-    cli.kill("SIGKILL");
-    expect((await cli.exited).signal).toBe("SIGKILL");
+    await kill();
 
-    const restarted = await startSandbox(testConfig(dataDir));
-    cleanup(() => restarted.close());
+    const restarted = await restart(dataDir);
     expect(restarted.store.summary(first)).toBeNull();
     expect(restarted.store.summary(newest)).toBeNull();
     expect(restarted.store.summary(shared)?.inboxes).toEqual(["b@example.test"]);
     expect(restarted.store.head).toBeGreaterThanOrEqual(newestSequence);
-    const after = await SmtpTestClient.open(restarted.smtpPort);
-    cleanup(() => after.destroy());
-    const reply = await after.sendMessage({
-      from: "app@example.test",
-      to: ["a@example.test"],
-      raw: rfc822({ subject: "after", to: "a@example.test", body: "after" }),
-    });
-    expect(restarted.store.summary(queuedId(reply.raw))?.sequence).toBeGreaterThan(newestSequence);
+    expect(await nextSequence(restarted)).toBeGreaterThan(newestSequence);
   }, 60_000);
 
   it("a single deletion of the newest message answered before a kill -9 keeps its sequence from being given again", async () => {
-    const dataDir = await tempDir(cleanup);
-    const cli = new CliProcess(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
-    cleanup(async () => {
-      cli.kill("SIGKILL");
-      await cli.exited;
-    });
-    const { smtpPort, url } = await cli.listening();
-    const client = await SmtpTestClient.open(smtpPort);
-    cleanup(() => client.destroy());
-    const send = async (subject: string) => {
-      const reply = await client.sendMessage({
-        from: "app@example.test",
-        to: ["a@example.test"],
-        raw: rfc822({ subject, to: "a@example.test", body: subject }),
-      });
-      expect(reply.code, reply.raw).toBe(250);
-      return queuedId(reply.raw);
-    };
-    await send("settled");
+    const { dataDir, url, send, kill } = await killableServer();
+    await send("settled", ["a@example.test"]);
     await new Promise((resolve) => setTimeout(resolve, 600));
-    const newest = await send("newest");
-    const { sequence } = (await (await fetch(`${url}/api/messages/${newest}`)).json()) as {
-      sequence: number;
-    };
+    const newest = await send("newest", ["a@example.test"]);
+    const sequence = await sequenceOf(url, newest);
     expect((await fetch(`${url}/api/messages/${newest}`, { method: "DELETE" })).status).toBe(204);
-    cli.kill("SIGKILL");
-    await cli.exited;
+    await kill();
 
-    const restarted = await startSandbox(testConfig(dataDir));
-    cleanup(() => restarted.close());
+    const restarted = await restart(dataDir);
     expect(restarted.store.head).toBeGreaterThanOrEqual(sequence);
-    const after = await SmtpTestClient.open(restarted.smtpPort);
-    cleanup(() => after.destroy());
-    const reply = await after.sendMessage({
-      from: "app@example.test",
-      to: ["a@example.test"],
-      raw: rfc822({ subject: "after", to: "a@example.test", body: "after" }),
-    });
-    expect(restarted.store.summary(queuedId(reply.raw))?.sequence).toBeGreaterThan(sequence);
+    expect(await nextSequence(restarted)).toBeGreaterThan(sequence);
   }, 60_000);
 });
+
+/** The CLI on a fresh data directory, a connection to it, and a `kill -9` that waits for the exit. */
+async function killableServer() {
+  const dataDir = await tempDir(cleanup);
+  const cli = new CliProcess(["--smtp-port", "0", "--http-port", "0", "--data-dir", dataDir]);
+  cleanup(async () => {
+    cli.kill("SIGKILL");
+    await cli.exited;
+  });
+  const { smtpPort, url } = await cli.listening();
+  const client = await SmtpTestClient.open(smtpPort);
+  cleanup(() => client.destroy());
+  const send = async (subject: string, to: string[]) => {
+    const reply = await client.sendMessage({
+      from: "app@example.test",
+      to,
+      raw: rfc822({ subject, to: to.join(", "), body: subject }),
+    });
+    expect(reply.code, reply.raw).toBe(250);
+    return queuedId(reply.raw);
+  };
+  const kill = async () => {
+    cli.kill("SIGKILL");
+    expect((await cli.exited).signal).toBe("SIGKILL");
+  };
+  return { dataDir, url, send, kill };
+}
+
+async function sequenceOf(url: string, id: string): Promise<number> {
+  return ((await (await fetch(`${url}/api/messages/${id}`)).json()) as { sequence: number }).sequence;
+}
+
+async function restart(dataDir: string) {
+  const restarted = await startSandbox(testConfig(dataDir));
+  cleanup(() => restarted.close());
+  return restarted;
+}
+
+/** The sequence the next message gets. */
+async function nextSequence(sandbox: Awaited<ReturnType<typeof restart>>): Promise<number | undefined> {
+  const client = await SmtpTestClient.open(sandbox.smtpPort);
+  cleanup(() => client.destroy());
+  const reply = await client.sendMessage({
+    from: "app@example.test",
+    to: ["a@example.test"],
+    raw: rfc822({ subject: "after", to: "a@example.test", body: "after" }),
+  });
+  return sandbox.store.summary(queuedId(reply.raw))?.sequence;
+}
