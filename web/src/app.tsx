@@ -299,7 +299,7 @@ export function App() {
               onToggleRead={() => void toggleRead()}
               remoteAllowed={route.messageId !== null && remoteAllowed.has(route.messageId)}
               onAllowRemote={allowRemote}
-              hasMessages={list.messages.length > 0}
+              hasMessages={list.messages.length > 0 || (searching && inboxes.totalMessages > 0)}
             />
           </section>
         </main>

@@ -85,9 +85,9 @@ function Counts({ count, unread }: { count: number; unread: number }) {
           <span class="visually-hidden"> unread</span>
         </span>
       )}
-      <span class="inbox-count" title={`${count} messages`}>
+      <span class="inbox-count" title={`${count} ${count === 1 ? "message" : "messages"}`}>
         {count}
-        <span class="visually-hidden"> messages</span>
+        <span class="visually-hidden"> {count === 1 ? "message" : "messages"}</span>
       </span>
     </span>
   );
