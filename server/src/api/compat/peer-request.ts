@@ -1,4 +1,5 @@
 import type { Request } from "express";
+import { InvalidParameterError } from "../http/errors.js";
 
 /** How the peers (Go's `net/url`, express) read requests, where that differs from Mailnest's own routes. */
 
@@ -29,6 +30,32 @@ export function bodyField(body: unknown, name: string): unknown {
 /** A list of strings from a body field; anything else counts as none, as Go leaves the slice empty. */
 export function stringList(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/**
+ * A JSON body decoded into a Go struct the way the peers' servers do: absent or `null` is the zero
+ * value, a value of another type is a decoding error (Mailpit answers 400). Used where the zero value
+ * means "every message": a malformed `IDs` must not delete or mark them all.
+ */
+export function goBody(body: unknown): void {
+  if (body === undefined || body === null) return;
+  if (typeof body !== "object" || Array.isArray(body)) {
+    throw new InvalidParameterError("body", "Expected a JSON object");
+  }
+}
+
+/** `[]string`: null or absent is none; anything but a list of strings is refused. */
+export function goStringList(value: unknown, field: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (Array.isArray(value) && value.every((entry) => typeof entry === "string")) return value;
+  throw new InvalidParameterError(field, `Expected ${field} to be a list of strings`);
+}
+
+/** `bool`: null or absent is false; anything but true or false is refused. */
+export function goBool(value: unknown, field: string): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value === "boolean") return value;
+  throw new InvalidParameterError(field, `Expected ${field} to be true or false`);
 }
 
 /** A path parameter as one string ("" when absent). */

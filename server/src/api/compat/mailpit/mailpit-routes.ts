@@ -11,7 +11,16 @@ import { InvalidParameterError, NotFoundError } from "../../http/errors.js";
 import { safeContentType } from "../../http/safe-content-type.js";
 import { UNTRUSTED_CONTENT_CSP } from "../../http/security-headers.js";
 import { sendStream } from "../../http/send-stream.js";
-import { bodyField, goAtoi, pathParam, queryValue, stringList } from "../peer-request.js";
+import {
+  bodyField,
+  goAtoi,
+  goBody,
+  goBool,
+  goStringList,
+  pathParam,
+  queryValue,
+  stringList,
+} from "../peer-request.js";
 import { PEER_HTML_CSP, publicBase } from "../peer-response.js";
 import {
   allSummaries,
@@ -177,8 +186,9 @@ export function mailpitRoutes(routes: ApiRoutes, { store }: ApiDeps, base: strin
   routes.put(
     `${api}/messages`,
     async (req, res) => {
-      const read = bodyField(req.body, "Read") === true;
-      const ids = stringList(bodyField(req.body, "IDs"));
+      goBody(req.body);
+      const read = goBool(bodyField(req.body, "Read"), "Read");
+      const ids = goStringList(bodyField(req.body, "IDs"), "IDs");
       const searchField = bodyField(req.body, "Search");
       const query = typeof searchField === "string" ? searchField.trim() : "";
       if (ids.length > 0 && query !== "") {
@@ -201,7 +211,10 @@ export function mailpitRoutes(routes: ApiRoutes, { store }: ApiDeps, base: strin
   routes.delete(
     `${api}/messages`,
     async (req, res) => {
-      const ids = stringList(bodyField(req.body, "IDs"));
+      // No IDs means every message, as in Mailpit; IDs that are not a list of strings are a 400,
+      // never "every message".
+      goBody(req.body);
+      const ids = goStringList(bodyField(req.body, "IDs"), "IDs");
       if (ids.length === 0) await store.deleteAll();
       else await deleteMessages(store, ids);
       ok(res);

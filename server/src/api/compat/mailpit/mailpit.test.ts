@@ -258,6 +258,21 @@ describe("Mailpit's API through mailpit-api", () => {
     const { api, mailpit } = await start();
     const { plain, rich, unicode } = await deliver(api);
 
+    // IDs that are not a list of strings are a 400, as Mailpit's JSON decoding makes them: never
+    // "no IDs", which would delete (or mark) every message.
+    for (const [method, body] of [
+      ["DELETE", { IDs: plain }],
+      ["DELETE", { IDs: [1] }],
+      ["DELETE", []],
+      ["PUT", { IDs: [["x"]], Read: true }],
+      ["PUT", { IDs: [plain], Read: "yes" }],
+    ] as const) {
+      const refused = await api.json<{ error: { code: string } }>("/api/v1/messages", { method, body });
+      expect({ method, body, status: refused.status }).toEqual({ method, body, status: 400 });
+    }
+    expect((await mailpit.listMessages()).messages.map((m) => m.ID)).toEqual([unicode, rich, plain]);
+    expect((await mailpit.getInfo()).Unread).toBe(3);
+
     expect(await mailpit.deleteMessages({ IDs: [plain, "01aaaaaaaaaaaaaaaaaaaaaaaa"] })).toBe("ok");
     expect((await mailpit.listMessages()).messages.map((m) => m.ID)).toEqual([unicode, rich]);
     expect(await mailpit.deleteMessagesBySearch({ query: "subject:welcome" })).toBe("ok");
