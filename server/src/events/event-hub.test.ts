@@ -128,6 +128,32 @@ describe("WebSocket /api/events", () => {
     await closed;
   });
 
+  it("disconnects a client that sends frames and never reads the answers, instead of queueing them", async () => {
+    const api = await ApiHarness.start(cleanup);
+    const { port } = new URL(api.url);
+    const socket = connectTcp(Number(port), "127.0.0.1");
+    cleanup(() => socket.destroy());
+    socket.write(
+      `GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await new Promise<void>((resolve) => socket.once("data", () => resolve()));
+    socket.pause(); // from here on nothing is read: every answer stays queued on the server
+    let closed = false;
+    socket.once("close", () => {
+      closed = true;
+    });
+    socket.on("error", () => {}); // the reset that ends it, seen by a write in flight
+    // Each frame subscribes to 1,000 addresses (about 40 KB), and each answer repeats them.
+    const inboxes = Array.from({ length: 1000 }, (_, i) => `reader-${String(i).padStart(4, "0")}@x.test`);
+    const frame = maskedTextFrame(JSON.stringify({ type: "subscribe", data: { inboxes } }));
+    const bound = Math.ceil((8 * MAX_BUFFERED_BYTES) / frame.length);
+    for (let sent = 0; sent < bound && !closed; sent++) {
+      if (!socket.write(frame)) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await expect.poll(() => closed, { timeout: 10_000 }).toBe(true);
+  });
+
   it("says goodbye with 1001 when the server closes", async () => {
     const api = await ApiHarness.start(cleanup);
     const client = await connect(wsUrl(api));
@@ -136,3 +162,13 @@ describe("WebSocket /api/events", () => {
     expect(await closed).toBe(1001);
   });
 });
+
+/** A client's text frame (RFC 6455 section 5.2): masked, with a 16-bit length (payloads up to 64 KiB). */
+function maskedTextFrame(text: string): Buffer {
+  const payload = Buffer.from(text, "utf8");
+  if (payload.length >= 65_536) throw new Error("maskedTextFrame: payload too long for a 16-bit length");
+  const mask = randomBytes(4);
+  const header = Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+  const masked = Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!));
+  return Buffer.concat([header, mask, masked]);
+}

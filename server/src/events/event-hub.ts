@@ -125,7 +125,7 @@ export class EventHub {
   /** Applies a client frame; returns what was wrong with it, or null. */
   #applyFrame(client: Client, frame: { type: unknown; data: unknown } | null): string | null {
     if (frame === null) return "Expected a JSON text frame { type, data }";
-    if (frame.type !== "subscribe") return `Unknown frame type ${JSON.stringify(frame.type)}`;
+    if (frame.type !== "subscribe") return `Unknown frame type ${describeType(frame.type)}`;
     const subscription = parseSubscription(frame.data);
     if (subscription === null) {
       return `"subscribe" takes { "inboxes": "*" } or { "inboxes": [address, …] } (at most ${MAX_SUBSCRIBED_INBOXES})`;
@@ -144,10 +144,7 @@ export class EventHub {
     let frame: string | null = null;
     for (const client of this.#clients) {
       if (client.socket.readyState !== WebSocket.OPEN || !wants(client.subscription)) continue;
-      if (client.socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-        client.socket.terminate();
-        continue;
-      }
+      if (tooFarBehind(client)) continue;
       frame ??= JSON.stringify({ type, data });
       client.socket.send(frame);
     }
@@ -166,8 +163,21 @@ export class EventHub {
   }
 }
 
+/**
+ * Every frame to one client goes through here or `#broadcast`, and both drop a client that is not
+ * reading: the answers to its own frames count too, or a client that sends frames and never reads
+ * made the server queue one answer per frame, without bound.
+ */
 function send<K extends ServerEventType>(client: Client, type: K, data: ServerEventData[K]): void {
-  if (client.socket.readyState === WebSocket.OPEN) client.socket.send(JSON.stringify({ type, data }));
+  if (client.socket.readyState !== WebSocket.OPEN || tooFarBehind(client)) return;
+  client.socket.send(JSON.stringify({ type, data }));
+}
+
+/** Terminates a client with more than `MAX_BUFFERED_BYTES` queued; it reconnects and resyncs. */
+function tooFarBehind(client: Client): boolean {
+  if (client.socket.bufferedAmount <= MAX_BUFFERED_BYTES) return false;
+  client.socket.terminate();
+  return true;
 }
 
 function wantsAny(subscription: Subscription, inboxes: readonly string[]): boolean {
@@ -198,4 +208,10 @@ function parseSubscription(data: unknown): Subscription | null {
   const addresses = inboxes.map(inboxAddress);
   // A subscription to something no message can be addressed to would simply never hear anything.
   return addresses.every((address) => address !== null) ? new Set(addresses) : null;
+}
+
+/** The frame's type as the error quotes it: cut short, so an answer is never the size of the frame. */
+function describeType(type: unknown): string {
+  const text = JSON.stringify(type) ?? String(type);
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
 }
