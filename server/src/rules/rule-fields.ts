@@ -1,4 +1,5 @@
 import { MAX_ADDRESS_LENGTH, normalizeAddress } from "@mailnest/protocol";
+import { receivedValue } from "../received-value.js";
 
 /**
  * Field checks shared by the rule parsers (fault rules, report rules). Each takes the error to
@@ -8,9 +9,7 @@ export type FieldError = (parameter: string, message: string) => Error;
 
 /** `Invalid "<parameter>": expected <expected>, got <what came, clipped>`. */
 export function invalidMessage(parameter: string, expected: string, received: unknown): string {
-  const shown = received === undefined ? "nothing" : (JSON.stringify(received) ?? String(received));
-  const clipped = shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
-  return `Invalid "${parameter}": expected ${expected}, got ${clipped}`;
+  return `Invalid "${parameter}": expected ${expected}, got ${receivedValue(received)}`;
 }
 
 export function ruleFields(error: FieldError) {

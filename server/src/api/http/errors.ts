@@ -1,4 +1,5 @@
 import { ERROR_STATUS, type ErrorCode } from "@mailnest/protocol";
+import { receivedValue } from "../../received-value.js";
 
 /**
  * Every failure the API answers with: one stable `code`, and the status the protocol's
@@ -100,12 +101,10 @@ export function isApiError(error: unknown): error is ApiError {
 }
 
 function describe(parameter: string, value: unknown): string {
-  if (value === undefined) return "nothing";
   if (Array.isArray(value)) {
     // A repeated query parameter arrives as an array; its length is not what was sent once the
     // query parser's key limit cut it, so no count is given.
     return parameter === "body" ? "a JSON array" : "several values (give the parameter once)";
   }
-  const text = typeof value === "string" ? JSON.stringify(value) : String(JSON.stringify(value));
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return receivedValue(value);
 }

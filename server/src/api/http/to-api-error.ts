@@ -50,14 +50,28 @@ export function toApiError(error: unknown): ApiError | null {
     case "entity.parse.failed":
       return new InvalidJsonError("The request body is not valid JSON");
     case "encoding.unsupported":
+      return new UnsupportedMediaTypeError(
+        "The request body's Content-Encoding is not supported: send it as is, or gzip, deflate or br",
+      );
     case "charset.unsupported":
       return new UnsupportedMediaTypeError("The request body must be UTF-8 JSON");
     case "request.aborted":
     case "request.size.invalid":
       return new InvalidJsonError("The request body ended early");
     default:
+      // A body that says gzip (or deflate, br) and does not inflate: the parser marks it a 400 of
+      // the client's, with zlib's code (Z_BUF_ERROR, Z_DATA_ERROR) and no type.
+      if (isUndecodableBody(error)) {
+        return new InvalidJsonError("The request body does not decompress as its Content-Encoding says");
+      }
       return null;
   }
+}
+
+function isUndecodableBody(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const { status, code } = error as { status?: unknown; code?: unknown };
+  return status === 400 && typeof code === "string" && (code.startsWith("Z_") || code.startsWith("ERR__"));
 }
 
 /** The body parser's `limit` (1 MiB for most routes, more for `POST /api/send`). */

@@ -107,6 +107,35 @@ describe("inbox routes", () => {
     expect((await api.json<{ inboxes: unknown[] }>("/api/inboxes")).body.inboxes).toEqual([]);
   });
 
+  it("answers bodies it cannot read with 4xx, never 500: undecodable gzip, an unknown encoding, deep nesting", async () => {
+    const api = await ApiHarness.start(cleanup);
+    const post = (body: string | Buffer, headers: Record<string, string>) =>
+      api.fetch("/api/inboxes", {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body,
+      });
+
+    const gzip = await post(Buffer.from("not gzip at all"), { "content-encoding": "gzip" });
+    expect(gzip.status).toBe(400);
+    expect(await gzip.json()).toMatchObject({
+      error: { code: "invalid_json", message: expect.stringMatching(/decompress/) },
+    });
+
+    const bogus = await post("{}", { "content-encoding": "bogus" });
+    expect(bogus.status).toBe(415);
+    expect(await bogus.json()).toMatchObject({
+      error: { message: expect.stringMatching(/Content-Encoding/) },
+    });
+
+    // 100,000 levels: the error naming the field must not overflow the stack quoting the value.
+    const nested = `{"prefix":${'{"a":'.repeat(100_000)}1${"}".repeat(100_000)}}`;
+    const deep = await post(nested, {});
+    expect(deep.status).toBe(400);
+    expect(await deep.json()).toMatchObject({ error: { code: "invalid_parameter", parameter: "prefix" } });
+    expect((await api.json<{ inboxes: unknown[] }>("/api/inboxes")).body.inboxes).toEqual([]);
+  });
+
   it("gets one inbox by any spelling of its address, 404 for one never seen, 400 for a non-address", async () => {
     const api = await ApiHarness.start(cleanup);
     await api.send({ to: "ann@example.test", subject: "one" });
