@@ -19,6 +19,15 @@ describe("compileLinearRegex", () => {
     expect(() => compileLinearRegex("(a)\\1", "")).toThrow(/\(a\)\\1/);
   });
 
+  it("refuses escapes whose JavaScript meaning RE2 would change silently: \\k, and \\p without u", () => {
+    expect(() => compileLinearRegex("(?<x>a)\\k<x>", "")).toThrow(/named backreferences/);
+    expect(() => compileLinearRegex("a\\k", "")).toThrow(UnsupportedPatternError);
+    expect(() => compileLinearRegex("\\p{L}", "")).toThrow(/only with the u flag/);
+    expect(compileLinearRegex("\\p{L}", "u").test("é")).toBe(true);
+    // An escaped backslash before k is a backslash and a k, which RE2 reads the same way.
+    expect(compileLinearRegex("a\\\\k", "").test("a\\k")).toBe(true);
+  });
+
   it("runs a pattern that is catastrophic for a backtracking engine in linear time", () => {
     // A backtracking engine needs about 2^5000 steps here and would never return (the test would
     // hit its timeout); RE2 answers at once.

@@ -26,6 +26,8 @@ export const compileLinearRegex: RegexCompiler = (source, flags) => {
   const key = `${flags}/${source}`;
   const cached = cache.get(key);
   if (cached) return cached;
+  const untranslatable = untranslatableEscape(source, flags);
+  if (untranslatable !== null) throw new UnsupportedPatternError(source, untranslatable);
   let flagBits = 0;
   if (flags.includes("i")) flagBits |= RE2JS.CASE_INSENSITIVE;
   if (flags.includes("m")) flagBits |= RE2JS.MULTILINE;
@@ -42,3 +44,23 @@ export const compileLinearRegex: RegexCompiler = (source, flags) => {
   cache.set(key, test);
   return test;
 };
+
+/**
+ * Escapes whose JavaScript meaning the translation to RE2 would change without an error, so the
+ * server would answer a different question than the SDK's RegExp: `\k<name>` (a named backreference,
+ * or a literal "k" outside named groups) came out as the literal text `k<name>`, and without the `u`
+ * flag `\p{L}` is a literal "p{L}" in JavaScript but a Unicode class in RE2. Refused, so the SDK
+ * checks the pattern itself.
+ */
+function untranslatableEscape(source: string, flags: string): string | null {
+  for (let i = 0; i < source.length; i++) {
+    if (source[i] !== "\\") continue;
+    const next = source[i + 1];
+    if (next === "k") return "named backreferences (\\k<name>) are not supported";
+    if ((next === "p" || next === "P") && !flags.includes("u") && !flags.includes("v")) {
+      return `\\${next} means a Unicode property only with the u flag; without it JavaScript reads the letter ${next}`;
+    }
+    i += 1;
+  }
+  return null;
+}
