@@ -1,9 +1,11 @@
+import type { WaitResponse } from "@mailnest/protocol";
 import type { Request, Response } from "express";
 import type { MessageFilter } from "../../store/message-store.js";
 import { isWaitAbortedError } from "../../waits/wait-errors.js";
 import type { WaitRegistry } from "../../waits/wait-registry.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
+import { jsonObjectParts, sendJsonParts } from "../http/send-json-parts.js";
 import { addressParam, parseWaitQuery } from "./params.js";
 
 /** The long-poll waits (docs/api.md, "Waiting"). */
@@ -33,14 +35,17 @@ async function answerWait(
   };
   res.on("close", onClose);
   try {
-    res.json(
-      await waits.wait({
-        filter: { ...filter, ...scope },
-        count,
-        limit,
-        timeoutMs,
-        signal: clientGone.signal,
-      }),
+    const { messages, head } = await waits.wait({
+      filter: { ...filter, ...scope },
+      count,
+      limit,
+      timeoutMs,
+      signal: clientGone.signal,
+    });
+    // Up to 100 whole messages, each of any size: written one at a time (`sendJsonParts`).
+    await sendJsonParts(
+      res,
+      jsonObjectParts({ head } satisfies Omit<WaitResponse, "messages">, "messages", messages),
     );
   } catch (error) {
     if (isWaitAbortedError(error)) {

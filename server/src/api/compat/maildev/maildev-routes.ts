@@ -10,6 +10,7 @@ import { attachmentDisposition } from "../../http/content-disposition.js";
 import { InvalidParameterError, NotFoundError } from "../../http/errors.js";
 import { safeContentType } from "../../http/safe-content-type.js";
 import { UNTRUSTED_CONTENT_CSP } from "../../http/security-headers.js";
+import { jsonListParts, sendJsonParts } from "../../http/send-json-parts.js";
 import { sendStream } from "../../http/send-stream.js";
 import { requireReleases } from "../../routes/outbound-routes.js";
 import { goAtoi, pathParam, queryValue } from "../peer-request.js";
@@ -79,14 +80,26 @@ function emailRoutes(routes: ApiRoutes, deps: ApiDeps, base: string, version: Ma
       // The store lists newest first; MailDev answers in arrival order unless asked to sort by time.
       const summaries = (await collectSummaries(store)).reverse();
       if (sort === "asc" || sort === "desc") summaries.sort(byTime(sort));
-      const emails: MaildevEmail[] = [];
-      for (const summary of summaries) {
-        const message = await store.get(summary.id);
-        if (message === null) continue;
-        const json = maildevEmail(message, linkBase(res), version);
-        if (filters.every(([key, wanted]) => matchesFilter(json, key, wanted, version))) emails.push(json);
+      // MailDev answers with every email in full: read, filtered and written one at a time, so a
+      // store of large messages is never all in memory (or in one string) at once.
+      async function* emails(): AsyncGenerator<MaildevEmail> {
+        let skipped = 0;
+        let sent = 0;
+        for (const summary of summaries) {
+          if (limit !== undefined && sent >= limit) return;
+          const message = await store.get(summary.id);
+          if (message === null) continue;
+          const json = maildevEmail(message, linkBase(res), version);
+          if (!filters.every(([key, wanted]) => matchesFilter(json, key, wanted, version))) continue;
+          if (skipped < skip) {
+            skipped += 1;
+            continue;
+          }
+          sent += 1;
+          yield json;
+        }
       }
-      res.json(limit === undefined ? emails.slice(skip) : emails.slice(skip, skip + limit));
+      await sendJsonParts(res, jsonListParts(emails()));
     },
     BASIC,
   );

@@ -7,6 +7,7 @@ import { attachmentDisposition } from "../../http/content-disposition.js";
 import { InvalidParameterError, NotFoundError } from "../../http/errors.js";
 import { safeContentType } from "../../http/safe-content-type.js";
 import { UNTRUSTED_CONTENT_CSP } from "../../http/security-headers.js";
+import { jsonListParts, sendJsonParts } from "../../http/send-json-parts.js";
 import { sendStream } from "../../http/send-stream.js";
 import { goAtoi, pathParam, queryValue } from "../peer-request.js";
 import { allSummaries, readRawBytes } from "../peer-store.js";
@@ -28,16 +29,25 @@ type SearchKind = "from" | "to" | "containing";
 export function mailhogRoutes(routes: ApiRoutes, { store, config }: ApiDeps, base: string): void {
   const basic = { basicAuth: true } as const;
 
-  const toMailhog = async (summaries: readonly MessageSummary[]): Promise<MailhogMessage[]> => {
-    const items = await Promise.all(
-      summaries.map(async ({ id }) => {
-        const message = await store.get(id);
-        const raw = message === null ? null : await readRawBytes(store, id);
-        return message === null || raw === null ? null : mailhogMessage(message, raw, config.domain);
+  /** One at a time: each item carries the whole message, and a page may hold 250 (or 1000 in v1). */
+  async function* toMailhog(summaries: readonly MessageSummary[]): AsyncGenerator<MailhogMessage | null> {
+    for (const { id } of summaries) {
+      const message = await store.get(id);
+      const raw = message === null ? null : await readRawBytes(store, id);
+      yield message === null || raw === null ? null : mailhogMessage(message, raw, config.domain);
+    }
+  }
+
+  /** MailHog's page: `total`, `start`, the items, and `count` (how many were written). */
+  const sendPage = (res: Response, total: number, start: number, summaries: readonly MessageSummary[]) =>
+    sendJsonParts(
+      res,
+      jsonListParts(toMailhog(summaries), {
+        fields: { total, start } satisfies Partial<MailhogMessages>,
+        key: "items",
+        countKey: "count",
       }),
     );
-    return items.filter((item): item is MailhogMessage => item !== null);
-  };
 
   const one = async (id: string | undefined): Promise<MailhogMessage> => {
     const message = await store.get(id ?? "");
@@ -54,9 +64,7 @@ export function mailhogRoutes(routes: ApiRoutes, { store, config }: ApiDeps, bas
     async (req, res) => {
       const { start, limit } = startLimit(req);
       const found = await newest(store, start + limit);
-      const items = await toMailhog(found.slice(start));
-      const body: MailhogMessages = { total: store.messageCount, count: items.length, start, items };
-      res.json(body);
+      await sendPage(res, store.messageCount, start, found.slice(start));
     },
     basic,
   );
@@ -77,16 +85,14 @@ export function mailhogRoutes(routes: ApiRoutes, { store, config }: ApiDeps, bas
       const matched: MessageSummary[] = [];
       for await (const summary of allSummaries(store))
         if (await matches(store, summary, kind, query)) matched.push(summary);
-      const items = await toMailhog(matched.slice(start, start + limit));
-      const body: MailhogMessages = { total: matched.length, count: items.length, start, items };
-      res.json(body);
+      await sendPage(res, matched.length, start, matched.slice(start, start + limit));
     },
     basic,
   );
 
   routes.get(
     `${base}/api/v1/messages`,
-    async (_req, res) => void res.json(await toMailhog(await newest(store, V1_LIST_LIMIT))),
+    async (_req, res) => sendJsonParts(res, jsonListParts(toMailhog(await newest(store, V1_LIST_LIMIT)))),
     basic,
   );
 

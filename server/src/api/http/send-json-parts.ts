@@ -1,0 +1,81 @@
+import type { Response } from "express";
+
+/**
+ * Sends a JSON answer written piece by piece, waiting for the socket between pieces. Answers that
+ * carry many whole messages (a wait for `count` of them, the peers' lists) were one
+ * `JSON.stringify`: thirteen messages of 20 MB made a string past V8's limit (a 500 after seconds
+ * of a stalled event loop, every other client waiting), and four such requests held 3 GB. One
+ * message at a time, each written before the next is serialized, keeps one message's text in
+ * memory per request and lets other work run between them.
+ */
+export async function sendJsonParts(
+  res: Response,
+  parts: Iterable<string> | AsyncIterable<string>,
+): Promise<void> {
+  res.type("application/json; charset=utf-8");
+  for await (const part of parts) {
+    if (res.destroyed) return;
+    if (!res.write(part)) await drained(res);
+  }
+  if (!res.destroyed) res.end();
+}
+
+/** `{ ...fields, [key]: items }` as parts: the fields first, then one part per item. */
+export function* jsonObjectParts(
+  fields: Record<string, unknown>,
+  key: string,
+  items: Iterable<unknown>,
+): Generator<string> {
+  const head = JSON.stringify(fields);
+  yield head === "{}" ? `{${JSON.stringify(key)}:` : `${head.slice(0, -1)},${JSON.stringify(key)}:`;
+  yield* jsonArrayParts(items);
+  yield "}";
+}
+
+/** `[item, item, …]` as parts, one per item. */
+export function* jsonArrayParts(items: Iterable<unknown>): Generator<string> {
+  yield "[";
+  let first = true;
+  for (const item of items) {
+    yield `${first ? "" : ","}${JSON.stringify(item)}`;
+    first = false;
+  }
+  yield "]";
+}
+
+/**
+ * `[item, …]`, or `{ ...fields, [key]: [item, …], [countKey]: n }` when `wrap` is given, for items
+ * read one at a time (a null is skipped: a message deleted since it was listed), so only the one
+ * being written is in memory. The count comes last, once it is known.
+ */
+export async function* jsonListParts(
+  items: AsyncIterable<unknown>,
+  wrap?: { fields: Record<string, unknown>; key: string; countKey: string },
+): AsyncGenerator<string> {
+  if (wrap) {
+    const head = JSON.stringify(wrap.fields);
+    yield head === "{}"
+      ? `{${JSON.stringify(wrap.key)}:`
+      : `${head.slice(0, -1)},${JSON.stringify(wrap.key)}:`;
+  }
+  yield "[";
+  let count = 0;
+  for await (const item of items) {
+    if (item === null) continue;
+    yield `${count === 0 ? "" : ","}${JSON.stringify(item)}`;
+    count += 1;
+  }
+  yield wrap ? `],${JSON.stringify(wrap.countKey)}:${count}}` : "]";
+}
+
+function drained(res: Response): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
+}
