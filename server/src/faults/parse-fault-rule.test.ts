@@ -98,6 +98,17 @@ describe("parseFaultRuleInput", () => {
     expect(refusal({ stage: "rcpt", code: 451, inbox: "b@x.test" }, "a@x.test").parameter).toBe("inbox");
   });
 
+  it("refuses at the connect stage every greeting refusal but 421 and 554 (RFC 5321 section 4.3.2)", () => {
+    for (const code of [550, 451, 503]) {
+      expect(refusal({ stage: "connect", code }).message).toMatch(
+        /^Invalid "code": expected 421 or 554 at the connect stage/,
+      );
+    }
+    expect(parseFaultRuleInput({ stage: "connect", code: 554 }).code).toBe(554);
+    expect(parseFaultRuleInput({ stage: "connect", code: 421 }).code).toBe(421);
+    expect(() => parseChaosSpec("connect:550:0.5")).toThrow(/421 or 554/);
+  });
+
   it("says what it expected and what it got", () => {
     expect(refusal({ stage: "rcpt", code: 250 }).message).toBe(
       'Invalid "code": expected an SMTP reply code from 400 to 599 (4xx: retry later, 5xx: give up), got 250',

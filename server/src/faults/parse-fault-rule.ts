@@ -250,7 +250,7 @@ function parseCode(value: unknown, behavior: FaultBehavior, stage: FaultStage): 
       value,
     );
   }
-  if (value === undefined && defaults.code !== null) return defaults.code;
+  if (value === undefined && defaults.code !== null) return checkGreeting(defaults.code, stage);
   const temporaryOnly =
     behavior === "greylist" || behavior === "rate-limit" || behavior === "connection-limit";
   const max = temporaryOnly ? 499 : 599;
@@ -263,7 +263,20 @@ function parseCode(value: unknown, behavior: FaultBehavior, stage: FaultStage): 
       value,
     );
   }
-  return value;
+  return checkGreeting(value, stage);
+}
+
+/**
+ * A refusal instead of the greeting may only be 421 or 554 (RFC 5321 section 4.3.2): a 550 or 451
+ * there is a reply no server sends, so a fault test would exercise a client path no MTA takes.
+ */
+function checkGreeting(code: number, stage: FaultStage): number {
+  if (stage !== "connect" || code === 421 || code === 554) return code;
+  throw invalid(
+    "code",
+    "421 or 554 at the connect stage (RFC 5321 section 4.3.2 allows no other greeting)",
+    code,
+  );
 }
 
 function parseStatus(value: unknown, code: number | null): string | null {
