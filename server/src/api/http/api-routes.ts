@@ -25,8 +25,9 @@ export type WriteRouteOptions = Pick<RouteOptions, "basicAuth">;
 /**
  * The route table. Every request that reaches it passes the cross-origin write check first (for any
  * method but GET, HEAD and OPTIONS, on any path, so a route added later, or a method added to this
- * class, cannot forget it); every route registered here then gets the token check and the JSON body
- * parser in front of its handler, whatever path tricks a request tries.
+ * class, cannot forget it); every GET route but a link route gets the cross-origin read check; every
+ * route registered here then gets the token check (unless it is a probe) and the JSON body parser in
+ * front of its handler, whatever path tricks a request tries.
  */
 export class ApiRoutes {
   readonly router: Router = express.Router({ caseSensitive: true });
