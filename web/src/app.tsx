@@ -7,6 +7,7 @@ import {
   markInboxRead,
   setMessageRead,
 } from "./api/mailnest-api.js";
+import { onTokenPending } from "./api/token.js";
 import { useConfirm } from "./components/confirm-dialog.js";
 import { InboxNav } from "./components/inbox-nav.js";
 import { ListHeader } from "./components/list-header.js";
@@ -29,6 +30,9 @@ import { useMessageList } from "./state/use-message-list.js";
 export function App() {
   const [route, navigate] = useRoute();
   const { feed, connection } = useLiveFeed();
+  // While the token dialog asks, the socket is refused too: "Token required", not "Offline".
+  const [tokenPending, setTokenPending] = useState(false);
+  useEffect(() => onTokenPending(setTokenPending), []);
   const inboxes = useInboxes(feed);
   const filters = useMemo(() => parseSearch(route.query, route.field), [route.query, route.field]);
   const searching = hasFilters(filters);
@@ -242,7 +246,7 @@ export function App() {
         field={route.field}
         onSearch={onSearch}
         searchRef={searchRef}
-        connection={connection}
+        connection={tokenPending ? "locked" : connection}
         onWebhooks={() => setWebhooksOpen(true)}
         onRules={() => setRulesOpen(true)}
       />

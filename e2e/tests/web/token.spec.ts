@@ -36,6 +36,8 @@ test("with --api-token the viewer asks for the token once, then works live and d
   // Escape does not dismiss it: without the token there is nothing to show.
   await page.keyboard.press("Escape");
   await expect(dialog).toBeVisible();
+  // The top bar says why nothing shows: the server wants a token, it is not offline.
+  await expect(page.locator(".connection-locked")).toHaveText("Token required");
 
   await dialog.getByLabel("Token").fill("wrong-token");
   await dialog.getByRole("button", { name: "Continue" }).click();

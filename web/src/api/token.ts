@@ -45,6 +45,19 @@ export function onTokenRequest(listener: TokenRequestListener): () => void {
   };
 }
 
+const pendingListeners = new Set<(pending: boolean) => void>();
+
+/** Whether the user is being asked for a token: the top bar then says so, not "Offline". */
+export function onTokenPending(listener: (pending: boolean) => void): () => void {
+  pendingListeners.add(listener);
+  listener(pending !== null);
+  return () => pendingListeners.delete(listener);
+}
+
+function announcePending(): void {
+  for (const listener of pendingListeners) listener(pending !== null);
+}
+
 /** Called after a new token is saved, e.g. so the WebSocket reconnects with it. */
 export function onTokenChange(listener: () => void): () => void {
   tokenChangeListeners.add(listener);
@@ -66,9 +79,11 @@ export function requestToken(rejected: boolean): Promise<void> {
         saveToken(token);
         pending = null;
         listener(null);
+        announcePending();
         resolve();
       },
     });
   });
+  announcePending();
   return pending;
 }

@@ -13,17 +13,19 @@ interface TopBarProps {
   field: SearchField;
   onSearch(query: string, field: SearchField): void;
   searchRef: Ref<HTMLInputElement>;
-  connection: ConnectionState;
+  /** `locked`: the server wants the API token, which the user is being asked for. */
+  connection: ConnectionState | "locked";
   /** Opens the webhook delivery log. */
   onWebhooks(): void;
   /** Opens the fault and report rules with their logs. */
   onRules(): void;
 }
 
-const CONNECTION_LABELS: Record<ConnectionState, string> = {
+const CONNECTION_LABELS: Record<ConnectionState | "locked", string> = {
   live: "Live",
   connecting: "Connecting…",
   offline: "Offline, retrying…",
+  locked: "Token required",
 };
 
 export function TopBar(props: TopBarProps) {
