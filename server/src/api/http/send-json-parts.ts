@@ -1,4 +1,5 @@
 import type { Response } from "express";
+import { drained } from "../../drained.js";
 
 /**
  * Sends a JSON answer written piece by piece, waiting for the socket between pieces. Answers that
@@ -75,16 +76,4 @@ export async function* jsonListParts(
     count += 1;
   }
   yield wrap ? `],${JSON.stringify(wrap.countKey)}:${count}}` : "]";
-}
-
-function drained(res: Response): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off("drain", done);
-      res.off("close", done);
-      resolve();
-    };
-    res.on("drain", done);
-    res.on("close", done);
-  });
 }

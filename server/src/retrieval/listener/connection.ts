@@ -1,5 +1,6 @@
 import type net from "node:net";
 import tls from "node:tls";
+import { drained } from "../../drained.js";
 import type { TlsCredentials } from "../../smtp/tls-credentials.js";
 
 /**
@@ -59,21 +60,8 @@ export class Connection {
       typeof data === "string" ? [Buffer.from(data, "latin1")] : Buffer.isBuffer(data) ? [data] : data;
     for (const chunk of chunks) {
       if (this.#closed) return;
-      if (!this.#socket.write(chunk)) await this.#drained();
+      if (!this.#socket.write(chunk)) await drained(this.#socket);
     }
-  }
-
-  #drained(): Promise<void> {
-    return new Promise((resolve) => {
-      const socket = this.#socket;
-      const done = () => {
-        socket.off("drain", done);
-        socket.off("close", done);
-        resolve();
-      };
-      socket.on("drain", done);
-      socket.on("close", done);
-    });
   }
 
   /** Closes the connection after `onIdle` when nothing is received for `ms` (0 = never). */
