@@ -165,15 +165,15 @@ export function App() {
   // During a search the button reads "Mark found read" and covers the messages found, no others.
   const foundUnread = searching ? list.messages.filter((message) => !message.read) : [];
   const markAllRead = async () => {
-    const targets =
-      route.inbox === null
-        ? inboxes.inboxes.filter((inbox) => inbox.unreadCount > 0).map((inbox) => inbox.address)
-        : [route.inbox];
     try {
       if (searching) {
         const updated = await Promise.all(foundUnread.map((message) => setMessageRead(message.id, true)));
         for (const summary of updated) if (summary) list.patch(summary);
       } else {
+        const targets =
+          route.inbox === null
+            ? inboxes.inboxes.filter((inbox) => inbox.unreadCount > 0).map((inbox) => inbox.address)
+            : [route.inbox];
         await Promise.all(targets.map((address) => markInboxRead(address)));
       }
     } catch (error) {

@@ -1,4 +1,5 @@
 import addressparser from "nodemailer/lib/addressparser";
+import { unknownField } from "../unknown-field.js";
 import { InvalidSendRequestError } from "./invalid-send-request-error.js";
 import { isMailAddress } from "./mail-address.js";
 
@@ -81,14 +82,8 @@ export function parseSendRequest(body: unknown, limits: { maxRecipients: number 
     throw new InvalidSendRequestError("Expected a JSON object with at least from and to", "body");
   }
   const input = body as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!FIELDS.has(key)) {
-      throw new InvalidSendRequestError(
-        `Unknown field ${JSON.stringify(key)}; expected some of ${[...FIELDS].join(", ")}`,
-        key,
-      );
-    }
-  }
+  const unknown = unknownField(input, FIELDS);
+  if (unknown !== null) throw new InvalidSendRequestError(unknown.message, unknown.field);
   if (input.from === undefined) throw new InvalidSendRequestError("Expected from (the sender)", "from");
   const from = mailbox(input.from, "from");
   const to = mailboxes(input.to, "to");
@@ -252,14 +247,8 @@ function attachments(value: unknown): ValidAttachment[] {
       throw new InvalidSendRequestError(`Expected ${field} to be { filename, content }`, field);
     }
     const attachment = entry as Record<string, unknown>;
-    for (const key of Object.keys(attachment)) {
-      if (!ATTACHMENT_FIELDS.has(key)) {
-        throw new InvalidSendRequestError(
-          `Unknown field ${JSON.stringify(key)} in ${field}; expected some of ${[...ATTACHMENT_FIELDS].join(", ")}`,
-          `${field}.${key}`,
-        );
-      }
-    }
+    const unknown = unknownField(attachment, ATTACHMENT_FIELDS, field);
+    if (unknown !== null) throw new InvalidSendRequestError(unknown.message, `${field}.${unknown.field}`);
     const filename = headerText(attachment.filename, `${field}.filename`);
     if (!filename) throw new InvalidSendRequestError(`Expected ${field}.filename`, `${field}.filename`);
     const content = attachment.content;

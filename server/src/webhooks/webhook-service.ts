@@ -191,7 +191,7 @@ export class WebhookService {
   }
 
   async add(request: CreateWebhookRequest, source: "cli" | "api" = "api"): Promise<CreatedWebhookEndpoint> {
-    refuseUnknown(request, CREATE_FIELDS);
+    refuseUnknown(request, FIELDS);
     const url = parseUrl(request.url);
     const events = request.events === undefined ? null : parseEvents(request.events);
     const secret = request.secret === undefined ? generateSecret() : parseSecret(request.secret);
@@ -216,7 +216,7 @@ export class WebhookService {
   }
 
   async update(id: string, request: UpdateWebhookRequest): Promise<WebhookEndpoint> {
-    refuseUnknown(request, UPDATE_FIELDS);
+    refuseUnknown(request, FIELDS);
     const lane = this.#lane(id);
     const meta = { ...lane.meta };
     // A new URL or secret applies from the next attempt on, pending deliveries included.
@@ -480,8 +480,8 @@ function parseSecret(value: unknown, parameter = "secret"): string {
   return value;
 }
 
-const CREATE_FIELDS = ["url", "events", "description", "secret", "paused"] as const;
-const UPDATE_FIELDS = ["url", "events", "description", "secret", "paused"] as const;
+/** What a create or an update may carry (an update changes any of them). */
+const FIELDS = ["url", "events", "description", "secret", "paused"] as const;
 
 function refuseUnknown(request: object, known: readonly string[]): void {
   const unknown = unknownField(request, known);

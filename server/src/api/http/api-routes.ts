@@ -46,13 +46,9 @@ export class ApiRoutes {
 
   /** A read; unless it is a link route (`queryToken`), a browser may send it only from an allowed origin. */
   get(path: string, handler: Handler, options: RouteOptions = {}): void {
-    const guards = [
-      ...(options.withoutToken === true ? [] : [this.#guard(options.queryToken, options.basicAuth)]),
-      jsonBody,
-      noStore,
-    ];
-    if (options.queryToken !== true) guards.unshift(this.#readOrigin);
-    this.router.get(path, ...guards, handler);
+    const origin = options.queryToken === true ? [] : [this.#readOrigin];
+    const token = options.withoutToken === true ? [] : [this.#guard(options.queryToken, options.basicAuth)];
+    this.router.get(path, ...origin, ...token, jsonBody, noStore, handler);
   }
 
   /** `maxBodyBytes` raises the JSON body limit for this route (`POST /api/send` carries attachments). */

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { describe, expect, it } from "vitest";
 import { useCleanup } from "../../test-support/test-sandbox.js";
-import { jsonListParts, jsonObjectParts, sendJsonParts } from "./send-json-parts.js";
+import { jsonListParts, sendJsonParts } from "./send-json-parts.js";
 
 const cleanup = useCleanup();
 
@@ -16,11 +16,13 @@ async function collect(parts: AsyncIterable<string> | Iterable<string>): Promise
 describe("JSON written piece by piece", () => {
   it("serializes each item on its own, never the whole list at once", async () => {
     const items = [{ id: 1 }, { id: 2, text: "x" }, { id: 3 }];
-    const parts = await collect(jsonObjectParts({ head: 7 }, "messages", items));
-    // The fields, "[", one part per item, "]", "}".
-    expect(parts).toHaveLength(items.length + 4);
+    const parts = await collect(jsonListParts(items, { fields: { head: 7 }, key: "messages" }));
+    // The fields, "[", one part per item, "]}".
+    expect(parts).toHaveLength(items.length + 3);
     expect(JSON.parse(parts.join(""))).toEqual({ head: 7, messages: items });
-    expect(JSON.parse((await collect(jsonObjectParts({}, "items", []))).join(""))).toEqual({ items: [] });
+    expect(JSON.parse((await collect(jsonListParts([], { fields: {}, key: "items" }))).join(""))).toEqual({
+      items: [],
+    });
   });
 
   it("skips items that are gone and counts those written, after them", async () => {
@@ -41,7 +43,8 @@ describe("JSON written piece by piece", () => {
     const app = express();
     app.get(
       "/",
-      (_req, res) => void sendJsonParts(res, jsonObjectParts({ n: 8 }, "items", Array(8).fill(big))),
+      (_req, res) =>
+        void sendJsonParts(res, jsonListParts(Array(8).fill(big), { fields: { n: 8 }, key: "items" })),
     );
     const server = createServer(app).listen(0, "127.0.0.1");
     cleanup(() => new Promise((resolve) => server.close(resolve)));

@@ -30,37 +30,14 @@ export async function sendJsonParts(
 /** Characters gathered before a write: well under a message's size when messages are large. */
 const GATHER_CHARS = 64 * 1024;
 
-/** `{ ...fields, [key]: items }` as parts: the fields first, then one part per item. */
-export function* jsonObjectParts(
-  fields: Record<string, unknown>,
-  key: string,
-  items: Iterable<unknown>,
-): Generator<string> {
-  const head = JSON.stringify(fields);
-  yield head === "{}" ? `{${JSON.stringify(key)}:` : `${head.slice(0, -1)},${JSON.stringify(key)}:`;
-  yield* jsonArrayParts(items);
-  yield "}";
-}
-
-/** `[item, item, …]` as parts, one per item. */
-export function* jsonArrayParts(items: Iterable<unknown>): Generator<string> {
-  yield "[";
-  let first = true;
-  for (const item of items) {
-    yield `${first ? "" : ","}${JSON.stringify(item)}`;
-    first = false;
-  }
-  yield "]";
-}
-
 /**
- * `[item, …]`, or `{ ...fields, [key]: [item, …], [countKey]: n }` when `wrap` is given, for items
- * read one at a time (a null is skipped: a message deleted since it was listed), so only the one
- * being written is in memory. The count comes last, once it is known.
+ * `[item, …]`, or `{ ...fields, [key]: [item, …] }` when `wrap` is given (with `[countKey]: n` after
+ * the list when it names one), one part per item, so only the item being written is serialized. A
+ * null item is skipped (a message deleted since it was listed); the count comes last, once known.
  */
 export async function* jsonListParts(
-  items: AsyncIterable<unknown>,
-  wrap?: { fields: Record<string, unknown>; key: string; countKey: string },
+  items: Iterable<unknown> | AsyncIterable<unknown>,
+  wrap?: { fields: Record<string, unknown>; key: string; countKey?: string },
 ): AsyncGenerator<string> {
   if (wrap) {
     const head = JSON.stringify(wrap.fields);
@@ -75,5 +52,6 @@ export async function* jsonListParts(
     yield `${count === 0 ? "" : ","}${JSON.stringify(item)}`;
     count += 1;
   }
-  yield wrap ? `],${JSON.stringify(wrap.countKey)}:${count}}` : "]";
+  if (!wrap) yield "]";
+  else yield wrap.countKey === undefined ? "]}" : `],${JSON.stringify(wrap.countKey)}:${count}}`;
 }

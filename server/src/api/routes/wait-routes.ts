@@ -5,7 +5,7 @@ import { isWaitAbortedError } from "../../waits/wait-errors.js";
 import type { WaitRegistry } from "../../waits/wait-registry.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
-import { jsonObjectParts, sendJsonParts } from "../http/send-json-parts.js";
+import { jsonListParts, sendJsonParts } from "../http/send-json-parts.js";
 import { addressParam, parseWaitQuery } from "./params.js";
 
 /** The long-poll waits (docs/api.md, "Waiting"). */
@@ -45,7 +45,7 @@ async function answerWait(
     // Up to 100 whole messages, each of any size: written one at a time (`sendJsonParts`).
     await sendJsonParts(
       res,
-      jsonObjectParts({ head } satisfies Omit<WaitResponse, "messages">, "messages", messages),
+      jsonListParts(messages, { fields: { head } satisfies Omit<WaitResponse, "messages">, key: "messages" }),
     );
   } catch (error) {
     if (isWaitAbortedError(error)) {

@@ -109,8 +109,8 @@ export class ImapSession implements ImapContext {
 
   /** Tells the client of new mail in the selected mailbox before a command resolves message numbers. */
   async announceExists(): Promise<void> {
-    const update = this.selected?.view.takeExists();
-    if (update?.kind === "exists") await this.untagged(`${update.count} EXISTS`);
+    const count = this.selected?.view.takeExists() ?? null;
+    if (count !== null) await this.untagged(`${count} EXISTS`);
   }
 
   /**

@@ -136,20 +136,21 @@ export class MailboxView {
   }
 
   /**
+   * The message count for `n EXISTS` if the client has not been told it yet, else null. A command
+   * that resolves message numbers sends it before it does, so that `*` and every number it answers
+   * for are ones the client knows (RFC 3501 sections 2.3.1.2 and 7.3.1); expunges and flags wait
+   * for `takeUpdates`.
+   */
+  takeExists(): number | null {
+    if (!this.#existsPending) return null;
+    this.#existsPending = false;
+    return this.#entries.length;
+  }
+
+  /**
    * What changed since the last call, in the order to announce it: expunges (only with
    * `allowExpunge`), then the new message count, then flag changes.
    */
-  /**
-   * New mail's `n EXISTS` alone, if the client has not been told yet: what a command that resolves
-   * message numbers sends before it does, so that `*` and every number it answers for are ones the
-   * client knows (RFC 3501 sections 2.3.1.2 and 7.3.1). Expunges and flags wait for `takeUpdates`.
-   */
-  takeExists(): ViewUpdate | null {
-    if (!this.#existsPending) return null;
-    this.#existsPending = false;
-    return { kind: "exists", count: this.#entries.length };
-  }
-
   takeUpdates(allowExpunge: boolean): ViewUpdate[] {
     const updates: ViewUpdate[] = [];
     if (allowExpunge && this.#expunged.length > 0) {
@@ -162,10 +163,8 @@ export class MailboxView {
         updates.push({ kind: "expunge", seq: index + 1 });
       }
     }
-    if (this.#existsPending) {
-      this.#existsPending = false;
-      updates.push({ kind: "exists", count: this.#entries.length });
-    }
+    const count = this.takeExists();
+    if (count !== null) updates.push({ kind: "exists", count });
     for (const entry of this.#flagged) {
       if (entry.gone) continue;
       const flags = this.flagsOf(entry).join(" ");
