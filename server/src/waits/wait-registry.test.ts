@@ -5,7 +5,7 @@ import type { MessageFilter } from "../store/message-store.js";
 import { createStoreKit, ingestBuffer, testEnvelope, testMessage } from "../test-support/store-kit.js";
 import { startTestSandbox, useCleanup } from "../test-support/test-sandbox.js";
 import { WaitAbortedError, WaitClosedError } from "./wait-errors.js";
-import { WaitRegistry } from "./wait-registry.js";
+import { loadMatches, WaitRegistry } from "./wait-registry.js";
 
 const cleanup = useCleanup();
 const kit = createStoreKit();
@@ -65,7 +65,7 @@ describe("WaitRegistry", () => {
     const sentDuringLook = sendDuringFirstLook(sandbox, send);
     const result = await waitFor(waits, { inbox: "ann@example.test" });
     expect(sentDuringLook()).toBe(true);
-    expect(result.messages.map((m) => m.subject)).toEqual(["raced"]);
+    expect(result.matches.map((m) => m.subject)).toEqual(["raced"]);
     expect(waits.size).toBe(0);
   });
 
@@ -83,8 +83,8 @@ describe("WaitRegistry", () => {
     const matches = vi.spyOn(sandbox.store, "matches");
 
     await send("ann@example.test", "hello");
-    expect((await target).messages).toHaveLength(1);
-    expect((await everywhere).messages).toHaveLength(1);
+    expect((await target).matches).toHaveLength(1);
+    expect((await everywhere).matches).toHaveLength(1);
     // One check for the inbox's waiter, one for the all-inbox waiter; the 500 idle ones cost nothing.
     expect(matches).toHaveBeenCalledTimes(2);
 
@@ -97,7 +97,7 @@ describe("WaitRegistry", () => {
     const { waits, send } = await setup();
     for (const subject of ["m1", "m2", "m3", "m4", "m5"]) await send("ann@example.test", subject);
     const result = await waitFor(waits, { inbox: "ann@example.test", since: 1 }, { count: 2 });
-    expect(result.messages.map((m) => m.subject)).toEqual(["m2", "m3"]);
+    expect(result.matches.map((m) => m.subject)).toEqual(["m2", "m3"]);
     expect(result.head).toBe(3);
   });
 
@@ -108,9 +108,9 @@ describe("WaitRegistry", () => {
     const page = await waitFor(waits, { inbox: "ann@example.test", since: 0 }, { limit: 10 });
     expect(sentDuringLook()).toBe(true);
     // A page without a gap: the raced message is not mixed in ahead of anything older.
-    expect(page.messages.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
+    expect(page.matches.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
     const next = await waitFor(waits, { inbox: "ann@example.test", since: page.head }, { limit: 10 });
-    expect(next.messages.map((m) => m.subject)).toEqual(["raced"]);
+    expect(next.matches.map((m) => m.subject)).toEqual(["raced"]);
   });
 
   it("answers with the rest of a page at once when one of it was deleted after it matched", async () => {
@@ -118,17 +118,15 @@ describe("WaitRegistry", () => {
     for (const subject of ["m1", "m2", "m3"]) await send("ann@example.test", subject);
     const { messages } = await sandbox.store.list({ inbox: "ann@example.test", limit: 10 });
     const deleted = messages.find((m) => m.subject === "m2")!.id;
-    const get = sandbox.store.get.bind(sandbox.store);
+    const summary = sandbox.store.summary.bind(sandbox.store);
     // As if m2 were deleted between the look and the answer.
-    vi.spyOn(sandbox.store, "get").mockImplementation((id) =>
-      id === deleted ? Promise.resolve(null) : get(id),
-    );
+    vi.spyOn(sandbox.store, "summary").mockImplementation((id) => (id === deleted ? null : summary(id)));
     const page = await waitFor(
       waits,
       { inbox: "ann@example.test", since: 0 },
       { limit: 10, timeoutMs: 5_000 },
     );
-    expect(page.messages.map((m) => m.subject)).toEqual(["m1", "m3"]);
+    expect(page.matches.map((m) => m.subject)).toEqual(["m1", "m3"]);
   });
 
   it("with a limit, stops adding matches beyond count once their raw bytes would pass the page budget", async () => {
@@ -141,10 +139,10 @@ describe("WaitRegistry", () => {
     const waits = new WaitRegistry(sandbox.store, sandbox.bus, { pageBytes: 2 * (await size) + 10 });
     cleanup(() => waits.close());
     const page = await waitFor(waits, { inbox: "ann@example.test", since: 0 }, { limit: 10 });
-    expect(page.messages.map((m) => m.subject)).toEqual(["m1", "m2"]);
+    expect(page.matches.map((m) => m.subject)).toEqual(["m1", "m2"]);
     // `count` is always carried, whatever it weighs.
     const counted = await waitFor(waits, { inbox: "ann@example.test", since: 0 }, { count: 3, limit: 10 });
-    expect(counted.messages.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
+    expect(counted.matches.map((m) => m.subject)).toEqual(["m1", "m2", "m3"]);
   });
 
   it("rejects new waits and answers open ones once closed", async () => {
@@ -166,7 +164,28 @@ describe("WaitRegistry", () => {
     await vi.waitFor(() => expect(waits.size).toBe(1));
     await ingestBuffer(store, testMessage({ to, text: "your code is 4711" }), testEnvelope({ rcptTo: [to] }));
 
-    expect((await answer).messages.map((m) => m.visibleText)).toEqual([expect.stringContaining("4711")]);
+    const loaded = [];
+    for await (const message of loadMatches(store, (await answer).matches)) loaded.push(message?.visibleText);
+    expect(loaded).toEqual([expect.stringContaining("4711")]);
     expect(counts.sidecarReads).toBe(0);
+  });
+
+  it("answers without loading whole messages, which the answer's writer loads one at a time", async () => {
+    // A wait for 100 messages of 20 MB held all of them in memory before the first byte was written.
+    const { sandbox, waits, send } = await setup();
+    for (const subject of ["m1", "m2", "m3"]) await send("ann@example.test", subject);
+    const get = vi.spyOn(sandbox.store, "get");
+
+    const { matches } = await waitFor(waits, { inbox: "ann@example.test" }, { count: 3 });
+    expect(get).not.toHaveBeenCalled();
+
+    const loads = loadMatches(sandbox.store, matches);
+    expect((await loads.next()).value?.subject).toBe("m1");
+    expect(get).toHaveBeenCalledTimes(1);
+    // One deleted after the wait answered is left out by the writer (a null), not fetched as damaged.
+    await sandbox.store.deleteMessage(matches[1]!.id);
+    expect((await loads.next()).value).toBeNull();
+    expect((await loads.next()).value?.subject).toBe("m3");
+    expect((await loads.next()).done).toBe(true);
   });
 });

@@ -22,9 +22,11 @@ export interface WaitRequest {
 export interface WaitResult {
   /**
    * The first matches after `since`, oldest first, with no gap between them: `count`, or up to
-   * `limit` when the store already held more.
+   * `limit` when the store already held more. Summaries, present when the wait resolved: the
+   * answer loads each whole message as it writes it (`loadMatches`), so a wait for 100 large
+   * messages holds one of them in memory at a time, not 100.
    */
-  messages: StoredMessage[];
+  matches: MessageSummary[];
   /** The sequence of the last message returned: pass it as the next `since` to get the ones after these. */
   head: number;
 }
@@ -145,17 +147,16 @@ export class WaitRegistry {
     // `since`; the listener adds later ones in sequence order), so these are the first ones.
     const sorted = [...waiter.matched.values()].sort((a, b) => a.sequence - b.sequence);
     const first = firstPage(sorted, waiter.request.count, waiter.request.limit ?? 0, this.#pageBytes);
-    const messages = await Promise.all(first.map((summary) => this.#store.get(summary.id)));
-    const present = messages.filter((message): message is StoredMessage => message !== null);
+    const present = first.filter((summary) => this.#store.summary(summary.id) !== null);
     if (present.length < first.length) {
       // Deleted since they matched: forget them, and answer with the others if they still make
       // `count` (a page of 500 must not wait for new mail because one of it was deleted).
-      const kept = new Set(present.map((message) => message.id));
-      for (const summary of first) if (!kept.has(summary.id)) waiter.matched.delete(summary.id);
+      for (const summary of first)
+        if (this.#store.summary(summary.id) === null) waiter.matched.delete(summary.id);
       return this.#completeIfSatisfied(waiter);
     }
     const head = present[present.length - 1]?.sequence ?? 0;
-    this.#settle(waiter, () => waiter.resolve({ messages: present, head }));
+    this.#settle(waiter, () => waiter.resolve({ matches: present, head }));
   }
 
   async #expire(waiter: Waiter): Promise<void> {
@@ -256,6 +257,18 @@ function firstPage(
     taken++;
   }
   return sorted.slice(0, taken);
+}
+
+/**
+ * Each match of a wait loaded whole, one at a time as the answer is written. A message deleted
+ * between the wait's answer and its turn here yields null (the writer leaves it out), as a list
+ * page does with a message deleted while it is read.
+ */
+export async function* loadMatches(
+  store: Pick<MessageStore, "get">,
+  matches: readonly MessageSummary[],
+): AsyncGenerator<StoredMessage | null> {
+  for (const summary of matches) yield await store.get(summary.id);
 }
 
 function recentMessage(summary: MessageSummary): RecentMessage {
