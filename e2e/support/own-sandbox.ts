@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { defineConfig, type MailnestConfig, type Sandbox, startSandbox } from "@mailnest/server";
+import { test } from "@playwright/test";
 import { WEB_ROOT } from "./paths.js";
 
 export interface OwnSandbox {
@@ -20,6 +21,27 @@ export async function startOwnSandbox(overrides: Partial<MailnestConfig> = {}): 
     async close() {
       await sandbox.close();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts a sandbox of the spec's own before its tests and closes it after them. The answer reads
+ * the sandbox when a test asks for it (`own.sandbox`), which is after `beforeAll` ran.
+ */
+export function useOwnSandbox(overrides: Partial<MailnestConfig> = {}): { readonly sandbox: Sandbox } {
+  let own: OwnSandbox | undefined;
+  test.beforeAll(async () => {
+    own = await startOwnSandbox(overrides);
+  });
+  test.afterAll(async () => {
+    await own?.close();
+  });
+  return {
+    get sandbox() {
+      if (own === undefined)
+        throw new Error("useOwnSandbox: the sandbox is read before beforeAll started it");
+      return own.sandbox;
     },
   };
 }

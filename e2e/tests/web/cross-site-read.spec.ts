@@ -1,17 +1,13 @@
 import { expect, test } from "@playwright/test";
 import { type ForeignPage, serveForeignPage } from "../../support/foreign-page.js";
 import { freshAddress, sendMail } from "../../support/mail.js";
-import { type OwnSandbox, startOwnSandbox } from "../../support/own-sandbox.js";
+import { useOwnSandbox } from "../../support/own-sandbox.js";
 
-let own: OwnSandbox;
+const own = useOwnSandbox();
 let foreign: ForeignPage | undefined;
 
-test.beforeAll(async () => {
-  own = await startOwnSandbox();
-});
 test.afterAll(async () => {
   await foreign?.close();
-  await own?.close();
 });
 
 /** How long a wait may hold when nothing matches: long enough that a refusal is told apart from it. */

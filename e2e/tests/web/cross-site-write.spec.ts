@@ -1,18 +1,14 @@
 import { expect, test } from "@playwright/test";
 import { type ForeignPage, serveForeignPage } from "../../support/foreign-page.js";
 import { freshAddress, sendMail } from "../../support/mail.js";
-import { type OwnSandbox, startOwnSandbox } from "../../support/own-sandbox.js";
+import { useOwnSandbox } from "../../support/own-sandbox.js";
 
 // A sandbox of its own: the test counts inboxes, which other tests' mail would change.
-let own: OwnSandbox;
+const own = useOwnSandbox();
 let foreign: ForeignPage | undefined;
 
-test.beforeAll(async () => {
-  own = await startOwnSandbox();
-});
 test.afterAll(async () => {
   await foreign?.close();
-  await own?.close();
 });
 
 interface InboxInfo {

@@ -1,19 +1,11 @@
 import { expect, test } from "@playwright/test";
 import { sendMail } from "../../support/mail.js";
-import { type OwnSandbox, startOwnSandbox } from "../../support/own-sandbox.js";
+import { useOwnSandbox } from "../../support/own-sandbox.js";
 import { inboxUrl, messageRow, saveScreenshot } from "../../support/viewer.js";
 
 /** The viewer shows generated reports as such, and lists the fault and report rules with their logs. */
 
-let own: OwnSandbox;
-
-test.beforeAll(async () => {
-  own = await startOwnSandbox();
-});
-
-test.afterAll(async () => {
-  await own?.close();
-});
+const own = useOwnSandbox();
 
 test("a bounce is marked as a report in the list and the message view, and the Rules dialog shows rules and logs", async ({
   page,

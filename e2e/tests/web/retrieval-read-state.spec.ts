@@ -1,7 +1,7 @@
 import net from "node:net";
 import { expect, test } from "@playwright/test";
 import { freshAddress, sendMail } from "../../support/mail.js";
-import { type OwnSandbox, startOwnSandbox } from "../../support/own-sandbox.js";
+import { useOwnSandbox } from "../../support/own-sandbox.js";
 import { inboxUrl, messageRow, openViewer } from "../../support/viewer.js";
 
 /**
@@ -9,14 +9,7 @@ import { inboxUrl, messageRow, openViewer } from "../../support/viewer.js";
  * opened in the viewer is \Seen over IMAP, pushed to a client idling on the inbox.
  */
 
-let own: OwnSandbox;
-test.beforeAll(async () => {
-  own = await startOwnSandbox({ imapPort: 0 });
-});
-test.afterAll(async () => {
-  await own?.close();
-});
-
+const own = useOwnSandbox({ imapPort: 0 });
 /** A bare IMAP client over a socket: commands in, lines out. */
 async function imapSession(port: number, user: string) {
   const socket = await new Promise<net.Socket>((resolve, reject) => {

@@ -1,6 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 import { freshAddress, sendMail } from "../../support/mail.js";
-import { type OwnSandbox, startOwnSandbox } from "../../support/own-sandbox.js";
+import { useOwnSandbox } from "../../support/own-sandbox.js";
 import { inboxUrl, messageRow, previewFrame, saveScreenshot } from "../../support/viewer.js";
 
 /**
@@ -25,11 +25,10 @@ const RECEIPT_HTML = `<!doctype html>
 <img src="https://tracking.example/open.gif" width="1" height="1" alt=""></td></tr>
 </table></td></tr></table></body></html>`;
 
-let own: OwnSandbox;
+const own = useOwnSandbox();
 let address: string;
 
 test.beforeAll(async () => {
-  own = await startOwnSandbox();
   address = freshAddress("ada");
   const port = own.sandbox.smtpPort;
   const other = freshAddress("signup");
@@ -83,10 +82,6 @@ test.beforeAll(async () => {
     },
     port,
   );
-});
-
-test.afterAll(async () => {
-  await own?.close();
 });
 
 async function captureViews(page: Page, prefix: string, mobile: boolean): Promise<void> {

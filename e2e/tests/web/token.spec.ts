@@ -1,18 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { freshAddress, sendMail } from "../../support/mail.js";
-import { type OwnSandbox, startOwnSandbox } from "../../support/own-sandbox.js";
+import { useOwnSandbox } from "../../support/own-sandbox.js";
 import { inboxUrl, messageRow } from "../../support/viewer.js";
 
 const TOKEN = "s3cret-token-for-e2e";
-let own: OwnSandbox;
-
-test.beforeAll(async () => {
-  own = await startOwnSandbox({ apiToken: TOKEN });
-});
-test.afterAll(async () => {
-  await own?.close();
-});
+const own = useOwnSandbox({ apiToken: TOKEN });
 
 test("with --api-token the viewer asks for the token once, then works live and downloads with it", async ({
   page,

@@ -1,17 +1,10 @@
 import { expect, test } from "@playwright/test";
 import { sendMail } from "../../support/mail.js";
-import { type OwnSandbox, startOwnSandbox } from "../../support/own-sandbox.js";
+import { useOwnSandbox } from "../../support/own-sandbox.js";
 import { messageRow, openViewer } from "../../support/viewer.js";
 
 // A sandbox of its own: the test reads exact totals, which other tests' mail would change.
-let own: OwnSandbox;
-
-test.beforeAll(async () => {
-  own = await startOwnSandbox();
-});
-test.afterAll(async () => {
-  await own?.close();
-});
+const own = useOwnSandbox();
 
 test("the title and All mail count a message sent to several inboxes once", async ({ page }) => {
   const port = own.sandbox.smtpPort;
