@@ -96,11 +96,18 @@ export interface MessageSummary {
   rcptTo: string[];
   messageId: string | null;
   subject: string;
+  /**
+   * The header's mailboxes, groups listed by their members, as RFC 5322 §3.4 reads them: a bare
+   * local part (`To: root`) is an address, several `From` mailboxes are all kept, a display name's
+   * folding reads as one space and its encoded words are decoded.
+   */
   from: Address[];
   to: Address[];
   cc: Address[];
   /**
-   * The Date header, ISO-8601, or null when missing or invalid.
+   * The Date header, ISO-8601, or null when missing or invalid (an impossible day, time or offset).
+   * A date without a zone, or with a zone name RFC 5322 does not list (`CEST`), is read as UTC,
+   * whatever the server's own time zone.
    * @format date-time
    */
   date: string | null;

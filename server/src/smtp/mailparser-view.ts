@@ -1,17 +1,11 @@
 import { isUtf8 } from "node:buffer";
 import { Readable, Transform } from "node:stream";
-import type { AddressObject, AttachmentStream, HeaderLines, Headers, MessageText } from "mailparser";
+import type { AttachmentStream, HeaderLines, Headers, MessageText } from "mailparser";
 import { MailParser } from "mailparser";
 import { emptyParsedView } from "../store/empty-parsed-view.js";
-import type { Address, AttachmentMeta, ParsedView } from "../store/model.js";
+import type { AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import {
-  dispositionOf,
-  flattenAddresses,
-  parseDate,
-  stripAngleBrackets,
-  toHeaderLine,
-} from "./view-fields.js";
+import { addressFields, dispositionOf, parseDate, stripAngleBrackets, toHeaderLine } from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -170,8 +164,9 @@ function runMailParser(raw: Readable | Buffer, capture: WantedAttachment | null)
       }
       if (data.type === "text") {
         // With skipHtmlToText an HTML-only message still yields text "": that is "no text part".
-        result.text = data.text || null;
-        result.html = data.html || null;
+        // A byte-order mark opening a UTF-8 part is not text: PostalMime's decoder drops it, and so do we.
+        result.text = withoutBom(data.text) || null;
+        result.html = withoutBom(data.html || undefined) || null;
         readNext();
         return;
       }
@@ -212,6 +207,10 @@ function runMailParser(raw: Readable | Buffer, capture: WantedAttachment | null)
     stream.once("error", fail);
     input.pipe(parser);
   });
+}
+
+function withoutBom(text: string | undefined): string | undefined {
+  return text?.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** See `slicer`. */
@@ -273,18 +272,17 @@ const BEYOND_LATIN1 = /[^\x00-\xff]/;
 
 function toParsedView(parsed: MailParserResult): ParsedView {
   const { headers } = parsed;
-  const headerLines = parsed.headerLines.map((line) => toHeaderLine({ line: asUtf8(line.line) }));
-  const subject = headers.get("subject");
+  const rawLines = parsed.headerLines.map((line) => ({ line: asUtf8(line.line) }));
+  const headerLines = rawLines.map(toHeaderLine);
+  // From the header list, as `postal-view.ts` reads it: mailparser's own Subject collapses folding
+  // whitespace, which PostalMime keeps (RFC 5322 §2.2.3), and reads raw Latin-1 bytes as U+FFFD.
+  const subject = headerLines.find((line) => line.name.toLowerCase() === "subject");
   const messageId = headers.get("message-id");
   return {
     messageId: typeof messageId === "string" && messageId !== "" ? messageId : null,
     date: parseDate(headerLines),
-    subject: typeof subject === "string" ? subject : "",
-    from: addresses(headers, "from"),
-    to: addresses(headers, "to"),
-    cc: addresses(headers, "cc"),
-    bcc: addresses(headers, "bcc"),
-    replyTo: addresses(headers, "reply-to"),
+    subject: subject?.value ?? "",
+    ...addressFields(rawLines),
     headers: headerLines,
     text: parsed.text,
     html: parsed.html,
@@ -293,13 +291,6 @@ function toParsedView(parsed: MailParserResult): ParsedView {
     links: extractLinks({ html: parsed.html, text: parsed.text }),
     parseError: null,
   };
-}
-
-function addresses(headers: Headers, key: string): Address[] {
-  const value = headers.get(key) as AddressObject | AddressObject[] | undefined;
-  if (value === undefined) return [];
-  const objects = Array.isArray(value) ? value : [value];
-  return objects.flatMap((object) => flattenAddresses(object.value ?? []));
 }
 
 function toAttachmentMeta(attachment: AttachmentStream, index: number): AttachmentMeta {

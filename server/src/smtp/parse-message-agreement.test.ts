@@ -44,6 +44,7 @@ const LEFT_TO_MAILPARSER = new Set([
   "format=flowed text",
   "8-bit text that is not UTF-8, without a charset",
   "8-bit text that is not UTF-8, in a charset no decoder knows",
+  "8-bit UTF-8 text labelled US-ASCII",
 ]);
 
 const corpus: Array<[string, () => Promise<Buffer>]> = [
@@ -275,9 +276,55 @@ const corpus: Array<[string, () => Promise<Buffer>]> = [
       ]),
   ],
   ["an empty body", async () => crlf(["From: a@x.test", "Subject: empty", ""])],
+  [
+    "bare local parts, several From mailboxes, folded names and subject",
+    async () =>
+      crlf([
+        "From: A <a@x.test>, Very Long",
+        "  Name   Here <b@x.test>",
+        "Sender: a@x.test",
+        "To: root, Bob <bob@x.test>, alice",
+        "Cc: =?UTF-8?B?RXZpbCwgPGFkbWluQGJhbmsudGVzdD4=?= <x@x.test>",
+        "Subject: This is a folded",
+        "   subject line",
+        "\twith tabs",
+        "",
+        "body",
+      ]),
+  ],
+  [
+    "8-bit UTF-8 text labelled US-ASCII",
+    async () => Buffer.from("From: a@x.test\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nGrüße\r\n"),
+  ],
+  [
+    "a UTF-8 byte-order mark",
+    async () =>
+      Buffer.from("From: a@x.test\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\ufeffBOM text\r\n"),
+  ],
 ];
 
 describe("PostalMime (small messages) and mailparser (large ones) give the same view", () => {
+  it("reads addresses, a folded subject, mislabelled ASCII and a byte-order mark as Python's email package does", async () => {
+    const read = async (name: string) => {
+      const make = corpus.find(([kind]) => kind === name)![1];
+      return streamed.parse(Readable.from([await make()]));
+    };
+    const addressed = await read("bare local parts, several From mailboxes, folded names and subject");
+    expect(addressed.from).toEqual([
+      { name: "A", address: "a@x.test" },
+      { name: "Very Long Name Here", address: "b@x.test" },
+    ]);
+    expect(addressed.to).toEqual([
+      { name: "", address: "root" },
+      { name: "Bob", address: "bob@x.test" },
+      { name: "", address: "alice" },
+    ]);
+    expect(addressed.cc).toEqual([{ name: "Evil, <admin@bank.test>", address: "x@x.test" }]);
+    expect(addressed.subject).toBe("This is a folded   subject line\twith tabs");
+    expect((await read("8-bit UTF-8 text labelled US-ASCII")).text).toBe("Grüße\n");
+    expect((await read("a UTF-8 byte-order mark")).text).toBe("BOM text\n");
+  });
+
   it.each(corpus)("%s", async (kind, make) => {
     const raw = await make();
     expect(raw.length).toBeLessThanOrEqual(WHOLE_MESSAGE_MAX_BYTES);

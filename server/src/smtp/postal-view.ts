@@ -5,13 +5,7 @@ import type { Attachment, Email } from "postal-mime";
 import PostalMime from "postal-mime";
 import type { AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import {
-  dispositionOf,
-  flattenAddresses,
-  parseDate,
-  stripAngleBrackets,
-  toHeaderLine,
-} from "./view-fields.js";
+import { addressFields, dispositionOf, parseDate, stripAngleBrackets, toHeaderLine } from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -45,6 +39,14 @@ function knownCharset(charset: string | undefined): boolean {
 }
 
 const knownCharsets = new Map<string, boolean>();
+
+const ASCII_LABELS = /^\s*(us-ascii|ascii|us|ansi_x3\.4-1968|iso-ir-6|iso646-us|cp367|ibm367|csascii)\s*$/i;
+
+function isAscii(content: ArrayBuffer): boolean {
+  const bytes = new Uint8Array(content);
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
+  return true;
+}
 interface TextEntry {
   type: string;
   value: string;
@@ -86,6 +88,11 @@ class ViewParser extends PostalMime {
     // mailparser reads UTF-8 with replacement characters.
     if (!knownCharset(contentType.parsed.params.charset) && node.content && !isUtf8(node.content)) {
       throw new ReadsDifferently("text in no known charset");
+    }
+    // 8-bit text labelled US-ASCII (templates often say so and hold UTF-8): the WHATWG decoder
+    // PostalMime uses reads that label as windows-1252 (`GrÃ¼ÃŸe`); mailparser reads UTF-8.
+    if (ASCII_LABELS.test(contentType.parsed.params.charset ?? "") && node.content && !isAscii(node.content)) {
+      throw new ReadsDifferently("8-bit text labelled US-ASCII");
     }
     const disposition = contentDisposition.parsed.value;
     if (disposition !== "" && disposition !== "inline") return false;
@@ -195,11 +202,7 @@ export function postalView(email: Email): ParsedView {
     messageId: email.messageId ?? null,
     date: parseDate(headers),
     subject: subject?.value ?? "",
-    from: flattenAddresses(email.from === undefined ? [] : [email.from]),
-    to: flattenAddresses(email.to ?? []),
-    cc: flattenAddresses(email.cc ?? []),
-    bcc: flattenAddresses(email.bcc ?? []),
-    replyTo: flattenAddresses(email.replyTo ?? []),
+    ...addressFields(email.headerLines),
     headers,
     text,
     html,

@@ -1,5 +1,7 @@
 import libmime from "libmime";
-import type { Address, HeaderLine } from "../store/model.js";
+import type { Address, HeaderLine, ParsedView } from "../store/model.js";
+import { parseAddressList } from "./address-list.js";
+import { parseMailDate } from "./mail-date.js";
 
 /**
  * What both parsers' views (`mailparser-view.ts`, `postal-view.ts`) read from the raw header lines
@@ -25,12 +27,13 @@ function decodeWords(value: string): string {
   return value.includes("=?") || value.includes("__\u0000JOIN") ? libmime.decodeWords(value) : value;
 }
 
-/** From the raw header: a parser may substitute the current time (mailparser) or pass through (PostalMime) a Date it cannot read. */
+/**
+ * From the raw header (`mail-date.ts`): a parser may substitute the current time (mailparser) or pass
+ * through (PostalMime) a Date it cannot read.
+ */
 export function parseDate(headers: HeaderLine[]): string | null {
   const header = headers.find((line) => line.name.toLowerCase() === "date");
-  if (!header) return null;
-  const time = Date.parse(header.value);
-  return Number.isNaN(time) ? null : new Date(time).toISOString();
+  return header ? parseMailDate(header.value) : null;
 }
 
 export function stripAngleBrackets(value: string | undefined): string | null {
@@ -54,18 +57,32 @@ export function dispositionOf(
   return related && contentId !== null ? "inline" : "attachment";
 }
 
-/** An address as either parser gives it: a mailbox, or a group of them (RFC 5322 §3.4). */
-export interface ParsedAddress {
-  name?: string | undefined;
-  address?: string | undefined;
-  group?: readonly ParsedAddress[] | undefined;
+/** A raw header line as either parser hands it over (folded, encoded words not yet decoded). */
+export interface RawHeaderLine {
+  line: string;
 }
 
-/** The view's addresses: groups flattened into their members, entries with neither name nor address left out. */
-export function flattenAddresses(entries: readonly ParsedAddress[]): Address[] {
-  return entries.flatMap((entry) => {
-    if (entry.group) return flattenAddresses(entry.group);
-    if (!entry.address && !entry.name) return [];
-    return [{ name: entry.name ?? "", address: entry.address ?? "" }];
-  });
+/**
+ * The first header of this name, unfolded (RFC 5322 §2.2.3) but not decoded: what a field that
+ * must be split before its words are decoded (an address list) is read from.
+ */
+export function rawHeaderValue(lines: readonly RawHeaderLine[], name: string): string | null {
+  const wanted = name.toLowerCase();
+  for (const { line } of lines) {
+    const colon = line.indexOf(":");
+    if (colon === -1 || line.slice(0, colon).trim().toLowerCase() !== wanted) continue;
+    return line.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, "");
+  }
+  return null;
+}
+
+/** The view's address fields, read from the raw header lines the same way for both parsers (`address-list.ts`). */
+export function addressFields(
+  lines: readonly RawHeaderLine[],
+): Pick<ParsedView, "from" | "to" | "cc" | "bcc" | "replyTo"> {
+  const read = (name: string): Address[] => {
+    const value = rawHeaderValue(lines, name);
+    return value === null ? [] : parseAddressList(value);
+  };
+  return { from: read("from"), to: read("to"), cc: read("cc"), bcc: read("bcc"), replyTo: read("reply-to") };
 }
