@@ -21,7 +21,11 @@ const CANONICALIZATIONS = new Set(["simple", "relaxed"]);
  * - a body hash that does not match is `fail` (the message was changed after signing);
  * - no key, a revoked key, an unreadable key or an expired signature are `permerror`;
  * - an `rsa-sha1` signature that verifies is `permerror` (RFC 8301 section 3.1: not valid);
- * - signatures mailauth skips silently (unknown algorithm, missing tags) are `permerror` too.
+ * - signatures mailauth skips silently (unknown algorithm, missing tags) are `permerror` too;
+ * - what RFC 6376 says to refuse before any cryptography, and mailauth passes, is `permerror`: a
+ *   signature that does not cover From, an `i=` outside `d=`, a key whose `h=` excludes the
+ *   signature's hash, whose `s=` is not for email, or whose `t=s` excludes a subdomain `i=`;
+ * - a pass with a key in testing mode (`t=y`) says so in its reason.
  * `aligned` is filled in by the DMARC step, which knows the From domain and the record's `adkim`.
  */
 export function dkimVerdicts(
@@ -72,6 +76,10 @@ export function dkimVerdicts(
     const keyRecord =
       result.rr ?? session.lookups.find((lookup) => lookup.name === keyName)?.answers[0] ?? null;
     const keyBits = result.modulusLength ?? (key?.ok ? key.bits : (key?.bits ?? null));
+    // RFC 6376's own refusals come first: mailauth 4.13 verifies these signatures and says `pass`.
+    const refusal =
+      signatureProblem(tags, verdict.signedHeaders, domain) ?? keyProblem(keyRecord, tags, keyName);
+    if (refusal !== null) return { ...verdict, result: "permerror", reason: refusal, keyBits, keyRecord };
     const { result: word, reason } = interpret(result, {
       selector,
       domain,
@@ -81,8 +89,71 @@ export function dkimVerdicts(
       session,
       mode,
     });
-    return { ...verdict, result: word, reason, keyBits, keyRecord };
+    const testing = word === "pass" && keyRecord !== null && keyFlags(keyRecord).includes("y");
+    return {
+      ...verdict,
+      result: word,
+      reason: testing
+        ? `the key at ${keyName} is in testing mode (t=y): receivers may treat the message as unsigned (RFC 6376 section 3.6.1)`
+        : reason,
+      keyBits,
+      keyRecord,
+    };
   });
+}
+
+/** The domain of `i=`, or null when the signature has none (it then defaults to `@d=`). */
+function identityDomain(tags: Map<string, string>): string | null {
+  const identity = tags.get("i");
+  if (identity === undefined) return null;
+  return identity
+    .slice(identity.lastIndexOf("@") + 1)
+    .toLowerCase()
+    .replace(/\.$/, "");
+}
+
+/** RFC 6376 section 6.1.1: a signature the verifier must ignore (PERMFAIL) before fetching its key. */
+function signatureProblem(
+  tags: Map<string, string>,
+  signedHeaders: readonly string[],
+  domain: string,
+): string | null {
+  if (!signedHeaders.includes("from")) {
+    return "the signature does not cover From: h= must name it (RFC 6376 section 6.1.1)";
+  }
+  const identity = identityDomain(tags);
+  if (identity !== null && identity !== domain && !identity.endsWith(`.${domain}`)) {
+    return `the i= domain ${identity} is neither d=${domain} nor a subdomain of it (RFC 6376 section 6.1.1)`;
+  }
+  return null;
+}
+
+/** A key record's `t=` flags, lowercased. */
+function keyFlags(record: string): string[] {
+  return (parseTagList(record).get("t") ?? "").split(":").map((flag) => flag.trim().toLowerCase());
+}
+
+/** RFC 6376 sections 3.6.1 and 6.1.2: a key record that may not verify this signature. */
+function keyProblem(record: string | null, tags: Map<string, string>, keyName: string): string | null {
+  if (record === null) return null;
+  const key = parseTagList(record);
+  const list = (value: string | undefined) =>
+    value === undefined ? null : value.split(":").map((item) => item.trim().toLowerCase());
+  const hash = (tags.get("a") ?? "").toLowerCase().split("-")[1] ?? "";
+  const hashes = list(key.get("h"));
+  if (hashes !== null && hash !== "" && !hashes.includes(hash)) {
+    return `the key at ${keyName} allows only h=${key.get("h")}, not the signature's ${hash} (RFC 6376 section 3.6.1)`;
+  }
+  const services = list(key.get("s"));
+  if (services !== null && !services.includes("email") && !services.includes("*")) {
+    return `the key at ${keyName} is for s=${key.get("s")}, not email (RFC 6376 section 3.6.1)`;
+  }
+  const identity = identityDomain(tags);
+  const domain = (tags.get("d") ?? "").toLowerCase();
+  if (keyFlags(record).includes("s") && identity !== null && identity !== domain) {
+    return `the key at ${keyName} has t=s, so i= must be in d=${domain} itself, not ${identity} (RFC 6376 section 3.6.1)`;
+  }
+  return null;
 }
 
 interface Context {

@@ -201,6 +201,101 @@ describe("DKIM verification against the zone", () => {
     expect(auth.dkim[0]).toMatchObject({ result: "permerror", reason: expect.stringContaining("revoked") });
   });
 
+  describe("refuses what RFC 6376 refuses before any cryptography, though the signature verifies", () => {
+    /** How a message that `sign` signs as s1 of example.test verifies, with `keyTags` added to the key record. */
+    async function verifiedWith(
+      keyTags: string,
+      sign: (privateKey: string) => Promise<Buffer>,
+    ): Promise<{ result: string; reason: string | null; dmarc: string }> {
+      const { privateKeyPem, record } = await generateDkimKeyPair("rsa");
+      // A zone file's strings hold 255 characters at most: the record in pieces, as DNS carries it.
+      const text = record.replace("v=DKIM1; ", `v=DKIM1; ${keyTags}`);
+      const pieces = text.match(/.{1,200}/g) ?? [];
+      const zone = zoneOf(
+        `${SPF_AND_DMARC}\ns1._domainkey TXT ${pieces.map((piece) => `"${piece}"`).join(" ")}\n`,
+      );
+      const raw = await sign(privateKeyPem);
+      // SPF cannot rescue DMARC here: the envelope sender is elsewhere.
+      const auth = await verifierOver(zone).verify({
+        raw,
+        ...FROM_EXAMPLE,
+        mailFrom: "bounce@elsewhere.test",
+      });
+      const [verdict] = auth.dkim;
+      return { result: verdict?.result ?? "none", reason: verdict?.reason ?? null, dmarc: auth.dmarc.result };
+    }
+    const bySelectorS1 = (privateKey: string, headerList?: string) =>
+      signWithMailauth(plainMessage(), {
+        domain: "example.test",
+        selector: "s1",
+        privateKey,
+        ...(headerList ? { headerList } : {}),
+      });
+
+    it("a signature that does not cover From (section 6.1.1)", async () => {
+      const outcome = await verifiedWith("", (key) => bySelectorS1(key, "to:subject:date:message-id"));
+      expect(outcome).toEqual({
+        result: "permerror",
+        reason: expect.stringContaining("does not cover From"),
+        dmarc: "fail",
+      });
+    });
+
+    it.each([
+      ["h=sha1", "allows only h=sha1"],
+      ["s=tlsrpt", "not email"],
+    ])("a key with %s (section 3.6.1)", async (tags, reason) => {
+      const outcome = await verifiedWith(`${tags}; `, (key) => bySelectorS1(key));
+      expect(outcome).toEqual({
+        result: "permerror",
+        reason: expect.stringContaining(reason),
+        dmarc: "fail",
+      });
+    });
+
+    it("a key whose s= includes email, and one whose h= includes sha256, still verify", async () => {
+      expect((await verifiedWith("s=email:tlsrpt; h=sha1:sha256; ", (key) => bySelectorS1(key))).result).toBe(
+        "pass",
+      );
+    });
+
+    it("says a pass with a key in testing mode (t=y) is one", async () => {
+      const outcome = await verifiedWith("t=y; ", (key) => bySelectorS1(key));
+      expect(outcome).toEqual({
+        result: "pass",
+        reason: expect.stringContaining("testing mode"),
+        dmarc: "pass",
+      });
+    });
+
+    it.skipIf(PYTHON_DKIMSIGN === null && !process.env.CI)(
+      "an i= outside d=, and a subdomain i= under a key with t=s (sections 6.1.1, 3.6.1)",
+      async () => {
+        const byPython = (identity: string) => (privateKey: string) =>
+          signWithPython(plainMessage(), { domain: "example.test", selector: "s1", privateKey, identity });
+        // dkimpy will not sign for an i= outside d=: one it signed, with its i= changed afterwards.
+        const elsewhere = (privateKey: string) =>
+          byPython("app@mail.example.test")(privateKey).then((raw) =>
+            Buffer.from(
+              raw.toString("latin1").replace("i=app@mail.example.test", "i=app@elsewhere.test"),
+              "latin1",
+            ),
+          );
+        expect(await verifiedWith("", elsewhere)).toEqual({
+          result: "permerror",
+          reason: expect.stringContaining("neither d=example.test nor a subdomain"),
+          dmarc: "fail",
+        });
+        expect((await verifiedWith("", byPython("app@mail.example.test"))).result).toBe("pass");
+        expect(await verifiedWith("t=s; ", byPython("app@mail.example.test"))).toEqual({
+          result: "permerror",
+          reason: expect.stringContaining("t=s"),
+          dmarc: "fail",
+        });
+      },
+    );
+  });
+
   it("an unsigned message has no DKIM verdicts and says dkim=none", async () => {
     const auth = await verifierOver(zoneOf(SPF_AND_DMARC)).verify({ raw: plainMessage(), ...FROM_EXAMPLE });
 

@@ -102,6 +102,8 @@ const dkimSign = mailauth.dkimSign as unknown as (
   options: {
     canonicalization: string;
     signTime?: Date;
+    /** The fields to sign, colon-separated (mailauth reads an array as no list). */
+    headerList?: string;
     signatureData: { signingDomain: string; selector: string; privateKey: string; algorithm?: string }[];
   },
 ) => Promise<{ signatures: string; errors?: unknown[] }>;
@@ -126,12 +128,20 @@ const sealMessage = mailauth.sealMessage as unknown as (
  */
 export async function signWithMailauth(
   raw: Buffer,
-  signature: { domain: string; selector: string; privateKey: string; algorithm?: string },
+  signature: {
+    domain: string;
+    selector: string;
+    privateKey: string;
+    algorithm?: string;
+    /** The fields to sign, colon-separated (mailauth reads an array as no list). */
+    headerList?: string;
+  },
 ): Promise<Buffer> {
   const record = keyRecordOf(signature.privateKey);
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const { signatures, errors } = await dkimSign(raw, {
       canonicalization: "relaxed/relaxed",
+      ...(signature.headerList ? { headerList: signature.headerList } : {}),
       signTime: new Date(Date.now() + attempt * 1000),
       signatureData: [
         {
@@ -205,17 +215,22 @@ export const PYTHON_DKIMSIGN = existsSync("/usr/bin/dkimsign") ? "/usr/bin/dkims
 /** Signs with dkimpy's `dkimsign` command (relaxed/simple, its defaults). */
 export async function signWithPython(
   raw: Buffer,
-  signature: { domain: string; selector: string; privateKey: string },
+  signature: { domain: string; selector: string; privateKey: string; identity?: string },
 ): Promise<Buffer> {
   if (PYTHON_DKIMSIGN === null) throw new Error("dkimsign (Debian package python3-dkim) is not installed");
   const dir = await mkdtemp(join(tmpdir(), "mailnest-dkimpy-"));
   try {
     const keyFile = join(dir, "key.pem");
     await writeFile(keyFile, signature.privateKey, { mode: 0o600 });
-    const child = promisify(execFile)(PYTHON_DKIMSIGN, [signature.selector, signature.domain, keyFile], {
-      encoding: "buffer",
-      maxBuffer: 16 * 1024 * 1024,
-    });
+    const identity = signature.identity === undefined ? [] : ["--identity", signature.identity];
+    const child = promisify(execFile)(
+      PYTHON_DKIMSIGN,
+      [...identity, signature.selector, signature.domain, keyFile],
+      {
+        encoding: "buffer",
+        maxBuffer: 16 * 1024 * 1024,
+      },
+    );
     child.child.stdin?.end(raw);
     const { stdout } = await child;
     return stdout as Buffer;
