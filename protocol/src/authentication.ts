@@ -192,8 +192,16 @@ export interface DmarcVerdict {
   policy: DmarcPolicy | null;
   /** `sp=`, or `p=` when the record has none. */
   subdomainPolicy: DmarcPolicy | null;
-  /** What a receiver would apply to this message: `sp` for a subdomain found via the org record. */
+  /**
+   * What a receiver would apply to this message: `sp` for a subdomain found via the org record; with
+   * `pct=0`, the next milder policy (RFC 7489 section 6.6.4: no failing message is sampled).
+   */
   appliedPolicy: DmarcPolicy | null;
+  /**
+   * `pct=`: the share of failing mail, 0–100, that `appliedPolicy` is applied to; the rest gets the
+   * next milder one (reject → quarantine → none). 100 when the record has none; null without a record.
+   */
+  percentage: number | null;
   alignment: { dkim: "relaxed" | "strict"; spf: "relaxed" | "strict" };
   /** The identifiers that passed and aligned ([] on a fail). */
   alignedBy: ("dkim" | "spf")[];

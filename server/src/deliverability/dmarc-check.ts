@@ -61,13 +61,17 @@ export async function checkDmarc(
     dkim: tags.get("adkim")?.toLowerCase() === "s" ? "strict" : "relaxed",
     spf: tags.get("aspf")?.toLowerCase() === "s" ? "strict" : "relaxed",
   } as const;
+  const sampled = atOrganization ? subdomainPolicy : effective;
+  const percentage = percentageOf(tags.get("pct"));
   const base: DmarcVerdict = {
     ...empty,
     record: found.text,
     recordName: found.name,
     policy: effective,
     subdomainPolicy,
-    appliedPolicy: atOrganization ? subdomainPolicy : effective,
+    // Section 6.6.4: a message the sample leaves out gets the next milder policy; at pct=0, all do.
+    appliedPolicy: percentage === 0 && sampled !== null ? milder(sampled) : sampled,
+    percentage,
     alignment,
   };
   if (effective === null) {
@@ -104,8 +108,28 @@ export async function checkDmarc(
   return {
     ...verdict,
     result: "fail",
-    reason: `${dkimWhy}; ${spfWhy}; the policy that applies is p=${verdict.appliedPolicy}`,
+    reason: `${dkimWhy}; ${spfWhy}; the policy that applies is p=${verdict.appliedPolicy}${sampling(sampled, percentage)}`,
   };
+}
+
+/** `pct=` (section 6.3): a whole number 0–100; anything else is the default, 100. */
+function percentageOf(value: string | undefined): number {
+  const trimmed = value?.trim() ?? "";
+  if (!/^\d{1,3}$/.test(trimmed)) return 100;
+  const number = Number(trimmed);
+  return Math.min(number, 100);
+}
+
+function milder(policy: DmarcPolicy): DmarcPolicy {
+  return policy === "reject" ? "quarantine" : "none";
+}
+
+/** What `pct=` below 100 changes, in words for the reason. */
+function sampling(policy: DmarcPolicy | null, percentage: number): string {
+  if (policy === null || policy === "none" || percentage === 100) return "";
+  if (percentage === 0)
+    return ` (pct=0: p=${policy} is applied to no failing message; each gets the next milder policy)`;
+  return ` for ${percentage} % of failing mail (pct=${percentage}); the rest gets p=${milder(policy)}`;
 }
 
 /**

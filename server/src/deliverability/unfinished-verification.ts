@@ -76,6 +76,7 @@ export function dmarcVerdictWithout(
     policy: null,
     subdomainPolicy: null,
     appliedPolicy: null,
+    percentage: null,
     alignment: { dkim: "relaxed", spf: "relaxed" },
     alignedBy: [],
     dkimDomain: null,

@@ -87,6 +87,39 @@ describe("DMARC", () => {
     );
   });
 
+  it.each([
+    [
+      "p=reject; pct=0",
+      "quarantine",
+      0,
+      " (pct=0: p=reject is applied to no failing message; each gets the next milder policy)",
+    ],
+    [
+      "p=quarantine; pct=0",
+      "none",
+      0,
+      " (pct=0: p=quarantine is applied to no failing message; each gets the next milder policy)",
+    ],
+    ["p=reject; pct=25", "reject", 25, " for 25 % of failing mail (pct=25); the rest gets p=quarantine"],
+    ["p=reject; pct=250", "reject", 100, ""],
+    ["p=reject; pct=x", "reject", 100, ""],
+  ])(
+    "a failing message under %s: applied %s (RFC 7489 section 6.6.4)",
+    async (record, applied, percentage, tail) => {
+      const zone = zoneWith(`v=DMARC1; ${record}`);
+      const auth = await verifierOver(zone).verify({
+        raw: plainMessage(),
+        ...OUTSIDER,
+        mailFrom: "ada@example.test",
+      });
+
+      expect(auth.dmarc).toMatchObject({ result: "fail", appliedPolicy: applied, percentage });
+      expect(auth.dmarc.reason).toBe(
+        `no DKIM signature passed; SPF is fail; the policy that applies is p=${applied}${tail}`,
+      );
+    },
+  );
+
   describe("strict and relaxed alignment on a subdomain", () => {
     it("a signature by mail.example.test aligns with example.test under adkim=r, not under adkim=s", async () => {
       const raw = await signedBy("mail.example.test");

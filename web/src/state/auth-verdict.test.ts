@@ -40,5 +40,10 @@ describe("authentication at a glance", () => {
     expect(trustSentence(auth)).toBe(
       "Would be rejected: DMARC fails for example.test (p=reject). No DKIM signature passed; SPF is softfail; the policy that applies is p=reject.",
     );
+    // pct=25: the policy for a quarter of failing mail, the next milder one for the rest.
+    const sampled = { ...auth, dmarc: { ...auth.dmarc, percentage: 25 } } as MessageAuthentication;
+    expect(trustSentence(sampled)).toMatch(
+      /^Would be rejected for 25 % of such mail, else sent to spam: DMARC fails for example\.test \(p=reject\)\./,
+    );
   });
 });

@@ -32,14 +32,26 @@ export function trustSentence(auth: MessageAuthentication): string {
   }
   if (dmarc.result === "fail") {
     const policy = dmarc.appliedPolicy ?? "none";
-    const effect =
-      policy === "reject" ? "rejected" : policy === "quarantine" ? "sent to spam" : "delivered, but reported";
-    return `Would be ${effect}: DMARC fails for ${dmarc.fromDomain} (p=${policy}). ${sentence(dmarc.reason)}`;
+    // Verdicts stored before `percentage` existed have none: their record was read as pct=100.
+    const percentage = dmarc.percentage ?? 100;
+    const sampled =
+      percentage > 0 && percentage < 100 && policy !== "none"
+        ? ` for ${percentage} % of such mail, else ${effectOf(policy === "reject" ? "quarantine" : "none")}`
+        : "";
+    return `Would be ${effectOf(policy)}${sampled}: DMARC fails for ${dmarc.fromDomain} (p=${policy}). ${sentence(dmarc.reason)}`;
   }
   const dkim = auth.dkim.some((signature) => signature.result === "pass");
   const spf = auth.spf.result === "pass";
   const passing = [dkim ? "DKIM" : null, spf ? "SPF" : null].filter(Boolean).join(" and ");
   return `No DMARC verdict (${dmarc.result}): ${dmarc.reason}. ${passing ? `${passing} pass${passing.includes(" and ") ? "" : "es"}.` : "Neither DKIM nor SPF passes."}`;
+}
+
+function effectOf(policy: "none" | "quarantine" | "reject"): string {
+  return policy === "reject"
+    ? "rejected"
+    : policy === "quarantine"
+      ? "sent to spam"
+      : "delivered, but reported";
 }
 
 /** "no DKIM signature passed; …" → "No DKIM signature passed; ….": a reason as a sentence. */

@@ -103,7 +103,7 @@ export function AuthTab({ auth }: { auth: MessageAuthentication }) {
               "Policy",
               dmarc.policy === null
                 ? null
-                : `p=${dmarc.policy}, sp=${dmarc.subdomainPolicy ?? dmarc.policy}; applies: ${dmarc.appliedPolicy}`,
+                : `p=${dmarc.policy}, sp=${dmarc.subdomainPolicy ?? dmarc.policy}${(dmarc.percentage ?? 100) === 100 ? "" : `, pct=${dmarc.percentage}`}; applies: ${dmarc.appliedPolicy}`,
             ],
             ["Alignment", `DKIM ${dmarc.alignment.dkim}, SPF ${dmarc.alignment.spf}`],
             [
