@@ -1,7 +1,8 @@
 /**
  * Vitest setup: `test: { setupFiles: ["@mailnest/client/vitest"] }` adds the Mailnest matchers to
  * Vitest's `expect`. The types come with any import of this module (the setup file counts when it
- * is in your tsconfig's `types` or imported once: `import "@mailnest/client/vitest";`).
+ * is imported once: `import "@mailnest/client/vitest";`; a tsconfig `types` entry resolves as
+ * CommonJS, which ESM test files under node16/nodenext do not see).
  */
 import { expect } from "vitest";
 import { mailnestMatchers } from "./matchers/mailnest-matchers.js";

@@ -64,11 +64,25 @@ describe("the mailnest command", () => {
     const address = blocker.address();
     const port = typeof address === "object" && address ? address.port : 0;
 
-    const result = await runCli(["--in-memory", "--smtp-port", String(port), "--http-port", "0"]);
+    const smtp = await runCli(["--in-memory", "--smtp-port", String(port), "--http-port", "0"]);
+    expect(smtp.code).toBe(1);
+    expect(smtp.stderr.trim().split("\n")).toEqual([
+      `mailnest: could not start: the SMTP port 127.0.0.1:${port} is in use by another program: give --smtp-port another port`,
+    ]);
 
-    expect(result.code).toBe(1);
-    expect(result.stderr.trim().split("\n")).toEqual([
-      expect.stringMatching(/could not start: .*EADDRINUSE/),
+    // A port the user may never have asked for (POP3 opens by default) is named with its flag.
+    const pop3 = await runCli([
+      "--in-memory",
+      "--smtp-port",
+      "0",
+      "--http-port",
+      "0",
+      "--pop3-port",
+      String(port),
+    ]);
+    expect(pop3.code).toBe(1);
+    expect(pop3.stderr.trim().split("\n")).toEqual([
+      `mailnest: could not start: the POP3 port 127.0.0.1:${port} is in use by another program: give --pop3-port another port, or off`,
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { MailnestConfig } from "../config.js";
 import { ZoneFileError } from "../deliverability/zone-file.js";
 import type { Sandbox } from "../sandbox.js";
 import { SandboxSettingError } from "../sandbox-setting-error.js";
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
 
   tuneV8ForServer();
+  starting = config;
   const { startSandbox } = await import("../sandbox.js");
   sandbox = await startSandbox(config);
   if (stopping !== null) {
@@ -116,6 +118,40 @@ function findWebRoot(): string | null {
     if (existsSync(path.join(root, "index.html"))) return root;
   }
   return null;
+}
+
+/** The configuration being started: a port that cannot be bound is named by its flag. */
+let starting: MailnestConfig | null = null;
+
+/** Each listener's port setting, the flag that sets it, and whether that flag takes `off`. */
+const LISTENERS = [
+  { key: "smtpPort", what: "SMTP", flag: "--smtp-port", off: false },
+  { key: "smtpsPort", what: "SMTP with implicit TLS", flag: "--smtps-port", off: true },
+  { key: "httpPort", what: "HTTP", flag: "--http-port", off: false },
+  { key: "pop3Port", what: "POP3", flag: "--pop3-port", off: true },
+  { key: "pop3sPort", what: "POP3 with implicit TLS", flag: "--pop3s-port", off: true },
+  { key: "imapPort", what: "IMAP", flag: "--imap-port", off: true },
+  { key: "imapsPort", what: "IMAP with implicit TLS", flag: "--imaps-port", off: true },
+] as const;
+
+/**
+ * `listen EADDRINUSE: address already in use 127.0.0.1:1110` names no listener, and a user who never
+ * asked for POP3 does not know that port: the listener and the flag that moves it are named.
+ */
+function describeListenRefusal(
+  error: NodeJS.ErrnoException & { port?: unknown; address?: unknown },
+): string | null {
+  if (starting === null || error.syscall !== "listen" || typeof error.port !== "number") return null;
+  const config = starting;
+  const listener = LISTENERS.find(({ key }) => config[key] === error.port);
+  if (listener === undefined) return null;
+  const where = `${String(error.address ?? config.host)}:${error.port}`;
+  const why =
+    error.code === "EADDRINUSE" ? "is in use by another program" : `cannot be opened (${error.code})`;
+  const fix = listener.off
+    ? `give ${listener.flag} another port, or off`
+    : `give ${listener.flag} another port`;
+  return `the ${listener.what} port ${where} ${why}: ${fix}`;
 }
 
 const MACHINE_REFUSALS = new Set([
@@ -139,6 +175,8 @@ function describe(error: unknown): string {
     return error.message;
   }
   if (error instanceof Error) {
+    const listen = describeListenRefusal(error as NodeJS.ErrnoException);
+    if (listen !== null) return listen;
     const code = (error as NodeJS.ErrnoException).code;
     // What the machine refused (a port taken, a full or read-only disk) is said in one line; only
     // what looks like a bug gets its stack.

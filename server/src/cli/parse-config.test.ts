@@ -241,6 +241,14 @@ describe("parseCommandLine", () => {
     ],
     [["--api-token", " "], "--api-token: expected a value, got an empty string"],
     [
+      ["--host", "999.1.1.1"],
+      '--host: expected an IP address or a host name such as 127.0.0.1, 0.0.0.0, :: or localhost, got "999.1.1.1"',
+    ],
+    [
+      ["--host", "http://0.0.0.0"],
+      '--host: expected an IP address or a host name such as 127.0.0.1, 0.0.0.0, :: or localhost, got "http://0.0.0.0"',
+    ],
+    [
       ["--smtp-port", "2525", "--http-port", "2525"],
       "--smtp-port and --http-port are both 2525; they must differ",
     ],

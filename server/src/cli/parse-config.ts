@@ -29,6 +29,7 @@ import {
   parseCount,
   parseDomain,
   parseDuration,
+  parseListenHost,
   parseNonEmpty,
   parseOrigin,
   parsePort,
@@ -70,7 +71,7 @@ export function parseCommandLine(argv: readonly string[], env: Environment, cwd:
 
   config.smtpPort = read("smtp-port", parsePort) ?? config.smtpPort;
   config.httpPort = read("http-port", parsePort) ?? config.httpPort;
-  config.host = read("host", parseNonEmpty) ?? config.host;
+  config.host = read("host", parseListenHost) ?? config.host;
   const dataDir = read("data-dir", parseNonEmpty);
   const store =
     read("store", (raw, source) => parseStoreValue(raw, source, cwd)) ??

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { ConfigError } from "./config-error.js";
 
 /** Parsers for flag values. `source` names where the value came from (`--smtp-port`, `MAILNEST_SMTP_PORT`). */
@@ -78,6 +79,21 @@ export function parseNonEmpty(raw: string, source: string): string {
 
 const HOSTNAME =
   /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/**
+ * The address the listeners bind: an IPv4 or IPv6 address, or a host name (`localhost`). A dotted
+ * number that is no IPv4 address (`999.1.1.1`) is refused here; it used to reach DNS, fail there
+ * with a stack trace, and first set off the warning for an address reachable from other machines.
+ */
+export function parseListenHost(raw: string, source: string): string {
+  const value = raw.trim();
+  const bare = value.replace(/^\[(.*)\]$/, "$1");
+  if (isIP(bare) !== 0) return bare;
+  if (!/^[\d.]+$/.test(value) && HOSTNAME.test(value)) return value;
+  throw new ConfigError(
+    `${source}: expected an IP address or a host name such as 127.0.0.1, 0.0.0.0, :: or localhost, got ${quote(raw)}`,
+  );
+}
 
 /** A DNS name for generated inbox addresses and the SMTP greeting. */
 export function parseDomain(raw: string, source: string): string {
