@@ -56,6 +56,16 @@ const MAILPARSER_OPTIONS = {
   keepDeliveryStatus: true,
 } as const;
 
+/** The part of mailsplit's node that `createNode` is given and reads. */
+interface MailsplitNode {
+  filename?: string | false;
+  disposition?: string | false;
+  contentType?: string | false;
+  multipart?: string | false;
+  parentNode?: MailsplitNode;
+  headers?: { hasHeader(key: string): boolean };
+}
+
 /** The part of mailparser's (internal) node that `createNode` returns and we adjust. */
 interface ParserNode {
   isAttachment?: boolean;
@@ -70,7 +80,19 @@ interface ParserNode {
  * decides `isAttachment` per MIME node (mailsplit gives the node its `filename` from either header).
  */
 class NamedTextAsAttachmentParser extends MailParser {
-  createNode(node: { filename?: string | false; disposition?: string | false }): ParserNode {
+  createNode(node: MailsplitNode): ParserNode {
+    if (!node.multipart) {
+      if (node.parentNode?.multipart === "digest" && node.headers?.hasHeader("content-type") === false) {
+        // RFC 2046 section 5.1.5: a digest's part without a Content-Type is a message/rfc822.
+        // mailsplit gives it text/plain, and the forwarded messages' headers and bodies became
+        // the digest's own text (PostalMime leaves such a message here: `postal-view.ts`).
+        node.contentType = "message/rfc822";
+      } else if (node.contentType && !node.contentType.includes("/")) {
+        // RFC 2045 section 5.2: a Content-Type without a subtype (`text`, `plain`) is not one, and
+        // the part is text/plain; listed as an attachment of type "text", its text was not found.
+        node.contentType = "text/plain";
+      }
+    }
     const created = (
       MailParser.prototype as unknown as { createNode(node: unknown): ParserNode }
     ).createNode.call(this, node);

@@ -45,6 +45,8 @@ const LEFT_TO_MAILPARSER = new Set([
   "8-bit text that is not UTF-8, without a charset",
   "8-bit text that is not UTF-8, in a charset no decoder knows",
   "8-bit UTF-8 text labelled US-ASCII",
+  "a multipart/digest whose parts have no Content-Type",
+  "a text part and one with a Content-Type without a subtype",
 ]);
 
 const corpus: Array<[string, () => Promise<Buffer>]> = [
@@ -297,6 +299,61 @@ const corpus: Array<[string, () => Promise<Buffer>]> = [
     async () => Buffer.from("From: a@x.test\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nGrüße\r\n"),
   ],
   [
+    "a Content-Type without a subtype",
+    async () => crlf(["From: a@x.test", "Content-Type: text; charset=utf-8", "", "no subtype body"]),
+  ],
+  [
+    "a Content-Type that is garbage",
+    async () => crlf(["From: a@x.test", 'Content-Type: ;;garbage== "x', "", "garbage ct body"]),
+  ],
+  [
+    "a text part and one with a Content-Type without a subtype",
+    async () =>
+      crlf([
+        "From: a@x.test",
+        "Content-Type: multipart/mixed; boundary=b",
+        "",
+        "--b",
+        "",
+        "implicit text part",
+        "--b",
+        "Content-Type: plain",
+        "",
+        "bad type part",
+        "--b--",
+      ]),
+  ],
+  [
+    "a multipart/digest whose parts have no Content-Type",
+    async () =>
+      crlf([
+        "From: a@x.test",
+        "Content-Type: multipart/mixed; boundary=o",
+        "",
+        "--o",
+        "Content-Type: text/plain",
+        "",
+        "digest intro",
+        "--o",
+        "Content-Type: multipart/digest; boundary=d",
+        "",
+        "--d",
+        "",
+        "From: d1@x.test",
+        "Subject: Digest one",
+        "",
+        "inner one",
+        "--d",
+        "",
+        "From: d2@x.test",
+        "Subject: Digest two",
+        "",
+        "inner two",
+        "--d--",
+        "--o--",
+      ]),
+  ],
+  [
     "a UTF-8 byte-order mark",
     async () =>
       Buffer.from("From: a@x.test\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\ufeffBOM text\r\n"),
@@ -304,7 +361,7 @@ const corpus: Array<[string, () => Promise<Buffer>]> = [
 ];
 
 describe("PostalMime (small messages) and mailparser (large ones) give the same view", () => {
-  it("reads addresses, a folded subject, mislabelled ASCII and a byte-order mark as Python's email package does", async () => {
+  it("reads addresses, a folded subject, mislabelled ASCII, a byte-order mark, broken types and a digest as Python's email package does", async () => {
     const read = async (name: string) => {
       const make = corpus.find(([kind]) => kind === name)![1];
       return streamed.parse(Readable.from([await make()]));
@@ -323,6 +380,17 @@ describe("PostalMime (small messages) and mailparser (large ones) give the same 
     expect(addressed.subject).toBe("This is a folded   subject line\twith tabs");
     expect((await read("8-bit UTF-8 text labelled US-ASCII")).text).toBe("Grüße\n");
     expect((await read("a UTF-8 byte-order mark")).text).toBe("BOM text\n");
+    // RFC 2045 section 5.2: no subtype, or garbage, is text/plain.
+    expect((await read("a Content-Type without a subtype")).text).toBe("no subtype body\n");
+    expect((await read("a Content-Type that is garbage")).text).toBe("garbage ct body\n");
+    expect((await read("a text part and one with a Content-Type without a subtype")).attachments).toEqual([]);
+    // RFC 2046 section 5.1.5: a digest's parts are messages, not the digest's text.
+    const digest = await read("a multipart/digest whose parts have no Content-Type");
+    expect(digest.text).toBe("digest intro");
+    expect(digest.attachments.map((attachment) => [attachment.contentType, attachment.size])).toEqual([
+      ["message/rfc822", 49],
+      ["message/rfc822", 49],
+    ]);
   });
 
   it.each(corpus)("%s", async (kind, make) => {

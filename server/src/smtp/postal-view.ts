@@ -79,6 +79,9 @@ export const postalMimeFits =
  */
 class ViewParser extends PostalMime {
   isInlineTextNode(node: PostalNode): boolean {
+    // RFC 2045 section 5.2: a Content-Type without a subtype (`text`, `plain`, garbage) is not one,
+    // and the part is text/plain, as mailparser reads it too (`mailparser-view.ts`).
+    if (!node.contentType.parsed.value.includes("/")) node.contentType.parsed.value = "text/plain";
     if (!internals.isInlineTextNode.call(this, node)) return false;
     const { contentType, contentDisposition } = node;
     if (/^flowed$/i.test(contentType.parsed.params.format ?? "")) {
@@ -91,7 +94,11 @@ class ViewParser extends PostalMime {
     }
     // 8-bit text labelled US-ASCII (templates often say so and hold UTF-8): the WHATWG decoder
     // PostalMime uses reads that label as windows-1252 (`GrÃ¼ÃŸe`); mailparser reads UTF-8.
-    if (ASCII_LABELS.test(contentType.parsed.params.charset ?? "") && node.content && !isAscii(node.content)) {
+    if (
+      ASCII_LABELS.test(contentType.parsed.params.charset ?? "") &&
+      node.content &&
+      !isAscii(node.content)
+    ) {
       throw new ReadsDifferently("8-bit text labelled US-ASCII");
     }
     const disposition = contentDisposition.parsed.value;
