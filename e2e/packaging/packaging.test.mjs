@@ -118,6 +118,28 @@ describe("the packed packages, installed in an empty project", () => {
     await assert.rejects(readFile(path.join(app, "node_modules/@mailnest/protocol/package.json")));
   });
 
+  it("every source map in either package carries its sources, and the server ships no unbundled code", async () => {
+    // Maps that named src/*.ts files the packages do not ship made every Vitest run warn, and
+    // Playwright point stack traces at files that do not exist.
+    const files = async (dir) =>
+      (await readdir(dir, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => path.join(entry.parentPath ?? entry.path, entry.name));
+    const client = path.join(app, "node_modules/@mailnest/client");
+    const server = path.join(app, "node_modules/@mailnest/server");
+    const maps = [...(await files(client)), ...(await files(server))].filter((file) => file.endsWith(".map"));
+    assert.ok(maps.length > 0, "the SDK's source maps are gone");
+    for (const map of maps) {
+      const { sources, sourcesContent } = JSON.parse(await readFile(map, "utf8"));
+      assert.equal(sourcesContent?.length, sources.length, `${map} names sources it does not carry`);
+    }
+    // The server runs dist/bundle (bin and exports); tsc's own .js beside the .d.ts was dead weight.
+    const unbundled = (await files(path.join(server, "dist"))).filter(
+      (file) => file.endsWith(".js") && !file.includes(`${path.sep}bundle${path.sep}`) && !file.includes(`${path.sep}vendor${path.sep}`),
+    );
+    assert.deepEqual(unbundled, []);
+  });
+
   describe("the GitHub Actions steps of docs/ci.md", () => {
     let started;
     before(async () => {
