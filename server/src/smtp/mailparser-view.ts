@@ -319,10 +319,17 @@ function toAttachmentMeta(attachment: AttachmentStream, index: number): Attachme
   const contentId = attachment.cid ?? stripAngleBrackets(attachment.contentId);
   // mailparser's `contentDisposition` is its own guess when the part declares none.
   const declared = attachment.headers.get("content-disposition") as { value?: string } | string | undefined;
+  // mailparser replaces a declared application/octet-stream with a guess from the file name; the
+  // view keeps what the message declares, as `postal-view.ts` does.
+  const declaredType = attachment.headers.get("content-type") as { value?: string } | undefined;
+  const contentType =
+    declaredType?.value?.toLowerCase() === "application/octet-stream"
+      ? "application/octet-stream"
+      : attachment.contentType;
   return {
     id: `a${index + 1}`,
     filename: attachment.filename ?? null,
-    contentType: attachment.contentType,
+    contentType,
     size: attachment.size ?? 0,
     sha256: attachment.checksum ?? "",
     contentId,

@@ -299,6 +299,22 @@ const corpus: Array<[string, () => Promise<Buffer>]> = [
     async () => Buffer.from("From: a@x.test\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\nGrüße\r\n"),
   ],
   [
+    "an attachment declared application/octet-stream with a .pdf name",
+    () =>
+      compose({
+        from: "app@x.test",
+        to: "u@x.test",
+        text: "see attached",
+        attachments: [
+          {
+            filename: "invoice.pdf",
+            content: "%PDF-1.4 not really",
+            contentType: "application/octet-stream",
+          },
+        ],
+      }),
+  ],
+  [
     "a Content-Type without a subtype",
     async () => crlf(["From: a@x.test", "Content-Type: text; charset=utf-8", "", "no subtype body"]),
   ],
@@ -380,6 +396,10 @@ describe("PostalMime (small messages) and mailparser (large ones) give the same 
     expect(addressed.subject).toBe("This is a folded   subject line\twith tabs");
     expect((await read("8-bit UTF-8 text labelled US-ASCII")).text).toBe("Grüße\n");
     expect((await read("a UTF-8 byte-order mark")).text).toBe("BOM text\n");
+    // The type as declared, not one guessed from the name: a test checks what the app sends.
+    expect(
+      (await read("an attachment declared application/octet-stream with a .pdf name")).attachments,
+    ).toMatchObject([{ filename: "invoice.pdf", contentType: "application/octet-stream" }]);
     // RFC 2045 section 5.2: no subtype, or garbage, is text/plain.
     expect((await read("a Content-Type without a subtype")).text).toBe("no subtype body\n");
     expect((await read("a Content-Type that is garbage")).text).toBe("garbage ct body\n");
