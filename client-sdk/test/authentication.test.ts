@@ -145,6 +145,23 @@ describe("the deliverability lab from the SDK", () => {
     );
   });
 
+  it("an Ed25519 key offers nodemailer nothing: its signer is RSA-only and would send the mail unsigned", async () => {
+    const domain = testDomain();
+    const key = await server.mail.dns.createDkimKey({ domain, selector: "ed", algorithm: "ed25519" });
+    expect(key.algorithm).toBe("ed25519");
+    expect(Object.keys(key)).not.toContain("nodemailer");
+    // A key typed without its algorithm known has the property; reading it says why not.
+    const request: { domain: string; selector: string; algorithm: "rsa" | "ed25519" } = {
+      domain,
+      selector: "ed2",
+      algorithm: "ed25519",
+    };
+    const untyped = await server.mail.dns.createDkimKey(request);
+    expect(() => untyped.nodemailer).toThrow(/nodemailer signs DKIM with RSA keys only/);
+    const rsa = await server.mail.dns.createDkimKey({ domain, selector: "rsa" });
+    expect(rsa.nodemailer).toEqual({ domainName: domain, keySelector: "rsa", privateKey: rsa.privateKeyPem });
+  });
+
   it("mail.dns lists and deletes records", async () => {
     const domain = testDomain();
     await server.mail.dns.add({ name: domain, type: "MX", value: `10 mx.${domain}` });

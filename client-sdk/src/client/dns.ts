@@ -10,7 +10,10 @@ import {
 } from "@mailnest/protocol";
 import type { HttpClient } from "../http/http-client.js";
 
-/** A DKIM key as `mail.dns.createDkimKey` returns it, with the options nodemailer's `dkim` takes. */
+/**
+ * An RSA DKIM key as `mail.dns.createDkimKey` returns it, with the options nodemailer's `dkim` takes
+ * (an Ed25519 key has none: nodemailer signs with RSA only).
+ */
 export interface CreatedDkimKey extends DkimKey {
   /** `createTransport({ …, dkim: key.nodemailer })` */
   readonly nodemailer: { domainName: string; keySelector: string; privateKey: string };
@@ -60,11 +63,26 @@ export class Dns {
    * const key = await mail.dns.createDkimKey({ domain, selector: "s1" });
    * const transport = nodemailer.createTransport({ host, port, dkim: key.nodemailer });
    */
-  async createDkimKey(request: DkimKeyRequest): Promise<CreatedDkimKey> {
+  async createDkimKey(request: DkimKeyRequest & { algorithm: "ed25519" }): Promise<DkimKey>;
+  async createDkimKey(request: DkimKeyRequest): Promise<CreatedDkimKey>;
+  async createDkimKey(request: DkimKeyRequest): Promise<CreatedDkimKey | DkimKey> {
     const key = await this.#http.json<DkimKey>("POST", apiPaths.dkimKeys(), { body: request });
-    return {
-      ...key,
-      nodemailer: { domainName: key.domain, keySelector: key.selector, privateKey: key.privateKeyPem },
-    };
+    if (key.algorithm !== "ed25519") {
+      return {
+        ...key,
+        nodemailer: { domainName: key.domain, keySelector: key.selector, privateKey: key.privateKeyPem },
+      };
+    }
+    // nodemailer's DKIM signer is RSA-only: given an Ed25519 key it sends the mail unsigned, and
+    // says nothing. A key whose algorithm was not known when the call was typed still has the
+    // property, and reading it says why it cannot be used (not enumerable, so logging the key works).
+    return Object.defineProperty({ ...key }, "nodemailer", {
+      enumerable: false,
+      get(): never {
+        throw new TypeError(
+          "key.nodemailer: nodemailer signs DKIM with RSA keys only, and sends mail unsigned, without an error, with an Ed25519 key; create an RSA key for nodemailer, or give privateKeyPem to a signer that does ed25519-sha256 (RFC 8463)",
+        );
+      },
+    });
   }
 }
