@@ -62,6 +62,8 @@ export async function checkDmarc(
     spf: tags.get("aspf")?.toLowerCase() === "s" ? "strict" : "relaxed",
   } as const;
   const sampled = atOrganization ? subdomainPolicy : effective;
+  // Which tag decided, for the reason: sp= for a subdomain found through the organizational record.
+  const policyTag = atOrganization && policyOf(tags.get("sp")) !== null ? "sp" : "p";
   const percentage = percentageOf(tags.get("pct"));
   const base: DmarcVerdict = {
     ...empty,
@@ -108,7 +110,7 @@ export async function checkDmarc(
   return {
     ...verdict,
     result: "fail",
-    reason: `${dkimWhy}; ${spfWhy}; the policy that applies is p=${verdict.appliedPolicy}${sampling(sampled, percentage)}`,
+    reason: `${dkimWhy}; ${spfWhy}; the policy that applies is ${policyTag}=${verdict.appliedPolicy}${sampling(policyTag, sampled, percentage)}`,
   };
 }
 
@@ -125,11 +127,12 @@ function milder(policy: DmarcPolicy): DmarcPolicy {
 }
 
 /** What `pct=` below 100 changes, in words for the reason. */
-function sampling(policy: DmarcPolicy | null, percentage: number): string {
+function sampling(tag: "p" | "sp", policy: DmarcPolicy | null, percentage: number): string {
   if (policy === null || policy === "none" || percentage === 100) return "";
-  if (percentage === 0)
-    return ` (pct=0: p=${policy} is applied to no failing message; each gets the next milder policy)`;
-  return ` for ${percentage} % of failing mail (pct=${percentage}); the rest gets p=${milder(policy)}`;
+  if (percentage === 0) {
+    return ` (pct=0: ${tag}=${policy} is applied to no failing message; each gets the next milder policy)`;
+  }
+  return ` for ${percentage} % of failing mail (pct=${percentage}); the rest gets ${milder(policy)}`;
 }
 
 /**

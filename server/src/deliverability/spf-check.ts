@@ -62,7 +62,7 @@ export async function checkSpf(session: DnsLookupSession, input: SpfInput): Prom
     };
   }
 
-  const resolver = limitedResolver(session.resolve, true);
+  const resolver = limitedResolver(session.resolve, true, MAIN_LIMIT);
   let outcome: MailauthSpfOutcome | false;
   try {
     outcome = await spfVerify(domain, {
@@ -71,7 +71,7 @@ export async function checkSpf(session: DnsLookupSession, input: SpfInput): Prom
       mta: input.authservId,
       helo,
       resolver,
-      createSubResolver: () => limitedResolver(session.resolve, false),
+      createSubResolver: () => limitedResolver(session.resolve, false, HOST_LIMIT),
     });
   } catch (error) {
     const failure = (error as { spfResult?: SpfFailure }).spfResult;
@@ -110,7 +110,7 @@ export async function checkSpf(session: DnsLookupSession, input: SpfInput): Prom
     result,
     mechanism,
     record,
-    reason: matchReason(result, ip, domain, outcome, mechanism),
+    reason: matchReason(result, ip, recordOwner(record, mechanism, domain), outcome, mechanism),
   };
 }
 
@@ -140,10 +140,23 @@ function matchReason(
 
 function errorReason(result: SpfResult, domain: string, text: string): string {
   if (result === "none") return /no SPF records? found/i.test(text) ? `${domain} has no SPF record` : text;
-  if (/Too many DNS requests/i.test(text)) {
-    return `the check needs more than ${MAX_SPF_LOOKUPS} DNS lookups (RFC 7208 section 4.6.4)`;
-  }
+  if (/Too many DNS requests/i.test(text)) return MAIN_LIMIT;
   return text;
+}
+
+const MAIN_LIMIT = `the check needs more than ${MAX_SPF_LOOKUPS} DNS lookups (RFC 7208 section 4.6.4)`;
+const HOST_LIMIT = `an mx or ptr term names more than ${MAX_SPF_LOOKUPS} hosts to look up (RFC 7208 section 4.6.4)`;
+
+/**
+ * Whose SPF record the matching term is in: a `redirect=` hands the check to another domain's
+ * record, and a term found there is not in the sender domain's (mailauth reports the first record).
+ */
+function recordOwner(record: string | null, mechanism: string | null, domain: string): string {
+  if (record === null || mechanism === null) return domain;
+  const terms = record.toLowerCase().split(/\s+/);
+  const target = terms.find((term) => term.startsWith("redirect="))?.slice("redirect=".length);
+  if (target === undefined || terms.includes(mechanism.toLowerCase())) return domain;
+  return `${target.replace(/\.$/, "")} (reached through redirect= from ${domain})`;
 }
 
 /**
@@ -180,14 +193,18 @@ const QUERYABLE = /^([\x20-\x2D\x2f-\x7e]+\.)+[a-z]+[a-z\-0-9]*$/i;
 function limitedResolver(
   resolve: (name: string, type: string) => Promise<unknown>,
   firstIsFree: boolean,
+  overLimit: string,
 ): SpfResolver {
   let lookups = 0;
   let voids = 0;
   let free = firstIsFree;
   const resolver = async (name: string, type: string, options?: { clientIpType?: 4 | 6 }) => {
+    // The first query, for the sender domain's own record, is neither a term's lookup nor a void
+    // one when it finds nothing: that is "no SPF record" (result none).
+    const recordQuery = free;
     if (free) free = false;
     else lookups += 1;
-    if (lookups > MAX_SPF_LOOKUPS) throw spfError("permerror", "Too many DNS requests");
+    if (lookups > MAX_SPF_LOOKUPS) throw spfError("permerror", overLimit);
     if (!QUERYABLE.test(name)) throw spfError("permerror", `Invalid domain ${name}`);
     try {
       if (options?.clientIpType && (type === "A" || type === "AAAA")) {
@@ -198,6 +215,7 @@ function limitedResolver(
       if ((error as { spfResult?: unknown }).spfResult) throw error;
       const code = (error as DnsLookupError).code;
       if (code === "ENOTFOUND" || code === "ENODATA") {
+        if (recordQuery) return [];
         voids += 1;
         if (voids > MAX_SPF_VOID_LOOKUPS) {
           throw spfError(

@@ -100,7 +100,7 @@ describe("DMARC", () => {
       0,
       " (pct=0: p=quarantine is applied to no failing message; each gets the next milder policy)",
     ],
-    ["p=reject; pct=25", "reject", 25, " for 25 % of failing mail (pct=25); the rest gets p=quarantine"],
+    ["p=reject; pct=25", "reject", 25, " for 25 % of failing mail (pct=25); the rest gets quarantine"],
     ["p=reject; pct=250", "reject", 100, ""],
     ["p=reject; pct=x", "reject", 100, ""],
   ])(
@@ -216,6 +216,8 @@ describe("DMARC", () => {
       subdomainPolicy: "quarantine",
       appliedPolicy: "quarantine",
     });
+    // The reason names the tag that decided.
+    expect(auth.dmarc.reason).toMatch(/the policy that applies is sp=quarantine$/);
   });
 
   it("none when there is no DMARC record", async () => {

@@ -84,7 +84,30 @@ describe("SPF against the zone", () => {
       result: "none",
       reason: "nospf.test has no SPF record",
     });
-    expect(await spfFor("ada@elsewhere.test", "192.0.2.10")).toMatchObject({ result: "none" });
+    // The lookup of the record itself is no void lookup (RFC 7208 section 4.6.4 counts the terms').
+    expect(await spfFor("ada@elsewhere.test", "192.0.2.10")).toMatchObject({
+      result: "none",
+      voidLookups: 0,
+    });
+  });
+
+  it("names the record a redirect= led to, and an mx term's host limit as such", async () => {
+    const zone = `
+$ORIGIN redirected.test.
+@     TXT "v=spf1 redirect=_spf.redirected.test"
+_spf  TXT "v=spf1 ip4:198.51.100.0/24 -all"
+$ORIGIN manymx.test.
+@     TXT "v=spf1 mx -all"
+${Array.from({ length: 11 }, (_, i) => `@ MX ${i} mx${i}.manymx.test.\nmx${i} A 192.0.2.${i + 1}`).join("\n")}
+`;
+    expect((await spfFor("ada@redirected.test", "198.51.100.7", "client.test", zone)).reason).toBe(
+      '198.51.100.7 is permitted by "ip4:198.51.100.0/24" in the SPF record of _spf.redirected.test (reached through redirect= from redirected.test)',
+    );
+    const manyMx = await spfFor("ada@manymx.test", "203.0.113.5", "client.test", zone);
+    expect(manyMx).toMatchObject({ result: "permerror", lookups: 1 });
+    expect(manyMx.reason).toBe(
+      "an mx or ptr term names more than 10 hosts to look up (RFC 7208 section 4.6.4)",
+    );
   });
 
   it("permerror when the check needs more than 10 DNS lookups (RFC 7208 section 4.6.4)", async () => {
