@@ -291,7 +291,13 @@ describe("parseCommandLine", () => {
   });
 
   it("refuses unknown flags and stray arguments", () => {
-    expect(reasonFor(["--smtp-prot", "25"])).toMatch(/Unknown option '--smtp-prot'.*\(see --help\)$/);
+    expect(reasonFor(["--smtp-prot", "25"])).toMatch(
+      /^Unknown option '--smtp-prot'.* Did you mean --smtp-port\? \(see --help\)$/,
+    );
+    expect(reasonFor(["--smtpport", "25"])).toContain("Did you mean --smtp-port?");
+    expect(reasonFor(["--inmemory"])).toContain("Did you mean --in-memory?");
+    // Nothing near: no guess.
+    expect(reasonFor(["--frobnicate"])).not.toContain("Did you mean");
     expect(reasonFor(["serve"])).toMatch(/serve.*\(see --help\)$/);
     expect(reasonFor(["--smtp-port"])).toMatch(/--smtp-port.*argument missing.*\(see --help\)$/);
     for (const argv of [["--smtp-prot"], ["serve"], ["--smtp-port"]])

@@ -238,8 +238,41 @@ function readFlags(argv: readonly string[]): FlagValues {
     const lines = error instanceof Error ? error.message.split("\n") : [String(error)];
     const ambiguous = lines[0]?.endsWith("argument is ambiguous.") === true;
     const message = (ambiguous ? `${lines[0]} ${lines.at(-1)}` : lines[0]) ?? "";
-    throw new ConfigError(`${message} (see --help)`);
+    const unknown = /^Unknown option '(--?[^']+)'/.exec(message)?.[1];
+    const near = unknown === undefined ? null : nearestFlag(unknown);
+    throw new ConfigError(`${message}${near === null ? "" : ` Did you mean --${near}?`} (see --help)`);
   }
+}
+
+/**
+ * The flag a mistyped one was probably meant to be (`--smtpport`, `--smtp-prot`): the nearest name
+ * by edit distance, compared without dashes, when it is within two edits; else null.
+ */
+export function nearestFlag(typed: string): string | null {
+  const bare = typed.replace(/^-+/, "").toLowerCase();
+  const plain = (name: string) => name.replace(/-/g, "");
+  let best: { name: string; distance: number } | null = null;
+  for (const { name } of FLAGS) {
+    const distance = editDistance(plain(bare), plain(name));
+    if (distance <= 2 && (best === null || distance < best.distance)) best = { name, distance };
+  }
+  return best?.name ?? null;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 /** Reads a single-valued flag, else its environment variable, through `parse`; undefined when neither is set. */

@@ -8,8 +8,9 @@ export class ZoneFileError extends Error {
   readonly file: string;
   readonly line: number;
 
+  /** `line` 0: about the file as a whole (it cannot be read, or is too large), not one of its lines. */
   constructor(file: string, line: number, problem: string) {
-    super(`${file}:${line}: ${problem}`);
+    super(line === 0 ? `${file}: ${problem}` : `${file}:${line}: ${problem}`);
     this.file = file;
     this.line = line;
   }
@@ -30,7 +31,7 @@ export async function readZoneFile(path: string): Promise<ZoneFileRecord[]> {
   try {
     const bytes = await readFile(path);
     if (bytes.length > MAX_ZONE_FILE_BYTES) {
-      throw new ZoneFileError(path, 1, `the file is larger than ${MAX_ZONE_FILE_BYTES / 1024 / 1024} MiB`);
+      throw new ZoneFileError(path, 0, `the file is larger than ${MAX_ZONE_FILE_BYTES / 1024 / 1024} MiB`);
     }
     text = bytes.toString("utf8");
   } catch (error) {
