@@ -76,6 +76,20 @@ describe("ARC", () => {
     expect(auth.arc.result).toBe("fail");
   });
 
+  it("a set missing its ARC-Authentication-Results fails, and the verdict still lists the hop", async () => {
+    const zone = new DnsZone();
+    const sealed = (await forwardedMessage(zone)).toString();
+    const raw = Buffer.from(
+      sealed.replace(/ARC-Authentication-Results:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*/, ""),
+    );
+    expect(raw.toString()).not.toContain("ARC-Authentication-Results");
+
+    const auth = await verifierOver(zone).verify({ raw, ...FROM_LIST });
+
+    expect(auth.arc.result).toBe("fail");
+    expect(auth.arc.chain).toEqual([{ instance: 1, domain: "lists.test", selector: "arc", cv: "none" }]);
+  });
+
   it("a message without ARC sets says none", async () => {
     const auth = await verifierOver(new DnsZone()).verify({ raw: plainMessage(), ...FROM_LIST });
 

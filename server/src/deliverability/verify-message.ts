@@ -58,7 +58,11 @@ export function createMessageVerifier(options: MessageVerifierOptions): MessageV
       resolver: resolve,
       minBitLength: MIN_DKIM_KEY_BITS,
     });
-    const arc = arcVerdict(verification, arcResult);
+    const arc = arcVerdict(
+      verification,
+      arcResult,
+      fields.filter((field) => field.name === "arc-seal"),
+    );
     const dkim = dkimVerdicts(signatures, verification.results, session, resolver.mode);
     const dmarc = await checkDmarc(session, { fromAddresses: verification.headerFrom, dkim, spf });
     for (const signature of dkim) {
