@@ -89,13 +89,23 @@ export function dkimVerdicts(
       session,
       mode,
     });
-    const testing = word === "pass" && keyRecord !== null && keyFlags(keyRecord).includes("y");
+    // A pass can still be one a receiver discounts: say why, where the RFC names the reason.
+    const notes: string[] = [];
+    if (word === "pass" && keyRecord !== null && keyFlags(keyRecord).includes("y")) {
+      notes.push(
+        `the key at ${keyName} is in testing mode (t=y): receivers may treat the message as unsigned (RFC 6376 section 3.6.1)`,
+      );
+    }
+    const signedLength = tags.get("l");
+    if (word === "pass" && signedLength !== undefined) {
+      notes.push(
+        `the signature covers only the first ${signedLength} bytes of the body (l=): anything after them is unsigned and could have been added on the way (RFC 6376 section 8.2)`,
+      );
+    }
     return {
       ...verdict,
       result: word,
-      reason: testing
-        ? `the key at ${keyName} is in testing mode (t=y): receivers may treat the message as unsigned (RFC 6376 section 3.6.1)`
-        : reason,
+      reason: notes.length > 0 ? notes.join("; ") : reason,
       keyBits,
       keyRecord,
     };

@@ -268,6 +268,23 @@ describe("DKIM verification against the zone", () => {
       });
     });
 
+    it("says a pass with l= covers only part of the body, so what follows it is unsigned", async () => {
+      const outcome = await verifiedWith("", async (privateKey) => {
+        const signed = await signWithMailauth(plainMessage({ text: "Signed part.\r\n" }), {
+          domain: "example.test",
+          selector: "s1",
+          privateKey,
+          maxBodyLength: 14,
+        });
+        return Buffer.concat([signed, Buffer.from("Added on the way: https://evil.test/\r\n")]);
+      });
+      expect(outcome).toEqual({
+        result: "pass",
+        reason: expect.stringContaining("first 14 bytes"),
+        dmarc: "pass",
+      });
+    });
+
     it.skipIf(PYTHON_DKIMSIGN === null && !process.env.CI)(
       "an i= outside d=, and a subdomain i= under a key with t=s (sections 6.1.1, 3.6.1)",
       async () => {

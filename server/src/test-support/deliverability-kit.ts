@@ -104,7 +104,13 @@ const dkimSign = mailauth.dkimSign as unknown as (
     signTime?: Date;
     /** The fields to sign, colon-separated (mailauth reads an array as no list). */
     headerList?: string;
-    signatureData: { signingDomain: string; selector: string; privateKey: string; algorithm?: string }[];
+    signatureData: {
+      signingDomain: string;
+      selector: string;
+      privateKey: string;
+      algorithm?: string;
+      maxBodyLength?: number;
+    }[];
   },
 ) => Promise<{ signatures: string; errors?: unknown[] }>;
 const sealMessage = mailauth.sealMessage as unknown as (
@@ -135,6 +141,8 @@ export async function signWithMailauth(
     algorithm?: string;
     /** The fields to sign, colon-separated (mailauth reads an array as no list). */
     headerList?: string;
+    /** `l=`: how many bytes of the canonicalized body the signature covers. */
+    maxBodyLength?: number;
   },
 ): Promise<Buffer> {
   const record = keyRecordOf(signature.privateKey);
@@ -149,6 +157,7 @@ export async function signWithMailauth(
           selector: signature.selector,
           privateKey: signature.privateKey,
           ...(signature.algorithm ? { algorithm: signature.algorithm } : {}),
+          ...(signature.maxBodyLength === undefined ? {} : { maxBodyLength: signature.maxBodyLength }),
         },
       ],
     });
