@@ -10,7 +10,10 @@ export interface RelayTarget {
   port: number;
   /** Implicit TLS from the first byte (`smtps://`, port 465 style). */
   secure: boolean;
-  /** For `smtp://`: "required" refuses a server without STARTTLS, "off" never upgrades. */
+  /**
+   * For `smtp://`: "required" refuses a server without STARTTLS (the default when the URL carries
+   * credentials), "optional" upgrades when offered (the default without), "off" never upgrades.
+   */
   starttls: "optional" | "required" | "off";
   /** Check the server's certificate (`?tls_verify=false` turns it off, for a staging relay). */
   verifyTls: boolean;
@@ -52,7 +55,11 @@ export function parseRelayUrl(input: string, allow: RecipientPattern[]): RelayTa
       );
     }
   }
-  const starttls = url.searchParams.get("starttls") ?? "optional";
+  // With credentials, STARTTLS is required unless the URL says otherwise: "optional" went on over a
+  // plain connection when the server (or someone between) did not offer it, and sent the password
+  // in the clear (AUTH PLAIN). Over smtps:// the connection is encrypted from the first byte.
+  const credentials = url.username !== "" && url.protocol === "smtp:";
+  const starttls = url.searchParams.get("starttls") ?? (credentials ? "required" : "optional");
   if (starttls !== "optional" && starttls !== "required" && starttls !== "off") {
     throw new TypeError(`Expected starttls=optional, required or off, got ${JSON.stringify(starttls)}`);
   }

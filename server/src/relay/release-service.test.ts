@@ -25,13 +25,20 @@ const FAST_RETRY = { initialDelayMs: 30, maxDelayMs: 100, giveUpAfterMs: 60_000 
 async function openReleases(
   source: Sandbox,
   port: number | null,
-  options: { allow?: string[]; cliRules?: CliRelayRule[]; query?: string; dataDir?: string } = {},
+  options: {
+    allow?: string[];
+    cliRules?: CliRelayRule[];
+    query?: string;
+    dataDir?: string;
+    auth?: string;
+  } = {},
 ) {
   const allow = (options.allow ?? ["*@device.test"]).map(compileRecipientPattern);
+  const userinfo = options.auth === undefined ? "" : `${options.auth}@`;
   const relay =
     port === null
       ? null
-      : parseRelayUrl(`smtp://127.0.0.1:${port}/${options.query ?? "?starttls=off"}`, allow);
+      : parseRelayUrl(`smtp://${userinfo}127.0.0.1:${port}/${options.query ?? "?starttls=off"}`, allow);
   const service = await ReleaseService.open({
     // A journal of its own, apart from the sandbox's own release service.
     dataDir: options.dataDir ?? (await tempDir(cleanup)),
@@ -118,6 +125,46 @@ describe("release to a real SMTP server", () => {
     expect(trace).toContain("X-Mailnest-Released-By: api");
     expect(trace).toContain(`Resent-Message-ID: <${queued.id}@mailnest.test>`);
     expect(releases.releases({ messageId: id }).map((release) => release.id)).toEqual([queued.id]);
+  });
+
+  it("with credentials in the URL, does not log in over a connection STARTTLS did not protect", async () => {
+    const logins: string[] = [];
+    const sink = new SMTPServer({
+      disabledCommands: ["STARTTLS"],
+      authMethods: ["PLAIN", "LOGIN"],
+      allowInsecureAuth: true,
+      onAuth(auth, _session, callback) {
+        logins.push(auth.username ?? "");
+        callback(null, { user: auth.username });
+      },
+      onData(stream, _session, callback) {
+        stream.resume();
+        stream.on("end", () => callback());
+      },
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => sink.listen(port, "127.0.0.1", resolve));
+    cleanup(() => new Promise<void>((resolve) => sink.close(() => resolve())));
+    const staging = await startTestSandbox(cleanup);
+    const releases = await openReleases(staging, port, { query: "", auth: "qa%40device.test:s3cret" });
+    const id = await capture(staging, original);
+
+    const queued = await releases.release(id, { to: ["qa@device.test"] });
+    const tried = await new Promise<Release>((resolve) => {
+      const stop = releases.onReleaseChange((release) => {
+        if (release.id === queued.id && release.attempts.length > 0) {
+          stop();
+          resolve(release);
+        }
+      });
+    });
+
+    expect(tried.attempts[0]!.error).toMatch(/STARTTLS/);
+    expect(logins).toEqual([]);
+    expect(parseRelayUrl("smtp://u:p@relay.test", []).starttls).toBe("required");
+    // Said in the URL, the risk is the operator's to take; without credentials nothing is at stake.
+    expect(parseRelayUrl("smtp://u:p@relay.test?starttls=optional", []).starttls).toBe("optional");
+    expect(parseRelayUrl("smtp://relay.test", []).starttls).toBe("optional");
   });
 
   it("refuses a recipient outside --relay-allow, saying so, and queues nothing", async () => {
