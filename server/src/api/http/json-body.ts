@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from "express";
-import { UnsupportedMediaTypeError } from "./errors.js";
+import { InvalidParameterError, UnsupportedMediaTypeError } from "./errors.js";
 
 /** Largest JSON body accepted; bigger ones get 413 `payload_too_large` without being read to the end. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -32,4 +32,22 @@ function hasBody(headers: {
   "content-length"?: string | undefined;
 }) {
   return headers["transfer-encoding"] !== undefined || (headers["content-length"] ?? "0") !== "0";
+}
+
+/**
+ * For a route that takes no body (`/retry`, `/redeliver`, `/api/check`): a body with fields is
+ * refused, not ignored. `{"to": […]}` sent to a retry went to the original recipients with a 202,
+ * leaving the caller sure it had retried elsewhere. An empty object, or no body, is fine.
+ */
+export function refuseBodyFields(body: unknown): void {
+  if (body === undefined || body === null) return;
+  const fields = typeof body === "object" && !Array.isArray(body) ? Object.keys(body) : null;
+  if (fields !== null && fields.length === 0) return;
+  const field = fields?.[0] ?? "body";
+  throw new InvalidParameterError(
+    field,
+    fields === null
+      ? "This route takes no body"
+      : `Unknown field ${JSON.stringify(field)}: this route takes no body`,
+  );
 }

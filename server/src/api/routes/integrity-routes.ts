@@ -2,6 +2,7 @@ import type { DamagedMessage, IntegrityReport } from "@mailnest/protocol";
 import type { MessageDamagedError } from "../../store/errors.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
+import { refuseBodyFields } from "../http/json-body.js";
 
 /**
  * `POST /api/check` (docs/api.md, "Health"): reads every stored message back and compares it with
@@ -9,7 +10,8 @@ import type { ApiRoutes } from "../http/api-routes.js";
  * changes the `damaged` count of `GET /api/health`.
  */
 export function integrityRoutes(routes: ApiRoutes, { store }: ApiDeps): void {
-  routes.post("/api/check", async (_req, res) => {
+  routes.post("/api/check", async (req, res) => {
+    refuseBodyFields(req.body);
     const { checked, damaged } = await store.checkIntegrity();
     const report: IntegrityReport = { checked, damaged: damaged.map(toDamagedMessage) };
     res.json(report);

@@ -113,6 +113,12 @@ describe("release routes", () => {
     expect(raw.endsWith(original)).toBe(true);
     expect(raw).toMatch(/^Resent-Date: /);
 
+    // A retry goes where the release went: a body that asks for elsewhere is refused, not ignored.
+    const elsewhere = await fetchJson(sandbox.url, "POST", `/api/releases/${release.id}/retry`, {
+      to: ["evil@elsewhere.test"],
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body).toMatchObject({ error: { code: "invalid_parameter", parameter: "to" } });
     const retried = await fetchJson<Release>(sandbox.url, "POST", `/api/releases/${release.id}/retry`);
     expect(retried.status).toBe(202);
     expect(retried.body.redeliveryOf).toBe(release.id);

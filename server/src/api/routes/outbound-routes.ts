@@ -4,6 +4,7 @@ import { submitMessage } from "../../send/submit-message.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
 import { NotFoundError } from "../http/errors.js";
+import { refuseBodyFields } from "../http/json-body.js";
 import { messageIdParam } from "./params.js";
 import { limitQuery, objectBody } from "./webhook-routes.js";
 
@@ -80,6 +81,7 @@ export function outboundRoutes(routes: ApiRoutes, deps: ApiDeps): void {
   });
 
   routes.post("/api/releases/:id/retry", async (req, res) => {
+    refuseBodyFields(req.body);
     res.status(202).json(await releases().retry(releaseId(req.params.id)));
   });
 }

@@ -74,6 +74,11 @@ describe("webhook routes", () => {
 
     const paused = await api("PATCH", `/api/webhooks/${endpoint.id}`, { paused: true });
     expect((paused.body as WebhookEndpoint).paused).toBe(true);
+    const elsewhere = await api("POST", `/api/webhook-deliveries/${delivery!.id}/redeliver`, {
+      endpoint: "ep_other",
+    });
+    expect(elsewhere.status).toBe(400);
+    expect(elsewhere.body).toMatchObject({ error: { code: "invalid_parameter", parameter: "endpoint" } });
     const redelivered = await api("POST", `/api/webhook-deliveries/${delivery!.id}/redeliver`);
     expect(redelivered.status).toBe(202);
     expect(redelivered.body).toMatchObject({

@@ -9,6 +9,7 @@ import type { WebhookService } from "../../webhooks/webhook-service.js";
 import type { ApiDeps } from "../deps.js";
 import type { ApiRoutes } from "../http/api-routes.js";
 import { InvalidParameterError, NotFoundError } from "../http/errors.js";
+import { refuseBodyFields } from "../http/json-body.js";
 import type { QueryValues } from "./params.js";
 
 const ENDPOINT_ID = /^ep_[0-9a-z]{26}$/;
@@ -65,6 +66,7 @@ export function webhookRoutes(routes: ApiRoutes, deps: ApiDeps): void {
   });
 
   routes.post("/api/webhook-deliveries/:id/redeliver", async (req, res) => {
+    refuseBodyFields(req.body);
     res.status(202).json(await webhooks().redeliver(deliveryId(req.params.id)));
   });
 }
