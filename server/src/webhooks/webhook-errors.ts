@@ -21,3 +21,12 @@ export class UnknownWebhookError extends Error {
     super(`No webhook ${kind} with id ${JSON.stringify(id)}`);
   }
 }
+
+/**
+ * A change the next start would undo: an endpoint given by `--webhook` is matched to its flag by URL,
+ * so a new URL (or a deletion) made it look gone at the next start, and it was dropped with the
+ * deliveries still queued for it, and made again under a new id.
+ */
+export class WebhookFromFlagError extends Error {
+  override readonly name = "WebhookFromFlagError" as const;
+}

@@ -349,5 +349,15 @@ describe("webhooks across restarts", () => {
     });
     expect(second.endpoints().map((endpoint) => endpoint.url)).toEqual(["http://127.0.0.1:9/a"]);
     expect(second.secret(a!.id)).toBe(secretA);
+
+    // What the next start would undo, dropping the queue with it, is refused; the rest is kept.
+    await expect(second.update(a!.id, { url: "http://127.0.0.1:9/moved" })).rejects.toThrow(
+      /comes from --webhook, which sets its URL/,
+    );
+    await expect(second.remove(a!.id)).rejects.toThrow(/comes from --webhook, which would add it again/);
+    expect(await second.update(a!.id, { url: "http://127.0.0.1:9/a", paused: true })).toMatchObject({
+      paused: true,
+    });
+    expect(second.endpoints().map((endpoint) => endpoint.id)).toEqual([a!.id]);
   });
 });

@@ -22,7 +22,7 @@ import { unknownField } from "../unknown-field.js";
 import { normalizeWebhookUrl } from "./endpoint-url.js";
 import { createWebhookAgents, postWebhook, type WebhookAgents } from "./post-webhook.js";
 import { generateSecret, secretProblem } from "./signing.js";
-import { InvalidWebhookError, UnknownWebhookError } from "./webhook-errors.js";
+import { InvalidWebhookError, UnknownWebhookError, WebhookFromFlagError } from "./webhook-errors.js";
 import {
   bodyBytesAtMost,
   inboxCleared,
@@ -221,6 +221,11 @@ export class WebhookService {
     const meta = { ...lane.meta };
     // A new URL or secret applies from the next attempt on, pending deliveries included.
     if (request.url !== undefined) meta.url = parseUrl(request.url);
+    if (lane.meta.source === "cli" && meta.url !== lane.meta.url) {
+      throw new WebhookFromFlagError(
+        `Endpoint ${id} comes from --webhook, which sets its URL: change the flag and restart (its secret, events, description and paused state can be changed here)`,
+      );
+    }
     if (request.secret !== undefined) meta.secret = parseSecret(request.secret);
     if (request.events !== undefined) {
       const events = parseEvents(request.events);
@@ -244,7 +249,11 @@ export class WebhookService {
 
   /** Deletes the endpoint and its pending deliveries and log. */
   async remove(id: string): Promise<void> {
-    this.#lane(id);
+    if (this.#lane(id).meta.source === "cli") {
+      throw new WebhookFromFlagError(
+        `Endpoint ${id} comes from --webhook, which would add it again at the next start, under a new id: remove the flag, or pause the endpoint here`,
+      );
+    }
     await this.#outbox.dropLane(id);
   }
 

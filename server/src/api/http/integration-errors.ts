@@ -6,7 +6,11 @@ import {
 } from "../../relay/relay-errors.js";
 import { InvalidSendRequestError } from "../../send/invalid-send-request-error.js";
 import { MessageTooLargeError } from "../../store/errors.js";
-import { InvalidWebhookError, UnknownWebhookError } from "../../webhooks/webhook-errors.js";
+import {
+  InvalidWebhookError,
+  UnknownWebhookError,
+  WebhookFromFlagError,
+} from "../../webhooks/webhook-errors.js";
 import {
   type ApiError,
   ForbiddenError,
@@ -32,7 +36,9 @@ export function integrationApiError(error: unknown): ApiError | null {
   if (error instanceof UnknownWebhookError || error instanceof UnknownReleaseError) {
     return new NotFoundError(error.message);
   }
-  if (error instanceof RelayRefusedError) return new ForbiddenError(error.message);
+  if (error instanceof RelayRefusedError || error instanceof WebhookFromFlagError) {
+    return new ForbiddenError(error.message);
+  }
   if (error instanceof ReleaseAttemptFailedError) {
     return new MappedError("relay_failed", error.message, { releaseId: error.releaseId });
   }
