@@ -135,7 +135,10 @@ describe("the packed packages, installed in an empty project", () => {
     }
     // The server runs dist/bundle (bin and exports); tsc's own .js beside the .d.ts was dead weight.
     const unbundled = (await files(path.join(server, "dist"))).filter(
-      (file) => file.endsWith(".js") && !file.includes(`${path.sep}bundle${path.sep}`) && !file.includes(`${path.sep}vendor${path.sep}`),
+      (file) =>
+        file.endsWith(".js") &&
+        !file.includes(`${path.sep}bundle${path.sep}`) &&
+        !file.includes(`${path.sep}vendor${path.sep}`),
     );
     assert.deepEqual(unbundled, []);
   });

@@ -48,12 +48,79 @@ describe("parseAddressList", () => {
     ["undisclosed-recipients:;", []],
     ["<@relay.test:ann@example.test>", [{ name: "", address: "ann@example.test" }]],
     ['"john doe"@example.test', [{ name: "", address: '"john doe"@example.test' }]],
-    ["ann@xn--bcher-kva.example", [{ name: "", address: "ann@bücher.example" }]],
+    // As sent: a search for the address the app wrote finds it.
+    ["ann@xn--bcher-kva.example", [{ name: "", address: "ann@xn--bcher-kva.example" }]],
+    // Inside brackets: quotes keep their spaces and a `>`, comments go (RFC 5322 Appendix A.5).
+    ['<"john doe"@example.test>', [{ name: "", address: '"john doe"@example.test' }]],
+    [
+      'Name <"a>b"@example.test>, c@example.test',
+      [
+        { name: "Name", address: '"a>b"@example.test' },
+        { name: "", address: "c@example.test" },
+      ],
+    ],
+    [
+      "Pete(A nice \\) chap) <pete(his account)@silly.test(his host)>",
+      [{ name: "Pete", address: "pete@silly.test" }],
+    ],
+    ["Chris Jones <c@(Chris's host.)public.example>", [{ name: "Chris Jones", address: "c@public.example" }]],
+    // Broken punctuation: no address made up, no recipient lost.
+    [
+      "Name <a@example.test, b@example.test",
+      [
+        { name: "Name", address: "a@example.test" },
+        { name: "", address: "b@example.test" },
+      ],
+    ],
+    ["b@[IPv6:::1]", [{ name: "", address: "b@[IPv6:::1]" }]],
+    ["John Doe john@example.test", [{ name: "John Doe", address: "john@example.test" }]],
+    [
+      "a@example.test b@example.test",
+      [
+        { name: "", address: "a@example.test" },
+        { name: "", address: "b@example.test" },
+      ],
+    ],
+    [
+      "Name a@example.test>, b@example.test",
+      [
+        { name: "Name", address: "a@example.test" },
+        { name: "", address: "b@example.test" },
+      ],
+    ],
+    [
+      "a@example.test), b@example.test",
+      [
+        { name: "", address: "a@example.test" },
+        { name: "", address: "b@example.test" },
+      ],
+    ],
     ["Ann Lee", [{ name: "Ann Lee", address: "" }]],
     ["<>", []],
     ["", []],
   ])("reads %j", (value, expected) => {
     expect(parseAddressList(value)).toEqual(expected);
+  });
+
+  it("reads hostile headers of 500 KB in one pass (a colon run after brackets took minutes)", {
+    timeout: 10_000,
+  }, () => {
+    const words = "a ".repeat(100_000);
+    expect(parseAddressList(`${words}<x@y.test>${":".repeat(300_000)}`)).toEqual([
+      { name: words.trim(), address: "x@y.test" },
+    ]);
+    for (const hostile of [
+      ",".repeat(500_000),
+      "(".repeat(500_000),
+      "<".repeat(500_000),
+      "[".repeat(500_000),
+      "<a,".repeat(150_000),
+      "a@b ".repeat(100_000),
+      `"${"a".repeat(500_000)}`,
+    ]) {
+      expect(Array.isArray(parseAddressList(hostile))).toBe(true);
+    }
+    expect(parseAddressList("a@b ".repeat(100_000))).toHaveLength(100_000);
   });
 
   it("keeps every mailbox of a From that names several (RFC 5322 §3.6.2)", () => {

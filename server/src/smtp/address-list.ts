@@ -1,4 +1,3 @@
-import { domainToUnicode } from "node:url";
 import libmime from "libmime";
 import type { Address } from "../store/model.js";
 
@@ -13,25 +12,32 @@ import type { Address } from "../store/model.js";
  *
  * Rules, which Python's `email.utils.getaddresses` also follows: a display name's words are joined
  * by one space and its encoded words (RFC 2047) decoded after the list is split, so an encoded comma
- * stays in the name; a group's members are listed (the group's name is not an address); an
- * `addr-spec` followed by a comment takes the comment as its name (`a@b (Ann)`, the obsolete form);
- * a lone word is an address (`root`); several words without an address are a name.
+ * stays in the name; a group's members are listed (the group's name is not an address); comments
+ * are dropped, and an `addr-spec` followed by one takes it as its name (`a@b (Ann)`, the obsolete
+ * form); a lone word is an address (`root`); several words without an address are a name; words
+ * before an unbracketed `addr-spec` (`John Doe john@x`) are its name. Addresses are kept as sent
+ * (a punycode domain stays punycode, so a search for what the app sent finds it).
+ *
+ * One pass over the value, and one over each mailbox's tokens: hostile headers of 500 KB (commas,
+ * colons, brackets) cost milliseconds, not minutes.
  */
 export function parseAddressList(value: string): Address[] {
   const addresses: Address[] = [];
   let mailbox: Token[] = [];
+  let bracketed = false;
   const flush = () => {
-    const address = toAddress(mailbox);
-    if (address !== null) addresses.push(address);
+    addresses.push(...toAddresses(mailbox));
     mailbox = [];
+    bracketed = false;
   };
   for (const token of tokenize(value)) {
     if (token.kind === "special" && (token.text === "," || token.text === ";")) {
       flush();
-    } else if (token.kind === "special" && token.text === ":" && !mailbox.some(isAngle)) {
+    } else if (token.kind === "special" && token.text === ":" && !bracketed) {
       // A group's name (`Team: a@x, b@x;`) is not a mailbox; its members follow.
       mailbox = [];
     } else {
+      if (token.kind === "angle") bracketed = true;
       mailbox.push(token);
     }
   }
@@ -40,45 +46,69 @@ export function parseAddressList(value: string): Address[] {
 }
 
 interface Token {
-  kind: "atom" | "quoted" | "comment" | "angle" | "special";
+  kind: "atom" | "quoted" | "comment" | "angle" | "literal" | "special";
   text: string;
+  /** Whitespace (or a comment) came before it: it does not continue the token before. */
+  spaced: boolean;
 }
 
-const isAngle = (token: Token) => token.kind === "angle";
-
-function toAddress(tokens: Token[]): Address | null {
-  const angle = tokens.find(isAngle);
-  if (angle !== undefined) {
-    const before = tokens.slice(0, tokens.indexOf(angle)).filter((token) => token.kind !== "comment");
-    const address = withoutRoute(angle.text);
-    const name = displayName(before);
-    return address === "" && name === "" ? null : { name, address: readableDomain(address) };
+/**
+ * One mailbox's tokens (between commas) as addresses: one, none, or several where commas are
+ * missing (`a@x b@y`). Iterative, over precomputed positions: each token is looked at a bounded
+ * number of times, however the header is built.
+ */
+function toAddresses(tokens: Token[]): Address[] {
+  const words = tokens.filter(
+    (token) => token.kind !== "comment" && !(token.kind === "special" && token.text !== "@"),
+  );
+  // nextAngle[k]: the first angle address at or after k, or -1.
+  const nextAngle = new Array<number>(words.length + 1).fill(-1);
+  for (let k = words.length - 1; k >= 0; k--)
+    nextAngle[k] = words[k]!.kind === "angle" ? k : nextAngle[k + 1]!;
+  const addresses: Address[] = [];
+  let i = 0;
+  while (i < words.length) {
+    const angle = nextAngle[i]!;
+    if (angle !== -1) {
+      // Everything before the brackets is the name, an unquoted `@` included (`ann@x <ann@x>`).
+      const name = displayName(words.slice(i, angle));
+      const address = withoutRoute(words[angle]!.text);
+      if (address !== "" || name !== "") addresses.push({ name, address });
+      i = angle + 1;
+      continue;
+    }
+    let at = i;
+    while (at < words.length && words[at]!.text !== "@") at++;
+    if (at === words.length) {
+      const rest = words.slice(i);
+      if (rest.length > 1) addresses.push({ name: displayName(rest), address: "" });
+      else
+        addresses.push({ name: addresses.length === 0 ? commentName(tokens) : "", address: specText(rest) });
+      break;
+    }
+    // The addr-spec is the run of tokens around the `@` with no whitespace between them; words
+    // before it are its name (`John Doe john@example.test`), as the obsolete forms allow.
+    let start = at;
+    while (start > i && !words[start]!.spaced) start--;
+    let end = at + 1;
+    while (end < words.length && !words[end]!.spaced) end++;
+    const before = words.slice(i, start);
+    const name = before.length > 0 ? displayName(before) : addresses.length === 0 ? commentName(tokens) : "";
+    addresses.push({ name, address: specText(words.slice(start, end)) });
+    i = end;
   }
-  const comments = tokens.filter((token) => token.kind === "comment");
-  const words = tokens.filter((token) => token.kind !== "comment");
-  if (words.length === 0) return null;
-  const spec = words.some((token) => token.kind === "special" && token.text === "@");
-  if (spec || words.length === 1) {
-    const address = words.map((token) => (token.kind === "quoted" ? quote(token.text) : token.text)).join("");
-    const comment = comments.map((token) => token.text.trim()).find((text) => text !== "");
-    return { name: comment === undefined ? "" : decode(comment), address: readableDomain(address) };
-  }
-  return { name: displayName(words), address: "" };
+  return addresses;
 }
 
-/** An internationalised domain sent as punycode (`xn--bcher-kva.example`) reads in Unicode, as mail clients show it. */
-function readableDomain(address: string): string {
-  const at = address.lastIndexOf("@");
-  if (
-    at === -1 ||
-    !address
-      .slice(at + 1)
-      .toLowerCase()
-      .includes("xn--")
-  )
-    return address;
-  const domain = domainToUnicode(address.slice(at + 1));
-  return domain === "" ? address : `${address.slice(0, at + 1)}${domain}`;
+/** The first non-empty comment, decoded: the name of the obsolete `addr-spec (Name)` form. */
+function commentName(tokens: Token[]): string {
+  const comment = tokens.find((token) => token.kind === "comment" && token.text.trim() !== "");
+  return comment === undefined ? "" : decode(comment.text.trim());
+}
+
+/** An addr-spec's tokens as one address: a quoted local part keeps its quotes. */
+function specText(tokens: Token[]): string {
+  return tokens.map((token) => (token.kind === "quoted" ? quote(token.text) : token.text)).join("");
 }
 
 /** Words of a display name, one space between them, encoded words decoded (adjacent ones joined). */
@@ -98,62 +128,126 @@ function decode(text: string): string {
 
 /** `<@relay.example:ann@example.test>` (an obsolete source route) is `ann@example.test`. */
 function withoutRoute(address: string): string {
-  const trimmed = address.trim();
-  const colon = trimmed.startsWith("@") ? trimmed.indexOf(":") : -1;
-  return (colon === -1 ? trimmed : trimmed.slice(colon + 1)).replace(/\s+/g, "");
+  const colon = address.startsWith("@") ? address.indexOf(":") : -1;
+  return colon === -1 ? address : address.slice(colon + 1);
 }
 
 function quote(text: string): string {
   return `"${text.replace(/(["\\])/g, "\\$1")}"`;
 }
 
-/** Atoms (with dots), quoted strings, comments, angle addresses and the specials `, : ; @`. */
+/** Atoms (with dots), quoted strings, comments, `[domain literals]`, `<angle addresses>` and `, : ; @`. */
 function tokenize(value: string): Token[] {
   const tokens: Token[] = [];
+  const lastClose = value.lastIndexOf(">");
   let atom = "";
+  let spaced = false;
+  const push = (kind: Token["kind"], text: string) => {
+    tokens.push({ kind, text, spaced });
+    spaced = false;
+  };
   const endAtom = () => {
-    if (atom !== "") tokens.push({ kind: "atom", text: atom });
+    if (atom !== "") push("atom", atom);
     atom = "";
   };
   for (let i = 0; i < value.length; i++) {
     const char = value[i]!;
     if (char === '"') {
       endAtom();
-      let text = "";
-      for (i++; i < value.length && value[i] !== '"'; i++) {
-        if (value[i] === "\\" && i + 1 < value.length) i++;
-        text += value[i];
-      }
-      tokens.push({ kind: "quoted", text });
+      const [text, next] = readQuoted(value, i);
+      push("quoted", text);
+      i = next;
     } else if (char === "(") {
       endAtom();
-      let depth = 1;
-      let text = "";
-      for (i++; i < value.length; i++) {
-        if (value[i] === "\\" && i + 1 < value.length) {
-          text += value[++i];
-          continue;
-        }
-        if (value[i] === "(") depth++;
-        if (value[i] === ")" && --depth === 0) break;
-        text += value[i];
-      }
-      tokens.push({ kind: "comment", text });
+      const [text, next] = readComment(value, i);
+      push("comment", text);
+      spaced = true;
+      i = next;
+    } else if (char === "[") {
+      endAtom();
+      const close = value.indexOf("]", i + 1);
+      const end = close === -1 ? value.length - 1 : close;
+      push("literal", value.slice(i, end + 1));
+      i = end;
     } else if (char === "<") {
       endAtom();
-      const close = value.indexOf(">", i + 1);
-      const end = close === -1 ? value.length : close;
-      tokens.push({ kind: "angle", text: value.slice(i + 1, end) });
-      i = end;
+      const [text, next] = readAngle(value, i, lastClose);
+      push("angle", text);
+      i = next;
     } else if (char === "," || char === ":" || char === ";" || char === "@") {
       endAtom();
-      tokens.push({ kind: "special", text: char });
+      push("special", char);
     } else if (char === " " || char === "\t" || char === "\r" || char === "\n") {
       endAtom();
+      spaced = true;
+    } else if (char === ">" || char === ")") {
+      // A stray closing bracket is no part of an address.
+      endAtom();
+      spaced = true;
     } else {
       atom += char;
     }
   }
   endAtom();
   return tokens;
+}
+
+/** The quoted string opening at `start` (unescaped), and the index of its closing quote. */
+function readQuoted(value: string, start: number): [string, number] {
+  let text = "";
+  let i = start + 1;
+  for (; i < value.length && value[i] !== '"'; i++) {
+    if (value[i] === "\\" && i + 1 < value.length) i++;
+    text += value[i];
+  }
+  return [text, i];
+}
+
+/** The comment opening at `start` (nested, escapes undone), and the index of its closing parenthesis. */
+function readComment(value: string, start: number): [string, number] {
+  let depth = 1;
+  let text = "";
+  let i = start + 1;
+  for (; i < value.length; i++) {
+    if (value[i] === "\\" && i + 1 < value.length) {
+      text += value[++i];
+      continue;
+    }
+    if (value[i] === "(") depth++;
+    if (value[i] === ")" && --depth === 0) break;
+    text += value[i];
+  }
+  return [text, i];
+}
+
+/**
+ * The address inside the angle brackets opening at `start`, and the index of the closing one: the
+ * first `>` outside a quoted string, a comment or a domain literal. Comments and the whitespace
+ * around the address's parts are dropped (`<pete(his account)@silly.test>` is pete@silly.test);
+ * a quoted local part keeps its quotes and its spaces. An unclosed bracket ends at the next comma,
+ * so the recipients after it are not swallowed.
+ */
+function readAngle(value: string, start: number, lastClose: number): [string, number] {
+  let address = "";
+  let i = start + 1;
+  for (; i < value.length; i++) {
+    const char = value[i]!;
+    if (char === ">") break;
+    if (char === "," && i > lastClose) return [address, i - 1];
+    if (char === '"') {
+      const [text, next] = readQuoted(value, i);
+      address += quote(text);
+      i = next;
+    } else if (char === "(") {
+      i = readComment(value, i)[1];
+    } else if (char === "[") {
+      const close = value.indexOf("]", i + 1);
+      const end = close === -1 ? value.length - 1 : close;
+      address += value.slice(i, end + 1).replace(/\s+/g, "");
+      i = end;
+    } else if (char !== " " && char !== "\t" && char !== "\r" && char !== "\n") {
+      address += char;
+    }
+  }
+  return [address, i];
 }

@@ -4,9 +4,11 @@
  * 2001, 31 February rolled into March, and a date without a zone was read in the server's own time
  * zone, so one message had one `date` on a laptop and another in CI.
  *
- * Read: `[day-name,] day month year hh:mm[:ss] zone`, also `month day` (some mailers swap them),
- * two- and three-digit years (§4.3: under 50 is 20xx, otherwise 19xx; three digits add 1900),
- * comments (`(CEST)`), and ISO 8601 with a zone (not RFC 5322, but some applications send it).
+ * Read: `[day-name,] day month year hh:mm[:ss] zone`, the parts in the other orders mailers use
+ * (`Jun 2 2025`, asctime, date(1)'s output, RFC 850's `02-Jun-25`), two- and three-digit years
+ * (§4.3: under 50 is 20xx, otherwise 19xx; three digits add 1900), comments (`(CEST)`) or a zone
+ * name after the offset, `+02:00` and `GMT+0200`, and ISO 8601 with a zone (not RFC 5322, but some
+ * applications send it).
  * Zones: `±hhmm`, the US names of §4.3; any other name (military letters, `CEST`) counts as
  * `-0000` (§4.3: "equivalent to -0000"), as does a missing zone, which §3.3 does not allow.
  * Anything else, or a day, time or offset out of range, is null: no date rather than a wrong one.
@@ -17,24 +19,34 @@ export function parseMailDate(value: string): string | null {
   const tokens = withoutComments(value)
     .replace(/,/g, " ")
     .split(/\s+/)
+    // RFC 850 (`Monday, 02-Jun-25`, still sent by some HTTP-born code) writes the date with dashes.
+    .flatMap((token) => (/^\d{1,2}-[a-z]{3,9}-\d{2,4}$/i.test(token) ? token.split("-") : [token]))
     .filter((token) => token !== "");
   if (
     tokens[0] !== undefined &&
     DAY_NAMES.has(tokens[0].toLowerCase().slice(0, 3)) &&
-    !/\d/.test(tokens[0])
+    /^[a-z]+\.?$/i.test(tokens[0])
   ) {
     tokens.shift();
   }
-  if (tokens.length < 4 || tokens.length > 5) return null;
-  let [day, month, year, time, zone] = tokens as [string, string, string, string, string | undefined];
-  if (monthIndex(day) !== null) [day, month] = [month, day];
-  // asctime's order (`Jun 2 10:00:00 2025`): the time before the year.
-  if (year.includes(":") && !time.includes(":")) [year, time] = [time, year];
-  const monthNumber = monthIndex(month);
-  if (monthNumber === null || !/^\d{1,2}$/.test(day) || !/^\d{2,4}$/.test(year)) return null;
-  const clock = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(time);
-  if (!clock) return null;
-  const offset = zoneOffsetMinutes(zone);
+  // Each part is told by its shape, so the orders mailers use all read (`2 Jun 2025 10:00 +0200`,
+  // `Jun 2 2025 …`, asctime's `Jun 2 10:00:00 2025`, date(1)'s `Jun 2 10:00:00 UTC 2025`).
+  let month: number | null = null;
+  let clock: RegExpExecArray | null = null;
+  const numbers: string[] = [];
+  const zones: string[] = [];
+  for (const token of tokens) {
+    const asMonth: number | null = month === null ? monthIndex(token) : null;
+    const asClock: RegExpExecArray | null = clock === null ? CLOCK.exec(token) : null;
+    if (asMonth !== null) month = asMonth;
+    else if (asClock !== null) clock = asClock;
+    else if (/^\d{1,4}$/.test(token) && numbers.length < 2) numbers.push(token);
+    else zones.push(token);
+  }
+  if (month === null || clock === null || numbers.length !== 2 || zones.length > 2) return null;
+  const [day, year] = numbers[0]!.length <= 2 ? [numbers[0]!, numbers[1]!] : [numbers[1]!, numbers[0]!];
+  if (day.length > 2 || year.length < 2) return null;
+  const offset = zoneOf(zones);
   if (offset === null) return null;
   const fullYear = widenYear(year);
   const [hour, minute, second] = [Number(clock[1]), Number(clock[2]), Number(clock[3] ?? 0)];
@@ -45,14 +57,28 @@ export function parseMailDate(value: string): string | null {
     minute > 59 ||
     second > 60 ||
     dayNumber < 1 ||
-    dayNumber > daysIn(fullYear, monthNumber)
+    dayNumber > daysIn(fullYear, month)
   ) {
     return null;
   }
   // A leap second (:60) is the last instant of its minute.
-  const utc =
-    Date.UTC(fullYear, monthNumber, dayNumber, hour, minute, Math.min(second, 59)) - offset * 60_000;
+  const utc = Date.UTC(fullYear, month, dayNumber, hour, minute, Math.min(second, 59)) - offset * 60_000;
   return Number.isFinite(utc) ? new Date(utc).toISOString() : null;
+}
+
+const CLOCK = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * The zone from what is left of the date: an offset (`+0200`, `+02:00`, `GMT+0200`) wins over a
+ * name beside it (`+0200 CEST`); a name alone is read by `zoneOffsetMinutes`; none is -0000.
+ */
+function zoneOf(zones: readonly string[]): number | null {
+  if (zones.length === 0) return 0;
+  const offsets = zones.map((zone) => /^(?:gmt|utc|ut)?([+-]\d{2}):?(\d{2})$/i.exec(zone));
+  const numeric = offsets.find((match) => match !== null);
+  if (offsets.filter((match) => match !== null).length > 1) return null;
+  if (numeric) return zoneOffsetMinutes(`${numeric[1]}${numeric[2]}`);
+  return zones.length === 1 ? zoneOffsetMinutes(zones[0]) : null;
 }
 
 const DAY_NAMES = new Set(["mon", "tue", "wed", "thu", "fri", "sat", "sun"]);

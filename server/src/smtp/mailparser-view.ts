@@ -5,7 +5,14 @@ import { MailParser } from "mailparser";
 import { emptyParsedView } from "../store/empty-parsed-view.js";
 import type { AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import { addressFields, dispositionOf, parseDate, stripAngleBrackets, toHeaderLine } from "./view-fields.js";
+import {
+  addressFields,
+  dispositionOf,
+  isMediaType,
+  parseDate,
+  stripAngleBrackets,
+  toHeaderLine,
+} from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -87,7 +94,7 @@ class NamedTextAsAttachmentParser extends MailParser {
         // mailsplit gives it text/plain, and the forwarded messages' headers and bodies became
         // the digest's own text (PostalMime leaves such a message here: `postal-view.ts`).
         node.contentType = "message/rfc822";
-      } else if (node.contentType && !node.contentType.includes("/")) {
+      } else if (node.contentType && !isMediaType(node.contentType)) {
         // RFC 2045 section 5.2: a Content-Type without a subtype (`text`, `plain`) is not one, and
         // the part is text/plain; listed as an attachment of type "text", its text was not found.
         node.contentType = "text/plain";

@@ -403,6 +403,20 @@ describe("PostalMime (small messages) and mailparser (large ones) give the same 
     // RFC 2045 section 5.2: no subtype, or garbage, is text/plain.
     expect((await read("a Content-Type without a subtype")).text).toBe("no subtype body\n");
     expect((await read("a Content-Type that is garbage")).text).toBe("garbage ct body\n");
+    for (const type of ["text/", "/plain", "text / plain"]) {
+      const raw = crlf(["From: a@x.test", `Content-Type: ${type}; charset=utf-8`, "", "half a type"]);
+      for (const parser of [whole, streamed]) {
+        expect((await parser.parse(Readable.from([raw]))).text, type).toBe("half a type\n");
+      }
+    }
+    // A second To is not allowed (RFC 5322 section 3.6), but is sent: its addresses are kept.
+    const twice = crlf(["From: a@x.test", "To: first@x.test", "To: second@x.test", "", "body"]);
+    for (const parser of [whole, streamed]) {
+      expect((await parser.parse(Readable.from([twice]))).to.map((address) => address.address)).toEqual([
+        "first@x.test",
+        "second@x.test",
+      ]);
+    }
     expect((await read("a text part and one with a Content-Type without a subtype")).attachments).toEqual([]);
     // RFC 2046 section 5.1.5: a digest's parts are messages, not the digest's text.
     const digest = await read("a multipart/digest whose parts have no Content-Type");

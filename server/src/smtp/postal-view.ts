@@ -4,7 +4,14 @@ import type { Attachment, Email } from "postal-mime";
 import PostalMime from "postal-mime";
 import type { AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import { addressFields, dispositionOf, parseDate, stripAngleBrackets, toHeaderLine } from "./view-fields.js";
+import {
+  addressFields,
+  dispositionOf,
+  isMediaType,
+  parseDate,
+  stripAngleBrackets,
+  toHeaderLine,
+} from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -80,7 +87,7 @@ class ViewParser extends PostalMime {
   isInlineTextNode(node: PostalNode): boolean {
     // RFC 2045 section 5.2: a Content-Type without a subtype (`text`, `plain`, garbage) is not one,
     // and the part is text/plain, as mailparser reads it too (`mailparser-view.ts`).
-    if (!node.contentType.parsed.value.includes("/")) node.contentType.parsed.value = "text/plain";
+    if (!isMediaType(node.contentType.parsed.value)) node.contentType.parsed.value = "text/plain";
     if (!internals.isInlineTextNode.call(this, node)) return false;
     const { contentType, contentDisposition } = node;
     if (/^flowed$/i.test(contentType.parsed.params.format ?? "")) {

@@ -63,26 +63,35 @@ export interface RawHeaderLine {
 }
 
 /**
- * The first header of this name, unfolded (RFC 5322 §2.2.3) but not decoded: what a field that
- * must be split before its words are decoded (an address list) is read from.
+ * Every header of this name, unfolded (RFC 5322 §2.2.3) but not decoded: what a field that must be
+ * split before its words are decoded (an address list) is read from.
  */
-export function rawHeaderValue(lines: readonly RawHeaderLine[], name: string): string | null {
+export function rawHeaderValues(lines: readonly RawHeaderLine[], name: string): string[] {
   const wanted = name.toLowerCase();
+  const values: string[] = [];
   for (const { line } of lines) {
     const colon = line.indexOf(":");
     if (colon === -1 || line.slice(0, colon).trim().toLowerCase() !== wanted) continue;
-    return line.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, "");
+    values.push(line.slice(colon + 1).replace(/\r?\n(?=[ \t])/g, ""));
   }
-  return null;
+  return values;
 }
 
 /** The view's address fields, read from the raw header lines the same way for both parsers (`address-list.ts`). */
 export function addressFields(
   lines: readonly RawHeaderLine[],
 ): Pick<ParsedView, "from" | "to" | "cc" | "bcc" | "replyTo"> {
-  const read = (name: string): Address[] => {
-    const value = rawHeaderValue(lines, name);
-    return value === null ? [] : parseAddressList(value);
-  };
+  // A second To (or Cc, From) is not allowed (RFC 5322 §3.6) but is sent: its addresses are kept.
+  const read = (name: string): Address[] => rawHeaderValues(lines, name).flatMap(parseAddressList);
   return { from: read("from"), to: read("to"), cc: read("cc"), bcc: read("bcc"), replyTo: read("reply-to") };
 }
+
+/**
+ * Whether a Content-Type value is `type/subtype` (RFC 2045 §5.1: two tokens, no spaces). One that
+ * is not (`text`, `text/`, `/plain`, `text / plain`, garbage) is text/plain (§5.2), on both parsers.
+ */
+export function isMediaType(value: string): boolean {
+  return MEDIA_TYPE.test(value);
+}
+
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/i;
