@@ -180,7 +180,8 @@ export interface UpdateWebhookRequest {
   /** A `whsec_` secret to sign with from now on. */
   secret?: string;
   paused?: boolean;
-  events?: WebhookEventType[];
+  /** The kinds to receive; `null` for every kind, those added in later versions included. */
+  events?: WebhookEventType[] | null;
   description?: string;
 }
 

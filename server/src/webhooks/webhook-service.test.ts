@@ -241,6 +241,20 @@ describe("webhooks", () => {
     await expect(webhooks.add({ url: "http://user:pw@example.test/" })).rejects.toMatchObject({
       parameter: "url",
     });
+    // Refused, not quietly rewritten into another URL; and no cloud metadata address.
+    for (const [url, reason] of [
+      ["http://127.0.0.1:9/x\r\nX-Injected: 1", /without spaces or control characters/],
+      [" http://127.0.0.1:9/x", /without spaces or control characters/],
+      ["http:/127.0.0.1:9/x", /absolute http:\/\/ or https:\/\/ URL/],
+      ["http://127.0.0.1:0/x", /port 0/],
+      ["http://169.254.169.254/latest/meta-data", /not link-local/],
+      ["http://[fe80::1]/x", /not link-local/],
+    ] as const) {
+      await expect(webhooks.add({ url })).rejects.toMatchObject({ parameter: "url", message: reason });
+    }
+    expect((await webhooks.add({ url: "http://10.0.0.5:8080/hooks#part" })).url).toBe(
+      "http://10.0.0.5:8080/hooks",
+    );
     await expect(webhooks.add({ url: "http://example.test/", secret: "hunter2" })).rejects.toMatchObject({
       parameter: "secret",
     });

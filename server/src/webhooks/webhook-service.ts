@@ -228,8 +228,9 @@ export class WebhookService {
     }
     if (request.secret !== undefined) meta.secret = parseSecret(request.secret);
     if (request.events !== undefined) {
-      const events = parseEvents(request.events);
-      if (!wants(meta.events, "message.received") && events.includes("message.received")) {
+      // null: every kind again, later ones included (what an endpoint made without `events` gets).
+      const events = request.events === null ? null : parseEvents(request.events);
+      if (!wants(meta.events, "message.received") && wants(events, "message.received")) {
         meta.afterSequence = this.#options.store.head;
       }
       meta.events = events;

@@ -72,6 +72,15 @@ describe("webhook routes", () => {
       id: delivery!.id,
     });
 
+    // Back to every kind, later ones included, with events: null.
+    const everything = await api("PATCH", `/api/webhooks/${endpoint.id}`, { events: null });
+    expect(everything.body).toMatchObject({ allEvents: true });
+    expect(
+      (await api("PATCH", `/api/webhooks/${endpoint.id}`, { events: ["message.received"] })).body,
+    ).toMatchObject({
+      allEvents: false,
+      events: ["message.received"],
+    });
     const paused = await api("PATCH", `/api/webhooks/${endpoint.id}`, { paused: true });
     expect((paused.body as WebhookEndpoint).paused).toBe(true);
     const elsewhere = await api("POST", `/api/webhook-deliveries/${delivery!.id}/redeliver`, {
