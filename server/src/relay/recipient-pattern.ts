@@ -27,8 +27,18 @@ export function compileRecipientPattern(source: string): RecipientPattern {
       .join("[^@]*")}$`,
     "i",
   );
-  return { source: trimmed, matches: (address) => expression.test(address) };
+  const routed = ROUTED.test(trimmed);
+  return {
+    source: trimmed,
+    // `*` stands for characters of one mailbox: a `%` or `!` in the local part routes mail onward
+    // on relays that still honour them (`evil%gmail.com@corp.test`), so only a pattern that writes
+    // one itself matches such an address.
+    matches: (address) => expression.test(address) && (routed || !ROUTED.test(address)),
+  };
 }
+
+/** A `%` or `!` in the local part: the percent hack and UUCP bang paths. */
+const ROUTED = /[%!][^@]*@|^[^@]*[%!]/;
 
 /** Whether any pattern allows the address. */
 export function isAllowed(patterns: readonly RecipientPattern[], address: string): boolean {

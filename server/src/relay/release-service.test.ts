@@ -437,6 +437,12 @@ describe("relay configuration", () => {
       false,
     ]);
     expect(compileRecipientPattern("qa+*@corp.test").matches("qa+run42@corp.test")).toBe(true);
+    // A % or ! in the local part routes onward on some relays: * does not stand for it.
+    expect(["evil%gmail.com@device.test", "host!evil@device.test"].map(domain.matches)).toEqual([
+      false,
+      false,
+    ]);
+    expect(compileRecipientPattern("a%b@device.test").matches("a%b@device.test")).toBe(true);
     expect(compileRecipientPattern("*@*.corp.test").matches("x@eu.corp.test")).toBe(true);
     expect(() => compileRecipientPattern("*")).toThrow(/Expected a recipient pattern/);
     expect(() => compileRecipientPattern("a.b(c)@x")).toThrow();
