@@ -345,6 +345,33 @@ describe("auto-relay rules", () => {
     expect(releases.releases().map((release) => release.messageId)).toEqual([mine]);
   });
 
+  it("a recipient a rule matches but --relay-allow refuses gets a dead release saying why, not silence", async () => {
+    const staging = await startTestSandbox(cleanup);
+    const device = await startTestSandbox(cleanup);
+    const releases = await openReleases(staging, device.smtpPort, { allow: ["*@device.test"] });
+    await releases.addRule({ match: "*@*" });
+    const dead = new Promise<Release>((resolve) => {
+      releases.onReleaseChange((release) => {
+        if (release.state === "dead") resolve(release);
+      });
+    });
+    const client = await SmtpTestClient.open(staging.smtpPort);
+    cleanup(() => client.destroy());
+    const reply = await client.sendMessage({
+      from: "app@staging.test",
+      to: ["qa@device.test", "bob@example.test"],
+      raw: original,
+    });
+    expect(reply.code).toBe(250);
+    await client.quit();
+
+    expect(await dead).toMatchObject({
+      recipients: ["bob@example.test"],
+      deadReason: "permanent failure: bob@example.test is not allowed by --relay-allow",
+    });
+    await vi.waitFor(() => expect(device.store.messageCount).toBe(1));
+  });
+
   it("never auto-relays a message that a Mailnest already released (loop guard)", async () => {
     const staging = await startTestSandbox(cleanup);
     const device = await startTestSandbox(cleanup);

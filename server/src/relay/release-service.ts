@@ -288,23 +288,32 @@ export class ReleaseService {
       const pattern = this.#pattern(rule.match);
       const matching = message.rcptTo.filter((recipient) => pattern.matches(recipient));
       if (matching.length === 0) continue;
-      const recipients = (rule.relayTo ?? matching).filter(
-        (recipient) => !released.has(recipient.toLowerCase()) && isAllowed(relay.allow, recipient),
+      const candidates = (rule.relayTo ?? matching).filter(
+        (recipient) => !released.has(recipient.toLowerCase()),
       );
-      if (recipients.length === 0) continue;
-      for (const recipient of recipients) released.add(recipient.toLowerCase());
-      const payload: ReleasePayload = {
-        messageId: message.id,
-        recipients,
-        mailFrom: message.mailFrom,
-        source: "rule",
-        ruleId: rule.id,
-      };
-      // Written at once (so a kill -9 keeps it), fdatasync'd within a second: off the SMTP path.
-      this.#outbox.enqueue(LANE, payload, { durable: false }).catch((error: unknown) => {
-        console.error(`mailnest: could not queue the auto-relay of message ${message.id}:`, error);
-      });
+      for (const recipient of candidates) released.add(recipient.toLowerCase());
+      const allowed = candidates.filter((recipient) => isAllowed(relay.allow, recipient));
+      // Recipients --relay-allow refuses get a release too, which its first attempt ends as dead
+      // with the reason: skipped without a trace, a rule that could never release looked broken.
+      const refused = candidates.filter((recipient) => !allowed.includes(recipient));
+      for (const recipients of [allowed, refused]) {
+        if (recipients.length > 0) this.#enqueueRuleRelease(message, rule.id, recipients);
+      }
     }
+  }
+
+  #enqueueRuleRelease(message: MessageSummary, ruleId: string, recipients: string[]): void {
+    const payload: ReleasePayload = {
+      messageId: message.id,
+      recipients,
+      mailFrom: message.mailFrom,
+      source: "rule",
+      ruleId,
+    };
+    // Written at once (so a kill -9 keeps it), fdatasync'd within a second: off the SMTP path.
+    this.#outbox.enqueue(LANE, payload, { durable: false }).catch((error: unknown) => {
+      console.error(`mailnest: could not queue the auto-relay of message ${message.id}:`, error);
+    });
   }
 
   async #perform(job: Readonly<Job<ReleasePayload>>): Promise<AttemptResult> {
@@ -312,7 +321,11 @@ export class ReleaseService {
     const { payload } = job;
     if (relay === null || this.#client === null) return permanent("no relay is configured (--relay)");
     const refused = payload.recipients.filter((recipient) => !isAllowed(relay.allow, recipient));
-    if (refused.length > 0) return permanent(`${refused.join(", ")} no longer allowed by --relay-allow`);
+    if (refused.length > 0) {
+      return permanent(
+        `${refused.join(", ")} ${refused.length === 1 ? "is" : "are"} not allowed by --relay-allow`,
+      );
+    }
     const stream = await store.readRaw(payload.messageId);
     if (stream === null) return permanent(`message ${payload.messageId} is no longer stored`);
     const raw = await readAll(stream);
