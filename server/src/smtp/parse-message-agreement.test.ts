@@ -409,6 +409,25 @@ describe("PostalMime (small messages) and mailparser (large ones) give the same 
         expect((await parser.parse(Readable.from([raw]))).text, type).toBe("half a type\n");
       }
     }
+    // A multipart that cannot be split (no boundary, or no subtype) is text, as Python reads it:
+    // mailparser lost the body of the first and split the second.
+    for (const type of ["multipart/mixed", "multipart; boundary=b"]) {
+      const raw = crlf([
+        "From: a@x.test",
+        `Content-Type: ${type}`,
+        "",
+        "--b",
+        "Content-Type: text/plain",
+        "",
+        "inside",
+        "--b--",
+      ]);
+      for (const parser of [whole, streamed]) {
+        expect((await parser.parse(Readable.from([raw]))).text, type).toBe(
+          "--b\nContent-Type: text/plain\n\ninside\n--b--\n",
+        );
+      }
+    }
     // A second To is not allowed (RFC 5322 section 3.6), but is sent: its addresses are kept.
     const twice = crlf(["From: a@x.test", "To: first@x.test", "To: second@x.test", "", "body"]);
     for (const parser of [whole, streamed]) {
