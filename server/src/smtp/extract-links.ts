@@ -1,7 +1,7 @@
 import { collapseWhitespace } from "@mailnest/protocol";
-import { Parser } from "htmlparser2";
 import LinkifyIt from "linkify-it";
 import type { Link } from "../store/model.js";
+import { boundedHtmlParser } from "./html-parser.js";
 
 /** Links found in a message's bodies: HTML anchors first, then links in the text part. */
 export function extractLinks(bodies: { html: string | null; text: string | null }): Link[] {
@@ -20,27 +20,24 @@ export function extractLinks(bodies: { html: string | null; text: string | null 
 export function extractHtmlLinks(html: string): Link[] {
   const links = new UniqueLinks();
   const open: { href: string | null; text: string }[] = [];
-  const parser = new Parser(
-    {
-      onopentag(name, attributes) {
-        if (name === "a") {
-          const href = attributes.href?.trim();
-          open.push({ href: href ? href : null, text: "" });
-        }
-      },
-      ontext(text) {
-        const innermost = open.at(-1);
-        if (innermost) innermost.text += text;
-      },
-      onclosetag(name) {
-        if (name !== "a") return;
-        const anchor = open.pop();
-        if (anchor?.href)
-          links.add({ href: anchor.href, text: collapseWhitespace(anchor.text), source: "html" });
-      },
+  const parser = boundedHtmlParser({
+    onopentag(name, attributes) {
+      if (name === "a") {
+        const href = attributes.href?.trim();
+        open.push({ href: href ? href : null, text: "" });
+      }
     },
-    { decodeEntities: true },
-  );
+    ontext(text) {
+      const innermost = open.at(-1);
+      if (innermost) innermost.text += text;
+    },
+    onclosetag(name) {
+      if (name !== "a") return;
+      const anchor = open.pop();
+      if (anchor?.href)
+        links.add({ href: anchor.href, text: collapseWhitespace(anchor.text), source: "html" });
+    },
+  });
   parser.end(html);
   return links.values();
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { extractHtmlLinks } from "./extract-links.js";
 import { htmlToText, visibleText } from "./visible-text.js";
 
 describe("htmlToText", () => {
@@ -36,5 +37,20 @@ describe("visibleText", () => {
 
   it("is empty for a message with neither", () => {
     expect(visibleText(null, null)).toBe("");
+  });
+});
+
+describe("htmlToText and extractHtmlLinks on hostile nesting", () => {
+  it("read 200,000 unclosed elements in linear time (htmlparser2's open-element stack is bounded)", {
+    timeout: 10_000,
+  }, () => {
+    // 1.6 MB of unclosed <div> held the event loop 57 s at ingest before the bound.
+    const deep = `${"<div>".repeat(200_000)}<a href="https://example.test/deep">deep</a>end`;
+    expect(htmlToText(deep)).toBe("deepend");
+    expect(extractHtmlLinks(deep)).toEqual([
+      { href: "https://example.test/deep", text: "deep", source: "html" },
+    ]);
+    expect(htmlToText(`${"<svg>".repeat(100_000)}x`)).toBe("x");
+    expect(htmlToText(`${"<span>".repeat(100_000)}${"</div>".repeat(100_000)}y`)).toBe("y");
   });
 });

@@ -1,5 +1,5 @@
 import { collapseWhitespace, joinVisibleText } from "@mailnest/protocol";
-import { Parser } from "htmlparser2";
+import { boundedHtmlParser } from "./html-parser.js";
 
 /** Elements whose content is not visible text. */
 const HIDDEN = new Set(["script", "style", "head", "title", "template", "noscript"]);
@@ -50,22 +50,19 @@ const CHUNK = 4096;
 export function htmlToText(html: string): string {
   let text = "";
   let hiddenDepth = 0;
-  const parser = new Parser(
-    {
-      onopentag(name) {
-        if (HIDDEN.has(name)) hiddenDepth++;
-        if (BLOCKS.has(name)) text += " ";
-      },
-      onclosetag(name) {
-        if (HIDDEN.has(name) && hiddenDepth > 0) hiddenDepth--;
-        if (BLOCKS.has(name)) text += " ";
-      },
-      ontext(chunk) {
-        if (hiddenDepth === 0) text += chunk;
-      },
+  const parser = boundedHtmlParser({
+    onopentag(name) {
+      if (HIDDEN.has(name)) hiddenDepth++;
+      if (BLOCKS.has(name)) text += " ";
     },
-    { decodeEntities: true },
-  );
+    onclosetag(name) {
+      if (HIDDEN.has(name) && hiddenDepth > 0) hiddenDepth--;
+      if (BLOCKS.has(name)) text += " ";
+    },
+    ontext(chunk) {
+      if (hiddenDepth === 0) text += chunk;
+    },
+  });
   for (let offset = 0; offset < html.length; offset += CHUNK) {
     parser.write(html.slice(offset, offset + CHUNK));
   }
