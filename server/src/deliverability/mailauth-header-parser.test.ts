@@ -85,6 +85,18 @@ describe("mailauth's tag=value header parser, appending runs of characters", () 
     }
   });
 
+  it("reads a field of 300,000 empty tags in linear time, as upstream reads a small one", {
+    timeout: 10_000,
+  }, () => {
+    // Upstream's splice per empty tag made this quadratic: 200 KB took 4.4 s of the verification thread.
+    const hostile = `DKIM-Signature: ${";".repeat(300_000)}${"x=1;".repeat(50_000)}v=1`;
+    const parsed = ours(hostile).parsed as Record<string, { value: unknown }>;
+    expect(parsed.v?.value).toBe(1);
+    expect(parsed.x?.value).toBe(1);
+    const small = `DKIM-Signature: ${";".repeat(30)}${"x=1;".repeat(5)}v=1`;
+    expect(JSON.stringify(ours(small))).toBe(JSON.stringify(upstream(small)));
+  });
+
   it("is what mailauth's DKIM verifier and ARC read, installed once", async () => {
     await dkimVerify(Buffer.from("From: a@example.test\r\n\r\nHi\r\n"), {
       resolver: async () => {

@@ -138,17 +138,22 @@ function split(line: string): Part[] {
   return parts;
 }
 
-/** Upstream's clean-up of each part, last to first, dropping parts without a key. */
+/**
+ * Upstream's clean-up of each part, last to first, dropping parts without a key. Upstream drops each
+ * with `splice`, which moves every part after it: thousands of empty tags (`;;;…x=1;x=1;…`) cost
+ * seconds of the verification thread. The kept parts are gathered instead, in the same order.
+ */
 function clean(headerKey: string | undefined, parts: Part[]): Part[] {
+  const kept: Part[] = [];
   for (let index = parts.length - 1; index >= 0; index -= 1) {
     const part = parts[index] as Part;
     part.key = part.key.replace(/\s+/g, " ").trim();
     part.value = (part.value as string).replace(/\s+/g, " ").trim();
     part.comment = part.comment.replace(/\s+/g, " ").trim();
     part.key = part.key.toLowerCase();
-    if (!part.key) {
-      parts.splice(index, 1);
-    } else if (WHITESPACE_REMOVED.has(part.key)) {
+    if (!part.key) continue;
+    kept.push(part);
+    if (WHITESPACE_REMOVED.has(part.key)) {
       part.value = (part.value as string).replace(/\s+/g, "");
     } else if (NUMERIC.has(part.key) && !Number.isNaN(Number(part.value))) {
       part.value = Number(part.value);
@@ -156,7 +161,7 @@ function clean(headerKey: string | undefined, parts: Part[]): Part[] {
       part.value = Number(part.value);
     }
   }
-  return parts;
+  return kept.reverse();
 }
 
 /** Upstream's result: the first key without a value is the field's value, every other part a tag. */
