@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import type { Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   plainMessage,
@@ -199,6 +199,41 @@ describe("when the threads start", () => {
     const result = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
     expect(result.spf).toMatchObject({ result: "pass" });
     expect(spawned).toHaveLength(1);
+  });
+});
+
+describe("a thread that does not answer in time", () => {
+  it("is stopped, its message gets temperror verdicts, and the next message goes to a new thread", async () => {
+    const zone = new DnsZone();
+    zone.add({ name: "example.test", type: "TXT", value: "v=spf1 ip4:192.0.2.0/24 -all" });
+    const resolver = createDnsResolver({ zone });
+    const workers: Worker[] = [];
+    let hang = true;
+    const pool = createVerifierPool({
+      resolver,
+      authservId: "mx.mailnest.test",
+      threads: 1,
+      fallback: createMessageVerifier({ resolver, authservId: "mx.mailnest.test" }),
+      // Long enough for a thread started from the TypeScript sources to load and answer.
+      timeoutMs: 4_000,
+      spawn: (workerData) => {
+        // The first thread busies itself forever, as one stuck on a costly message would.
+        const worker = hang
+          ? new Worker("setInterval(() => {}, 1000)", { eval: true })
+          : spawnVerifierFromSource(workerData);
+        hang = false;
+        workers.push(worker);
+        return worker;
+      },
+    });
+    pools.push(pool);
+
+    const late = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+    expect(late.spf.result).toBe("temperror");
+    await once(workers[0]!, "exit");
+    const next = await pool.verify({ raw: plainMessage(), ...FROM_EXAMPLE });
+    expect(next.spf.result).toBe("pass");
+    expect(workers).toHaveLength(2);
   });
 });
 

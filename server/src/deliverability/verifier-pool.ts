@@ -45,13 +45,15 @@ export function verifierThreadsAvailable(): boolean {
  * change in order (a record added through the API before a message is sent is there when that
  * message is verified). A thread that dies has its messages verified on the main thread (`fallback`)
  * and is replaced; one that does not answer within the verification timeout (plus a second) yields
- * `temperror` verdicts, as a slow verification on the main thread does.
+ * `temperror` verdicts, as a slow verification on the main thread does, and is stopped.
  */
 export function createVerifierPool(options: {
   resolver: DnsResolver;
   authservId: string;
   threads: number;
   fallback: MessageVerifier;
+  /** How long a thread may take to answer before its message gets temperror verdicts (tests shorten it). */
+  timeoutMs?: number;
   /** How a thread is started; tests start one from the TypeScript sources. */
   spawn?: (workerData: VerifierWorkerData) => Worker;
   /**
@@ -179,9 +181,17 @@ export function createVerifierPool(options: {
       idleStops.disarm(worker);
       const id = nextId++;
       return new Promise((resolve) => {
-        const timeoutMs = DEFAULT_VERIFY_TIMEOUT_MS + 1000;
+        const timeoutMs = options.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS + 1000;
         const timer = setTimeout(() => {
           pending.delete(id);
+          // A thread that does not answer in time is still at it (a message that costs a verifier
+          // more than it should): it is stopped, so the mail after it does not queue behind it;
+          // what else it held is verified on the main thread, and the next message starts another.
+          const stuck = slots.indexOf(worker);
+          if (stuck >= 0) {
+            slots[stuck] = null;
+            void worker.terminate();
+          }
           resolve(
             unfinishedAuthentication(input, `verification did not finish within ${timeoutMs} ms`, {
               mode: resolver.mode,
