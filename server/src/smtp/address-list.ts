@@ -1,5 +1,5 @@
-import libmime from "libmime";
 import type { Address } from "../store/model.js";
+import { decodeEncodedWords } from "./encoded-words.js";
 
 /**
  * An address header (`From`, `To`, `Cc`, `Bcc`, `Reply-To`) as RFC 5322 §3.4 writes it, read the
@@ -103,7 +103,7 @@ function toAddresses(tokens: Token[]): Address[] {
 /** The first non-empty comment, decoded: the name of the obsolete `addr-spec (Name)` form. */
 function commentName(tokens: Token[]): string {
   const comment = tokens.find((token) => token.kind === "comment" && token.text.trim() !== "");
-  return comment === undefined ? "" : decode(comment.text.trim());
+  return comment === undefined ? "" : decodeEncodedWords(comment.text.trim());
 }
 
 /** An addr-spec's tokens as one address: a quoted local part keeps its quotes. */
@@ -119,11 +119,7 @@ function displayName(tokens: Token[]): string {
     const glued = token.text === "@" || tokens[i - 1]?.text === "@";
     name += i === 0 || (glued && token.kind !== "quoted") ? token.text : ` ${token.text}`;
   });
-  return decode(name.trim());
-}
-
-function decode(text: string): string {
-  return text.includes("=?") ? libmime.decodeWords(text) : text;
+  return decodeEncodedWords(name.trim());
 }
 
 /** `<@relay.example:ann@example.test>` (an obsolete source route) is `ann@example.test`. */

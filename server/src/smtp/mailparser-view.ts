@@ -5,14 +5,7 @@ import { MailParser } from "mailparser";
 import { emptyParsedView } from "../store/empty-parsed-view.js";
 import type { AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import {
-  addressFields,
-  dispositionOf,
-  isMediaType,
-  parseDate,
-  stripAngleBrackets,
-  toHeaderLine,
-} from "./view-fields.js";
+import { dispositionOf, headerFields, isMediaType, stripAngleBrackets } from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -301,18 +294,12 @@ const BEYOND_LATIN1 = /[^\x00-\xff]/;
 
 function toParsedView(parsed: MailParserResult): ParsedView {
   const { headers } = parsed;
-  const rawLines = parsed.headerLines.map((line) => ({ line: asUtf8(line.line) }));
-  const headerLines = rawLines.map(toHeaderLine);
-  // From the header list, as `postal-view.ts` reads it: mailparser's own Subject collapses folding
-  // whitespace, which PostalMime keeps (RFC 5322 §2.2.3), and reads raw Latin-1 bytes as U+FFFD.
-  const subject = headerLines.find((line) => line.name.toLowerCase() === "subject");
   const messageId = headers.get("message-id");
   return {
     messageId: typeof messageId === "string" && messageId !== "" ? messageId : null,
-    date: parseDate(headerLines),
-    subject: subject?.value ?? "",
-    ...addressFields(rawLines),
-    headers: headerLines,
+    // From the raw lines, as `postal-view.ts` reads them: mailparser's own Subject collapses folding
+    // whitespace, which PostalMime keeps (RFC 5322 §2.2.3), and reads raw Latin-1 bytes as U+FFFD.
+    ...headerFields(parsed.headerLines.map((line) => ({ line: asUtf8(line.line) }))),
     text: parsed.text,
     html: parsed.html,
     visibleText: visibleText(parsed.text, parsed.html),

@@ -4,14 +4,7 @@ import type { Attachment, Email } from "postal-mime";
 import PostalMime from "postal-mime";
 import type { AttachmentMeta, ParsedView } from "../store/model.js";
 import { extractLinks } from "./extract-links.js";
-import {
-  addressFields,
-  dispositionOf,
-  isMediaType,
-  parseDate,
-  stripAngleBrackets,
-  toHeaderLine,
-} from "./view-fields.js";
+import { dispositionOf, headerFields, isMediaType, stripAngleBrackets } from "./view-fields.js";
 import { visibleText } from "./visible-text.js";
 
 /**
@@ -207,16 +200,11 @@ export async function parseWithPostalMime(raw: Buffer, maxPartCount: number): Pr
 }
 
 export function postalView(email: Email): ParsedView {
-  const headers = email.headerLines.map(toHeaderLine);
   const text = email.text ?? null;
   const html = email.html ?? null;
-  const subject = headers.find((line) => line.name.toLowerCase() === "subject");
   return {
     messageId: email.messageId ?? null,
-    date: parseDate(headers),
-    subject: subject?.value ?? "",
-    ...addressFields(email.headerLines),
-    headers,
+    ...headerFields(email.headerLines),
     text,
     html,
     visibleText: visibleText(text, html),
