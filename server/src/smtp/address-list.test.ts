@@ -96,6 +96,9 @@ describe("parseAddressList", () => {
       ],
     ],
     ["Ann Lee", [{ name: "Ann Lee", address: "" }]],
+    // A quoted "@" is a word of the name, not an addr-spec's.
+    ['"@" Ann <a@example.test>', [{ name: "@ Ann", address: "a@example.test" }]],
+    ['Ann "@" <a@example.test>', [{ name: "Ann @", address: "a@example.test" }]],
     ["<>", []],
     ["", []],
   ])("reads %j", (value, expected) => {

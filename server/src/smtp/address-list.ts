@@ -78,7 +78,7 @@ function toAddresses(tokens: Token[]): Address[] {
       continue;
     }
     let at = i;
-    while (at < words.length && words[at]!.text !== "@") at++;
+    while (at < words.length && !isAt(words[at]!)) at++;
     if (at === words.length) {
       const rest = words.slice(i);
       if (rest.length > 1) addresses.push({ name: displayName(rest), address: "" });
@@ -100,6 +100,11 @@ function toAddresses(tokens: Token[]): Address[] {
   return addresses;
 }
 
+/** The `@` of an addr-spec: a special, not a quoted string that holds one (`"@" <a@x>`). */
+function isAt(token: Token): boolean {
+  return token.kind === "special" && token.text === "@";
+}
+
 /** The first non-empty comment, decoded: the name of the obsolete `addr-spec (Name)` form. */
 function commentName(tokens: Token[]): string {
   const comment = tokens.find((token) => token.kind === "comment" && token.text.trim() !== "");
@@ -116,8 +121,9 @@ function displayName(tokens: Token[]): string {
   let name = "";
   tokens.forEach((token, i) => {
     // An unquoted `@` in a name (`ann@example.test <ann@example.test>`) keeps its neighbours.
-    const glued = token.text === "@" || tokens[i - 1]?.text === "@";
-    name += i === 0 || (glued && token.kind !== "quoted") ? token.text : ` ${token.text}`;
+    const previous = tokens[i - 1];
+    const glued = isAt(token) || (previous !== undefined && isAt(previous));
+    name += i === 0 || glued ? token.text : ` ${token.text}`;
   });
   return decodeEncodedWords(name.trim());
 }
