@@ -147,16 +147,15 @@ export class WaitRegistry {
     // `since`; the listener adds later ones in sequence order), so these are the first ones.
     const sorted = [...waiter.matched.values()].sort((a, b) => a.sequence - b.sequence);
     const first = firstPage(sorted, waiter.request.count, waiter.request.limit ?? 0, this.#pageBytes);
-    const present = first.filter((summary) => this.#store.summary(summary.id) !== null);
-    if (present.length < first.length) {
+    const deleted = first.filter((summary) => this.#store.summary(summary.id) === null);
+    if (deleted.length > 0) {
       // Deleted since they matched: forget them, and answer with the others if they still make
       // `count` (a page of 500 must not wait for new mail because one of it was deleted).
-      for (const summary of first)
-        if (this.#store.summary(summary.id) === null) waiter.matched.delete(summary.id);
+      for (const summary of deleted) waiter.matched.delete(summary.id);
       return this.#completeIfSatisfied(waiter);
     }
-    const head = present[present.length - 1]?.sequence ?? 0;
-    this.#settle(waiter, () => waiter.resolve({ matches: present, head }));
+    const head = first[first.length - 1]?.sequence ?? 0;
+    this.#settle(waiter, () => waiter.resolve({ matches: first, head }));
   }
 
   async #expire(waiter: Waiter): Promise<void> {
