@@ -76,9 +76,12 @@ export function dkimVerdicts(
     const keyRecord =
       result.rr ?? session.lookups.find((lookup) => lookup.name === keyName)?.answers[0] ?? null;
     const keyBits = result.modulusLength ?? (key?.ok ? key.bits : (key?.bits ?? null));
+    const keyTags = keyRecord === null ? null : parseTagList(keyRecord);
+    const identity = identityDomain(tags);
     // RFC 6376's own refusals come first: mailauth 4.13 verifies these signatures and says `pass`.
     const refusal =
-      signatureProblem(tags, verdict.signedHeaders, domain) ?? keyProblem(keyRecord, tags, keyName);
+      signatureProblem(verdict.signedHeaders, identity, domain) ??
+      keyProblem(keyTags, { algorithm, identity, domain, keyName });
     if (refusal !== null) return { ...verdict, result: "permerror", reason: refusal, keyBits, keyRecord };
     const { result: word, reason } = interpret(result, {
       selector,
@@ -91,7 +94,7 @@ export function dkimVerdicts(
     });
     // A pass can still be one a receiver discounts: say why, where the RFC names the reason.
     const notes: string[] = [];
-    if (word === "pass" && keyRecord !== null && keyFlags(keyRecord).includes("y")) {
+    if (word === "pass" && tagValues(keyTags, "t")?.includes("y")) {
       notes.push(
         `the key at ${keyName} is in testing mode (t=y): receivers may treat the message as unsigned (RFC 6376 section 3.6.1)`,
       );
@@ -124,43 +127,42 @@ function identityDomain(tags: Map<string, string>): string | null {
 
 /** RFC 6376 section 6.1.1: a signature the verifier must ignore (PERMFAIL) before fetching its key. */
 function signatureProblem(
-  tags: Map<string, string>,
   signedHeaders: readonly string[],
+  identity: string | null,
   domain: string,
 ): string | null {
   if (!signedHeaders.includes("from")) {
     return "the signature does not cover From: h= must name it (RFC 6376 section 6.1.1)";
   }
-  const identity = identityDomain(tags);
   if (identity !== null && identity !== domain && !identity.endsWith(`.${domain}`)) {
     return `the i= domain ${identity} is neither d=${domain} nor a subdomain of it (RFC 6376 section 6.1.1)`;
   }
   return null;
 }
 
-/** A key record's `t=` flags, lowercased. */
-function keyFlags(record: string): string[] {
-  return (parseTagList(record).get("t") ?? "").split(":").map((flag) => flag.trim().toLowerCase());
+/** A colon-separated tag (`h=sha1:sha256`, `s=email`, `t=y:s`) as lowercased items; null when absent. */
+function tagValues(tags: Map<string, string> | null, name: string): string[] | null {
+  const value = tags?.get(name);
+  return value === undefined ? null : value.split(":").map((item) => item.trim().toLowerCase());
 }
 
 /** RFC 6376 sections 3.6.1 and 6.1.2: a key record that may not verify this signature. */
-function keyProblem(record: string | null, tags: Map<string, string>, keyName: string): string | null {
-  if (record === null) return null;
-  const key = parseTagList(record);
-  const list = (value: string | undefined) =>
-    value === undefined ? null : value.split(":").map((item) => item.trim().toLowerCase());
-  const hash = (tags.get("a") ?? "").toLowerCase().split("-")[1] ?? "";
-  const hashes = list(key.get("h"));
+function keyProblem(
+  key: Map<string, string> | null,
+  signature: { algorithm: string; identity: string | null; domain: string; keyName: string },
+): string | null {
+  if (key === null) return null;
+  const { algorithm, identity, domain, keyName } = signature;
+  const hash = algorithm.split("-")[1] ?? "";
+  const hashes = tagValues(key, "h");
   if (hashes !== null && hash !== "" && !hashes.includes(hash)) {
     return `the key at ${keyName} allows only h=${key.get("h")}, not the signature's ${hash} (RFC 6376 section 3.6.1)`;
   }
-  const services = list(key.get("s"));
+  const services = tagValues(key, "s");
   if (services !== null && !services.includes("email") && !services.includes("*")) {
     return `the key at ${keyName} is for s=${key.get("s")}, not email (RFC 6376 section 3.6.1)`;
   }
-  const identity = identityDomain(tags);
-  const domain = (tags.get("d") ?? "").toLowerCase();
-  if (keyFlags(record).includes("s") && identity !== null && identity !== domain) {
+  if (tagValues(key, "t")?.includes("s") && identity !== null && identity !== domain) {
     return `the key at ${keyName} has t=s, so i= must be in d=${domain} itself, not ${identity} (RFC 6376 section 3.6.1)`;
   }
   return null;

@@ -139,8 +139,8 @@ function matchReason(
 }
 
 function errorReason(result: SpfResult, domain: string, text: string): string {
+  // The lookup limits are Mailnest's resolvers' (`limitedResolver`), whose errors say which was hit.
   if (result === "none") return /no SPF records? found/i.test(text) ? `${domain} has no SPF record` : text;
-  if (/Too many DNS requests/i.test(text)) return MAIN_LIMIT;
   return text;
 }
 
