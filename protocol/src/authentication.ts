@@ -178,6 +178,14 @@ export interface SpfVerdict {
 
 export type DmarcPolicy = "none" | "quarantine" | "reject";
 
+/**
+ * RFC 7489 section 6.6.4: the policy a failing message gets when `pct=`'s sample leaves it out, the
+ * next milder one (reject → quarantine → none).
+ */
+export function milderDmarcPolicy(policy: DmarcPolicy): DmarcPolicy {
+  return policy === "reject" ? "quarantine" : "none";
+}
+
 export interface DmarcVerdict {
   result: DmarcResult;
   /** The RFC5322.From domain ("" when From has no single address). */

@@ -75,6 +75,7 @@ export {
   MAX_RECORDED_DNS_LOOKUPS,
   MAX_ZONE_RECORDS,
   MIN_DKIM_KEY_BITS,
+  milderDmarcPolicy,
   SPF_RESULTS,
   summarizeAuthentication,
 } from "./authentication.js";

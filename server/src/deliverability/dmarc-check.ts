@@ -1,4 +1,10 @@
-import type { DkimSignatureVerdict, DmarcPolicy, DmarcVerdict, SpfVerdict } from "@mailnest/protocol";
+import {
+  type DkimSignatureVerdict,
+  type DmarcPolicy,
+  type DmarcVerdict,
+  milderDmarcPolicy,
+  type SpfVerdict,
+} from "@mailnest/protocol";
 import { getDomain } from "tldts";
 import type { DnsLookupSession } from "./dns-lookup-session.js";
 import { parseTagList } from "./tag-list.js";
@@ -72,7 +78,7 @@ export async function checkDmarc(
     policy: effective,
     subdomainPolicy,
     // Section 6.6.4: a message the sample leaves out gets the next milder policy; at pct=0, all do.
-    appliedPolicy: percentage === 0 && sampled !== null ? milder(sampled) : sampled,
+    appliedPolicy: percentage === 0 && sampled !== null ? milderDmarcPolicy(sampled) : sampled,
     percentage,
     alignment,
   };
@@ -122,17 +128,13 @@ function percentageOf(value: string | undefined): number {
   return Math.min(number, 100);
 }
 
-function milder(policy: DmarcPolicy): DmarcPolicy {
-  return policy === "reject" ? "quarantine" : "none";
-}
-
 /** What `pct=` below 100 changes, in words for the reason. */
 function sampling(tag: "p" | "sp", policy: DmarcPolicy | null, percentage: number): string {
   if (policy === null || policy === "none" || percentage === 100) return "";
   if (percentage === 0) {
     return ` (pct=0: ${tag}=${policy} is applied to no failing message; each gets the next milder policy)`;
   }
-  return ` for ${percentage} % of failing mail (pct=${percentage}); the rest gets ${milder(policy)}`;
+  return ` for ${percentage} % of failing mail (pct=${percentage}); the rest gets ${milderDmarcPolicy(policy)}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { milderDmarcPolicy } from "@mailnest/protocol";
 import type { AuthenticationSummary, MessageAuthentication } from "../api/types.js";
 
 /** How a result word reads at a glance: good, bad, doubtful, or nothing to say. */
@@ -36,7 +37,7 @@ export function trustSentence(auth: MessageAuthentication): string {
     const percentage = dmarc.percentage ?? 100;
     const sampled =
       percentage > 0 && percentage < 100 && policy !== "none"
-        ? ` for ${percentage} % of such mail, else ${effectOf(policy === "reject" ? "quarantine" : "none")}`
+        ? ` for ${percentage} % of such mail, else ${effectOf(milderDmarcPolicy(policy))}`
         : "";
     return `Would be ${effectOf(policy)}${sampled}: DMARC fails for ${dmarc.fromDomain} (p=${policy}). ${sentence(dmarc.reason)}`;
   }
