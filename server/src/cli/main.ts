@@ -98,9 +98,12 @@ async function main(): Promise<void> {
   process.on("SIGTERM", stop);
 
   tuneV8ForServer();
-  starting = config;
   const { startSandbox } = await import("../sandbox.js");
-  sandbox = await startSandbox(config);
+  try {
+    sandbox = await startSandbox(config);
+  } catch (error) {
+    throw listenRefusal(error, config) ?? error;
+  }
   if (stopping !== null) {
     close(sandbox);
     return;
@@ -120,9 +123,6 @@ function findWebRoot(): string | null {
   return null;
 }
 
-/** The configuration being started: a port that cannot be bound is named by its flag. */
-let starting: MailnestConfig | null = null;
-
 /** Each listener's port setting, the flag that sets it, and whether that flag takes `off`. */
 const LISTENERS = [
   { key: "smtpPort", what: "SMTP", flag: "--smtp-port", off: false },
@@ -136,22 +136,21 @@ const LISTENERS = [
 
 /**
  * `listen EADDRINUSE: address already in use 127.0.0.1:1110` names no listener, and a user who never
- * asked for POP3 does not know that port: the listener and the flag that moves it are named.
+ * asked for POP3 does not know that port: the listener and the flag that moves it are named, in a
+ * one-line error.
  */
-function describeListenRefusal(
-  error: NodeJS.ErrnoException & { port?: unknown; address?: unknown },
-): string | null {
-  if (starting === null || error.syscall !== "listen" || typeof error.port !== "number") return null;
-  const config = starting;
-  const listener = LISTENERS.find(({ key }) => config[key] === error.port);
+function listenRefusal(error: unknown, config: MailnestConfig): SandboxSettingError | null {
+  const refused = error as NodeJS.ErrnoException & { port?: unknown; address?: unknown };
+  if (refused?.syscall !== "listen" || typeof refused.port !== "number") return null;
+  const listener = LISTENERS.find(({ key }) => config[key] === refused.port);
   if (listener === undefined) return null;
-  const where = `${String(error.address ?? config.host)}:${error.port}`;
+  const where = `${String(refused.address ?? config.host)}:${refused.port}`;
   const why =
-    error.code === "EADDRINUSE" ? "is in use by another program" : `cannot be opened (${error.code})`;
+    refused.code === "EADDRINUSE" ? "is in use by another program" : `cannot be opened (${refused.code})`;
   const fix = listener.off
     ? `give ${listener.flag} another port, or off`
     : `give ${listener.flag} another port`;
-  return `the ${listener.what} port ${where} ${why}: ${fix}`;
+  return new SandboxSettingError(`the ${listener.what} port ${where} ${why}: ${fix}`, { cause: error });
 }
 
 const MACHINE_REFUSALS = new Set([
@@ -175,8 +174,6 @@ function describe(error: unknown): string {
     return error.message;
   }
   if (error instanceof Error) {
-    const listen = describeListenRefusal(error as NodeJS.ErrnoException);
-    if (listen !== null) return listen;
     const code = (error as NodeJS.ErrnoException).code;
     // What the machine refused (a port taken, a full or read-only disk) is said in one line; only
     // what looks like a bug gets its stack.
