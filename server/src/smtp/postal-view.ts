@@ -1,4 +1,4 @@
-import { isUtf8 } from "node:buffer";
+import { isAscii, isUtf8 } from "node:buffer";
 import { createHash } from "node:crypto";
 import type { Attachment, Email } from "postal-mime";
 import PostalMime from "postal-mime";
@@ -41,11 +41,6 @@ const knownCharsets = new Map<string, boolean>();
 
 const ASCII_LABELS = /^\s*(us-ascii|ascii|us|ansi_x3\.4-1968|iso-ir-6|iso646-us|cp367|ibm367|csascii)\s*$/i;
 
-function isAscii(content: ArrayBuffer): boolean {
-  const bytes = new Uint8Array(content);
-  for (let i = 0; i < bytes.length; i++) if (bytes[i]! > 0x7f) return false;
-  return true;
-}
 interface TextEntry {
   type: string;
   value: string;
